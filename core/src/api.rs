@@ -1,0 +1,1120 @@
+//! `Core`: the facade the apps (through the bindings) and the field CLI use. It runs
+//! the on-site lifecycle offline: every step checks its preconditions against the
+//! cached roster, changes the inspection document, and appends a signed log entry,
+//! both in one durable store transaction.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use automerge::{ActorId, ChangeHash};
+use chrono::{DateTime, Utc};
+use ed25519_dalek::{SigningKey, VerifyingKey};
+use serde_json::json;
+
+use crate::audit::{ChainError, LogEntry, NewLogEntry, verify_chain};
+use crate::blobs::{BlobError, BlobStore, is_sha256_hex};
+use crate::doc::{DocError, InspectionDoc, NewInspection, SCHEMA_VERSION};
+use crate::inspection::{
+    Acknowledgement, Amendment, Closure, EvidenceKind, EvidenceRef, Finding, IdentityNotice,
+    Inspection, InspectionKind, InspectionMeta, InspectionStatus, RightsNotice, TeamMember,
+};
+use crate::model::{CertificateProblem, CheckItem, ModelError, RosterSnapshot, Task, TaskStatus};
+use crate::rules::{self, RuleContext, Violation};
+use crate::statement;
+use crate::store::{DocWrite, DocumentSummary, Store, StoreError, SyncState};
+use crate::time::{Clock, SystemClock, local_date};
+
+/// Longest finding or amendment text accepted (characters).
+pub const MAX_TEXT_CHARS: usize = 5000;
+
+/// Everything that can go wrong in a lifecycle step, with what the officer can do.
+#[derive(Debug, thiserror::Error)]
+pub enum CoreError {
+    /// A value was refused; names the field.
+    #[error(transparent)]
+    Invalid(#[from] ModelError),
+    /// The document layer failed.
+    #[error(transparent)]
+    Doc(#[from] DocError),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The evidence directory failed.
+    #[error(transparent)]
+    Blob(#[from] BlobError),
+    /// No roster is cached yet.
+    #[error("本设备尚未下载执法人员名录和任务，请先同步一次")]
+    NoRoster,
+    /// No such task, target, officer or inspection.
+    #[error("找不到{what} {id}")]
+    NotFound {
+        /// What kind of record.
+        what: &'static str,
+        /// Its id.
+        id: String,
+    },
+    /// The task was cancelled by the server.
+    #[error("任务 {id} 已取消：{reason}")]
+    TaskCancelled {
+        /// Task id.
+        id: String,
+        /// Reason given.
+        reason: String,
+    },
+    /// The officer's certificate does not count (R-SCENE-1).
+    #[error(transparent)]
+    Certificate(#[from] CertificateProblem),
+    /// The officer is not assigned to the task (R-RAND-2).
+    #[error("R-RAND-2: {name} 不是任务 {task_id} 指派的检查人员")]
+    NotAssigned {
+        /// Officer name.
+        name: String,
+        /// Task id.
+        task_id: String,
+    },
+    /// The officer is already checked in.
+    #[error("{name} 已经签到")]
+    AlreadyCheckedIn {
+        /// Officer name.
+        name: String,
+    },
+    /// The acting officer is not checked in to this inspection.
+    #[error("R-SCENE-2: {officer_id} 未在本次检查中签到，不能记录此步骤")]
+    NotInTeam {
+        /// Officer id.
+        officer_id: String,
+    },
+    /// The step needs a complete team first (R-SCENE-2).
+    #[error("R-SCENE-2: 至少两名执法人员签到后才能进行亮证告知（当前 {count} 名）")]
+    TeamIncomplete {
+        /// Officers checked in.
+        count: usize,
+    },
+    /// Referenced evidence is not attached to the inspection.
+    #[error("R-REC-5: 证据 {sha256} 尚未添加到本次检查记录，请先采集该证据")]
+    EvidenceNotAttached {
+        /// The hash.
+        sha256: String,
+    },
+    /// Evidence of the wrong kind for the step.
+    #[error("{rule}: 证据 {sha256} 是{found}，此处需要{expected}")]
+    WrongEvidenceKind {
+        /// Rule demanding the kind.
+        rule: &'static str,
+        /// The hash.
+        sha256: String,
+        /// Kind found.
+        found: &'static str,
+        /// Kind expected.
+        expected: &'static str,
+    },
+    /// Closing was refused; every unmet rule is listed.
+    #[error("不能结束检查，以下要求尚未满足：\n{}", .violations.iter().map(|v| v.message.as_str()).collect::<Vec<_>>().join("\n"))]
+    CloseRefused {
+        /// The unmet rules.
+        violations: Vec<Violation>,
+    },
+    /// The inspection is closed: only amendments may be added (R-REC-5).
+    #[error("R-REC-5: 检查 {id} 已结束，记录不得修改；如需更正，请添加更正记录")]
+    Closed {
+        /// Inspection id.
+        id: String,
+    },
+    /// Amendments are only for closed inspections.
+    #[error("检查 {id} 尚未结束，可直接修改记录，无需更正")]
+    NotClosed {
+        /// Inspection id.
+        id: String,
+    },
+    /// The device log does not verify.
+    #[error(transparent)]
+    Chain(#[from] ChainError),
+    /// The device identity stored is unreadable.
+    #[error("设备身份数据损坏：{0}")]
+    DeviceIdentity(String),
+}
+
+/// The device's identity: id, automerge actor and signing key (made on first start).
+#[derive(Debug, Clone)]
+pub struct DeviceIdentity {
+    /// Device id (UUIDv7).
+    pub device_id: String,
+    /// Automerge actor id used for every local change.
+    pub actor: ActorId,
+    signing_key: SigningKey,
+}
+
+impl DeviceIdentity {
+    /// The public key the server registers at enrollment.
+    pub fn verifying_key(&self) -> VerifyingKey {
+        self.signing_key.verifying_key()
+    }
+
+    fn load_or_create(store: &Store) -> Result<Self, CoreError> {
+        let bad = |what: &str| CoreError::DeviceIdentity(what.to_string());
+        match (
+            store.device_value("device_id")?,
+            store.device_value("actor")?,
+            store.device_value("signing_key")?,
+        ) {
+            (Some(id), Some(actor), Some(key)) => {
+                let key: [u8; 32] = key.try_into().map_err(|_| bad("signing_key"))?;
+                Ok(DeviceIdentity {
+                    device_id: String::from_utf8(id).map_err(|_| bad("device_id"))?,
+                    actor: ActorId::from(actor),
+                    signing_key: SigningKey::from_bytes(&key),
+                })
+            }
+            (None, None, None) => {
+                let signing_key = SigningKey::generate(&mut rand::rngs::OsRng);
+                let device_id = uuid::Uuid::now_v7().to_string();
+                let actor = ActorId::random();
+                store.set_device_value("actor", actor.to_bytes())?;
+                store.set_device_value("signing_key", signing_key.as_bytes())?;
+                // Written last: its presence marks a complete identity.
+                store.set_device_value("device_id", device_id.as_bytes())?;
+                tracing::info!(%device_id, "created device identity");
+                Ok(DeviceIdentity {
+                    device_id,
+                    actor,
+                    signing_key,
+                })
+            }
+            _ => Err(bad("incomplete")),
+        }
+    }
+}
+
+/// A document held in memory with the heads already persisted.
+struct Cached {
+    doc: InspectionDoc,
+    persisted: Vec<ChangeHash>,
+}
+
+/// What the rights-notice step records.
+#[derive(Debug, Clone)]
+pub struct RightsNoticeInput {
+    /// Version of the notice text.
+    pub notice_version: String,
+    /// Remedy channels told.
+    pub remedy_channels: Vec<String>,
+    /// Signed or refused.
+    pub acknowledgement: Acknowledgement,
+}
+
+/// What an evidence capture records besides the file itself.
+#[derive(Debug, Clone)]
+pub struct CaptureInput {
+    /// Kind of evidence.
+    pub kind: EvidenceKind,
+    /// MIME type.
+    pub media_type: String,
+    /// Step it belongs to.
+    pub step: crate::inspection::InspectionStep,
+    /// Latitude, if known.
+    pub lat: Option<f64>,
+    /// Longitude, if known.
+    pub lon: Option<f64>,
+}
+
+/// The offline core of one device.
+pub struct Core {
+    store: Store,
+    blobs: BlobStore,
+    device: DeviceIdentity,
+    clock: Arc<dyn Clock>,
+    docs: HashMap<String, Cached>,
+}
+
+impl std::fmt::Debug for Core {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Core")
+            .field("store", &self.store.path())
+            .field("device", &self.device.device_id)
+            .finish()
+    }
+}
+
+fn heads_hex(h: &[ChangeHash]) -> Vec<String> {
+    h.iter().map(|h| h.to_string()).collect()
+}
+
+fn require(field: &str, value: &str, max: usize) -> Result<(), CoreError> {
+    if value.trim().is_empty() {
+        return Err(ModelError::new(field, "不能为空").into());
+    }
+    if value.chars().count() > max {
+        return Err(ModelError::new(field, format!("过长（最多 {max} 个字符）")).into());
+    }
+    Ok(())
+}
+
+impl Core {
+    /// Opens the device data directory (store file `liuhen.db` and `blobs/`),
+    /// creating it and the device identity on first start.
+    pub fn open(dir: impl AsRef<Path>) -> Result<Core, CoreError> {
+        Self::open_with_clock(dir, Arc::new(SystemClock))
+    }
+
+    /// As [`Core::open`] with a given clock.
+    pub fn open_with_clock(
+        dir: impl AsRef<Path>,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Core, CoreError> {
+        let dir = dir.as_ref();
+        std::fs::create_dir_all(dir).map_err(BlobError::Write)?;
+        let store = Store::open(dir.join("liuhen.db"))?;
+        let blobs = BlobStore::open(dir.join("blobs"))?;
+        let device = DeviceIdentity::load_or_create(&store)?;
+        Ok(Core {
+            store,
+            blobs,
+            device,
+            clock,
+            docs: HashMap::new(),
+        })
+    }
+
+    /// Replaces the clock (scripted demos set the time per step).
+    pub fn set_clock(&mut self, clock: Arc<dyn Clock>) {
+        self.clock = clock;
+    }
+
+    /// This device's identity.
+    pub fn device(&self) -> &DeviceIdentity {
+        &self.device
+    }
+
+    /// The underlying store (read-only use: lists, log).
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Mutable store access for maintenance and tests.
+    #[doc(hidden)]
+    pub fn store_mut(&mut self) -> &mut Store {
+        &mut self.store
+    }
+
+    /// The blob directory.
+    pub fn blobs(&self) -> &BlobStore {
+        &self.blobs
+    }
+
+    /// Path of the data directory's store file.
+    pub fn store_path(&self) -> PathBuf {
+        self.store.path().to_path_buf()
+    }
+
+    /// A closure that chains and signs a log entry with this device's key.
+    fn sealer(&self) -> impl FnOnce(NewLogEntry, Option<(u64, String)>) -> LogEntry + use<> {
+        let (dev, key) = (
+            self.device.device_id.clone(),
+            self.device.signing_key.clone(),
+        );
+        move |e, prev| LogEntry::seal(e, prev, &dev, &key)
+    }
+
+    // ---- roster -----------------------------------------------------------
+
+    /// Caches a roster and task list (from the server, or a file for pilots).
+    pub fn load_roster(&mut self, snapshot: RosterSnapshot, by: &str) -> Result<(), CoreError> {
+        snapshot.validate()?;
+        let now = self.clock.now();
+        self.store.replace_roster(&snapshot, now)?;
+        let entry = NewLogEntry {
+            at: now,
+            officer_id: by.to_string(),
+            inspection_id: None,
+            action: "roster_refresh".into(),
+            detail: json!({
+                "officers": snapshot.officers.len(),
+                "targets": snapshot.targets.len(),
+                "tasks": snapshot.tasks.len(),
+            }),
+            evidence: vec![],
+            doc_heads: vec![],
+        };
+        let seal = self.sealer();
+        self.store.append_log(entry, seal)?;
+        Ok(())
+    }
+
+    /// The cached roster.
+    pub fn roster(&self) -> Result<RosterSnapshot, CoreError> {
+        self.store.roster()?.ok_or(CoreError::NoRoster)
+    }
+
+    /// Open tasks assigned to `officer_id` (all open tasks if `None`).
+    pub fn tasks(&self, officer_id: Option<&str>) -> Result<Vec<Task>, CoreError> {
+        let roster = self.roster()?;
+        Ok(roster
+            .tasks
+            .into_iter()
+            .filter(|t| t.status == TaskStatus::Open)
+            .filter(|t| officer_id.is_none_or(|o| t.officer_ids.iter().any(|x| x == o)))
+            .collect())
+    }
+
+    // ---- documents ----------------------------------------------------------
+
+    fn load_doc(&mut self, id: &str) -> Result<&mut Cached, CoreError> {
+        if !self.docs.contains_key(id) {
+            let stored = self.store.load_document(id)?;
+            let mut chunks = stored.chunks.into_iter();
+            let corrupt = |chunk: i64, e: DocError| StoreError::CorruptDocument {
+                id: id.to_string(),
+                chunk,
+                reason: e.to_string(),
+            };
+            let (seq0, first) = chunks.next().ok_or_else(|| StoreError::CorruptDocument {
+                id: id.to_string(),
+                chunk: 0,
+                reason: "没有数据".into(),
+            })?;
+            let mut doc = match InspectionDoc::load(&first) {
+                Ok(d) => d,
+                Err(e @ DocError::NewerSchema { .. }) => return Err(e.into()),
+                Err(e) => return Err(corrupt(seq0, e).into()),
+            };
+            for (seq, bytes) in chunks {
+                doc.load_incremental(&bytes).map_err(|e| corrupt(seq, e))?;
+            }
+            let v = doc.schema_version()?;
+            if v > SCHEMA_VERSION {
+                return Err(DocError::NewerSchema {
+                    found: v,
+                    supported: SCHEMA_VERSION,
+                }
+                .into());
+            }
+            doc.set_actor(self.device.actor.clone());
+            let persisted = doc.heads();
+            if persisted.iter().map(|h| h.to_string()).collect::<Vec<_>>() != stored.heads {
+                // Heads column and bytes disagree: the bytes are the truth.
+                tracing::warn!(id, "stored heads differ from document bytes");
+            }
+            self.docs.insert(id.to_string(), Cached { doc, persisted });
+            if v < SCHEMA_VERSION {
+                let by = self.device.device_id.clone();
+                self.persist(
+                    id,
+                    "migrate",
+                    &by,
+                    json!({ "from": v, "to": SCHEMA_VERSION }),
+                    vec![],
+                    |d| d.migrate().map(|_| ()),
+                )?;
+            }
+        }
+        self.docs.get_mut(id).ok_or_else(|| CoreError::NotFound {
+            what: "检查记录",
+            id: id.to_string(),
+        })
+    }
+
+    /// Applies `change` to the cached document and persists it with a log entry.
+    /// On any failure the in-memory document is dropped, so memory never runs ahead
+    /// of what is durable.
+    fn persist(
+        &mut self,
+        id: &str,
+        action: &str,
+        by: &str,
+        detail: serde_json::Value,
+        evidence: Vec<String>,
+        change: impl FnOnce(&mut InspectionDoc) -> Result<(), DocError>,
+    ) -> Result<LogEntry, CoreError> {
+        let now = self.clock.now();
+        let result = self.persist_inner(id, action, by, detail, evidence, now, change);
+        if result.is_err() {
+            self.docs.remove(id);
+        }
+        result
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn persist_inner(
+        &mut self,
+        id: &str,
+        action: &str,
+        by: &str,
+        detail: serde_json::Value,
+        evidence: Vec<String>,
+        now: DateTime<Utc>,
+        change: impl FnOnce(&mut InspectionDoc) -> Result<(), DocError>,
+    ) -> Result<LogEntry, CoreError> {
+        let chunk_count = self.store.chunk_count(id)?;
+        let cached = self.docs.get_mut(id).ok_or_else(|| CoreError::NotFound {
+            what: "检查记录",
+            id: id.to_string(),
+        })?;
+        change(&mut cached.doc)?;
+        let heads = cached.doc.heads();
+        let full = chunk_count >= crate::store::COMPACT_AFTER_CHUNKS;
+        let bytes = if full {
+            cached.doc.save()
+        } else {
+            cached.doc.save_after(&cached.persisted)
+        };
+        let view = cached.doc.read()?;
+        let heads_s = heads_hex(&heads);
+        let write = DocWrite {
+            id,
+            target_name: &view.meta.target_name,
+            task_id: view.meta.task_id.as_deref(),
+            status: status_text(&view),
+            schema_version: view.schema_version,
+            heads: &heads_s,
+            bytes: &bytes,
+            full,
+            at: now,
+        };
+        let entry = NewLogEntry {
+            at: now,
+            officer_id: by.to_string(),
+            inspection_id: Some(id.to_string()),
+            action: action.to_string(),
+            detail,
+            evidence,
+            doc_heads: heads_s.clone(),
+        };
+        let seal = self.sealer();
+        let sealed = self.store.write_step(&write, entry, seal)?;
+        if let Some(c) = self.docs.get_mut(id) {
+            c.persisted = heads;
+        }
+        Ok(sealed)
+    }
+
+    fn view(&mut self, id: &str) -> Result<Inspection, CoreError> {
+        Ok(self.load_doc(id)?.doc.read()?)
+    }
+
+    /// Reads an inspection.
+    pub fn inspection(&mut self, id: &str) -> Result<Inspection, CoreError> {
+        self.view(id)
+    }
+
+    /// Inspections on this device, newest change first; only unsynced ones when
+    /// `pending_only`.
+    pub fn list_inspections(&self, pending_only: bool) -> Result<Vec<DocumentSummary>, CoreError> {
+        Ok(self.store.list_documents(pending_only)?)
+    }
+
+    /// Sets the sync state of a record (used by the sync client).
+    pub fn set_sync_state(
+        &self,
+        id: &str,
+        state: SyncState,
+        reason: Option<&str>,
+    ) -> Result<(), CoreError> {
+        Ok(self.store.set_sync_state(id, state, reason)?)
+    }
+
+    /// The full document bytes (for export or another device).
+    pub fn export_document(&mut self, id: &str) -> Result<Vec<u8>, CoreError> {
+        Ok(self.load_doc(id)?.doc.save())
+    }
+
+    /// Merges a copy of an inspection from another device (sync, or a file).
+    /// Creates the record if this device does not have it. Returns its id.
+    pub fn merge_document(&mut self, bytes: &[u8], by: &str) -> Result<String, CoreError> {
+        let mut incoming = InspectionDoc::load(bytes)?;
+        incoming.migrate()?;
+        let id = incoming.id()?;
+        match self.store.chunk_count(&id) {
+            Err(StoreError::NotFound { .. }) => {
+                incoming.set_actor(self.device.actor.clone());
+                self.insert_new(incoming, &id, by, "merge_new")?;
+            }
+            Err(e) => return Err(e.into()),
+            Ok(_) => {
+                self.load_doc(&id)?;
+                self.persist(&id, "merge", by, json!({}), vec![], move |d| {
+                    d.merge(&mut incoming)
+                })?;
+            }
+        }
+        Ok(id)
+    }
+
+    fn insert_new(
+        &mut self,
+        mut doc: InspectionDoc,
+        id: &str,
+        by: &str,
+        action: &str,
+    ) -> Result<(), CoreError> {
+        let now = self.clock.now();
+        let view = doc.read()?;
+        let heads = doc.heads();
+        let heads_s = heads_hex(&heads);
+        let bytes = doc.save();
+        let write = DocWrite {
+            id,
+            target_name: &view.meta.target_name,
+            task_id: view.meta.task_id.as_deref(),
+            status: status_text(&view),
+            schema_version: view.schema_version,
+            heads: &heads_s,
+            bytes: &bytes,
+            full: true,
+            at: now,
+        };
+        let entry = NewLogEntry {
+            at: now,
+            officer_id: by.to_string(),
+            inspection_id: Some(id.to_string()),
+            action: action.to_string(),
+            detail: json!({
+                "target_id": view.meta.target_id,
+                "task_id": view.meta.task_id,
+            }),
+            evidence: vec![],
+            doc_heads: heads_s.clone(),
+        };
+        let seal = self.sealer();
+        self.store.write_step(&write, entry, seal)?;
+        self.docs.insert(
+            id.to_string(),
+            Cached {
+                doc,
+                persisted: heads,
+            },
+        );
+        Ok(())
+    }
+
+    // ---- lifecycle ----------------------------------------------------------
+
+    /// Opens an inspection for a task assigned to `by`. Returns its id (UUIDv7).
+    pub fn open_for_task(&mut self, task_id: &str, by: &str) -> Result<String, CoreError> {
+        let roster = self.roster()?;
+        let task = roster
+            .tasks
+            .iter()
+            .find(|t| t.id == task_id)
+            .ok_or_else(|| CoreError::NotFound {
+                what: "任务",
+                id: task_id.to_string(),
+            })?;
+        if task.status == TaskStatus::Cancelled {
+            return Err(CoreError::TaskCancelled {
+                id: task.id.clone(),
+                reason: task.note.clone().unwrap_or_default(),
+            });
+        }
+        let opener = officer(&roster, by)?;
+        if !task.officer_ids.iter().any(|o| o == by) {
+            return Err(CoreError::NotAssigned {
+                name: opener.name.clone(),
+                task_id: task.id.clone(),
+            });
+        }
+        self.open_inner(
+            &roster,
+            InspectionKind::Task,
+            Some(task.id.clone()),
+            &task.target_id,
+            &task.category,
+            &task.item,
+            by,
+        )
+    }
+
+    /// Opens an ad hoc inspection of a target (no task), e.g. on a complaint.
+    pub fn open_ad_hoc(
+        &mut self,
+        target_id: &str,
+        category: &str,
+        item: &CheckItem,
+        by: &str,
+    ) -> Result<String, CoreError> {
+        let roster = self.roster()?;
+        officer(&roster, by)?;
+        require("item.name", &item.name, 200)?;
+        require("item.code", &item.code, 64)?;
+        require("category", category, 64)?;
+        self.open_inner(
+            &roster,
+            InspectionKind::AdHoc,
+            None,
+            target_id,
+            category,
+            item,
+            by,
+        )
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn open_inner(
+        &mut self,
+        roster: &RosterSnapshot,
+        kind: InspectionKind,
+        task_id: Option<String>,
+        target_id: &str,
+        category: &str,
+        item: &CheckItem,
+        by: &str,
+    ) -> Result<String, CoreError> {
+        let target = roster
+            .targets
+            .iter()
+            .find(|t| t.id == target_id)
+            .ok_or_else(|| CoreError::NotFound {
+                what: "检查对象",
+                id: target_id.to_string(),
+            })?;
+        let id = uuid::Uuid::now_v7().to_string();
+        let meta = InspectionMeta {
+            id: id.clone(),
+            kind,
+            task_id,
+            agency_id: roster.agency.id.clone(),
+            agency_name: roster.agency.name.clone(),
+            target_id: target.id.clone(),
+            target_name: target.name.clone(),
+            target_credit_code: target.credit_code.as_ref().map(|c| c.to_string()),
+            target_address: target.address.clone(),
+            target_area: target.area.clone(),
+            target_is_natural_person: target.kind == crate::model::TargetKind::NaturalPerson,
+            category: category.to_string(),
+            item_code: item.code.clone(),
+            item_name: item.name.clone(),
+            opened_at: self.clock.now(),
+            opened_by: by.to_string(),
+            device_id: self.device.device_id.clone(),
+        };
+        let doc = InspectionDoc::create(self.device.actor.clone(), NewInspection { meta })?;
+        self.insert_new(doc, &id, by, "open")?;
+        Ok(id)
+    }
+
+    fn open_view(&mut self, id: &str) -> Result<Inspection, CoreError> {
+        let v = self.view(id)?;
+        if v.status() == InspectionStatus::Closed {
+            return Err(CoreError::Closed { id: id.to_string() });
+        }
+        Ok(v)
+    }
+
+    fn require_member(v: &Inspection, by: &str) -> Result<(), CoreError> {
+        if v.team.iter().any(|m| m.officer_id == by) {
+            Ok(())
+        } else {
+            Err(CoreError::NotInTeam {
+                officer_id: by.to_string(),
+            })
+        }
+    }
+
+    /// Checks an officer in: the certificate must be valid today and cover the
+    /// inspection's category and area (R-SCENE-1), checked against the cached roster.
+    pub fn check_in(&mut self, id: &str, officer_id: &str) -> Result<(), CoreError> {
+        let v = self.open_view(id)?;
+        let roster = self.roster()?;
+        let o = officer(&roster, officer_id)?;
+        let now = self.clock.now();
+        o.certificate_check(local_date(now), &v.meta.category, &v.meta.target_area)?;
+        if let Some(task_id) = &v.meta.task_id
+            && let Some(task) = roster.tasks.iter().find(|t| &t.id == task_id)
+            && !task.officer_ids.iter().any(|x| x == officer_id)
+        {
+            return Err(CoreError::NotAssigned {
+                name: o.name.clone(),
+                task_id: task_id.clone(),
+            });
+        }
+        if v.team.iter().any(|m| m.officer_id == officer_id) {
+            return Err(CoreError::AlreadyCheckedIn {
+                name: o.name.clone(),
+            });
+        }
+        let member = TeamMember {
+            officer_id: o.id.clone(),
+            name: o.name.clone(),
+            certificate_no: o.certificate_no.clone(),
+            certificate_valid_until: o.valid_until,
+            checked_in_at: now,
+            device_id: self.device.device_id.clone(),
+        };
+        self.persist(
+            id,
+            "check_in",
+            officer_id,
+            json!({ "certificate_no": o.certificate_no, "name": o.name }),
+            vec![],
+            move |d| d.add_team_member(&member),
+        )?;
+        Ok(())
+    }
+
+    /// The standard identity-notice statement for this inspection, now.
+    pub fn identity_statement(&mut self, id: &str) -> Result<String, CoreError> {
+        let v = self.view(id)?;
+        Ok(statement::identity_statement(&v, self.clock.now()))
+    }
+
+    /// Stores an evidence file (streamed, hashed) and attaches it to the inspection.
+    /// Returns the reference written.
+    pub fn capture_evidence(
+        &mut self,
+        id: &str,
+        file: &Path,
+        input: CaptureInput,
+        by: &str,
+    ) -> Result<EvidenceRef, CoreError> {
+        let v = self.view(id)?;
+        let closed = v.status() == InspectionStatus::Closed;
+        if closed && input.step != crate::inspection::InspectionStep::Amendment {
+            return Err(CoreError::Closed { id: id.to_string() });
+        }
+        Self::require_member(&v, by)?;
+        require("evidence.media_type", &input.media_type, 100)?;
+        let stored = self.blobs.put_file(file)?;
+        let r = EvidenceRef {
+            sha256: stored.sha256.clone(),
+            kind: input.kind,
+            media_type: input.media_type,
+            size_bytes: stored.size,
+            captured_at: self.clock.now(),
+            captured_by: by.to_string(),
+            device_id: self.device.device_id.clone(),
+            step: input.step,
+            lat: input.lat,
+            lon: input.lon,
+        };
+        if v.evidence_by_hash(&r.sha256).is_some() {
+            return Ok(r);
+        }
+        let r2 = r.clone();
+        self.persist(
+            id,
+            "evidence",
+            by,
+            json!({ "kind": r.kind.as_str(), "size": r.size_bytes, "step": r.step.as_str() }),
+            vec![r.sha256.clone()],
+            move |d| d.add_evidence(&r2),
+        )?;
+        Ok(r)
+    }
+
+    fn attached(v: &Inspection, sha256: &str) -> Result<EvidenceKind, CoreError> {
+        if !is_sha256_hex(sha256) {
+            return Err(
+                ModelError::new("evidence.sha256", "应为 64 位小写十六进制 SHA-256").into(),
+            );
+        }
+        v.evidence_by_hash(sha256)
+            .map(|e| e.kind)
+            .ok_or_else(|| CoreError::EvidenceNotAttached {
+                sha256: sha256.to_string(),
+            })
+    }
+
+    /// Records the identity notice: the statement (the standard one if `None`) and
+    /// the audio or video recording of it, already captured (R-SCENE-3, R-REC-3).
+    pub fn record_identity_notice(
+        &mut self,
+        id: &str,
+        statement_text: Option<String>,
+        recording_sha256: &str,
+        by: &str,
+    ) -> Result<(), CoreError> {
+        let v = self.open_view(id)?;
+        Self::require_member(&v, by)?;
+        if v.team.len() < rules::MIN_TEAM {
+            return Err(CoreError::TeamIncomplete {
+                count: v.team.len(),
+            });
+        }
+        let kind = Self::attached(&v, recording_sha256)?;
+        if !matches!(kind, EvidenceKind::Audio | EvidenceKind::Video) {
+            return Err(CoreError::WrongEvidenceKind {
+                rule: "R-REC-3",
+                sha256: recording_sha256.to_string(),
+                found: kind.label(),
+                expected: "录音或录像",
+            });
+        }
+        let now = self.clock.now();
+        let text = statement_text.unwrap_or_else(|| statement::identity_statement(&v, now));
+        require("identity_notice.statement", &text, MAX_TEXT_CHARS)?;
+        let n = IdentityNotice {
+            statement: text,
+            recording_sha256: recording_sha256.to_string(),
+            given_at: now,
+            given_by: by.to_string(),
+        };
+        self.persist(
+            id,
+            "identity_notice",
+            by,
+            json!({}),
+            vec![recording_sha256.to_string()],
+            move |d| d.set_identity_notice(&n),
+        )?;
+        Ok(())
+    }
+
+    /// Adds a finding by a checked-in officer, optionally pointing at evidence.
+    /// Returns the finding id.
+    pub fn add_finding(
+        &mut self,
+        id: &str,
+        text: &str,
+        evidence: Vec<String>,
+        by: &str,
+    ) -> Result<String, CoreError> {
+        let v = self.open_view(id)?;
+        Self::require_member(&v, by)?;
+        require("finding.text", text, MAX_TEXT_CHARS)?;
+        for h in &evidence {
+            Self::attached(&v, h)?;
+        }
+        let f = Finding {
+            id: uuid::Uuid::now_v7().to_string(),
+            text: text.to_string(),
+            author: by.to_string(),
+            at: self.clock.now(),
+            evidence: evidence.clone(),
+        };
+        let fid = f.id.clone();
+        self.persist(
+            id,
+            "finding",
+            by,
+            json!({ "finding_id": fid }),
+            evidence,
+            move |d| d.add_finding(&f),
+        )?;
+        Ok(fid)
+    }
+
+    /// Edits a finding before close.
+    pub fn edit_finding(
+        &mut self,
+        id: &str,
+        finding_id: &str,
+        text: &str,
+        by: &str,
+    ) -> Result<(), CoreError> {
+        let v = self.open_view(id)?;
+        Self::require_member(&v, by)?;
+        require("finding.text", text, MAX_TEXT_CHARS)?;
+        if !v.findings.iter().any(|f| f.id == finding_id) {
+            return Err(CoreError::NotFound {
+                what: "检查发现",
+                id: finding_id.to_string(),
+            });
+        }
+        let now = self.clock.now();
+        let (fid, t) = (finding_id.to_string(), text.to_string());
+        self.persist(
+            id,
+            "edit_finding",
+            by,
+            json!({ "finding_id": finding_id }),
+            vec![],
+            move |d| d.edit_finding(&fid, &t, now).map(|_| ()),
+        )?;
+        Ok(())
+    }
+
+    /// Records the rights notice and the party's signature or refusal (R-SCENE-4).
+    pub fn record_rights_notice(
+        &mut self,
+        id: &str,
+        input: RightsNoticeInput,
+        by: &str,
+    ) -> Result<(), CoreError> {
+        let v = self.open_view(id)?;
+        Self::require_member(&v, by)?;
+        require("rights_notice.notice_version", &input.notice_version, 64)?;
+        let channels: Vec<String> = input
+            .remedy_channels
+            .iter()
+            .map(|c| c.trim().to_string())
+            .filter(|c| !c.is_empty())
+            .collect();
+        if channels.is_empty() {
+            return Err(ModelError::new(
+                "rights_notice.remedy_channels",
+                "R-SCENE-4: 应告知至少一种救济途径（行政复议、行政诉讼等）",
+            )
+            .into());
+        }
+        let mut evidence = vec![];
+        match &input.acknowledgement {
+            Acknowledgement::Signed {
+                signer_name,
+                signature_sha256,
+            } => {
+                require("rights_notice.signer_name", signer_name, 50)?;
+                let kind = Self::attached(&v, signature_sha256)?;
+                if kind != EvidenceKind::Signature {
+                    return Err(CoreError::WrongEvidenceKind {
+                        rule: "R-SCENE-4",
+                        sha256: signature_sha256.clone(),
+                        found: kind.label(),
+                        expected: "签名",
+                    });
+                }
+                evidence.push(signature_sha256.clone());
+            }
+            Acknowledgement::Refused { witness_name, .. } => {
+                require("rights_notice.witness_name", witness_name, 50).map_err(|_| {
+                    ModelError::new(
+                        "rights_notice.witness_name",
+                        "R-SCENE-4: 当事人拒绝签字的，应记录见证人姓名",
+                    )
+                })?;
+            }
+        }
+        let r = RightsNotice {
+            notice_version: input.notice_version,
+            remedy_channels: channels,
+            acknowledgement: input.acknowledgement,
+            given_at: self.clock.now(),
+            given_by: by.to_string(),
+        };
+        let ack = match &r.acknowledgement {
+            Acknowledgement::Signed { .. } => "signed",
+            Acknowledgement::Refused { .. } => "refused",
+        };
+        self.persist(
+            id,
+            "rights_notice",
+            by,
+            json!({ "ack": ack, "notice_version": r.notice_version }),
+            evidence,
+            move |d| d.set_rights_notice(&r),
+        )?;
+        Ok(())
+    }
+
+    /// The rules the inspection does not meet yet, checked against the cached roster
+    /// and the device log.
+    pub fn violations(&mut self, id: &str) -> Result<Vec<Violation>, CoreError> {
+        let v = self.view(id)?;
+        let roster = self.store.roster()?;
+        let logged: Vec<String> = self
+            .store
+            .log_entries(Some(id))?
+            .into_iter()
+            .flat_map(|e| e.evidence)
+            .collect();
+        let ctx = RuleContext {
+            roster: roster.as_ref().map(|r| r.officers.as_slice()),
+            logged_evidence: &logged,
+        };
+        Ok(rules::check(&v, &ctx))
+    }
+
+    /// Closes the on-site record; refused with every unmet rule while anything
+    /// mandatory is missing.
+    pub fn close(&mut self, id: &str, by: &str) -> Result<(), CoreError> {
+        let v = self.open_view(id)?;
+        Self::require_member(&v, by)?;
+        let violations = self.violations(id)?;
+        if !violations.is_empty() {
+            return Err(CoreError::CloseRefused { violations });
+        }
+        let c = Closure {
+            closed_at: self.clock.now(),
+            closed_by: by.to_string(),
+        };
+        self.persist(id, "close", by, json!({}), vec![], move |d| {
+            d.set_closure(&c)
+        })?;
+        Ok(())
+    }
+
+    /// Appends a correction to a closed inspection, pointing at what it amends
+    /// (`finding:<id>`, `identity_notice`, `rights_notice`, `meta`, `team`,
+    /// `amendment:<id>`). Nothing is erased (R-REC-5). Returns the amendment id.
+    pub fn amend(
+        &mut self,
+        id: &str,
+        amends: &str,
+        text: &str,
+        evidence: Vec<String>,
+        by: &str,
+    ) -> Result<String, CoreError> {
+        let v = self.view(id)?;
+        if v.status() != InspectionStatus::Closed {
+            return Err(CoreError::NotClosed { id: id.to_string() });
+        }
+        Self::require_member(&v, by)?;
+        require("amendment.text", text, MAX_TEXT_CHARS)?;
+        let target_ok = match amends.split_once(':') {
+            Some(("finding", fid)) => v.findings.iter().any(|f| f.id == fid),
+            Some(("amendment", aid)) => v.amendments.iter().any(|a| a.id == aid),
+            None => matches!(
+                amends,
+                "identity_notice" | "rights_notice" | "meta" | "team"
+            ),
+            _ => false,
+        };
+        if !target_ok {
+            return Err(ModelError::new(
+                "amendment.amends",
+                format!("R-REC-5: 更正指向的内容“{amends}”不存在"),
+            )
+            .into());
+        }
+        for h in &evidence {
+            Self::attached(&v, h)?;
+        }
+        let a = Amendment {
+            id: uuid::Uuid::now_v7().to_string(),
+            amends: amends.to_string(),
+            text: text.to_string(),
+            author: by.to_string(),
+            at: self.clock.now(),
+            evidence: evidence.clone(),
+        };
+        let aid = a.id.clone();
+        self.persist(
+            id,
+            "amendment",
+            by,
+            json!({ "amendment_id": aid, "amends": amends }),
+            evidence,
+            move |d| d.add_amendment(&a),
+        )?;
+        Ok(aid)
+    }
+
+    // ---- log ------------------------------------------------------------------
+
+    /// Verifies the whole device log against this device's key.
+    pub fn verify_log(&self) -> Result<usize, CoreError> {
+        let entries = self.store.log_entries(None)?;
+        verify_chain(&entries, &self.device.verifying_key())?;
+        Ok(entries.len())
+    }
+}
+
+fn status_text(v: &Inspection) -> &'static str {
+    match v.status() {
+        InspectionStatus::Open => "open",
+        InspectionStatus::Closed => "closed",
+    }
+}
+
+fn officer<'a>(
+    roster: &'a RosterSnapshot,
+    id: &str,
+) -> Result<&'a crate::model::Officer, CoreError> {
+    roster
+        .officers
+        .iter()
+        .find(|o| o.id == id)
+        .ok_or_else(|| CoreError::NotFound {
+            what: "执法人员",
+            id: id.to_string(),
+        })
+}

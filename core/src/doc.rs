@@ -1,0 +1,1109 @@
+//! The inspection document on automerge: schema, typed reads and writes, merges,
+//! conflicts and schema migrations. Nothing outside this module touches raw
+//! automerge paths.
+//!
+//! # Schema
+//! ```text
+//! ROOT
+//!   schema_version: int                 (written only by the schema chain)
+//!   meta: map          id, kind, task_id, agency_id, target_*, category, item_*, opened_at, opened_by, device_id
+//!   team: list<map>    one check-in per entry (officer_id, name, certificate_no, valid_until, at, device_id)
+//!   identity_notice: map   statement, recording_sha256, given_at, given_by
+//!   findings: list<map>    id, text, author, at, evidence: list<str>
+//!   evidence: list<map>    sha256, kind, media_type, size_bytes, captured_at, captured_by, device_id, step, lat?, lon?
+//!   rights_notice: map     notice_version, remedy_channels (JSON list), ack_kind, signer_name,
+//!                          signature_sha256, witness_name, refusal_reason, given_at, given_by
+//!   closure: map           closed_at, closed_by
+//!   amendments: list<map>  (v2) id, amends, text, author, at, evidence: list<str>
+//!   review: map            (v2) reserved for the supervisor's decision
+//! ```
+//! Timestamps are integer milliseconds since the Unix epoch (UTC).
+//!
+//! # The schema chain (why containers never conflict)
+//! If two devices each created `findings` they would hold two conflicting lists and
+//! one would be hidden with all its items (see AUTOMERGE.md). So every container is
+//! created by a deterministic *schema chain*: one change per schema version, made by
+//! a fixed actor with time 0, each depending only on the previous one. The chain is
+//! byte-identical on every device, so its changes have the same hashes everywhere and
+//! merge as one. A new document starts from the chain; migrating an old document
+//! merges the missing chain changes into it. Migrations therefore only add
+//! containers and bump `schema_version`; they never rewrite recorded data.
+//!
+//! Records that many devices add (check-ins, findings, evidence, amendments) live in
+//! lists, which merge concurrent inserts without conflict; readers de-duplicate by
+//! key. Scalars written concurrently are kept by automerge and surfaced by
+//! [`InspectionDoc::conflicts`].
+
+use std::sync::OnceLock;
+
+use automerge::transaction::{CommitOptions, Transactable};
+use automerge::{
+    ActorId, AutoCommit, ChangeHash, ObjId, ObjType, ROOT, ReadDoc, ScalarValue, Value,
+};
+use chrono::{DateTime, NaiveDate, Utc};
+
+use crate::inspection::{
+    Acknowledgement, Amendment, Closure, EvidenceKind, EvidenceRef, FieldConflict, Finding,
+    IdentityNotice, Inspection, InspectionKind, InspectionMeta, InspectionStep, RightsNotice,
+    TeamMember,
+};
+
+/// The schema version this build writes and fully understands.
+pub const SCHEMA_VERSION: u64 = 2;
+
+/// Actor id of the schema chain; no device ever uses it.
+const SCHEMA_ACTOR: &[u8; 16] = b"liuhen.schema.cn";
+
+/// Errors of the document layer.
+#[derive(Debug, thiserror::Error)]
+pub enum DocError {
+    /// The bytes are not a loadable automerge document.
+    #[error("检查记录文档已损坏，无法读取：{0}")]
+    Corrupt(String),
+    /// The document was written by a newer app version.
+    #[error("检查记录文档的结构版本为 {found}，本应用仅支持到 {supported}；请升级应用后再打开")]
+    NewerSchema {
+        /// Version found in the document.
+        found: u64,
+        /// Highest version this build supports.
+        supported: u64,
+    },
+    /// A field the schema requires is missing or has the wrong type.
+    #[error("检查记录文档缺少或错填字段 {path}")]
+    Malformed {
+        /// Path of the field.
+        path: String,
+    },
+    /// An automerge operation failed.
+    #[error("检查记录文档操作失败：{0}")]
+    Automerge(#[from] automerge::AutomergeError),
+}
+
+/// One step of the schema chain: the change that brings a document from
+/// `version - 1` to `version`. Append-only: never edit a published step.
+fn schema_step(doc: &mut AutoCommit, version: u64) -> Result<(), DocError> {
+    match version {
+        1 => {
+            for key in ["meta", "identity_notice", "rights_notice", "closure"] {
+                doc.put_object(ROOT, key, ObjType::Map)?;
+            }
+            for key in ["team", "findings", "evidence"] {
+                doc.put_object(ROOT, key, ObjType::List)?;
+            }
+        }
+        2 => {
+            doc.put_object(ROOT, "amendments", ObjType::List)?;
+            doc.put_object(ROOT, "review", ObjType::Map)?;
+        }
+        other => {
+            return Err(DocError::NewerSchema {
+                found: other,
+                supported: SCHEMA_VERSION,
+            });
+        }
+    }
+    doc.put(ROOT, "schema_version", version as i64)?;
+    doc.commit_with(
+        CommitOptions::default()
+            .with_time(0)
+            .with_message(format!("liuhen schema v{version}")),
+    );
+    Ok(())
+}
+
+/// Saved bytes of the schema chain up to each version (index 0 = v1).
+fn schema_chain() -> &'static [Vec<u8>] {
+    static CHAIN: OnceLock<Vec<Vec<u8>>> = OnceLock::new();
+    CHAIN.get_or_init(|| {
+        let mut doc = AutoCommit::new().with_actor(ActorId::from(&SCHEMA_ACTOR[..]));
+        (1..=SCHEMA_VERSION)
+            .map(|v| {
+                // The steps are fixed code over an empty document: failure is a bug
+                // in this file, caught by every test that opens a document.
+                schema_step(&mut doc, v).expect("schema chain step");
+                doc.save()
+            })
+            .collect()
+    })
+}
+
+fn chain_doc(version: u64) -> Result<AutoCommit, DocError> {
+    let bytes = schema_chain()
+        .get(version.saturating_sub(1) as usize)
+        .ok_or(DocError::NewerSchema {
+            found: version,
+            supported: SCHEMA_VERSION,
+        })?;
+    Ok(AutoCommit::load(bytes)?)
+}
+
+/// Data needed to open a new inspection document.
+#[derive(Debug, Clone)]
+pub struct NewInspection {
+    /// Everything written into `meta`.
+    pub meta: InspectionMeta,
+}
+
+/// A field of the document that can be written as a whole and may conflict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScalarField {
+    /// The statement text of the identity notice.
+    IdentityStatement,
+    /// Witness named for a refused signature.
+    RightsWitness,
+    /// Notice text version used.
+    RightsNoticeVersion,
+}
+
+impl ScalarField {
+    fn path(self) -> (&'static str, &'static str) {
+        match self {
+            ScalarField::IdentityStatement => ("identity_notice", "statement"),
+            ScalarField::RightsWitness => ("rights_notice", "witness_name"),
+            ScalarField::RightsNoticeVersion => ("rights_notice", "notice_version"),
+        }
+    }
+}
+
+/// One inspection as an automerge document, with a typed API.
+#[derive(Debug)]
+pub struct InspectionDoc {
+    doc: AutoCommit,
+}
+
+fn ms(t: DateTime<Utc>) -> i64 {
+    t.timestamp_millis()
+}
+
+fn from_ms(path: &str, v: i64) -> Result<DateTime<Utc>, DocError> {
+    DateTime::from_timestamp_millis(v).ok_or_else(|| DocError::Malformed {
+        path: path.to_string(),
+    })
+}
+
+fn scalar_text(v: &Value<'_>) -> String {
+    match v {
+        Value::Scalar(s) => match s.as_ref() {
+            ScalarValue::Str(s) => s.to_string(),
+            ScalarValue::Int(i) => i.to_string(),
+            ScalarValue::Uint(u) => u.to_string(),
+            ScalarValue::F64(f) => f.to_string(),
+            ScalarValue::Timestamp(t) => t.to_string(),
+            ScalarValue::Boolean(b) => b.to_string(),
+            ScalarValue::Null => "null".into(),
+            other => format!("{other:?}"),
+        },
+        Value::Object(t) => format!("<{t:?}>"),
+    }
+}
+
+impl InspectionDoc {
+    /// Opens a new inspection with its meta written by `actor` at `meta.opened_at`.
+    pub fn create(actor: ActorId, new: NewInspection) -> Result<Self, DocError> {
+        let mut doc = chain_doc(SCHEMA_VERSION)?;
+        doc.set_actor(actor);
+        let mut this = InspectionDoc { doc };
+        let m = &new.meta;
+        let meta = this.container("meta")?;
+        let d = &mut this.doc;
+        d.put(&meta, "id", m.id.as_str())?;
+        d.put(&meta, "kind", m.kind.as_str())?;
+        if let Some(t) = &m.task_id {
+            d.put(&meta, "task_id", t.as_str())?;
+        }
+        d.put(&meta, "agency_id", m.agency_id.as_str())?;
+        d.put(&meta, "agency_name", m.agency_name.as_str())?;
+        d.put(&meta, "target_id", m.target_id.as_str())?;
+        d.put(&meta, "target_name", m.target_name.as_str())?;
+        if let Some(c) = &m.target_credit_code {
+            d.put(&meta, "target_credit_code", c.as_str())?;
+        }
+        d.put(&meta, "target_address", m.target_address.as_str())?;
+        d.put(&meta, "target_area", m.target_area.as_str())?;
+        d.put(
+            &meta,
+            "target_is_natural_person",
+            m.target_is_natural_person,
+        )?;
+        d.put(&meta, "category", m.category.as_str())?;
+        d.put(&meta, "item_code", m.item_code.as_str())?;
+        d.put(&meta, "item_name", m.item_name.as_str())?;
+        d.put(&meta, "opened_at", ms(m.opened_at))?;
+        d.put(&meta, "opened_by", m.opened_by.as_str())?;
+        d.put(&meta, "device_id", m.device_id.as_str())?;
+        this.commit("open", m.opened_at);
+        Ok(this)
+    }
+
+    /// Loads a saved document, refusing one from a newer schema. An older document is
+    /// loaded as is; call [`InspectionDoc::migrate`] to bring it up to date.
+    pub fn load(bytes: &[u8]) -> Result<Self, DocError> {
+        let doc = AutoCommit::load(bytes).map_err(|e| DocError::Corrupt(e.to_string()))?;
+        let this = InspectionDoc { doc };
+        let v = this.schema_version()?;
+        if v > SCHEMA_VERSION {
+            return Err(DocError::NewerSchema {
+                found: v,
+                supported: SCHEMA_VERSION,
+            });
+        }
+        Ok(this)
+    }
+
+    /// Applies incremental bytes (from [`InspectionDoc::save_after`]) on top.
+    pub fn load_incremental(&mut self, bytes: &[u8]) -> Result<(), DocError> {
+        self.doc
+            .load_incremental(bytes)
+            .map_err(|e| DocError::Corrupt(e.to_string()))?;
+        Ok(())
+    }
+
+    /// Sets the actor for further local changes (the device's actor id).
+    pub fn set_actor(&mut self, actor: ActorId) {
+        self.doc.set_actor(actor);
+    }
+
+    /// Schema version stored in the document.
+    pub fn schema_version(&self) -> Result<u64, DocError> {
+        match self.doc.get(ROOT, "schema_version")? {
+            Some((v, _)) => v
+                .as_u64()
+                .or_else(|| v.as_i64().map(|i| i.max(0) as u64))
+                .ok_or(DocError::Malformed {
+                    path: "schema_version".into(),
+                }),
+            None => Err(DocError::Malformed {
+                path: "schema_version".into(),
+            }),
+        }
+    }
+
+    /// Brings an older document up to [`SCHEMA_VERSION`] by merging the missing
+    /// schema-chain changes. Returns the version it started from. Deterministic:
+    /// two devices migrating the same document produce the very same change.
+    pub fn migrate(&mut self) -> Result<u64, DocError> {
+        let from = self.schema_version()?;
+        if from > SCHEMA_VERSION {
+            return Err(DocError::NewerSchema {
+                found: from,
+                supported: SCHEMA_VERSION,
+            });
+        }
+        if from < SCHEMA_VERSION {
+            let mut chain = chain_doc(SCHEMA_VERSION)?;
+            self.doc.merge(&mut chain)?;
+            tracing::info!(from, to = SCHEMA_VERSION, "migrated inspection document");
+        }
+        Ok(from)
+    }
+
+    /// Builds a document at an older schema version (for migration tests and
+    /// fixtures): the chain up to `version`, then `meta` as [`InspectionDoc::create`].
+    pub fn create_at_version(
+        actor: ActorId,
+        version: u64,
+        new: NewInspection,
+    ) -> Result<Self, DocError> {
+        let mut this = Self::create(actor.clone(), new)?;
+        if version == SCHEMA_VERSION {
+            return Ok(this);
+        }
+        // Rebuild on the older chain: copy meta through a fresh doc at `version`.
+        let mut doc = chain_doc(version)?;
+        doc.set_actor(actor);
+        let meta_src = this.container("meta")?;
+        let meta_dst = match doc.get(ROOT, "meta")? {
+            Some((Value::Object(ObjType::Map), id)) => id,
+            _ => {
+                return Err(DocError::Malformed {
+                    path: "meta".into(),
+                });
+            }
+        };
+        let keys: Vec<String> = this.doc.keys(&meta_src).collect();
+        for k in keys {
+            if let Some((Value::Scalar(s), _)) = this.doc.get(&meta_src, k.as_str())? {
+                doc.put(&meta_dst, k.as_str(), s.into_owned())?;
+            }
+        }
+        doc.commit_with(CommitOptions::default().with_message("open"));
+        this.doc = doc;
+        Ok(this)
+    }
+
+    /// Full compact save.
+    pub fn save(&mut self) -> Vec<u8> {
+        self.doc.save()
+    }
+
+    /// Changes since `heads`, as bytes to append to a saved document.
+    pub fn save_after(&mut self, heads: &[ChangeHash]) -> Vec<u8> {
+        self.doc.save_after(heads)
+    }
+
+    /// Current heads.
+    pub fn heads(&mut self) -> Vec<ChangeHash> {
+        self.doc.get_heads()
+    }
+
+    /// Merges another copy of the same inspection into this one.
+    pub fn merge(&mut self, other: &mut InspectionDoc) -> Result<(), DocError> {
+        self.doc.merge(&mut other.doc)?;
+        Ok(())
+    }
+
+    /// An independent copy (same history) with another actor, e.g. a second device.
+    pub fn fork_as(&mut self, actor: ActorId) -> InspectionDoc {
+        InspectionDoc {
+            doc: self.doc.fork().with_actor(actor),
+        }
+    }
+
+    /// Direct access for the sync layer, which speaks automerge's sync protocol.
+    pub fn automerge_mut(&mut self) -> &mut AutoCommit {
+        &mut self.doc
+    }
+
+    fn commit(&mut self, step: &str, at: DateTime<Utc>) {
+        self.doc.commit_with(
+            CommitOptions::default()
+                .with_message(step.to_string())
+                .with_time(at.timestamp()),
+        );
+    }
+
+    fn container(&self, key: &str) -> Result<ObjId, DocError> {
+        match self.doc.get(ROOT, key)? {
+            Some((Value::Object(_), id)) => Ok(id),
+            _ => Err(DocError::Malformed { path: key.into() }),
+        }
+    }
+
+    // ---- writes ---------------------------------------------------------
+
+    /// Appends a check-in (R-SCENE-2). Validation of the certificate is the
+    /// lifecycle's job; this only records it.
+    pub fn add_team_member(&mut self, m: &TeamMember) -> Result<(), DocError> {
+        let team = self.container("team")?;
+        let at = self.doc.length(&team);
+        let obj = self.doc.insert_object(&team, at, ObjType::Map)?;
+        let d = &mut self.doc;
+        d.put(&obj, "officer_id", m.officer_id.as_str())?;
+        d.put(&obj, "name", m.name.as_str())?;
+        d.put(&obj, "certificate_no", m.certificate_no.as_str())?;
+        d.put(
+            &obj,
+            "certificate_valid_until",
+            m.certificate_valid_until.to_string(),
+        )?;
+        d.put(&obj, "at", ms(m.checked_in_at))?;
+        d.put(&obj, "device_id", m.device_id.as_str())?;
+        self.commit("check_in", m.checked_in_at);
+        Ok(())
+    }
+
+    /// Writes the identity notice (R-SCENE-3, R-REC-3).
+    pub fn set_identity_notice(&mut self, n: &IdentityNotice) -> Result<(), DocError> {
+        let obj = self.container("identity_notice")?;
+        let d = &mut self.doc;
+        d.put(&obj, "statement", n.statement.as_str())?;
+        d.put(&obj, "recording_sha256", n.recording_sha256.as_str())?;
+        d.put(&obj, "given_at", ms(n.given_at))?;
+        d.put(&obj, "given_by", n.given_by.as_str())?;
+        self.commit("identity_notice", n.given_at);
+        Ok(())
+    }
+
+    fn insert_record_with_evidence(
+        &mut self,
+        list: &str,
+        fields: &[(&str, ScalarValue)],
+        evidence: &[String],
+    ) -> Result<(), DocError> {
+        let list = self.container(list)?;
+        let at = self.doc.length(&list);
+        let obj = self.doc.insert_object(&list, at, ObjType::Map)?;
+        for (k, v) in fields {
+            self.doc.put(&obj, *k, v.clone())?;
+        }
+        let ev = self.doc.put_object(&obj, "evidence", ObjType::List)?;
+        for (i, h) in evidence.iter().enumerate() {
+            self.doc.insert(&ev, i, h.as_str())?;
+        }
+        Ok(())
+    }
+
+    /// Appends a finding.
+    pub fn add_finding(&mut self, f: &Finding) -> Result<(), DocError> {
+        self.insert_record_with_evidence(
+            "findings",
+            &[
+                ("id", f.id.as_str().into()),
+                ("text", f.text.as_str().into()),
+                ("author", f.author.as_str().into()),
+                ("at", ms(f.at).into()),
+            ],
+            &f.evidence,
+        )?;
+        self.commit("finding", f.at);
+        Ok(())
+    }
+
+    /// Edits the text of a finding (before close). Returns false if no such finding.
+    pub fn edit_finding(
+        &mut self,
+        finding_id: &str,
+        text: &str,
+        at: DateTime<Utc>,
+    ) -> Result<bool, DocError> {
+        let list = self.container("findings")?;
+        for i in 0..self.doc.length(&list) {
+            if let Some((Value::Object(_), obj)) = self.doc.get(&list, i)?
+                && self.str_field(&obj, "id")?.as_deref() == Some(finding_id)
+            {
+                self.doc.put(&obj, "text", text)?;
+                self.commit("edit_finding", at);
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    /// Appends an evidence reference. References are append-only (R-REC-5).
+    pub fn add_evidence(&mut self, e: &EvidenceRef) -> Result<(), DocError> {
+        let list = self.container("evidence")?;
+        let at = self.doc.length(&list);
+        let obj = self.doc.insert_object(&list, at, ObjType::Map)?;
+        let d = &mut self.doc;
+        d.put(&obj, "sha256", e.sha256.as_str())?;
+        d.put(&obj, "kind", e.kind.as_str())?;
+        d.put(&obj, "media_type", e.media_type.as_str())?;
+        d.put(&obj, "size_bytes", e.size_bytes as i64)?;
+        d.put(&obj, "captured_at", ms(e.captured_at))?;
+        d.put(&obj, "captured_by", e.captured_by.as_str())?;
+        d.put(&obj, "device_id", e.device_id.as_str())?;
+        d.put(&obj, "step", e.step.as_str())?;
+        if let Some(lat) = e.lat {
+            d.put(&obj, "lat", lat)?;
+        }
+        if let Some(lon) = e.lon {
+            d.put(&obj, "lon", lon)?;
+        }
+        self.commit("evidence", e.captured_at);
+        Ok(())
+    }
+
+    /// Writes the rights notice and the party's acknowledgement (R-SCENE-4).
+    pub fn set_rights_notice(&mut self, r: &RightsNotice) -> Result<(), DocError> {
+        let obj = self.container("rights_notice")?;
+        let channels =
+            serde_json::to_string(&r.remedy_channels).map_err(|_| DocError::Malformed {
+                path: "rights_notice.remedy_channels".into(),
+            })?;
+        let d = &mut self.doc;
+        d.put(&obj, "notice_version", r.notice_version.as_str())?;
+        d.put(&obj, "remedy_channels", channels)?;
+        match &r.acknowledgement {
+            Acknowledgement::Signed {
+                signer_name,
+                signature_sha256,
+            } => {
+                d.put(&obj, "ack_kind", "signed")?;
+                d.put(&obj, "signer_name", signer_name.as_str())?;
+                d.put(&obj, "signature_sha256", signature_sha256.as_str())?;
+            }
+            Acknowledgement::Refused {
+                witness_name,
+                reason,
+            } => {
+                d.put(&obj, "ack_kind", "refused")?;
+                d.put(&obj, "witness_name", witness_name.as_str())?;
+                d.put(&obj, "refusal_reason", reason.as_str())?;
+            }
+        }
+        d.put(&obj, "given_at", ms(r.given_at))?;
+        d.put(&obj, "given_by", r.given_by.as_str())?;
+        self.commit("rights_notice", r.given_at);
+        Ok(())
+    }
+
+    /// Overwrites one scalar field (which also resolves a conflict on it).
+    pub fn set_scalar(
+        &mut self,
+        field: ScalarField,
+        value: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), DocError> {
+        let (map, key) = field.path();
+        let obj = self.container(map)?;
+        self.doc.put(&obj, key, value)?;
+        self.commit("edit", at);
+        Ok(())
+    }
+
+    /// Marks the on-site record closed.
+    pub fn set_closure(&mut self, c: &Closure) -> Result<(), DocError> {
+        let obj = self.container("closure")?;
+        self.doc.put(&obj, "closed_at", ms(c.closed_at))?;
+        self.doc.put(&obj, "closed_by", c.closed_by.as_str())?;
+        self.commit("close", c.closed_at);
+        Ok(())
+    }
+
+    /// Appends an amendment (needs schema v2).
+    pub fn add_amendment(&mut self, a: &Amendment) -> Result<(), DocError> {
+        self.insert_record_with_evidence(
+            "amendments",
+            &[
+                ("id", a.id.as_str().into()),
+                ("amends", a.amends.as_str().into()),
+                ("text", a.text.as_str().into()),
+                ("author", a.author.as_str().into()),
+                ("at", ms(a.at).into()),
+            ],
+            &a.evidence,
+        )?;
+        self.commit("amendment", a.at);
+        Ok(())
+    }
+
+    // ---- reads ----------------------------------------------------------
+
+    fn str_field(&self, obj: &ObjId, key: &str) -> Result<Option<String>, DocError> {
+        Ok(match self.doc.get(obj, key)? {
+            Some((Value::Scalar(s), _)) => match s.as_ref() {
+                ScalarValue::Str(s) => Some(s.to_string()),
+                _ => None,
+            },
+            _ => None,
+        })
+    }
+
+    fn req_str(&self, obj: &ObjId, path: &str, key: &str) -> Result<String, DocError> {
+        self.str_field(obj, key)?
+            .ok_or_else(|| DocError::Malformed {
+                path: format!("{path}.{key}"),
+            })
+    }
+
+    fn int_field(&self, obj: &ObjId, key: &str) -> Result<Option<i64>, DocError> {
+        Ok(match self.doc.get(obj, key)? {
+            Some((v, _)) => v.as_i64(),
+            None => None,
+        })
+    }
+
+    fn req_time(&self, obj: &ObjId, path: &str, key: &str) -> Result<DateTime<Utc>, DocError> {
+        let p = format!("{path}.{key}");
+        let v = self
+            .int_field(obj, key)?
+            .ok_or_else(|| DocError::Malformed { path: p.clone() })?;
+        from_ms(&p, v)
+    }
+
+    fn f64_field(&self, obj: &ObjId, key: &str) -> Result<Option<f64>, DocError> {
+        Ok(match self.doc.get(obj, key)? {
+            Some((v, _)) => v.as_f64(),
+            None => None,
+        })
+    }
+
+    fn str_list(&self, obj: &ObjId, key: &str) -> Result<Vec<String>, DocError> {
+        let list = match self.doc.get(obj, key)? {
+            Some((Value::Object(ObjType::List), id)) => id,
+            _ => return Ok(vec![]),
+        };
+        let mut out = vec![];
+        for i in 0..self.doc.length(&list) {
+            if let Some((Value::Scalar(s), _)) = self.doc.get(&list, i)?
+                && let ScalarValue::Str(s) = s.as_ref()
+            {
+                out.push(s.to_string());
+            }
+        }
+        Ok(out)
+    }
+
+    fn list_items(&self, key: &str) -> Result<Vec<ObjId>, DocError> {
+        let list = match self.doc.get(ROOT, key)? {
+            Some((Value::Object(ObjType::List), id)) => id,
+            Some(_) => return Err(DocError::Malformed { path: key.into() }),
+            // Containers added by a later schema step are absent in older documents.
+            None => return Ok(vec![]),
+        };
+        let mut out = vec![];
+        for i in 0..self.doc.length(&list) {
+            if let Some((Value::Object(ObjType::Map), id)) = self.doc.get(&list, i)? {
+                out.push(id);
+            }
+        }
+        Ok(out)
+    }
+
+    fn meta(&self) -> Result<InspectionMeta, DocError> {
+        let m = self.container("meta")?;
+        let p = "meta";
+        let kind_s = self.req_str(&m, p, "kind")?;
+        Ok(InspectionMeta {
+            id: self.req_str(&m, p, "id")?,
+            kind: InspectionKind::parse(&kind_s).ok_or(DocError::Malformed {
+                path: "meta.kind".into(),
+            })?,
+            task_id: self.str_field(&m, "task_id")?,
+            agency_id: self.req_str(&m, p, "agency_id")?,
+            agency_name: self.req_str(&m, p, "agency_name")?,
+            target_id: self.req_str(&m, p, "target_id")?,
+            target_name: self.req_str(&m, p, "target_name")?,
+            target_credit_code: self.str_field(&m, "target_credit_code")?,
+            target_address: self.req_str(&m, p, "target_address")?,
+            target_area: self.req_str(&m, p, "target_area")?,
+            target_is_natural_person: matches!(
+                self.doc.get(&m, "target_is_natural_person")?,
+                Some((Value::Scalar(s), _)) if matches!(s.as_ref(), ScalarValue::Boolean(true))
+            ),
+            category: self.req_str(&m, p, "category")?,
+            item_code: self.req_str(&m, p, "item_code")?,
+            item_name: self.req_str(&m, p, "item_name")?,
+            opened_at: self.req_time(&m, p, "opened_at")?,
+            opened_by: self.req_str(&m, p, "opened_by")?,
+            device_id: self.req_str(&m, p, "device_id")?,
+        })
+    }
+
+    /// Reads the inspection id without reading the rest.
+    pub fn id(&self) -> Result<String, DocError> {
+        let m = self.container("meta")?;
+        self.req_str(&m, "meta", "id")
+    }
+
+    /// Reads the whole inspection into plain types.
+    pub fn read(&self) -> Result<Inspection, DocError> {
+        let meta = self.meta()?;
+
+        let mut team: Vec<TeamMember> = vec![];
+        for obj in self.list_items("team")? {
+            let p = "team[]";
+            let valid = self.req_str(&obj, p, "certificate_valid_until")?;
+            let member = TeamMember {
+                officer_id: self.req_str(&obj, p, "officer_id")?,
+                name: self.req_str(&obj, p, "name")?,
+                certificate_no: self.req_str(&obj, p, "certificate_no")?,
+                certificate_valid_until: NaiveDate::parse_from_str(&valid, "%Y-%m-%d").map_err(
+                    |_| DocError::Malformed {
+                        path: "team[].certificate_valid_until".into(),
+                    },
+                )?,
+                checked_in_at: self.req_time(&obj, p, "at")?,
+                device_id: self.req_str(&obj, p, "device_id")?,
+            };
+            match team.iter_mut().find(|m| m.officer_id == member.officer_id) {
+                Some(existing) if existing.checked_in_at > member.checked_in_at => {
+                    *existing = member
+                }
+                Some(_) => {}
+                None => team.push(member),
+            }
+        }
+
+        let idn = self.container("identity_notice")?;
+        let identity_notice = match self.str_field(&idn, "statement")? {
+            None => None,
+            Some(statement) => Some(IdentityNotice {
+                statement,
+                recording_sha256: self.req_str(&idn, "identity_notice", "recording_sha256")?,
+                given_at: self.req_time(&idn, "identity_notice", "given_at")?,
+                given_by: self.req_str(&idn, "identity_notice", "given_by")?,
+            }),
+        };
+
+        let mut findings = vec![];
+        for obj in self.list_items("findings")? {
+            let p = "findings[]";
+            findings.push(Finding {
+                id: self.req_str(&obj, p, "id")?,
+                text: self.req_str(&obj, p, "text")?,
+                author: self.req_str(&obj, p, "author")?,
+                at: self.req_time(&obj, p, "at")?,
+                evidence: self.str_list(&obj, "evidence")?,
+            });
+        }
+
+        let mut evidence: Vec<EvidenceRef> = vec![];
+        for obj in self.list_items("evidence")? {
+            let p = "evidence[]";
+            let kind = self.req_str(&obj, p, "kind")?;
+            let step = self.req_str(&obj, p, "step")?;
+            let e = EvidenceRef {
+                sha256: self.req_str(&obj, p, "sha256")?,
+                kind: EvidenceKind::parse(&kind).ok_or(DocError::Malformed {
+                    path: "evidence[].kind".into(),
+                })?,
+                media_type: self.req_str(&obj, p, "media_type")?,
+                size_bytes: self.int_field(&obj, "size_bytes")?.unwrap_or(0).max(0) as u64,
+                captured_at: self.req_time(&obj, p, "captured_at")?,
+                captured_by: self.req_str(&obj, p, "captured_by")?,
+                device_id: self.req_str(&obj, p, "device_id")?,
+                step: InspectionStep::parse(&step).ok_or(DocError::Malformed {
+                    path: "evidence[].step".into(),
+                })?,
+                lat: self.f64_field(&obj, "lat")?,
+                lon: self.f64_field(&obj, "lon")?,
+            };
+            if !evidence.iter().any(|x| x.sha256 == e.sha256) {
+                evidence.push(e);
+            }
+        }
+
+        let rn = self.container("rights_notice")?;
+        let p = "rights_notice";
+        let rights_notice = match self.str_field(&rn, "ack_kind")? {
+            None => None,
+            Some(kind) => {
+                let acknowledgement = match kind.as_str() {
+                    "signed" => Acknowledgement::Signed {
+                        signer_name: self.req_str(&rn, p, "signer_name")?,
+                        signature_sha256: self.req_str(&rn, p, "signature_sha256")?,
+                    },
+                    "refused" => Acknowledgement::Refused {
+                        witness_name: self.req_str(&rn, p, "witness_name")?,
+                        reason: self.str_field(&rn, "refusal_reason")?.unwrap_or_default(),
+                    },
+                    _ => {
+                        return Err(DocError::Malformed {
+                            path: "rights_notice.ack_kind".into(),
+                        });
+                    }
+                };
+                let channels = self.req_str(&rn, p, "remedy_channels")?;
+                Some(RightsNotice {
+                    notice_version: self.req_str(&rn, p, "notice_version")?,
+                    remedy_channels: serde_json::from_str(&channels).map_err(|_| {
+                        DocError::Malformed {
+                            path: "rights_notice.remedy_channels".into(),
+                        }
+                    })?,
+                    acknowledgement,
+                    given_at: self.req_time(&rn, p, "given_at")?,
+                    given_by: self.req_str(&rn, p, "given_by")?,
+                })
+            }
+        };
+
+        let cl = self.container("closure")?;
+        let closure = match self.int_field(&cl, "closed_at")? {
+            None => None,
+            Some(t) => Some(Closure {
+                closed_at: from_ms("closure.closed_at", t)?,
+                closed_by: self.req_str(&cl, "closure", "closed_by")?,
+            }),
+        };
+
+        let mut amendments = vec![];
+        for obj in self.list_items("amendments")? {
+            let p = "amendments[]";
+            amendments.push(Amendment {
+                id: self.req_str(&obj, p, "id")?,
+                amends: self.req_str(&obj, p, "amends")?,
+                text: self.req_str(&obj, p, "text")?,
+                author: self.req_str(&obj, p, "author")?,
+                at: self.req_time(&obj, p, "at")?,
+                evidence: self.str_list(&obj, "evidence")?,
+            });
+        }
+
+        Ok(Inspection {
+            schema_version: self.schema_version()?,
+            meta,
+            team,
+            identity_notice,
+            findings,
+            evidence,
+            rights_notice,
+            closure,
+            amendments,
+            conflicts: self.conflicts()?,
+        })
+    }
+
+    /// Every map key holding more than one concurrent value, anywhere in the
+    /// document: both values are kept and listed here, never dropped.
+    pub fn conflicts(&self) -> Result<Vec<FieldConflict>, DocError> {
+        let mut out = vec![];
+        self.walk_conflicts(&ROOT, String::new(), &mut out)?;
+        Ok(out)
+    }
+
+    fn walk_conflicts(
+        &self,
+        obj: &ObjId,
+        path: String,
+        out: &mut Vec<FieldConflict>,
+    ) -> Result<(), DocError> {
+        let join = |k: &str| {
+            if path.is_empty() {
+                k.to_string()
+            } else {
+                format!("{path}.{k}")
+            }
+        };
+        match self.doc.object_type(obj)? {
+            ObjType::Map | ObjType::Table => {
+                let keys: Vec<String> = self.doc.keys(obj).collect();
+                for k in keys {
+                    let all = self.doc.get_all(obj, k.as_str())?;
+                    if all.len() > 1 {
+                        out.push(FieldConflict {
+                            path: join(&k),
+                            values: all.iter().map(|(v, _)| scalar_text(v)).collect(),
+                        });
+                    }
+                    for (v, id) in all {
+                        if let Value::Object(_) = v {
+                            self.walk_conflicts(&id, join(&k), out)?;
+                        }
+                    }
+                }
+            }
+            ObjType::List => {
+                for i in 0..self.doc.length(obj) {
+                    let all = self.doc.get_all(obj, i)?;
+                    for (v, id) in all {
+                        if let Value::Object(_) = v {
+                            self.walk_conflicts(&id, format!("{path}[{i}]"), out)?;
+                        }
+                    }
+                }
+            }
+            ObjType::Text => {}
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    pub(crate) fn t(h: u32, m: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 20, h, m, 0).unwrap()
+    }
+
+    pub(crate) fn meta() -> InspectionMeta {
+        InspectionMeta {
+            id: "0193a5c0-0000-7000-8000-000000000001".into(),
+            kind: InspectionKind::Task,
+            task_id: Some("task-1".into()),
+            agency_id: "a1".into(),
+            agency_name: "清远市生态环境局".into(),
+            target_id: "t1".into(),
+            target_name: "清远某化工有限公司".into(),
+            target_credit_code: Some("91350100M000100Y43".into()),
+            target_address: "清远市清城区工业大道 1 号".into(),
+            target_area: "441802".into(),
+            target_is_natural_person: false,
+            category: "生态环境".into(),
+            item_code: "HB-01".into(),
+            item_name: "排污许可执行情况检查".into(),
+            opened_at: t(1, 0),
+            opened_by: "o1".into(),
+            device_id: "dev-a".into(),
+        }
+    }
+
+    fn actor(n: u8) -> ActorId {
+        ActorId::from(vec![n; 16])
+    }
+
+    fn finding(id: &str, text: &str, who: &str, at: DateTime<Utc>) -> Finding {
+        Finding {
+            id: id.into(),
+            text: text.into(),
+            author: who.into(),
+            at,
+            evidence: vec!["ab".repeat(32)],
+        }
+    }
+
+    #[test]
+    fn create_and_read_round_trip() {
+        let mut d = InspectionDoc::create(actor(1), NewInspection { meta: meta() }).unwrap();
+        d.add_finding(&finding("f1", "排污口标识缺失", "o1", t(1, 5)))
+            .unwrap();
+        let bytes = d.save();
+        let loaded = InspectionDoc::load(&bytes).unwrap();
+        let i = loaded.read().unwrap();
+        assert_eq!(i.meta, meta());
+        assert_eq!(i.schema_version, SCHEMA_VERSION);
+        assert_eq!(i.findings.len(), 1);
+        assert_eq!(i.findings[0].evidence, vec!["ab".repeat(32)]);
+        assert!(i.conflicts.is_empty());
+    }
+
+    #[test]
+    fn two_devices_adding_findings_concurrently_keep_both() {
+        let mut a = InspectionDoc::create(actor(1), NewInspection { meta: meta() }).unwrap();
+        let mut b = a.fork_as(actor(2));
+        a.add_finding(&finding("f1", "A 的发现", "o1", t(1, 5)))
+            .unwrap();
+        b.add_finding(&finding("f2", "B 的发现", "o2", t(1, 6)))
+            .unwrap();
+        a.merge(&mut b).unwrap();
+        b.merge(&mut a).unwrap();
+        let (ia, ib) = (a.read().unwrap(), b.read().unwrap());
+        assert_eq!(ia, ib);
+        assert_eq!(ia.findings.len(), 2);
+    }
+
+    #[test]
+    fn two_documents_created_independently_share_containers() {
+        // The pitfall of AUTOMERGE.md: independently created containers would hide
+        // each other's items. The schema chain makes them the same object.
+        let mut a = InspectionDoc::create(actor(1), NewInspection { meta: meta() }).unwrap();
+        let mut b = InspectionDoc::create(actor(2), NewInspection { meta: meta() }).unwrap();
+        a.add_finding(&finding("f1", "甲", "o1", t(1, 5))).unwrap();
+        b.add_finding(&finding("f2", "乙", "o2", t(1, 6))).unwrap();
+        a.merge(&mut b).unwrap();
+        let i = a.read().unwrap();
+        assert_eq!(
+            i.findings.len(),
+            2,
+            "no list hidden by a container conflict"
+        );
+    }
+
+    #[test]
+    fn concurrent_scalar_writes_are_kept_as_conflict() {
+        let mut a = InspectionDoc::create(actor(1), NewInspection { meta: meta() }).unwrap();
+        let mut b = a.fork_as(actor(2));
+        a.set_scalar(ScalarField::IdentityStatement, "版本甲", t(2, 0))
+            .unwrap();
+        b.set_scalar(ScalarField::IdentityStatement, "版本乙", t(2, 1))
+            .unwrap();
+        a.merge(&mut b).unwrap();
+        let c = a.conflicts().unwrap();
+        assert_eq!(c.len(), 1, "{c:?}");
+        assert_eq!(c[0].path, "identity_notice.statement");
+        let mut values = c[0].values.clone();
+        values.sort();
+        assert_eq!(values, vec!["版本乙".to_string(), "版本甲".to_string()]);
+        // Writing again resolves it.
+        a.set_scalar(ScalarField::IdentityStatement, "最终版本", t(2, 2))
+            .unwrap();
+        assert!(a.conflicts().unwrap().is_empty());
+    }
+
+    #[test]
+    fn v1_document_migrates_to_v2_and_keeps_data() {
+        let mut v1 =
+            InspectionDoc::create_at_version(actor(1), 1, NewInspection { meta: meta() }).unwrap();
+        assert_eq!(v1.schema_version().unwrap(), 1);
+        v1.add_finding(&finding("f1", "旧版记录", "o1", t(1, 5)))
+            .unwrap();
+        let before = v1.read().unwrap();
+        assert!(before.amendments.is_empty());
+        // Amendments need v2.
+        assert!(
+            v1.add_amendment(&Amendment {
+                id: "m1".into(),
+                amends: "finding:f1".into(),
+                text: "更正".into(),
+                author: "o1".into(),
+                at: t(3, 0),
+                evidence: vec![],
+            })
+            .is_err()
+        );
+        let mut fork = v1.fork_as(actor(2));
+        assert_eq!(v1.migrate().unwrap(), 1);
+        assert_eq!(v1.schema_version().unwrap(), 2);
+        // The second device migrates on its own: the same change, no conflict.
+        fork.migrate().unwrap();
+        v1.merge(&mut fork).unwrap();
+        assert!(v1.conflicts().unwrap().is_empty());
+        let after = v1.read().unwrap();
+        assert_eq!(after.findings, before.findings);
+        v1.add_amendment(&Amendment {
+            id: "m1".into(),
+            amends: "finding:f1".into(),
+            text: "更正".into(),
+            author: "o1".into(),
+            at: t(3, 0),
+            evidence: vec![],
+        })
+        .unwrap();
+        assert_eq!(v1.read().unwrap().amendments.len(), 1);
+        // Migrating again is a no-op.
+        assert_eq!(v1.migrate().unwrap(), 2);
+    }
+
+    /// Regenerates the committed v1 fixture (run explicitly with `--ignored`); the
+    /// fixture is committed so that later code changes cannot silently change what a
+    /// v1 document looks like.
+    #[test]
+    #[ignore]
+    fn write_v1_fixture() {
+        let mut d =
+            InspectionDoc::create_at_version(actor(1), 1, NewInspection { meta: meta() }).unwrap();
+        d.add_team_member(&TeamMember {
+            officer_id: "o1".into(),
+            name: "张伟".into(),
+            certificate_no: "44180020001".into(),
+            certificate_valid_until: NaiveDate::from_ymd_opt(2026, 12, 31).unwrap(),
+            checked_in_at: t(1, 1),
+            device_id: "dev-a".into(),
+        })
+        .unwrap();
+        d.add_finding(&finding("f1", "v1 时代的检查发现", "o1", t(1, 5)))
+            .unwrap();
+        std::fs::write(
+            concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/tests/fixtures/inspection_v1.automerge"
+            ),
+            d.save(),
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn committed_v1_fixture_migrates() {
+        let bytes = include_bytes!("../tests/fixtures/inspection_v1.automerge");
+        let mut d = InspectionDoc::load(bytes).unwrap();
+        assert_eq!(d.schema_version().unwrap(), 1);
+        let before = d.read().unwrap();
+        d.migrate().unwrap();
+        let after = d.read().unwrap();
+        assert_eq!(after.schema_version, 2);
+        assert_eq!(after.findings, before.findings);
+        assert_eq!(after.team, before.team);
+    }
+
+    #[test]
+    fn newer_schema_is_refused_with_clear_error() {
+        let mut d = InspectionDoc::create(actor(1), NewInspection { meta: meta() }).unwrap();
+        d.doc.set_actor(ActorId::from(&SCHEMA_ACTOR[..]));
+        d.doc.put(ROOT, "schema_version", 99i64).unwrap();
+        d.doc.commit();
+        let bytes = d.save();
+        let e = InspectionDoc::load(&bytes).unwrap_err();
+        assert!(matches!(e, DocError::NewerSchema { found: 99, .. }));
+        assert!(e.to_string().contains("请升级应用"));
+    }
+
+    #[test]
+    fn corrupt_bytes_are_refused() {
+        let mut d = InspectionDoc::create(actor(1), NewInspection { meta: meta() }).unwrap();
+        let mut bytes = d.save();
+        let mid = bytes.len() / 2;
+        bytes[mid] ^= 0xff;
+        assert!(matches!(
+            InspectionDoc::load(&bytes),
+            Err(DocError::Corrupt(_))
+        ));
+        assert!(matches!(
+            InspectionDoc::load(b"not a document"),
+            Err(DocError::Corrupt(_))
+        ));
+    }
+}

@@ -1,0 +1,350 @@
+//! Plain types of an inspection record (检查记录) as the typed document API reads and
+//! writes them. No automerge here: see [`crate::doc`] for the mapping.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// How an inspection was started.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InspectionKind {
+    /// For a task from a draw or an assignment.
+    Task,
+    /// Ad hoc, for a target without a task (e.g. a complaint on the spot).
+    AdHoc,
+}
+
+impl InspectionKind {
+    /// Stable text stored in the document.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InspectionKind::Task => "task",
+            InspectionKind::AdHoc => "adhoc",
+        }
+    }
+    /// Parses the stored text.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "task" => Some(InspectionKind::Task),
+            "adhoc" => Some(InspectionKind::AdHoc),
+            _ => None,
+        }
+    }
+}
+
+/// What an inspection is about; written once when it is opened.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InspectionMeta {
+    /// Inspection id (UUIDv7 made on the device).
+    pub id: String,
+    /// Task or ad hoc.
+    pub kind: InspectionKind,
+    /// The task, when `kind` is `Task`.
+    pub task_id: Option<String>,
+    /// The agency.
+    pub agency_id: String,
+    /// The agency's name, for the statement and printed record.
+    pub agency_name: String,
+    /// Target id.
+    pub target_id: String,
+    /// Target name at the time of the inspection.
+    pub target_name: String,
+    /// Target credit code, if it has one.
+    pub target_credit_code: Option<String>,
+    /// Site address.
+    pub target_address: String,
+    /// Area (division code) of the site.
+    pub target_area: String,
+    /// Whether the party is a natural person (masked when published).
+    pub target_is_natural_person: bool,
+    /// Enforcement category.
+    pub category: String,
+    /// Spot-check item code.
+    pub item_code: String,
+    /// Spot-check item name (the action stated in the identity notice).
+    pub item_name: String,
+    /// When the inspection was opened.
+    pub opened_at: DateTime<Utc>,
+    /// Officer who opened it.
+    pub opened_by: String,
+    /// Device that opened it.
+    pub device_id: String,
+}
+
+/// One officer checked in to the team (R-SCENE-1, R-SCENE-2).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TeamMember {
+    /// Officer id on the roster.
+    pub officer_id: String,
+    /// Name at check-in.
+    pub name: String,
+    /// Certificate number shown at check-in.
+    pub certificate_no: String,
+    /// Last valid day of the certificate at check-in.
+    pub certificate_valid_until: chrono::NaiveDate,
+    /// When the officer checked in.
+    pub checked_in_at: DateTime<Utc>,
+    /// Device that recorded the check-in.
+    pub device_id: String,
+}
+
+/// Kind of an evidence item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EvidenceKind {
+    /// A photo.
+    Photo,
+    /// An audio recording.
+    Audio,
+    /// A video recording.
+    Video,
+    /// A signature image.
+    Signature,
+    /// Any other document (scan, PDF).
+    Document,
+}
+
+impl EvidenceKind {
+    /// Stable text stored in the document.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EvidenceKind::Photo => "photo",
+            EvidenceKind::Audio => "audio",
+            EvidenceKind::Video => "video",
+            EvidenceKind::Signature => "signature",
+            EvidenceKind::Document => "document",
+        }
+    }
+    /// Parses the stored text.
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "photo" => EvidenceKind::Photo,
+            "audio" => EvidenceKind::Audio,
+            "video" => EvidenceKind::Video,
+            "signature" => EvidenceKind::Signature,
+            "document" => EvidenceKind::Document,
+            _ => return None,
+        })
+    }
+    /// Chinese label.
+    pub fn label(self) -> &'static str {
+        match self {
+            EvidenceKind::Photo => "照片",
+            EvidenceKind::Audio => "录音",
+            EvidenceKind::Video => "录像",
+            EvidenceKind::Signature => "签名",
+            EvidenceKind::Document => "文件",
+        }
+    }
+}
+
+/// The step of the inspection an item of evidence was captured for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InspectionStep {
+    /// The identity notice (亮证告知).
+    IdentityNotice,
+    /// Findings (检查情况).
+    Findings,
+    /// The rights notice and signature (权利告知).
+    RightsNotice,
+    /// An amendment after close.
+    Amendment,
+}
+
+impl InspectionStep {
+    /// Stable text stored in the document.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InspectionStep::IdentityNotice => "identity_notice",
+            InspectionStep::Findings => "findings",
+            InspectionStep::RightsNotice => "rights_notice",
+            InspectionStep::Amendment => "amendment",
+        }
+    }
+    /// Parses the stored text.
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "identity_notice" => InspectionStep::IdentityNotice,
+            "findings" => InspectionStep::Findings,
+            "rights_notice" => InspectionStep::RightsNotice,
+            "amendment" => InspectionStep::Amendment,
+            _ => return None,
+        })
+    }
+}
+
+/// A reference from the document to an evidence blob, addressed by SHA-256.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EvidenceRef {
+    /// Lower-case hex SHA-256 of the original bytes.
+    pub sha256: String,
+    /// Photo, audio, ...
+    pub kind: EvidenceKind,
+    /// MIME type, e.g. `image/jpeg`.
+    pub media_type: String,
+    /// Size of the original in bytes.
+    pub size_bytes: u64,
+    /// When it was captured (device clock).
+    pub captured_at: DateTime<Utc>,
+    /// Officer who captured it.
+    pub captured_by: String,
+    /// Device that captured it.
+    pub device_id: String,
+    /// Step it belongs to.
+    pub step: InspectionStep,
+    /// Latitude, if the device knew it.
+    pub lat: Option<f64>,
+    /// Longitude, if the device knew it.
+    pub lon: Option<f64>,
+}
+
+/// The spoken identity notice (亮证告知, R-SCENE-3, R-REC-3).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdentityNotice {
+    /// The statement as spoken (generated by the core, possibly adjusted).
+    pub statement: String,
+    /// SHA-256 of the audio (or video) recording of it.
+    pub recording_sha256: String,
+    /// When it was given.
+    pub given_at: DateTime<Utc>,
+    /// Officer who spoke it.
+    pub given_by: String,
+}
+
+/// One free-text finding (检查情况).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Finding {
+    /// Finding id (UUIDv7).
+    pub id: String,
+    /// The text.
+    pub text: String,
+    /// Officer who wrote it.
+    pub author: String,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// Evidence hashes the finding points at.
+    pub evidence: Vec<String>,
+}
+
+/// How the party reacted to the rights notice.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Acknowledgement {
+    /// The party signed; the signature image is evidence.
+    Signed {
+        /// Signer's name.
+        signer_name: String,
+        /// SHA-256 of the signature image.
+        signature_sha256: String,
+    },
+    /// The party refused to sign; a witness confirms it.
+    Refused {
+        /// Witness name.
+        witness_name: String,
+        /// Why (as stated), may be empty.
+        reason: String,
+    },
+}
+
+/// The rights notice given to the party (权利告知, R-SCENE-4).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RightsNotice {
+    /// Version of the notice text used, e.g. `2026-01`.
+    pub notice_version: String,
+    /// Remedy channels told to the party (复议、诉讼、投诉...).
+    pub remedy_channels: Vec<String>,
+    /// Signed or refused.
+    pub acknowledgement: Acknowledgement,
+    /// When.
+    pub given_at: DateTime<Utc>,
+    /// Officer who gave it.
+    pub given_by: String,
+}
+
+/// Closing of the on-site record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Closure {
+    /// When it was closed.
+    pub closed_at: DateTime<Utc>,
+    /// Officer who closed it.
+    pub closed_by: String,
+}
+
+/// A correction after close: points at what it amends; nothing is erased (R-REC-5).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Amendment {
+    /// Amendment id (UUIDv7).
+    pub id: String,
+    /// What it amends: `finding:<id>`, `identity_notice`, `rights_notice`, `meta`
+    /// or `amendment:<id>`.
+    pub amends: String,
+    /// The correction.
+    pub text: String,
+    /// Officer who wrote it.
+    pub author: String,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// Evidence added with the amendment.
+    pub evidence: Vec<String>,
+}
+
+/// A field that holds more than one concurrent value after a merge.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldConflict {
+    /// Path in the document, e.g. `rights_notice.witness_name`.
+    pub path: String,
+    /// Every concurrent value, rendered as text; the first is the one `get` shows.
+    pub values: Vec<String>,
+}
+
+/// Where the inspection is in its lifecycle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InspectionStatus {
+    /// Being recorded on site.
+    Open,
+    /// Closed on site; only amendments from now on.
+    Closed,
+}
+
+/// A whole inspection as read from its document.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Inspection {
+    /// Schema version of the document.
+    pub schema_version: u64,
+    /// What it is about.
+    pub meta: InspectionMeta,
+    /// Officers checked in, one entry per officer (earliest check-in wins).
+    pub team: Vec<TeamMember>,
+    /// The identity notice, once given.
+    pub identity_notice: Option<IdentityNotice>,
+    /// Findings in document order.
+    pub findings: Vec<Finding>,
+    /// Evidence references, one per hash (first reference wins).
+    pub evidence: Vec<EvidenceRef>,
+    /// The rights notice, once given.
+    pub rights_notice: Option<RightsNotice>,
+    /// The closure, once closed.
+    pub closure: Option<Closure>,
+    /// Amendments after close.
+    pub amendments: Vec<Amendment>,
+    /// Fields with concurrent values (both kept, never dropped).
+    pub conflicts: Vec<FieldConflict>,
+}
+
+impl Inspection {
+    /// Open or closed.
+    pub fn status(&self) -> InspectionStatus {
+        if self.closure.is_some() {
+            InspectionStatus::Closed
+        } else {
+            InspectionStatus::Open
+        }
+    }
+
+    /// The evidence reference with this hash, if any.
+    pub fn evidence_by_hash(&self, sha256: &str) -> Option<&EvidenceRef> {
+        self.evidence.iter().find(|e| e.sha256 == sha256)
+    }
+}

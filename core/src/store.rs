@@ -1,0 +1,653 @@
+//! The device store on SQLite: inspection documents (a full save followed by
+//! incremental saves, compacted from time to time), the cached roster, the signed
+//! step log and the device identity. Numbered, append-only migrations in
+//! `core/migrations/`, version in `PRAGMA user_version`, WAL journal with full sync:
+//! a step is acknowledged only after its transaction is durable.
+
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use serde::{Deserialize, Serialize};
+
+use crate::audit::{LogEntry, NewLogEntry};
+use crate::model::RosterSnapshot;
+
+/// Migrations in order; `MIGRATIONS[i]` brings the store from version `i` to `i + 1`.
+const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_init.sql")];
+
+/// Store schema version this build writes.
+pub const STORE_VERSION: u32 = MIGRATIONS.len() as u32;
+
+/// Incremental chunks kept before a document is compacted into one full save.
+pub const COMPACT_AFTER_CHUNKS: i64 = 64;
+
+/// Errors of the store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The disk (or the database's size limit) is full: nothing of this step was
+    /// written, everything acknowledged before is intact.
+    #[error("设备存储空间已满，本步操作未保存（此前已保存的记录完好）；请清理存储空间后重试")]
+    DiskFull,
+    /// The store file was written by a newer app version.
+    #[error("本地数据库版本为 {found}，本应用仅支持到 {supported}；请升级应用，数据未做任何改动")]
+    NewerSchema {
+        /// Version in the file.
+        found: u32,
+        /// Highest version this build knows.
+        supported: u32,
+    },
+    /// The file is not a SQLite database or is damaged.
+    #[error("本地数据库文件 {path} 已损坏或不是本应用的数据库：{reason}")]
+    CorruptFile {
+        /// File path.
+        path: PathBuf,
+        /// SQLite's words.
+        reason: String,
+    },
+    /// A stored document cannot be loaded; other documents are unaffected.
+    #[error(
+        "检查记录 {id} 的存储数据已损坏（第 {chunk} 段）：{reason}；该记录未被改动，请联系管理员导出恢复"
+    )]
+    CorruptDocument {
+        /// Document id.
+        id: String,
+        /// Chunk number that failed.
+        chunk: i64,
+        /// Why.
+        reason: String,
+    },
+    /// No such record.
+    #[error("找不到{what} {id}")]
+    NotFound {
+        /// What kind of record.
+        what: &'static str,
+        /// Its id.
+        id: String,
+    },
+    /// A row holds data this build cannot decode.
+    #[error("本地数据库中的 {what} 数据无法解析：{reason}")]
+    BadRow {
+        /// Which data.
+        what: &'static str,
+        /// Why.
+        reason: String,
+    },
+    /// Any other SQLite failure.
+    #[error("本地数据库操作失败：{0}")]
+    Sqlite(rusqlite::Error),
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        match e.sqlite_error_code() {
+            Some(rusqlite::ErrorCode::DiskFull) => StoreError::DiskFull,
+            _ => StoreError::Sqlite(e),
+        }
+    }
+}
+
+/// Per-record sync state shown to the user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SyncState {
+    /// Has local changes the server has not confirmed.
+    Pending,
+    /// A sync is under way.
+    Syncing,
+    /// The server has everything.
+    Synced,
+    /// The server refused something; the user must look (reason alongside).
+    NeedsAttention,
+}
+
+impl SyncState {
+    fn as_str(self) -> &'static str {
+        match self {
+            SyncState::Pending => "pending",
+            SyncState::Syncing => "syncing",
+            SyncState::Synced => "synced",
+            SyncState::NeedsAttention => "attention",
+        }
+    }
+    fn parse(s: &str) -> Result<Self, StoreError> {
+        Ok(match s {
+            "pending" => SyncState::Pending,
+            "syncing" => SyncState::Syncing,
+            "synced" => SyncState::Synced,
+            "attention" => SyncState::NeedsAttention,
+            other => {
+                return Err(StoreError::BadRow {
+                    what: "sync_state",
+                    reason: other.to_string(),
+                });
+            }
+        })
+    }
+    /// Chinese label for lists.
+    pub fn label(self) -> &'static str {
+        match self {
+            SyncState::Pending => "待同步",
+            SyncState::Syncing => "同步中",
+            SyncState::Synced => "已同步",
+            SyncState::NeedsAttention => "需处理",
+        }
+    }
+}
+
+/// What a list of inspections shows without loading documents.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DocumentSummary {
+    /// Inspection id.
+    pub id: String,
+    /// Target name.
+    pub target_name: String,
+    /// Task id, if any.
+    pub task_id: Option<String>,
+    /// `open` or `closed`.
+    pub status: String,
+    /// Schema version of the stored document.
+    pub schema_version: u64,
+    /// Last local change.
+    pub updated_at: DateTime<Utc>,
+    /// Sync state.
+    pub sync_state: SyncState,
+    /// Why it needs attention, if it does.
+    pub sync_reason: Option<String>,
+}
+
+/// A document write: bytes to append (or a full save to replace the chunks with).
+#[derive(Debug, Clone)]
+pub struct DocWrite<'a> {
+    /// Inspection id.
+    pub id: &'a str,
+    /// Target name (for lists).
+    pub target_name: &'a str,
+    /// Task id, if any.
+    pub task_id: Option<&'a str>,
+    /// `open` or `closed`.
+    pub status: &'a str,
+    /// Schema version of the document after the write.
+    pub schema_version: u64,
+    /// Heads after the write (hex).
+    pub heads: &'a [String],
+    /// Bytes: an incremental save, or a full save if `full` is set.
+    pub bytes: &'a [u8],
+    /// Whether `bytes` is a full save that replaces all chunks.
+    pub full: bool,
+    /// When.
+    pub at: DateTime<Utc>,
+}
+
+/// The stored bytes of a document.
+#[derive(Debug, Clone)]
+pub struct StoredDocument {
+    /// Chunks in order: a full save, then incremental saves.
+    pub chunks: Vec<(i64, Vec<u8>)>,
+    /// Heads persisted with the last chunk (hex).
+    pub heads: Vec<String>,
+}
+
+/// The device store.
+#[derive(Debug)]
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+}
+
+fn ts(t: DateTime<Utc>) -> i64 {
+    t.timestamp_millis()
+}
+
+fn from_ts(v: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(v).unwrap_or_default()
+}
+
+impl Store {
+    /// Opens (creating if needed) the store at `path`, migrating it to the current
+    /// version. A store from a newer version is refused untouched.
+    pub fn open(path: impl AsRef<Path>) -> Result<Store, StoreError> {
+        let path = path.as_ref().to_path_buf();
+        let corrupt = |e: rusqlite::Error| match e.sqlite_error_code() {
+            Some(rusqlite::ErrorCode::NotADatabase)
+            | Some(rusqlite::ErrorCode::DatabaseCorrupt) => StoreError::CorruptFile {
+                path: path.clone(),
+                reason: e.to_string(),
+            },
+            _ => StoreError::from(e),
+        };
+        let conn = Connection::open(&path).map_err(corrupt)?;
+        // Pragmas run outside any transaction. journal_mode reads the header, so a
+        // file that is not a database fails here with a clear error.
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(corrupt)?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.pragma_update(None, "journal_size_limit", 8 * 1024 * 1024)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        let mut store = Store { conn, path };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    /// Path of the database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn migrate(&mut self) -> Result<(), StoreError> {
+        let found: u32 = self
+            .conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))?;
+        if found > STORE_VERSION {
+            return Err(StoreError::NewerSchema {
+                found,
+                supported: STORE_VERSION,
+            });
+        }
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+            let to = i as u32 + 1;
+            let tx = self
+                .conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)?;
+            tx.execute_batch(sql)?;
+            tx.pragma_update(None, "user_version", to)?;
+            tx.commit()?;
+            tracing::info!(to, "migrated device store");
+        }
+        Ok(())
+    }
+
+    /// Limits the database size in pages, to exercise the disk-full path in tests
+    /// exactly as SQLite reports a full disk.
+    #[doc(hidden)]
+    pub fn set_max_page_count_for_tests(&self, pages: u64) -> Result<(), StoreError> {
+        self.conn
+            .pragma_update(None, "max_page_count", pages as i64)?;
+        Ok(())
+    }
+
+    // ---- device ---------------------------------------------------------
+
+    /// A device setting, if set.
+    pub fn device_value(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self
+            .conn
+            .query_row("SELECT value FROM device WHERE key = ?1", [key], |r| {
+                r.get(0)
+            })
+            .optional()?)
+    }
+
+    /// Sets a device setting.
+    pub fn set_device_value(&self, key: &str, value: &[u8]) -> Result<(), StoreError> {
+        self.conn.execute(
+            "INSERT INTO device (key, value) VALUES (?1, ?2)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            params![key, value],
+        )?;
+        Ok(())
+    }
+
+    // ---- roster ---------------------------------------------------------
+
+    /// Replaces the cached roster and tasks.
+    pub fn replace_roster(
+        &self,
+        snapshot: &RosterSnapshot,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let json = serde_json::to_string(snapshot).map_err(|e| StoreError::BadRow {
+            what: "roster",
+            reason: e.to_string(),
+        })?;
+        self.conn.execute(
+            "INSERT INTO roster (id, snapshot, fetched_at) VALUES (1, ?1, ?2)
+             ON CONFLICT (id) DO UPDATE SET snapshot = excluded.snapshot, fetched_at = excluded.fetched_at",
+            params![json, ts(at)],
+        )?;
+        Ok(())
+    }
+
+    /// The cached roster, if one was loaded.
+    pub fn roster(&self) -> Result<Option<RosterSnapshot>, StoreError> {
+        let json: Option<String> = self
+            .conn
+            .query_row("SELECT snapshot FROM roster WHERE id = 1", [], |r| r.get(0))
+            .optional()?;
+        json.map(|j| {
+            serde_json::from_str(&j).map_err(|e| StoreError::BadRow {
+                what: "roster",
+                reason: e.to_string(),
+            })
+        })
+        .transpose()
+    }
+
+    // ---- documents and log ---------------------------------------------
+
+    /// Writes a document change and its log entry in one durable transaction. The
+    /// log entry is chained after the last one and signed by `seal`. Returns the
+    /// sealed entry. Nothing is written if any part fails.
+    pub fn write_step(
+        &mut self,
+        doc: &DocWrite<'_>,
+        entry: NewLogEntry,
+        seal: impl FnOnce(NewLogEntry, Option<(u64, String)>) -> LogEntry,
+    ) -> Result<LogEntry, StoreError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let heads = serde_json::to_string(doc.heads).unwrap_or_else(|_| "[]".into());
+        let existing: Option<i64> = tx
+            .query_row(
+                "SELECT chunk_count FROM documents WHERE id = ?1",
+                [doc.id],
+                |r| r.get(0),
+            )
+            .optional()?;
+        match existing {
+            None => {
+                tx.execute(
+                    "INSERT INTO documents (id, target_name, task_id, status, schema_version, heads,
+                       chunk_count, created_at, updated_at, sync_state)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, ?7, ?7, 'pending')",
+                    params![
+                        doc.id,
+                        doc.target_name,
+                        doc.task_id,
+                        doc.status,
+                        doc.schema_version as i64,
+                        heads,
+                        ts(doc.at)
+                    ],
+                )?;
+                tx.execute(
+                    "INSERT INTO doc_chunks (doc_id, seq, bytes) VALUES (?1, 0, ?2)",
+                    params![doc.id, doc.bytes],
+                )?;
+            }
+            Some(count) => {
+                if doc.full {
+                    tx.execute("DELETE FROM doc_chunks WHERE doc_id = ?1", [doc.id])?;
+                    tx.execute(
+                        "INSERT INTO doc_chunks (doc_id, seq, bytes) VALUES (?1, 0, ?2)",
+                        params![doc.id, doc.bytes],
+                    )?;
+                } else if !doc.bytes.is_empty() {
+                    tx.execute(
+                        "INSERT INTO doc_chunks (doc_id, seq, bytes)
+                         VALUES (?1, (SELECT COALESCE(MAX(seq), -1) + 1 FROM doc_chunks WHERE doc_id = ?1), ?2)",
+                        params![doc.id, doc.bytes],
+                    )?;
+                }
+                let new_count = if doc.full {
+                    1
+                } else {
+                    count + i64::from(!doc.bytes.is_empty())
+                };
+                tx.execute(
+                    "UPDATE documents SET target_name = ?2, task_id = ?3, status = ?4,
+                       schema_version = ?5, heads = ?6, chunk_count = ?7, updated_at = ?8,
+                       sync_state = 'pending', sync_reason = NULL
+                     WHERE id = ?1",
+                    params![
+                        doc.id,
+                        doc.target_name,
+                        doc.task_id,
+                        doc.status,
+                        doc.schema_version as i64,
+                        heads,
+                        new_count,
+                        ts(doc.at)
+                    ],
+                )?;
+            }
+        }
+        let prev: Option<(i64, String)> = tx
+            .query_row(
+                "SELECT seq, hash FROM log_entries ORDER BY seq DESC LIMIT 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        let sealed = seal(entry, prev.map(|(s, h)| (s as u64, h)));
+        insert_log(&tx, &sealed)?;
+        tx.commit()?;
+        Ok(sealed)
+    }
+
+    /// Appends a log entry that has no document change (e.g. a roster refresh).
+    pub fn append_log(
+        &mut self,
+        entry: NewLogEntry,
+        seal: impl FnOnce(NewLogEntry, Option<(u64, String)>) -> LogEntry,
+    ) -> Result<LogEntry, StoreError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let prev: Option<(i64, String)> = tx
+            .query_row(
+                "SELECT seq, hash FROM log_entries ORDER BY seq DESC LIMIT 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        let sealed = seal(entry, prev.map(|(s, h)| (s as u64, h)));
+        insert_log(&tx, &sealed)?;
+        tx.commit()?;
+        Ok(sealed)
+    }
+
+    /// The number of chunks a document is stored in.
+    pub fn chunk_count(&self, id: &str) -> Result<i64, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT chunk_count FROM documents WHERE id = ?1",
+                [id],
+                |r| r.get(0),
+            )
+            .optional()?
+            .ok_or_else(|| StoreError::NotFound {
+                what: "检查记录",
+                id: id.to_string(),
+            })
+    }
+
+    /// The stored chunks and heads of a document.
+    pub fn load_document(&self, id: &str) -> Result<StoredDocument, StoreError> {
+        let heads: String = self
+            .conn
+            .query_row("SELECT heads FROM documents WHERE id = ?1", [id], |r| {
+                r.get(0)
+            })
+            .optional()?
+            .ok_or_else(|| StoreError::NotFound {
+                what: "检查记录",
+                id: id.to_string(),
+            })?;
+        let heads: Vec<String> =
+            serde_json::from_str(&heads).map_err(|e| StoreError::CorruptDocument {
+                id: id.to_string(),
+                chunk: -1,
+                reason: format!("heads: {e}"),
+            })?;
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT seq, bytes FROM doc_chunks WHERE doc_id = ?1 ORDER BY seq")?;
+        let chunks = stmt
+            .query_map([id], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<Vec<(i64, Vec<u8>)>, _>>()?;
+        Ok(StoredDocument { chunks, heads })
+    }
+
+    /// Summaries of documents, newest change first; only those not yet synced when
+    /// `pending_only`.
+    pub fn list_documents(&self, pending_only: bool) -> Result<Vec<DocumentSummary>, StoreError> {
+        let sql = if pending_only {
+            "SELECT id, target_name, task_id, status, schema_version, updated_at, sync_state, sync_reason
+             FROM documents WHERE sync_state != 'synced' ORDER BY updated_at DESC"
+        } else {
+            "SELECT id, target_name, task_id, status, schema_version, updated_at, sync_state, sync_reason
+             FROM documents ORDER BY updated_at DESC"
+        };
+        let mut stmt = self.conn.prepare_cached(sql)?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, Option<String>>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, i64>(4)?,
+                r.get::<_, i64>(5)?,
+                r.get::<_, String>(6)?,
+                r.get::<_, Option<String>>(7)?,
+            ))
+        })?;
+        let mut out = vec![];
+        for row in rows {
+            let (id, target_name, task_id, status, v, updated, state, reason) = row?;
+            out.push(DocumentSummary {
+                id,
+                target_name,
+                task_id,
+                status,
+                schema_version: v.max(0) as u64,
+                updated_at: from_ts(updated),
+                sync_state: SyncState::parse(&state)?,
+                sync_reason: reason,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Sets a document's sync state (with a reason for `NeedsAttention`).
+    pub fn set_sync_state(
+        &self,
+        id: &str,
+        state: SyncState,
+        reason: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let n = self.conn.execute(
+            "UPDATE documents SET sync_state = ?2, sync_reason = ?3 WHERE id = ?1",
+            params![id, state.as_str(), reason],
+        )?;
+        if n == 0 {
+            return Err(StoreError::NotFound {
+                what: "检查记录",
+                id: id.to_string(),
+            });
+        }
+        Ok(())
+    }
+
+    /// The whole log in order, or one inspection's entries.
+    pub fn log_entries(&self, inspection_id: Option<&str>) -> Result<Vec<LogEntry>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT seq, prev_hash, at, officer_id, device_id, inspection_id, action, detail,
+                    evidence, doc_heads, hash, signature
+             FROM log_entries WHERE (?1 IS NULL OR inspection_id = ?1) ORDER BY seq",
+        )?;
+        let rows = stmt.query_map([inspection_id], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, i64>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, String>(4)?,
+                r.get::<_, Option<String>>(5)?,
+                r.get::<_, String>(6)?,
+                r.get::<_, String>(7)?,
+                r.get::<_, String>(8)?,
+                r.get::<_, String>(9)?,
+                r.get::<_, String>(10)?,
+                r.get::<_, String>(11)?,
+            ))
+        })?;
+        let bad = |e: serde_json::Error| StoreError::BadRow {
+            what: "log_entries",
+            reason: e.to_string(),
+        };
+        let mut out = vec![];
+        for row in rows {
+            let (
+                seq,
+                prev_hash,
+                at,
+                officer_id,
+                device_id,
+                inspection_id,
+                action,
+                detail,
+                ev,
+                heads,
+                hash,
+                signature,
+            ) = row?;
+            out.push(LogEntry {
+                seq: seq.max(0) as u64,
+                prev_hash,
+                at: from_ts(at),
+                officer_id,
+                device_id,
+                inspection_id,
+                action,
+                detail: serde_json::from_str(&detail).map_err(bad)?,
+                evidence: serde_json::from_str(&ev).map_err(bad)?,
+                doc_heads: serde_json::from_str(&heads).map_err(bad)?,
+                hash,
+                signature,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Runs SQLite's integrity check; `Ok(())` when the file is sound.
+    pub fn integrity_check(&self) -> Result<(), StoreError> {
+        let result: String = self
+            .conn
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
+        if result == "ok" {
+            Ok(())
+        } else {
+            Err(StoreError::CorruptFile {
+                path: self.path.clone(),
+                reason: result,
+            })
+        }
+    }
+
+    /// Raw connection for tests that must damage data on purpose.
+    #[doc(hidden)]
+    pub fn connection_for_tests(&self) -> &Connection {
+        &self.conn
+    }
+}
+
+fn insert_log(tx: &rusqlite::Transaction<'_>, e: &LogEntry) -> Result<(), StoreError> {
+    tx.execute(
+        "INSERT INTO log_entries (seq, prev_hash, at, officer_id, device_id, inspection_id, action,
+           detail, evidence, doc_heads, hash, signature)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+        params![
+            e.seq as i64,
+            e.prev_hash,
+            ts(e.at),
+            e.officer_id,
+            e.device_id,
+            e.inspection_id,
+            e.action,
+            j(&e.detail),
+            j(&e.evidence),
+            j(&e.doc_heads),
+            e.hash,
+            e.signature
+        ],
+    )?;
+    Ok(())
+}
+
+/// JSON text of plain data (which always serialises).
+fn j<T: Serialize + ?Sized>(v: &T) -> String {
+    serde_json::to_string(v).unwrap_or_else(|_| "null".into())
+}
