@@ -378,8 +378,16 @@ impl Core {
                 Err(e @ DocError::NewerSchema { .. }) => return Err(e.into()),
                 Err(e) => return Err(corrupt(seq0, e).into()),
             };
+            let mut last_seq = seq0;
             for (seq, bytes) in chunks {
+                // automerge skips a damaged or truncated tail silently (it is built to
+                // read half-written files), so a chunk that adds nothing is damage.
+                let before = doc.heads();
                 doc.load_incremental(&bytes).map_err(|e| corrupt(seq, e))?;
+                if doc.heads() == before {
+                    return Err(corrupt(seq, DocError::Corrupt("数据段无法解析".into())).into());
+                }
+                last_seq = seq;
             }
             let v = doc.schema_version()?;
             if v > SCHEMA_VERSION {
@@ -391,9 +399,17 @@ impl Core {
             }
             doc.set_actor(self.device.actor.clone());
             let persisted = doc.heads();
-            if persisted.iter().map(|h| h.to_string()).collect::<Vec<_>>() != stored.heads {
-                // Heads column and bytes disagree: the bytes are the truth.
-                tracing::warn!(id, "stored heads differ from document bytes");
+            let mut loaded: Vec<String> = heads_hex(&persisted);
+            let mut expected = stored.heads.clone();
+            loaded.sort();
+            expected.sort();
+            if loaded != expected {
+                // The bytes do not reach the state the last acknowledged step wrote.
+                return Err(corrupt(
+                    last_seq,
+                    DocError::Corrupt("内容与最后保存的版本不一致".into()),
+                )
+                .into());
             }
             self.docs.insert(id.to_string(), Cached { doc, persisted });
             if v < SCHEMA_VERSION {
@@ -455,6 +471,8 @@ impl Core {
         let full = chunk_count >= crate::store::COMPACT_AFTER_CHUNKS;
         let bytes = if full {
             cached.doc.save()
+        } else if heads == cached.persisted {
+            Vec::new()
         } else {
             cached.doc.save_after(&cached.persisted)
         };

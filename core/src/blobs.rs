@@ -66,7 +66,14 @@ impl BlobStore {
     /// Opens (creating) the blob directory.
     pub fn open(dir: impl Into<PathBuf>) -> Result<Self, BlobError> {
         let dir = dir.into();
-        fs::create_dir_all(dir.join("tmp")).map_err(BlobError::Write)?;
+        let tmp = dir.join("tmp");
+        fs::create_dir_all(&tmp).map_err(BlobError::Write)?;
+        // Left-overs of a write that was killed half-way are never referenced.
+        if let Ok(entries) = fs::read_dir(&tmp) {
+            for e in entries.flatten() {
+                let _ = fs::remove_file(e.path());
+            }
+        }
         Ok(BlobStore { dir })
     }
 
