@@ -1106,6 +1106,84 @@ impl Core {
         Ok(aid)
     }
 
+    // ---- access and integrity -----------------------------------------------------
+
+    /// Opens an evidence original for viewing: the access is written to the signed
+    /// log first (who, when, why — R-REC-7), then the path is returned.
+    pub fn open_evidence_original(
+        &mut self,
+        id: &str,
+        sha256: &str,
+        by: &str,
+        reason: &str,
+    ) -> Result<PathBuf, CoreError> {
+        let v = self.view(id)?;
+        Self::attached(&v, sha256)?;
+        require("access.reason", reason, 200)?;
+        if !self.blobs.contains(sha256) {
+            return Err(BlobError::Missing {
+                sha256: sha256.to_string(),
+            }
+            .into());
+        }
+        self.record_access(id, "access_original", by, reason, vec![sha256.to_string()])?;
+        Ok(self.blobs.path_of(sha256))
+    }
+
+    /// Writes an access to the signed log (R-REC-7) without changing the document.
+    pub fn record_access(
+        &mut self,
+        id: &str,
+        action: &str,
+        by: &str,
+        reason: &str,
+        evidence: Vec<String>,
+    ) -> Result<LogEntry, CoreError> {
+        let entry = NewLogEntry {
+            at: self.clock.now(),
+            officer_id: by.to_string(),
+            inspection_id: Some(id.to_string()),
+            action: action.to_string(),
+            detail: json!({ "reason": reason }),
+            evidence,
+            doc_heads: vec![],
+        };
+        let seal = self.sealer();
+        Ok(self.store.append_log(entry, seal)?)
+    }
+
+    /// Every recorded access to an inspection's records (R-REC-7), oldest first.
+    pub fn access_log(&self, id: &str) -> Result<Vec<LogEntry>, CoreError> {
+        Ok(self
+            .store
+            .log_entries(Some(id))?
+            .into_iter()
+            .filter(|e| e.action.starts_with("access_") || e.action == "export_case")
+            .collect())
+    }
+
+    /// Checks an inspection's evidence end to end: every referenced blob is on the
+    /// device and still matches its hash, and the rules about evidence (R-REC-5,
+    /// e.g. evidence the log recorded that the document no longer references) hold.
+    pub fn verify_evidence(&mut self, id: &str) -> Result<Vec<Violation>, CoreError> {
+        let v = self.view(id)?;
+        let mut out: Vec<Violation> = self
+            .violations(id)?
+            .into_iter()
+            .filter(|x| x.rule == "R-REC-5")
+            .collect();
+        for e in &v.evidence {
+            match self.blobs.verify(&e.sha256) {
+                Ok(()) => {}
+                Err(err) => out.push(Violation {
+                    rule: "R-REC-5".into(),
+                    message: format!("R-REC-5: {}（{}）{err}", e.kind.label(), e.sha256),
+                }),
+            }
+        }
+        Ok(out)
+    }
+
     // ---- log ------------------------------------------------------------------
 
     /// Verifies the whole device log against this device's key.

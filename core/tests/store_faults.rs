@@ -202,3 +202,37 @@ fn document_from_a_newer_schema_is_refused_on_merge() {
     let e = core.merge_document(b"garbage", "o1").unwrap_err();
     assert!(matches!(e, CoreError::Doc(DocError::Corrupt(_))), "{e:?}");
 }
+
+#[test]
+fn evidence_dropped_from_the_document_is_reported_by_the_rules() {
+    use liuhen_core::inspection::{EvidenceKind, InspectionStep};
+    let dir = tempfile::tempdir().unwrap();
+    let clock = TestClock::at(start_time());
+    let mut core = open_core(dir.path(), &clock);
+    let id = core.open_for_task("task-1", "o1").unwrap();
+    core.check_in(&id, "o1").unwrap();
+    core.check_in(&id, "o2").unwrap();
+    let p = file(dir.path(), "p.jpg", b"photo of the leak");
+    let h = capture(&mut core, &id, &p, EvidenceKind::Photo, InspectionStep::Findings, "o1");
+    assert!(core.verify_evidence(&id).unwrap().is_empty());
+
+    // A rogue copy deletes the evidence reference and is merged back in.
+    let bytes = core.export_document(&id).unwrap();
+    let mut rogue = automerge::AutoCommit::load(&bytes).unwrap();
+    let (_, list) = automerge::ReadDoc::get(&rogue, automerge::ROOT, "evidence")
+        .unwrap()
+        .unwrap();
+    rogue.delete(&list, 0usize).unwrap();
+    let rogue = rogue.save();
+    core.merge_document(&rogue, "o1").unwrap();
+    assert!(core.inspection(&id).unwrap().evidence.is_empty());
+
+    let problems = core.verify_evidence(&id).unwrap();
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert_eq!(problems[0].rule, "R-REC-5");
+    assert!(problems[0].message.contains(&h[..12]), "{}", problems[0].message);
+    assert!(problems[0].message.contains("不得删除"));
+    // And closing is refused for the same reason.
+    let v = core.violations(&id).unwrap();
+    assert!(v.iter().any(|x| x.rule == "R-REC-5"));
+}
