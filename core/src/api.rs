@@ -15,6 +15,10 @@ use serde_json::json;
 use crate::audit::{ChainError, LogEntry, NewLogEntry, verify_chain};
 use crate::blobs::{BlobError, BlobStore, is_sha256_hex};
 use crate::doc::{DocError, InspectionDoc, NewInspection, SCHEMA_VERSION};
+use crate::evidence::{
+    self, DerivedImage, EvidenceError, EvidenceLimits, IngestRequest, PhotoInfo,
+};
+use crate::export::{self, CaseFile, CaseFormat, ExportError, ExportSummary};
 use crate::inspection::{
     Acknowledgement, Amendment, Closure, EvidenceKind, EvidenceRef, Finding, IdentityNotice,
     Inspection, InspectionKind, InspectionMeta, InspectionStatus, RightsNotice, TeamMember,
@@ -24,6 +28,9 @@ use crate::rules::{self, RuleContext, Violation};
 use crate::statement;
 use crate::store::{DocWrite, DocumentSummary, Store, StoreError, SyncState};
 use crate::time::{Clock, SystemClock, local_date};
+
+/// Documents kept in memory at most; the cache is cleared when it is full.
+const MAX_CACHED_DOCS: usize = 64;
 
 /// Longest finding or amendment text accepted (characters).
 pub const MAX_TEXT_CHARS: usize = 5000;
@@ -43,6 +50,12 @@ pub enum CoreError {
     /// The evidence directory failed.
     #[error(transparent)]
     Blob(#[from] BlobError),
+    /// An evidence file was refused or could not be processed.
+    #[error(transparent)]
+    Evidence(#[from] EvidenceError),
+    /// A case file could not be exported.
+    #[error(transparent)]
+    Export(#[from] ExportError),
     /// No roster is cached yet.
     #[error("本设备尚未下载执法人员名录和任务，请先同步一次")]
     NoRoster,
@@ -61,6 +74,14 @@ pub enum CoreError {
         id: String,
         /// Reason given.
         reason: String,
+    },
+    /// An inspection for this task is already open on this device.
+    #[error("任务 {task_id} 已有进行中的检查记录 {inspection_id}，请继续该记录")]
+    TaskAlreadyOpen {
+        /// Task id.
+        task_id: String,
+        /// The open inspection.
+        inspection_id: String,
     },
     /// The officer's certificate does not count (R-SCENE-1).
     #[error(transparent)]
@@ -133,6 +154,38 @@ pub enum CoreError {
     /// The device identity stored is unreadable.
     #[error("设备身份数据损坏：{0}")]
     DeviceIdentity(String),
+}
+
+impl CoreError {
+    /// Whether the officer's input was refused (or a rule is not met) — something the
+    /// user can fix — rather than the device failing (disk, database, damaged data).
+    pub fn is_refusal(&self) -> bool {
+        match self {
+            CoreError::Invalid(_)
+            | CoreError::NoRoster
+            | CoreError::NotFound { .. }
+            | CoreError::TaskCancelled { .. }
+            | CoreError::TaskAlreadyOpen { .. }
+            | CoreError::Certificate(_)
+            | CoreError::NotAssigned { .. }
+            | CoreError::AlreadyCheckedIn { .. }
+            | CoreError::NotInTeam { .. }
+            | CoreError::TeamIncomplete { .. }
+            | CoreError::EvidenceNotAttached { .. }
+            | CoreError::WrongEvidenceKind { .. }
+            | CoreError::CloseRefused { .. }
+            | CoreError::Closed { .. }
+            | CoreError::NotClosed { .. }
+            | CoreError::Chain(_) => true,
+            CoreError::Store(StoreError::NotFound { .. }) => true,
+            // The file the officer named cannot be read, or is empty.
+            CoreError::Blob(BlobError::Read { .. } | BlobError::Empty) => true,
+            CoreError::Evidence(e) => e.is_refusal(),
+            CoreError::Export(e) => e.is_refusal(),
+            CoreError::Store(_) | CoreError::Blob(_) | CoreError::Doc(_) => false,
+            CoreError::DeviceIdentity(_) => false,
+        }
+    }
 }
 
 /// The device's identity: id, automerge actor and signing key (made on first start).
@@ -218,10 +271,24 @@ pub struct CaptureInput {
     pub lon: Option<f64>,
 }
 
+/// What capturing an evidence item produced.
+#[derive(Debug, Clone)]
+pub struct Captured {
+    /// The reference written into the inspection.
+    pub reference: EvidenceRef,
+    /// For photos: dimensions, EXIF, display copy and thumbnail.
+    pub photo: Option<PhotoInfo>,
+    /// A reduced copy to upload instead of a very large photo, if the agency allows.
+    pub upload_copy: Option<DerivedImage>,
+    /// Set when the photo's EXIF was unreadable (the photo was still kept).
+    pub exif_warning: Option<String>,
+}
+
 /// The offline core of one device.
 pub struct Core {
     store: Store,
     blobs: BlobStore,
+    limits: EvidenceLimits,
     device: DeviceIdentity,
     clock: Arc<dyn Clock>,
     docs: HashMap<String, Cached>,
@@ -270,6 +337,7 @@ impl Core {
         Ok(Core {
             store,
             blobs,
+            limits: EvidenceLimits::default(),
             device,
             clock,
             docs: HashMap::new(),
@@ -411,6 +479,7 @@ impl Core {
                 )
                 .into());
             }
+            self.evict_if_full();
             self.docs.insert(id.to_string(), Cached { doc, persisted });
             if v < SCHEMA_VERSION {
                 let by = self.device.device_id.clone();
@@ -428,6 +497,14 @@ impl Core {
             what: "检查记录",
             id: id.to_string(),
         })
+    }
+
+    /// Keeps memory bounded on a device with thousands of records: the cache is only
+    /// a shortcut, every cached document is already durable.
+    fn evict_if_full(&mut self) {
+        if self.docs.len() >= MAX_CACHED_DOCS {
+            self.docs.clear();
+        }
     }
 
     /// Applies `change` to the cached document and persists it with a log entry.
@@ -595,6 +672,7 @@ impl Core {
         };
         let seal = self.sealer();
         self.store.write_step(&write, entry, seal)?;
+        self.evict_if_full();
         self.docs.insert(
             id.to_string(),
             Cached {
@@ -629,6 +707,17 @@ impl Core {
             return Err(CoreError::NotAssigned {
                 name: opener.name.clone(),
                 task_id: task.id.clone(),
+            });
+        }
+        if let Some(open) = self
+            .store
+            .list_documents(false)?
+            .into_iter()
+            .find(|d| d.task_id.as_deref() == Some(task_id) && d.status == "open")
+        {
+            return Err(CoreError::TaskAlreadyOpen {
+                task_id: task_id.to_string(),
+                inspection_id: open.id,
             });
         }
         self.open_inner(
@@ -701,6 +790,7 @@ impl Core {
             category: category.to_string(),
             item_code: item.code.clone(),
             item_name: item.name.clone(),
+            legal_basis: item.legal_basis.clone(),
             opened_at: self.clock.now(),
             opened_by: by.to_string(),
             device_id: self.device.device_id.clone(),
@@ -775,15 +865,16 @@ impl Core {
         Ok(statement::identity_statement(&v, self.clock.now()))
     }
 
-    /// Stores an evidence file (streamed, hashed) and attaches it to the inspection.
-    /// Returns the reference written.
+    /// Ingests an evidence file — content checked by its bytes, streamed and hashed,
+    /// photos decoded with EXIF, a display copy and a thumbnail made — and attaches it
+    /// to the inspection. Nothing is stored if the file is refused.
     pub fn capture_evidence(
         &mut self,
         id: &str,
         file: &Path,
         input: CaptureInput,
         by: &str,
-    ) -> Result<EvidenceRef, CoreError> {
+    ) -> Result<Captured, CoreError> {
         let v = self.view(id)?;
         let closed = v.status() == InspectionStatus::Closed;
         if closed && input.step != crate::inspection::InspectionStep::Amendment {
@@ -791,32 +882,70 @@ impl Core {
         }
         Self::require_member(&v, by)?;
         require("evidence.media_type", &input.media_type, 100)?;
-        let stored = self.blobs.put_file(file)?;
-        let r = EvidenceRef {
-            sha256: stored.sha256.clone(),
+        for (field, value, range) in [
+            ("evidence.lat", input.lat, 90.0),
+            ("evidence.lon", input.lon, 180.0),
+        ] {
+            if let Some(x) = value
+                && !(x.is_finite() && (-range..=range).contains(&x))
+            {
+                return Err(
+                    ModelError::new(field, format!("应在 -{range} 到 {range} 之间")).into(),
+                );
+            }
+        }
+        let req = IngestRequest {
             kind: input.kind,
-            media_type: input.media_type,
-            size_bytes: stored.size,
-            captured_at: self.clock.now(),
-            captured_by: by.to_string(),
-            device_id: self.device.device_id.clone(),
+            declared_media_type: Some(input.media_type.as_str()),
+            captured_by: by,
+            device_id: &self.device.device_id,
             step: input.step,
+            device_time: self.clock.now(),
             lat: input.lat,
             lon: input.lon,
         };
+        let ingested = evidence::ingest_file(&self.blobs, file, &req, &self.limits)?;
+        let r = ingested.evidence_ref();
+        let captured = Captured {
+            reference: r.clone(),
+            photo: ingested.photo,
+            upload_copy: ingested.upload_copy,
+            exif_warning: ingested.exif_warning,
+        };
         if v.evidence_by_hash(&r.sha256).is_some() {
-            return Ok(r);
+            return Ok(captured);
         }
-        let r2 = r.clone();
+        let mut detail = json!({
+            "kind": r.kind.as_str(),
+            "media_type": r.media_type,
+            "size": r.size_bytes,
+            "step": r.step.as_str(),
+        });
+        if let Some(p) = &captured.photo {
+            detail["display_sha256"] = json!(p.display.sha256);
+            detail["thumbnail_sha256"] = json!(p.thumbnail.sha256);
+            detail["exif_time"] = json!(p.exif_time.map(|t| t.to_string()));
+        }
+        if let Some(u) = &captured.upload_copy {
+            detail["upload_copy_sha256"] = json!(u.sha256);
+        }
+        if let Some(w) = &captured.exif_warning {
+            detail["exif_warning"] = json!(w);
+        }
         self.persist(
             id,
             "evidence",
             by,
-            json!({ "kind": r.kind.as_str(), "size": r.size_bytes, "step": r.step.as_str() }),
+            detail,
             vec![r.sha256.clone()],
-            move |d| d.add_evidence(&r2),
+            move |d| d.add_evidence(&r),
         )?;
-        Ok(r)
+        Ok(captured)
+    }
+
+    /// Sets the agency's evidence limits (sizes per kind, reduced upload copies).
+    pub fn set_evidence_limits(&mut self, limits: EvidenceLimits) {
+        self.limits = limits;
     }
 
     fn attached(v: &Inspection, sha256: &str) -> Result<EvidenceKind, CoreError> {
@@ -1126,7 +1255,13 @@ impl Core {
             }
             .into());
         }
-        self.record_access(id, "access_original", by, reason, vec![sha256.to_string()])?;
+        self.record_access(
+            id,
+            "access_original",
+            by,
+            json!({ "reason": reason }),
+            vec![sha256.to_string()],
+        )?;
         Ok(self.blobs.path_of(sha256))
     }
 
@@ -1136,7 +1271,7 @@ impl Core {
         id: &str,
         action: &str,
         by: &str,
-        reason: &str,
+        detail: serde_json::Value,
         evidence: Vec<String>,
     ) -> Result<LogEntry, CoreError> {
         let entry = NewLogEntry {
@@ -1144,12 +1279,56 @@ impl Core {
             officer_id: by.to_string(),
             inspection_id: Some(id.to_string()),
             action: action.to_string(),
-            detail: json!({ "reason": reason }),
+            detail,
             evidence,
             doc_heads: vec![],
         };
         let seal = self.sealer();
         Ok(self.store.append_log(entry, seal)?)
+    }
+
+    /// Exports the inspection as a self-contained case file (案卷, R-REC-6): the
+    /// readable 现场检查笔录, original evidence, log entries and a manifest of hashes.
+    /// The export is written to the signed log with the manifest hash (R-REC-7); if
+    /// that fails the case file is removed, so no export goes unrecorded.
+    pub fn export_case(
+        &mut self,
+        id: &str,
+        out: &Path,
+        format: CaseFormat,
+        by: &str,
+        reason: &str,
+    ) -> Result<ExportSummary, CoreError> {
+        require("export.reason", reason, 200)?;
+        let inspection = self.view(id)?;
+        let document = self.export_document(id)?;
+        let log = self.store.log_entries(Some(id))?;
+        let case = CaseFile {
+            inspection: &inspection,
+            document: &document,
+            log: &log,
+            device_public_key: self.device.verifying_key().to_bytes(),
+            exported_at: self.clock.now(),
+            exported_by: by,
+            reason,
+        };
+        let summary = export::export_case(&case, &self.blobs, out, format)?;
+        let logged = self.record_access(
+            id,
+            "export_case",
+            by,
+            json!({ "reason": reason, "manifest_sha256": summary.manifest_sha256 }),
+            vec![],
+        );
+        if let Err(e) = logged {
+            let _ = if out.is_dir() {
+                std::fs::remove_dir_all(out)
+            } else {
+                std::fs::remove_file(out)
+            };
+            return Err(e);
+        }
+        Ok(summary)
     }
 
     /// Every recorded access to an inspection's records (R-REC-7), oldest first.

@@ -104,8 +104,7 @@ impl BlobStore {
 
     /// Streams any reader into the store, hashing it on the way.
     pub fn put_reader(&self, mut r: impl Read) -> Result<StoredBlob, BlobError> {
-        let tmp_dir = self.dir.join("tmp");
-        let mut tmp = tempfile::NamedTempFile::new_in(&tmp_dir).map_err(BlobError::Write)?;
+        let mut tmp = tempfile::NamedTempFile::new_in(self.tmp_dir()).map_err(BlobError::Write)?;
         let mut hasher = Sha256::new();
         let mut buf = vec![0u8; 256 * 1024];
         let mut size = 0u64;
@@ -125,6 +124,24 @@ impl BlobStore {
             return Err(BlobError::Empty);
         }
         let sha256 = hex::encode(hasher.finalize());
+        self.commit_temp(tmp, sha256, size)
+    }
+
+    /// The temporary area (same file system as the blobs, so the final rename is
+    /// atomic; emptied on open).
+    pub fn tmp_dir(&self) -> PathBuf {
+        self.dir.join("tmp")
+    }
+
+    /// Commits a fully written temporary file (in [`BlobStore::tmp_dir`]) under its
+    /// hash: synced, renamed into place, directory synced. If the blob is already
+    /// present the temporary file is dropped.
+    pub fn commit_temp(
+        &self,
+        tmp: tempfile::NamedTempFile,
+        sha256: String,
+        size: u64,
+    ) -> Result<StoredBlob, BlobError> {
         let dest = self.path_of(&sha256);
         if dest.is_file() {
             return Ok(StoredBlob {
@@ -134,10 +151,13 @@ impl BlobStore {
             });
         }
         tmp.as_file().sync_all().map_err(BlobError::Write)?;
-        if let Some(parent) = dest.parent() {
-            fs::create_dir_all(parent).map_err(BlobError::Write)?;
-        }
+        let parent = dest.parent().map(Path::to_path_buf).unwrap_or_default();
+        fs::create_dir_all(&parent).map_err(BlobError::Write)?;
         tmp.persist(&dest).map_err(|e| BlobError::Write(e.error))?;
+        // The rename is durable only once the directory entry is.
+        File::open(&parent)
+            .and_then(|d| d.sync_all())
+            .map_err(BlobError::Write)?;
         Ok(StoredBlob {
             sha256,
             size,

@@ -6,7 +6,7 @@
 //! ```text
 //! ROOT
 //!   schema_version: int                 (written only by the schema chain)
-//!   meta: map          id, kind, task_id, agency_id, target_*, category, item_*, opened_at, opened_by, device_id
+//!   meta: map          id, kind, task_id, agency_id, target_*, category, item_*, legal_basis?, opened_at, opened_by, device_id
 //!   team: list<map>    one check-in per entry (officer_id, name, certificate_no, valid_until, at, device_id)
 //!   identity_notice: map   statement, recording_sha256, given_at, given_by
 //!   findings: list<map>    id, text, author, at, evidence: list<str>
@@ -181,9 +181,14 @@ fn from_ms(path: &str, v: i64) -> Result<DateTime<Utc>, DocError> {
     })
 }
 
-fn scalar_text(v: &Value<'_>) -> String {
+/// A value as officers read it; timestamps (keys `at` / `*_at`) in China time.
+fn scalar_text(key: &str, v: &Value<'_>) -> String {
+    let is_time = key == "at" || key.ends_with("_at");
     match v {
         Value::Scalar(s) => match s.as_ref() {
+            ScalarValue::Int(i) if is_time => DateTime::from_timestamp_millis(*i)
+                .map(crate::time::local_text)
+                .unwrap_or_else(|| i.to_string()),
             ScalarValue::Str(s) => s.to_string(),
             ScalarValue::Int(i) => i.to_string(),
             ScalarValue::Uint(u) => u.to_string(),
@@ -228,6 +233,9 @@ impl InspectionDoc {
         d.put(&meta, "category", m.category.as_str())?;
         d.put(&meta, "item_code", m.item_code.as_str())?;
         d.put(&meta, "item_name", m.item_name.as_str())?;
+        if !m.legal_basis.is_empty() {
+            d.put(&meta, "legal_basis", m.legal_basis.as_str())?;
+        }
         d.put(&meta, "opened_at", ms(m.opened_at))?;
         d.put(&meta, "opened_by", m.opened_by.as_str())?;
         d.put(&meta, "device_id", m.device_id.as_str())?;
@@ -664,6 +672,7 @@ impl InspectionDoc {
             category: self.req_str(&m, p, "category")?,
             item_code: self.req_str(&m, p, "item_code")?,
             item_name: self.req_str(&m, p, "item_name")?,
+            legal_basis: self.str_field(&m, "legal_basis")?.unwrap_or_default(),
             opened_at: self.req_time(&m, p, "opened_at")?,
             opened_by: self.req_str(&m, p, "opened_by")?,
             device_id: self.req_str(&m, p, "device_id")?,
@@ -852,10 +861,26 @@ impl InspectionDoc {
                 for k in keys {
                     let all = self.doc.get_all(obj, k.as_str())?;
                     if all.len() > 1 {
-                        out.push(FieldConflict {
-                            path: join(&k),
-                            values: all.iter().map(|(v, _)| scalar_text(v)).collect(),
-                        });
+                        // The value `get` (and so `read`) shows comes first.
+                        let winner = self.doc.get(obj, k.as_str())?.map(|(_, id)| id);
+                        let mut values: Vec<String> = vec![];
+                        let ordered = all
+                            .iter()
+                            .filter(|(_, id)| Some(id) == winner.as_ref())
+                            .chain(all.iter().filter(|(_, id)| Some(id) != winner.as_ref()));
+                        for (v, _) in ordered {
+                            let text = scalar_text(&k, v);
+                            if !values.contains(&text) {
+                                values.push(text);
+                            }
+                        }
+                        // Two devices writing the same value is not a disagreement.
+                        if values.len() > 1 {
+                            out.push(FieldConflict {
+                                path: join(&k),
+                                values,
+                            });
+                        }
                     }
                     for (v, id) in all {
                         if let Value::Object(_) = v {
@@ -905,6 +930,7 @@ pub(crate) mod tests {
             category: "生态环境".into(),
             item_code: "HB-01".into(),
             item_name: "排污许可执行情况检查".into(),
+            legal_basis: "《排污许可管理条例》".into(),
             opened_at: t(1, 0),
             opened_by: "o1".into(),
             device_id: "dev-a".into(),

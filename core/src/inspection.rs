@@ -63,6 +63,8 @@ pub struct InspectionMeta {
     pub item_code: String,
     /// Spot-check item name (the action stated in the identity notice).
     pub item_name: String,
+    /// Legal basis of the check (told to the party, R-SCENE-4); empty if none given.
+    pub legal_basis: String,
     /// When the inspection was opened.
     pub opened_at: DateTime<Utc>,
     /// Officer who opened it.

@@ -13,6 +13,8 @@ pub mod audit;
 pub mod blobs;
 pub mod calendar;
 pub mod doc;
+pub mod evidence;
+pub mod export;
 pub mod inspection;
 pub mod model;
 pub mod rules;

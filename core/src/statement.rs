@@ -22,7 +22,7 @@ pub fn identity_statement(i: &Inspection, at: DateTime<Utc>) -> String {
     };
     format!(
         "现在是{time}，地点：{address}。我们是{agency}的执法人员{officers}，\
-         现依法对{target}进行现场检查，检查事项：{item}。\
+         现依法对{target}进行现场检查，检查事项：{item}{basis}。\
          这是我们的执法证件，请过目。\
          本次检查全过程进行音像记录，重点记录现场检查情况和证据收集过程，现在开始录音录像，请予以配合。",
         time = local_text(at),
@@ -30,5 +30,10 @@ pub fn identity_statement(i: &Inspection, at: DateTime<Utc>) -> String {
         agency = i.meta.agency_name,
         target = i.meta.target_name,
         item = i.meta.item_name,
+        basis = if i.meta.legal_basis.is_empty() {
+            String::new()
+        } else {
+            format!("，检查依据：{}", i.meta.legal_basis)
+        },
     )
 }

@@ -14,7 +14,10 @@ use crate::audit::{LogEntry, NewLogEntry};
 use crate::model::RosterSnapshot;
 
 /// Migrations in order; `MIGRATIONS[i]` brings the store from version `i` to `i + 1`.
-const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_init.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/0001_init.sql"),
+    include_str!("../migrations/0002_unsynced_index.sql"),
+];
 
 /// Store schema version this build writes.
 pub const STORE_VERSION: u32 = MIGRATIONS.len() as u32;

@@ -536,19 +536,38 @@ fn evidence_access_is_logged_and_deleted_files_are_detected() {
     core.check_in(&id, "o2").unwrap();
     let p1 = file(dir.path(), "1.jpg", b"first photo");
     let p2 = file(dir.path(), "2.jpg", b"second photo");
-    let h1 = capture(&mut core, &id, &p1, EvidenceKind::Photo, InspectionStep::Findings, "o1");
-    let h2 = capture(&mut core, &id, &p2, EvidenceKind::Photo, InspectionStep::Findings, "o1");
+    let h1 = capture(
+        &mut core,
+        &id,
+        &p1,
+        EvidenceKind::Photo,
+        InspectionStep::Findings,
+        "o1",
+    );
+    let h2 = capture(
+        &mut core,
+        &id,
+        &p2,
+        EvidenceKind::Photo,
+        InspectionStep::Findings,
+        "o1",
+    );
     assert!(core.verify_evidence(&id).unwrap().is_empty());
 
     // R-REC-7: viewing an original is recorded with who and why.
-    let path = core.open_evidence_original(&id, &h1, "o2", "核对现场照片").unwrap();
-    assert_eq!(std::fs::read(path).unwrap(), b"first photo");
+    let path = core
+        .open_evidence_original(&id, &h1, "o2", "核对现场照片")
+        .unwrap();
+    assert_eq!(std::fs::read(path).unwrap(), std::fs::read(&p1).unwrap());
     let log = core.access_log(&id).unwrap();
     assert_eq!(log.len(), 1);
     assert_eq!(log[0].officer_id, "o2");
     assert_eq!(log[0].detail["reason"], "核对现场照片");
     assert_eq!(log[0].evidence, vec![h1.clone()]);
-    assert!(core.open_evidence_original(&id, &h1, "o2", " ").is_err(), "a reason is required");
+    assert!(
+        core.open_evidence_original(&id, &h1, "o2", " ").is_err(),
+        "a reason is required"
+    );
 
     // A file removed from disk, or changed, is detected at verify time (R-REC-5).
     std::fs::remove_file(core.blobs().path_of(&h1)).unwrap();
@@ -558,4 +577,46 @@ fn evidence_access_is_logged_and_deleted_files_are_detected() {
     assert!(problems[0].message.contains(&h1) && problems[0].message.contains("没有证据文件"));
     assert!(problems[1].message.contains(&h2) && problems[1].message.contains("不符"));
     assert!(core.open_evidence_original(&id, &h1, "o2", "复核").is_err());
+}
+
+#[test]
+fn exporting_a_case_file_is_logged_with_its_manifest_hash() {
+    use liuhen_core::export::{CaseFormat, verify_case_with_key};
+    let dir = tempfile::tempdir().unwrap();
+    let clock = TestClock::at(start_time());
+    let mut core = open_core(dir.path(), &clock);
+    let id = core.open_for_task("task-1", "o1").unwrap();
+    core.check_in(&id, "o1").unwrap();
+    core.check_in(&id, "o2").unwrap();
+    let p = file(dir.path(), "p.jpg", b"outlet");
+    capture(
+        &mut core,
+        &id,
+        &p,
+        EvidenceKind::Photo,
+        InspectionStep::Findings,
+        "o1",
+    );
+    let out = dir.path().join("case.zip");
+    let e = core
+        .export_case(&id, &out, CaseFormat::Zip, "o1", "")
+        .unwrap_err();
+    assert!(e.to_string().contains("export.reason"), "{e}");
+    assert!(!out.exists());
+    let summary = core
+        .export_case(&id, &out, CaseFormat::Zip, "o1", "案卷评查")
+        .unwrap();
+    let log = core.access_log(&id).unwrap();
+    assert_eq!(log.len(), 1);
+    assert_eq!(log[0].action, "export_case");
+    assert_eq!(log[0].detail["manifest_sha256"], summary.manifest_sha256);
+    let report = verify_case_with_key(&out, &core.device().verifying_key().to_bytes()).unwrap();
+    assert!(report.is_intact(), "{:?}", report.problems);
+    // Exporting over an existing file is refused, the file is untouched.
+    let before = std::fs::read(&out).unwrap();
+    let e = core
+        .export_case(&id, &out, CaseFormat::Zip, "o1", "再次导出")
+        .unwrap_err();
+    assert!(e.is_refusal(), "{e}");
+    assert_eq!(std::fs::read(&out).unwrap(), before);
 }

@@ -32,6 +32,7 @@ fn meta() -> InspectionMeta {
         category: "生态环境".into(),
         item_code: "X".into(),
         item_name: "检查".into(),
+        legal_basis: String::new(),
         opened_at: at(0),
         opened_by: "o1".into(),
         device_id: "d0".into(),

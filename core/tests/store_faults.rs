@@ -150,7 +150,7 @@ fn store_from_a_newer_version_is_refused_untouched() {
             e,
             CoreError::Store(StoreError::NewerSchema {
                 found: 99,
-                supported: 1
+                supported: liuhen_core::store::STORE_VERSION
             })
         ),
         "{e:?}"
@@ -213,7 +213,14 @@ fn evidence_dropped_from_the_document_is_reported_by_the_rules() {
     core.check_in(&id, "o1").unwrap();
     core.check_in(&id, "o2").unwrap();
     let p = file(dir.path(), "p.jpg", b"photo of the leak");
-    let h = capture(&mut core, &id, &p, EvidenceKind::Photo, InspectionStep::Findings, "o1");
+    let h = capture(
+        &mut core,
+        &id,
+        &p,
+        EvidenceKind::Photo,
+        InspectionStep::Findings,
+        "o1",
+    );
     assert!(core.verify_evidence(&id).unwrap().is_empty());
 
     // A rogue copy deletes the evidence reference and is merged back in.
@@ -230,9 +237,58 @@ fn evidence_dropped_from_the_document_is_reported_by_the_rules() {
     let problems = core.verify_evidence(&id).unwrap();
     assert_eq!(problems.len(), 1, "{problems:?}");
     assert_eq!(problems[0].rule, "R-REC-5");
-    assert!(problems[0].message.contains(&h[..12]), "{}", problems[0].message);
+    assert!(
+        problems[0].message.contains(&h[..12]),
+        "{}",
+        problems[0].message
+    );
     assert!(problems[0].message.contains("不得删除"));
     // And closing is refused for the same reason.
     let v = core.violations(&id).unwrap();
     assert!(v.iter().any(|x| x.rule == "R-REC-5"));
+}
+
+/// Upgrade from a committed store written by the version-1 code (the CLI `demo`,
+/// before migration 0002 existed): it migrates, keeps every record, and the log
+/// signed under version 1 still verifies.
+#[test]
+fn committed_v1_store_upgrades_and_keeps_everything() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/store_v1.db"),
+        dir.path().join("liuhen.db"),
+    )
+    .unwrap();
+    {
+        let conn = rusqlite::Connection::open(dir.path().join("liuhen.db")).unwrap();
+        let v: u32 = conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
+        assert_eq!(v, 1, "the fixture is a version-1 store");
+    }
+    let mut core = liuhen_core::Core::open(dir.path()).unwrap();
+    let v: u32 = core
+        .store()
+        .connection_for_tests()
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .unwrap();
+    assert_eq!(v, liuhen_core::store::STORE_VERSION);
+    let index: i64 = core
+        .store()
+        .connection_for_tests()
+        .query_row(
+            "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = 'documents_unsynced'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(index, 1);
+    let list = core.list_inspections(true).unwrap();
+    assert_eq!(list.len(), 1);
+    let i = core.inspection(&list[0].id).unwrap();
+    assert_eq!(i.team.len(), 2);
+    assert!(i.closure.is_some());
+    assert!(!i.findings.is_empty());
+    assert_eq!(core.verify_log().unwrap(), 12);
+    assert!(core.roster().unwrap().officers.len() >= 4);
 }

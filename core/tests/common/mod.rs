@@ -156,11 +156,65 @@ pub fn open_core(dir: &Path, clock: &TestClock) -> Core {
     c
 }
 
-/// Writes `bytes` to a new file in `dir` and returns its path.
-pub fn file(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
+/// Writes a real media file to `dir` and returns its path. For `.jpg`, `.png` and
+/// `.wav` names the content is a valid image or recording whose pixels/samples derive
+/// from `seed` (different seeds, different files); an empty seed gives an empty file;
+/// any other name gets `seed` as its bytes.
+pub fn file(dir: &Path, name: &str, seed: &[u8]) -> PathBuf {
     let p = dir.join(name);
-    std::fs::write(&p, bytes).unwrap();
+    std::fs::write(&p, media_bytes(name, seed)).unwrap();
     p
+}
+
+/// The bytes [`file`] writes.
+pub fn media_bytes(name: &str, seed: &[u8]) -> Vec<u8> {
+    use sha2::{Digest, Sha256};
+    if seed.is_empty() {
+        return vec![];
+    }
+    let h = Sha256::digest(seed);
+    let ext = name.rsplit('.').next().unwrap_or("");
+    match ext {
+        "jpg" | "jpeg" | "png" => {
+            let img = image::RgbImage::from_fn(64, 48, |x, y| {
+                let i = ((x + y * 3) as usize) % 32;
+                image::Rgb([
+                    h[i],
+                    h[(i + 7) % 32].wrapping_add(x as u8),
+                    h[(i + 13) % 32].wrapping_add(y as u8),
+                ])
+            });
+            let mut out = std::io::Cursor::new(Vec::new());
+            let fmt = if ext == "png" {
+                image::ImageFormat::Png
+            } else {
+                image::ImageFormat::Jpeg
+            };
+            img.write_to(&mut out, fmt).unwrap();
+            out.into_inner()
+        }
+        "wav" => {
+            let samples: Vec<u8> = (0..8000u32)
+                .flat_map(|i| [h[(i % 32) as usize], 0])
+                .collect();
+            let mut w = Vec::with_capacity(44 + samples.len());
+            w.extend_from_slice(b"RIFF");
+            w.extend_from_slice(&(36 + samples.len() as u32).to_le_bytes());
+            w.extend_from_slice(b"WAVEfmt ");
+            w.extend_from_slice(&16u32.to_le_bytes());
+            w.extend_from_slice(&1u16.to_le_bytes()); // PCM
+            w.extend_from_slice(&1u16.to_le_bytes()); // mono
+            w.extend_from_slice(&8000u32.to_le_bytes());
+            w.extend_from_slice(&16000u32.to_le_bytes());
+            w.extend_from_slice(&2u16.to_le_bytes());
+            w.extend_from_slice(&16u16.to_le_bytes());
+            w.extend_from_slice(b"data");
+            w.extend_from_slice(&(samples.len() as u32).to_le_bytes());
+            w.extend_from_slice(&samples);
+            w
+        }
+        _ => seed.to_vec(),
+    }
 }
 
 pub fn capture(
@@ -191,5 +245,6 @@ pub fn capture(
         by,
     )
     .unwrap()
+    .reference
     .sha256
 }
