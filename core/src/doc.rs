@@ -15,7 +15,8 @@
 //!                          signature_sha256, witness_name, refusal_reason, given_at, given_by
 //!   closure: map           closed_at, closed_by
 //!   amendments: list<map>  (v2) id, amends, text, author, at, evidence: list<str>
-//!   review: map            (v2) reserved for the supervisor's decision
+//!   review: map            (v2) decision, decided_by, decided_by_name, decided_at
+//!     comments: list<map>  (v3) id, author_id, author_name, at, text, item?
 //! ```
 //! Timestamps are integer milliseconds since the Unix epoch (UTC).
 //!
@@ -44,12 +45,12 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::inspection::{
     Acknowledgement, Amendment, Closure, EvidenceKind, EvidenceRef, FieldConflict, Finding,
-    IdentityNotice, Inspection, InspectionKind, InspectionMeta, InspectionStep, RightsNotice,
-    TeamMember,
+    IdentityNotice, Inspection, InspectionKind, InspectionMeta, InspectionStep, Review,
+    ReviewComment, ReviewDecision, ReviewOutcome, RightsNotice, TeamMember,
 };
 
 /// The schema version this build writes and fully understands.
-pub const SCHEMA_VERSION: u64 = 2;
+pub const SCHEMA_VERSION: u64 = 3;
 
 /// Actor id of the schema chain; no device ever uses it.
 const SCHEMA_ACTOR: &[u8; 16] = b"liuhen.schema.cn";
@@ -94,6 +95,17 @@ fn schema_step(doc: &mut AutoCommit, version: u64) -> Result<(), DocError> {
         2 => {
             doc.put_object(ROOT, "amendments", ObjType::List)?;
             doc.put_object(ROOT, "review", ObjType::Map)?;
+        }
+        3 => {
+            let review = match doc.get(ROOT, "review")? {
+                Some((Value::Object(ObjType::Map), id)) => id,
+                _ => {
+                    return Err(DocError::Malformed {
+                        path: "review".into(),
+                    });
+                }
+            };
+            doc.put_object(&review, "comments", ObjType::List)?;
         }
         other => {
             return Err(DocError::NewerSchema {
@@ -575,6 +587,80 @@ impl InspectionDoc {
         Ok(())
     }
 
+    /// Appends a supervisor's review comment (needs schema v3). Only supervisors
+    /// write under `review`; the server enforces it.
+    pub fn add_review_comment(&mut self, c: &ReviewComment) -> Result<(), DocError> {
+        let review = self.container("review")?;
+        let list = match self.doc.get(&review, "comments")? {
+            Some((Value::Object(ObjType::List), id)) => id,
+            _ => {
+                return Err(DocError::Malformed {
+                    path: "review.comments".into(),
+                });
+            }
+        };
+        let at = self.doc.length(&list);
+        let obj = self.doc.insert_object(&list, at, ObjType::Map)?;
+        let d = &mut self.doc;
+        d.put(&obj, "id", c.id.as_str())?;
+        d.put(&obj, "author_id", c.author_id.as_str())?;
+        d.put(&obj, "author_name", c.author_name.as_str())?;
+        d.put(&obj, "at", ms(c.at))?;
+        d.put(&obj, "text", c.text.as_str())?;
+        if let Some(item) = &c.item {
+            d.put(&obj, "item", item.as_str())?;
+        }
+        self.commit("review_comment", c.at);
+        Ok(())
+    }
+
+    /// Writes the supervisor's decision (approve or return).
+    pub fn set_review_decision(&mut self, d: &ReviewDecision) -> Result<(), DocError> {
+        let review = self.container("review")?;
+        let doc = &mut self.doc;
+        doc.put(&review, "decision", d.decision.as_str())?;
+        doc.put(&review, "decided_by", d.decided_by.as_str())?;
+        doc.put(&review, "decided_by_name", d.decided_by_name.as_str())?;
+        doc.put(&review, "decided_at", ms(d.decided_at))?;
+        self.commit("review_decision", d.decided_at);
+        Ok(())
+    }
+
+    fn review(&self) -> Result<Review, DocError> {
+        let Some((Value::Object(ObjType::Map), review)) = self.doc.get(ROOT, "review")? else {
+            return Ok(Review::default());
+        };
+        let p = "review";
+        let decision = match self.str_field(&review, "decision")? {
+            None => None,
+            Some(kind) => Some(ReviewDecision {
+                decision: ReviewOutcome::parse(&kind).ok_or(DocError::Malformed {
+                    path: "review.decision".into(),
+                })?,
+                decided_by: self.req_str(&review, p, "decided_by")?,
+                decided_by_name: self.req_str(&review, p, "decided_by_name")?,
+                decided_at: self.req_time(&review, p, "decided_at")?,
+            }),
+        };
+        let mut comments = vec![];
+        if let Some((Value::Object(ObjType::List), list)) = self.doc.get(&review, "comments")? {
+            for i in 0..self.doc.length(&list) {
+                if let Some((Value::Object(ObjType::Map), obj)) = self.doc.get(&list, i)? {
+                    let p = "review.comments[]";
+                    comments.push(ReviewComment {
+                        id: self.req_str(&obj, p, "id")?,
+                        author_id: self.req_str(&obj, p, "author_id")?,
+                        author_name: self.req_str(&obj, p, "author_name")?,
+                        at: self.req_time(&obj, p, "at")?,
+                        text: self.req_str(&obj, p, "text")?,
+                        item: self.str_field(&obj, "item")?,
+                    });
+                }
+            }
+        }
+        Ok(Review { decision, comments })
+    }
+
     // ---- reads ----------------------------------------------------------
 
     fn str_field(&self, obj: &ObjId, key: &str) -> Result<Option<String>, DocError> {
@@ -830,6 +916,7 @@ impl InspectionDoc {
             rights_notice,
             closure,
             amendments,
+            review: self.review()?,
             conflicts: self.conflicts()?,
         })
     }
@@ -1020,7 +1107,7 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn v1_document_migrates_to_v2_and_keeps_data() {
+    fn v1_document_migrates_to_current_and_keeps_data() {
         let mut v1 =
             InspectionDoc::create_at_version(actor(1), 1, NewInspection { meta: meta() }).unwrap();
         assert_eq!(v1.schema_version().unwrap(), 1);
@@ -1042,7 +1129,7 @@ pub(crate) mod tests {
         );
         let mut fork = v1.fork_as(actor(2));
         assert_eq!(v1.migrate().unwrap(), 1);
-        assert_eq!(v1.schema_version().unwrap(), 2);
+        assert_eq!(v1.schema_version().unwrap(), SCHEMA_VERSION);
         // The second device migrates on its own: the same change, no conflict.
         fork.migrate().unwrap();
         v1.merge(&mut fork).unwrap();
@@ -1060,7 +1147,7 @@ pub(crate) mod tests {
         .unwrap();
         assert_eq!(v1.read().unwrap().amendments.len(), 1);
         // Migrating again is a no-op.
-        assert_eq!(v1.migrate().unwrap(), 2);
+        assert_eq!(v1.migrate().unwrap(), SCHEMA_VERSION);
     }
 
     /// Regenerates the committed v1 fixture (run explicitly with `--ignored`); the
@@ -1100,9 +1187,42 @@ pub(crate) mod tests {
         let before = d.read().unwrap();
         d.migrate().unwrap();
         let after = d.read().unwrap();
-        assert_eq!(after.schema_version, 2);
+        assert_eq!(after.schema_version, SCHEMA_VERSION);
         assert_eq!(after.findings, before.findings);
         assert_eq!(after.team, before.team);
+    }
+
+    #[test]
+    fn review_comments_from_two_supervisors_merge_and_survive_migration() {
+        use crate::inspection::{ReviewComment, ReviewDecision, ReviewOutcome};
+        // A v2 document (before review comments existed) is migrated on two copies.
+        let mut a =
+            InspectionDoc::create_at_version(actor(1), 2, NewInspection { meta: meta() }).unwrap();
+        let mut b = a.fork_as(actor(2));
+        a.migrate().unwrap();
+        b.migrate().unwrap();
+        let comment = |id: &str, who: &str| ReviewComment {
+            id: id.into(),
+            author_id: who.into(),
+            author_name: format!("审核员{who}"),
+            at: t(5, 0),
+            text: format!("{who} 的意见"),
+            item: Some("finding:f1".into()),
+        };
+        a.add_review_comment(&comment("c1", "s1")).unwrap();
+        b.add_review_comment(&comment("c2", "s2")).unwrap();
+        b.set_review_decision(&ReviewDecision {
+            decision: ReviewOutcome::Returned,
+            decided_by: "s2".into(),
+            decided_by_name: "审核员s2".into(),
+            decided_at: t(5, 1),
+        })
+        .unwrap();
+        a.merge(&mut b).unwrap();
+        let r = a.read().unwrap().review;
+        assert_eq!(r.comments.len(), 2, "both comments kept: {r:?}");
+        assert_eq!(r.decision.unwrap().decision, ReviewOutcome::Returned);
+        assert!(a.conflicts().unwrap().is_empty());
     }
 
     #[test]

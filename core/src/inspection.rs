@@ -291,6 +291,80 @@ pub struct Amendment {
     pub evidence: Vec<String>,
 }
 
+/// A supervisor's decision on a synced inspection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReviewOutcome {
+    /// Approved (审核通过).
+    Approved,
+    /// Returned to the officers with comments (退回补正).
+    Returned,
+}
+
+impl ReviewOutcome {
+    /// Stable text stored in the document.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReviewOutcome::Approved => "approved",
+            ReviewOutcome::Returned => "returned",
+        }
+    }
+    /// Parses the stored text.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "approved" => Some(ReviewOutcome::Approved),
+            "returned" => Some(ReviewOutcome::Returned),
+            _ => None,
+        }
+    }
+    /// Chinese label.
+    pub fn label(self) -> &'static str {
+        match self {
+            ReviewOutcome::Approved => "审核通过",
+            ReviewOutcome::Returned => "退回补正",
+        }
+    }
+}
+
+/// The supervisor's decision.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReviewDecision {
+    /// Approved or returned.
+    pub decision: ReviewOutcome,
+    /// Supervisor's user id.
+    pub decided_by: String,
+    /// Supervisor's name.
+    pub decided_by_name: String,
+    /// When.
+    pub decided_at: DateTime<Utc>,
+}
+
+/// One comment of a supervisor on the record, optionally about one item.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReviewComment {
+    /// Comment id (UUIDv7).
+    pub id: String,
+    /// Supervisor's user id.
+    pub author_id: String,
+    /// Supervisor's name.
+    pub author_name: String,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// The comment.
+    pub text: String,
+    /// What it is about (`finding:<id>`, `identity_notice`, ...), if one item.
+    pub item: Option<String>,
+}
+
+/// The review part of an inspection.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Review {
+    /// The latest decision, if any.
+    pub decision: Option<ReviewDecision>,
+    /// Comments in order.
+    pub comments: Vec<ReviewComment>,
+}
+
 /// A field that holds more than one concurrent value after a merge.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FieldConflict {
@@ -331,6 +405,8 @@ pub struct Inspection {
     pub closure: Option<Closure>,
     /// Amendments after close.
     pub amendments: Vec<Amendment>,
+    /// The supervisor's review: decision and comments (written only by supervisors).
+    pub review: Review,
     /// Fields with concurrent values (both kept, never dropped).
     pub conflicts: Vec<FieldConflict>,
 }

@@ -198,7 +198,10 @@ fn document_from_a_newer_schema_is_refused_on_merge() {
         matches!(e, CoreError::Doc(DocError::NewerSchema { found: 7, .. })),
         "{e:?}"
     );
-    assert_eq!(core.inspection(&id).unwrap().schema_version, 2);
+    assert_eq!(
+        core.inspection(&id).unwrap().schema_version,
+        liuhen_core::doc::SCHEMA_VERSION
+    );
     let e = core.merge_document(b"garbage", "o1").unwrap_err();
     assert!(matches!(e, CoreError::Doc(DocError::Corrupt(_))), "{e:?}");
 }
