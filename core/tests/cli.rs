@@ -642,17 +642,28 @@ fn demo_runs_to_the_end() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let dev = Device::new(tmp.path(), "device");
     let r = dev.run(&["demo", "--at", "2026-11-20T10:00:00+08:00"]).ok();
-    assert!(r.stdout.contains("[1/16] 加载演示名录"), "{}", r.stdout);
+    assert!(r.stdout.contains("[1/18] 加载演示名录"), "{}", r.stdout);
     assert!(r.stdout.contains("无未满足的规则"), "{}", r.stdout);
     assert!(r.stdout.contains("状态：已结束"), "{}", r.stdout);
+    assert!(r.stdout.contains("设备日志完整"), "{}", r.stdout);
     assert!(
-        r.stdout.trim_end().ends_with("条") && r.stdout.contains("设备日志完整"),
+        r.last_line()
+            .starts_with("[18/18] 核验案卷：案卷完整，已核对 "),
         "{}",
         r.stdout
     );
     let list = dev.run(&["list", "--json"]).ok();
     let list: Value = serde_json::from_str(&list.stdout).expect("json");
     assert_eq!(list[0]["status"], "closed");
+
+    // The demo filed its case into the data directory; it verifies on its own.
+    let id = list[0]["id"].as_str().expect("id");
+    let case = dev.data.join(format!("案卷-{id}.zip"));
+    assert!(case.is_file(), "{} missing:\n{}", case.display(), r.stdout);
+    let v = verify_case(tmp.path(), &[case.to_str().expect("utf-8")]).ok();
+    assert!(v.stdout.starts_with("案卷完整：已核对 "), "{}", v.stdout);
+    let access = dev.run(&["access-log", id]).ok();
+    assert!(access.stdout.contains("导出案卷"), "{}", access.stdout);
 
     let printed = dev.run(&["demo-roster"]).ok();
     let printed: Value = serde_json::from_str(&printed.stdout).expect("demo roster json");
@@ -771,4 +782,511 @@ fn tampered_log_fails_verification() {
     .expect("tamper");
     drop(db);
     dev.run(&["log", "verify"]).refused(&["R-REC-5", "第 2 条"]);
+}
+
+/// Runs `verify-case` the way a reviewer does: no `--data-dir`, no environment, in
+/// an empty working directory (which must stay empty: no data directory is made).
+fn verify_case(cwd: &Path, args: &[&str]) -> Run {
+    let work = tempfile::tempdir_in(cwd).expect("tempdir");
+    let o = Command::new(BIN)
+        .arg("verify-case")
+        .args(args)
+        .current_dir(work.path())
+        .env_remove("LIUHEN_OFFICER")
+        .env_remove("LIUHEN_DATA_DIR")
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("run liuhen-field");
+    let left: Vec<_> = std::fs::read_dir(work.path())
+        .expect("read work dir")
+        .collect();
+    assert!(left.is_empty(), "verify-case created files: {left:?}");
+    Run::from(o)
+}
+
+/// Flips one bit pattern of the byte at `at` (so it always changes).
+fn flip_byte(path: &Path, at: usize) {
+    let mut bytes = std::fs::read(path).expect("read file to tamper");
+    bytes[at] ^= 0xA5;
+    std::fs::write(path, bytes).expect("write tampered file");
+}
+
+/// Evidence hashes of a closed inspection made by [`closed_inspection`].
+struct Closed {
+    id: String,
+    recording: String,
+    photo: String,
+    photo_bytes: Vec<u8>,
+    signature: String,
+}
+
+/// A complete, closed inspection of the demo task, one process per step.
+fn closed_inspection(dev: &Device, files: &Path) -> Closed {
+    dev.load_demo_roster();
+    let id = dev
+        .run(&["--as", LEAD, "open", "--task", TASK, &at(0)])
+        .ok()
+        .last_line();
+    dev.run(&["check-in", &id, LEAD, &at(1)]).ok();
+    dev.run(&["check-in", &id, SECOND, &at(2)]).ok();
+    let capture = |name: &str, bytes: &[u8], kind: &str, step: &str, by: &str, t: u32| {
+        let f = write(files, name, bytes);
+        dev.run(&[
+            "evidence",
+            &id,
+            &f,
+            "--kind",
+            kind,
+            "--step",
+            step,
+            "--as",
+            by,
+            &at(t),
+        ])
+        .ok()
+        .last_line()
+    };
+    let recording = capture(
+        "rec.wav",
+        &common::media_bytes("rec.wav", b"identity notice"),
+        "audio",
+        "identity_notice",
+        LEAD,
+        3,
+    );
+    dev.run(&[
+        "identity-notice",
+        &id,
+        "--recording",
+        &recording,
+        "--as",
+        LEAD,
+        &at(4),
+    ])
+    .ok();
+    let photo_bytes = common::media_bytes("outlet.jpg", b"outlet photo for the case file");
+    let photo = capture("outlet.jpg", &photo_bytes, "photo", "findings", SECOND, 10);
+    dev.run(&[
+        "finding",
+        &id,
+        "雨水排放口有少量积水，已拍照取证",
+        "--evidence",
+        &photo,
+        "--as",
+        SECOND,
+        &at(12),
+    ])
+    .ok();
+    let signature = capture(
+        "sig.png",
+        &common::media_bytes("sig.png", b"party signature"),
+        "signature",
+        "rights_notice",
+        LEAD,
+        20,
+    );
+    dev.run(&[
+        "rights-notice",
+        &id,
+        "--notice-version",
+        "QYHJ-2026-01",
+        "--channel",
+        "申请行政复议",
+        "--signed-by",
+        "周国栋",
+        "--signature",
+        &signature,
+        "--as",
+        LEAD,
+        &at(21),
+    ])
+    .ok();
+    dev.run(&["close", &id, "--as", LEAD, &at(23)]).ok();
+    for h in [&recording, &photo, &signature] {
+        assert!(is_sha256(h), "evidence hash: {h}");
+    }
+    Closed {
+        id,
+        recording,
+        photo,
+        photo_bytes,
+        signature,
+    }
+}
+
+/// R-REC-6/R-REC-7: a closed inspection is exported as a zip case file (the export
+/// is logged), verifies offline without a data directory, and a single changed byte
+/// of its stored evidence is found and named. Exports need a reason and never
+/// overwrite.
+#[test]
+fn case_file_export_and_offline_verification() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dev = Device::new(tmp.path(), "device");
+    let key = dev
+        .run(&["init"])
+        .ok()
+        .stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("设备公钥：").map(str::to_string))
+        .expect("public key line");
+    let c = closed_inspection(&dev, tmp.path());
+    let zip = tmp.path().join("案卷.zip");
+    let zip_s = zip.to_str().expect("utf-8");
+
+    // Refusals first: no officer, no reason, unknown inspection.
+    dev.run(&[
+        "export-case",
+        &c.id,
+        "--out",
+        zip_s,
+        "--zip",
+        "--reason",
+        "移送",
+    ])
+    .refused(&["--as"]);
+    dev.run(&["export-case", &c.id, "--out", zip_s, "--zip", "--as", LEAD])
+        .refused(&["R-REC-7", "--reason"]);
+    dev.run(&[
+        "export-case",
+        &c.id,
+        "--out",
+        zip_s,
+        "--zip",
+        "--reason",
+        "   ",
+        "--as",
+        LEAD,
+    ])
+    .refused(&["R-REC-7", "事由"]);
+    dev.run(&[
+        "export-case",
+        "no-such-inspection",
+        "--out",
+        zip_s,
+        "--reason",
+        "移送",
+        "--as",
+        LEAD,
+    ])
+    .refused(&["找不到", "no-such-inspection"]);
+    assert!(!zip.exists(), "nothing written by a refused export");
+    let access = dev.run(&["access-log", &c.id]).ok();
+    assert!(
+        access.stdout.contains("尚无查看原件或导出案卷的记录"),
+        "{}",
+        access.stdout
+    );
+
+    let e = dev
+        .run(&[
+            "export-case",
+            &c.id,
+            "--out",
+            zip_s,
+            "--zip",
+            "--reason",
+            "移送法制审核",
+            "--as",
+            LEAD,
+            &at(60),
+        ])
+        .ok();
+    assert_eq!(e.last_line(), zip_s, "path on the last line:\n{}", e.stdout);
+    assert!(zip.is_file());
+    assert!(e.stdout.contains("证据原件 3 个"), "{}", e.stdout);
+    assert!(e.stdout.contains("案卷清单 SHA-256："), "{}", e.stdout);
+    assert!(e.stdout.contains("移送法制审核"), "{}", e.stdout);
+
+    // Never overwritten; the original stays as it was.
+    let before = std::fs::read(&zip).expect("read zip");
+    dev.run(&[
+        "export-case",
+        &c.id,
+        "--out",
+        zip_s,
+        "--zip",
+        "--reason",
+        "再次导出",
+        "--as",
+        LEAD,
+        &at(61),
+    ])
+    .refused(&["已存在"]);
+    assert_eq!(std::fs::read(&zip).expect("read zip"), before);
+
+    // Offline verification, without any data directory.
+    let v = verify_case(tmp.path(), &[zip_s]).ok();
+    assert!(
+        v.stdout.starts_with("案卷完整：已核对 7 个文件"),
+        "{}",
+        v.stdout
+    );
+    assert!(v.stdout.contains(&c.id), "{}", v.stdout);
+    verify_case(tmp.path(), &[zip_s, "--device-key", &key]).ok();
+    let json = verify_case(tmp.path(), &[zip_s, "--json"]).ok();
+    let json: Value = serde_json::from_str(&json.stdout).expect("json report");
+    assert_eq!(json["problems"], Value::Array(vec![]));
+    assert_eq!(json["files_checked"], 7);
+    let other_key = "11".repeat(32);
+    let wrong =
+        verify_case(tmp.path(), &[zip_s, "--device-key", &other_key]).refused(&["未通过核验"]);
+    assert!(
+        wrong.stdout.contains(&other_key) && wrong.stdout.contains(&key),
+        "{}",
+        wrong.stdout
+    );
+    verify_case(tmp.path(), &[zip_s, "--device-key", "not-a-key"]).refused(&["--device-key", "64"]);
+    let missing = tmp.path().join("no-such-case.zip");
+    verify_case(tmp.path(), &[missing.to_str().expect("utf-8")]).refused(&["不存在"]);
+    let not_case = write(tmp.path(), "not-a-case.zip", b"just some text");
+    verify_case(tmp.path(), &[&not_case]).refused(&["不是案卷"]);
+
+    // One byte of the photo as stored (uncompressed) in the zip.
+    let bytes = std::fs::read(&zip).expect("read zip");
+    let at_photo = bytes
+        .windows(c.photo_bytes.len())
+        .position(|w| w == c.photo_bytes.as_slice())
+        .expect("evidence is stored byte for byte in the zip");
+    flip_byte(&zip, at_photo + c.photo_bytes.len() / 2);
+    let bad = verify_case(tmp.path(), &[zip_s]).refused(&["未通过核验"]);
+    let photo_path = format!("evidence/{}.jpg", c.photo);
+    assert!(bad.stdout.contains(&photo_path), "{}", bad.stdout);
+    for untouched in [&c.recording, &c.signature] {
+        assert!(!bad.stdout.contains(untouched.as_str()), "{}", bad.stdout);
+    }
+
+    // The same as a folder: one changed byte of an evidence file is named.
+    let folder = tmp.path().join("案卷-文件夹");
+    let folder_s = folder.to_str().expect("utf-8");
+    let e = dev
+        .run(&[
+            "export-case",
+            &c.id,
+            "--out",
+            folder_s,
+            "--reason",
+            "归档",
+            "--as",
+            SECOND,
+            &at(62),
+        ])
+        .ok();
+    assert_eq!(e.last_line(), folder_s);
+    assert!(folder.join(&photo_path).is_file(), "{}", e.stdout);
+    verify_case(tmp.path(), &[folder_s]).ok();
+    let sig_path = format!("evidence/{}.png", c.signature);
+    flip_byte(&folder.join(&sig_path), 40);
+    let bad = verify_case(tmp.path(), &[folder_s]).refused(&["1 处问题"]);
+    assert!(bad.stdout.contains(&sig_path), "{}", bad.stdout);
+    assert!(bad.stdout.contains("R-REC-5"), "{}", bad.stdout);
+
+    // Both exports are on the access log, with who and why.
+    let access = dev.run(&["access-log", &c.id]).ok();
+    for needle in ["导出案卷", "移送法制审核", "归档", "李明", "陈晓红"] {
+        assert!(
+            access.stdout.contains(needle),
+            "{needle}:\n{}",
+            access.stdout
+        );
+    }
+    assert!(!access.stdout.contains("再次导出"), "{}", access.stdout);
+    dev.run(&["log", "verify"]).ok();
+}
+
+/// R-REC-7 and R-REC-5 on the device: opening an original is logged with its reason
+/// and shows on the access log; `verify-evidence` names a missing original.
+#[test]
+fn originals_are_opened_on_the_record_and_checked() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dev = Device::new(tmp.path(), "device");
+    let c = closed_inspection(&dev, tmp.path());
+
+    let ok = dev.run(&["verify-evidence", &c.id]).ok();
+    assert!(ok.stdout.starts_with("证据完整"), "{}", ok.stdout);
+
+    dev.run(&["open-original", &c.id, &c.photo, "--as", SECOND])
+        .refused(&["R-REC-7", "--reason"]);
+    dev.run(&["open-original", &c.id, &c.photo, "--reason", "复核"])
+        .refused(&["--as"]);
+    let unknown = "cd".repeat(32);
+    dev.run(&[
+        "open-original",
+        &c.id,
+        &unknown,
+        "--reason",
+        "复核",
+        "--as",
+        SECOND,
+    ])
+    .refused(&["R-REC-5", &unknown]);
+    let none = dev.run(&["access-log", &c.id]).ok();
+    assert!(none.stdout.contains("尚无查看原件"), "{}", none.stdout);
+
+    let opened = dev
+        .run(&[
+            "open-original",
+            &c.id,
+            &c.photo,
+            "--reason",
+            "法制审核复核现场照片",
+            "--as",
+            SECOND,
+            &at(90),
+        ])
+        .ok();
+    let path = PathBuf::from(opened.last_line());
+    assert_eq!(
+        std::fs::read(&path).expect("the printed path is the original"),
+        c.photo_bytes
+    );
+    let access = dev.run(&["access-log", &c.id]).ok();
+    for needle in [
+        "查看原件",
+        "法制审核复核现场照片",
+        "陈晓红",
+        "2026年11月20日 10时30分",
+        &c.photo[..12],
+    ] {
+        assert!(
+            access.stdout.contains(needle),
+            "{needle}:\n{}",
+            access.stdout
+        );
+    }
+    let json = dev.run(&["access-log", &c.id, "--json"]).ok();
+    let json: Value = serde_json::from_str(&json.stdout).expect("json");
+    assert_eq!(json[0]["action"], "access_original");
+    assert_eq!(json[0]["evidence"][0], c.photo.as_str());
+    let log = dev.run(&["log", "--inspection", &c.id]).ok();
+    assert!(log.stdout.contains("查看原件"), "{}", log.stdout);
+    dev.run(&["access-log", "no-such-inspection"])
+        .refused(&["找不到"]);
+
+    // An original deleted from the device is named, and an export refused.
+    std::fs::remove_file(&path).expect("delete the blob");
+    let bad = dev.run(&["verify-evidence", &c.id]).refused(&["1 处问题"]);
+    assert!(bad.stdout.contains(&c.photo), "{}", bad.stdout);
+    assert!(bad.stdout.contains("R-REC-5"), "{}", bad.stdout);
+    assert!(!bad.stdout.contains(&c.recording), "{}", bad.stdout);
+    let json = dev.run(&["verify-evidence", &c.id, "--json"]);
+    assert_eq!(json.code, 2);
+    let json: Value = serde_json::from_str(&json.stdout).expect("json");
+    assert_eq!(json["ok"], false);
+    let out = tmp.path().join("incomplete.zip");
+    dev.run(&[
+        "export-case",
+        &c.id,
+        "--out",
+        out.to_str().expect("utf-8"),
+        "--reason",
+        "移送",
+        "--as",
+        LEAD,
+    ])
+    .refused(&["R-REC-5", &c.photo]);
+    assert!(!out.exists());
+}
+
+/// A wide PNG photo of noise: a long side above 4096 pixels, and (noise does not
+/// compress) larger than its reduced JPEG copy.
+fn wide_png(seed: u8) -> Vec<u8> {
+    let mut state = 0x9E37_79B9_7F4A_7C15u64 ^ u64::from(seed);
+    let img = image::RgbImage::from_fn(4200, 32, |_, _| {
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        let [a, b, c, ..] = (state >> 32).to_le_bytes();
+        image::Rgb([a, b, c])
+    });
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Png)
+        .expect("encode png");
+    out.into_inner()
+}
+
+/// `--max-photo-mb` bounds photos (refused with the size, nothing recorded) and
+/// `--allow-upload-copy` makes a reduced copy of an oversized photo.
+#[test]
+fn evidence_limits_from_the_command_line() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dev = Device::new(tmp.path(), "device");
+    dev.load_demo_roster();
+    let id = dev
+        .run(&["--as", LEAD, "open", "--task", TASK, &at(0)])
+        .ok()
+        .last_line();
+    dev.run(&["check-in", &id, LEAD, &at(1)]).ok();
+    let photo = write(
+        tmp.path(),
+        "photo.jpg",
+        &common::media_bytes("photo.jpg", b"limit"),
+    );
+    let before = dev.show_json(&id);
+    let shown = dev.run(&["show", &id]).ok().stdout;
+    let run = |extra: &[&str]| {
+        let mut a: Vec<&str> = vec![
+            "evidence", &id, &photo, "--kind", "photo", "--step", "findings", "--as", LEAD,
+        ];
+        a.extend_from_slice(extra);
+        dev.run(&a)
+    };
+    run(&["--max-photo-mb", "0"]).refused(&["照片文件过大", "上限", "--max-photo-mb"]);
+    run(&["--max-photo-mb", "0.0001"]).refused(&["照片文件过大"]);
+    run(&["--max-photo-mb", "-1"]).refused(&["--max-photo-mb"]);
+    run(&["--max-photo-mb", "很多"]).refused(&["--max-photo-mb"]);
+    assert_eq!(dev.show_json(&id), before, "nothing recorded");
+    assert_eq!(dev.run(&["show", &id]).ok().stdout, shown);
+    let blobs: Vec<_> = walk_files(&dev.data.join("blobs"));
+    assert!(blobs.is_empty(), "nothing stored: {blobs:?}");
+
+    // Within the limit it is taken; no upload copy for a small photo.
+    let ok = run(&["--max-photo-mb", "1"]).ok();
+    assert!(!ok.stdout.contains("上传副本"), "{}", ok.stdout);
+
+    // A photo above 4096 pixels: an upload copy only when allowed.
+    let capture = |seed: u8, extra: &[&str]| {
+        let wide = write(tmp.path(), &format!("wide-{seed}.png"), &wide_png(seed));
+        let mut a: Vec<&str> = vec![
+            "evidence", &id, &wide, "--kind", "photo", "--step", "findings", "--as", LEAD,
+        ];
+        a.extend_from_slice(extra);
+        dev.run(&a)
+    };
+    let plain = capture(0, &[]).ok();
+    assert!(!plain.stdout.contains("上传副本"), "{}", plain.stdout);
+    let copied = capture(1, &["--allow-upload-copy"]).ok();
+    let original = copied.last_line();
+    assert!(
+        is_sha256(&original),
+        "original hash last: {}",
+        copied.stdout
+    );
+    let line = copied
+        .stdout
+        .lines()
+        .find(|l| l.contains("上传副本 SHA-256"))
+        .unwrap_or_else(|| panic!("upload copy line:\n{}", copied.stdout));
+    assert!(line.contains("2560×"), "{line}");
+    let copy_hash = line.rsplit(' ').next().expect("hash");
+    assert!(is_sha256(copy_hash) && copy_hash != original, "{line}");
+    let json = capture(1, &["--allow-upload-copy", "--json"]).ok();
+    let json: Value = serde_json::from_str(&json.stdout).expect("json");
+    assert_eq!(json["sha256"], original.as_str());
+    assert_eq!(json["upload_copy"]["sha256"], copy_hash);
+    assert_eq!(json["upload_copy"]["width"], 2560);
+}
+
+fn walk_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = vec![];
+    if let Ok(rd) = std::fs::read_dir(dir) {
+        for e in rd.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                out.extend(walk_files(&p));
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out
 }

@@ -2,9 +2,14 @@
 //!
 //! It runs the whole on-site lifecycle from a shell: open an inspection, check in
 //! officers, capture evidence, record the identity and rights notices, add findings,
-//! close, amend, verify the device log, export and merge. It has no domain logic of
-//! its own; every rule is checked by the core. What the officer reads is Chinese;
-//! refused input and unmet rules exit with code 2, other failures with code 1.
+//! close, amend, verify the device log, export and merge documents; it files case
+//! files (`export-case`, checked offline by `verify-case`, which needs no data
+//! directory), opens evidence originals on the record (`open-original`,
+//! `access-log`) and checks the originals on the device (`verify-evidence`). The
+//! global `--max-photo-mb` and `--allow-upload-copy` set the evidence limits. It has
+//! no domain logic of its own; every rule is checked by the core. What the officer
+//! reads is Chinese; refused input and unmet rules exit with code 2, other failures
+//! with code 1.
 
 #[path = "liuhen_field/demo.rs"]
 mod demo;
@@ -25,6 +30,8 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use liuhen_core::Core;
 use liuhen_core::api::{CaptureInput, RightsNoticeInput};
 use liuhen_core::doc::DocError;
+use liuhen_core::evidence::{EvidenceError, EvidenceLimits, MIB};
+use liuhen_core::export::{self, CaseFormat};
 use liuhen_core::inspection::{Acknowledgement, EvidenceKind, InspectionStep};
 use liuhen_core::model::{CheckItem, RosterSnapshot};
 use liuhen_core::time::{Clock, FixedClock, SystemClock, local_date, local_text};
@@ -60,6 +67,18 @@ struct Cli {
     /// 以 JSON 格式输出 (machine-readable output)
     #[arg(long, global = true)]
     json: bool,
+    /// 允许为超大照片生成压缩上传副本，原件仍保留在本设备 (allow reduced upload copies)
+    #[arg(long, global = true)]
+    allow_upload_copy: bool,
+    /// 照片文件大小上限（MB，可为小数），默认 30 (largest photo, MiB)
+    #[arg(
+        long,
+        global = true,
+        allow_negative_numbers = true,
+        value_name = "MB",
+        value_parser = parse_mb
+    )]
+    max_photo_mb: Option<f64>,
     #[command(subcommand)]
     command: Command,
 }
@@ -271,6 +290,54 @@ enum Command {
         /// 导出的文件 (exported file)
         #[arg(value_name = "FILE")]
         file: PathBuf,
+    },
+    /// 导出案卷（现场检查笔录、证据原件、日志和哈希清单），导出记入设备日志 (export a case file)
+    ExportCase {
+        /// 检查编号 (inspection id)
+        #[arg(value_name = "ID")]
+        id: String,
+        /// 输出位置（文件夹，或 zip 文件），不得已存在 (output folder or zip file)
+        #[arg(long, value_name = "PATH")]
+        out: PathBuf,
+        /// 输出为 zip 文件（输出路径以 .zip 结尾时自动使用）(write a zip file)
+        #[arg(long)]
+        zip: bool,
+        /// 导出事由（必填，记入日志和案卷）(reason, required)
+        #[arg(long, value_name = "TEXT")]
+        reason: Option<String>,
+    },
+    /// 离线核验导出的案卷（文件夹或 zip），无需数据目录 (verify a case file offline)
+    VerifyCase {
+        /// 案卷文件夹或 zip 文件 (case folder or zip)
+        #[arg(value_name = "PATH")]
+        path: PathBuf,
+        /// 记录设备登记的公钥（64 位十六进制），核对案卷中的设备公钥 (expected device key)
+        #[arg(long, value_name = "HEX")]
+        device_key: Option<String>,
+    },
+    /// 核验本设备上某次检查的证据原件是否齐全、未被改动 (verify evidence on this device)
+    VerifyEvidence {
+        /// 检查编号 (inspection id)
+        #[arg(value_name = "ID")]
+        id: String,
+    },
+    /// 查看证据原件：记录查看人、时间和事由后给出原件路径 (open an evidence original)
+    OpenOriginal {
+        /// 检查编号 (inspection id)
+        #[arg(value_name = "ID")]
+        id: String,
+        /// 证据的 SHA-256 (evidence hash)
+        #[arg(value_name = "SHA256")]
+        sha256: String,
+        /// 查看事由（必填，记入日志）(reason, required)
+        #[arg(long, value_name = "TEXT")]
+        reason: Option<String>,
+    },
+    /// 查看原件和导出案卷的记录 (accesses to an inspection's records)
+    AccessLog {
+        /// 检查编号 (inspection id)
+        #[arg(value_name = "ID")]
+        id: String,
     },
     /// 运行完整的演示检查 (run a scripted demo inspection)
     Demo,
@@ -497,11 +564,38 @@ fn parse_at(s: &str) -> Result<DateTime<Utc>, CliError> {
         })
 }
 
+/// Parses `--max-photo-mb`: a non-negative number of MiB.
+fn parse_mb(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
+        _ => Err("应为不小于 0 的数字（单位 MB）".to_string()),
+    }
+}
+
+/// The evidence limits the global options ask for (defaults otherwise).
+fn evidence_limits(allow_upload_copy: bool, max_photo_mb: Option<f64>) -> EvidenceLimits {
+    let defaults = EvidenceLimits::default();
+    EvidenceLimits {
+        allow_reduced_upload_copy: allow_upload_copy,
+        // `as` saturates for absurdly large values.
+        photo_max_bytes: max_photo_mb.map_or(defaults.photo_max_bytes, |mb| {
+            (mb * MIB as f64).round() as u64
+        }),
+        ..defaults
+    }
+}
+
 fn run(cli: Cli) -> Result<(), CliError> {
-    if let Command::DemoRoster = cli.command {
-        // Needs no data directory.
-        let r = demo::roster()?;
-        return out_json(&r);
+    // Commands that need no data directory.
+    match &cli.command {
+        Command::DemoRoster => {
+            let r = demo::roster()?;
+            return out_json(&r);
+        }
+        Command::VerifyCase { path, device_key } => {
+            return cmd_verify_case(cli.json, path, device_key.as_deref());
+        }
+        _ => {}
     }
     let at = cli.at.as_deref().map(parse_at).transpose()?;
     let data_dir = cli
@@ -517,7 +611,8 @@ fn run(cli: Cli) -> Result<(), CliError> {
         None => Arc::new(SystemClock),
     };
     tracing::debug!(data_dir = %data_dir.display(), ?at, ?officer, "opening data dir");
-    let core = Core::open_with_clock(&data_dir, clock.clone())?;
+    let mut core = Core::open_with_clock(&data_dir, clock.clone())?;
+    core.set_evidence_limits(evidence_limits(cli.allow_upload_copy, cli.max_photo_mb));
     let mut ctx = Ctx {
         core,
         clock,
@@ -528,7 +623,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
     };
     let c = &mut ctx;
     match cli.command {
-        Command::DemoRoster => Ok(()),
+        Command::DemoRoster | Command::VerifyCase { .. } => Ok(()),
         Command::Init => cmd_init(c),
         Command::Roster { action } => match action {
             RosterAction::Load { file } => cmd_roster_load(c, &file),
@@ -622,6 +717,17 @@ fn run(cli: Cli) -> Result<(), CliError> {
         },
         Command::Export { id, out } => cmd_export(c, &id, &out),
         Command::Merge { file } => cmd_merge(c, &file),
+        Command::ExportCase {
+            id,
+            out,
+            zip,
+            reason,
+        } => cmd_export_case(c, &id, &out, zip, reason.as_deref()),
+        Command::VerifyEvidence { id } => cmd_verify_evidence(c, &id),
+        Command::OpenOriginal { id, sha256, reason } => {
+            cmd_open_original(c, &id, &sha256, reason.as_deref())
+        }
+        Command::AccessLog { id } => cmd_access_log(c, &id),
         Command::Demo => cmd_demo(c),
     }
 }
@@ -1041,10 +1147,31 @@ fn cmd_evidence(
     if let Some(pb) = spinner {
         pb.finish_and_clear();
     }
-    let captured = result?;
+    let captured = result.map_err(|e| match e {
+        liuhen_core::CoreError::Evidence(EvidenceError::TooLarge {
+            kind: EvidenceKind::Photo,
+            ..
+        }) => CliError::refused(format!(
+            "{e}\n提示：照片大小上限可用全局选项 --max-photo-mb <MB> 设置"
+        )),
+        other => other.into(),
+    })?;
     let r = &captured.reference;
     if c.json {
-        return out_json(r);
+        let mut v = serde_json::to_value(r)
+            .map_err(|e| CliError::failed(format!("无法生成 JSON 输出：{e}")))?;
+        if let (Some(u), Some(obj)) = (&captured.upload_copy, v.as_object_mut()) {
+            obj.insert(
+                "upload_copy".into(),
+                json!({
+                    "sha256": u.sha256,
+                    "size_bytes": u.size,
+                    "width": u.width,
+                    "height": u.height,
+                }),
+            );
+        }
+        return out_json(&v);
     }
     out(&format!(
         "已保存证据：{}（{}，{}，{}）",
@@ -1061,6 +1188,15 @@ fn cmd_evidence(
             p.exif_time
                 .map(|t| format!("；拍摄时间（EXIF）{t}"))
                 .unwrap_or_default()
+        ));
+    }
+    if let Some(u) = &captured.upload_copy {
+        out(&format!(
+            "已生成压缩上传副本 {}×{}（{}），原件保留在本设备；上传副本 SHA-256 {}",
+            u.width,
+            u.height,
+            render::size_text(u.size),
+            u.sha256
         ));
     }
     if let Some(w) = &captured.exif_warning {
@@ -1402,5 +1538,241 @@ fn cmd_merge(c: &mut Ctx, path: &Path) -> Result<(), CliError> {
 
 fn cmd_demo(c: &mut Ctx) -> Result<(), CliError> {
     let start = c.at;
-    demo::run(&mut c.core, start, &|s| out(s))
+    demo::run(&mut c.core, start, &c.data_dir, &|s| out(s))
+}
+
+// ---- case files, access and integrity ----------------------------------------------
+
+/// `--reason` of a step that must say why (R-REC-7).
+fn reason_given<'a>(reason: Option<&'a str>, what: &str) -> Result<&'a str, CliError> {
+    match reason.map(str::trim) {
+        Some(r) if !r.is_empty() => Ok(r),
+        _ => Err(CliError::refused(format!(
+            "R-REC-7: {what}必须说明事由，请使用 --reason <事由>"
+        ))),
+    }
+}
+
+fn cmd_export_case(
+    c: &mut Ctx,
+    id: &str,
+    path: &Path,
+    zip: bool,
+    reason: Option<&str>,
+) -> Result<(), CliError> {
+    let by = c.officer()?;
+    let reason = reason_given(reason, "导出案卷")?;
+    let by_extension = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("zip"));
+    let format = if zip || by_extension {
+        CaseFormat::Zip
+    } else {
+        CaseFormat::Folder
+    };
+    let summary = c.core.export_case(id, path, format, &by, reason)?;
+    if c.json {
+        return out_json(&json!({
+            "inspection_id": id,
+            "exported_by": by,
+            "reason": reason,
+            "summary": summary,
+        }));
+    }
+    let names = render::names(None, c.roster().as_ref());
+    out(&format!(
+        "已导出案卷：检查 {id}（{}）",
+        match summary.format {
+            CaseFormat::Zip => "zip 文件",
+            CaseFormat::Folder => "文件夹",
+        }
+    ));
+    out(&format!(
+        "共 {} 个文件（其中证据原件 {} 个），日志 {} 条，合计 {}",
+        summary.files,
+        summary.evidence_files,
+        summary.log_entries,
+        render::size_text(summary.total_bytes)
+    ));
+    out(&format!("案卷清单 SHA-256：{}", summary.manifest_sha256));
+    out(&format!(
+        "导出已记入设备日志（导出人 {}，事由：{reason}）",
+        names.get(&by).map(String::as_str).unwrap_or(&by)
+    ));
+    out(&summary.path.display().to_string());
+    Ok(())
+}
+
+/// Parses `--device-key`: 64 hex characters.
+fn parse_device_key(hex_key: &str) -> Result<[u8; 32], CliError> {
+    let bad = || {
+        CliError::refused(format!(
+            "设备公钥“{hex_key}”无效：--device-key 应为 64 位十六进制（可用 init 查看设备公钥）"
+        ))
+    };
+    let bytes = hex::decode(hex_key.trim()).map_err(|_| bad())?;
+    bytes.try_into().map_err(|_| bad())
+}
+
+fn cmd_verify_case(json: bool, path: &Path, device_key: Option<&str>) -> Result<(), CliError> {
+    let key = device_key.map(parse_device_key).transpose()?;
+    let result = match &key {
+        Some(k) => export::verify_case_with_key(path, k),
+        None => export::verify_case(path),
+    };
+    let report = result.map_err(|e| match e {
+        export::ExportError::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound => {
+            CliError::refused(format!("无法读取案卷 {}：文件或目录不存在", path.display()))
+        }
+        other => liuhen_core::CoreError::from(other).into(),
+    })?;
+    if json {
+        out_json(&report)?;
+    } else if report.is_intact() {
+        out(&format!(
+            "案卷完整：已核对 {} 个文件，全部与清单一致，日志签名有效",
+            report.files_checked
+        ));
+        if let Some(id) = &report.inspection_id {
+            out(&format!("检查编号：{id}"));
+        }
+        if let Some(k) = &report.device_public_key {
+            out(&if key.is_some() {
+                format!("设备公钥：{k}（与 --device-key 一致）")
+            } else {
+                format!("设备公钥：{k}（请与记录设备登记的公钥核对，或用 --device-key 指定后核验）")
+            });
+        }
+        out(if report.record_regenerated {
+            "现场检查笔录 record.html：已根据数据重新生成，内容一致"
+        } else {
+            "现场检查笔录 record.html：由其他版本生成，未重新生成比对（文件哈希已核对）"
+        });
+    } else {
+        out(export::report_text(&report).trim_end());
+    }
+    if report.is_intact() {
+        Ok(())
+    } else {
+        Err(CliError::refused(format!(
+            "案卷 {} 未通过核验：发现 {} 处问题",
+            path.display(),
+            report.problems.len()
+        )))
+    }
+}
+
+fn cmd_verify_evidence(c: &mut Ctx, id: &str) -> Result<(), CliError> {
+    let problems = c.core.verify_evidence(id)?;
+    let count = c.core.inspection(id)?.evidence.len();
+    if c.json {
+        out_json(&json!({
+            "inspection_id": id,
+            "ok": problems.is_empty(),
+            "evidence": count,
+            "problems": problems,
+        }))?;
+    } else if problems.is_empty() {
+        out(&format!(
+            "证据完整：{count} 个证据原件均在本设备上，且与记录的哈希一致"
+        ));
+    } else {
+        out(&format!("证据有 {} 处问题：", problems.len()));
+        for (n, p) in problems.iter().enumerate() {
+            out(&format!("{}. {}", n + 1, p.message));
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(CliError::refused(format!(
+            "检查 {id} 的证据未通过核验：发现 {} 处问题",
+            problems.len()
+        )))
+    }
+}
+
+fn cmd_open_original(
+    c: &mut Ctx,
+    id: &str,
+    sha256: &str,
+    reason: Option<&str>,
+) -> Result<(), CliError> {
+    let by = c.officer()?;
+    let reason = reason_given(reason, "查看证据原件")?;
+    let sha256 = sha256.trim();
+    let path = c.core.open_evidence_original(id, sha256, &by, reason)?;
+    let v = c.core.inspection(id)?;
+    let evidence = v.evidence_by_hash(sha256);
+    if c.json {
+        return out_json(&json!({
+            "inspection_id": id,
+            "sha256": sha256,
+            "media_type": evidence.map(|e| e.media_type.clone()),
+            "path": path,
+        }));
+    }
+    let names = render::names(Some(&v), c.roster().as_ref());
+    out(&format!(
+        "已记录查看原件（{}，事由：{reason}）",
+        names.get(&by).map(String::as_str).unwrap_or(&by)
+    ));
+    if let Some(e) = evidence {
+        out(&format!(
+            "证据：{}（{}，{}），SHA-256 {}",
+            e.kind.label(),
+            e.media_type,
+            render::size_text(e.size_bytes),
+            e.sha256
+        ));
+    }
+    out("原件只读，请勿修改或移动；需要副本时请复制后使用");
+    out(&path.display().to_string());
+    Ok(())
+}
+
+fn cmd_access_log(c: &mut Ctx, id: &str) -> Result<(), CliError> {
+    // Names an unknown inspection instead of printing an empty list.
+    let v = c.core.inspection(id)?;
+    let entries = c.core.access_log(id)?;
+    if c.json {
+        return out_json(&entries);
+    }
+    if entries.is_empty() {
+        out(&format!("检查 {id} 尚无查看原件或导出案卷的记录"));
+        return Ok(());
+    }
+    let names = render::names(Some(&v), c.roster().as_ref());
+    let rows: Vec<Vec<String>> = entries
+        .iter()
+        .map(|e| {
+            let detail = |k: &str| e.detail.get(k).and_then(|x| x.as_str()).map(str::to_string);
+            let what = if e.evidence.is_empty() {
+                detail("manifest_sha256")
+                    .map(|m| format!("案卷清单 {}", render::short(&m)))
+                    .unwrap_or_else(|| "—".into())
+            } else {
+                e.evidence
+                    .iter()
+                    .map(|h| render::short(h))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            };
+            vec![
+                local_text(e.at),
+                names
+                    .get(&e.officer_id)
+                    .cloned()
+                    .unwrap_or_else(|| e.officer_id.clone()),
+                render::action_label(&e.action).to_string(),
+                detail("reason").unwrap_or_else(|| "—".into()),
+                what,
+            ]
+        })
+        .collect();
+    out(&render::table(
+        &["时间", "执法人员", "操作", "事由", "证据"],
+        &rows,
+    ));
+    Ok(())
 }

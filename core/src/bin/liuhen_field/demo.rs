@@ -9,6 +9,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use liuhen_core::Core;
 use liuhen_core::api::{CaptureInput, RightsNoticeInput};
+use liuhen_core::export::{self, CaseFormat};
 use liuhen_core::inspection::{Acknowledgement, EvidenceKind, InspectionStep};
 use liuhen_core::model::{
     Agency, CertificateStatus, CheckItem, CreditCode, GeoPoint, Officer, RosterSnapshot, Target,
@@ -339,12 +340,14 @@ impl DemoClock {
     }
 }
 
-const STEPS: u64 = 16;
+const STEPS: u64 = 18;
 
-/// Runs a whole scripted inspection of the demo task, printing every step.
+/// Runs a whole scripted inspection of the demo task, printing every step, and
+/// files it as a case file `<data_dir>/案卷-<id>.zip`, verified at the end.
 pub fn run(
     core: &mut Core,
     start: Option<DateTime<Utc>>,
+    data_dir: &Path,
     out: &dyn Fn(&str),
 ) -> Result<(), CliError> {
     let bar = ProgressBar::with_draw_target(Some(STEPS), ProgressDrawTarget::stderr());
@@ -353,7 +356,7 @@ pub fn run(
         .progress_chars("=> ");
     bar.set_style(style);
     bar.enable_steady_tick(Duration::from_millis(120));
-    let result = run_steps(core, start, &bar, out);
+    let result = run_steps(core, start, data_dir, &bar, out);
     match &result {
         Ok(()) => bar.finish_and_clear(),
         Err(_) => bar.abandon_with_message("演示中断"),
@@ -364,6 +367,7 @@ pub fn run(
 fn run_steps(
     core: &mut Core,
     start: Option<DateTime<Utc>>,
+    data_dir: &Path,
     bar: &ProgressBar,
     out: &dyn Fn(&str),
 ) -> Result<(), CliError> {
@@ -576,6 +580,43 @@ fn run_steps(
     bar.suspend(|| out(&text));
     let count = core.verify_log()?;
     say(bar, format!("设备日志完整：共 {count} 条"));
+
+    // 17–18. File the case (R-REC-6) and verify it offline against this device's key.
+    clock.step(core, 10);
+    let case = data_dir.join(format!("案卷-{id}.zip"));
+    let summary = core.export_case(
+        &id,
+        &case,
+        CaseFormat::Zip,
+        lead,
+        "演示：现场检查结束后归档案卷",
+    )?;
+    say(
+        bar,
+        format!(
+            "导出案卷：{}（{} 个文件，其中证据原件 {} 个，{}）",
+            case.display(),
+            summary.files,
+            summary.evidence_files,
+            render::size_text(summary.total_bytes)
+        ),
+    );
+    let report = export::verify_case_with_key(&case, &core.device().verifying_key().to_bytes())
+        .map_err(liuhen_core::CoreError::from)?;
+    if !report.is_intact() {
+        bar.suspend(|| out(export::report_text(&report).trim_end()));
+        return Err(CliError::failed(format!(
+            "演示导出的案卷 {} 未通过核验",
+            case.display()
+        )));
+    }
+    say(
+        bar,
+        format!(
+            "核验案卷：案卷完整，已核对 {} 个文件，全部与清单一致，日志签名与本设备公钥一致",
+            report.files_checked
+        ),
+    );
     Ok(())
 }
 

@@ -121,6 +121,8 @@ pub fn action_label(action: &str) -> &str {
         "merge" => "合并其他设备的记录",
         "merge_new" => "导入其他设备的记录",
         "migrate" => "升级记录格式",
+        "access_original" => "查看原件",
+        "export_case" => "导出案卷",
         other => other,
     }
 }
