@@ -519,8 +519,25 @@ impl Core {
         evidence: Vec<String>,
         change: impl FnOnce(&mut InspectionDoc) -> Result<(), DocError>,
     ) -> Result<LogEntry, CoreError> {
+        self.persist_with(id, action, by, detail, evidence, true, change)
+    }
+
+    /// As [`Core::persist`]; `local_change` false for changes received from the
+    /// server (they do not make the record pending sync).
+    #[allow(clippy::too_many_arguments)]
+    fn persist_with(
+        &mut self,
+        id: &str,
+        action: &str,
+        by: &str,
+        detail: serde_json::Value,
+        evidence: Vec<String>,
+        local_change: bool,
+        change: impl FnOnce(&mut InspectionDoc) -> Result<(), DocError>,
+    ) -> Result<LogEntry, CoreError> {
         let now = self.clock.now();
-        let result = self.persist_inner(id, action, by, detail, evidence, now, change);
+        let result =
+            self.persist_inner(id, action, by, detail, evidence, now, local_change, change);
         if result.is_err() {
             self.docs.remove(id);
         }
@@ -536,6 +553,7 @@ impl Core {
         detail: serde_json::Value,
         evidence: Vec<String>,
         now: DateTime<Utc>,
+        local_change: bool,
         change: impl FnOnce(&mut InspectionDoc) -> Result<(), DocError>,
     ) -> Result<LogEntry, CoreError> {
         let chunk_count = self.store.chunk_count(id)?;
@@ -564,6 +582,7 @@ impl Core {
             heads: &heads_s,
             bytes: &bytes,
             full,
+            local_change,
             at: now,
         };
         let entry = NewLogEntry {
@@ -622,7 +641,7 @@ impl Core {
         match self.store.chunk_count(&id) {
             Err(StoreError::NotFound { .. }) => {
                 incoming.set_actor(self.device.actor.clone());
-                self.insert_new(incoming, &id, by, "merge_new")?;
+                self.insert_new(incoming, &id, by, "merge_new", true)?;
             }
             Err(e) => return Err(e.into()),
             Ok(_) => {
@@ -641,6 +660,7 @@ impl Core {
         id: &str,
         by: &str,
         action: &str,
+        local_change: bool,
     ) -> Result<(), CoreError> {
         let now = self.clock.now();
         let view = doc.read()?;
@@ -656,6 +676,7 @@ impl Core {
             heads: &heads_s,
             bytes: &bytes,
             full: true,
+            local_change,
             at: now,
         };
         let entry = NewLogEntry {
@@ -681,6 +702,92 @@ impl Core {
             },
         );
         Ok(())
+    }
+
+    // ---- sync support (used by crate::sync) ---------------------------------
+
+    /// The next automerge sync message for a stored document, if there is one.
+    pub(crate) fn sync_generate(
+        &mut self,
+        id: &str,
+        state: &mut automerge::sync::State,
+    ) -> Result<Option<automerge::sync::Message>, CoreError> {
+        use automerge::sync::SyncDoc;
+        let cached = self.load_doc(id)?;
+        Ok(cached
+            .doc
+            .automerge_mut()
+            .sync()
+            .generate_sync_message(state))
+    }
+
+    /// Applies a sync message from the server to a stored document and persists what
+    /// it brought (not a local change: the record does not become pending). Returns
+    /// whether the document changed.
+    pub(crate) fn sync_receive(
+        &mut self,
+        id: &str,
+        state: &mut automerge::sync::State,
+        msg: automerge::sync::Message,
+    ) -> Result<bool, CoreError> {
+        use automerge::sync::SyncDoc;
+        let cached = self.load_doc(id)?;
+        let before = cached.doc.heads();
+        let received = cached
+            .doc
+            .automerge_mut()
+            .sync()
+            .receive_sync_message(state, msg);
+        if let Err(e) = received {
+            self.docs.remove(id);
+            return Err(DocError::from(e).into());
+        }
+        let cached = self.load_doc(id)?;
+        if cached.doc.heads() == before {
+            return Ok(false);
+        }
+        // The document may now be at a newer schema written by a newer device.
+        let v = cached.doc.schema_version()?;
+        if v > SCHEMA_VERSION {
+            self.docs.remove(id);
+            return Err(DocError::NewerSchema {
+                found: v,
+                supported: SCHEMA_VERSION,
+            }
+            .into());
+        }
+        let by = self.device.device_id.clone();
+        self.persist_with(id, "sync_merge", &by, json!({}), vec![], false, |_| Ok(()))?;
+        Ok(true)
+    }
+
+    /// Stores a document first received from the server. Returns its id.
+    pub(crate) fn sync_insert_new(&mut self, bytes: &[u8]) -> Result<String, CoreError> {
+        let mut incoming = InspectionDoc::load(bytes)?;
+        let id = incoming.id()?;
+        incoming.set_actor(self.device.actor.clone());
+        let by = self.device.device_id.clone();
+        self.insert_new(incoming, &id, &by, "sync_new", false)?;
+        Ok(id)
+    }
+
+    /// Current heads of a stored document.
+    pub(crate) fn doc_heads(&mut self, id: &str) -> Result<Vec<ChangeHash>, CoreError> {
+        Ok(self.load_doc(id)?.doc.heads())
+    }
+
+    /// Whether this device holds the document.
+    pub fn has_document(&self, id: &str) -> Result<bool, CoreError> {
+        match self.store.chunk_count(id) {
+            Ok(_) => Ok(true),
+            Err(StoreError::NotFound { .. }) => Ok(false),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Current time of the core's clock.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
     }
 
     // ---- lifecycle ----------------------------------------------------------
@@ -796,7 +903,7 @@ impl Core {
             device_id: self.device.device_id.clone(),
         };
         let doc = InspectionDoc::create(self.device.actor.clone(), NewInspection { meta })?;
-        self.insert_new(doc, &id, by, "open")?;
+        self.insert_new(doc, &id, by, "open", true)?;
         Ok(id)
     }
 

@@ -149,6 +149,18 @@ fn chain_doc(version: u64) -> Result<AutoCommit, DocError> {
     Ok(AutoCommit::load(bytes)?)
 }
 
+/// The actor id of the schema chain.
+pub fn schema_actor() -> ActorId {
+    ActorId::from(&SCHEMA_ACTOR[..])
+}
+
+/// Hashes of every schema-chain change up to [`SCHEMA_VERSION`]: the only changes
+/// by [`schema_actor`] a server accepts.
+pub fn schema_chain_hashes() -> Result<Vec<ChangeHash>, DocError> {
+    let mut d = chain_doc(SCHEMA_VERSION)?;
+    Ok(d.get_changes(&[]).iter().map(|c| c.hash()).collect())
+}
+
 /// Data needed to open a new inspection document.
 #[derive(Debug, Clone)]
 pub struct NewInspection {

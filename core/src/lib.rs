@@ -20,6 +20,8 @@ pub mod model;
 pub mod rules;
 pub mod statement;
 pub mod store;
+pub mod sync;
 pub mod time;
+pub mod upload;
 
 pub use api::{Core, CoreError};

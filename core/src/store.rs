@@ -17,6 +17,7 @@ use crate::model::RosterSnapshot;
 const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_init.sql"),
     include_str!("../migrations/0002_unsynced_index.sql"),
+    include_str!("../migrations/0003_sync.sql"),
 ];
 
 /// Store schema version this build writes.
@@ -178,6 +179,9 @@ pub struct DocWrite<'a> {
     pub bytes: &'a [u8],
     /// Whether `bytes` is a full save that replaces all chunks.
     pub full: bool,
+    /// A change made on this device (marks the record pending sync); false for
+    /// changes received from the server.
+    pub local_change: bool,
     /// When.
     pub at: DateTime<Utc>,
 }
@@ -354,7 +358,8 @@ impl Store {
                 tx.execute(
                     "INSERT INTO documents (id, target_name, task_id, status, schema_version, heads,
                        chunk_count, created_at, updated_at, sync_state)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, ?7, ?7, 'pending')",
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, ?7, ?7,
+                             CASE WHEN ?8 THEN 'pending' ELSE 'synced' END)",
                     params![
                         doc.id,
                         doc.target_name,
@@ -362,7 +367,8 @@ impl Store {
                         doc.status,
                         doc.schema_version as i64,
                         heads,
-                        ts(doc.at)
+                        ts(doc.at),
+                        doc.local_change
                     ],
                 )?;
                 tx.execute(
@@ -392,7 +398,8 @@ impl Store {
                 tx.execute(
                     "UPDATE documents SET target_name = ?2, task_id = ?3, status = ?4,
                        schema_version = ?5, heads = ?6, chunk_count = ?7, updated_at = ?8,
-                       sync_state = 'pending', sync_reason = NULL
+                       sync_state = CASE WHEN ?9 THEN 'pending' ELSE sync_state END,
+                       sync_reason = CASE WHEN ?9 THEN NULL ELSE sync_reason END
                      WHERE id = ?1",
                     params![
                         doc.id,
@@ -402,7 +409,8 @@ impl Store {
                         doc.schema_version as i64,
                         heads,
                         new_count,
-                        ts(doc.at)
+                        ts(doc.at),
+                        doc.local_change
                     ],
                 )?;
             }
@@ -541,6 +549,67 @@ impl Store {
                 id: id.to_string(),
             });
         }
+        Ok(())
+    }
+
+    /// The persisted automerge sync state with the server for a document.
+    pub fn peer_state(&self, doc_id: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT state FROM sync_peer_states WHERE doc_id = ?1",
+                [doc_id],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    /// Persists the sync state of a document.
+    pub fn set_peer_state(
+        &self,
+        doc_id: &str,
+        state: &[u8],
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        self.conn.execute(
+            "INSERT INTO sync_peer_states (doc_id, state, updated_at) VALUES (?1, ?2, ?3)
+             ON CONFLICT (doc_id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
+            params![doc_id, state, ts(at)],
+        )?;
+        Ok(())
+    }
+
+    /// The resumable upload URL of a blob, and whether the server confirmed it.
+    pub fn upload_state(&self, sha256: &str) -> Result<Option<(Option<String>, bool)>, StoreError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT upload_url, confirmed_at IS NOT NULL FROM uploads WHERE sha256 = ?1",
+                [sha256],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?)
+    }
+
+    /// Records progress of a blob upload: its URL (to resume), an error, or confirmation.
+    pub fn set_upload_state(
+        &self,
+        sha256: &str,
+        inspection_id: &str,
+        upload_url: Option<&str>,
+        confirmed_at: Option<DateTime<Utc>>,
+        error: Option<&str>,
+    ) -> Result<(), StoreError> {
+        self.conn.execute(
+            "INSERT INTO uploads (sha256, inspection_id, upload_url, confirmed_at, attempts, last_error)
+             VALUES (?1, ?2, ?3, ?4, 1, ?5)
+             ON CONFLICT (sha256) DO UPDATE SET
+               upload_url = COALESCE(excluded.upload_url, uploads.upload_url),
+               confirmed_at = COALESCE(excluded.confirmed_at, uploads.confirmed_at),
+               attempts = uploads.attempts + 1,
+               last_error = excluded.last_error",
+            params![sha256, inspection_id, upload_url, confirmed_at.map(ts), error],
+        )?;
         Ok(())
     }
 

@@ -76,7 +76,12 @@ fn corrupted_document_blob_is_reported_and_others_still_open() {
     let (good, bad) = {
         let mut core = open_core(dir.path(), &clock);
         let good = core.open_for_task("task-1", "o1").unwrap();
-        let bad = core.open_for_task("task-1", "o1").unwrap();
+        let item = liuhen_core::model::CheckItem {
+            code: "HB-09".into(),
+            name: "信访投诉现场核查".into(),
+            legal_basis: String::new(),
+        };
+        let bad = core.open_ad_hoc("t1", "生态环境", &item, "o1").unwrap();
         core.check_in(&bad, "o1").unwrap();
         (good, bad)
     };
@@ -292,6 +297,10 @@ fn committed_v1_store_upgrades_and_keeps_everything() {
     assert_eq!(i.team.len(), 2);
     assert!(i.closure.is_some());
     assert!(!i.findings.is_empty());
-    assert_eq!(core.verify_log().unwrap(), 12);
+    // The document written at schema v2 was migrated on load: one more signed entry.
+    assert_eq!(core.verify_log().unwrap(), 13);
+    let last = core.store().log_entries(None).unwrap().pop().unwrap();
+    assert_eq!(last.action, "migrate");
+    assert_eq!(i.schema_version, liuhen_core::doc::SCHEMA_VERSION);
     assert!(core.roster().unwrap().officers.len() >= 4);
 }

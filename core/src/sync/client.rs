@@ -1,0 +1,564 @@
+//! The device side of sync: one batched exchange for every changed document,
+//! repeated until neither side has anything to say (a small fixed number of round
+//! trips whatever the number of documents), then the evidence uploads.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::Path;
+use std::time::Duration;
+
+use automerge::sync::{Message, State, SyncDoc};
+use automerge::{AutoCommit, ChangeHash};
+
+use super::protocol::{
+    DocMessage, DocStatus, MAX_DOCS_PER_REQUEST, PAGE_MESSAGE_BYTES, PROTOCOL_VERSION, SyncRequest,
+    SyncResponse,
+};
+use crate::api::{Core, CoreError};
+use crate::doc::InspectionDoc;
+use crate::store::SyncState;
+
+/// Key of the roster version tag in the device settings.
+const ROSTER_VERSION_KEY: &str = "roster_version";
+
+/// A failed exchange, classified so the client knows whether to retry.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TransportError {
+    /// No answer, a cut connection, a timeout: try again later.
+    #[error("网络不可用或连接中断：{0}")]
+    Network(String),
+    /// The token is missing, expired or revoked: the officer must enrol again.
+    #[error("设备授权无效（{code}）：{message}")]
+    Unauthorized {
+        /// Server code, e.g. `token_revoked`.
+        code: String,
+        /// Server message.
+        message: String,
+    },
+    /// The server refused the request (4xx): retrying the same thing will not help.
+    #[error("服务器拒绝了请求（{status} {code}）：{message}")]
+    Rejected {
+        /// HTTP status.
+        status: u16,
+        /// Server code.
+        code: String,
+        /// Server message.
+        message: String,
+    },
+    /// The server failed (5xx): try again later.
+    #[error("服务器暂时无法处理（{status}）：{message}")]
+    Server {
+        /// HTTP status.
+        status: u16,
+        /// What it said.
+        message: String,
+    },
+    /// The answer could not be decoded (garbled or truncated): try again.
+    #[error("服务器应答无法解析：{0}")]
+    Decode(String),
+}
+
+impl TransportError {
+    /// Whether trying again later can succeed.
+    pub fn is_retryable(&self) -> bool {
+        matches!(
+            self,
+            TransportError::Network(_) | TransportError::Server { .. } | TransportError::Decode(_)
+        )
+    }
+}
+
+/// One request/response with its size on the wire.
+#[derive(Debug, Clone)]
+pub struct Exchange {
+    /// The decoded response.
+    pub response: SyncResponse,
+    /// Request body bytes.
+    pub bytes_sent: u64,
+    /// Response body bytes.
+    pub bytes_received: u64,
+}
+
+/// How the client reaches the server (HTTP in the app, anything in tests).
+pub trait Transport {
+    /// Sends one batched sync request.
+    fn exchange(&self, req: &SyncRequest) -> Result<Exchange, TransportError>;
+    /// Uploads one evidence blob resumably; `resume_url` is where an earlier attempt
+    /// got to; `on_url` is called with the upload URL as soon as it is known, so the
+    /// caller can persist it. Returns the bytes sent.
+    fn upload(
+        &self,
+        path: &Path,
+        sha256: &str,
+        inspection_id: &str,
+        media_type: &str,
+        resume_url: Option<&str>,
+        on_url: &mut dyn FnMut(&str),
+    ) -> Result<u64, TransportError>;
+}
+
+/// Why a sync run failed as a whole (per-record problems are in the report).
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    /// The exchange failed.
+    #[error(transparent)]
+    Transport(#[from] TransportError),
+    /// The device store failed.
+    #[error(transparent)]
+    Core(#[from] CoreError),
+    /// The server speaks another protocol version.
+    #[error("服务器同步协议版本为 {server}，本应用为 {client}；请升级应用")]
+    Protocol {
+        /// Server version.
+        server: u32,
+        /// Ours.
+        client: u32,
+    },
+}
+
+impl SyncError {
+    /// Whether trying again later can succeed.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            SyncError::Transport(t) => t.is_retryable(),
+            _ => false,
+        }
+    }
+}
+
+/// What a sync run did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SyncReport {
+    /// Request/response round trips (all pages counted).
+    pub requests: u32,
+    /// Protocol rounds.
+    pub rounds: u32,
+    /// Bytes sent (request bodies, uploads).
+    pub bytes_sent: u64,
+    /// Bytes received (response bodies).
+    pub bytes_received: u64,
+    /// Records the server now has in full.
+    pub synced: Vec<String>,
+    /// Records the server refused, with its reason.
+    pub needs_attention: Vec<(String, String)>,
+    /// Records that stay pending (e.g. an upload failed), with why.
+    pub still_pending: Vec<(String, String)>,
+    /// Records this device received for the first time.
+    pub received_new: Vec<String>,
+    /// Records that received changes from the server (e.g. a supervisor's comment).
+    pub received_changes: Vec<String>,
+    /// Evidence uploaded.
+    pub blobs_uploaded: Vec<String>,
+    /// Device clock minus server clock (seconds), as the server measured it.
+    pub clock_skew_seconds: Option<i64>,
+    /// Whether a new roster/task list arrived.
+    pub roster_updated: bool,
+}
+
+/// Retry policy: exponential backoff with a cap.
+#[derive(Debug, Clone, Copy)]
+pub struct Backoff {
+    /// Attempts in all (≥ 1).
+    pub attempts: u32,
+    /// First delay.
+    pub initial: Duration,
+    /// Longest delay.
+    pub max: Duration,
+}
+
+impl Default for Backoff {
+    fn default() -> Self {
+        Backoff {
+            attempts: 5,
+            initial: Duration::from_secs(2),
+            max: Duration::from_secs(300),
+        }
+    }
+}
+
+impl Backoff {
+    /// Delay before attempt `n` (1-based, after the first failure).
+    pub fn delay(&self, n: u32) -> Duration {
+        let factor = 2u32.saturating_pow(n.saturating_sub(1));
+        self.initial.saturating_mul(factor).min(self.max)
+    }
+}
+
+/// The sync client.
+#[derive(Debug)]
+pub struct SyncClient<T: Transport> {
+    transport: T,
+    /// Safety bound on protocol rounds per run (automerge needs 2–3).
+    pub max_rounds: u32,
+}
+
+/// A document being synced in this run.
+enum Local {
+    /// Stored on the device.
+    Stored,
+    /// Offered by the server, not on the device yet: filled in memory until it is a
+    /// readable inspection, then stored.
+    Incoming(Box<AutoCommit>),
+}
+
+fn sorted(mut v: Vec<ChangeHash>) -> Vec<ChangeHash> {
+    v.sort();
+    v
+}
+
+impl<T: Transport> SyncClient<T> {
+    /// A client over a transport.
+    pub fn new(transport: T) -> Self {
+        SyncClient {
+            transport,
+            max_rounds: 8,
+        }
+    }
+
+    /// The transport (e.g. to read counters in tests).
+    pub fn transport(&self) -> &T {
+        &self.transport
+    }
+
+    /// Runs with retries on network-type failures, sleeping with `sleep` between
+    /// attempts (a background job passes `std::thread::sleep`).
+    pub fn run_with_retry(
+        &self,
+        core: &mut Core,
+        backoff: &Backoff,
+        mut sleep: impl FnMut(Duration),
+    ) -> Result<SyncReport, SyncError> {
+        let mut attempt = 1;
+        loop {
+            match self.run(core) {
+                Ok(r) => return Ok(r),
+                Err(e) if e.is_retryable() && attempt < backoff.attempts.max(1) => {
+                    tracing::warn!(attempt, error = %e, "sync failed, retrying");
+                    sleep(backoff.delay(attempt));
+                    attempt += 1;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// One sync run: every record not yet synced (and every record the server offers
+    /// because it changed there) in batched exchanges, then the evidence uploads.
+    pub fn run(&self, core: &mut Core) -> Result<SyncReport, SyncError> {
+        let mut report = SyncReport::default();
+        let mut roster_version = core
+            .store()
+            .device_value(ROSTER_VERSION_KEY)
+            .map_err(CoreError::from)?
+            .and_then(|v| String::from_utf8(v).ok());
+        let mut docs: BTreeMap<String, Local> = BTreeMap::new();
+        // Records the server refused wait for the officer, even when offered again.
+        let mut parked: BTreeSet<String> = BTreeSet::new();
+        for d in core.list_inspections(true)? {
+            if d.sync_state == SyncState::NeedsAttention {
+                parked.insert(d.id);
+            } else {
+                docs.insert(d.id, Local::Stored);
+            }
+        }
+        for id in docs.keys() {
+            core.set_sync_state(id, SyncState::Syncing, None)?;
+        }
+        let mut states: HashMap<String, State> = HashMap::new();
+        let mut attention: BTreeMap<String, String> = BTreeMap::new();
+        let mut missing: BTreeSet<String> = BTreeSet::new();
+        let mut must_ask: BTreeSet<String> = BTreeSet::new();
+        let mut changed: BTreeSet<String> = BTreeSet::new();
+
+        let result = (|| -> Result<(), SyncError> {
+            for round in 0..self.max_rounds {
+                let mut msgs = vec![];
+                for (id, local) in docs.iter_mut() {
+                    if attention.contains_key(id) {
+                        continue;
+                    }
+                    let state = match states.get_mut(id) {
+                        Some(s) => s,
+                        None => {
+                            let s = load_state(core, id)?;
+                            states.entry(id.clone()).or_insert(s)
+                        }
+                    };
+                    let msg = match local {
+                        Local::Stored => core.sync_generate(id, state)?,
+                        Local::Incoming(doc) => doc.sync().generate_sync_message(state),
+                    };
+                    if msg.is_some() || must_ask.contains(id) {
+                        msgs.push(DocMessage {
+                            id: id.clone(),
+                            msg: msg.map(|m| m.encode()),
+                        });
+                    }
+                }
+                must_ask.clear();
+                if msgs.is_empty() && round > 0 {
+                    break;
+                }
+                report.rounds += 1;
+                for page in paginate(msgs) {
+                    let req = SyncRequest {
+                        protocol: PROTOCOL_VERSION,
+                        device_time: core.now(),
+                        roster_version: roster_version.clone(),
+                        docs: page,
+                    };
+                    let ex = self.transport.exchange(&req)?;
+                    report.requests += 1;
+                    report.bytes_sent += ex.bytes_sent;
+                    report.bytes_received += ex.bytes_received;
+                    let resp = ex.response;
+                    if resp.protocol != PROTOCOL_VERSION {
+                        return Err(SyncError::Protocol {
+                            server: resp.protocol,
+                            client: PROTOCOL_VERSION,
+                        });
+                    }
+                    report.clock_skew_seconds = Some(resp.clock_skew_seconds);
+                    if let Some(roster) = resp.roster {
+                        let by = core.device().device_id.clone();
+                        core.load_roster(roster, &by)?;
+                        core.store()
+                            .set_device_value(ROSTER_VERSION_KEY, resp.roster_version.as_bytes())
+                            .map_err(CoreError::from)?;
+                        roster_version = Some(resp.roster_version.clone());
+                        report.roster_updated = true;
+                    }
+                    for reply in resp.docs {
+                        let id = reply.id;
+                        match reply.status {
+                            DocStatus::Ok => {}
+                            DocStatus::Rejected | DocStatus::Forbidden | DocStatus::Malformed => {
+                                let reason = reply
+                                    .reason
+                                    .unwrap_or_else(|| "服务器拒绝了该记录".to_string());
+                                if core.has_document(&id)? {
+                                    core.set_sync_state(
+                                        &id,
+                                        SyncState::NeedsAttention,
+                                        Some(&reason),
+                                    )?;
+                                }
+                                attention.insert(id, reason);
+                                continue;
+                            }
+                        }
+                        let Some(bytes) = reply.msg else { continue };
+                        let msg = Message::decode(&bytes)
+                            .map_err(|e| TransportError::Decode(format!("{id}: {e}")))?;
+                        let Some(local) = docs.get_mut(&id) else {
+                            continue;
+                        };
+                        let state = states.entry(id.clone()).or_default();
+                        match local {
+                            Local::Stored => {
+                                if core.sync_receive(&id, state, msg)? {
+                                    changed.insert(id.clone());
+                                }
+                            }
+                            Local::Incoming(doc) => {
+                                doc.sync()
+                                    .receive_sync_message(state, msg)
+                                    .map_err(|e| TransportError::Decode(format!("{id}: {e}")))?;
+                                let bytes = doc.save();
+                                if InspectionDoc::load(&bytes).and_then(|d| d.read()).is_ok() {
+                                    core.sync_insert_new(&bytes)?;
+                                    report.received_new.push(id.clone());
+                                    *local = Local::Stored;
+                                }
+                            }
+                        }
+                    }
+                    for id in resp.offer {
+                        if docs.contains_key(&id)
+                            || attention.contains_key(&id)
+                            || parked.contains(&id)
+                        {
+                            continue;
+                        }
+                        let local = if core.has_document(&id)? {
+                            Local::Stored
+                        } else {
+                            Local::Incoming(Box::default())
+                        };
+                        docs.insert(id.clone(), local);
+                        must_ask.insert(id);
+                    }
+                    missing.extend(resp.missing_blobs);
+                    for (id, state) in &states {
+                        if core.has_document(id)? {
+                            core.store()
+                                .set_peer_state(id, &state.encode(), core.now())
+                                .map_err(CoreError::from)?;
+                        }
+                    }
+                }
+            }
+            Ok(())
+        })();
+
+        // Whatever happened, no record stays "syncing".
+        let uploads = match &result {
+            Ok(()) => self.upload_missing(core, &docs, &missing, &mut report),
+            Err(_) => BTreeMap::new(),
+        };
+        for (id, local) in &docs {
+            if let Some(reason) = attention.get(id) {
+                report.needs_attention.push((id.clone(), reason.clone()));
+                continue;
+            }
+            if !matches!(local, Local::Stored) || !core.has_document(id)? {
+                continue;
+            }
+            let converged = match (&result, states.get(id)) {
+                (Ok(()), Some(state)) => {
+                    sorted(state.shared_heads.clone()) == sorted(core.doc_heads(id)?)
+                }
+                _ => false,
+            };
+            let upload_problem = uploads.get(id);
+            if converged && upload_problem.is_none() {
+                core.set_sync_state(id, SyncState::Synced, None)?;
+                report.synced.push(id.clone());
+            } else {
+                let reason = upload_problem
+                    .cloned()
+                    .unwrap_or_else(|| "尚未与服务器一致，将在下次同步时继续".to_string());
+                core.set_sync_state(id, SyncState::Pending, Some(&reason))?;
+                report.still_pending.push((id.clone(), reason));
+            }
+        }
+        report.received_changes = changed.into_iter().collect();
+        result.map(|()| report)
+    }
+
+    /// Uploads the blobs the server lacks that this device holds. Returns, per
+    /// record, why it is not complete yet.
+    fn upload_missing(
+        &self,
+        core: &mut Core,
+        docs: &BTreeMap<String, Local>,
+        missing: &BTreeSet<String>,
+        report: &mut SyncReport,
+    ) -> BTreeMap<String, String> {
+        let mut problems = BTreeMap::new();
+        for id in docs.keys() {
+            let Ok(inspection) = core.inspection(id) else {
+                continue;
+            };
+            for e in inspection.evidence {
+                if !missing.contains(&e.sha256) || !core.blobs().contains(&e.sha256) {
+                    continue;
+                }
+                let resume = core
+                    .store()
+                    .upload_state(&e.sha256)
+                    .ok()
+                    .flatten()
+                    .and_then(|(url, _)| url);
+                let path = core.blobs().path_of(&e.sha256);
+                let store = core.store();
+                let mut remember = |url: &str| {
+                    let _ = store.set_upload_state(&e.sha256, id, Some(url), None, None);
+                };
+                match self.transport.upload(
+                    &path,
+                    &e.sha256,
+                    id,
+                    &e.media_type,
+                    resume.as_deref(),
+                    &mut remember,
+                ) {
+                    Ok(sent) => {
+                        report.bytes_sent += sent;
+                        report.blobs_uploaded.push(e.sha256.clone());
+                        let _ = core.store().set_upload_state(
+                            &e.sha256,
+                            id,
+                            None,
+                            Some(core.now()),
+                            None,
+                        );
+                    }
+                    Err(err) => {
+                        let msg = format!("证据 {} 上传未完成：{err}", &e.sha256[..12]);
+                        let _ =
+                            core.store()
+                                .set_upload_state(&e.sha256, id, None, None, Some(&msg));
+                        problems.insert(id.clone(), msg);
+                    }
+                }
+            }
+        }
+        problems
+    }
+}
+
+fn load_state(core: &Core, id: &str) -> Result<State, SyncError> {
+    Ok(
+        match core.store().peer_state(id).map_err(CoreError::from)? {
+            // A state that does not decode is only a lost optimisation: start afresh.
+            Some(bytes) => State::decode(&bytes).unwrap_or_default(),
+            None => State::new(),
+        },
+    )
+}
+
+/// Splits messages into requests bounded in count and message bytes.
+fn paginate(msgs: Vec<DocMessage>) -> Vec<Vec<DocMessage>> {
+    let mut pages: Vec<Vec<DocMessage>> = vec![];
+    let mut current: Vec<DocMessage> = vec![];
+    let mut bytes = 0usize;
+    for m in msgs {
+        let size = m.msg.as_ref().map_or(0, Vec::len);
+        if !current.is_empty()
+            && (current.len() >= MAX_DOCS_PER_REQUEST || bytes + size > PAGE_MESSAGE_BYTES)
+        {
+            pages.push(std::mem::take(&mut current));
+            bytes = 0;
+        }
+        bytes += size;
+        current.push(m);
+    }
+    if !current.is_empty() || pages.is_empty() {
+        pages.push(current);
+    }
+    pages
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pages_respect_count_and_size() {
+        let msgs: Vec<DocMessage> = (0..1200)
+            .map(|i| DocMessage {
+                id: i.to_string(),
+                msg: Some(vec![0; 10_000]),
+            })
+            .collect();
+        let pages = paginate(msgs);
+        assert!(pages.iter().all(|p| p.len() <= MAX_DOCS_PER_REQUEST));
+        assert!(pages.iter().all(|p| {
+            p.iter()
+                .map(|m| m.msg.as_ref().map_or(0, Vec::len))
+                .sum::<usize>()
+                <= PAGE_MESSAGE_BYTES
+        }));
+        assert_eq!(pages.iter().map(Vec::len).sum::<usize>(), 1200);
+        // No documents still makes one (empty) request: it fetches offers and the roster.
+        assert_eq!(paginate(vec![]).len(), 1);
+    }
+
+    #[test]
+    fn backoff_grows_and_caps() {
+        let b = Backoff::default();
+        assert_eq!(b.delay(1), Duration::from_secs(2));
+        assert_eq!(b.delay(3), Duration::from_secs(8));
+        assert_eq!(b.delay(30), Duration::from_secs(300));
+    }
+}

@@ -1,0 +1,186 @@
+//! The inspections API for supervisors (and admins): list an agency's synced
+//! inspections, read one with its rule check, and write a review comment or
+//! decision into the document, which reaches the officers' devices at next sync.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::routing::{get, post};
+use serde::{Deserialize, Serialize};
+
+use liuhen_core::inspection::{Inspection, ReviewComment, ReviewDecision, ReviewOutcome};
+use liuhen_core::rules::{self, RuleContext, Violation};
+
+use crate::auth::UserAuth;
+use crate::state::AppState;
+use crate::storage::Role;
+use crate::sync::{SyncFailure, write_review};
+
+/// Routes of this module.
+pub fn router() -> axum::Router<AppState> {
+    axum::Router::new()
+        .route("/api/v1/inspections", get(list))
+        .route("/api/v1/inspections/{id}", get(one))
+        .route("/api/v1/inspections/{id}/review", post(review))
+}
+
+fn forbid(user: &crate::storage::User) -> Result<(), SyncFailure> {
+    if matches!(user.role, Role::Supervisor | Role::Admin) {
+        Ok(())
+    } else {
+        Err(SyncFailure::forbidden(
+            "只有审核人员和管理员可以查看本单位的检查记录",
+        ))
+    }
+}
+
+/// Paging of the list.
+#[derive(Debug, Deserialize)]
+pub struct Page {
+    /// Page size (default 50, at most 200).
+    pub limit: Option<u32>,
+    /// Offset.
+    pub offset: Option<u32>,
+}
+
+/// One row of the list.
+#[derive(Debug, Serialize)]
+pub struct Row {
+    /// Inspection id.
+    pub id: String,
+    /// Target name.
+    pub target_name: String,
+    /// open | closed.
+    pub status: String,
+    /// Task id.
+    pub task_id: Option<String>,
+    /// Last change on the server.
+    pub updated_at: chrono::DateTime<chrono::Utc>,
+}
+
+async fn list(
+    State(st): State<AppState>,
+    auth: UserAuth,
+    Query(page): Query<Page>,
+) -> Result<Json<Vec<Row>>, SyncFailure> {
+    forbid(&auth.user)?;
+    let limit = page.limit.unwrap_or(50).clamp(1, 200);
+    let rows = st
+        .storage
+        .docs_for_agency(&auth.user.agency_id, limit, page.offset.unwrap_or(0))
+        .await?;
+    Ok(Json(
+        rows.into_iter()
+            .map(|r| Row {
+                id: r.id,
+                target_name: r.target_name,
+                status: r.status,
+                task_id: r.task_id,
+                updated_at: r.updated_at,
+            })
+            .collect(),
+    ))
+}
+
+/// An inspection with its rule check.
+#[derive(Debug, Serialize)]
+pub struct Detail {
+    /// The record.
+    pub inspection: Inspection,
+    /// Unmet rules, checked against the server's roster.
+    pub violations: Vec<Violation>,
+}
+
+async fn one(
+    State(st): State<AppState>,
+    auth: UserAuth,
+    Path(id): Path<String>,
+) -> Result<Json<Detail>, SyncFailure> {
+    forbid(&auth.user)?;
+    let rec = st
+        .storage
+        .doc(&id)
+        .await?
+        .filter(|r| r.agency_id == auth.user.agency_id)
+        .ok_or_else(|| SyncFailure::not_found(&id))?;
+    let inspection = liuhen_core::doc::InspectionDoc::load(&rec.bytes)
+        .and_then(|d| d.read())
+        .map_err(|e| SyncFailure::unreadable(&e.to_string()))?;
+    let roster = st.storage.roster_for(&auth.user.agency_id, None).await?;
+    let officers = roster.map(|(r, _)| r.officers).unwrap_or_default();
+    let violations = rules::check(
+        &inspection,
+        &RuleContext {
+            roster: Some(&officers),
+            logged_evidence: &[],
+        },
+    );
+    Ok(Json(Detail {
+        inspection,
+        violations,
+    }))
+}
+
+/// A review action.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewInput {
+    /// A comment to add (optional when only deciding).
+    pub comment: Option<String>,
+    /// What the comment is about (`finding:<id>`, ...).
+    pub item: Option<String>,
+    /// `approved` or `returned`.
+    pub decision: Option<ReviewOutcome>,
+}
+
+async fn review(
+    State(st): State<AppState>,
+    auth: UserAuth,
+    Path(id): Path<String>,
+    Json(input): Json<ReviewInput>,
+) -> Result<Json<Inspection>, SyncFailure> {
+    if auth.user.role != Role::Supervisor {
+        return Err(SyncFailure::forbidden("只有审核人员可以填写审核意见"));
+    }
+    let comment = input.comment.map(|c| c.trim().to_string());
+    if comment
+        .as_deref()
+        .is_some_and(|c| c.is_empty() || c.chars().count() > 2000)
+    {
+        return Err(SyncFailure::bad_request(
+            "invalid_comment",
+            "审核意见不能为空，且不超过 2000 字",
+        ));
+    }
+    if comment.is_none() && input.decision.is_none() {
+        return Err(SyncFailure::bad_request(
+            "invalid_review",
+            "请填写审核意见或作出审核决定",
+        ));
+    }
+    let now = st.clock.now();
+    let user = auth.user.clone();
+    let storage = st.storage.clone();
+    let inspection = write_review(storage.as_ref(), &st, &auth.user, &id, move |doc| {
+        if let Some(text) = comment {
+            doc.add_review_comment(&ReviewComment {
+                id: uuid::Uuid::now_v7().to_string(),
+                author_id: user.id.clone(),
+                author_name: user.name.clone(),
+                at: now,
+                text,
+                item: input.item,
+            })?;
+        }
+        if let Some(decision) = input.decision {
+            doc.set_review_decision(&ReviewDecision {
+                decision,
+                decided_by: user.id.clone(),
+                decided_by_name: user.name.clone(),
+                decided_at: now,
+            })?;
+        }
+        Ok(())
+    })
+    .await?;
+    Ok(Json(inspection))
+}

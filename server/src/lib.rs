@@ -1,0 +1,258 @@
+//! liuhen server: merges inspection documents from officers' devices, stores
+//! evidence, and serves supervisors, legal reviewers and admins.
+//!
+//! [`build_state`] opens the storage ([`storage::sqlite`] by default) and the blob
+//! directory; [`app`] is the whole HTTP API as one axum router; [`serve`] runs it
+//! until SIGTERM/SIGINT and lets in-flight requests finish. Errors are
+//! [`error::AppError`], answered as JSON `{ code, message }` with Chinese messages.
+
+pub mod admin;
+pub mod auth;
+pub mod demo;
+pub mod enroll;
+pub mod error;
+pub mod inspections;
+pub mod state;
+pub mod storage;
+pub mod sync;
+pub mod tus;
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::routing::get;
+use serde::{Deserialize, Serialize};
+use tower_http::trace::{DefaultMakeSpan, DefaultOnFailure, DefaultOnResponse, TraceLayer};
+use tracing::Level;
+
+use liuhen_core::blobs::{BlobError, BlobStore};
+use liuhen_core::time::{Clock, SystemClock};
+
+use crate::error::AppError;
+use crate::state::{AppState, Config, DocLocks};
+use crate::storage::StorageError;
+use crate::storage::sqlite::{DB_FILE_NAME, SqliteStorage};
+
+/// Version of this program.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Default request body limit for JSON endpoints (the tus router sets its own).
+pub const JSON_BODY_LIMIT: usize = liuhen_core::sync::protocol::MAX_REQUEST_BYTES;
+
+/// How long graceful shutdown waits for in-flight requests before giving up.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    /// The storage could not be opened (includes a newer schema).
+    #[error("{0}")]
+    Storage(#[from] StorageError),
+    /// The blob directory could not be opened.
+    #[error("证据目录无法打开：{0}")]
+    Blobs(#[from] BlobError),
+    /// File system or network error.
+    #[error("{context}：{source}")]
+    Io {
+        /// What was being done.
+        context: String,
+        /// OS error.
+        source: std::io::Error,
+    },
+}
+
+/// Opens the storage and blob directory under `config.data_dir` with the system clock.
+pub async fn build_state(config: Config) -> Result<AppState, StartupError> {
+    build_state_with_clock(config, Arc::new(SystemClock)).await
+}
+
+/// [`build_state`] with a given clock (tests).
+pub async fn build_state_with_clock(
+    config: Config,
+    clock: Arc<dyn Clock>,
+) -> Result<AppState, StartupError> {
+    std::fs::create_dir_all(&config.data_dir).map_err(|source| StartupError::Io {
+        context: format!("无法创建数据目录 {}", config.data_dir.display()),
+        source,
+    })?;
+    let storage = SqliteStorage::open_async(config.data_dir.join(DB_FILE_NAME)).await?;
+    let blobs_dir = config.data_dir.join("blobs");
+    let blobs = tokio::task::spawn_blocking(move || BlobStore::open(blobs_dir))
+        .await
+        .map_err(|e| StartupError::Io {
+            context: "证据目录无法打开".into(),
+            source: std::io::Error::other(e),
+        })??;
+    Ok(AppState {
+        storage: Arc::new(storage),
+        blobs,
+        clock,
+        config: Arc::new(config),
+        doc_locks: Arc::new(DocLocks::default()),
+    })
+}
+
+/// Answer of `GET /healthz`.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Health {
+    /// `ok`.
+    pub status: String,
+    /// Program version.
+    pub version: String,
+    /// Database schema version.
+    pub schema_version: u32,
+}
+
+async fn healthz(State(state): State<AppState>) -> Result<axum::Json<Health>, AppError> {
+    let schema_version = state.storage.schema_version().await?;
+    Ok(axum::Json(Health {
+        status: "ok".into(),
+        version: VERSION.into(),
+        schema_version,
+    }))
+}
+
+/// The whole HTTP API. Routes:
+/// `GET /healthz`, `POST /api/v1/login`, `GET /api/v1/me`, `POST /api/v1/enroll`,
+/// `/api/v1/admin/...` ([`admin::router`]), plus [`sync::router`] and
+/// [`tus::router`]. Unknown routes answer 404 JSON, wrong methods 405 JSON.
+pub fn app(state: AppState) -> Router {
+    // JSON endpoints refuse a declared oversized body before reading any of it;
+    // the tus routes handle their own sizes.
+    let json_api = Router::new()
+        .route("/healthz", get(healthz))
+        .merge(auth::router())
+        .merge(enroll::router())
+        .merge(admin::router())
+        .merge(sync::router())
+        .merge(inspections::router())
+        .layer(axum::middleware::from_fn(refuse_declared_oversize));
+    Router::new()
+        .merge(json_api)
+        .merge(tus::router())
+        .fallback(error::not_found)
+        .method_not_allowed_fallback(error::method_not_allowed)
+        .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
+                .on_response(DefaultOnResponse::new().level(Level::INFO))
+                .on_failure(DefaultOnFailure::new().level(Level::ERROR)),
+        )
+        .with_state(state)
+}
+
+/// 413 `body_too_large` at once when `Content-Length` exceeds [`JSON_BODY_LIMIT`]
+/// (bodies without a length are limited while read, by [`DefaultBodyLimit`]).
+async fn refuse_declared_oversize(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let declared = req
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|len| len > JSON_BODY_LIMIT as u64) {
+        return AppError::BodyTooLarge.into_response();
+    }
+    next.run(req).await
+}
+
+/// Deletes expired sessions, codes and old login failures (at start, then hourly).
+async fn housekeeping(state: AppState) {
+    let mut tick = tokio::time::interval(Duration::from_secs(3600));
+    loop {
+        tick.tick().await;
+        let now = state.clock.now();
+        if let Err(e) = state
+            .storage
+            .purge_expired(now, now - auth::LOCKOUT_WINDOW)
+            .await
+        {
+            tracing::warn!(error = %e, "housekeeping failed");
+        }
+    }
+}
+
+/// Resolves on SIGTERM or SIGINT (Ctrl-C).
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %e, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => tracing::info!("SIGINT received, shutting down"),
+        () = term => tracing::info!("SIGTERM received, shutting down"),
+    }
+}
+
+/// Serves [`app`] on `listener` until `shutdown` resolves, then stops accepting
+/// connections and waits (at most [`SHUTDOWN_GRACE`]) for in-flight requests.
+/// Logs `listening on http://ADDR` once the socket is ready.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), StartupError> {
+    let addr = listener.local_addr().map_err(|source| StartupError::Io {
+        context: "无法读取监听地址".into(),
+        source,
+    })?;
+    let keeper = tokio::spawn(housekeeping(state.clone()));
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let server = axum::serve(listener, app(state)).with_graceful_shutdown(async move {
+        let _ = stop_rx.await;
+    });
+    let mut server = tokio::spawn(async move { server.await });
+    tracing::info!("listening on http://{addr}");
+    let result = tokio::select! {
+        res = &mut server => res,
+        () = shutdown => {
+            let _ = stop_tx.send(());
+            match tokio::time::timeout(SHUTDOWN_GRACE, &mut server).await {
+                Ok(res) => res,
+                Err(_) => {
+                    tracing::warn!("in-flight requests did not finish in time; stopping anyway");
+                    server.abort();
+                    Ok(Ok(()))
+                }
+            }
+        }
+    };
+    keeper.abort();
+    match result {
+        Ok(Ok(())) => {
+            tracing::info!("server stopped");
+            Ok(())
+        }
+        Ok(Err(source)) => Err(StartupError::Io {
+            context: "服务器运行出错".into(),
+            source,
+        }),
+        Err(e) => Err(StartupError::Io {
+            context: "服务器任务异常结束".into(),
+            source: std::io::Error::other(e),
+        }),
+    }
+}

@@ -1,0 +1,50 @@
+//! Shared state of the server process, handed to every handler.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use liuhen_core::blobs::BlobStore;
+use liuhen_core::time::Clock;
+
+use crate::storage::Storage;
+
+/// Server configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Data directory (database, blobs, uploads).
+    pub data_dir: PathBuf,
+    /// Whether cookies get `Secure` (served over TLS, possibly behind a proxy).
+    pub secure_cookies: bool,
+    /// Largest evidence upload accepted (bytes).
+    pub max_upload_bytes: u64,
+}
+
+/// Per-document async locks: one writer per document at a time in this process.
+#[derive(Debug, Default)]
+pub struct DocLocks {
+    inner: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+impl DocLocks {
+    /// The lock of one document.
+    pub fn get(&self, id: &str) -> Arc<tokio::sync::Mutex<()>> {
+        let mut map = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        map.entry(id.to_string()).or_default().clone()
+    }
+}
+
+/// Everything a handler needs.
+#[derive(Clone)]
+pub struct AppState {
+    /// Storage backend.
+    pub storage: Arc<dyn Storage>,
+    /// Verified evidence blobs, content-addressed.
+    pub blobs: BlobStore,
+    /// Clock (fixed in tests).
+    pub clock: Arc<dyn Clock>,
+    /// Configuration.
+    pub config: Arc<Config>,
+    /// Per-document locks.
+    pub doc_locks: Arc<DocLocks>,
+}

@@ -1,0 +1,284 @@
+//! Server storage behind one trait: an embedded SQLite backend by default, a
+//! PostgreSQL backend for several server instances later. Every method is a whole
+//! unit of work (its own transaction); handlers never see SQL.
+
+pub mod sqlite;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use liuhen_core::model::RosterSnapshot;
+
+/// Errors of any storage backend.
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    /// A unique key already exists (login, device id, ...).
+    #[error("记录已存在：{0}")]
+    Conflict(String),
+    /// No such record.
+    #[error("找不到{0}")]
+    NotFound(String),
+    /// The backend failed (SQLite or PostgreSQL words inside).
+    #[error("服务器存储操作失败：{0}")]
+    Backend(String),
+    /// The stored schema is newer than this server.
+    #[error("服务器数据库版本为 {found}，本程序仅支持到 {supported}；请升级服务器程序")]
+    NewerSchema {
+        /// Version found.
+        found: u32,
+        /// Highest supported.
+        supported: u32,
+    },
+}
+
+/// Result of storage calls.
+pub type StorageResult<T> = Result<T, StorageError>;
+
+/// Roles of server users.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Field officer (uses devices).
+    Officer,
+    /// Supervisor (reviews inspections of the agency).
+    Supervisor,
+    /// Legal reviewer (法制审核).
+    LegalReviewer,
+    /// Administrator of the agency.
+    Admin,
+}
+
+impl Role {
+    /// Stable text.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Officer => "officer",
+            Role::Supervisor => "supervisor",
+            Role::LegalReviewer => "legal_reviewer",
+            Role::Admin => "admin",
+        }
+    }
+    /// Parses the stable text.
+    pub fn parse(s: &str) -> Option<Role> {
+        Some(match s {
+            "officer" => Role::Officer,
+            "supervisor" => Role::Supervisor,
+            "legal_reviewer" => Role::LegalReviewer,
+            "admin" => Role::Admin,
+            _ => return None,
+        })
+    }
+}
+
+/// A server user account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    /// User id.
+    pub id: String,
+    /// Agency.
+    pub agency_id: String,
+    /// Login name.
+    pub login: String,
+    /// Display name.
+    pub name: String,
+    /// Role.
+    pub role: Role,
+    /// The roster officer id, for officers.
+    pub officer_id: Option<String>,
+    /// argon2id PHC string.
+    pub password_hash: String,
+    /// Disabled accounts cannot sign in or sync.
+    pub disabled: bool,
+}
+
+/// An enrolled device.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Device {
+    /// Device id (made on the device).
+    pub id: String,
+    /// The officer's user id.
+    pub user_id: String,
+    /// ed25519 public key (hex) that signs the device log.
+    pub public_key: String,
+    /// automerge actor id (hex) every change from this device must carry.
+    pub actor_id: String,
+    /// SHA-256 (hex) of the device token; the token itself is never stored.
+    pub token_hash: String,
+    /// When it enrolled.
+    pub enrolled_at: DateTime<Utc>,
+    /// When it was revoked, if it was.
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// What the server keeps about one inspection document besides its bytes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DocRecord {
+    /// Inspection id.
+    pub id: String,
+    /// Agency.
+    pub agency_id: String,
+    /// Officer ids that may see and write it (opener, team, task officers).
+    pub officer_ids: Vec<String>,
+    /// Task, if any.
+    pub task_id: Option<String>,
+    /// Target name.
+    pub target_name: String,
+    /// open | closed.
+    pub status: String,
+    /// Heads (hex) of `bytes`.
+    pub heads: Vec<String>,
+    /// Full automerge save.
+    pub bytes: Vec<u8>,
+    /// Last change.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// An evidence blob the server knows of (referenced, received or not).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BlobRecord {
+    /// SHA-256 hex.
+    pub sha256: String,
+    /// Inspection that references it.
+    pub inspection_id: String,
+    /// Capture time on the device (from the document).
+    pub captured_at: DateTime<Utc>,
+    /// When the server received the verified bytes.
+    pub received_at: Option<DateTime<Utc>>,
+    /// Size in bytes.
+    pub size: u64,
+}
+
+/// The storage contract; one implementation per backend.
+#[async_trait]
+pub trait Storage: Send + Sync + 'static {
+    // ---- roster -------------------------------------------------------------
+    /// Replaces an agency's roster (agency, officers, targets, tasks).
+    async fn put_roster(&self, roster: &RosterSnapshot) -> StorageResult<()>;
+    /// An agency's roster with only the tasks assigned to `officer_id` (all if None),
+    /// and its version tag (changes whenever the roster changes).
+    async fn roster_for(
+        &self,
+        agency_id: &str,
+        officer_id: Option<&str>,
+    ) -> StorageResult<Option<(RosterSnapshot, String)>>;
+
+    // ---- users and devices --------------------------------------------------
+    /// Creates a user; Conflict if the login exists.
+    async fn create_user(&self, user: &User) -> StorageResult<()>;
+    /// A user by login.
+    async fn user_by_login(&self, login: &str) -> StorageResult<Option<User>>;
+    /// A user by id.
+    async fn user_by_id(&self, id: &str) -> StorageResult<Option<User>>;
+    /// Stores a one-time enrollment code (hash) for a user, valid until `expires_at`.
+    async fn put_enrollment_code(
+        &self,
+        code_hash: &str,
+        user_id: &str,
+        expires_at: DateTime<Utc>,
+    ) -> StorageResult<()>;
+    /// Consumes a code: returns the user id if the code exists, is unused and not
+    /// expired at `now`, and marks it used in the same transaction.
+    async fn take_enrollment_code(
+        &self,
+        code_hash: &str,
+        now: DateTime<Utc>,
+    ) -> StorageResult<Option<String>>;
+    /// Registers a device (Conflict if the device id exists and is not revoked).
+    async fn put_device(&self, device: &Device) -> StorageResult<()>;
+    /// A device by the hash of its token.
+    async fn device_by_token_hash(&self, token_hash: &str) -> StorageResult<Option<Device>>;
+    /// Revokes a device.
+    async fn revoke_device(&self, device_id: &str, at: DateTime<Utc>) -> StorageResult<()>;
+    /// API session tokens (hash → user, expiry) for supervisors and admins.
+    async fn put_session(
+        &self,
+        token_hash: &str,
+        user_id: &str,
+        expires_at: DateTime<Utc>,
+    ) -> StorageResult<()>;
+    /// The user of a session token if not expired at `now`.
+    async fn session_user(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> StorageResult<Option<User>>;
+
+    // ---- documents and sync -------------------------------------------------
+    /// A document by id.
+    async fn doc(&self, id: &str) -> StorageResult<Option<DocRecord>>;
+    /// Inserts or replaces a document.
+    async fn put_doc(&self, doc: &DocRecord) -> StorageResult<()>;
+    /// Ids and heads of the documents an officer may see.
+    async fn docs_for_officer(
+        &self,
+        agency_id: &str,
+        officer_id: &str,
+    ) -> StorageResult<Vec<(String, Vec<String>)>>;
+    /// Summaries of an agency's documents, newest first (paged).
+    async fn docs_for_agency(
+        &self,
+        agency_id: &str,
+        limit: u32,
+        offset: u32,
+    ) -> StorageResult<Vec<DocRecord>>;
+    /// The persisted automerge sync state between the server and a device for a doc.
+    async fn peer_state(&self, device_id: &str, doc_id: &str) -> StorageResult<Option<Vec<u8>>>;
+    /// Persists the sync state.
+    async fn put_peer_state(
+        &self,
+        device_id: &str,
+        doc_id: &str,
+        state: &[u8],
+    ) -> StorageResult<()>;
+
+    // ---- evidence -----------------------------------------------------------
+    /// Records that a document references a blob (idempotent).
+    async fn reference_blob(&self, blob: &BlobRecord) -> StorageResult<()>;
+    /// Marks a blob received (bytes verified) at `at`; returns false if unknown.
+    async fn mark_blob_received(
+        &self,
+        sha256: &str,
+        size: u64,
+        at: DateTime<Utc>,
+    ) -> StorageResult<bool>;
+    /// Blobs referenced by the given documents but not received yet.
+    async fn missing_blobs(&self, doc_ids: &[String]) -> StorageResult<Vec<String>>;
+    /// A blob record.
+    async fn blob(&self, sha256: &str) -> StorageResult<Option<BlobRecord>>;
+    /// Blob records of one inspection.
+    async fn blobs_of(&self, inspection_id: &str) -> StorageResult<Vec<BlobRecord>>;
+
+    // ---- added for the server infrastructure (health, auth, admin) ----------
+    /// The schema version of the store (reads the backend: doubles as a health check).
+    async fn schema_version(&self) -> StorageResult<u32>;
+    /// Registers a device with its display name; same rules as [`Storage::put_device`].
+    /// Re-enrolling a revoked device id replaces it and forgets its sync states.
+    async fn put_device_with_name(&self, device: &Device, name: &str) -> StorageResult<()>;
+    /// A device by id.
+    async fn device_by_id(&self, id: &str) -> StorageResult<Option<Device>>;
+    /// Devices of an agency's users with their display names, newest first.
+    async fn devices_of_agency(&self, agency_id: &str) -> StorageResult<Vec<(Device, String)>>;
+    /// Users of an agency, by login.
+    async fn users_of_agency(&self, agency_id: &str) -> StorageResult<Vec<User>>;
+    /// A session: its user and expiry, expired or not (so callers can tell
+    /// "expired" from "unknown").
+    async fn session_info(&self, token_hash: &str) -> StorageResult<Option<(User, DateTime<Utc>)>>;
+    /// Records a failed password check for a (lower-case) login.
+    async fn record_login_failure(&self, login: &str, at: DateTime<Utc>) -> StorageResult<()>;
+    /// Failed password checks of a login at or after `since`, oldest first.
+    async fn login_failures_since(
+        &self,
+        login: &str,
+        since: DateTime<Utc>,
+    ) -> StorageResult<Vec<DateTime<Utc>>>;
+    /// Forgets the failed password checks of a login (after a success).
+    async fn clear_login_failures(&self, login: &str) -> StorageResult<()>;
+    /// Deletes sessions and enrollment codes expired before `now`, and login
+    /// failures older than `failures_before`.
+    async fn purge_expired(
+        &self,
+        now: DateTime<Utc>,
+        failures_before: DateTime<Utc>,
+    ) -> StorageResult<()>;
+}

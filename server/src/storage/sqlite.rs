@@ -1,0 +1,1375 @@
+//! The embedded SQLite backend: one file in the data directory, WAL, `synchronous =
+//! FULL`, numbered append-only migrations tracked with `PRAGMA user_version`.
+//!
+//! One writer connection behind a mutex (every write is one IMMEDIATE transaction)
+//! and a few reader connections; all SQLite work runs on tokio's blocking pool.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use async_trait::async_trait;
+use chrono::{DateTime, SecondsFormat, Utc};
+use rusqlite::types::Type;
+use rusqlite::{Connection, OptionalExtension, Row, Transaction, TransactionBehavior, params};
+use sha2::{Digest, Sha256};
+
+use liuhen_core::model::{Agency, Officer, RosterSnapshot, Target, Task};
+
+use super::{BlobRecord, Device, DocRecord, Role, Storage, StorageError, StorageResult, User};
+
+/// File name of the database inside the data directory.
+pub const DB_FILE_NAME: &str = "liuhen-server.db";
+
+/// Migrations, in order: migration `i` (0-based) brings the schema to version `i + 1`.
+const MIGRATIONS: &[&str] = &[include_str!("../../migrations/0001_init.sql")];
+
+/// The schema version this program writes (the number of migrations).
+pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
+
+/// Most idle reader connections kept open.
+const MAX_IDLE_READERS: usize = 4;
+
+/// The SQLite storage backend.
+#[derive(Clone)]
+pub struct SqliteStorage {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    path: PathBuf,
+    writer: Mutex<Connection>,
+    readers: Mutex<Vec<Connection>>,
+}
+
+impl std::fmt::Debug for SqliteStorage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStorage")
+            .field("path", &self.inner.path)
+            .finish_non_exhaustive()
+    }
+}
+
+fn backend(e: rusqlite::Error) -> StorageError {
+    StorageError::Backend(e.to_string())
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic while holding the lock leaves the connection usable: every unit of
+    // work is a transaction that was rolled back when it unwound.
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+fn is_unique_violation(e: &rusqlite::Error) -> bool {
+    matches!(
+        e,
+        rusqlite::Error::SqliteFailure(f, _)
+            if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+                || f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY
+    )
+}
+
+/// Formats an instant the way every table stores it (sortable as text).
+fn ts(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+fn parse_ts(s: &str) -> Result<DateTime<Utc>, chrono::ParseError> {
+    DateTime::parse_from_rfc3339(s).map(|d| d.with_timezone(&Utc))
+}
+
+fn get_ts(row: &Row<'_>, idx: usize) -> rusqlite::Result<DateTime<Utc>> {
+    let s: String = row.get(idx)?;
+    parse_ts(&s)
+        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(idx, Type::Text, Box::new(e)))
+}
+
+fn get_opt_ts(row: &Row<'_>, idx: usize) -> rusqlite::Result<Option<DateTime<Utc>>> {
+    let s: Option<String> = row.get(idx)?;
+    s.map(|s| {
+        parse_ts(&s)
+            .map_err(|e| rusqlite::Error::FromSqlConversionFailure(idx, Type::Text, Box::new(e)))
+    })
+    .transpose()
+}
+
+fn get_json<T: serde::de::DeserializeOwned>(row: &Row<'_>, idx: usize) -> rusqlite::Result<T> {
+    let s: String = row.get(idx)?;
+    serde_json::from_str(&s)
+        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(idx, Type::Text, Box::new(e)))
+}
+
+fn to_json<T: serde::Serialize>(v: &T) -> StorageResult<String> {
+    serde_json::to_string(v).map_err(|e| StorageError::Backend(e.to_string()))
+}
+
+const USER_COLS: &str =
+    "u.id, u.agency_id, u.login, u.name, u.role, u.officer_id, u.password_hash, u.disabled";
+
+fn user_from_row(row: &Row<'_>) -> rusqlite::Result<User> {
+    let role: String = row.get(4)?;
+    let role = Role::parse(&role).ok_or_else(|| {
+        rusqlite::Error::FromSqlConversionFailure(
+            4,
+            Type::Text,
+            format!("unknown role {role}").into(),
+        )
+    })?;
+    Ok(User {
+        id: row.get(0)?,
+        agency_id: row.get(1)?,
+        login: row.get(2)?,
+        name: row.get(3)?,
+        role,
+        officer_id: row.get(5)?,
+        password_hash: row.get(6)?,
+        disabled: row.get(7)?,
+    })
+}
+
+const DEVICE_COLS: &str =
+    "d.id, d.user_id, d.public_key, d.actor_id, d.token_hash, d.enrolled_at, d.revoked_at, d.name";
+
+fn device_from_row(row: &Row<'_>) -> rusqlite::Result<Device> {
+    Ok(Device {
+        id: row.get(0)?,
+        user_id: row.get(1)?,
+        public_key: row.get(2)?,
+        actor_id: row.get(3)?,
+        token_hash: row.get(4)?,
+        enrolled_at: get_ts(row, 5)?,
+        revoked_at: get_opt_ts(row, 6)?,
+    })
+}
+
+const DOC_COLS: &str = "id, agency_id, task_id, target_name, status, heads, bytes, updated_at";
+
+fn doc_from_row(conn: &Connection, row: &Row<'_>) -> rusqlite::Result<DocRecord> {
+    let id: String = row.get(0)?;
+    let officer_ids = doc_officers(conn, &id)?;
+    Ok(DocRecord {
+        id,
+        agency_id: row.get(1)?,
+        officer_ids,
+        task_id: row.get(2)?,
+        target_name: row.get(3)?,
+        status: row.get(4)?,
+        heads: get_json(row, 5)?,
+        bytes: row.get(6)?,
+        updated_at: get_ts(row, 7)?,
+    })
+}
+
+fn doc_officers(conn: &Connection, doc_id: &str) -> rusqlite::Result<Vec<String>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT officer_id FROM doc_officers WHERE doc_id = ?1 ORDER BY position",
+    )?;
+    stmt.query_map([doc_id], |r| r.get(0))?.collect()
+}
+
+const BLOB_COLS: &str = "r.sha256, r.inspection_id, r.captured_at, b.received_at, \
+                         COALESCE(b.size, r.size)";
+
+fn blob_from_row(row: &Row<'_>) -> rusqlite::Result<BlobRecord> {
+    let size: i64 = row.get(4)?;
+    Ok(BlobRecord {
+        sha256: row.get(0)?,
+        inspection_id: row.get(1)?,
+        captured_at: get_ts(row, 2)?,
+        received_at: get_opt_ts(row, 3)?,
+        size: u64::try_from(size).unwrap_or(0),
+    })
+}
+
+fn size_to_sql(size: u64) -> StorageResult<i64> {
+    i64::try_from(size).map_err(|_| StorageError::Backend(format!("size {size} out of range")))
+}
+
+/// Opens a connection with the pragmas every connection needs.
+fn open_connection(path: &Path) -> rusqlite::Result<Connection> {
+    let conn = Connection::open(path)?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    conn.pragma_update(None, "foreign_keys", true)?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    Ok(conn)
+}
+
+/// Reads `PRAGMA user_version`.
+fn user_version(conn: &Connection) -> rusqlite::Result<u32> {
+    conn.query_row("PRAGMA user_version", [], |r| r.get(0))
+}
+
+/// Brings the schema up to [`SCHEMA_VERSION`] in one IMMEDIATE transaction, or
+/// refuses a schema newer than this program.
+fn migrate(conn: &mut Connection) -> StorageResult<()> {
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(backend)?;
+    // Read inside the write lock: another process may have migrated meanwhile.
+    let found = user_version(&tx).map_err(backend)?;
+    if found > SCHEMA_VERSION {
+        return Err(StorageError::NewerSchema {
+            found,
+            supported: SCHEMA_VERSION,
+        });
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+        let version = i as u32 + 1;
+        tx.execute_batch(sql)
+            .map_err(|e| StorageError::Backend(format!("migration {version}: {e}")))?;
+        tx.pragma_update(None, "user_version", version)
+            .map_err(backend)?;
+        tracing::info!(version, "applied database migration");
+    }
+    tx.commit().map_err(backend)
+}
+
+impl SqliteStorage {
+    /// Opens (creating and migrating) the database at `path`. Blocking: call it
+    /// before the runtime serves requests, or through [`SqliteStorage::open_async`].
+    pub fn open(path: &Path) -> StorageResult<Self> {
+        let mut writer = open_connection(path).map_err(backend)?;
+        // Pragmas that cannot run inside a transaction.
+        let mode: String = writer
+            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
+            .map_err(backend)?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(StorageError::Backend(format!(
+                "journal_mode is {mode}, WAL needed"
+            )));
+        }
+        writer
+            .pragma_update(None, "journal_size_limit", 64 * 1024 * 1024)
+            .map_err(backend)?;
+        // Refuse a newer schema before taking any write lock.
+        let found = user_version(&writer).map_err(backend)?;
+        if found > SCHEMA_VERSION {
+            return Err(StorageError::NewerSchema {
+                found,
+                supported: SCHEMA_VERSION,
+            });
+        }
+        migrate(&mut writer)?;
+        Ok(SqliteStorage {
+            inner: Arc::new(Inner {
+                path: path.to_path_buf(),
+                writer: Mutex::new(writer),
+                readers: Mutex::new(Vec::new()),
+            }),
+        })
+    }
+
+    /// [`SqliteStorage::open`] on the blocking pool.
+    pub async fn open_async(path: PathBuf) -> StorageResult<Self> {
+        tokio::task::spawn_blocking(move || Self::open(&path))
+            .await
+            .map_err(|e| StorageError::Backend(format!("blocking task failed: {e}")))?
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+
+    /// Runs `f` on a reader connection, on the blocking pool.
+    async fn read<T, F>(&self, f: F) -> StorageResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> StorageResult<T> + Send + 'static,
+    {
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || {
+            let conn = lock(&inner.readers).pop();
+            let conn = match conn {
+                Some(c) => c,
+                None => {
+                    let c = open_connection(&inner.path).map_err(backend)?;
+                    c.pragma_update(None, "query_only", true).map_err(backend)?;
+                    c
+                }
+            };
+            let out = f(&conn);
+            let mut idle = lock(&inner.readers);
+            if idle.len() < MAX_IDLE_READERS {
+                idle.push(conn);
+            }
+            out
+        })
+        .await
+        .map_err(|e| StorageError::Backend(format!("blocking task failed: {e}")))?
+    }
+
+    /// Runs `f` in one IMMEDIATE transaction on the writer, on the blocking pool;
+    /// commits if `f` succeeds, rolls back otherwise.
+    async fn write<T, F>(&self, f: F) -> StorageResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Transaction<'_>) -> StorageResult<T> + Send + 'static,
+    {
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = lock(&inner.writer);
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(backend)?;
+            let out = f(&tx)?;
+            tx.commit().map_err(backend)?;
+            Ok(out)
+        })
+        .await
+        .map_err(|e| StorageError::Backend(format!("blocking task failed: {e}")))?
+    }
+}
+
+/// Version tag of a roster view: SHA-256 of its JSON (changes whenever it changes).
+fn roster_version(snapshot: &RosterSnapshot) -> StorageResult<String> {
+    let json = to_json(snapshot)?;
+    Ok(hex::encode(Sha256::digest(json.as_bytes())))
+}
+
+fn put_roster_tx(tx: &Transaction<'_>, roster: &RosterSnapshot, now: &str) -> StorageResult<()> {
+    let agency_id = roster.agency.id.as_str();
+    tx.execute(
+        "INSERT INTO agencies (id, data, updated_at) VALUES (?1, ?2, ?3)
+         ON CONFLICT(id) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at",
+        params![agency_id, to_json(&roster.agency)?, now],
+    )
+    .map_err(backend)?;
+    for table in [
+        "roster_task_officers",
+        "roster_tasks",
+        "roster_targets",
+        "roster_officers",
+    ] {
+        tx.execute(
+            &format!("DELETE FROM {table} WHERE agency_id = ?1"),
+            [agency_id],
+        )
+        .map_err(backend)?;
+    }
+    let dup = |what: &str, id: &str| StorageError::Conflict(format!("名单中重复的{what}编号 {id}"));
+    for (i, o) in roster.officers.iter().enumerate() {
+        tx.execute(
+            "INSERT INTO roster_officers (agency_id, id, position, data) VALUES (?1, ?2, ?3, ?4)",
+            params![agency_id, o.id, i as i64, to_json(o)?],
+        )
+        .map_err(|e| {
+            if is_unique_violation(&e) {
+                dup("执法人员", &o.id)
+            } else {
+                backend(e)
+            }
+        })?;
+    }
+    for (i, t) in roster.targets.iter().enumerate() {
+        tx.execute(
+            "INSERT INTO roster_targets (agency_id, id, position, data) VALUES (?1, ?2, ?3, ?4)",
+            params![agency_id, t.id, i as i64, to_json(t)?],
+        )
+        .map_err(|e| {
+            if is_unique_violation(&e) {
+                dup("检查对象", &t.id)
+            } else {
+                backend(e)
+            }
+        })?;
+    }
+    for (i, t) in roster.tasks.iter().enumerate() {
+        tx.execute(
+            "INSERT INTO roster_tasks (agency_id, id, position, data) VALUES (?1, ?2, ?3, ?4)",
+            params![agency_id, t.id, i as i64, to_json(t)?],
+        )
+        .map_err(|e| {
+            if is_unique_violation(&e) {
+                dup("检查任务", &t.id)
+            } else {
+                backend(e)
+            }
+        })?;
+        for officer_id in &t.officer_ids {
+            tx.execute(
+                "INSERT OR IGNORE INTO roster_task_officers (agency_id, task_id, officer_id)
+                 VALUES (?1, ?2, ?3)",
+                params![agency_id, t.id, officer_id],
+            )
+            .map_err(backend)?;
+        }
+    }
+    Ok(())
+}
+
+fn roster_for_conn(
+    conn: &Connection,
+    agency_id: &str,
+    officer_id: Option<&str>,
+) -> StorageResult<Option<(RosterSnapshot, String)>> {
+    let agency: Option<Agency> = conn
+        .query_row(
+            "SELECT data FROM agencies WHERE id = ?1",
+            [agency_id],
+            |r| get_json(r, 0),
+        )
+        .optional()
+        .map_err(backend)?;
+    let Some(agency) = agency else {
+        return Ok(None);
+    };
+    let officers: Vec<Officer> = conn
+        .prepare_cached("SELECT data FROM roster_officers WHERE agency_id = ?1 ORDER BY position")
+        .and_then(|mut s| s.query_map([agency_id], |r| get_json(r, 0))?.collect())
+        .map_err(backend)?;
+    let targets: Vec<Target> = conn
+        .prepare_cached("SELECT data FROM roster_targets WHERE agency_id = ?1 ORDER BY position")
+        .and_then(|mut s| s.query_map([agency_id], |r| get_json(r, 0))?.collect())
+        .map_err(backend)?;
+    let tasks: Vec<Task> = match officer_id {
+        None => conn
+            .prepare_cached("SELECT data FROM roster_tasks WHERE agency_id = ?1 ORDER BY position")
+            .and_then(|mut s| s.query_map([agency_id], |r| get_json(r, 0))?.collect()),
+        Some(officer_id) => conn
+            .prepare_cached(
+                "SELECT t.data FROM roster_tasks t
+                 JOIN roster_task_officers o ON o.agency_id = t.agency_id AND o.task_id = t.id
+                 WHERE t.agency_id = ?1 AND o.officer_id = ?2 ORDER BY t.position",
+            )
+            .and_then(|mut s| {
+                s.query_map(params![agency_id, officer_id], |r| get_json(r, 0))?
+                    .collect()
+            }),
+    }
+    .map_err(backend)?;
+    let snapshot = RosterSnapshot {
+        agency,
+        officers,
+        targets,
+        tasks,
+    };
+    let version = roster_version(&snapshot)?;
+    Ok(Some((snapshot, version)))
+}
+
+fn insert_device(tx: &Transaction<'_>, device: &Device, name: &str) -> StorageResult<()> {
+    let existing: Option<Option<String>> = tx
+        .query_row(
+            "SELECT revoked_at FROM devices WHERE id = ?1",
+            [&device.id],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(backend)?;
+    let conflict = |e: rusqlite::Error| {
+        if is_unique_violation(&e) {
+            StorageError::Conflict(format!("设备 {}（令牌或 actor id 重复）", device.id))
+        } else {
+            backend(e)
+        }
+    };
+    let values = params![
+        device.id,
+        device.user_id,
+        device.public_key,
+        device.actor_id,
+        device.token_hash,
+        name,
+        ts(device.enrolled_at),
+        device.revoked_at.map(ts),
+    ];
+    match existing {
+        Some(None) => Err(StorageError::Conflict(format!("设备 {}", device.id))),
+        Some(Some(_)) => {
+            // A revoked device enrolls again: its old sync states describe a peer
+            // that may no longer hold what they claim.
+            tx.execute("DELETE FROM peer_states WHERE device_id = ?1", [&device.id])
+                .map_err(backend)?;
+            tx.execute(
+                "UPDATE devices SET user_id = ?2, public_key = ?3, actor_id = ?4,
+                 token_hash = ?5, name = ?6, enrolled_at = ?7, revoked_at = ?8 WHERE id = ?1",
+                values,
+            )
+            .map_err(conflict)?;
+            Ok(())
+        }
+        None => {
+            tx.execute(
+                "INSERT INTO devices (id, user_id, public_key, actor_id, token_hash, name,
+                 enrolled_at, revoked_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                values,
+            )
+            .map_err(conflict)?;
+            Ok(())
+        }
+    }
+}
+
+#[async_trait]
+impl Storage for SqliteStorage {
+    async fn put_roster(&self, roster: &RosterSnapshot) -> StorageResult<()> {
+        let roster = roster.clone();
+        let now = ts(Utc::now());
+        self.write(move |tx| put_roster_tx(tx, &roster, &now)).await
+    }
+
+    async fn roster_for(
+        &self,
+        agency_id: &str,
+        officer_id: Option<&str>,
+    ) -> StorageResult<Option<(RosterSnapshot, String)>> {
+        let agency_id = agency_id.to_string();
+        let officer_id = officer_id.map(str::to_string);
+        self.read(move |c| roster_for_conn(c, &agency_id, officer_id.as_deref()))
+            .await
+    }
+
+    async fn create_user(&self, user: &User) -> StorageResult<()> {
+        let user = user.clone();
+        let now = ts(Utc::now());
+        self.write(move |tx| {
+            tx.execute(
+                "INSERT INTO users (id, agency_id, login, name, role, officer_id, password_hash,
+                 disabled, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                params![
+                    user.id,
+                    user.agency_id,
+                    user.login,
+                    user.name,
+                    user.role.as_str(),
+                    user.officer_id,
+                    user.password_hash,
+                    user.disabled,
+                    now
+                ],
+            )
+            .map_err(|e| {
+                if is_unique_violation(&e) {
+                    StorageError::Conflict(format!("登录名 {}", user.login))
+                } else {
+                    backend(e)
+                }
+            })?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn user_by_login(&self, login: &str) -> StorageResult<Option<User>> {
+        let login = login.to_string();
+        self.read(move |c| {
+            c.query_row(
+                &format!("SELECT {USER_COLS} FROM users u WHERE u.login = ?1"),
+                [login],
+                user_from_row,
+            )
+            .optional()
+            .map_err(backend)
+        })
+        .await
+    }
+
+    async fn user_by_id(&self, id: &str) -> StorageResult<Option<User>> {
+        let id = id.to_string();
+        self.read(move |c| {
+            c.query_row(
+                &format!("SELECT {USER_COLS} FROM users u WHERE u.id = ?1"),
+                [id],
+                user_from_row,
+            )
+            .optional()
+            .map_err(backend)
+        })
+        .await
+    }
+
+    async fn put_enrollment_code(
+        &self,
+        code_hash: &str,
+        user_id: &str,
+        expires_at: DateTime<Utc>,
+    ) -> StorageResult<()> {
+        let (code_hash, user_id) = (code_hash.to_string(), user_id.to_string());
+        self.write(move |tx| {
+            tx.execute(
+                "INSERT INTO enrollment_codes (code_hash, user_id, expires_at) VALUES (?1, ?2, ?3)",
+                params![code_hash, user_id, ts(expires_at)],
+            )
+            .map_err(|e| {
+                if is_unique_violation(&e) {
+                    StorageError::Conflict("登记码".into())
+                } else {
+                    backend(e)
+                }
+            })?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn take_enrollment_code(
+        &self,
+        code_hash: &str,
+        now: DateTime<Utc>,
+    ) -> StorageResult<Option<String>> {
+        let code_hash = code_hash.to_string();
+        self.write(move |tx| {
+            let now = ts(now);
+            let user_id: Option<String> = tx
+                .query_row(
+                    "SELECT user_id FROM enrollment_codes
+                     WHERE code_hash = ?1 AND used_at IS NULL AND expires_at > ?2",
+                    params![code_hash, now],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(backend)?;
+            if user_id.is_some() {
+                tx.execute(
+                    "UPDATE enrollment_codes SET used_at = ?2 WHERE code_hash = ?1",
+                    params![code_hash, now],
+                )
+                .map_err(backend)?;
+            }
+            Ok(user_id)
+        })
+        .await
+    }
+
+    async fn put_device(&self, device: &Device) -> StorageResult<()> {
+        self.put_device_with_name(device, "").await
+    }
+
+    async fn device_by_token_hash(&self, token_hash: &str) -> StorageResult<Option<Device>> {
+        let token_hash = token_hash.to_string();
+        self.read(move |c| {
+            c.query_row(
+                &format!("SELECT {DEVICE_COLS} FROM devices d WHERE d.token_hash = ?1"),
+                [token_hash],
+                device_from_row,
+            )
+            .optional()
+            .map_err(backend)
+        })
+        .await
+    }
+
+    async fn revoke_device(&self, device_id: &str, at: DateTime<Utc>) -> StorageResult<()> {
+        let device_id = device_id.to_string();
+        self.write(move |tx| {
+            let exists: bool = tx
+                .query_row(
+                    "SELECT EXISTS (SELECT 1 FROM devices WHERE id = ?1)",
+                    [&device_id],
+                    |r| r.get(0),
+                )
+                .map_err(backend)?;
+            if !exists {
+                return Err(StorageError::NotFound(format!("设备 {device_id}")));
+            }
+            // Revoking twice keeps the first instant.
+            tx.execute(
+                "UPDATE devices SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
+                params![device_id, ts(at)],
+            )
+            .map_err(backend)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn put_session(
+        &self,
+        token_hash: &str,
+        user_id: &str,
+        expires_at: DateTime<Utc>,
+    ) -> StorageResult<()> {
+        let (token_hash, user_id) = (token_hash.to_string(), user_id.to_string());
+        self.write(move |tx| {
+            tx.execute(
+                "INSERT INTO sessions (token_hash, user_id, expires_at) VALUES (?1, ?2, ?3)",
+                params![token_hash, user_id, ts(expires_at)],
+            )
+            .map_err(|e| {
+                if is_unique_violation(&e) {
+                    StorageError::Conflict("会话".into())
+                } else {
+                    backend(e)
+                }
+            })?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn session_user(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> StorageResult<Option<User>> {
+        Ok(self
+            .session_info(token_hash)
+            .await?
+            .filter(|(_, expires_at)| *expires_at > now)
+            .map(|(user, _)| user))
+    }
+
+    async fn doc(&self, id: &str) -> StorageResult<Option<DocRecord>> {
+        let id = id.to_string();
+        self.read(move |c| {
+            c.query_row(
+                &format!("SELECT {DOC_COLS} FROM docs WHERE id = ?1"),
+                [id],
+                |r| doc_from_row(c, r),
+            )
+            .optional()
+            .map_err(backend)
+        })
+        .await
+    }
+
+    async fn put_doc(&self, doc: &DocRecord) -> StorageResult<()> {
+        let doc = doc.clone();
+        self.write(move |tx| {
+            tx.execute(
+                "INSERT INTO docs (id, agency_id, task_id, target_name, status, heads, bytes,
+                 updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                 ON CONFLICT(id) DO UPDATE SET agency_id = excluded.agency_id,
+                 task_id = excluded.task_id, target_name = excluded.target_name,
+                 status = excluded.status, heads = excluded.heads, bytes = excluded.bytes,
+                 updated_at = excluded.updated_at",
+                params![
+                    doc.id,
+                    doc.agency_id,
+                    doc.task_id,
+                    doc.target_name,
+                    doc.status,
+                    to_json(&doc.heads)?,
+                    doc.bytes,
+                    ts(doc.updated_at)
+                ],
+            )
+            .map_err(backend)?;
+            tx.execute("DELETE FROM doc_officers WHERE doc_id = ?1", [&doc.id])
+                .map_err(backend)?;
+            for (i, officer_id) in doc.officer_ids.iter().enumerate() {
+                tx.execute(
+                    "INSERT OR IGNORE INTO doc_officers (doc_id, officer_id, position)
+                     VALUES (?1, ?2, ?3)",
+                    params![doc.id, officer_id, i as i64],
+                )
+                .map_err(backend)?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn docs_for_officer(
+        &self,
+        agency_id: &str,
+        officer_id: &str,
+    ) -> StorageResult<Vec<(String, Vec<String>)>> {
+        let (agency_id, officer_id) = (agency_id.to_string(), officer_id.to_string());
+        self.read(move |c| {
+            c.prepare_cached(
+                "SELECT d.id, d.heads FROM docs d JOIN doc_officers o ON o.doc_id = d.id
+                 WHERE d.agency_id = ?1 AND o.officer_id = ?2 ORDER BY d.id",
+            )
+            .and_then(|mut s| {
+                s.query_map(params![agency_id, officer_id], |r| {
+                    Ok((r.get(0)?, get_json(r, 1)?))
+                })?
+                .collect()
+            })
+            .map_err(backend)
+        })
+        .await
+    }
+
+    async fn docs_for_agency(
+        &self,
+        agency_id: &str,
+        limit: u32,
+        offset: u32,
+    ) -> StorageResult<Vec<DocRecord>> {
+        let agency_id = agency_id.to_string();
+        self.read(move |c| {
+            c.prepare_cached(&format!(
+                "SELECT {DOC_COLS} FROM docs WHERE agency_id = ?1
+                 ORDER BY updated_at DESC, id LIMIT ?2 OFFSET ?3"
+            ))
+            .and_then(|mut s| {
+                s.query_map(params![agency_id, limit, offset], |r| doc_from_row(c, r))?
+                    .collect()
+            })
+            .map_err(backend)
+        })
+        .await
+    }
+
+    async fn peer_state(&self, device_id: &str, doc_id: &str) -> StorageResult<Option<Vec<u8>>> {
+        let (device_id, doc_id) = (device_id.to_string(), doc_id.to_string());
+        self.read(move |c| {
+            c.query_row(
+                "SELECT state FROM peer_states WHERE device_id = ?1 AND doc_id = ?2",
+                params![device_id, doc_id],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(backend)
+        })
+        .await
+    }
+
+    async fn put_peer_state(
+        &self,
+        device_id: &str,
+        doc_id: &str,
+        state: &[u8],
+    ) -> StorageResult<()> {
+        let (device_id, doc_id, state) =
+            (device_id.to_string(), doc_id.to_string(), state.to_vec());
+        let now = ts(Utc::now());
+        self.write(move |tx| {
+            tx.execute(
+                "INSERT INTO peer_states (device_id, doc_id, state, updated_at)
+                 VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT(device_id, doc_id) DO UPDATE SET state = excluded.state,
+                 updated_at = excluded.updated_at",
+                params![device_id, doc_id, state, now],
+            )
+            .map_err(backend)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn reference_blob(&self, blob: &BlobRecord) -> StorageResult<()> {
+        let blob = blob.clone();
+        self.write(move |tx| {
+            tx.execute(
+                "INSERT OR IGNORE INTO blob_refs (sha256, inspection_id, captured_at, size)
+                 VALUES (?1, ?2, ?3, ?4)",
+                params![
+                    blob.sha256,
+                    blob.inspection_id,
+                    ts(blob.captured_at),
+                    size_to_sql(blob.size)?
+                ],
+            )
+            .map_err(backend)?;
+            if let Some(at) = blob.received_at {
+                tx.execute(
+                    "INSERT OR IGNORE INTO blobs_received (sha256, size, received_at)
+                     VALUES (?1, ?2, ?3)",
+                    params![blob.sha256, size_to_sql(blob.size)?, ts(at)],
+                )
+                .map_err(backend)?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn mark_blob_received(
+        &self,
+        sha256: &str,
+        size: u64,
+        at: DateTime<Utc>,
+    ) -> StorageResult<bool> {
+        let sha256 = sha256.to_string();
+        let size = size_to_sql(size)?;
+        self.write(move |tx| {
+            let known: bool = tx
+                .query_row(
+                    "SELECT EXISTS (SELECT 1 FROM blob_refs WHERE sha256 = ?1)",
+                    [&sha256],
+                    |r| r.get(0),
+                )
+                .map_err(backend)?;
+            if !known {
+                return Ok(false);
+            }
+            // Receiving twice keeps the first instant.
+            tx.execute(
+                "INSERT OR IGNORE INTO blobs_received (sha256, size, received_at)
+                 VALUES (?1, ?2, ?3)",
+                params![sha256, size, ts(at)],
+            )
+            .map_err(backend)?;
+            Ok(true)
+        })
+        .await
+    }
+
+    async fn missing_blobs(&self, doc_ids: &[String]) -> StorageResult<Vec<String>> {
+        let doc_ids = doc_ids.to_vec();
+        self.read(move |c| {
+            let mut stmt = c
+                .prepare_cached(
+                    "SELECT r.sha256 FROM blob_refs r
+                     LEFT JOIN blobs_received b ON b.sha256 = r.sha256
+                     WHERE r.inspection_id = ?1 AND b.sha256 IS NULL",
+                )
+                .map_err(backend)?;
+            let mut out = std::collections::BTreeSet::new();
+            for id in &doc_ids {
+                let rows: Vec<String> = stmt
+                    .query_map([id], |r| r.get(0))
+                    .and_then(|rows| rows.collect())
+                    .map_err(backend)?;
+                out.extend(rows);
+            }
+            Ok(out.into_iter().collect())
+        })
+        .await
+    }
+
+    async fn blob(&self, sha256: &str) -> StorageResult<Option<BlobRecord>> {
+        let sha256 = sha256.to_string();
+        self.read(move |c| {
+            c.query_row(
+                &format!(
+                    "SELECT {BLOB_COLS} FROM blob_refs r
+                     LEFT JOIN blobs_received b ON b.sha256 = r.sha256
+                     WHERE r.sha256 = ?1 ORDER BY r.rowid LIMIT 1"
+                ),
+                [sha256],
+                blob_from_row,
+            )
+            .optional()
+            .map_err(backend)
+        })
+        .await
+    }
+
+    async fn blobs_of(&self, inspection_id: &str) -> StorageResult<Vec<BlobRecord>> {
+        let inspection_id = inspection_id.to_string();
+        self.read(move |c| {
+            c.prepare_cached(&format!(
+                "SELECT {BLOB_COLS} FROM blob_refs r
+                 LEFT JOIN blobs_received b ON b.sha256 = r.sha256
+                 WHERE r.inspection_id = ?1 ORDER BY r.captured_at, r.sha256"
+            ))
+            .and_then(|mut s| s.query_map([inspection_id], blob_from_row)?.collect())
+            .map_err(backend)
+        })
+        .await
+    }
+
+    async fn schema_version(&self) -> StorageResult<u32> {
+        self.read(|c| user_version(c).map_err(backend)).await
+    }
+
+    async fn put_device_with_name(&self, device: &Device, name: &str) -> StorageResult<()> {
+        let (device, name) = (device.clone(), name.to_string());
+        self.write(move |tx| insert_device(tx, &device, &name))
+            .await
+    }
+
+    async fn device_by_id(&self, id: &str) -> StorageResult<Option<Device>> {
+        let id = id.to_string();
+        self.read(move |c| {
+            c.query_row(
+                &format!("SELECT {DEVICE_COLS} FROM devices d WHERE d.id = ?1"),
+                [id],
+                device_from_row,
+            )
+            .optional()
+            .map_err(backend)
+        })
+        .await
+    }
+
+    async fn devices_of_agency(&self, agency_id: &str) -> StorageResult<Vec<(Device, String)>> {
+        let agency_id = agency_id.to_string();
+        self.read(move |c| {
+            c.prepare_cached(&format!(
+                "SELECT {DEVICE_COLS} FROM devices d JOIN users u ON u.id = d.user_id
+                 WHERE u.agency_id = ?1 ORDER BY d.enrolled_at DESC, d.id"
+            ))
+            .and_then(|mut s| {
+                s.query_map([agency_id], |r| Ok((device_from_row(r)?, r.get(7)?)))?
+                    .collect()
+            })
+            .map_err(backend)
+        })
+        .await
+    }
+
+    async fn users_of_agency(&self, agency_id: &str) -> StorageResult<Vec<User>> {
+        let agency_id = agency_id.to_string();
+        self.read(move |c| {
+            c.prepare_cached(&format!(
+                "SELECT {USER_COLS} FROM users u WHERE u.agency_id = ?1 ORDER BY u.login"
+            ))
+            .and_then(|mut s| s.query_map([agency_id], user_from_row)?.collect())
+            .map_err(backend)
+        })
+        .await
+    }
+
+    async fn session_info(&self, token_hash: &str) -> StorageResult<Option<(User, DateTime<Utc>)>> {
+        let token_hash = token_hash.to_string();
+        self.read(move |c| {
+            c.query_row(
+                &format!(
+                    "SELECT {USER_COLS}, s.expires_at FROM sessions s
+                     JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?1"
+                ),
+                [token_hash],
+                |r| Ok((user_from_row(r)?, get_ts(r, 8)?)),
+            )
+            .optional()
+            .map_err(backend)
+        })
+        .await
+    }
+
+    async fn record_login_failure(&self, login: &str, at: DateTime<Utc>) -> StorageResult<()> {
+        let login = login.to_string();
+        self.write(move |tx| {
+            tx.execute(
+                "INSERT INTO login_failures (login, at) VALUES (?1, ?2)",
+                params![login, ts(at)],
+            )
+            .map_err(backend)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn login_failures_since(
+        &self,
+        login: &str,
+        since: DateTime<Utc>,
+    ) -> StorageResult<Vec<DateTime<Utc>>> {
+        let login = login.to_string();
+        self.read(move |c| {
+            c.prepare_cached(
+                "SELECT at FROM login_failures WHERE login = ?1 AND at >= ?2 ORDER BY at",
+            )
+            .and_then(|mut s| {
+                s.query_map(params![login, ts(since)], |r| get_ts(r, 0))?
+                    .collect()
+            })
+            .map_err(backend)
+        })
+        .await
+    }
+
+    async fn clear_login_failures(&self, login: &str) -> StorageResult<()> {
+        let login = login.to_string();
+        self.write(move |tx| {
+            tx.execute("DELETE FROM login_failures WHERE login = ?1", [login])
+                .map_err(backend)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn purge_expired(
+        &self,
+        now: DateTime<Utc>,
+        failures_before: DateTime<Utc>,
+    ) -> StorageResult<()> {
+        self.write(move |tx| {
+            let now = ts(now);
+            tx.execute("DELETE FROM sessions WHERE expires_at <= ?1", [&now])
+                .map_err(backend)?;
+            tx.execute(
+                "DELETE FROM enrollment_codes WHERE expires_at <= ?1",
+                [&now],
+            )
+            .map_err(backend)?;
+            tx.execute(
+                "DELETE FROM login_failures WHERE at < ?1",
+                [ts(failures_before)],
+            )
+            .map_err(backend)?;
+            Ok(())
+        })
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn t(h: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 23, h, 0, 0).unwrap()
+    }
+
+    fn roster() -> RosterSnapshot {
+        serde_json::from_str(include_str!("../../../core/tests/data/demo-roster.json")).unwrap()
+    }
+
+    fn user(id: &str, login: &str) -> User {
+        User {
+            id: id.into(),
+            agency_id: "qy-sthj".into(),
+            login: login.into(),
+            name: "李明".into(),
+            role: Role::Officer,
+            officer_id: Some("qy-zf-001".into()),
+            password_hash: "$argon2id$x".into(),
+            disabled: false,
+        }
+    }
+
+    fn device(id: &str, token_hash: &str, actor: &str) -> Device {
+        Device {
+            id: id.into(),
+            user_id: "u1".into(),
+            public_key: "ab".repeat(32),
+            actor_id: actor.into(),
+            token_hash: token_hash.into(),
+            enrolled_at: t(1),
+            revoked_at: None,
+        }
+    }
+
+    async fn open() -> (tempfile::TempDir, SqliteStorage) {
+        let dir = tempfile::tempdir().unwrap();
+        let s = SqliteStorage::open_async(dir.path().join(DB_FILE_NAME))
+            .await
+            .unwrap();
+        (dir, s)
+    }
+
+    #[tokio::test]
+    async fn migrates_to_current_version_and_reopens() {
+        let (dir, s) = open().await;
+        assert_eq!(s.schema_version().await.unwrap(), SCHEMA_VERSION);
+        drop(s);
+        let s = SqliteStorage::open(&dir.path().join(DB_FILE_NAME)).unwrap();
+        assert_eq!(s.schema_version().await.unwrap(), SCHEMA_VERSION);
+    }
+
+    #[tokio::test]
+    async fn refuses_newer_schema() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(DB_FILE_NAME);
+        Connection::open(&path)
+            .unwrap()
+            .pragma_update(None, "user_version", 999)
+            .unwrap();
+        let err = SqliteStorage::open(&path).unwrap_err();
+        assert!(matches!(
+            err,
+            StorageError::NewerSchema {
+                found: 999,
+                supported: SCHEMA_VERSION
+            }
+        ));
+    }
+
+    #[tokio::test]
+    async fn roster_round_trips_and_filters_tasks_per_officer() {
+        let (_d, s) = open().await;
+        let r = roster();
+        s.put_roster(&r).await.unwrap();
+        let (all, v_all) = s.roster_for("qy-sthj", None).await.unwrap().unwrap();
+        assert_eq!(all, r);
+        let officer = &r.tasks[0].officer_ids[0];
+        let (mine, v_mine) = s
+            .roster_for("qy-sthj", Some(officer))
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(mine.tasks.iter().all(|t| t.officer_ids.contains(officer)));
+        assert_eq!(mine.officers, r.officers);
+        // Putting the same roster again keeps the version; a change moves it.
+        s.put_roster(&r).await.unwrap();
+        let (_, v_again) = s.roster_for("qy-sthj", None).await.unwrap().unwrap();
+        assert_eq!(v_all, v_again);
+        let mut changed = r.clone();
+        changed.tasks.clear();
+        s.put_roster(&changed).await.unwrap();
+        let (_, v_changed) = s
+            .roster_for("qy-sthj", Some(officer))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_ne!(v_mine, v_changed);
+        assert!(s.roster_for("other", None).await.unwrap().is_none());
+    }
+
+    #[tokio::test]
+    async fn duplicate_roster_ids_are_a_conflict_and_change_nothing() {
+        let (_d, s) = open().await;
+        let r = roster();
+        s.put_roster(&r).await.unwrap();
+        let mut bad = r.clone();
+        bad.officers.push(bad.officers[0].clone());
+        assert!(matches!(
+            s.put_roster(&bad).await,
+            Err(StorageError::Conflict(_))
+        ));
+        let (still, _) = s.roster_for("qy-sthj", None).await.unwrap().unwrap();
+        assert_eq!(still, r);
+    }
+
+    #[tokio::test]
+    async fn users_are_unique_by_login_ignoring_case() {
+        let (_d, s) = open().await;
+        s.create_user(&user("u1", "qy-zf-001")).await.unwrap();
+        assert!(matches!(
+            s.create_user(&user("u2", "QY-ZF-001")).await,
+            Err(StorageError::Conflict(_))
+        ));
+        assert_eq!(
+            s.user_by_login("Qy-Zf-001").await.unwrap().unwrap().id,
+            "u1"
+        );
+        assert_eq!(
+            s.user_by_id("u1").await.unwrap().unwrap().login,
+            "qy-zf-001"
+        );
+        assert_eq!(s.users_of_agency("qy-sthj").await.unwrap().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn enrollment_codes_are_single_use_and_expire() {
+        let (_d, s) = open().await;
+        s.create_user(&user("u1", "a")).await.unwrap();
+        s.put_enrollment_code("h1", "u1", t(5)).await.unwrap();
+        s.put_enrollment_code("h2", "u1", t(5)).await.unwrap();
+        assert_eq!(
+            s.take_enrollment_code("h1", t(4)).await.unwrap().as_deref(),
+            Some("u1")
+        );
+        assert_eq!(s.take_enrollment_code("h1", t(4)).await.unwrap(), None);
+        assert_eq!(s.take_enrollment_code("h2", t(5)).await.unwrap(), None);
+        assert_eq!(s.take_enrollment_code("nope", t(1)).await.unwrap(), None);
+    }
+
+    #[tokio::test]
+    async fn devices_conflict_unless_revoked_and_reenrolling_forgets_sync_state() {
+        let (_d, s) = open().await;
+        s.create_user(&user("u1", "a")).await.unwrap();
+        let actor = "00".repeat(16);
+        s.put_device_with_name(&device("d1", "t1", &actor), "手机")
+            .await
+            .unwrap();
+        assert!(matches!(
+            s.put_device(&device("d1", "t2", &"11".repeat(16))).await,
+            Err(StorageError::Conflict(_))
+        ));
+        // Same actor id on another active device.
+        assert!(matches!(
+            s.put_device(&device("d2", "t3", &actor)).await,
+            Err(StorageError::Conflict(_))
+        ));
+        s.put_peer_state("d1", "doc", b"state").await.unwrap();
+        s.revoke_device("d1", t(2)).await.unwrap();
+        s.revoke_device("d1", t(3)).await.unwrap();
+        let d = s.device_by_token_hash("t1").await.unwrap().unwrap();
+        assert_eq!(d.revoked_at, Some(t(2)));
+        assert!(matches!(
+            s.revoke_device("zz", t(2)).await,
+            Err(StorageError::NotFound(_))
+        ));
+        s.put_device(&device("d1", "t4", &actor)).await.unwrap();
+        assert!(s.device_by_token_hash("t1").await.unwrap().is_none());
+        assert_eq!(
+            s.device_by_id("d1").await.unwrap().unwrap().token_hash,
+            "t4"
+        );
+        assert_eq!(s.peer_state("d1", "doc").await.unwrap(), None);
+        assert_eq!(s.devices_of_agency("qy-sthj").await.unwrap().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn sessions_expire() {
+        let (_d, s) = open().await;
+        s.create_user(&user("u1", "a")).await.unwrap();
+        s.put_session("s1", "u1", t(5)).await.unwrap();
+        assert_eq!(s.session_user("s1", t(4)).await.unwrap().unwrap().id, "u1");
+        assert!(s.session_user("s1", t(5)).await.unwrap().is_none());
+        assert_eq!(s.session_info("s1").await.unwrap().unwrap().1, t(5));
+        s.purge_expired(t(6), t(6)).await.unwrap();
+        assert!(s.session_info("s1").await.unwrap().is_none());
+    }
+
+    #[tokio::test]
+    async fn login_failures_are_counted_in_a_window() {
+        let (_d, s) = open().await;
+        for h in [1, 2, 3] {
+            s.record_login_failure("a", t(h)).await.unwrap();
+        }
+        assert_eq!(
+            s.login_failures_since("a", t(2)).await.unwrap(),
+            vec![t(2), t(3)]
+        );
+        s.clear_login_failures("a").await.unwrap();
+        assert!(s.login_failures_since("a", t(0)).await.unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn docs_and_blobs() {
+        let (_d, s) = open().await;
+        let mut doc = DocRecord {
+            id: "i1".into(),
+            agency_id: "qy-sthj".into(),
+            officer_ids: vec!["o2".into(), "o1".into()],
+            task_id: None,
+            target_name: "某公司".into(),
+            status: "open".into(),
+            heads: vec!["aa".into()],
+            bytes: vec![1, 2, 3],
+            updated_at: t(1),
+        };
+        s.put_doc(&doc).await.unwrap();
+        assert_eq!(s.doc("i1").await.unwrap().unwrap(), doc);
+        doc.officer_ids = vec!["o1".into()];
+        doc.updated_at = t(2);
+        s.put_doc(&doc).await.unwrap();
+        assert_eq!(s.doc("i1").await.unwrap().unwrap(), doc);
+        assert!(
+            s.docs_for_officer("qy-sthj", "o2")
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert_eq!(
+            s.docs_for_officer("qy-sthj", "o1").await.unwrap(),
+            vec![("i1".to_string(), vec!["aa".to_string()])]
+        );
+        assert_eq!(s.docs_for_agency("qy-sthj", 10, 0).await.unwrap().len(), 1);
+        assert!(
+            s.docs_for_agency("qy-sthj", 10, 1)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+
+        let sha = "ab".repeat(32);
+        assert!(!s.mark_blob_received(&sha, 3, t(2)).await.unwrap());
+        let blob = BlobRecord {
+            sha256: sha.clone(),
+            inspection_id: "i1".into(),
+            captured_at: t(1),
+            received_at: None,
+            size: 3,
+        };
+        s.reference_blob(&blob).await.unwrap();
+        s.reference_blob(&blob).await.unwrap();
+        assert_eq!(
+            s.missing_blobs(&["i1".into()]).await.unwrap(),
+            vec![sha.clone()]
+        );
+        assert!(s.mark_blob_received(&sha, 3, t(2)).await.unwrap());
+        assert!(s.missing_blobs(&["i1".into()]).await.unwrap().is_empty());
+        // A second document referencing a received blob does not ask for it again.
+        s.reference_blob(&BlobRecord {
+            inspection_id: "i2".into(),
+            ..blob.clone()
+        })
+        .await
+        .unwrap();
+        assert!(s.missing_blobs(&["i2".into()]).await.unwrap().is_empty());
+        let got = s.blob(&sha).await.unwrap().unwrap();
+        assert_eq!(got.received_at, Some(t(2)));
+        assert_eq!(got.inspection_id, "i1");
+        assert_eq!(s.blobs_of("i2").await.unwrap().len(), 1);
+    }
+}

@@ -1,0 +1,262 @@
+//! Two officers record one inspection offline on two phones; both sync with a real
+//! server process over loopback and converge; a supervisor's comment flows back to
+//! both phones; evidence goes up once and is verified; a change that breaks a write
+//! rule is refused and shown as needing attention instead of being retried forever.
+
+use liuhen_core::api::CaptureInput;
+use liuhen_core::inspection::{EvidenceKind, InspectionStep};
+use liuhen_core::store::SyncState;
+use liuhen_e2e::{Device, TestServer};
+
+const O1: &str = "qy-zf-001";
+const O2: &str = "qy-zf-002";
+const TASK: &str = "QY-2026-SJ-0117";
+
+fn photo(dir: &std::path::Path, name: &str, seed: u8) -> std::path::PathBuf {
+    let img = image_bytes(seed);
+    let p = dir.join(name);
+    std::fs::write(&p, img).unwrap();
+    p
+}
+
+/// A small real PNG (ingest checks the content).
+fn image_bytes(seed: u8) -> Vec<u8> {
+    // 1x1 RGB PNG with the colour from the seed, built by hand (no image crate here).
+    fn crc32(data: &[u8]) -> u32 {
+        let mut crc = 0xffff_ffffu32;
+        for &b in data {
+            crc ^= u32::from(b);
+            for _ in 0..8 {
+                crc = if crc & 1 != 0 {
+                    (crc >> 1) ^ 0xedb8_8320
+                } else {
+                    crc >> 1
+                };
+            }
+        }
+        !crc
+    }
+    fn adler(data: &[u8]) -> u32 {
+        let (mut a, mut b) = (1u32, 0u32);
+        for &d in data {
+            a = (a + u32::from(d)) % 65521;
+            b = (b + a) % 65521;
+        }
+        (b << 16) | a
+    }
+    fn chunk(out: &mut Vec<u8>, kind: &[u8], data: &[u8]) {
+        out.extend_from_slice(&(data.len() as u32).to_be_bytes());
+        let mut c = kind.to_vec();
+        c.extend_from_slice(data);
+        out.extend_from_slice(&c);
+        out.extend_from_slice(&crc32(&c).to_be_bytes());
+    }
+    let raw = [0u8, seed, seed.wrapping_mul(3), 200];
+    let mut z = vec![0x78, 0x01, 0x01];
+    z.extend_from_slice(&(raw.len() as u16).to_le_bytes());
+    z.extend_from_slice(&(!(raw.len() as u16)).to_le_bytes());
+    z.extend_from_slice(&raw);
+    z.extend_from_slice(&adler(&raw).to_be_bytes());
+    let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
+    let mut ihdr = vec![];
+    ihdr.extend_from_slice(&1u32.to_be_bytes());
+    ihdr.extend_from_slice(&1u32.to_be_bytes());
+    ihdr.extend_from_slice(&[8, 2, 0, 0, 0]);
+    chunk(&mut out, b"IHDR", &ihdr);
+    chunk(&mut out, b"IDAT", &z);
+    chunk(&mut out, b"IEND", &[]);
+    out
+}
+
+#[test]
+fn two_devices_converge_and_a_supervisor_comment_reaches_both() {
+    let server = TestServer::start_demo();
+    let mut a = Device::enrolled(&server, O1);
+    let mut b = Device::enrolled(&server, O2);
+
+    // The first sync brings the roster and the tasks of each officer.
+    let r = a.sync();
+    assert!(r.roster_updated);
+    assert!(a.core.tasks(Some(O1)).unwrap().iter().any(|t| t.id == TASK));
+    b.sync();
+
+    // A opens the inspection offline, both officers check in on A, a photo is taken.
+    let id = a.core.open_for_task(TASK, O1).unwrap();
+    a.core.check_in(&id, O1).unwrap();
+    a.core.check_in(&id, O2).unwrap();
+    let p = photo(a.dir(), "site.png", 7);
+    let shot = a
+        .core
+        .capture_evidence(
+            &id,
+            &p,
+            CaptureInput {
+                kind: EvidenceKind::Photo,
+                media_type: "image/png".into(),
+                step: InspectionStep::Findings,
+                lat: None,
+                lon: None,
+            },
+            O1,
+        )
+        .unwrap();
+    a.core
+        .add_finding(
+            &id,
+            "危废贮存间标识不全",
+            vec![shot.reference.sha256.clone()],
+            O1,
+        )
+        .unwrap();
+    let r = a.sync();
+    assert_eq!(r.synced, vec![id.clone()], "{r:?}");
+    assert_eq!(r.blobs_uploaded, vec![shot.reference.sha256.clone()]);
+    assert!(r.requests <= 4, "a few round trips: {r:?}");
+    assert!(
+        server
+            .data_dir
+            .join("blobs")
+            .join(&shot.reference.sha256[..2])
+            .join(&shot.reference.sha256)
+            .is_file(),
+        "the verified blob is on the server"
+    );
+    // Syncing again sends nothing new and uploads nothing again.
+    let again = a.sync();
+    assert!(again.blobs_uploaded.is_empty(), "{again:?}");
+
+    // B receives the record it takes part in.
+    let r = b.sync();
+    assert_eq!(r.received_new, vec![id.clone()], "{r:?}");
+
+    // Both offline: each adds a finding.
+    a.core
+        .add_finding(&id, "甲：雨水排口有积水", vec![], O1)
+        .unwrap();
+    b.core
+        .add_finding(&id, "乙：在线监测数据正常", vec![], O2)
+        .unwrap();
+    assert_eq!(b.core.list_inspections(true).unwrap().len(), 1);
+    a.sync();
+    b.sync();
+    a.sync();
+    let (ia, ib) = (
+        a.core.inspection(&id).unwrap(),
+        b.core.inspection(&id).unwrap(),
+    );
+    assert_eq!(ia, ib, "both devices converge to the same document");
+    assert_eq!(ia.findings.len(), 3);
+    assert!(
+        a.core.list_inspections(true).unwrap().is_empty(),
+        "nothing pending on A"
+    );
+    assert!(
+        b.core.list_inspections(true).unwrap().is_empty(),
+        "nothing pending on B"
+    );
+
+    // A supervisor comments on the server; the comment reaches both phones.
+    let session = server.login("supervisor");
+    let resp = reqwest::blocking::Client::new()
+        .post(format!(
+            "{}/api/v1/inspections/{id}/review",
+            server.base_url
+        ))
+        .bearer_auth(&session)
+        .json(&serde_json::json!({ "comment": "请补充危废台账照片", "decision": "returned" }))
+        .send()
+        .unwrap();
+    assert_eq!(resp.status(), 200, "{}", resp.text().unwrap_or_default());
+    let ra = a.sync();
+    assert_eq!(ra.received_changes, vec![id.clone()], "{ra:?}");
+    b.sync();
+    for d in [&mut a, &mut b] {
+        let review = d.core.inspection(&id).unwrap().review;
+        assert_eq!(review.comments.len(), 1);
+        assert_eq!(review.comments[0].text, "请补充危废台账照片");
+        assert_eq!(
+            review.decision.unwrap().decision,
+            liuhen_core::inspection::ReviewOutcome::Returned
+        );
+        assert_eq!(
+            d.core.list_inspections(false).unwrap()[0].sync_state,
+            SyncState::Synced
+        );
+    }
+}
+
+#[test]
+fn a_change_that_breaks_a_write_rule_is_refused_and_needs_attention() {
+    use automerge::ReadDoc;
+    use automerge::transaction::Transactable;
+    let server = TestServer::start_demo();
+    let mut a = Device::enrolled(&server, O1);
+    a.sync();
+    let id = a.core.open_for_task(TASK, O1).unwrap();
+    a.core.check_in(&id, O1).unwrap();
+    a.sync();
+
+    // A tampered copy writes a review decision from the device.
+    let bytes = a.core.export_document(&id).unwrap();
+    let mut doc = automerge::AutoCommit::load(&bytes).unwrap();
+    doc.set_actor(a.core.device().actor.clone());
+    let (_, review) = doc.get(automerge::ROOT, "review").unwrap().unwrap();
+    // A forged approval, complete enough to read as a real one.
+    doc.put(&review, "decision", "approved").unwrap();
+    doc.put(&review, "decided_by", "supervisor").unwrap();
+    doc.put(&review, "decided_by_name", "伪造").unwrap();
+    doc.put(&review, "decided_at", 1_790_000_000_000i64)
+        .unwrap();
+    doc.commit();
+    a.core.merge_document(&doc.save(), O1).unwrap();
+
+    let r = a.sync();
+    assert_eq!(r.needs_attention.len(), 1, "{r:?}");
+    assert!(r.needs_attention[0].1.contains("审核"), "{r:?}");
+    let listed = a.core.list_inspections(false).unwrap();
+    assert_eq!(listed[0].sync_state, SyncState::NeedsAttention);
+    assert!(
+        listed[0]
+            .sync_reason
+            .as_deref()
+            .unwrap_or("")
+            .contains("审核")
+    );
+    // Not retried automatically: the next run leaves it alone.
+    let r = a.sync();
+    assert_eq!(
+        r.requests, 1,
+        "only the empty exchange for offers/roster: {r:?}"
+    );
+    assert!(r.needs_attention.is_empty());
+}
+
+#[test]
+fn revoked_device_gets_a_clear_error_and_keeps_its_records() {
+    let server = TestServer::start_demo();
+    let mut a = Device::enrolled(&server, O1);
+    a.sync();
+    let id = a.core.open_for_task(TASK, O1).unwrap();
+    let admin = server.login("admin");
+    let resp = reqwest::blocking::Client::new()
+        .post(format!(
+            "{}/api/v1/admin/devices/{}/revoke",
+            server.base_url,
+            a.core.device().device_id
+        ))
+        .bearer_auth(&admin)
+        .send()
+        .unwrap();
+    assert!(
+        resp.status().is_success(),
+        "{}",
+        resp.text().unwrap_or_default()
+    );
+    let err = a.client().run(&mut a.core).unwrap_err();
+    assert!(!err.is_retryable());
+    assert!(err.to_string().contains("token_revoked"), "{err}");
+    // Nothing lost, nothing stuck in "syncing".
+    let listed = a.core.list_inspections(false).unwrap();
+    assert_eq!(listed[0].id, id);
+    assert_eq!(listed[0].sync_state, SyncState::Pending);
+}
