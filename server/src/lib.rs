@@ -11,6 +11,7 @@ pub mod auth;
 pub mod demo;
 pub mod enroll;
 pub mod error;
+pub mod home;
 pub mod inspections;
 pub mod state;
 pub mod storage;
@@ -123,6 +124,7 @@ pub fn app(state: AppState) -> Router {
     // JSON endpoints refuse a declared oversized body before reading any of it;
     // the tus routes handle their own sizes.
     let json_api = Router::new()
+        .route("/", get(home::home))
         .route("/healthz", get(healthz))
         .merge(auth::router())
         .merge(enroll::router())

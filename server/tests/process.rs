@@ -23,6 +23,22 @@ fn healthz_reports_version_and_schema() {
 }
 
 #[test]
+fn home_page_is_chinese_html_with_the_record_count() {
+    let server = TestServer::start(true);
+    let resp = server.get("/").send().unwrap();
+    assert_eq!(resp.status(), 200);
+    assert!(
+        resp.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    let html = resp.text().unwrap();
+    assert!(html.contains("留痕 · 行政执法全过程记录服务器"), "{html}");
+    assert!(html.contains("已同步的检查记录</th><td>0</td>"), "{html}");
+}
+
+#[test]
 fn errors_are_json_with_chinese_messages() {
     let server = TestServer::start(false);
     let (status, body) = status_json(server.get("/api/v1/nothing-here").send().unwrap());

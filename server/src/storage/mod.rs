@@ -252,6 +252,8 @@ pub trait Storage: Send + Sync + 'static {
     // ---- added for the server infrastructure (health, auth, admin) ----------
     /// The schema version of the store (reads the backend: doubles as a health check).
     async fn schema_version(&self) -> StorageResult<u32>;
+    /// Number of inspection documents on the server (all agencies).
+    async fn total_docs(&self) -> StorageResult<u64>;
     /// Registers a device with its display name; same rules as [`Storage::put_device`].
     /// Re-enrolling a revoked device id replaces it and forgets its sync states.
     async fn put_device_with_name(&self, device: &Device, name: &str) -> StorageResult<()>;

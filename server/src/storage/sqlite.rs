@@ -957,6 +957,15 @@ impl Storage for SqliteStorage {
         self.read(|c| user_version(c).map_err(backend)).await
     }
 
+    async fn total_docs(&self) -> StorageResult<u64> {
+        self.read(|c| {
+            c.query_row("SELECT COUNT(*) FROM docs", [], |r| r.get::<_, i64>(0))
+                .map(|n| n.max(0) as u64)
+                .map_err(backend)
+        })
+        .await
+    }
+
     async fn put_device_with_name(&self, device: &Device, name: &str) -> StorageResult<()> {
         let (device, name) = (device.clone(), name.to_string());
         self.write(move |tx| insert_device(tx, &device, &name))
