@@ -260,3 +260,70 @@ fn revoked_device_gets_a_clear_error_and_keeps_its_records() {
     assert_eq!(listed[0].id, id);
     assert_eq!(listed[0].sync_state, SyncState::Pending);
 }
+
+#[test]
+fn a_device_receives_only_what_its_officer_may_see() {
+    let server = TestServer::start_demo();
+    let mut a = Device::enrolled(&server, O1);
+    // 黄志强 is on the roster but on no task and no inspection.
+    let mut c = Device::enrolled(&server, "qy-zf-003");
+    a.sync();
+    let id = a.core.open_for_task(TASK, O1).unwrap();
+    a.core.check_in(&id, O1).unwrap();
+    a.core.add_finding(&id, "现场检查情况", vec![], O1).unwrap();
+    assert_eq!(a.sync().synced, vec![id.clone()]);
+
+    let r = c.sync();
+    assert!(r.roster_updated);
+    assert!(r.received_new.is_empty(), "{r:?}");
+    assert!(c.core.list_inspections(false).unwrap().is_empty());
+    assert!(
+        c.core.tasks(Some("qy-zf-003")).unwrap().is_empty(),
+        "no task of other officers reaches this device"
+    );
+    let roster = c.core.roster().unwrap();
+    assert!(roster.tasks.is_empty(), "{:?}", roster.tasks);
+}
+
+#[test]
+fn a_damaged_local_evidence_file_is_refused_by_the_server_and_needs_attention() {
+    let server = TestServer::start_demo();
+    let mut a = Device::enrolled(&server, O1);
+    a.sync();
+    let id = a.core.open_for_task(TASK, O1).unwrap();
+    a.core.check_in(&id, O1).unwrap();
+    let p = photo(a.dir(), "leak.png", 42);
+    let shot = a
+        .core
+        .capture_evidence(
+            &id,
+            &p,
+            CaptureInput {
+                kind: EvidenceKind::Photo,
+                media_type: "image/png".into(),
+                step: InspectionStep::Findings,
+                lat: None,
+                lon: None,
+            },
+            O1,
+        )
+        .unwrap();
+    // The stored original changes on the device after capture (disk damage).
+    let sha = shot.reference.sha256.clone();
+    std::fs::write(a.core.blobs().path_of(&sha), b"damaged bytes").unwrap();
+    let r = a.sync();
+    assert!(r.blobs_uploaded.is_empty(), "{r:?}");
+    assert_eq!(r.needs_attention.len(), 1, "{r:?}");
+    assert!(r.needs_attention[0].1.contains(&sha[..12]), "{r:?}");
+    let listed = a.core.list_inspections(false).unwrap();
+    assert_eq!(listed[0].sync_state, SyncState::NeedsAttention);
+    // The server did not accept the bytes as that evidence.
+    assert!(
+        !server
+            .data_dir
+            .join("blobs")
+            .join(&sha[..2])
+            .join(&sha)
+            .exists()
+    );
+}

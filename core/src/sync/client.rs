@@ -419,16 +419,22 @@ impl<T: Transport> SyncClient<T> {
                 }
                 _ => false,
             };
-            let upload_problem = uploads.get(id);
-            if converged && upload_problem.is_none() {
-                core.set_sync_state(id, SyncState::Synced, None)?;
-                report.synced.push(id.clone());
-            } else {
-                let reason = upload_problem
-                    .cloned()
-                    .unwrap_or_else(|| "尚未与服务器一致，将在下次同步时继续".to_string());
-                core.set_sync_state(id, SyncState::Pending, Some(&reason))?;
-                report.still_pending.push((id.clone(), reason));
+            match uploads.get(id) {
+                Some((reason, true)) => {
+                    core.set_sync_state(id, SyncState::NeedsAttention, Some(reason))?;
+                    report.needs_attention.push((id.clone(), reason.clone()));
+                }
+                None if converged => {
+                    core.set_sync_state(id, SyncState::Synced, None)?;
+                    report.synced.push(id.clone());
+                }
+                problem => {
+                    let reason = problem
+                        .map(|(r, _)| r.clone())
+                        .unwrap_or_else(|| "尚未与服务器一致，将在下次同步时继续".to_string());
+                    core.set_sync_state(id, SyncState::Pending, Some(&reason))?;
+                    report.still_pending.push((id.clone(), reason));
+                }
             }
         }
         report.received_changes = changed.into_iter().collect();
@@ -436,14 +442,15 @@ impl<T: Transport> SyncClient<T> {
     }
 
     /// Uploads the blobs the server lacks that this device holds. Returns, per
-    /// record, why it is not complete yet.
+    /// record, why it is not complete yet and whether retrying cannot help (then the
+    /// record needs the officer's attention instead of being retried forever).
     fn upload_missing(
         &self,
         core: &mut Core,
         docs: &BTreeMap<String, Local>,
         missing: &BTreeSet<String>,
         report: &mut SyncReport,
-    ) -> BTreeMap<String, String> {
+    ) -> BTreeMap<String, (String, bool)> {
         let mut problems = BTreeMap::new();
         for id in docs.keys() {
             let Ok(inspection) = core.inspection(id) else {
@@ -488,7 +495,7 @@ impl<T: Transport> SyncClient<T> {
                         let _ =
                             core.store()
                                 .set_upload_state(&e.sha256, id, None, None, Some(&msg));
-                        problems.insert(id.clone(), msg);
+                        problems.insert(id.clone(), (msg, !err.is_retryable()));
                     }
                 }
             }
