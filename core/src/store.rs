@@ -415,15 +415,7 @@ impl Store {
                 )?;
             }
         }
-        let prev: Option<(i64, String)> = tx
-            .query_row(
-                "SELECT seq, hash FROM log_entries ORDER BY seq DESC LIMIT 1",
-                [],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()?;
-        let sealed = seal(entry, prev.map(|(s, h)| (s as u64, h)));
-        insert_log(&tx, &sealed)?;
+        let sealed = chain_log(&tx, entry, seal)?;
         tx.commit()?;
         Ok(sealed)
     }
@@ -437,15 +429,7 @@ impl Store {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let prev: Option<(i64, String)> = tx
-            .query_row(
-                "SELECT seq, hash FROM log_entries ORDER BY seq DESC LIMIT 1",
-                [],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()?;
-        let sealed = seal(entry, prev.map(|(s, h)| (s as u64, h)));
-        insert_log(&tx, &sealed)?;
+        let sealed = chain_log(&tx, entry, seal)?;
         tx.commit()?;
         Ok(sealed)
     }
@@ -694,6 +678,24 @@ impl Store {
     pub fn connection_for_tests(&self) -> &Connection {
         &self.conn
     }
+}
+
+/// Seals `entry` after the last log entry and inserts it, inside `tx`.
+fn chain_log(
+    tx: &rusqlite::Transaction<'_>,
+    entry: NewLogEntry,
+    seal: impl FnOnce(NewLogEntry, Option<(u64, String)>) -> LogEntry,
+) -> Result<LogEntry, StoreError> {
+    let prev: Option<(i64, String)> = tx
+        .query_row(
+            "SELECT seq, hash FROM log_entries ORDER BY seq DESC LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    let sealed = seal(entry, prev.map(|(s, h)| (s as u64, h)));
+    insert_log(tx, &sealed)?;
+    Ok(sealed)
 }
 
 fn insert_log(tx: &rusqlite::Transaction<'_>, e: &LogEntry) -> Result<(), StoreError> {
