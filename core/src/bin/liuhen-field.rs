@@ -5,8 +5,11 @@
 //! close, amend, verify the device log, export and merge documents; it files case
 //! files (`export-case`, checked offline by `verify-case`, which needs no data
 //! directory), opens evidence originals on the record (`open-original`,
-//! `access-log`) and checks the originals on the device (`verify-evidence`). The
-//! global `--max-photo-mb` and `--allow-upload-copy` set the evidence limits. It has
+//! `access-log`) and checks the originals on the device (`verify-evidence`). With a
+//! server it enrolls the device (`enroll`), syncs records, evidence and the roster
+//! (`sync`) and shows what is synced (`status`); an enrolled device acts for its
+//! officer unless `--as` says otherwise. The global `--max-photo-mb` and
+//! `--allow-upload-copy` set the evidence limits. It has
 //! no domain logic of its own; every rule is checked by the core. What the officer
 //! reads is Chinese; refused input and unmet rules exit with code 2, other failures
 //! with code 1.
@@ -15,6 +18,8 @@
 mod demo;
 #[path = "liuhen_field/error.rs"]
 mod error;
+#[path = "liuhen_field/online.rs"]
+mod online;
 #[path = "liuhen_field/render.rs"]
 mod render;
 
@@ -58,7 +63,7 @@ struct Cli {
     /// 数据目录，也可用环境变量 LIUHEN_DATA_DIR，默认 ./liuhen-data (data directory)
     #[arg(long, global = true, value_name = "DIR")]
     data_dir: Option<PathBuf>,
-    /// 当前执法人员编号，也可用环境变量 LIUHEN_OFFICER (acting officer id)
+    /// 当前执法人员编号，也可用环境变量 LIUHEN_OFFICER；已登记的设备默认为登记的执法人员 (acting officer id)
     #[arg(long = "as", global = true, value_name = "OFFICER_ID")]
     as_officer: Option<String>,
     /// 固定时间（RFC3339，如 2026-11-20T09:00:00+08:00），用于脚本演示 (fixed time)
@@ -339,6 +344,37 @@ enum Command {
         #[arg(value_name = "ID")]
         id: String,
     },
+    /// 向服务器登记本设备：登录名和密码，或管理员发放的登记码（二维码内容）(enroll this device)
+    #[command(group(
+        clap::ArgGroup::new("credentials")
+            .required(true)
+            .args(["login", "code"])
+    ))]
+    Enroll {
+        /// 服务器地址，如 https://liuhen.example.gov.cn（使用二维码内容登记时可省略）(server URL)
+        #[arg(long, value_name = "URL")]
+        server: Option<String>,
+        /// 登录名，须同时使用 --password-stdin (login)
+        #[arg(long, value_name = "LOGIN", requires = "password_stdin")]
+        login: Option<String>,
+        /// 从标准输入的第一行读取密码 (read the password from stdin)
+        #[arg(long, requires = "login")]
+        password_stdin: bool,
+        /// 登记码，或二维码内容 liuhen://enroll?server=…&code=… (enrollment code or QR payload)
+        #[arg(long, value_name = "CODE_OR_QR")]
+        code: Option<String>,
+        /// 设备名称（服务器上显示）(device name)
+        #[arg(long, value_name = "NAME")]
+        device_name: Option<String>,
+    },
+    /// 与服务器同步检查记录、证据、名录和任务 (sync with the server)
+    Sync {
+        /// 网络或服务器故障时最多尝试 N 次，间隔逐次加长 (attempts, with backoff)
+        #[arg(long, value_name = "N", value_parser = online::parse_attempts)]
+        retry: Option<u32>,
+    },
+    /// 同步状态：本设备的登记情况和每条记录的同步状态 (sync status)
+    Status,
     /// 运行完整的演示检查 (run a scripted demo inspection)
     Demo,
 }
@@ -476,8 +512,10 @@ fn parse() -> Result<Cli, ExitCode> {
 fn init_tracing() {
     // Default: warnings only, and not automerge's own (English) errors, which the
     // core already reports in Chinese.
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,automerge=off"));
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+        // The sync client's retry warnings are told in Chinese by `sync --retry`.
+        tracing_subscriber::EnvFilter::new("warn,automerge=off,liuhen_core::sync=error")
+    });
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
@@ -613,6 +651,8 @@ fn run(cli: Cli) -> Result<(), CliError> {
     tracing::debug!(data_dir = %data_dir.display(), ?at, ?officer, "opening data dir");
     let mut core = Core::open_with_clock(&data_dir, clock.clone())?;
     core.set_evidence_limits(evidence_limits(cli.allow_upload_copy, cli.max_photo_mb));
+    // An enrolled device acts for its officer unless told otherwise.
+    let officer = officer.or_else(|| online::enrolled_officer(&core).and_then(|o| o.officer_id));
     let mut ctx = Ctx {
         core,
         clock,
@@ -728,6 +768,24 @@ fn run(cli: Cli) -> Result<(), CliError> {
             cmd_open_original(c, &id, &sha256, reason.as_deref())
         }
         Command::AccessLog { id } => cmd_access_log(c, &id),
+        Command::Enroll {
+            server,
+            login,
+            password_stdin,
+            code,
+            device_name,
+        } => online::cmd_enroll(
+            c,
+            online::EnrollArgs {
+                server,
+                login,
+                password_stdin,
+                code,
+                device_name,
+            },
+        ),
+        Command::Sync { retry } => online::cmd_sync(c, retry),
+        Command::Status => online::cmd_status(c),
         Command::Demo => cmd_demo(c),
     }
 }

@@ -159,14 +159,45 @@ pub fn parse_enrollment(input: &str) -> (Option<String>, String) {
         let mut code = String::new();
         for pair in query.split('&') {
             match pair.split_once('=') {
-                Some(("server", v)) => server = Some(v.to_string()),
-                Some(("code", v)) => code = v.to_string(),
+                Some(("server", v)) => server = Some(percent_decode(v)),
+                Some(("code", v)) => code = percent_decode(v),
                 _ => {}
             }
         }
         return (server, code);
     }
     (None, input.to_string())
+}
+
+/// Decodes `%XX` escapes of a query value (the server percent-encodes its URL in
+/// the QR payload); malformed escapes are kept as they are.
+fn percent_decode(v: &str) -> String {
+    let bytes = v.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len()
+            && let Some(hex) = v.get(i + 1..i + 3)
+            && let Ok(b) = u8::from_str_radix(hex, 16)
+        {
+            out.push(b);
+            i += 3;
+        } else {
+            out.push(if bytes[i] == b'+' { b' ' } else { bytes[i] });
+            i += 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The server this device enrolled with, if any.
+pub fn server_url(core: &crate::Core) -> Result<Option<String>, super::SyncError> {
+    Ok(core
+        .store()
+        .device_value(SERVER_URL_KEY)
+        .map_err(crate::CoreError::from)?
+        .and_then(|v| String::from_utf8(v).ok()))
 }
 
 /// Enrolls this device with the server: registers its public key and automerge
@@ -236,5 +267,25 @@ pub fn client_for(
             &url, &token,
         )?))),
         _ => Ok(None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn qr_payload_is_decoded() {
+        let (server, code) =
+            parse_enrollment("liuhen://enroll?server=http%3A%2F%2F127.0.0.1%3A8080&code=K7PM2QXA");
+        assert_eq!(server.as_deref(), Some("http://127.0.0.1:8080"));
+        assert_eq!(code, "K7PM2QXA");
+        assert_eq!(
+            parse_enrollment(" K7PM2QXA "),
+            (None, "K7PM2QXA".to_string())
+        );
+        // A broken escape stays as it is rather than being guessed.
+        assert_eq!(percent_decode("a%2"), "a%2");
+        assert_eq!(percent_decode("%E5%BC%A0"), "张");
     }
 }

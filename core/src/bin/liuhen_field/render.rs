@@ -368,6 +368,8 @@ pub fn inspection_text(i: &Inspection, roster: Option<&RosterSnapshot>) -> Strin
         }
     }
 
+    review_text(&mut s, i);
+
     if !i.conflicts.is_empty() {
         let _ = writeln!(s, "\n并发修改（合并后保留全部取值，请核实）：");
         for c in &i.conflicts {
@@ -386,6 +388,45 @@ pub fn inspection_text(i: &Inspection, roster: Option<&RosterSnapshot>) -> Strin
         }
     }
     s
+}
+
+/// The supervisor's review (written on the server, received by sync): the decision
+/// and every comment with its author and time (China time).
+fn review_text(s: &mut String, i: &Inspection) {
+    let r = &i.review;
+    let _ = writeln!(s, "\n审核意见：");
+    if r.decision.is_none() && r.comments.is_empty() {
+        let _ = writeln!(s, "  （尚无审核意见）");
+        return;
+    }
+    if let Some(d) = &r.decision {
+        let _ = writeln!(
+            s,
+            "  审核结论：{}（{}，{}）",
+            d.decision.label(),
+            name_or_id(&d.decided_by_name, &d.decided_by),
+            when(d.decided_at)
+        );
+    }
+    for (n, c) in r.comments.iter().enumerate() {
+        let about = c
+            .item
+            .as_deref()
+            .filter(|item| !item.is_empty())
+            .map(|item| format!("（关于{}）", amends_label(i, item)))
+            .unwrap_or_default();
+        let _ = writeln!(s, "  {}. {}{about}", n + 1, c.text);
+        let _ = writeln!(
+            s,
+            "     —— {}，{}",
+            name_or_id(&c.author_name, &c.author_id),
+            when(c.at)
+        );
+    }
+}
+
+fn name_or_id<'a>(name: &'a str, id: &'a str) -> &'a str {
+    if name.trim().is_empty() { id } else { name }
 }
 
 /// What an amendment points at, in words.
