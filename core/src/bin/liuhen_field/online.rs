@@ -580,16 +580,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn qr_server_is_percent_decoded() {
-        assert_eq!(
-            percent_decode("http%3A%2F%2F127.0.0.1%3A8080"),
-            "http://127.0.0.1:8080"
-        );
-        assert_eq!(percent_decode("https://a.b/c"), "https://a.b/c");
-        assert_eq!(percent_decode("100%"), "100%");
-    }
-
-    #[test]
     fn urls_must_be_http() {
         assert_eq!(check_url("http://h:1/").unwrap(), "http://h:1");
         assert!(check_url("ftp://h").is_err());
