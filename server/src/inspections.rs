@@ -81,13 +81,29 @@ async fn list(
     ))
 }
 
+/// Arrival of one evidence item on the server (R-REC-4).
+#[derive(Debug, Serialize)]
+pub struct EvidenceArrival {
+    /// SHA-256.
+    pub sha256: String,
+    /// Capture time (device clock corrected by its measured skew).
+    pub captured_at: chrono::DateTime<chrono::Utc>,
+    /// When the verified bytes arrived, if they did.
+    pub received_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// Arrived (or still missing) more than 24 hours after capture.
+    pub late: bool,
+}
+
 /// An inspection with its rule check.
 #[derive(Debug, Serialize)]
 pub struct Detail {
     /// The record.
     pub inspection: Inspection,
-    /// Unmet rules, checked against the server's roster.
+    /// Unmet rules, checked against the server's roster; includes R-REC-4 for
+    /// evidence that reached the platform later than 24 hours after capture.
     pub violations: Vec<Violation>,
+    /// Arrival of every evidence item.
+    pub evidence_arrival: Vec<EvidenceArrival>,
 }
 
 async fn one(
@@ -107,16 +123,40 @@ async fn one(
         .map_err(|e| SyncFailure::unreadable(&e.to_string()))?;
     let roster = st.storage.roster_for(&auth.user.agency_id, None).await?;
     let officers = roster.map(|(r, _)| r.officers).unwrap_or_default();
-    let violations = rules::check(
+    let mut violations = rules::check(
         &inspection,
         &RuleContext {
             roster: Some(&officers),
             logged_evidence: &[],
         },
     );
+    let now = st.clock.now();
+    let evidence_arrival: Vec<EvidenceArrival> = st
+        .storage
+        .blobs_of(&id)
+        .await?
+        .into_iter()
+        .map(|b| EvidenceArrival {
+            late: crate::tus::is_late(&b, now),
+            sha256: b.sha256,
+            captured_at: b.captured_at,
+            received_at: b.received_at,
+        })
+        .collect();
+    for a in evidence_arrival.iter().filter(|a| a.late) {
+        let short = &a.sha256[..12.min(a.sha256.len())];
+        violations.push(Violation {
+            rule: "R-REC-4".into(),
+            message: match a.received_at {
+                Some(_) => format!("R-REC-4: 证据 {short} 超过 24 小时才上传到平台"),
+                None => format!("R-REC-4: 证据 {short} 采集已超过 24 小时，仍未上传到平台"),
+            },
+        });
+    }
     Ok(Json(Detail {
         inspection,
         violations,
+        evidence_arrival,
     }))
 }
 

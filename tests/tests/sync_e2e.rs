@@ -327,3 +327,55 @@ fn a_damaged_local_evidence_file_is_refused_by_the_server_and_needs_attention() 
             .exists()
     );
 }
+
+#[test]
+fn evidence_uploaded_more_than_a_day_after_capture_is_flagged() {
+    use std::sync::Arc;
+    let server = TestServer::start_demo();
+    let mut a = Device::enrolled(&server, O1);
+    a.sync();
+    // Captured 30 hours ago on a phone that stayed without signal since.
+    let then = chrono::Utc::now() - chrono::Duration::hours(30);
+    a.core
+        .set_clock(Arc::new(liuhen_core::time::FixedClock(then)));
+    let id = a.core.open_for_task(TASK, O1).unwrap();
+    a.core.check_in(&id, O1).unwrap();
+    let p = photo(a.dir(), "old.png", 9);
+    let shot = a
+        .core
+        .capture_evidence(
+            &id,
+            &p,
+            CaptureInput {
+                kind: EvidenceKind::Photo,
+                media_type: "image/png".into(),
+                step: InspectionStep::Findings,
+                lat: None,
+                lon: None,
+            },
+            O1,
+        )
+        .unwrap();
+    a.core.set_clock(Arc::new(liuhen_core::time::SystemClock));
+    let r = a.sync();
+    assert_eq!(r.blobs_uploaded, vec![shot.reference.sha256.clone()]);
+
+    let session = server.login("supervisor");
+    let detail: serde_json::Value = reqwest::blocking::Client::new()
+        .get(format!("{}/api/v1/inspections/{id}", server.base_url))
+        .bearer_auth(&session)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let arrival = &detail["evidence_arrival"][0];
+    assert_eq!(arrival["sha256"], shot.reference.sha256.as_str());
+    assert_eq!(arrival["late"], true, "{detail}");
+    let rules: Vec<&str> = detail["violations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["rule"].as_str().unwrap())
+        .collect();
+    assert!(rules.contains(&"R-REC-4"), "{rules:?}");
+}
