@@ -300,6 +300,7 @@ impl<T: Transport> SyncClient<T> {
                 }
                 report.rounds += 1;
                 for page in paginate(msgs) {
+                    let page_ids: Vec<String> = page.iter().map(|m| m.id.clone()).collect();
                     let req = SyncRequest {
                         protocol: PROTOCOL_VERSION,
                         device_time: core.now(),
@@ -388,8 +389,11 @@ impl<T: Transport> SyncClient<T> {
                         must_ask.insert(id);
                     }
                     missing.extend(resp.missing_blobs);
-                    for (id, state) in &states {
-                        if core.has_document(id)? {
+                    // Persist what this page changed, so an interrupted run resumes.
+                    for id in &page_ids {
+                        if let Some(state) = states.get(id)
+                            && core.has_document(id)?
+                        {
                             core.store()
                                 .set_peer_state(id, &state.encode(), core.now())
                                 .map_err(CoreError::from)?;
@@ -452,6 +456,9 @@ impl<T: Transport> SyncClient<T> {
         report: &mut SyncReport,
     ) -> BTreeMap<String, (String, bool)> {
         let mut problems = BTreeMap::new();
+        if missing.is_empty() {
+            return problems;
+        }
         for id in docs.keys() {
             let Ok(inspection) = core.inspection(id) else {
                 continue;
