@@ -43,6 +43,9 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 /// Default request body limit for JSON endpoints (the tus router sets its own).
 pub const JSON_BODY_LIMIT: usize = liuhen_core::sync::protocol::MAX_REQUEST_BYTES;
 
+/// How much of a refused oversized body is read before answering 413.
+const DRAIN_BEFORE_REFUSING: usize = 64 * 1024 * 1024;
+
 /// How long graceful shutdown waits for in-flight requests before giving up.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 
@@ -160,6 +163,22 @@ async fn refuse_declared_oversize(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok());
     if declared.is_some_and(|len| len > JSON_BODY_LIMIT as u64) {
+        // Read (and drop) a bounded part of the body first: a client still writing
+        // when the connection closes sees a broken pipe instead of the 413.
+        let mut stream = req.into_body().into_data_stream();
+        let mut seen = 0usize;
+        while seen < DRAIN_BEFORE_REFUSING {
+            // A client that waits for the answer before sending the rest gets it
+            // after a short pause.
+            let next = tokio::time::timeout(
+                Duration::from_millis(500),
+                futures_util::StreamExt::next(&mut stream),
+            );
+            match next.await {
+                Ok(Some(Ok(chunk))) => seen += chunk.len(),
+                _ => break,
+            }
+        }
         return AppError::BodyTooLarge.into_response();
     }
     next.run(req).await

@@ -105,8 +105,19 @@ fn bad_request(code: &'static str, message: impl Into<String>) -> SyncFailure {
 async fn sync(
     AxState(st): AxState<AppState>,
     auth: DeviceAuth,
-    body: Bytes,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<Json<SyncResponse>, SyncFailure> {
+    let body = body.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            SyncFailure {
+                status: StatusCode::PAYLOAD_TOO_LARGE,
+                code: "body_too_large",
+                message: "同步请求过大，请分批同步（设备上的记录不受影响）".into(),
+            }
+        } else {
+            bad_request("malformed_request", format!("同步请求无法读取：{e}"))
+        }
+    })?;
     let req: SyncRequest = serde_json::from_slice(&body).map_err(|e| {
         bad_request(
             "malformed_request",
@@ -173,7 +184,12 @@ async fn sync(
             offer.push(id);
         }
     }
-    let doc_ids: Vec<String> = req.docs.iter().map(|d| d.id.clone()).collect();
+    // Only records this device may see: a forbidden one leaks no evidence hashes.
+    let doc_ids: Vec<String> = replies
+        .iter()
+        .filter(|r| r.status == DocStatus::Ok)
+        .map(|r| r.id.clone())
+        .collect();
     let missing_blobs = st.storage.missing_blobs(&doc_ids).await?;
     let (roster, roster_version) = match st
         .storage
@@ -293,7 +309,7 @@ impl Ctx<'_> {
                     tracing::warn!(id = %m.id, device = %self.auth.device.id, %reason, "changes rejected");
                     return Ok(reply(&m.id, DocStatus::Rejected, reason));
                 }
-                match self.record_of(&mut fork).await? {
+                match self.record_of(&m.id, &mut fork).await? {
                     Ok(rec) => {
                         storage.put_doc(&rec).await?;
                         self.reference_evidence(&mut fork, &rec).await?;
@@ -404,12 +420,20 @@ impl Ctx<'_> {
     /// inspection yet, `Err(Some(reason))` if it belongs to someone else.
     async fn record_of(
         &self,
+        request_id: &str,
         doc: &mut AutoCommit,
     ) -> Result<Result<DocRecord, Option<String>>, SyncFailure> {
         let bytes = doc.save();
         let Ok(i) = InspectionDoc::load(&bytes).and_then(|d| d.read()) else {
             return Ok(Err(None));
         };
+        if i.meta.id != request_id {
+            // Never let a document stored under one id replace another record.
+            return Ok(Err(Some(format!(
+                "记录编号 {request_id} 与文档内的编号 {} 不一致，已拒绝",
+                i.meta.id
+            ))));
+        }
         if i.meta.agency_id != self.auth.user.agency_id {
             return Ok(Err(Some("该检查记录属于其他执法主体，无权同步".into())));
         }

@@ -651,10 +651,23 @@ async fn patch_task(state: AppState, req: PatchRequest, mut body: Body) -> Resul
         // Complete (verified, or the blob was already here): nothing more to take.
         return Ok(info.length);
     }
-    let start = current_offset(&dir, &info).await?;
     let part = part_path(&dir, &req.id);
+    if !part.is_file() {
+        // A crash between moving the part into the blob store and recording the
+        // upload complete: finish it if the verified blob is there, else start over
+        // at offset 0 instead of failing every PATCH.
+        if state.blobs.contains(&info.sha256) {
+            return finalize(&state, info).await.map(|i| i.length);
+        }
+        tracing::warn!(upload = %req.id, "part file lost; restarting the upload at 0");
+        info.offset = 0;
+        save(&dir, &info, false).await?;
+    }
+    let start = current_offset(&dir, &info).await?;
     let mut file = tokio::fs::OpenOptions::new()
         .write(true)
+        .create(true)
+        .truncate(false)
         .open(&part)
         .await
         .map_err(|e| io_err("open part file", e))?;

@@ -11,6 +11,8 @@ use liuhen_core::Core;
 use liuhen_core::sync::http::{Credentials, HttpTransport, client_for, enroll};
 use liuhen_core::sync::{SyncClient, SyncReport};
 
+pub mod proxy;
+
 /// Password of every demo account.
 pub const DEMO_PASSWORD: &str = "demo-password";
 
@@ -181,5 +183,260 @@ impl Device {
     pub fn sync(&mut self) -> SyncReport {
         let client = self.client();
         client.run(&mut self.core).expect("sync")
+    }
+}
+
+// ---- Helpers for the fault, bad-input and property tests ----------------------
+
+/// Device settings key of the device token (`core/src/sync/http.rs`).
+const DEVICE_TOKEN_KEY: &str = "device_token";
+
+impl TestServer {
+    /// Where the server keeps a verified blob.
+    pub fn blob_path(&self, sha256: &str) -> PathBuf {
+        self.data_dir
+            .join("blobs")
+            .join(&sha256[..2.min(sha256.len())])
+            .join(sha256)
+    }
+
+    /// Whether the server holds the blob and its bytes hash to its name. Hashes a
+    /// copy through a private [`liuhen_core::blobs::BlobStore`] (opening one on the
+    /// server's own directory would empty the server's temporary area).
+    pub fn blob_verified(&self, sha256: &str) -> bool {
+        let path = self.blob_path(sha256);
+        if !path.is_file() {
+            return false;
+        }
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = liuhen_core::blobs::BlobStore::open(dir.path()).expect("blob store");
+        store
+            .put_file(&path)
+            .map(|b| b.sha256 == sha256)
+            .unwrap_or(false)
+    }
+
+    /// `GET /healthz` answers 200.
+    pub fn is_healthy(&self) -> bool {
+        reqwest::blocking::Client::new()
+            .get(format!("{}/healthz", self.base_url))
+            .timeout(Duration::from_secs(10))
+            .send()
+            .is_ok_and(|r| r.status().is_success())
+    }
+
+    /// Ids of every inspection of the demo agency on the server, through the
+    /// supervisor API (`GET /api/v1/inspections`, paged by 200).
+    pub fn supervisor_inspection_ids(&self, session: &str) -> Vec<String> {
+        let client = reqwest::blocking::Client::new();
+        let mut ids = Vec::new();
+        loop {
+            let page: Vec<serde_json::Value> = client
+                .get(format!(
+                    "{}/api/v1/inspections?limit=200&offset={}",
+                    self.base_url,
+                    ids.len()
+                ))
+                .bearer_auth(session)
+                .send()
+                .expect("list inspections")
+                .json()
+                .expect("inspection list");
+            let n = page.len();
+            ids.extend(
+                page.iter()
+                    .filter_map(|r| r["id"].as_str().map(str::to_string)),
+            );
+            if n < 200 {
+                return ids;
+            }
+        }
+    }
+
+    /// The server's copy of an inspection (supervisor API), or `None` if it has none.
+    pub fn supervisor_inspection(
+        &self,
+        session: &str,
+        id: &str,
+    ) -> Option<liuhen_core::inspection::Inspection> {
+        let resp = reqwest::blocking::Client::new()
+            .get(format!("{}/api/v1/inspections/{id}", self.base_url))
+            .bearer_auth(session)
+            .send()
+            .expect("get inspection");
+        if resp.status() == 404 {
+            return None;
+        }
+        assert!(resp.status().is_success(), "{}", resp.status());
+        let mut v: serde_json::Value = resp.json().expect("inspection json");
+        Some(serde_json::from_value(v["inspection"].take()).expect("inspection"))
+    }
+}
+
+/// Evidence metadata for a photo capture of the findings step.
+pub fn photo_input(media_type: &str) -> liuhen_core::api::CaptureInput {
+    liuhen_core::api::CaptureInput {
+        kind: liuhen_core::inspection::EvidenceKind::Photo,
+        media_type: media_type.to_string(),
+        step: liuhen_core::inspection::InspectionStep::Findings,
+        lat: None,
+        lon: None,
+    }
+}
+
+/// A real PNG of `width` x `height` RGB noise from `seed` (deflate "stored" blocks,
+/// so its size is about 3 x width x height bytes and it does not compress).
+pub fn png_bytes(width: u32, height: u32, seed: u64) -> Vec<u8> {
+    fn crc32(data: &[u8]) -> u32 {
+        let mut crc = 0xffff_ffffu32;
+        for &b in data {
+            crc ^= u32::from(b);
+            for _ in 0..8 {
+                crc = if crc & 1 != 0 {
+                    (crc >> 1) ^ 0xedb8_8320
+                } else {
+                    crc >> 1
+                };
+            }
+        }
+        !crc
+    }
+    fn chunk(out: &mut Vec<u8>, kind: &[u8], data: &[u8]) {
+        out.extend_from_slice(&(data.len() as u32).to_be_bytes());
+        let mut c = kind.to_vec();
+        c.extend_from_slice(data);
+        out.extend_from_slice(&c);
+        out.extend_from_slice(&crc32(&c).to_be_bytes());
+    }
+    let mut rng = proxy::SplitMix64::new(seed ^ 0x5eed);
+    let mut raw = Vec::with_capacity((height * (1 + 3 * width)) as usize);
+    for _ in 0..height {
+        // Filter type of the row: none.
+        raw.extend_from_slice(&[0]);
+        for _ in 0..width {
+            let px = rng.next_u64().to_le_bytes();
+            raw.extend_from_slice(&px[..3]);
+        }
+    }
+    let (mut a, mut b) = (1u32, 0u32);
+    for &d in &raw {
+        a = (a + u32::from(d)) % 65521;
+        b = (b + a) % 65521;
+    }
+    let mut z = vec![0x78, 0x01];
+    let blocks: Vec<&[u8]> = raw.chunks(65535).collect();
+    for (i, block) in blocks.iter().enumerate() {
+        z.push(u8::from(i + 1 == blocks.len()));
+        let len = block.len() as u16;
+        z.extend_from_slice(&len.to_le_bytes());
+        z.extend_from_slice(&(!len).to_le_bytes());
+        z.extend_from_slice(block);
+    }
+    z.extend_from_slice(&((b << 16) | a).to_be_bytes());
+    let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
+    let mut ihdr = vec![];
+    ihdr.extend_from_slice(&width.to_be_bytes());
+    ihdr.extend_from_slice(&height.to_be_bytes());
+    ihdr.extend_from_slice(&[8, 2, 0, 0, 0]);
+    chunk(&mut out, b"IHDR", &ihdr);
+    chunk(&mut out, b"IDAT", &z);
+    chunk(&mut out, b"IEND", &[]);
+    out
+}
+
+impl Device {
+    /// A new device enrolled as `officer_id` (demo password) with the server at
+    /// `base_url` (e.g. a [`proxy::FaultProxy`] in front of a [`TestServer`]).
+    pub fn enrolled_at(base_url: &str, officer_id: &str) -> Device {
+        Self::enrolled_at_with_clock(
+            base_url,
+            officer_id,
+            std::sync::Arc::new(liuhen_core::time::SystemClock),
+        )
+    }
+
+    /// As [`Device::enrolled_at`], with the device's clock.
+    pub fn enrolled_at_with_clock(
+        base_url: &str,
+        officer_id: &str,
+        clock: std::sync::Arc<dyn liuhen_core::time::Clock>,
+    ) -> Device {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut core = Core::open_with_clock(dir.path(), clock).expect("device store");
+        enroll(
+            &mut core,
+            base_url,
+            Credentials::Password {
+                login: officer_id.to_string(),
+                password: DEMO_PASSWORD.to_string(),
+            },
+            &format!("{officer_id} 的测试手机"),
+        )
+        .expect("enroll");
+        Device {
+            core,
+            officer_id: officer_id.to_string(),
+            _dir: dir,
+        }
+    }
+
+    /// The device token the server issued at enrollment.
+    pub fn token(&self) -> String {
+        let v = self
+            .core
+            .store()
+            .device_value(DEVICE_TOKEN_KEY)
+            .expect("settings")
+            .expect("enrolled");
+        String::from_utf8(v).expect("token text")
+    }
+
+    /// One sync run, returning its error instead of panicking.
+    pub fn try_sync(&mut self) -> Result<SyncReport, liuhen_core::sync::SyncError> {
+        let client = self.client();
+        client.run(&mut self.core)
+    }
+
+    /// Syncs until a run succeeds, at most `attempts` runs; retryable failures
+    /// (a dropped or cut connection, a server that is down) are expected and
+    /// retried, anything else panics. Returns the successful report and the
+    /// number of failed runs.
+    pub fn sync_retrying(&mut self, attempts: u32) -> (SyncReport, u32) {
+        let mut failed = 0;
+        loop {
+            match self.try_sync() {
+                Ok(r) => return (r, failed),
+                Err(e) if e.is_retryable() && failed + 1 < attempts => failed += 1,
+                Err(e) => panic!("sync failed after {failed} retries: {e}"),
+            }
+        }
+    }
+
+    /// Writes `bytes` to a file in the device directory and captures it as a photo
+    /// of inspection `id` by the device's officer; returns its SHA-256.
+    pub fn capture_photo(&mut self, id: &str, bytes: &[u8], media_type: &str) -> String {
+        let name = format!(
+            "capture-{}.{}",
+            self.core.now().timestamp_nanos_opt().unwrap_or_default(),
+            if media_type == "image/jpeg" {
+                "jpg"
+            } else {
+                "png"
+            }
+        );
+        let path = self.dir().join(name);
+        std::fs::write(&path, bytes).expect("write photo");
+        let officer = self.officer_id.clone();
+        let shot = self
+            .core
+            .capture_evidence(id, &path, photo_input(media_type), &officer)
+            .expect("capture photo");
+        let _ = std::fs::remove_file(&path);
+        shot.reference.sha256
+    }
+
+    /// Records not synced yet (pending, syncing or needing attention).
+    pub fn unsynced(&self) -> Vec<liuhen_core::store::DocumentSummary> {
+        self.core.list_inspections(true).expect("list inspections")
     }
 }

@@ -58,9 +58,53 @@ pub(crate) fn http_error(status: u16, body: &[u8]) -> TransportError {
     }
 }
 
+/// Classifies an upload failure: only what cannot succeed by retrying (the local
+/// file no longer matches its hash, a permanent refusal) is final.
+fn upload_error(e: UploadError) -> TransportError {
+    match e {
+        UploadError::Network(m) => TransportError::Network(m),
+        UploadError::Unauthorized { code, message } => {
+            TransportError::Unauthorized { code, message }
+        }
+        UploadError::Rejected {
+            status,
+            code,
+            message,
+        } if matches!(status, 408 | 409 | 423 | 429 | 460 | 500..=599)
+            && code != "blob_hash_mismatch" =>
+        {
+            TransportError::Server { status, message }
+        }
+        UploadError::Rejected { code, .. } if code == "upload_interrupted" => {
+            TransportError::Network(code)
+        }
+        UploadError::Io(e) => TransportError::Rejected {
+            status: 0,
+            code: "local_file_unreadable".into(),
+            message: e.to_string(),
+        },
+        other => TransportError::Rejected {
+            status: 0,
+            code: "upload_failed".into(),
+            message: other.to_string(),
+        },
+    }
+}
+
 impl Transport for HttpTransport {
     fn exchange(&self, req: &SyncRequest) -> Result<Exchange, TransportError> {
         let body = serde_json::to_vec(req).map_err(|e| TransportError::Decode(e.to_string()))?;
+        if body.len() > super::protocol::MAX_REQUEST_BYTES {
+            return Err(TransportError::Rejected {
+                status: 413,
+                code: "body_too_large".into(),
+                message: format!(
+                    "同步请求 {} 字节，超过服务器上限 {} 字节；单条记录过大，请联系管理员",
+                    body.len(),
+                    super::protocol::MAX_REQUEST_BYTES
+                ),
+            });
+        }
         let sent = body.len() as u64;
         let resp = self
             .client
@@ -98,17 +142,7 @@ impl Transport for HttpTransport {
         let outcome = self
             .tus
             .upload(path, sha256, inspection_id, media_type, resume_url, on_url)
-            .map_err(|e| match e {
-                UploadError::Network(m) => TransportError::Network(m),
-                UploadError::Unauthorized { code, message } => {
-                    TransportError::Unauthorized { code, message }
-                }
-                other => TransportError::Rejected {
-                    status: 0,
-                    code: "upload_failed".into(),
-                    message: other.to_string(),
-                },
-            })?;
+            .map_err(upload_error)?;
         Ok(outcome.bytes_sent)
     }
 }
