@@ -183,52 +183,9 @@ fn enrollment_code(server: &TestServer, login: &str) -> (String, String) {
     (code, qr)
 }
 
-/// A small real PNG (evidence ingest checks the content), built by hand.
+/// A small real PNG (evidence ingest checks the content).
 fn png(seed: u8) -> Vec<u8> {
-    fn crc32(data: &[u8]) -> u32 {
-        let mut crc = 0xffff_ffffu32;
-        for &b in data {
-            crc ^= u32::from(b);
-            for _ in 0..8 {
-                crc = if crc & 1 != 0 {
-                    (crc >> 1) ^ 0xedb8_8320
-                } else {
-                    crc >> 1
-                };
-            }
-        }
-        !crc
-    }
-    fn adler(data: &[u8]) -> u32 {
-        let (mut a, mut b) = (1u32, 0u32);
-        for &d in data {
-            a = (a + u32::from(d)) % 65521;
-            b = (b + a) % 65521;
-        }
-        (b << 16) | a
-    }
-    fn chunk(out: &mut Vec<u8>, kind: &[u8], data: &[u8]) {
-        out.extend_from_slice(&(data.len() as u32).to_be_bytes());
-        let mut c = kind.to_vec();
-        c.extend_from_slice(data);
-        out.extend_from_slice(&c);
-        out.extend_from_slice(&crc32(&c).to_be_bytes());
-    }
-    let raw = [0u8, seed, seed.wrapping_mul(3), 200];
-    let mut z = vec![0x78, 0x01, 0x01];
-    z.extend_from_slice(&(raw.len() as u16).to_le_bytes());
-    z.extend_from_slice(&(!(raw.len() as u16)).to_le_bytes());
-    z.extend_from_slice(&raw);
-    z.extend_from_slice(&adler(&raw).to_be_bytes());
-    let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
-    let mut ihdr = vec![];
-    ihdr.extend_from_slice(&1u32.to_be_bytes());
-    ihdr.extend_from_slice(&1u32.to_be_bytes());
-    ihdr.extend_from_slice(&[8, 2, 0, 0, 0]);
-    chunk(&mut out, b"IHDR", &ihdr);
-    chunk(&mut out, b"IDAT", &z);
-    chunk(&mut out, b"IEND", &[]);
-    out
+    liuhen_e2e::png_bytes(1, 1, u64::from(seed))
 }
 
 /// A supervisor reviews a record through the API; returns the stored inspection.
