@@ -3,21 +3,12 @@
 //! both phones; evidence goes up once and is verified; a change that breaks a write
 //! rule is refused and shown as needing attention instead of being retried forever.
 
-use liuhen_core::api::CaptureInput;
-use liuhen_core::inspection::{EvidenceKind, InspectionStep};
 use liuhen_core::store::SyncState;
 use liuhen_e2e::{Device, TestServer};
 
 const O1: &str = "qy-zf-001";
 const O2: &str = "qy-zf-002";
 const TASK: &str = "QY-2026-SJ-0117";
-
-fn photo(dir: &std::path::Path, name: &str, seed: u8) -> std::path::PathBuf {
-    let img = image_bytes(seed);
-    let p = dir.join(name);
-    std::fs::write(&p, img).unwrap();
-    p
-}
 
 /// A small real PNG (ingest checks the content).
 fn image_bytes(seed: u8) -> Vec<u8> {
@@ -40,40 +31,20 @@ fn two_devices_converge_and_a_supervisor_comment_reaches_both() {
     let id = a.core.open_for_task(TASK, O1).unwrap();
     a.core.check_in(&id, O1).unwrap();
     a.core.check_in(&id, O2).unwrap();
-    let p = photo(a.dir(), "site.png", 7);
-    let shot = a
-        .core
-        .capture_evidence(
-            &id,
-            &p,
-            CaptureInput {
-                kind: EvidenceKind::Photo,
-                media_type: "image/png".into(),
-                step: InspectionStep::Findings,
-                lat: None,
-                lon: None,
-            },
-            O1,
-        )
-        .unwrap();
+    let sha = a.capture_photo(&id, &image_bytes(7), "image/png");
     a.core
-        .add_finding(
-            &id,
-            "危废贮存间标识不全",
-            vec![shot.reference.sha256.clone()],
-            O1,
-        )
+        .add_finding(&id, "危废贮存间标识不全", vec![sha.clone()], O1)
         .unwrap();
     let r = a.sync();
     assert_eq!(r.synced, vec![id.clone()], "{r:?}");
-    assert_eq!(r.blobs_uploaded, vec![shot.reference.sha256.clone()]);
+    assert_eq!(r.blobs_uploaded, vec![sha.clone()]);
     assert!(r.requests <= 4, "a few round trips: {r:?}");
     assert!(
         server
             .data_dir
             .join("blobs")
-            .join(&shot.reference.sha256[..2])
-            .join(&shot.reference.sha256)
+            .join(&sha[..2])
+            .join(&sha)
             .is_file(),
         "the verified blob is on the server"
     );
@@ -248,24 +219,8 @@ fn a_damaged_local_evidence_file_is_refused_by_the_server_and_needs_attention() 
     a.sync();
     let id = a.core.open_for_task(TASK, O1).unwrap();
     a.core.check_in(&id, O1).unwrap();
-    let p = photo(a.dir(), "leak.png", 42);
-    let shot = a
-        .core
-        .capture_evidence(
-            &id,
-            &p,
-            CaptureInput {
-                kind: EvidenceKind::Photo,
-                media_type: "image/png".into(),
-                step: InspectionStep::Findings,
-                lat: None,
-                lon: None,
-            },
-            O1,
-        )
-        .unwrap();
+    let sha = a.capture_photo(&id, &image_bytes(42), "image/png");
     // The stored original changes on the device after capture (disk damage).
-    let sha = shot.reference.sha256.clone();
     std::fs::write(a.core.blobs().path_of(&sha), b"damaged bytes").unwrap();
     let r = a.sync();
     assert!(r.blobs_uploaded.is_empty(), "{r:?}");
@@ -296,25 +251,10 @@ fn evidence_uploaded_more_than_a_day_after_capture_is_flagged() {
         .set_clock(Arc::new(liuhen_core::time::FixedClock(then)));
     let id = a.core.open_for_task(TASK, O1).unwrap();
     a.core.check_in(&id, O1).unwrap();
-    let p = photo(a.dir(), "old.png", 9);
-    let shot = a
-        .core
-        .capture_evidence(
-            &id,
-            &p,
-            CaptureInput {
-                kind: EvidenceKind::Photo,
-                media_type: "image/png".into(),
-                step: InspectionStep::Findings,
-                lat: None,
-                lon: None,
-            },
-            O1,
-        )
-        .unwrap();
+    let sha = a.capture_photo(&id, &image_bytes(9), "image/png");
     a.core.set_clock(Arc::new(liuhen_core::time::SystemClock));
     let r = a.sync();
-    assert_eq!(r.blobs_uploaded, vec![shot.reference.sha256.clone()]);
+    assert_eq!(r.blobs_uploaded, vec![sha.clone()]);
 
     let session = server.login("supervisor");
     let detail: serde_json::Value = reqwest::blocking::Client::new()
@@ -325,7 +265,7 @@ fn evidence_uploaded_more_than_a_day_after_capture_is_flagged() {
         .json()
         .unwrap();
     let arrival = &detail["evidence_arrival"][0];
-    assert_eq!(arrival["sha256"], shot.reference.sha256.as_str());
+    assert_eq!(arrival["sha256"], sha.as_str());
     assert_eq!(arrival["late"], true, "{detail}");
     let rules: Vec<&str> = detail["violations"]
         .as_array()
