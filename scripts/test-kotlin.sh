@@ -16,7 +16,12 @@ OUT="${CARGO_TARGET_DIR:-$ROOT/target}/kotlin"
 FILTER="${1:-}"
 
 echo "== building the native library and the server (dev profile)"
-cargo build -q -p liuhen-ffi -p liuhen-server
+if [ -n "${LIUHEN_SKIP_SERVER_BUILD:-}" ]; then
+  # Development only: reuse the last server binary while the server crate is mid-edit.
+  cargo build -q -p liuhen-ffi
+else
+  cargo build -q -p liuhen-ffi -p liuhen-server
+fi
 
 echo "== generating Kotlin bindings"
 rm -rf "$OUT/gen"
