@@ -9,6 +9,8 @@
 pub mod admin;
 pub mod auth;
 pub mod demo;
+pub mod directories;
+pub mod draws;
 pub mod enroll;
 pub mod error;
 pub mod home;
@@ -134,6 +136,7 @@ pub fn app(state: AppState) -> Router {
         .merge(admin::router())
         .merge(sync::router())
         .merge(inspections::router())
+        .merge(draws::api::router())
         .layer(axum::middleware::from_fn(refuse_declared_oversize));
     Router::new()
         .merge(json_api)

@@ -6,6 +6,8 @@
 //! liuhen-server admin enrollment-code --data-dir D --login L [--server URL]
 //! liuhen-server admin revoke-device --data-dir D --device ID
 //! liuhen-server admin load-roster --data-dir D FILE.json
+//! liuhen-server admin import-targets|import-officers|import-items --data-dir D --agency A FILE.csv|FILE.xlsx [--skip-bad-rows]
+//! liuhen-server verify-draw RECORD.json|URL
 //! ```
 
 use std::io::{BufRead, IsTerminal};
@@ -16,8 +18,11 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
+use indicatif::{ProgressBar, ProgressStyle};
 use liuhen_core::model::RosterSnapshot;
 use liuhen_server::admin::{self, NewUser};
+use liuhen_server::directories::{self, ListKind};
+use liuhen_server::draws::{self, PublishedDraw};
 use liuhen_server::error::AppError;
 use liuhen_server::state::Config;
 use liuhen_server::storage::Role;
@@ -37,6 +42,25 @@ enum Command {
     /// Administration without a running server (same data directory).
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// Re-runs a published double random draw from its record and compares.
+    VerifyDraw {
+        /// The record: a file (JSON of `GET /api/v1/public/draws/{id}`) or its URL.
+        record: String,
+    },
+}
+
+#[derive(Debug, Args)]
+struct ImportArgs {
+    #[command(flatten)]
+    data: DataDir,
+    /// Agency id.
+    #[arg(long)]
+    agency: String,
+    /// Import the good rows even if some rows are bad (they are listed).
+    #[arg(long)]
+    skip_bad_rows: bool,
+    /// The file: .csv (UTF-8 or GBK) or .xlsx.
+    file: PathBuf,
 }
 
 #[derive(Debug, Args)]
@@ -119,6 +143,12 @@ enum AdminCommand {
         /// The roster file.
         file: PathBuf,
     },
+    /// Imports the target directory (检查对象名录库) from CSV or XLSX.
+    ImportTargets(ImportArgs),
+    /// Imports the officer directory (执法检查人员名录库) from CSV or XLSX.
+    ImportOfficers(ImportArgs),
+    /// Imports the spot-check item list (随机抽查事项清单) from CSV or XLSX.
+    ImportItems(ImportArgs),
 }
 
 /// An error of a command, printed in Chinese.
@@ -130,6 +160,8 @@ enum CliError {
     App(#[from] AppError),
     #[error("{0}")]
     Usage(String),
+    #[error("{0}")]
+    Import(#[from] liuhen_server::directories::ImportError),
 }
 
 fn config(data_dir: PathBuf, secure_cookies: bool, max_upload_mib: u64) -> Config {
@@ -282,16 +314,121 @@ async fn admin_command(cmd: AdminCommand) -> Result<(), CliError> {
                 s.agency_id, s.officers, s.targets, s.tasks
             );
         }
+        AdminCommand::ImportTargets(a) => import(a, ListKind::Targets).await?,
+        AdminCommand::ImportOfficers(a) => import(a, ListKind::Officers).await?,
+        AdminCommand::ImportItems(a) => import(a, ListKind::Items).await?,
     }
     Ok(())
+}
+
+async fn import(args: ImportArgs, kind: ListKind) -> Result<(), CliError> {
+    let state = build_state(config(args.data.data_dir, false, 0)).await?;
+    eprintln!("正在读取 {} ……", args.file.display());
+    let path = args.file.clone();
+    let table = tokio::task::spawn_blocking(move || directories::read_file(&path))
+        .await
+        .map_err(|e| CliError::Usage(format!("读取文件失败：{e}")))??;
+    if let Some(note) = &table.encoding_note {
+        eprintln!("注意：{note}");
+    }
+    let bar = ProgressBar::new(table.rows.len() as u64);
+    bar.set_style(
+        ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} 行 ({eta})")
+            .map_err(|e| CliError::Usage(e.to_string()))?
+            .progress_chars("=> "),
+    );
+    bar.set_message(format!("校验{}", kind.label()));
+    let result = directories::import_table(
+        &state,
+        args.agency.trim(),
+        kind,
+        &table,
+        args.skip_bad_rows,
+        &bar,
+    )
+    .await;
+    bar.finish_and_clear();
+    let report = result?;
+    println!(
+        "已导入{}：共 {} 行，导入 {} 条，跳过 {} 行",
+        kind.label(),
+        report.rows,
+        report.imported,
+        report.errors.len()
+    );
+    if !report.errors.is_empty() {
+        println!("跳过的行（行号 | 列 | 原因）：");
+        for e in &report.errors {
+            println!("{} | {} | {}", e.row, e.column, e.reason);
+        }
+    }
+    Ok(())
+}
+
+/// Loads a published draw record from a file or an http(s) URL.
+fn load_record(source: &str) -> Result<PublishedDraw, CliError> {
+    let text = if source.starts_with("http://") || source.starts_with("https://") {
+        let resp = reqwest::blocking::Client::builder()
+            .timeout(std::time::Duration::from_secs(120))
+            .build()
+            .and_then(|c| c.get(source).send())
+            .map_err(|e| CliError::Usage(format!("无法下载抽查记录 {source}：{e}")))?;
+        if !resp.status().is_success() {
+            return Err(CliError::Usage(format!(
+                "无法下载抽查记录 {source}：服务器答复 {}",
+                resp.status()
+            )));
+        }
+        resp.text()
+            .map_err(|e| CliError::Usage(format!("无法下载抽查记录 {source}：{e}")))?
+    } else {
+        std::fs::read_to_string(source)
+            .map_err(|e| CliError::Usage(format!("无法读取抽查记录 {source}：{e}")))?
+    };
+    serde_json::from_str(&text)
+        .map_err(|e| CliError::Usage(format!("抽查记录 {source} 格式错误：{e}")))
+}
+
+/// `verify-draw`: prints the verdict; Ok(false) on a mismatch.
+fn verify_draw(source: &str) -> Result<bool, CliError> {
+    let record = load_record(source)?;
+    println!(
+        "抽查 {}（{}，事项“{}”，抽取日期 {}）",
+        record.id, record.agency_name, record.inputs.item.name, record.inputs.draw_date
+    );
+    let v = draws::verify(&record);
+    for p in &v.passed {
+        println!("  ✓ {p}");
+    }
+    for f in &v.failed {
+        println!("  ✗ {f}");
+    }
+    if v.ok() {
+        println!(
+            "验证结论：一致。任何人用公布的输入和种子重新抽取，都得到与公布结果相同的抽查对象和检查组（R-RAND-1、R-POST-4）。"
+        );
+    } else {
+        println!("验证结论：不一致！公布的抽查结果无法由公布的输入和种子重现，请向监督机关反映。");
+    }
+    Ok(v.ok())
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let (json, default_level) = match &cli.command {
         Command::Serve(a) => (a.log_json, "info"),
-        Command::Admin(_) => (false, "warn"),
+        Command::Admin(_) | Command::VerifyDraw { .. } => (false, "warn"),
     };
+    if let Command::VerifyDraw { record } = &cli.command {
+        return match verify_draw(record) {
+            Ok(true) => ExitCode::SUCCESS,
+            Ok(false) => ExitCode::from(1),
+            Err(e) => {
+                eprintln!("错误：{e}");
+                ExitCode::from(2)
+            }
+        };
+    }
     init_logging(json, default_level);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -308,6 +445,7 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Serve(args) => serve(args).await,
             Command::Admin(cmd) => admin_command(cmd).await,
+            Command::VerifyDraw { .. } => Ok(()),
         }
     });
     match result {

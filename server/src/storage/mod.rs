@@ -8,7 +8,9 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use liuhen_core::model::RosterSnapshot;
+use liuhen_core::model::{Officer, RosterSnapshot, Target, Task};
+
+use crate::draws::algorithm::{DrawInputs, DrawOutcome, SpotCheckItem};
 
 /// Errors of any storage backend.
 #[derive(Debug, thiserror::Error)]
@@ -149,6 +151,127 @@ pub struct BlobRecord {
     pub size: u64,
 }
 
+/// A declared conflict of interest (回避) as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConflictRecord {
+    /// Agency.
+    pub agency_id: String,
+    /// Officer id.
+    pub officer_id: String,
+    /// Target id.
+    pub target_id: String,
+    /// Why (e.g. 亲属关系).
+    pub reason: String,
+    /// When it was declared.
+    pub declared_at: DateTime<Utc>,
+}
+
+/// State of a draw.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DrawStatus {
+    /// Inputs frozen and seed committed; not run yet.
+    Committed,
+    /// Seed revealed, outcome stored, tasks created.
+    Completed,
+}
+
+/// A draw as stored: the seed is secret while `status` is committed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredDraw {
+    /// Draw id.
+    pub id: String,
+    /// Agency.
+    pub agency_id: String,
+    /// State.
+    pub status: DrawStatus,
+    /// When it was committed.
+    pub created_at: DateTime<Utc>,
+    /// User id of whoever committed it.
+    pub created_by: String,
+    /// SHA-256 of the canonical inputs.
+    pub inputs_hash: String,
+    /// SHA-256 of the seed.
+    pub seed_commitment: String,
+    /// The seed (hex); revealed only once completed.
+    pub seed: String,
+    /// Public entropy mixed in at run time.
+    pub public_entropy: Option<String>,
+    /// The frozen inputs.
+    pub inputs: DrawInputs,
+    /// The outcome, once completed.
+    pub outcome: Option<DrawOutcome>,
+    /// When it was run.
+    pub completed_at: Option<DateTime<Utc>>,
+}
+
+/// One row of a draw list (no inputs).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DrawSummary {
+    /// Draw id.
+    pub id: String,
+    /// Agency.
+    pub agency_id: String,
+    /// Item code.
+    pub item_code: String,
+    /// Item name.
+    pub item_name: String,
+    /// State.
+    pub status: DrawStatus,
+    /// Draw date.
+    pub draw_date: chrono::NaiveDate,
+    /// Due date.
+    pub due_date: chrono::NaiveDate,
+    /// Committed at.
+    pub created_at: DateTime<Utc>,
+    /// SHA-256 of the inputs.
+    pub inputs_hash: String,
+    /// SHA-256 of the seed.
+    pub seed_commitment: String,
+    /// Run at.
+    pub completed_at: Option<DateTime<Utc>>,
+}
+
+/// What happened to a task after it was created.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskEventKind {
+    /// Cancelled.
+    Cancelled,
+    /// Given to other officers.
+    Reassigned,
+}
+
+/// A cancellation or reassignment, with its reason.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaskEvent {
+    /// Agency.
+    pub agency_id: String,
+    /// Task id.
+    pub task_id: String,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// What.
+    pub kind: TaskEventKind,
+    /// Why.
+    pub reason: String,
+    /// Officers before.
+    pub before: Vec<String>,
+    /// Officers after.
+    pub after: Vec<String>,
+    /// User id of whoever did it.
+    pub by_user: String,
+}
+
+/// A drawn task with its place in the draw.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DrawTask {
+    /// Draw order.
+    pub seq: u32,
+    /// The task as it is now.
+    pub task: Task,
+}
+
 /// The storage contract; one implementation per backend.
 #[async_trait]
 pub trait Storage: Send + Sync + 'static {
@@ -162,6 +285,78 @@ pub trait Storage: Send + Sync + 'static {
         agency_id: &str,
         officer_id: Option<&str>,
     ) -> StorageResult<Option<(RosterSnapshot, String)>>;
+
+    // ---- directories, item list, conflicts (issue 7) ----------------------------
+    /// Inserts or replaces officers and targets of an agency's directories by id
+    /// (the roster tables); NotFound if the agency has no roster yet. Conflict if a
+    /// certificate number would belong to two officers.
+    async fn upsert_directory(
+        &self,
+        agency_id: &str,
+        officers: &[Officer],
+        targets: &[Target],
+    ) -> StorageResult<()>;
+    /// Removes an officer from the directory (NotFound if absent).
+    async fn delete_officer(&self, agency_id: &str, officer_id: &str) -> StorageResult<()>;
+    /// Removes a target from the directory (NotFound if absent).
+    async fn delete_target(&self, agency_id: &str, target_id: &str) -> StorageResult<()>;
+    /// The spot-check item list, in list order.
+    async fn check_items(&self, agency_id: &str) -> StorageResult<Vec<SpotCheckItem>>;
+    /// Inserts or replaces items by code; NotFound if the agency has no roster yet.
+    async fn upsert_check_items(
+        &self,
+        agency_id: &str,
+        items: &[SpotCheckItem],
+    ) -> StorageResult<()>;
+    /// Removes an item (NotFound if absent).
+    async fn delete_check_item(&self, agency_id: &str, code: &str) -> StorageResult<()>;
+    /// The agency's own enforcement categories (besides the built-in catalogue).
+    async fn categories(&self, agency_id: &str) -> StorageResult<Vec<String>>;
+    /// Replaces the agency's own enforcement categories.
+    async fn put_categories(&self, agency_id: &str, names: &[String]) -> StorageResult<()>;
+    /// Declared conflicts of an agency.
+    async fn conflicts(&self, agency_id: &str) -> StorageResult<Vec<ConflictRecord>>;
+    /// Declares a conflict (replaces the reason if it exists).
+    async fn put_conflict(&self, conflict: &ConflictRecord) -> StorageResult<()>;
+    /// Withdraws a conflict (NotFound if absent).
+    async fn delete_conflict(
+        &self,
+        agency_id: &str,
+        officer_id: &str,
+        target_id: &str,
+    ) -> StorageResult<()>;
+    /// For each target that was inspected (or drawn) before: the officers of its most
+    /// recent inspection document linked to a task of that target, or else of its most
+    /// recent drawn task that was not cancelled. Sorted by target id.
+    async fn last_teams(&self, agency_id: &str) -> StorageResult<Vec<(String, Vec<String>)>>;
+
+    // ---- draws and tasks (issue 7) -------------------------------------------
+    /// Stores a committed draw (Conflict if the id exists).
+    async fn create_draw(&self, draw: &StoredDraw) -> StorageResult<()>;
+    /// A draw of an agency (any agency if None).
+    async fn draw(&self, agency_id: Option<&str>, id: &str) -> StorageResult<Option<StoredDraw>>;
+    /// Draws of an agency (all agencies if None), newest first.
+    async fn draws(&self, agency_id: Option<&str>) -> StorageResult<Vec<DrawSummary>>;
+    /// Completes a committed draw in one transaction: reveals the seed, stores the
+    /// outcome and creates its tasks (delivered to their officers through the
+    /// roster). Conflict if the draw is not committed any more.
+    async fn complete_draw(&self, draw: &StoredDraw, tasks: &[(u32, Task)]) -> StorageResult<()>;
+    /// The tasks of a draw as they are now, in draw order.
+    async fn draw_tasks(&self, draw_id: &str) -> StorageResult<Vec<DrawTask>>;
+    /// A task of an agency.
+    async fn task(&self, agency_id: &str, task_id: &str) -> StorageResult<Option<Task>>;
+    /// Replaces a task after a cancellation or reassignment and records the event.
+    /// The task keeps reaching the devices of its former officers (so they learn of
+    /// the change) and reaches its new ones.
+    async fn update_task(&self, task: &Task, event: &TaskEvent) -> StorageResult<()>;
+    /// Events of the given tasks, oldest first.
+    async fn task_events(
+        &self,
+        agency_id: &str,
+        task_ids: &[String],
+    ) -> StorageResult<Vec<TaskEvent>>;
+    /// Whether an inspection document linked to the task is on the server.
+    async fn task_has_inspection(&self, task_id: &str) -> StorageResult<bool>;
 
     // ---- users and devices --------------------------------------------------
     /// Creates a user; Conflict if the login exists.

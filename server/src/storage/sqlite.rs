@@ -15,13 +15,21 @@ use sha2::{Digest, Sha256};
 
 use liuhen_core::model::{Agency, Officer, RosterSnapshot, Target, Task};
 
-use super::{BlobRecord, Device, DocRecord, Role, Storage, StorageError, StorageResult, User};
+use super::{
+    BlobRecord, ConflictRecord, Device, DocRecord, DrawStatus, DrawSummary, DrawTask, Role,
+    Storage, StorageError, StorageResult, StoredDraw, TaskEvent, TaskEventKind, User,
+};
+use crate::draws::algorithm::SpotCheckItem;
+use liuhen_core::model::TaskStatus;
 
 /// File name of the database inside the data directory.
 pub const DB_FILE_NAME: &str = "liuhen-server.db";
 
 /// Migrations, in order: migration `i` (0-based) brings the schema to version `i + 1`.
-const MIGRATIONS: &[&str] = &[include_str!("../../migrations/0001_init.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../../migrations/0001_init.sql"),
+    include_str!("../../migrations/0002_draws.sql"),
+];
 
 /// The schema version this program writes (the number of migrations).
 pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
@@ -334,12 +342,23 @@ fn put_roster_tx(tx: &Transaction<'_>, roster: &RosterSnapshot, now: &str) -> St
         params![agency_id, to_json(&roster.agency)?, now],
     )
     .map_err(backend)?;
-    for table in [
-        "roster_task_officers",
-        "roster_tasks",
-        "roster_targets",
-        "roster_officers",
-    ] {
+    // Drawn tasks (issue 7) are not part of a roster file: they survive a reload.
+    for table in ["roster_task_officers", "roster_tasks"] {
+        let id_col = if table == "roster_tasks" {
+            "id"
+        } else {
+            "task_id"
+        };
+        tx.execute(
+            &format!(
+                "DELETE FROM {table} WHERE agency_id = ?1 AND {id_col} NOT IN
+                 (SELECT task_id FROM draw_tasks WHERE agency_id = ?1)"
+            ),
+            [agency_id],
+        )
+        .map_err(backend)?;
+    }
+    for table in ["roster_targets", "roster_officers"] {
         tx.execute(
             &format!("DELETE FROM {table} WHERE agency_id = ?1"),
             [agency_id],
@@ -447,6 +466,238 @@ fn roster_for_conn(
     Ok(Some((snapshot, version)))
 }
 
+fn agency_exists(conn: &Connection, agency_id: &str) -> StorageResult<()> {
+    let found: Option<i64> = conn
+        .query_row("SELECT 1 FROM agencies WHERE id = ?1", [agency_id], |r| {
+            r.get(0)
+        })
+        .optional()
+        .map_err(backend)?;
+    match found {
+        Some(_) => Ok(()),
+        None => Err(StorageError::NotFound(format!(
+            "执法主体 {agency_id}（请先导入该机关的名单）"
+        ))),
+    }
+}
+
+fn next_position(tx: &Transaction<'_>, table: &str, agency_id: &str) -> StorageResult<i64> {
+    tx.query_row(
+        &format!("SELECT COALESCE(MAX(position), -1) + 1 FROM {table} WHERE agency_id = ?1"),
+        [agency_id],
+        |r| r.get(0),
+    )
+    .map_err(backend)
+}
+
+fn upsert_directory_tx(
+    tx: &Transaction<'_>,
+    agency_id: &str,
+    officers: &[Officer],
+    targets: &[Target],
+) -> StorageResult<()> {
+    agency_exists(tx, agency_id)?;
+    // Certificate numbers stay unique across the officer directory.
+    let mut certs: std::collections::HashMap<String, String> = tx
+        .prepare_cached("SELECT id, data FROM roster_officers WHERE agency_id = ?1")
+        .and_then(|mut s| {
+            s.query_map([agency_id], |r| {
+                let o: Officer = get_json(r, 1)?;
+                Ok((o.certificate_no, r.get::<_, String>(0)?))
+            })?
+            .collect()
+        })
+        .map_err(backend)?;
+    let replaced: std::collections::HashSet<&str> =
+        officers.iter().map(|o| o.id.as_str()).collect();
+    certs.retain(|_, id| !replaced.contains(id.as_str()));
+    let first = next_position(tx, "roster_officers", agency_id)?;
+    for (pos, o) in (first..).zip(officers) {
+        if let Some(other) = certs.insert(o.certificate_no.clone(), o.id.clone())
+            && other != o.id
+        {
+            return Err(StorageError::Conflict(format!(
+                "执法证件编号 {} 已属于执法人员 {other}",
+                o.certificate_no
+            )));
+        }
+        tx.execute(
+            "INSERT INTO roster_officers (agency_id, id, position, data) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT(agency_id, id) DO UPDATE SET data = excluded.data",
+            params![agency_id, o.id, pos, to_json(o)?],
+        )
+        .map_err(backend)?;
+    }
+    let first = next_position(tx, "roster_targets", agency_id)?;
+    let mut stmt = tx
+        .prepare_cached(
+            "INSERT INTO roster_targets (agency_id, id, position, data) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT(agency_id, id) DO UPDATE SET data = excluded.data",
+        )
+        .map_err(backend)?;
+    for (pos, t) in (first..).zip(targets) {
+        stmt.execute(params![agency_id, t.id, pos, to_json(t)?])
+            .map_err(backend)?;
+    }
+    Ok(())
+}
+
+const DRAW_COLS: &str = "id, agency_id, status, created_at, created_by, inputs_hash, \
+                         seed_commitment, seed, public_entropy, inputs, outcome, completed_at";
+
+fn draw_status(row: &Row<'_>, idx: usize) -> rusqlite::Result<DrawStatus> {
+    let s: String = row.get(idx)?;
+    match s.as_str() {
+        "committed" => Ok(DrawStatus::Committed),
+        "completed" => Ok(DrawStatus::Completed),
+        other => Err(rusqlite::Error::FromSqlConversionFailure(
+            idx,
+            Type::Text,
+            format!("unknown draw status {other}").into(),
+        )),
+    }
+}
+
+fn draw_from_row(row: &Row<'_>) -> rusqlite::Result<StoredDraw> {
+    let outcome: Option<String> = row.get(10)?;
+    let outcome = outcome
+        .map(|s| {
+            serde_json::from_str(&s)
+                .map_err(|e| rusqlite::Error::FromSqlConversionFailure(10, Type::Text, Box::new(e)))
+        })
+        .transpose()?;
+    Ok(StoredDraw {
+        id: row.get(0)?,
+        agency_id: row.get(1)?,
+        status: draw_status(row, 2)?,
+        created_at: get_ts(row, 3)?,
+        created_by: row.get(4)?,
+        inputs_hash: row.get(5)?,
+        seed_commitment: row.get(6)?,
+        seed: row.get(7)?,
+        public_entropy: row.get(8)?,
+        inputs: get_json(row, 9)?,
+        outcome,
+        completed_at: get_opt_ts(row, 11)?,
+    })
+}
+
+fn get_date(row: &Row<'_>, idx: usize) -> rusqlite::Result<chrono::NaiveDate> {
+    let s: String = row.get(idx)?;
+    s.parse()
+        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(idx, Type::Text, Box::new(e)))
+}
+
+fn summary_from_row(row: &Row<'_>) -> rusqlite::Result<DrawSummary> {
+    Ok(DrawSummary {
+        id: row.get(0)?,
+        agency_id: row.get(1)?,
+        item_code: row.get(2)?,
+        item_name: row.get(3)?,
+        status: draw_status(row, 4)?,
+        draw_date: get_date(row, 5)?,
+        due_date: get_date(row, 6)?,
+        created_at: get_ts(row, 7)?,
+        inputs_hash: row.get(8)?,
+        seed_commitment: row.get(9)?,
+        completed_at: get_opt_ts(row, 10)?,
+    })
+}
+
+fn insert_task_tx(tx: &Transaction<'_>, task: &Task, position: i64) -> StorageResult<()> {
+    tx.execute(
+        "INSERT INTO roster_tasks (agency_id, id, position, data) VALUES (?1, ?2, ?3, ?4)",
+        params![task.agency_id, task.id, position, to_json(task)?],
+    )
+    .map_err(|e| {
+        if is_unique_violation(&e) {
+            StorageError::Conflict(format!("检查任务编号 {}", task.id))
+        } else {
+            backend(e)
+        }
+    })?;
+    for officer_id in &task.officer_ids {
+        tx.execute(
+            "INSERT OR IGNORE INTO roster_task_officers (agency_id, task_id, officer_id)
+             VALUES (?1, ?2, ?3)",
+            params![task.agency_id, task.id, officer_id],
+        )
+        .map_err(backend)?;
+    }
+    Ok(())
+}
+
+fn event_kind(kind: TaskEventKind) -> &'static str {
+    match kind {
+        TaskEventKind::Cancelled => "cancelled",
+        TaskEventKind::Reassigned => "reassigned",
+    }
+}
+
+fn last_teams_conn(
+    conn: &Connection,
+    agency_id: &str,
+) -> StorageResult<Vec<(String, Vec<String>)>> {
+    let mut out: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    // Drawn tasks first (older draws first, so the latest wins), not cancelled.
+    let drawn: Vec<(String, Task)> = conn
+        .prepare_cached(
+            "SELECT dt.target_id, t.data FROM draw_tasks dt
+             JOIN draws d ON d.id = dt.draw_id
+             JOIN roster_tasks t ON t.agency_id = dt.agency_id AND t.id = dt.task_id
+             WHERE dt.agency_id = ?1 ORDER BY d.completed_at, dt.seq",
+        )
+        .and_then(|mut s| {
+            s.query_map([agency_id], |r| Ok((r.get(0)?, get_json(r, 1)?)))?
+                .collect()
+        })
+        .map_err(backend)?;
+    for (target, task) in drawn {
+        if task.status == TaskStatus::Open {
+            out.insert(target, task.officer_ids);
+        }
+    }
+    // Inspections recorded for tasks of a target win over drawn tasks.
+    let docs: Vec<(String, String)> = conn
+        .prepare_cached(
+            "SELECT json_extract(t.data, '$.target_id'), d.id FROM docs d
+             JOIN roster_tasks t ON t.agency_id = d.agency_id AND t.id = d.task_id
+             WHERE d.agency_id = ?1 ORDER BY d.updated_at, d.id",
+        )
+        .and_then(|mut s| {
+            s.query_map([agency_id], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect()
+        })
+        .map_err(backend)?;
+    for (target, doc_id) in docs {
+        let officers = doc_officers(conn, &doc_id).map_err(backend)?;
+        if !officers.is_empty() {
+            out.insert(target, officers);
+        }
+    }
+    Ok(out
+        .into_iter()
+        .map(|(t, mut o)| {
+            o.sort();
+            o.dedup();
+            (t, o)
+        })
+        .collect())
+}
+
+fn delete_one(
+    tx: &Transaction<'_>,
+    sql: &str,
+    p: &[&dyn rusqlite::ToSql],
+    what: String,
+) -> StorageResult<()> {
+    let n = tx.execute(sql, p).map_err(backend)?;
+    if n == 0 {
+        return Err(StorageError::NotFound(what));
+    }
+    Ok(())
+}
+
 fn insert_device(tx: &Transaction<'_>, device: &Device, name: &str) -> StorageResult<()> {
     let existing: Option<Option<String>> = tx
         .query_row(
@@ -517,6 +768,417 @@ impl Storage for SqliteStorage {
         let officer_id = officer_id.map(str::to_string);
         self.read(move |c| roster_for_conn(c, &agency_id, officer_id.as_deref()))
             .await
+    }
+
+    async fn upsert_directory(
+        &self,
+        agency_id: &str,
+        officers: &[Officer],
+        targets: &[Target],
+    ) -> StorageResult<()> {
+        let (agency_id, officers, targets) =
+            (agency_id.to_string(), officers.to_vec(), targets.to_vec());
+        self.write(move |tx| upsert_directory_tx(tx, &agency_id, &officers, &targets))
+            .await
+    }
+
+    async fn delete_officer(&self, agency_id: &str, officer_id: &str) -> StorageResult<()> {
+        let (a, o) = (agency_id.to_string(), officer_id.to_string());
+        self.write(move |tx| {
+            delete_one(
+                tx,
+                "DELETE FROM roster_officers WHERE agency_id = ?1 AND id = ?2",
+                &[&a, &o],
+                format!("执法人员 {o}"),
+            )
+        })
+        .await
+    }
+
+    async fn delete_target(&self, agency_id: &str, target_id: &str) -> StorageResult<()> {
+        let (a, t) = (agency_id.to_string(), target_id.to_string());
+        self.write(move |tx| {
+            delete_one(
+                tx,
+                "DELETE FROM roster_targets WHERE agency_id = ?1 AND id = ?2",
+                &[&a, &t],
+                format!("检查对象 {t}"),
+            )
+        })
+        .await
+    }
+
+    async fn check_items(&self, agency_id: &str) -> StorageResult<Vec<SpotCheckItem>> {
+        let agency_id = agency_id.to_string();
+        self.read(move |c| {
+            c.prepare_cached("SELECT data FROM check_items WHERE agency_id = ?1 ORDER BY position")
+                .and_then(|mut s| s.query_map([agency_id], |r| get_json(r, 0))?.collect())
+                .map_err(backend)
+        })
+        .await
+    }
+
+    async fn upsert_check_items(
+        &self,
+        agency_id: &str,
+        items: &[SpotCheckItem],
+    ) -> StorageResult<()> {
+        let (agency_id, items) = (agency_id.to_string(), items.to_vec());
+        self.write(move |tx| {
+            agency_exists(tx, &agency_id)?;
+            let first = next_position(tx, "check_items", &agency_id)?;
+            for (pos, item) in (first..).zip(&items) {
+                tx.execute(
+                    "INSERT INTO check_items (agency_id, code, position, data)
+                     VALUES (?1, ?2, ?3, ?4)
+                     ON CONFLICT(agency_id, code) DO UPDATE SET data = excluded.data",
+                    params![agency_id, item.code, pos, to_json(item)?],
+                )
+                .map_err(backend)?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn delete_check_item(&self, agency_id: &str, code: &str) -> StorageResult<()> {
+        let (a, c) = (agency_id.to_string(), code.to_string());
+        self.write(move |tx| {
+            delete_one(
+                tx,
+                "DELETE FROM check_items WHERE agency_id = ?1 AND code = ?2",
+                &[&a, &c],
+                format!("抽查事项 {c}"),
+            )
+        })
+        .await
+    }
+
+    async fn categories(&self, agency_id: &str) -> StorageResult<Vec<String>> {
+        let agency_id = agency_id.to_string();
+        self.read(move |c| {
+            c.prepare_cached(
+                "SELECT name FROM enforcement_categories WHERE agency_id = ?1 ORDER BY name",
+            )
+            .and_then(|mut s| s.query_map([agency_id], |r| r.get(0))?.collect())
+            .map_err(backend)
+        })
+        .await
+    }
+
+    async fn put_categories(&self, agency_id: &str, names: &[String]) -> StorageResult<()> {
+        let (agency_id, names) = (agency_id.to_string(), names.to_vec());
+        self.write(move |tx| {
+            tx.execute(
+                "DELETE FROM enforcement_categories WHERE agency_id = ?1",
+                [&agency_id],
+            )
+            .map_err(backend)?;
+            for n in &names {
+                tx.execute(
+                    "INSERT OR IGNORE INTO enforcement_categories (agency_id, name) VALUES (?1, ?2)",
+                    params![agency_id, n],
+                )
+                .map_err(backend)?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn conflicts(&self, agency_id: &str) -> StorageResult<Vec<ConflictRecord>> {
+        let agency_id = agency_id.to_string();
+        self.read(move |c| {
+            c.prepare_cached(
+                "SELECT agency_id, officer_id, target_id, reason, declared_at
+                 FROM officer_conflicts WHERE agency_id = ?1 ORDER BY officer_id, target_id",
+            )
+            .and_then(|mut s| {
+                s.query_map([agency_id], |r| {
+                    Ok(ConflictRecord {
+                        agency_id: r.get(0)?,
+                        officer_id: r.get(1)?,
+                        target_id: r.get(2)?,
+                        reason: r.get(3)?,
+                        declared_at: get_ts(r, 4)?,
+                    })
+                })?
+                .collect()
+            })
+            .map_err(backend)
+        })
+        .await
+    }
+
+    async fn put_conflict(&self, conflict: &ConflictRecord) -> StorageResult<()> {
+        let c = conflict.clone();
+        self.write(move |tx| {
+            tx.execute(
+                "INSERT INTO officer_conflicts (agency_id, officer_id, target_id, reason, declared_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT(agency_id, officer_id, target_id) DO UPDATE SET reason = excluded.reason",
+                params![c.agency_id, c.officer_id, c.target_id, c.reason, ts(c.declared_at)],
+            )
+            .map_err(backend)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn delete_conflict(
+        &self,
+        agency_id: &str,
+        officer_id: &str,
+        target_id: &str,
+    ) -> StorageResult<()> {
+        let (a, o, t) = (
+            agency_id.to_string(),
+            officer_id.to_string(),
+            target_id.to_string(),
+        );
+        self.write(move |tx| {
+            delete_one(
+                tx,
+                "DELETE FROM officer_conflicts WHERE agency_id = ?1 AND officer_id = ?2 AND target_id = ?3",
+                &[&a, &o, &t],
+                format!("回避申报（{o} / {t}）"),
+            )
+        })
+        .await
+    }
+
+    async fn last_teams(&self, agency_id: &str) -> StorageResult<Vec<(String, Vec<String>)>> {
+        let agency_id = agency_id.to_string();
+        self.read(move |c| last_teams_conn(c, &agency_id)).await
+    }
+
+    async fn create_draw(&self, draw: &StoredDraw) -> StorageResult<()> {
+        let d = draw.clone();
+        self.write(move |tx| {
+            tx.execute(
+                "INSERT INTO draws (id, agency_id, item_code, item_name, status, draw_date,
+                 due_date, created_at, created_by, inputs_hash, seed_commitment, seed,
+                 public_entropy, inputs, outcome, completed_at)
+                 VALUES (?1, ?2, ?3, ?4, 'committed', ?5, ?6, ?7, ?8, ?9, ?10, ?11, NULL, ?12, NULL, NULL)",
+                params![
+                    d.id,
+                    d.agency_id,
+                    d.inputs.item.code,
+                    d.inputs.item.name,
+                    d.inputs.draw_date.to_string(),
+                    d.inputs.due_date.to_string(),
+                    ts(d.created_at),
+                    d.created_by,
+                    d.inputs_hash,
+                    d.seed_commitment,
+                    d.seed,
+                    to_json(&d.inputs)?,
+                ],
+            )
+            .map_err(|e| {
+                if is_unique_violation(&e) {
+                    StorageError::Conflict(format!("抽查编号 {}", d.id))
+                } else {
+                    backend(e)
+                }
+            })?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn draw(&self, agency_id: Option<&str>, id: &str) -> StorageResult<Option<StoredDraw>> {
+        let (agency_id, id) = (agency_id.map(str::to_string), id.to_string());
+        self.read(move |c| {
+            c.query_row(
+                &format!(
+                    "SELECT {DRAW_COLS} FROM draws WHERE id = ?1 AND (?2 IS NULL OR agency_id = ?2)"
+                ),
+                params![id, agency_id],
+                draw_from_row,
+            )
+            .optional()
+            .map_err(backend)
+        })
+        .await
+    }
+
+    async fn draws(&self, agency_id: Option<&str>) -> StorageResult<Vec<DrawSummary>> {
+        let agency_id = agency_id.map(str::to_string);
+        self.read(move |c| {
+            c.prepare_cached(
+                "SELECT id, agency_id, item_code, item_name, status, draw_date, due_date,
+                 created_at, inputs_hash, seed_commitment, completed_at FROM draws
+                 WHERE ?1 IS NULL OR agency_id = ?1 ORDER BY created_at DESC, id",
+            )
+            .and_then(|mut s| s.query_map([agency_id], summary_from_row)?.collect())
+            .map_err(backend)
+        })
+        .await
+    }
+
+    async fn complete_draw(&self, draw: &StoredDraw, tasks: &[(u32, Task)]) -> StorageResult<()> {
+        let (d, tasks) = (draw.clone(), tasks.to_vec());
+        self.write(move |tx| {
+            let outcome = d.outcome.as_ref().map(to_json).transpose()?;
+            let n = tx
+                .execute(
+                    "UPDATE draws SET status = 'completed', public_entropy = ?2, outcome = ?3,
+                     completed_at = ?4 WHERE id = ?1 AND status = 'committed'",
+                    params![d.id, d.public_entropy, outcome, d.completed_at.map(ts)],
+                )
+                .map_err(backend)?;
+            if n == 0 {
+                return Err(StorageError::Conflict(format!(
+                    "抽查 {} 已经执行过，不能再次执行",
+                    d.id
+                )));
+            }
+            let first = next_position(tx, "roster_tasks", &d.agency_id)?;
+            for (pos, (seq, task)) in (first..).zip(&tasks) {
+                insert_task_tx(tx, task, pos)?;
+                tx.execute(
+                    "INSERT INTO draw_tasks (draw_id, agency_id, seq, task_id, target_id)
+                     VALUES (?1, ?2, ?3, ?4, ?5)",
+                    params![d.id, d.agency_id, seq, task.id, task.target_id],
+                )
+                .map_err(backend)?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn draw_tasks(&self, draw_id: &str) -> StorageResult<Vec<DrawTask>> {
+        let draw_id = draw_id.to_string();
+        self.read(move |c| {
+            c.prepare_cached(
+                "SELECT dt.seq, t.data FROM draw_tasks dt
+                 JOIN roster_tasks t ON t.agency_id = dt.agency_id AND t.id = dt.task_id
+                 WHERE dt.draw_id = ?1 ORDER BY dt.seq",
+            )
+            .and_then(|mut s| {
+                s.query_map([draw_id], |r| {
+                    Ok(DrawTask {
+                        seq: r.get(0)?,
+                        task: get_json(r, 1)?,
+                    })
+                })?
+                .collect()
+            })
+            .map_err(backend)
+        })
+        .await
+    }
+
+    async fn task(&self, agency_id: &str, task_id: &str) -> StorageResult<Option<Task>> {
+        let (a, t) = (agency_id.to_string(), task_id.to_string());
+        self.read(move |c| {
+            c.query_row(
+                "SELECT data FROM roster_tasks WHERE agency_id = ?1 AND id = ?2",
+                params![a, t],
+                |r| get_json(r, 0),
+            )
+            .optional()
+            .map_err(backend)
+        })
+        .await
+    }
+
+    async fn update_task(&self, task: &Task, event: &TaskEvent) -> StorageResult<()> {
+        let (task, e) = (task.clone(), event.clone());
+        self.write(move |tx| {
+            let n = tx
+                .execute(
+                    "UPDATE roster_tasks SET data = ?3 WHERE agency_id = ?1 AND id = ?2",
+                    params![task.agency_id, task.id, to_json(&task)?],
+                )
+                .map_err(backend)?;
+            if n == 0 {
+                return Err(StorageError::NotFound(format!("检查任务 {}", task.id)));
+            }
+            for officer_id in &task.officer_ids {
+                tx.execute(
+                    "INSERT OR IGNORE INTO roster_task_officers (agency_id, task_id, officer_id)
+                     VALUES (?1, ?2, ?3)",
+                    params![task.agency_id, task.id, officer_id],
+                )
+                .map_err(backend)?;
+            }
+            tx.execute(
+                "INSERT INTO task_events (agency_id, task_id, at, kind, reason, before_ids,
+                 after_ids, by_user) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![
+                    e.agency_id,
+                    e.task_id,
+                    ts(e.at),
+                    event_kind(e.kind),
+                    e.reason,
+                    to_json(&e.before)?,
+                    to_json(&e.after)?,
+                    e.by_user
+                ],
+            )
+            .map_err(backend)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn task_events(
+        &self,
+        agency_id: &str,
+        task_ids: &[String],
+    ) -> StorageResult<Vec<TaskEvent>> {
+        let (agency_id, task_ids) = (agency_id.to_string(), task_ids.to_vec());
+        self.read(move |c| {
+            let mut stmt = c
+                .prepare_cached(
+                    "SELECT agency_id, task_id, at, kind, reason, before_ids, after_ids, by_user
+                     FROM task_events WHERE agency_id = ?1 AND task_id = ?2 ORDER BY at",
+                )
+                .map_err(backend)?;
+            let mut out = Vec::new();
+            for id in &task_ids {
+                let rows: Vec<TaskEvent> = stmt
+                    .query_map(params![agency_id, id], |r| {
+                        let kind: String = r.get(3)?;
+                        Ok(TaskEvent {
+                            agency_id: r.get(0)?,
+                            task_id: r.get(1)?,
+                            at: get_ts(r, 2)?,
+                            kind: if kind == "cancelled" {
+                                TaskEventKind::Cancelled
+                            } else {
+                                TaskEventKind::Reassigned
+                            },
+                            reason: r.get(4)?,
+                            before: get_json(r, 5)?,
+                            after: get_json(r, 6)?,
+                            by_user: r.get(7)?,
+                        })
+                    })
+                    .and_then(|rows| rows.collect())
+                    .map_err(backend)?;
+                out.extend(rows);
+            }
+            out.sort_by_key(|e| e.at);
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn task_has_inspection(&self, task_id: &str) -> StorageResult<bool> {
+        let task_id = task_id.to_string();
+        self.read(move |c| {
+            c.query_row(
+                "SELECT EXISTS (SELECT 1 FROM docs WHERE task_id = ?1)",
+                [task_id],
+                |r| r.get(0),
+            )
+            .map_err(backend)
+        })
+        .await
     }
 
     async fn create_user(&self, user: &User) -> StorageResult<()> {
