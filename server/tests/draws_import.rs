@@ -244,7 +244,10 @@ const OFFICER_HEADERS: [&str; 10] = [
 
 /// Writes an officer XLSX: dates as real date cells, certificate numbers as numbers
 /// (as spreadsheets often hold them).
-fn officers_xlsx(path: &Path, rows: &[(&str, &str, f64, &str, (i32, u32, u32), &str)]) {
+/// (id, name, certificate number, categories, valid until (y, m, d), status).
+type OfficerRow<'a> = (&'a str, &'a str, f64, &'a str, (i32, u32, u32), &'a str);
+
+fn officers_xlsx(path: &Path, rows: &[OfficerRow<'_>]) {
     use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
     let mut wb = Workbook::new();
     let ws = wb.add_worksheet();
