@@ -652,6 +652,9 @@ fn empty_sync(_: &Ctx) -> Option<Value> {
 fn review_comment(_: &Ctx) -> Option<Value> {
     Some(json!({ "comment": "请补充照片" }))
 }
+fn cancel_reason(_: &Ctx) -> Option<Value> {
+    Some(json!({ "reason": "矩阵测试" }))
+}
 fn empty_object(_: &Ctx) -> Option<Value> {
     Some(json!({}))
 }
@@ -759,6 +762,67 @@ fn rows() -> Vec<Row> {
             path: "/api/v1/inspections/0193a5c0-0000-7000-8000-000000000000/review",
             body: review_comment,
             expect: [401, 401, 403, 404, 403, 403],
+        },
+        // Double random draws (issue 7).
+        Row {
+            method: M::GET,
+            path: "/api/v1/admin/directory/targets",
+            body: no_body,
+            expect: ADMIN_ONLY,
+        },
+        Row {
+            method: M::GET,
+            path: "/api/v1/admin/directory/officers",
+            body: no_body,
+            expect: ADMIN_ONLY,
+        },
+        Row {
+            method: M::GET,
+            path: "/api/v1/admin/categories",
+            body: no_body,
+            expect: ADMIN_ONLY,
+        },
+        Row {
+            method: M::GET,
+            path: "/api/v1/admin/check-items",
+            body: no_body,
+            expect: [401, 401, 403, 200, 403, 200],
+        },
+        Row {
+            method: M::GET,
+            path: "/api/v1/conflicts",
+            body: no_body,
+            expect: [401, 401, 200, 200, 403, 200],
+        },
+        Row {
+            method: M::GET,
+            path: "/api/v1/draws",
+            body: no_body,
+            expect: [401, 401, 403, 200, 403, 200],
+        },
+        Row {
+            method: M::POST,
+            path: "/api/v1/draws/no-such-draw/run",
+            body: empty_object,
+            expect: [401, 401, 403, 404, 403, 404],
+        },
+        Row {
+            method: M::POST,
+            path: "/api/v1/tasks/no-such-task/cancel",
+            body: cancel_reason,
+            expect: [401, 401, 403, 404, 403, 404],
+        },
+        Row {
+            method: M::GET,
+            path: "/api/v1/public/draws",
+            body: no_body,
+            expect: PUBLIC,
+        },
+        Row {
+            method: M::GET,
+            path: "/api/v1/public/draws/no-such-draw",
+            body: no_body,
+            expect: [404; 6],
         },
         Row {
             method: M::GET,
