@@ -165,7 +165,34 @@ public enum ErrorPresenter {
             return ErrorPresentation(
                 title: "应用内部错误", message: "\(detail)\n\(recordsKeptNote)",
                 action: .contactSupport)
+        default:
+            // A case added to the bindings after this file (e.g. CredentialsRefused,
+            // in progress in bindings/): show the core's own Chinese message.
+            return laterCase(error)
         }
+    }
+
+    /// Presentation of a `LiuhenError` case this file does not name yet: its `detail`
+    /// (every case carries one) read by reflection.
+    static func laterCase(_ error: LiuhenError) -> ErrorPresentation {
+        let mirror = Mirror(reflecting: error)
+        let name = mirror.children.first?.label ?? ""
+        var detail = ""
+        if let payload = mirror.children.first?.value {
+            for child in Mirror(reflecting: payload).children where child.label == "detail" {
+                detail = child.value as? String ?? ""
+            }
+        }
+        if name == "CredentialsRefused" {
+            return ErrorPresentation(
+                title: "登记被拒绝",
+                message: "\(detail)\n请核对登记码或账号密码；登记码只能使用一次，过期请向管理员重新获取。",
+                action: .dismiss)
+        }
+        return ErrorPresentation(
+            title: "操作未完成",
+            message: detail.isEmpty ? "操作未完成。\(recordsKeptNote)" : "\(detail)\n\(recordsKeptNote)",
+            action: .contactSupport)
     }
 
     /// Whether `error` (from the app's own file writes, e.g. a photo or a signature
