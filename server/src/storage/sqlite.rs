@@ -1880,6 +1880,77 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn drawn_tasks_survive_a_roster_reload_and_move_the_version() {
+        use crate::draws::algorithm::{self, DrawInputs};
+        let (_d, s) = open().await;
+        let r = roster();
+        s.put_roster(&r).await.unwrap();
+        let (_, v0) = s
+            .roster_for("qy-sthj", Some("qy-zf-003"))
+            .await
+            .unwrap()
+            .unwrap();
+        let draw = StoredDraw {
+            id: "SJ-1".into(),
+            agency_id: "qy-sthj".into(),
+            status: DrawStatus::Committed,
+            created_at: t(1),
+            created_by: "u".into(),
+            inputs_hash: "h".into(),
+            seed_commitment: "c".into(),
+            seed: "00".repeat(32),
+            public_entropy: None,
+            inputs: DrawInputs {
+                format: algorithm::FORMAT.into(),
+                agency_id: "qy-sthj".into(),
+                draw_date: r.tasks[0].due_date,
+                due_date: r.tasks[0].due_date,
+                item: crate::demo::demo_items().remove(0),
+                targets: vec![],
+                officers: vec![],
+                conflicts: vec![],
+                last_teams: vec![],
+            },
+            outcome: None,
+            completed_at: None,
+        };
+        s.create_draw(&draw).await.unwrap();
+        let mut task = r.tasks[0].clone();
+        task.id = "SJ-1-0001".into();
+        task.officer_ids = vec!["qy-zf-003".into(), "qy-zf-001".into()];
+        let done = StoredDraw {
+            status: DrawStatus::Completed,
+            completed_at: Some(t(2)),
+            ..draw.clone()
+        };
+        s.complete_draw(&done, &[(1, task.clone())]).await.unwrap();
+        // Completing twice is a conflict and adds nothing.
+        assert!(matches!(
+            s.complete_draw(&done, &[(1, task.clone())]).await,
+            Err(StorageError::Conflict(_))
+        ));
+        let (mine, v1) = s
+            .roster_for("qy-sthj", Some("qy-zf-003"))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_ne!(v0, v1);
+        assert_eq!(mine.tasks, vec![task.clone()]);
+        // A roster reload replaces manual tasks but keeps the drawn one.
+        s.put_roster(&r).await.unwrap();
+        let (all, _) = s.roster_for("qy-sthj", None).await.unwrap().unwrap();
+        assert_eq!(all.tasks.len(), r.tasks.len() + 1);
+        assert_eq!(s.draw_tasks("SJ-1").await.unwrap()[0].task, task);
+        assert_eq!(
+            s.last_teams("qy-sthj").await.unwrap(),
+            vec![(
+                task.target_id.clone(),
+                vec!["qy-zf-001".to_string(), "qy-zf-003".to_string()]
+            )]
+        );
+    }
+
+    #[tokio::test]
     async fn users_are_unique_by_login_ignoring_case() {
         let (_d, s) = open().await;
         s.create_user(&user("u1", "qy-zf-001")).await.unwrap();
