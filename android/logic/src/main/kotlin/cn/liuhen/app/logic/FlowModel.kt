@@ -1,0 +1,91 @@
+package cn.liuhen.app.logic
+
+import cn.liuhen.core.InspectionView
+import cn.liuhen.core.RuleViolation
+
+/** An officer who may check in to the inspection (from the task, or the roster). */
+data class OfficerChoice(
+    /** Roster id. */
+    val id: String,
+    /** Name (may be empty when the roster does not know the id). */
+    val name: String,
+)
+
+/** The identity-notice recorder, as the Android MediaRecorder reports it. */
+sealed interface RecordingState {
+    /** Nothing is being recorded. */
+    data object Idle : RecordingState
+
+    /** The microphone is recording; the statement is on screen. */
+    data object Recording : RecordingState
+
+    /** A recording was handed to the core and is being stored as evidence. */
+    data object Storing : RecordingState
+}
+
+/** Remedy channels told by default in the rights notice (R-SCENE-4). */
+val DEFAULT_REMEDY_CHANNELS: List<String> = listOf("六十日内申请行政复议", "六个月内提起行政诉讼")
+
+/** Version of the rights-notice text the app shows (recorded with the notice). */
+const val RIGHTS_NOTICE_VERSION: String = "2026-01"
+
+/**
+ * What the officer typed or chose but the core has not stored yet. It survives every
+ * refusal, permission denial and error: only a successful step clears its part.
+ *
+ * Photos, recordings and signatures are not kept here: the core stores them as
+ * evidence the moment they are taken, so they survive a restart; the flow finds the
+ * ones not yet used in the [InspectionView].
+ */
+data class FlowDraft(
+    /** The finding being written. */
+    val findingText: String = "",
+    /** The identity statement if the officer adjusted it (else the generated one). */
+    val statementOverride: String? = null,
+    /** The recorder. */
+    val recording: RecordingState = RecordingState.Idle,
+    /** Name of the party who signs. */
+    val signerName: String = "",
+    /** Whether the party refuses to sign (then a witness confirms). */
+    val partyRefused: Boolean = false,
+    /** Witness of a refusal. */
+    val witnessName: String = "",
+    /** Reason the party gave for refusing. */
+    val refusalReason: String = "",
+    /** Remedy channels told. */
+    val remedyChannels: List<String> = DEFAULT_REMEDY_CHANNELS,
+    /** What an amendment corrects (`finding:<id>`, `identity_notice`, `rights_notice`). */
+    val amendTarget: String? = null,
+    /** The amendment being written. */
+    val amendText: String = "",
+)
+
+/**
+ * Everything the inspection screen is drawn from: the record as the core holds it,
+ * the rules not yet met, the generated statement, the draft, the permissions, and the
+ * message to show. [InspectionFlow.render] turns it into a [FlowScreen].
+ */
+data class FlowModel(
+    /** Inspection id. */
+    val inspectionId: String,
+    /** The officer using this device (the acting officer of every step). */
+    val actor: String,
+    /** The inspection, once read. */
+    val view: InspectionView? = null,
+    /** Rules not yet met for closing (from `unmetRules`). */
+    val unmet: List<RuleViolation> = emptyList(),
+    /** The generated identity-notice statement (from `identityStatement`). */
+    val statement: String = "",
+    /** Officers who may check in. */
+    val candidates: List<OfficerChoice> = emptyList(),
+    /** Unsaved input. */
+    val draft: FlowDraft = FlowDraft(),
+    /** Camera and microphone. */
+    val permissions: PermissionState = PermissionState(),
+    /** The message to show, if any. */
+    val message: UserMessage? = null,
+    /** Whether a step is being stored (buttons that change the record are disabled). */
+    val busy: Boolean = false,
+    /** Why the inspection cannot be read, if it cannot. */
+    val loadError: String? = null,
+)
