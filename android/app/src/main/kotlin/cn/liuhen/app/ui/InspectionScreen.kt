@@ -32,6 +32,7 @@ import androidx.compose.ui.unit.dp
 import androidx.core.app.ActivityCompat
 import androidx.core.content.ContextCompat
 import androidx.core.content.FileProvider
+import androidx.lifecycle.compose.LifecycleResumeEffect
 import androidx.lifecycle.compose.collectAsStateWithLifecycle
 import androidx.lifecycle.viewmodel.compose.viewModel
 import cn.liuhen.app.AudioRecorder
@@ -73,8 +74,19 @@ fun InspectionScreen(id: String, onBack: () -> Unit, vm: InspectionViewModel = v
         if (ok && f != null && f.length() > 0) c.onEvent(FlowEvent.PhotoTaken(f.path))
     }
 
+    // Back from the system Settings (or any resume): report what is granted now.
+    LifecycleResumeEffect(c) {
+        AppPermission.entries.forEach { p ->
+            if (ContextCompat.checkSelfPermission(ctx, p.manifestName) == PackageManager.PERMISSION_GRANTED &&
+                !c.model.value.permissions.granted(p)
+            ) c.onEvent(FlowEvent.PermissionChanged(p, granted = true, canAskAgain = true))
+        }
+        onPauseOrDispose {}
+    }
+
     @Composable
-    fun Permission(n: PermissionNotice?) = n?.let {
+    fun Permission(n: PermissionNotice?) {
+        val it = n ?: return
         Text(it.text)
         OutlinedButton(onClick = {
             when (it.action) {

@@ -29,7 +29,7 @@ import java.io.File
 @Composable
 fun SignaturePad(dir: File, enabled: Boolean, onSaved: (File) -> Unit) {
     val strokes = remember { mutableStateListOf<MutableList<Offset>>() }
-    var size = remember { intArrayOf(0, 0) }
+    val size = remember { intArrayOf(0, 0) }
     Column {
         Canvas(
             Modifier.fillMaxWidth().height(200.dp).background(androidx.compose.ui.graphics.Color.White)
