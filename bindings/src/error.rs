@@ -121,6 +121,14 @@ pub enum LiuhenError {
         /// Message to show.
         detail: String,
     },
+    /// Enrolment was refused: wrong login or password, or an expired or used code.
+    #[error("{detail}")]
+    CredentialsRefused {
+        /// Server code, e.g. `invalid_credentials`.
+        code: String,
+        /// Message to show.
+        detail: String,
+    },
     /// The server no longer accepts this device (token revoked or unknown): enrol
     /// again. Every record stays on the device and syncs after enrolment.
     #[error("{detail}")]
@@ -274,6 +282,22 @@ impl From<TransportError> for LiuhenError {
             | TransportError::Decode(_) => LiuhenError::Offline {
                 detail: format!("{detail}。记录已保存在本设备，网络恢复后会自动同步"),
             },
+        }
+    }
+}
+
+impl LiuhenError {
+    /// An enrolment failure: a refused credential is the officer's input, not a
+    /// revoked device.
+    pub(crate) fn from_enrolment(e: SyncError) -> Self {
+        match e {
+            SyncError::Transport(TransportError::Unauthorized { code, message }) => {
+                LiuhenError::CredentialsRefused {
+                    code,
+                    detail: format!("登记被拒绝：{message}"),
+                }
+            }
+            other => other.into(),
         }
     }
 }

@@ -147,7 +147,8 @@ impl LiuhenCore {
         device_name: String,
     ) -> Result<Enrollment, LiuhenError> {
         let mut core = self.lock();
-        let user = http::enroll(&mut core, &server_url, credentials, &device_name)?;
+        let user = http::enroll(&mut core, &server_url, credentials, &device_name)
+            .map_err(LiuhenError::from_enrolment)?;
         let stored = format!(
             "{}\u{1f}{}",
             user.name,
@@ -434,7 +435,9 @@ impl LiuhenCore {
         self.step(&id, |c| c.close(&id, &by))
     }
 
-    /// Adds an amendment to a closed inspection (R-REC-5); returns its id.
+    /// Adds an amendment to a closed inspection (R-REC-5); returns its id. `amends`
+    /// names what it corrects: `finding:<id>`, `amendment:<id>`, `identity_notice`,
+    /// `rights_notice`, `meta` or `team`.
     pub fn amend(
         &self,
         id: String,
@@ -484,6 +487,13 @@ impl LiuhenCore {
     ) -> Result<String, LiuhenError> {
         let path = self.with(|c| c.open_evidence_original(&id, &sha256, &by, &reason))?;
         Ok(path.to_string_lossy().into_owned())
+    }
+
+    /// Re-hashes every evidence file of an inspection on the device; returns what is
+    /// missing or altered (empty when all files are intact).
+    pub fn verify_evidence(&self, id: String) -> Result<Vec<RuleViolation>, LiuhenError> {
+        let v = self.with(|c| c.verify_evidence(&id))?;
+        Ok(v.into_iter().map(RuleViolation::from).collect())
     }
 
     /// Verifies the device's signed log; returns the number of entries.
