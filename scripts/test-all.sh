@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of the repository. This is the README's test command and what CI
 # runs (.ci/run). It installs what it needs itself; a fresh machine needs only the
-# Rust toolchain.
+# Rust toolchain, Java 17 and Node (kotlinc comes from the npm registry, JNA and
+# JUnit 4 from Debian).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,5 +12,11 @@ cargo fmt --all -- --check
 echo "== cargo clippy (all targets, warnings are errors)"
 cargo clippy --workspace --all-targets -- -D warnings
 
+status=0
 echo "== cargo test"
-cargo test --workspace --no-fail-fast
+cargo test --workspace --no-fail-fast || status=1
+
+echo "== Kotlin tests (generated bindings on the real native library, Android logic module)"
+bash scripts/test-kotlin.sh || status=1
+
+exit $status

@@ -231,6 +231,15 @@ impl From<CoreError> for LiuhenError {
             }
             CoreError::Export(ref ex) if ex.is_refusal() => LiuhenError::NotApplicable { detail },
             CoreError::Store(StoreError::DiskFull) => LiuhenError::StorageFull { detail },
+            CoreError::Blob(BlobError::Write(ref io))
+                if io.kind() == std::io::ErrorKind::StorageFull =>
+            {
+                LiuhenError::StorageFull {
+                    detail: format!(
+                        "设备存储空间已满，证据文件未保存（此前已保存的记录完好）；请清理存储空间后重试（{detail}）"
+                    ),
+                }
+            }
             CoreError::Store(StoreError::NewerSchema { .. }) => {
                 LiuhenError::UpgradeRequired { detail }
             }
@@ -311,5 +320,106 @@ impl From<SyncError> for LiuhenError {
                 detail: p.to_string(),
             },
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use liuhen_core::model::{CertificateProblem, ModelError};
+    use liuhen_core::rules::Violation;
+
+    #[test]
+    fn rule_refusals_carry_their_rule_ids() {
+        let cert = CoreError::Certificate(CertificateProblem::NotActive {
+            name: "吴建国".into(),
+            certificate_no: "44180022004".into(),
+            status: "暂扣".into(),
+        });
+        assert!(
+            matches!(LiuhenError::from(cert), LiuhenError::RuleNotMet { rule, .. } if rule == "R-SCENE-1")
+        );
+        let team = CoreError::TeamIncomplete { count: 1 };
+        assert!(
+            matches!(LiuhenError::from(team), LiuhenError::RuleNotMet { rule, detail } if rule == "R-SCENE-2" && detail.starts_with("R-SCENE-2"))
+        );
+        let assigned = CoreError::NotAssigned {
+            name: "黄志强".into(),
+            task_id: "T-1".into(),
+        };
+        assert!(
+            matches!(LiuhenError::from(assigned), LiuhenError::RuleNotMet { rule, .. } if rule == "R-RAND-2")
+        );
+        let refused = CoreError::CloseRefused {
+            violations: vec![Violation {
+                rule: "R-SCENE-4".into(),
+                message: "R-SCENE-4: 尚未告知权利".into(),
+            }],
+        };
+        match LiuhenError::from(refused) {
+            LiuhenError::CloseRefused { violations, detail } => {
+                assert_eq!(violations[0].rule, "R-SCENE-4");
+                assert!(detail.contains("R-SCENE-4: 尚未告知权利"));
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+        let invalid = CoreError::Invalid(ModelError::new("finding.text", "不能为空"));
+        assert!(
+            matches!(LiuhenError::from(invalid), LiuhenError::InvalidInput { field, .. } if field == "finding.text")
+        );
+    }
+
+    #[test]
+    fn device_failures_say_what_to_do() {
+        let full = LiuhenError::from(CoreError::Store(StoreError::DiskFull));
+        assert!(
+            matches!(&full, LiuhenError::StorageFull { detail } if detail.contains("此前已保存的记录完好"))
+        );
+        let newer = CoreError::Store(StoreError::NewerSchema {
+            found: 9,
+            supported: 3,
+        });
+        assert!(matches!(
+            LiuhenError::from(newer),
+            LiuhenError::UpgradeRequired { .. }
+        ));
+        let io_full = CoreError::Blob(BlobError::Write(std::io::Error::from(
+            std::io::ErrorKind::StorageFull,
+        )));
+        assert!(matches!(
+            LiuhenError::from(io_full),
+            LiuhenError::StorageFull { .. }
+        ));
+    }
+
+    #[test]
+    fn transport_failures_separate_retry_from_re_enrolment() {
+        let offline = LiuhenError::from(TransportError::Network("connection refused".into()));
+        assert!(offline.is_retryable());
+        assert!(
+            matches!(&offline, LiuhenError::Offline { detail } if detail.contains("网络恢复后会自动同步"))
+        );
+        let revoked = LiuhenError::from(TransportError::Unauthorized {
+            code: "token_revoked".into(),
+            message: "设备已被停用".into(),
+        });
+        assert!(!revoked.is_retryable());
+        assert!(
+            matches!(&revoked, LiuhenError::ReEnrollRequired { code, detail } if code == "token_revoked" && detail.contains("全部记录均已保留"))
+        );
+        let wrong_password =
+            LiuhenError::from_enrolment(SyncError::Transport(TransportError::Unauthorized {
+                code: "invalid_credentials".into(),
+                message: "登录名或密码错误".into(),
+            }));
+        assert!(matches!(
+            wrong_password,
+            LiuhenError::CredentialsRefused { .. }
+        ));
+        let protocol = LiuhenError::from(SyncError::Protocol {
+            server: 3,
+            client: 1,
+        });
+        assert!(matches!(protocol, LiuhenError::UpgradeRequired { .. }));
     }
 }
