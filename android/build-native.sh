@@ -26,7 +26,7 @@ echo "== generating Kotlin bindings into $GEN"
 cargo build "${flag[@]}" -p liuhen-ffi
 rm -rf "$GEN"
 mkdir -p "$GEN"
-cargo run -q "${flag[@]}" -p liuhen-ffi --bin uniffi-bindgen -- generate \
+cargo run -q "${flag[@]}" -p liuhen-ffi --features bindgen --bin uniffi-bindgen -- generate \
   --library "$ROOT/target/$PROFILE/libliuhen_ffi.so" --language kotlin --out-dir "$GEN"
 
 ls -l "$JNI"/*/libliuhen_ffi.so

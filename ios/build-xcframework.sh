@@ -90,7 +90,7 @@ host_lib="target/$profile/$lib_name.dylib"
 rm -rf "$work"
 mkdir -p "$work/gen"
 echo "==> uniffi-bindgen generate --language swift"
-cargo run "${cargo_profile[@]}" -q -p "$crate" --bin uniffi-bindgen -- \
+cargo run "${cargo_profile[@]}" -q -p "$crate" --features bindgen --bin uniffi-bindgen -- \
     generate --no-format --library "$host_lib" --language swift --out-dir "$work/gen"
 for f in "$swift_module.swift" "$ffi_module.h"; do
     [[ -f "$work/gen/$f" ]] || die "uniffi-bindgen did not write $f (check bindings/uniffi.toml)"
