@@ -9,6 +9,7 @@
 pub mod admin;
 pub mod auth;
 pub mod demo;
+pub mod desk;
 pub mod directories;
 pub mod draws;
 pub mod enroll;
@@ -19,6 +20,7 @@ pub mod state;
 pub mod storage;
 pub mod sync;
 pub mod tus;
+pub mod web;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -137,6 +139,8 @@ pub fn app(state: AppState) -> Router {
         .merge(sync::router())
         .merge(inspections::router())
         .merge(draws::api::router())
+        .merge(web::router())
+        .merge(desk::router())
         .layer(axum::middleware::from_fn(refuse_declared_oversize));
     Router::new()
         .merge(json_api)

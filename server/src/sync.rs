@@ -63,6 +63,18 @@ impl From<StorageError> for SyncFailure {
 }
 
 impl SyncFailure {
+    /// HTTP status.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+    /// Stable code.
+    pub fn code(&self) -> &'static str {
+        self.code
+    }
+    /// Chinese message.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
     /// 400 with a code and a Chinese message.
     pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
         SyncFailure {

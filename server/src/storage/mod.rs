@@ -2,7 +2,11 @@
 //! PostgreSQL backend for several server instances later. Every method is a whole
 //! unit of work (its own transaction); handlers never see SQL.
 
+pub mod access;
+pub mod device_log;
+pub mod queue;
 pub mod sqlite;
+pub mod web;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -272,9 +276,19 @@ pub struct DrawTask {
     pub task: Task,
 }
 
-/// The storage contract; one implementation per backend.
+/// The storage contract; one implementation per backend. Each later area of the
+/// server keeps its part in a trait of its own module (web pages, device logs, the
+/// review queue, the access log), all required here.
 #[async_trait]
-pub trait Storage: Send + Sync + 'static {
+pub trait Storage:
+    web::WebStorage
+    + device_log::DeviceLogStorage
+    + queue::QueueStorage
+    + access::AccessStorage
+    + Send
+    + Sync
+    + 'static
+{
     // ---- roster -------------------------------------------------------------
     /// Replaces an agency's roster (agency, officers, targets, tasks).
     async fn put_roster(&self, roster: &RosterSnapshot) -> StorageResult<()>;

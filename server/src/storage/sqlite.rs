@@ -22,6 +22,11 @@ use super::{
 use crate::draws::algorithm::SpotCheckItem;
 use liuhen_core::model::TaskStatus;
 
+mod access;
+mod device_log;
+mod queue;
+mod web;
+
 /// File name of the database inside the data directory.
 pub const DB_FILE_NAME: &str = "liuhen-server.db";
 
@@ -29,6 +34,10 @@ pub const DB_FILE_NAME: &str = "liuhen-server.db";
 const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0001_init.sql"),
     include_str!("../../migrations/0002_draws.sql"),
+    include_str!("../../migrations/0003_web.sql"),
+    include_str!("../../migrations/0004_device_log.sql"),
+    include_str!("../../migrations/0005_review_queue.sql"),
+    include_str!("../../migrations/0006_access_log.sql"),
 ];
 
 /// The schema version this program writes (the number of migrations).

@@ -1,0 +1,1 @@
+-- 0004: the device logs that devices upload (tamper check, R-REC-5). Append-only.

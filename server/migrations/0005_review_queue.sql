@@ -1,0 +1,1 @@
+-- 0005: the supervisors' review queue (summaries of each inspection). Append-only.

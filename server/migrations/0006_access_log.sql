@@ -1,0 +1,1 @@
+-- 0006: the access log (R-REC-7) and review submissions. Append-only.
