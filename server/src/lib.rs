@@ -10,6 +10,7 @@ pub mod admin;
 pub mod auth;
 pub mod demo;
 pub mod desk;
+pub mod device_log;
 pub mod directories;
 pub mod draws;
 pub mod enroll;

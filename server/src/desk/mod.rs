@@ -2,23 +2,24 @@
 //! page as a 现场检查笔录, the evidence viewer, approve/return, and the access log
 //! (R-REC-7). Only supervisors and admins of the inspection's agency get in.
 
-use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::get;
+pub mod access;
+pub mod decide;
+pub mod evidence;
+pub mod inspection;
+pub mod queue;
 
 use crate::state::AppState;
 use crate::storage::Role;
-use crate::web::page::WebError;
-use crate::web::session::WebUser;
 
 /// Roles that may use the desk.
 pub const DESK_ROLES: &[Role] = &[Role::Supervisor, Role::Admin];
 
 /// Routes of the desk, all under `/desk`.
 pub fn router() -> axum::Router<AppState> {
-    axum::Router::new().route("/desk", get(queue_placeholder))
-}
-
-async fn queue_placeholder(user: WebUser) -> Result<Response, WebError> {
-    user.require(DESK_ROLES)?;
-    Ok(Redirect::to("/").into_response())
+    axum::Router::new()
+        .merge(queue::router())
+        .merge(inspection::router())
+        .merge(evidence::router())
+        .merge(decide::router())
+        .merge(access::router())
 }

@@ -5,6 +5,7 @@
 pub mod access;
 pub mod device_log;
 pub mod queue;
+pub mod review;
 pub mod sqlite;
 pub mod web;
 
@@ -278,13 +279,14 @@ pub struct DrawTask {
 
 /// The storage contract; one implementation per backend. Each later area of the
 /// server keeps its part in a trait of its own module (web pages, device logs, the
-/// review queue, the access log), all required here.
+/// review queue, the access log, review submissions), all required here.
 #[async_trait]
 pub trait Storage:
     web::WebStorage
     + device_log::DeviceLogStorage
     + queue::QueueStorage
     + access::AccessStorage
+    + review::ReviewStorage
     + Send
     + Sync
     + 'static

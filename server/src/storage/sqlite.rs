@@ -25,6 +25,7 @@ use liuhen_core::model::TaskStatus;
 mod access;
 mod device_log;
 mod queue;
+mod review;
 mod web;
 
 /// File name of the database inside the data directory.
@@ -38,6 +39,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0004_device_log.sql"),
     include_str!("../../migrations/0005_review_queue.sql"),
     include_str!("../../migrations/0006_access_log.sql"),
+    include_str!("../../migrations/0007_review_submissions.sql"),
 ];
 
 /// The schema version this program writes (the number of migrations).

@@ -1,0 +1,1 @@
+-- 0007: review submissions from the desk (double submit is done once). Append-only.
