@@ -13,6 +13,9 @@ echo "== cargo clippy (all targets, warnings are errors)"
 cargo clippy --workspace --all-targets -- -D warnings
 
 status=0
+echo "== browser tools (Chromium, playwright-core) for the desk's browser test"
+bash scripts/browser-tools.sh || status=1
+
 echo "== cargo test"
 cargo test --workspace --no-fail-fast || status=1
 

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs what the browser tests of the supervisor's desk need (idempotent):
+# Chromium from Debian at /usr/bin/chromium, and playwright-core (pinned in
+# tests/browser/package-lock.json) under tests/browser/node_modules. Run it once
+# before `cargo test -p liuhen-e2e --test desk_browser`; scripts/test-all.sh does.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+as_root() {
+    if [ "$(id -u)" = 0 ]; then
+        "$@"
+    else
+        sudo "$@"
+    fi
+}
+
+if [ ! -x /usr/bin/chromium ]; then
+    echo "== installing chromium (apt)"
+    as_root apt-get update
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium
+fi
+
+if ! command -v npm >/dev/null 2>&1; then
+    echo "npm is missing: install Node.js (18 or newer) first" >&2
+    exit 1
+fi
+
+cd tests/browser
+want=$(node -p "require('./package-lock.json').packages['node_modules/playwright-core'].version")
+have=$(node -p "try { require('./node_modules/playwright-core/package.json').version } catch { '' }")
+if [ "$want" != "$have" ]; then
+    echo "== npm ci (tests/browser: playwright-core $want)"
+    npm ci --no-audit --no-fund
+fi
+echo "browser tools ready: $(/usr/bin/chromium --version 2>/dev/null | head -1), playwright-core $want"
