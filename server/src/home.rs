@@ -1,5 +1,5 @@
 //! The server's home page: what is running, in Chinese, for whoever opens the
-//! server in a browser. The supervisor's desk and the public portal come later.
+//! server in a browser, with the way in to the supervisor's desk.
 
 use axum::extract::State;
 use axum::response::Html;
@@ -22,7 +22,8 @@ h1{font-size:1.6rem}code{background:#f3f3f3;padding:0 .3rem}table{border-collaps
 <tr><th>证据上传（tus 1.0）</th><td><code>/api/v1/files</code></td></tr>
 <tr><th>健康检查</th><td><a href="/healthz">/healthz</a></td></tr>
 </table>
-<p>审核人员工作台、法制审核和公示页面将在后续版本提供。</p>
+<p><a href="/desk"><strong>进入审核工作台</strong></a>（审核人员、管理员登录后查看本单位的检查记录，审核通过或退回补正）。</p>
+<p class="muted">法制审核和公示页面将在后续版本提供。</p>
 </body></html>
 "#;
 
