@@ -184,6 +184,17 @@ impl ChainError {
 
 /// Walks a chain from entry 1 and returns the first problem, if any.
 pub fn verify_chain(entries: &[LogEntry], key: &VerifyingKey) -> Result<(), ChainError> {
+    verify_chain_with(entries, |_, _| Some(*key))
+}
+
+/// As [`verify_chain`], with the key each entry's signature is checked against given
+/// per entry (`key_of(index, entry)`); `None` (no usable key) fails that entry's
+/// signature. The server uses it because a re-enrolled device may have registered
+/// another key for later entries.
+pub fn verify_chain_with(
+    entries: &[LogEntry],
+    mut key_of: impl FnMut(usize, &LogEntry) -> Option<VerifyingKey>,
+) -> Result<(), ChainError> {
     let mut prev_hash = GENESIS_HASH.to_string();
     for (i, e) in entries.iter().enumerate() {
         let expected = i as u64 + 1;
@@ -208,8 +219,8 @@ pub fn verify_chain(entries: &[LogEntry], key: &VerifyingKey) -> Result<(), Chai
         let sig = hex::decode(&e.signature)
             .ok()
             .and_then(|b| Signature::from_slice(&b).ok());
-        match sig {
-            Some(sig) if key.verify(e.hash.as_bytes(), &sig).is_ok() => {}
+        match (sig, key_of(i, e)) {
+            (Some(sig), Some(key)) if key.verify(e.hash.as_bytes(), &sig).is_ok() => {}
             _ => return Err(ChainError::BadSignature { seq: e.seq }),
         }
         prev_hash = e.hash.clone();

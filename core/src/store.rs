@@ -599,63 +599,47 @@ impl Store {
 
     /// The whole log in order, or one inspection's entries.
     pub fn log_entries(&self, inspection_id: Option<&str>) -> Result<Vec<LogEntry>, StoreError> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT seq, prev_hash, at, officer_id, device_id, inspection_id, action, detail,
-                    evidence, doc_heads, hash, signature
-             FROM log_entries WHERE (?1 IS NULL OR inspection_id = ?1) ORDER BY seq",
-        )?;
-        let rows = stmt.query_map([inspection_id], |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, i64>(2)?,
-                r.get::<_, String>(3)?,
-                r.get::<_, String>(4)?,
-                r.get::<_, Option<String>>(5)?,
-                r.get::<_, String>(6)?,
-                r.get::<_, String>(7)?,
-                r.get::<_, String>(8)?,
-                r.get::<_, String>(9)?,
-                r.get::<_, String>(10)?,
-                r.get::<_, String>(11)?,
-            ))
-        })?;
-        let bad = |e: serde_json::Error| StoreError::BadRow {
-            what: "log_entries",
-            reason: e.to_string(),
-        };
-        let mut out = vec![];
-        for row in rows {
-            let (
-                seq,
-                prev_hash,
-                at,
-                officer_id,
-                device_id,
-                inspection_id,
-                action,
-                detail,
-                ev,
-                heads,
-                hash,
-                signature,
-            ) = row?;
-            out.push(LogEntry {
-                seq: seq.max(0) as u64,
-                prev_hash,
-                at: from_ts(at),
-                officer_id,
-                device_id,
-                inspection_id,
-                action,
-                detail: serde_json::from_str(&detail).map_err(bad)?,
-                evidence: serde_json::from_str(&ev).map_err(bad)?,
-                doc_heads: serde_json::from_str(&heads).map_err(bad)?,
-                hash,
-                signature,
-            });
-        }
-        Ok(out)
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {LOG_COLS} FROM log_entries
+             WHERE (?1 IS NULL OR inspection_id = ?1) ORDER BY seq"
+        ))?;
+        let rows = stmt.query_map([inspection_id], log_row)?;
+        rows.map(|r| log_entry(r?)).collect()
+    }
+
+    /// Up to `limit` log entries with a sequence number above `after`, in order (the
+    /// next batch to upload with sync).
+    pub fn log_entries_after(&self, after: u64, limit: usize) -> Result<Vec<LogEntry>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {LOG_COLS} FROM log_entries WHERE seq > ?1 ORDER BY seq LIMIT ?2"
+        ))?;
+        let after = i64::try_from(after).unwrap_or(i64::MAX);
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = stmt.query_map(params![after, limit], log_row)?;
+        rows.map(|r| log_entry(r?)).collect()
+    }
+
+    /// Sequence number of the last log entry (0 if the log is empty).
+    pub fn last_log_seq(&self) -> Result<u64, StoreError> {
+        let seq: Option<i64> =
+            self.conn
+                .query_row("SELECT MAX(seq) FROM log_entries", [], |r| r.get(0))?;
+        Ok(seq.unwrap_or(0).max(0) as u64)
+    }
+
+    /// Up to which sequence number the server acknowledged holding this device's log
+    /// without gaps (0 if it never did). Entries are never deleted because of it.
+    pub fn log_acked_seq(&self) -> Result<u64, StoreError> {
+        Ok(self
+            .device_value(LOG_ACKED_SEQ_KEY)?
+            .and_then(|v| String::from_utf8(v).ok())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0))
+    }
+
+    /// Remembers the server's acknowledgement of the log (durable, like every write).
+    pub fn set_log_acked_seq(&self, seq: u64) -> Result<(), StoreError> {
+        self.set_device_value(LOG_ACKED_SEQ_KEY, seq.to_string().as_bytes())
     }
 
     /// Runs SQLite's integrity check; `Ok(())` when the file is sound.
@@ -678,6 +662,81 @@ impl Store {
     pub fn connection_for_tests(&self) -> &Connection {
         &self.conn
     }
+}
+
+/// Device setting: the server's acknowledgement of the log (decimal text).
+const LOG_ACKED_SEQ_KEY: &str = "log_acked_seq";
+
+/// Columns of `log_entries` in the order [`log_row`] reads them.
+const LOG_COLS: &str = "seq, prev_hash, at, officer_id, device_id, inspection_id, action, detail,
+    evidence, doc_heads, hash, signature";
+
+/// One `log_entries` row as stored (JSON columns still text).
+type LogRow = (
+    i64,
+    String,
+    i64,
+    String,
+    String,
+    Option<String>,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+);
+
+fn log_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<LogRow> {
+    Ok((
+        r.get(0)?,
+        r.get(1)?,
+        r.get(2)?,
+        r.get(3)?,
+        r.get(4)?,
+        r.get(5)?,
+        r.get(6)?,
+        r.get(7)?,
+        r.get(8)?,
+        r.get(9)?,
+        r.get(10)?,
+        r.get(11)?,
+    ))
+}
+
+fn log_entry(row: LogRow) -> Result<LogEntry, StoreError> {
+    let bad = |e: serde_json::Error| StoreError::BadRow {
+        what: "log_entries",
+        reason: e.to_string(),
+    };
+    let (
+        seq,
+        prev_hash,
+        at,
+        officer_id,
+        device_id,
+        inspection_id,
+        action,
+        detail,
+        ev,
+        heads,
+        hash,
+        signature,
+    ) = row;
+    Ok(LogEntry {
+        seq: seq.max(0) as u64,
+        prev_hash,
+        at: from_ts(at),
+        officer_id,
+        device_id,
+        inspection_id,
+        action,
+        detail: serde_json::from_str(&detail).map_err(bad)?,
+        evidence: serde_json::from_str(&ev).map_err(bad)?,
+        doc_heads: serde_json::from_str(&heads).map_err(bad)?,
+        hash,
+        signature,
+    })
 }
 
 /// Seals `entry` after the last log entry and inserts it, inside `tx`.
@@ -724,4 +783,60 @@ fn insert_log(tx: &rusqlite::Transaction<'_>, e: &LogEntry) -> Result<(), StoreE
 /// JSON text of plain data (which always serialises).
 fn j<T: Serialize + ?Sized>(v: &T) -> String {
     serde_json::to_string(v).unwrap_or_else(|_| "null".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ed25519_dalek::SigningKey;
+
+    #[test]
+    fn log_batches_follow_the_acknowledgement_and_nothing_is_deleted() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("store.db");
+        let mut store = Store::open(&path).unwrap();
+        let key = SigningKey::from_bytes(&[5u8; 32]);
+        for i in 0..25 {
+            store
+                .append_log(
+                    NewLogEntry {
+                        at: DateTime::from_timestamp_millis(1_700_000_000_000 + i).unwrap(),
+                        officer_id: "o1".into(),
+                        inspection_id: None,
+                        action: "roster_refresh".into(),
+                        detail: serde_json::json!({ "n": i }),
+                        evidence: vec![],
+                        doc_heads: vec![],
+                    },
+                    |e, prev| LogEntry::seal(e, prev, "dev-a", &key),
+                )
+                .unwrap();
+        }
+        assert_eq!(store.last_log_seq().unwrap(), 25);
+        assert_eq!(store.log_acked_seq().unwrap(), 0);
+        let first = store.log_entries_after(0, 10).unwrap();
+        assert_eq!(
+            first.iter().map(|e| e.seq).collect::<Vec<_>>(),
+            (1..=10).collect::<Vec<_>>()
+        );
+        store.set_log_acked_seq(20).unwrap();
+        drop(store);
+        // Durable: a reopened store still knows the acknowledgement.
+        let store = Store::open(&path).unwrap();
+        assert_eq!(store.log_acked_seq().unwrap(), 20);
+        let rest = store
+            .log_entries_after(store.log_acked_seq().unwrap(), 10)
+            .unwrap();
+        assert_eq!(
+            rest.iter().map(|e| e.seq).collect::<Vec<_>>(),
+            (21..=25).collect::<Vec<_>>()
+        );
+        // Acknowledged entries stay on the device and still verify.
+        let all = store.log_entries(None).unwrap();
+        assert_eq!(all.len(), 25);
+        assert_eq!(
+            crate::audit::verify_chain(&all, &key.verifying_key()),
+            Ok(())
+        );
+    }
 }

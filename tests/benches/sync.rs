@@ -191,6 +191,7 @@ impl<T: Transport> Transport for Naive<T> {
                 device_time: req.device_time,
                 roster_version: req.roster_version.clone(),
                 docs: vec![doc.clone()],
+                log: vec![],
             };
             let ex = self.inner.exchange(&one)?;
             match &mut merged {

@@ -10,10 +10,11 @@ use automerge::sync::{Message, State, SyncDoc};
 use automerge::{AutoCommit, ChangeHash};
 
 use super::protocol::{
-    DocMessage, DocStatus, MAX_DOCS_PER_REQUEST, PAGE_MESSAGE_BYTES, PROTOCOL_VERSION, SyncRequest,
-    SyncResponse,
+    DocMessage, DocStatus, MAX_DOCS_PER_REQUEST, MAX_LOG_ENTRIES_PER_REQUEST, PAGE_LOG_BYTES,
+    PAGE_MESSAGE_BYTES, PROTOCOL_VERSION, SyncRequest, SyncResponse,
 };
 use crate::api::{Core, CoreError};
+use crate::audit::LogEntry;
 use crate::doc::InspectionDoc;
 use crate::store::SyncState;
 
@@ -152,6 +153,11 @@ pub struct SyncReport {
     pub clock_skew_seconds: Option<i64>,
     /// Whether a new roster/task list arrived.
     pub roster_updated: bool,
+    /// Signed log entries sent in this run (a re-sent entry counts again).
+    pub log_entries_sent: u64,
+    /// The server's acknowledgement of the device log after this run (entries up to
+    /// this number are on the server), if the server gave one.
+    pub log_acked_seq: Option<u64>,
 }
 
 /// Retry policy: exponential backoff with a cap.
@@ -269,6 +275,8 @@ impl<T: Transport> SyncClient<T> {
         let mut must_ask: BTreeSet<String> = BTreeSet::new();
         let mut changed: BTreeSet<String> = BTreeSet::new();
 
+        let mut log = LogUpload::start(core)?;
+
         let result = (|| -> Result<(), SyncError> {
             for round in 0..self.max_rounds {
                 let mut msgs = vec![];
@@ -295,19 +303,33 @@ impl<T: Transport> SyncClient<T> {
                     }
                 }
                 must_ask.clear();
-                if msgs.is_empty() && round > 0 {
+                if msgs.is_empty() && round > 0 && !log.has_more() {
                     break;
                 }
                 report.rounds += 1;
                 for page in paginate(msgs) {
                     let page_ids: Vec<String> = page.iter().map(|m| m.id.clone()).collect();
-                    let req = SyncRequest {
+                    let mut req = SyncRequest {
                         protocol: PROTOCOL_VERSION,
                         device_time: core.now(),
                         roster_version: roster_version.clone(),
                         docs: page,
+                        log: log.next_batch(core)?,
                     };
-                    let ex = self.transport.exchange(&req)?;
+                    let ex = match self.transport.exchange(&req) {
+                        // A server that predates log upload refuses the unknown
+                        // field: send the same request without it, and no log this run.
+                        Err(TransportError::Rejected { code, message, .. })
+                            if code == "malformed_request" && !req.log.is_empty() =>
+                        {
+                            tracing::warn!(%message, "server refused the device log; syncing without it");
+                            log.disable();
+                            req.log.clear();
+                            report.requests += 1;
+                            self.transport.exchange(&req)?
+                        }
+                        other => other?,
+                    };
                     report.requests += 1;
                     report.bytes_sent += ex.bytes_sent;
                     report.bytes_received += ex.bytes_received;
@@ -319,6 +341,7 @@ impl<T: Transport> SyncClient<T> {
                         });
                     }
                     report.clock_skew_seconds = Some(resp.clock_skew_seconds);
+                    log.acknowledged(core, &req.log, resp.log_acked_seq, &mut report)?;
                     if let Some(roster) = resp.roster {
                         let by = core.device().device_id.clone();
                         core.load_roster(roster, &by)?;
@@ -508,6 +531,106 @@ impl<T: Transport> SyncClient<T> {
             }
         }
         problems
+    }
+}
+
+/// Where the upload of the device's signed log got to in this run (R-REC-5).
+///
+/// Each request carries the next batch of entries after both the server's durable
+/// acknowledgement and what this run already sent; the acknowledgement (the highest
+/// sequence number the server holds without gaps) is stored on the device, so the
+/// next run starts there. Nothing on the device is deleted.
+struct LogUpload {
+    /// Whether this run sends log entries (false once the server showed it cannot).
+    enabled: bool,
+    /// The server's acknowledgement as stored on the device.
+    acked: u64,
+    /// Highest sequence number sent in this run.
+    sent_upto: u64,
+    /// Last entry of the device log.
+    last: u64,
+}
+
+impl LogUpload {
+    fn start(core: &Core) -> Result<LogUpload, SyncError> {
+        let store = core.store();
+        let last = store.last_log_seq().map_err(CoreError::from)?;
+        // An acknowledgement above the local log (a store restored from an older
+        // backup) would skip entries: never trust it beyond what is here.
+        let acked = store.log_acked_seq().map_err(CoreError::from)?.min(last);
+        Ok(LogUpload {
+            enabled: true,
+            acked,
+            sent_upto: acked,
+            last,
+        })
+    }
+
+    /// Whether entries remain that this run has not sent yet.
+    fn has_more(&self) -> bool {
+        self.enabled && self.sent_upto < self.last
+    }
+
+    fn disable(&mut self) {
+        self.enabled = false;
+    }
+
+    /// The next entries to send: at most [`MAX_LOG_ENTRIES_PER_REQUEST`] and about
+    /// [`PAGE_LOG_BYTES`] of JSON (always at least one entry if any remain).
+    fn next_batch(&mut self, core: &Core) -> Result<Vec<LogEntry>, SyncError> {
+        if !self.has_more() {
+            return Ok(vec![]);
+        }
+        let from = self.acked.max(self.sent_upto);
+        let mut batch = core
+            .store()
+            .log_entries_after(from, MAX_LOG_ENTRIES_PER_REQUEST)
+            .map_err(CoreError::from)?;
+        let mut bytes = 0usize;
+        let mut keep = 0usize;
+        for e in &batch {
+            let size = serde_json::to_vec(e).map_or(0, |v| v.len());
+            if keep > 0 && bytes + size > PAGE_LOG_BYTES {
+                break;
+            }
+            bytes += size;
+            keep += 1;
+        }
+        batch.truncate(keep);
+        match batch.last() {
+            Some(e) => self.sent_upto = e.seq,
+            None => self.sent_upto = self.last,
+        }
+        Ok(batch)
+    }
+
+    /// Takes the server's answer to a request that carried `sent`.
+    fn acknowledged(
+        &mut self,
+        core: &Core,
+        sent: &[LogEntry],
+        ack: Option<u64>,
+        report: &mut SyncReport,
+    ) -> Result<(), SyncError> {
+        if sent.is_empty() {
+            return Ok(());
+        }
+        report.log_entries_sent += sent.len() as u64;
+        let Some(ack) = ack else {
+            // The server took the request but not the log: it does not keep logs.
+            tracing::warn!("server did not acknowledge the device log; not sending it this run");
+            self.enabled = false;
+            return Ok(());
+        };
+        let ack = ack.min(self.last);
+        if ack != self.acked {
+            core.store()
+                .set_log_acked_seq(ack)
+                .map_err(CoreError::from)?;
+            self.acked = ack;
+        }
+        report.log_acked_seq = Some(ack);
+        Ok(())
     }
 }
 

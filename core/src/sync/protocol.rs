@@ -5,6 +5,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::audit::LogEntry;
 use crate::model::RosterSnapshot;
 
 /// Version of this protocol; a server refuses others with a clear error.
@@ -21,6 +22,13 @@ pub const PAGE_MESSAGE_BYTES: usize = 4 * 1024 * 1024;
 
 /// Most documents in one request.
 pub const MAX_DOCS_PER_REQUEST: usize = 500;
+
+/// Most device log entries in one request (`SyncRequest::log`).
+pub const MAX_LOG_ENTRIES_PER_REQUEST: usize = 2_000;
+
+/// Sum of the JSON sizes of the log entries a client puts in one request; with
+/// [`PAGE_MESSAGE_BYTES`] of messages (base64) it stays under [`MAX_REQUEST_BYTES`].
+pub const PAGE_LOG_BYTES: usize = 2 * 1024 * 1024;
 
 /// Base64 (standard alphabet, padded) for byte fields in JSON.
 pub mod b64 {
@@ -57,7 +65,7 @@ pub struct DocMessage {
 }
 
 /// A device's sync request: messages for many documents at once.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SyncRequest {
     /// Must be [`PROTOCOL_VERSION`].
@@ -68,6 +76,11 @@ pub struct SyncRequest {
     pub roster_version: Option<String>,
     /// Messages, at most [`MAX_DOCS_PER_REQUEST`].
     pub docs: Vec<DocMessage>,
+    /// The device's signed log entries after the last one the server acknowledged,
+    /// in order, at most [`MAX_LOG_ENTRIES_PER_REQUEST`] (R-REC-5). Left out of the
+    /// JSON when empty, so a request without entries is the version-1 request.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub log: Vec<LogEntry>,
 }
 
 /// What the server did with one document's message.
@@ -122,6 +135,11 @@ pub struct SyncResponse {
     pub roster: Option<RosterSnapshot>,
     /// Version tag of the roster the server holds.
     pub roster_version: String,
+    /// Highest sequence number up to which the server holds this device's log
+    /// without gaps (0 if none). Present only when the request carried `log`, so a
+    /// client that never sends one never sees the field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_acked_seq: Option<u64>,
 }
 
 /// An error body of any failed API call.
@@ -131,4 +149,206 @@ pub struct ApiError {
     pub code: String,
     /// Chinese message for the user.
     pub message: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit::NewLogEntry;
+    use ed25519_dalek::SigningKey;
+    use proptest::prelude::*;
+
+    /// The version-1 request as servers before the device log parse it.
+    #[derive(Debug, PartialEq, Serialize, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct OldSyncRequest {
+        protocol: u32,
+        device_time: DateTime<Utc>,
+        roster_version: Option<String>,
+        docs: Vec<DocMessage>,
+    }
+
+    /// The version-1 response as clients before the device log parse it.
+    #[derive(Debug, PartialEq, Serialize, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct OldSyncResponse {
+        protocol: u32,
+        server_time: DateTime<Utc>,
+        clock_skew_seconds: i64,
+        docs: Vec<DocReply>,
+        offer: Vec<String>,
+        missing_blobs: Vec<String>,
+        roster: Option<RosterSnapshot>,
+        roster_version: String,
+    }
+
+    fn time(ms: i64) -> DateTime<Utc> {
+        DateTime::from_timestamp_millis(ms).unwrap()
+    }
+
+    fn log(details: &[String], device: &str) -> Vec<LogEntry> {
+        let key = SigningKey::from_bytes(&[3u8; 32]);
+        let mut out: Vec<LogEntry> = vec![];
+        for (i, d) in details.iter().enumerate() {
+            let prev = out.last().map(|e| (e.seq, e.hash.clone()));
+            out.push(LogEntry::seal(
+                NewLogEntry {
+                    at: time(1_700_000_000_000 + i as i64 * 1_001),
+                    officer_id: "qy-zf-001".into(),
+                    inspection_id: (i % 2 == 0).then(|| format!("insp-{i}")),
+                    action: "finding".into(),
+                    detail: serde_json::json!({ "text": d, "n": i }),
+                    evidence: vec![format!("{i:064x}")],
+                    doc_heads: vec![],
+                },
+                prev,
+                device,
+                &key,
+            ));
+        }
+        out
+    }
+
+    fn docs() -> impl Strategy<Value = Vec<DocMessage>> {
+        prop::collection::vec(
+            (
+                "[0-9a-f-]{1,36}",
+                prop::option::of(prop::collection::vec(any::<u8>(), 0..40)),
+            )
+                .prop_map(|(id, msg)| DocMessage { id, msg }),
+            0..4,
+        )
+    }
+
+    fn request() -> impl Strategy<Value = SyncRequest> {
+        (
+            0u32..3,
+            0i64..4_000_000_000_000,
+            prop::option::of("[a-z0-9-]{0,12}"),
+            docs(),
+            prop::collection::vec("\\PC{0,16}", 0..5),
+            "[0-9a-f-]{8,36}",
+        )
+            .prop_map(|(protocol, ms, roster_version, docs, details, device)| {
+                SyncRequest {
+                    protocol,
+                    device_time: time(ms),
+                    roster_version,
+                    docs,
+                    log: log(&details, &device),
+                }
+            })
+    }
+
+    fn response() -> impl Strategy<Value = SyncResponse> {
+        (
+            0i64..4_000_000_000_000,
+            -100_000i64..100_000,
+            prop::collection::vec(("[0-9a-f-]{1,36}", "\\PC{0,10}"), 0..3),
+            prop::collection::vec("[0-9a-f]{1,64}", 0..3),
+            prop::option::of(any::<u64>()),
+        )
+            .prop_map(|(ms, skew, replies, hashes, ack)| SyncResponse {
+                protocol: PROTOCOL_VERSION,
+                server_time: time(ms),
+                clock_skew_seconds: skew,
+                docs: replies
+                    .into_iter()
+                    .map(|(id, reason)| DocReply {
+                        id,
+                        status: DocStatus::Rejected,
+                        reason: Some(reason),
+                        msg: None,
+                    })
+                    .collect(),
+                offer: hashes.clone(),
+                missing_blobs: hashes,
+                roster: None,
+                roster_version: "r-1".into(),
+                log_acked_seq: ack,
+            })
+    }
+
+    proptest! {
+        #[test]
+        fn requests_round_trip_and_stay_readable_by_old_servers(req in request()) {
+            let json = serde_json::to_string(&req).unwrap();
+            let back: SyncRequest = serde_json::from_str(&json).unwrap();
+            prop_assert_eq!(&back, &req);
+            // The log survives the wire exactly: every entry still verifies its hash.
+            prop_assert!(back.log.iter().all(|e| e.compute_hash() == e.hash));
+
+            let old: Result<OldSyncRequest, _> = serde_json::from_str(&json);
+            if req.log.is_empty() {
+                // Without entries the new client's request is the version-1 request.
+                prop_assert!(!json.contains("\"log\""));
+                let old = old.unwrap();
+                prop_assert_eq!(old.protocol, req.protocol);
+                prop_assert_eq!(old.device_time, req.device_time);
+                prop_assert_eq!(&old.roster_version, &req.roster_version);
+                prop_assert_eq!(&old.docs, &req.docs);
+            } else {
+                // An old server refuses the field: the client's fallback re-sends
+                // without it (client.rs), so this refusal is what it relies on.
+                prop_assert!(old.is_err());
+            }
+
+            // What an old client sends, a new server reads with an empty log.
+            let old_req = OldSyncRequest {
+                protocol: req.protocol,
+                device_time: req.device_time,
+                roster_version: req.roster_version.clone(),
+                docs: req.docs.clone(),
+            };
+            let new: SyncRequest =
+                serde_json::from_str(&serde_json::to_string(&old_req).unwrap()).unwrap();
+            prop_assert!(new.log.is_empty());
+            prop_assert_eq!(&new.docs, &req.docs);
+        }
+
+        #[test]
+        fn responses_round_trip_and_stay_readable_by_old_clients(resp in response()) {
+            let json = serde_json::to_string(&resp).unwrap();
+            let back: SyncResponse = serde_json::from_str(&json).unwrap();
+            prop_assert_eq!(&back, &resp);
+
+            let old: Result<OldSyncResponse, _> = serde_json::from_str(&json);
+            match resp.log_acked_seq {
+                // The server answers `log_acked_seq` only to a request with a log,
+                // which an old client never sends; without it the answer is version 1.
+                None => {
+                    let old = old.unwrap();
+                    prop_assert_eq!(&old.docs, &resp.docs);
+                    prop_assert_eq!(&old.missing_blobs, &resp.missing_blobs);
+                }
+                Some(_) => prop_assert!(old.is_err()),
+            }
+
+            // What an old server answers, a new client reads without an ack.
+            let old_resp = OldSyncResponse {
+                protocol: resp.protocol,
+                server_time: resp.server_time,
+                clock_skew_seconds: resp.clock_skew_seconds,
+                docs: resp.docs.clone(),
+                offer: resp.offer.clone(),
+                missing_blobs: resp.missing_blobs.clone(),
+                roster: None,
+                roster_version: resp.roster_version.clone(),
+            };
+            let new: SyncResponse =
+                serde_json::from_str(&serde_json::to_string(&old_resp).unwrap()).unwrap();
+            prop_assert_eq!(new.log_acked_seq, None);
+            prop_assert_eq!(&new.docs, &resp.docs);
+        }
+    }
+
+    #[test]
+    fn an_explicit_null_or_empty_log_is_accepted() {
+        let json = r#"{"protocol":1,"device_time":"2026-11-20T01:05:00Z","roster_version":null,"docs":[],"log":[]}"#;
+        let req: SyncRequest = serde_json::from_str(json).unwrap();
+        assert!(req.log.is_empty());
+        let json = r#"{"protocol":1,"server_time":"2026-11-20T01:05:00Z","clock_skew_seconds":0,"docs":[],"offer":[],"missing_blobs":[],"roster":null,"roster_version":"","log_acked_seq":null}"#;
+        let resp: SyncResponse = serde_json::from_str(json).unwrap();
+        assert_eq!(resp.log_acked_seq, None);
+    }
 }
