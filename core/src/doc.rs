@@ -783,6 +783,13 @@ impl InspectionDoc {
         self.req_str(&m, "meta", "id")
     }
 
+    /// Reads the inspection as it was at `heads` (e.g. when a page showed it), to
+    /// tell what changed since. Fails if the document does not contain `heads`.
+    pub fn read_at(&mut self, heads: &[ChangeHash]) -> Result<Inspection, DocError> {
+        let at = self.doc.fork_at(heads)?;
+        InspectionDoc { doc: at }.read()
+    }
+
     /// Reads the whole inspection into plain types.
     pub fn read(&self) -> Result<Inspection, DocError> {
         let meta = self.meta()?;
@@ -1063,6 +1070,25 @@ pub(crate) mod tests {
         assert_eq!(i.findings.len(), 1);
         assert_eq!(i.findings[0].evidence, vec!["ab".repeat(32)]);
         assert!(i.conflicts.is_empty());
+    }
+
+    #[test]
+    fn read_at_shows_the_record_as_it_was_at_older_heads() {
+        let mut d = InspectionDoc::create(actor(1), NewInspection { meta: meta() }).unwrap();
+        d.add_finding(&finding("f1", "排污口标识缺失", "o1", t(1, 5)))
+            .unwrap();
+        let then = d.heads();
+        d.add_finding(&finding("f2", "雨水排口有积水", "o1", t(1, 6)))
+            .unwrap();
+        let old = d.read_at(&then).unwrap();
+        assert_eq!(old.findings.len(), 1);
+        assert_eq!(
+            d.read().unwrap().findings.len(),
+            2,
+            "the document is unchanged"
+        );
+        let unknown = ChangeHash::try_from([7u8; 32].as_slice()).unwrap();
+        assert!(d.read_at(&[unknown]).is_err(), "heads it does not contain");
     }
 
     #[test]

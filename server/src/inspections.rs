@@ -160,6 +160,36 @@ async fn one(
     }))
 }
 
+/// Longest review comment, in characters (the API and the desk share it).
+pub const MAX_COMMENT_CHARS: usize = 2000;
+
+/// Why a review comment is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CommentError {
+    /// Nothing but white space.
+    #[error("审核意见不能为空")]
+    Empty,
+    /// Longer than [`MAX_COMMENT_CHARS`].
+    #[error("审核意见有 {chars} 字，超过 {MAX_COMMENT_CHARS} 字的上限")]
+    TooLong {
+        /// Characters after trimming.
+        chars: usize,
+    },
+}
+
+/// A review comment as stored: trimmed, not empty, at most [`MAX_COMMENT_CHARS`].
+pub fn valid_comment(text: &str) -> Result<String, CommentError> {
+    let t = text.trim();
+    let chars = t.chars().count();
+    if chars == 0 {
+        Err(CommentError::Empty)
+    } else if chars > MAX_COMMENT_CHARS {
+        Err(CommentError::TooLong { chars })
+    } else {
+        Ok(t.to_string())
+    }
+}
+
 /// A review action.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -181,16 +211,13 @@ async fn review(
     if auth.user.role != Role::Supervisor {
         return Err(SyncFailure::forbidden("只有审核人员可以填写审核意见"));
     }
-    let comment = input.comment.map(|c| c.trim().to_string());
-    if comment
-        .as_deref()
-        .is_some_and(|c| c.is_empty() || c.chars().count() > 2000)
-    {
-        return Err(SyncFailure::bad_request(
-            "invalid_comment",
-            "审核意见不能为空，且不超过 2000 字",
-        ));
-    }
+    let comment = input
+        .comment
+        .map(|c| valid_comment(&c))
+        .transpose()
+        .map_err(|_| {
+            SyncFailure::bad_request("invalid_comment", "审核意见不能为空，且不超过 2000 字")
+        })?;
     if comment.is_none() && input.decision.is_none() {
         return Err(SyncFailure::bad_request(
             "invalid_review",
