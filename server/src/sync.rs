@@ -17,8 +17,8 @@ use chrono::{DateTime, Utc};
 use liuhen_core::doc::{InspectionDoc, schema_actor, schema_chain_hashes};
 use liuhen_core::inspection::Inspection;
 use liuhen_core::sync::protocol::{
-    ApiError, DocMessage, DocReply, DocStatus, MAX_DOCS_PER_REQUEST, PROTOCOL_VERSION, SYNC_PATH,
-    SyncRequest, SyncResponse,
+    ApiError, DocMessage, DocReply, DocStatus, MAX_DOCS_PER_REQUEST, MAX_LOG_ENTRIES_PER_REQUEST,
+    PROTOCOL_VERSION, SYNC_PATH, SyncRequest, SyncResponse,
 };
 
 use crate::auth::DeviceAuth;
@@ -151,6 +151,12 @@ async fn sync(
             format!("一次同步最多 {MAX_DOCS_PER_REQUEST} 条记录，请分批发送"),
         ));
     }
+    if req.log.len() > MAX_LOG_ENTRIES_PER_REQUEST {
+        return Err(bad_request(
+            "too_many_log_entries",
+            format!("一次同步最多上传 {MAX_LOG_ENTRIES_PER_REQUEST} 条设备日志，请分批发送"),
+        ));
+    }
     let Some(officer_id) = auth.user.officer_id.clone() else {
         return Err(SyncFailure {
             status: StatusCode::FORBIDDEN,
@@ -169,6 +175,14 @@ async fn sync(
         officer_id: &officer_id,
         now,
         skew,
+    };
+
+    // The signed device log (R-REC-5): acknowledged only when the request carried
+    // some, so a client that never sends it never sees the field.
+    let log_acked_seq = if req.log.is_empty() {
+        None
+    } else {
+        Some(crate::device_log::receive(&st, &auth.device, &req.log).await?)
     };
 
     let mut replies = Vec::with_capacity(req.docs.len());
@@ -221,6 +235,7 @@ async fn sync(
         missing_blobs,
         roster,
         roster_version,
+        log_acked_seq,
     }))
 }
 

@@ -1,9 +1,449 @@
 //! SQLite implementation of [`crate::storage::device_log::DeviceLogStorage`].
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use rusqlite::{OptionalExtension, Row, Transaction, params};
 
-use super::SqliteStorage;
-use crate::storage::device_log::DeviceLogStorage;
+use liuhen_core::audit::LogEntry;
+
+use super::{SqliteStorage, backend, get_json, get_ts, to_json, ts};
+use crate::storage::device_log::{DeviceLogStorage, LogDevice, LogUploadOutcome, StoredLogEntry};
+use crate::storage::{StorageError, StorageResult};
+
+const ENTRY_COLS: &str = "seq, prev_hash, at, officer_id, device_id, inspection_id, action, \
+     detail, evidence, doc_heads, hash, signature, public_key, received_at";
+
+fn entry_from_row(r: &Row<'_>) -> rusqlite::Result<StoredLogEntry> {
+    let seq: i64 = r.get(0)?;
+    Ok(StoredLogEntry {
+        entry: LogEntry {
+            seq: seq.max(0) as u64,
+            prev_hash: r.get(1)?,
+            at: get_ts(r, 2)?,
+            officer_id: r.get(3)?,
+            device_id: r.get(4)?,
+            inspection_id: r.get(5)?,
+            action: r.get(6)?,
+            detail: get_json(r, 7)?,
+            evidence: get_json(r, 8)?,
+            doc_heads: get_json(r, 9)?,
+            hash: r.get(10)?,
+            signature: r.get(11)?,
+        },
+        public_key: r.get(12)?,
+        received_at: get_ts(r, 13)?,
+    })
+}
+
+fn seq_i64(seq: u64) -> StorageResult<i64> {
+    i64::try_from(seq).map_err(|_| StorageError::Backend(format!("log seq {seq} out of range")))
+}
+
+/// Whether `new` is the stored entry again (same hash and signature, and content
+/// that hashes the same: an edited copy claiming the old hash is not a duplicate).
+fn same_entry(stored: &LogEntry, new: &LogEntry) -> bool {
+    stored.hash == new.hash
+        && stored.signature == new.signature
+        && stored.compute_hash() == new.compute_hash()
+}
+
+fn put_one(
+    tx: &Transaction<'_>,
+    device_id: &str,
+    public_key: &str,
+    e: &LogEntry,
+    at: &str,
+    out: &mut LogUploadOutcome,
+) -> StorageResult<()> {
+    let seq = seq_i64(e.seq)?;
+    let stored = tx
+        .query_row(
+            &format!(
+                "SELECT {ENTRY_COLS} FROM device_log_entries WHERE device_id = ?1 AND seq = ?2"
+            ),
+            params![device_id, seq],
+            entry_from_row,
+        )
+        .optional()
+        .map_err(backend)?;
+    match stored {
+        None => {
+            tx.execute(
+                "INSERT INTO device_log_entries (device_id, seq, prev_hash, at, officer_id,
+                   inspection_id, action, detail, evidence, doc_heads, hash, signature,
+                   public_key, received_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+                params![
+                    device_id,
+                    seq,
+                    e.prev_hash,
+                    ts(e.at),
+                    e.officer_id,
+                    e.inspection_id,
+                    e.action,
+                    to_json(&e.detail)?,
+                    to_json(&e.evidence)?,
+                    to_json(&e.doc_heads)?,
+                    e.hash,
+                    e.signature,
+                    public_key,
+                    at,
+                ],
+            )
+            .map_err(backend)?;
+            out.stored += 1;
+        }
+        Some(s) if same_entry(&s.entry, e) => out.duplicates += 1,
+        Some(_) => {
+            // Keyed by (device, seq, hash): the same divergent entry sent again is
+            // kept once.
+            tx.execute(
+                "INSERT OR IGNORE INTO device_log_divergent
+                   (device_id, seq, hash, entry, public_key, received_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![device_id, seq, e.hash, to_json(e)?, public_key, at],
+            )
+            .map_err(backend)?;
+            out.divergent.push(e.seq);
+        }
+    }
+    Ok(())
+}
+
+/// Advances the stored contiguous sequence number of a device as far as its entries
+/// go, and returns it.
+fn advance_ack(tx: &Transaction<'_>, device_id: &str) -> StorageResult<u64> {
+    let mut seq: i64 = tx
+        .query_row(
+            "SELECT contiguous_seq FROM device_log_acks WHERE device_id = ?1",
+            [device_id],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(backend)?
+        .unwrap_or(0);
+    let start = seq;
+    let mut next = tx
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM device_log_entries WHERE device_id = ?1 AND seq = ?2)",
+        )
+        .map_err(backend)?;
+    while next
+        .query_row(params![device_id, seq + 1], |r| r.get::<_, bool>(0))
+        .map_err(backend)?
+    {
+        seq += 1;
+    }
+    if seq != start {
+        tx.execute(
+            "INSERT INTO device_log_acks (device_id, contiguous_seq) VALUES (?1, ?2)
+             ON CONFLICT (device_id) DO UPDATE SET contiguous_seq = excluded.contiguous_seq",
+            params![device_id, seq],
+        )
+        .map_err(backend)?;
+    }
+    Ok(seq.max(0) as u64)
+}
 
 #[async_trait]
-impl DeviceLogStorage for SqliteStorage {}
+impl DeviceLogStorage for SqliteStorage {
+    async fn put_log_entries(
+        &self,
+        device_id: &str,
+        public_key: &str,
+        entries: &[LogEntry],
+        received_at: DateTime<Utc>,
+    ) -> StorageResult<LogUploadOutcome> {
+        let (device_id, public_key) = (device_id.to_string(), public_key.to_string());
+        let entries = entries.to_vec();
+        self.write(move |tx| {
+            let at = ts(received_at);
+            let mut out = LogUploadOutcome::default();
+            for e in &entries {
+                if e.device_id != device_id {
+                    return Err(StorageError::Backend(format!(
+                        "log entry {} is of device {}, not {device_id}",
+                        e.seq, e.device_id
+                    )));
+                }
+                put_one(tx, &device_id, &public_key, e, &at, &mut out)?;
+            }
+            out.acked_seq = advance_ack(tx, &device_id)?;
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn log_acked_seq(&self, device_id: &str) -> StorageResult<u64> {
+        let device_id = device_id.to_string();
+        self.read(move |c| {
+            let seq: Option<i64> = c
+                .query_row(
+                    "SELECT contiguous_seq FROM device_log_acks WHERE device_id = ?1",
+                    [device_id],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(backend)?;
+            Ok(seq.unwrap_or(0).max(0) as u64)
+        })
+        .await
+    }
+
+    async fn log_devices_for_inspection(
+        &self,
+        inspection_id: &str,
+    ) -> StorageResult<Vec<LogDevice>> {
+        let inspection_id = inspection_id.to_string();
+        self.read(move |c| {
+            let mut stmt = c
+                .prepare_cached(
+                    "SELECT e.device_id, COALESCE(d.name, ''), COUNT(*)
+                     FROM device_log_entries e LEFT JOIN devices d ON d.id = e.device_id
+                     WHERE e.inspection_id = ?1
+                     GROUP BY e.device_id ORDER BY e.device_id",
+                )
+                .map_err(backend)?;
+            let rows = stmt
+                .query_map([inspection_id], |r| {
+                    Ok(LogDevice {
+                        device_id: r.get(0)?,
+                        device_name: r.get(1)?,
+                        entries_for_inspection: r.get::<_, i64>(2)?.max(0) as usize,
+                    })
+                })
+                .map_err(backend)?;
+            rows.collect::<Result<Vec<_>, _>>().map_err(backend)
+        })
+        .await
+    }
+
+    async fn device_log(&self, device_id: &str) -> StorageResult<Vec<StoredLogEntry>> {
+        let device_id = device_id.to_string();
+        self.read(move |c| {
+            let mut stmt = c
+                .prepare_cached(&format!(
+                    "SELECT {ENTRY_COLS} FROM device_log_entries WHERE device_id = ?1 ORDER BY seq"
+                ))
+                .map_err(backend)?;
+            let rows = stmt
+                .query_map([device_id], entry_from_row)
+                .map_err(backend)?;
+            rows.collect::<Result<Vec<_>, _>>().map_err(backend)
+        })
+        .await
+    }
+
+    async fn divergent_log_entries(&self, device_id: &str) -> StorageResult<Vec<StoredLogEntry>> {
+        let device_id = device_id.to_string();
+        self.read(move |c| {
+            let mut stmt = c
+                .prepare_cached(
+                    "SELECT entry, public_key, received_at FROM device_log_divergent
+                     WHERE device_id = ?1 ORDER BY seq, received_at",
+                )
+                .map_err(backend)?;
+            let rows = stmt
+                .query_map([device_id], |r| {
+                    Ok(StoredLogEntry {
+                        entry: get_json(r, 0)?,
+                        public_key: r.get(1)?,
+                        received_at: get_ts(r, 2)?,
+                    })
+                })
+                .map_err(backend)?;
+            rows.collect::<Result<Vec<_>, _>>().map_err(backend)
+        })
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+    use ed25519_dalek::SigningKey;
+    use liuhen_core::audit::NewLogEntry;
+
+    use super::super::DB_FILE_NAME;
+    use super::*;
+    use crate::device_log::{LogOutcome, check_chain};
+
+    fn key(b: u8) -> SigningKey {
+        SigningKey::from_bytes(&[b; 32])
+    }
+
+    fn hex_key(k: &SigningKey) -> String {
+        hex::encode(k.verifying_key().to_bytes())
+    }
+
+    fn step(i: i64, text: &str) -> NewLogEntry {
+        NewLogEntry {
+            at: Utc.timestamp_millis_opt(1_763_600_000_000 + i).unwrap(),
+            officer_id: "qy-zf-001".into(),
+            inspection_id: Some("insp-1".into()),
+            action: "finding".into(),
+            detail: serde_json::json!({ "text": text }),
+            evidence: vec![],
+            doc_heads: vec![],
+        }
+    }
+
+    /// Entries `from..=to` continuing `prev`, signed with `k`.
+    fn chain(prev: Option<&LogEntry>, to: u64, k: &SigningKey) -> Vec<LogEntry> {
+        let mut out: Vec<LogEntry> = vec![];
+        let mut last = prev.map(|e| (e.seq, e.hash.clone()));
+        while last.as_ref().map_or(0, |(s, _)| *s) < to {
+            let n = last.as_ref().map_or(1, |(s, _)| s + 1) as i64;
+            let e = LogEntry::seal(step(n, &format!("第 {n} 步")), last, "dev-a", k);
+            last = Some((e.seq, e.hash.clone()));
+            out.push(e);
+        }
+        out
+    }
+
+    async fn open() -> (tempfile::TempDir, SqliteStorage) {
+        let dir = tempfile::tempdir().unwrap();
+        let s = SqliteStorage::open_async(dir.path().join(DB_FILE_NAME))
+            .await
+            .unwrap();
+        (dir, s)
+    }
+
+    async fn check(s: &SqliteStorage) -> LogOutcome {
+        let log = s.device_log("dev-a").await.unwrap();
+        let divergent = s.divergent_log_entries("dev-a").await.unwrap();
+        check_chain(&log, &divergent)
+    }
+
+    #[tokio::test]
+    async fn a_different_entry_under_a_stored_number_is_kept_aside_never_overwritten() {
+        let (_dir, s) = open().await;
+        let k = key(1);
+        let pk = hex_key(&k);
+        let now = Utc::now();
+        let entries = chain(None, 5, &k);
+        let out = s
+            .put_log_entries("dev-a", &pk, &entries, now)
+            .await
+            .unwrap();
+        assert_eq!((out.stored, out.acked_seq), (5, 5));
+        assert_eq!(check(&s).await, LogOutcome::Verified);
+
+        // The same upload again: nothing new, nothing divergent.
+        let again = s
+            .put_log_entries("dev-a", &pk, &entries, now)
+            .await
+            .unwrap();
+        assert_eq!(
+            again,
+            LogUploadOutcome {
+                stored: 0,
+                duplicates: 5,
+                divergent: vec![],
+                acked_seq: 5
+            }
+        );
+
+        // Another, validly signed entry 3 (a rewritten history).
+        let rewritten = LogEntry::seal(
+            step(3, "改写后的第 3 步"),
+            Some((2, entries[1].hash.clone())),
+            "dev-a",
+            &k,
+        );
+        // And an edited copy of entry 4 that still claims the old hash.
+        let mut edited = entries[3].clone();
+        edited.detail = serde_json::json!({ "text": "被改动" });
+        let out = s
+            .put_log_entries("dev-a", &pk, &[rewritten.clone(), edited], now)
+            .await
+            .unwrap();
+        assert_eq!(out.stored, 0);
+        assert_eq!(out.divergent, vec![3, 4]);
+        assert_eq!(out.acked_seq, 5);
+        // Sending the divergent entry again keeps it once.
+        s.put_log_entries("dev-a", &pk, std::slice::from_ref(&rewritten), now)
+            .await
+            .unwrap();
+
+        // The first entries stay as they were.
+        let stored: Vec<LogEntry> = s
+            .device_log("dev-a")
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| e.entry)
+            .collect();
+        assert_eq!(stored, entries);
+        let divergent = s.divergent_log_entries("dev-a").await.unwrap();
+        assert_eq!(
+            divergent.iter().map(|d| d.entry.seq).collect::<Vec<_>>(),
+            vec![3, 4]
+        );
+        assert_eq!(divergent[0].entry, rewritten);
+        match check(&s).await {
+            LogOutcome::Broken { seq, reason } => {
+                assert_eq!(seq, 3);
+                assert!(reason.contains("与此前上传的第 3 条不一致"), "{reason}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn the_ack_stops_at_a_gap_and_the_check_names_the_missing_entry() {
+        let (_dir, s) = open().await;
+        let k = key(1);
+        let pk = hex_key(&k);
+        let entries = chain(None, 8, &k);
+        let without_6: Vec<LogEntry> = entries.iter().filter(|e| e.seq != 6).cloned().collect();
+        let out = s
+            .put_log_entries("dev-a", &pk, &without_6, Utc::now())
+            .await
+            .unwrap();
+        assert_eq!((out.stored, out.acked_seq), (7, 5));
+        match check(&s).await {
+            LogOutcome::Broken { seq, reason } => {
+                assert_eq!(seq, 6);
+                assert!(reason.contains("缺少第 6 条"), "{reason}");
+            }
+            other => panic!("{other:?}"),
+        }
+        // The missing entry arrives: the ack jumps over what was already there.
+        let out = s
+            .put_log_entries("dev-a", &pk, &entries[5..6], Utc::now())
+            .await
+            .unwrap();
+        assert_eq!(out.acked_seq, 8);
+        assert_eq!(s.log_acked_seq("dev-a").await.unwrap(), 8);
+        assert_eq!(check(&s).await, LogOutcome::Verified);
+    }
+
+    #[tokio::test]
+    async fn each_entry_is_checked_against_the_key_registered_when_it_arrived() {
+        let (_dir, s) = open().await;
+        let (old, new) = (key(1), key(2));
+        let first = chain(None, 3, &old);
+        s.put_log_entries("dev-a", &hex_key(&old), &first, Utc::now())
+            .await
+            .unwrap();
+        // Re-enrolled with a new key: later entries are signed with it.
+        let later = chain(first.last(), 5, &new);
+        s.put_log_entries("dev-a", &hex_key(&new), &later, Utc::now())
+            .await
+            .unwrap();
+        assert_eq!(check(&s).await, LogOutcome::Verified);
+        // An entry signed with the old key but arriving under the new one fails.
+        let stale = chain(later.last(), 6, &old);
+        s.put_log_entries("dev-a", &hex_key(&new), &stale, Utc::now())
+            .await
+            .unwrap();
+        match check(&s).await {
+            LogOutcome::Broken { seq, reason } => {
+                assert_eq!(seq, 6);
+                assert!(reason.contains("签名无效"), "{reason}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}
