@@ -440,3 +440,117 @@ impl Device {
         self.core.list_inspections(true).expect("list inspections")
     }
 }
+
+// ---- Helpers for the desk's browser test ----------------------------------------
+
+/// Environment variable that makes `serve --demo` seed the supervisor's desk
+/// (`server/src/demo.rs`, `DEMO_DESK_ENV`).
+pub const DEMO_DESK_ENV: &str = "LIUHEN_DEMO_DESK";
+
+impl TestServer {
+    /// Starts a server with the demo agency and the desk demo data (inspections in
+    /// every review state, a second agency with `supervisor2`) in a new temporary
+    /// data directory.
+    pub fn start_demo_desk() -> TestServer {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let data_dir = dir.path().to_path_buf();
+        let mut child = Command::new(server_binary())
+            .args(["serve", "--listen", "127.0.0.1:0", "--demo", "--data-dir"])
+            .arg(&data_dir)
+            .env("RUST_LOG", "info")
+            .env(DEMO_DESK_ENV, "1")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start liuhen-server");
+        let (tx, rx) = mpsc::channel();
+        let pipes: [Option<Box<dyn std::io::Read + Send>>; 2] = [
+            child.stdout.take().map(|p| Box::new(p) as _),
+            child.stderr.take().map(|p| Box::new(p) as _),
+        ];
+        for pipe in pipes.into_iter().flatten() {
+            let tx = tx.clone();
+            std::thread::spawn(move || {
+                for line in BufReader::new(pipe).lines().map_while(Result::ok) {
+                    if let Some(i) = line.find("listening on http://") {
+                        let url: String = line[i + "listening on ".len()..]
+                            .chars()
+                            .take_while(|c| !c.is_whitespace() && *c != '"')
+                            .collect();
+                        let _ = tx.send(url);
+                    }
+                }
+            });
+        }
+        let base_url = rx
+            .recv_timeout(Duration::from_secs(120))
+            .expect("server printed its address");
+        TestServer {
+            base_url,
+            data_dir,
+            child,
+            _dir: Some(dir),
+        }
+    }
+}
+
+/// A real WAV recording (16-bit PCM mono, 8 kHz) of `seconds` of a tone at `hz`
+/// with a syllable-like envelope.
+pub fn wav_bytes(seconds: u32, hz: f64) -> Vec<u8> {
+    const RATE: u32 = 8000;
+    let mut data = Vec::new();
+    for i in 0..RATE * seconds {
+        let t = f64::from(i) / f64::from(RATE);
+        let env = (t * 4.0 * std::f64::consts::PI).sin().abs();
+        let v = env * (2.0 * std::f64::consts::PI * hz * t).sin();
+        data.extend_from_slice(&((v * 12_000.0) as i16).to_le_bytes());
+    }
+    let mut out = b"RIFF".to_vec();
+    out.extend_from_slice(&(36 + data.len() as u32).to_le_bytes());
+    out.extend_from_slice(b"WAVEfmt ");
+    out.extend_from_slice(&16u32.to_le_bytes());
+    out.extend_from_slice(&1u16.to_le_bytes());
+    out.extend_from_slice(&1u16.to_le_bytes());
+    out.extend_from_slice(&RATE.to_le_bytes());
+    out.extend_from_slice(&(RATE * 2).to_le_bytes());
+    out.extend_from_slice(&2u16.to_le_bytes());
+    out.extend_from_slice(&16u16.to_le_bytes());
+    out.extend_from_slice(b"data");
+    out.extend_from_slice(&(data.len() as u32).to_le_bytes());
+    out.extend_from_slice(&data);
+    out
+}
+
+impl Device {
+    /// Writes `bytes` to a file in the device directory and captures it as evidence
+    /// of `kind` (`media_type`) for `step` of inspection `id` by the device's
+    /// officer; returns its SHA-256.
+    pub fn capture_file(
+        &mut self,
+        id: &str,
+        bytes: &[u8],
+        kind: liuhen_core::inspection::EvidenceKind,
+        media_type: &str,
+        step: liuhen_core::inspection::InspectionStep,
+    ) -> String {
+        let path = self.dir().join(format!(
+            "capture-{}.bin",
+            self.core.now().timestamp_nanos_opt().unwrap_or_default()
+        ));
+        std::fs::write(&path, bytes).expect("write capture");
+        let officer = self.officer_id.clone();
+        let input = liuhen_core::api::CaptureInput {
+            kind,
+            media_type: media_type.to_string(),
+            step,
+            lat: None,
+            lon: None,
+        };
+        let shot = self
+            .core
+            .capture_evidence(id, &path, input, &officer)
+            .expect("capture evidence");
+        let _ = std::fs::remove_file(&path);
+        shot.reference.sha256
+    }
+}
