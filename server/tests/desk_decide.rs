@@ -507,7 +507,6 @@ fn a_record_changed_since_the_page_was_opened_is_not_decided_blindly() {
 #[test]
 fn an_ended_session_keeps_the_text_through_sign_in() {
     let server = TestServer::start(true);
-    let api = server.login("supervisor", DEMO_PASSWORD);
     let (_phone, id, findings) = recorded_inspection(&server);
     let mut b = Browser::new(&server);
     b.sign_in("supervisor");
@@ -533,7 +532,7 @@ fn an_ended_session_keeps_the_text_through_sign_in() {
         )
         .unwrap();
     assert!(n >= 1);
-    // (That ended the API session of this test too: open a new one.)
+    // An API session to look at the server's copy (opened after the expiry).
     let api = server.login("supervisor", DEMO_PASSWORD);
     let login = b.post(&decide_path(&id), &form);
     assert_eq!(login.status, 401, "{}", login.html);
