@@ -10,9 +10,13 @@ use serde::{Deserialize, Serialize};
 use liuhen_core::inspection::{Inspection, ReviewComment, ReviewDecision, ReviewOutcome};
 use liuhen_core::rules::{self, RuleContext, Violation};
 
+use liuhen_core::model::Officer;
+
 use crate::auth::UserAuth;
+use crate::desk::access::{ClientIp, record_access};
 use crate::state::AppState;
-use crate::storage::Role;
+use crate::storage::access::AccessAction;
+use crate::storage::{BlobRecord, DocRecord, Role, StorageError};
 use crate::sync::{SyncFailure, write_review};
 
 /// Routes of this module.
@@ -106,22 +110,62 @@ pub struct Detail {
     pub evidence_arrival: Vec<EvidenceArrival>,
 }
 
-async fn one(
-    State(st): State<AppState>,
-    auth: UserAuth,
-    Path(id): Path<String>,
-) -> Result<Json<Detail>, SyncFailure> {
-    forbid(&auth.user)?;
-    let rec = st
+/// Why an inspection could not be loaded for a reader.
+#[derive(Debug, thiserror::Error)]
+pub enum DetailError {
+    /// No such inspection for this agency (another agency's: no existence leak).
+    #[error("找不到检查记录 {0}")]
+    NotFound(String),
+    /// The stored document does not read (corrupt, newer schema, malformed field).
+    #[error("服务器上的该检查记录无法读取：{0}")]
+    Unreadable(String),
+    /// Storage failed.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+impl From<DetailError> for SyncFailure {
+    fn from(e: DetailError) -> Self {
+        match e {
+            DetailError::NotFound(id) => SyncFailure::not_found(&id),
+            DetailError::Unreadable(d) => SyncFailure::unreadable(&d),
+            DetailError::Storage(e) => e.into(),
+        }
+    }
+}
+
+/// An inspection as the server holds it, read and checked: what the JSON API and
+/// the desk's inspection page both show.
+#[derive(Debug)]
+pub struct LoadedDetail {
+    /// The stored record (heads, status, bytes).
+    pub record: DocRecord,
+    /// The read document with its rule check and evidence arrival.
+    pub detail: Detail,
+    /// The agency's roster officers the check ran against (empty if no roster).
+    pub roster: Vec<Officer>,
+    /// Blob records of the inspection (referenced, received or not).
+    pub blobs: Vec<BlobRecord>,
+}
+
+/// Loads inspection `id` of `agency_id`, reads it and runs the rule check against
+/// the server's roster, adding R-REC-4 for evidence that reached (or has not yet
+/// reached) the platform more than 24 hours after capture.
+pub async fn load_detail(
+    st: &AppState,
+    agency_id: &str,
+    id: &str,
+) -> Result<LoadedDetail, DetailError> {
+    let record = st
         .storage
-        .doc(&id)
+        .doc(id)
         .await?
-        .filter(|r| r.agency_id == auth.user.agency_id)
-        .ok_or_else(|| SyncFailure::not_found(&id))?;
-    let inspection = liuhen_core::doc::InspectionDoc::load(&rec.bytes)
+        .filter(|r| r.agency_id == agency_id)
+        .ok_or_else(|| DetailError::NotFound(id.to_string()))?;
+    let inspection = liuhen_core::doc::InspectionDoc::load(&record.bytes)
         .and_then(|d| d.read())
-        .map_err(|e| SyncFailure::unreadable(&e.to_string()))?;
-    let roster = st.storage.roster_for(&auth.user.agency_id, None).await?;
+        .map_err(|e| DetailError::Unreadable(e.to_string()))?;
+    let roster = st.storage.roster_for(agency_id, None).await?;
     let officers = roster.map(|(r, _)| r.officers).unwrap_or_default();
     let mut violations = rules::check(
         &inspection,
@@ -131,14 +175,12 @@ async fn one(
         },
     );
     let now = st.clock.now();
-    let evidence_arrival: Vec<EvidenceArrival> = st
-        .storage
-        .blobs_of(&id)
-        .await?
-        .into_iter()
+    let blobs = st.storage.blobs_of(id).await?;
+    let evidence_arrival: Vec<EvidenceArrival> = blobs
+        .iter()
         .map(|b| EvidenceArrival {
-            late: crate::tus::is_late(&b, now),
-            sha256: b.sha256,
+            late: crate::tus::is_late(b, now),
+            sha256: b.sha256.clone(),
             captured_at: b.captured_at,
             received_at: b.received_at,
         })
@@ -153,11 +195,44 @@ async fn one(
             },
         });
     }
-    Ok(Json(Detail {
-        inspection,
-        violations,
-        evidence_arrival,
+    Ok(LoadedDetail {
+        record,
+        detail: Detail {
+            inspection,
+            violations,
+            evidence_arrival,
+        },
+        roster: officers,
+        blobs,
+    })
+}
+
+async fn one(
+    State(st): State<AppState>,
+    auth: UserAuth,
+    ip: ClientIp,
+    Path(id): Path<String>,
+) -> Result<Json<DetailJson>, SyncFailure> {
+    forbid(&auth.user)?;
+    let loaded = load_detail(&st, &auth.user.agency_id, &id).await?;
+    let log_check = crate::device_log::check_inspection(&st, &id).await?;
+    // R-REC-7: the view is recorded before the record is handed out.
+    record_access(&st, &auth.user, &id, AccessAction::ViewRecord, None, ip.0).await?;
+    Ok(Json(DetailJson {
+        detail: loaded.detail,
+        log_check,
     }))
+}
+
+/// What `GET /api/v1/inspections/{id}` answers: the detail and the device log check.
+#[derive(Debug, Serialize)]
+pub struct DetailJson {
+    /// The inspection with its rule check and evidence arrival.
+    #[serde(flatten)]
+    pub detail: Detail,
+    /// The tamper check of each device log that recorded steps of it (R-REC-5):
+    /// verified, or broken at entry N and why.
+    pub log_check: Vec<crate::device_log::DeviceLogCheck>,
 }
 
 /// Longest review comment, in characters (the API and the desk share it).

@@ -1,8 +1,190 @@
-//! The access log page of an inspection (R-REC-7).
+//! The access log of an inspection (R-REC-7): every view of the record or of an
+//! original piece of evidence, and every export, is written here; the page
+//! `GET /desk/inspections/{id}/access` lists it, newest first. There is no route that
+//! edits or deletes an entry (the table refuses it too, migration 0006).
 
+use std::net::SocketAddr;
+
+use askama::Template;
+use axum::extract::connect_info::ConnectInfo;
+use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
+use axum::response::Response;
+use axum::routing::get;
+use serde::Deserialize;
+
+use super::DESK_ROLES;
+use super::inspection::beijing_time;
 use crate::state::AppState;
+use crate::storage::access::{AccessAction, AccessEntry};
+use crate::storage::{StorageError, User};
+use crate::web::page::{Layout, WebError, render, role_label, same_agency};
+use crate::web::session::WebUser;
+
+/// Entries per page of the access log.
+pub const PAGE_SIZE: u32 = 50;
 
 /// Routes of this page.
 pub fn router() -> axum::Router<AppState> {
-    axum::Router::new()
+    axum::Router::new().route("/desk/inspections/{id}/access", get(page))
+}
+
+/// The client's address, when the server knows it (served with connect info).
+#[derive(Debug, Clone, Default)]
+pub struct ClientIp(pub Option<String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientIp(
+            parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|c| c.0.ip().to_string()),
+        ))
+    }
+}
+
+/// Writes one access to inspection `inspection_id` (of the user's agency) into the
+/// log (R-REC-7). Callers show nothing when this fails: an unlogged view is refused.
+pub async fn record_access(
+    st: &AppState,
+    user: &User,
+    inspection_id: &str,
+    action: AccessAction,
+    object: Option<String>,
+    client_ip: Option<String>,
+) -> Result<(), StorageError> {
+    let entry = AccessEntry {
+        id: 0,
+        agency_id: user.agency_id.clone(),
+        inspection_id: inspection_id.to_string(),
+        user_id: user.id.clone(),
+        user_name: user.name.clone(),
+        user_role: user.role,
+        action,
+        object,
+        at: st.clock.now(),
+        client_ip,
+    };
+    let id = st.storage.log_access(&entry).await?;
+    tracing::info!(
+        entry = id,
+        user = %user.id,
+        inspection = inspection_id,
+        action = action.as_str(),
+        object = entry.object.as_deref().unwrap_or(""),
+        "R-REC-7 access recorded"
+    );
+    Ok(())
+}
+
+/// Query of the page.
+#[derive(Debug, Deserialize)]
+pub struct PageQuery {
+    /// 1-based page number.
+    pub page: Option<String>,
+}
+
+/// One row as shown.
+#[derive(Debug)]
+pub struct Row {
+    /// Sequence number.
+    pub id: i64,
+    /// Beijing time.
+    pub at: String,
+    /// Name of the user.
+    pub user_name: String,
+    /// User id.
+    pub user_id: String,
+    /// Role in Chinese.
+    pub role: &'static str,
+    /// Action in Chinese.
+    pub action: &'static str,
+    /// Object (evidence kind and hash), empty for the record itself.
+    pub object: String,
+    /// Client address or empty.
+    pub client_ip: String,
+}
+
+#[derive(Template)]
+#[template(path = "desk/access_log.html")]
+struct AccessLogPage {
+    layout: Layout,
+    inspection_id: String,
+    target_name: String,
+    rows: Vec<Row>,
+    total: u64,
+    page: u32,
+    pages: u32,
+}
+
+/// An object as stored (`photo:<sha>`) in Chinese (`照片 <sha>`).
+fn object_text(object: Option<&str>) -> String {
+    let Some(o) = object else {
+        return String::new();
+    };
+    match o.split_once(':') {
+        Some((kind, sha)) => {
+            let label = liuhen_core::inspection::EvidenceKind::parse(kind)
+                .map(|k| k.label())
+                .unwrap_or(kind);
+            format!("{label} {sha}")
+        }
+        None => o.to_string(),
+    }
+}
+
+async fn page(
+    State(st): State<AppState>,
+    user: WebUser,
+    Path(id): Path<String>,
+    Query(q): Query<PageQuery>,
+) -> Result<Response, WebError> {
+    user.require(DESK_ROLES)?;
+    let page = match q.page.as_deref().map(str::trim) {
+        None | Some("") => 1,
+        Some(p) => match p.parse::<u32>() {
+            Ok(n) if n >= 1 => n,
+            _ => return Err(WebError::BadRequest("页码应为正整数".into())),
+        },
+    };
+    let rec = st
+        .storage
+        .doc(&id)
+        .await?
+        .ok_or_else(|| WebError::NotFound("该检查记录".into()))?;
+    same_agency(&user.user, &rec.agency_id, "该检查记录")?;
+    let agency = &user.user.agency_id;
+    let total = st.storage.access_count(agency, &id).await?;
+    let pages = u32::try_from(total.div_ceil(u64::from(PAGE_SIZE)))
+        .unwrap_or(u32::MAX)
+        .max(1);
+    let offset = (page - 1).saturating_mul(PAGE_SIZE);
+    let rows = st
+        .storage
+        .access_log(agency, &id, PAGE_SIZE, offset)
+        .await?
+        .into_iter()
+        .map(|e| Row {
+            id: e.id,
+            at: beijing_time(e.at),
+            user_name: e.user_name,
+            user_id: e.user_id,
+            role: role_label(e.user_role),
+            action: e.action.label(),
+            object: object_text(e.object.as_deref()),
+            client_ip: e.client_ip.unwrap_or_default(),
+        })
+        .collect();
+    Ok(render(&AccessLogPage {
+        layout: user.layout("queue"),
+        inspection_id: id,
+        target_name: rec.target_name,
+        rows,
+        total,
+        page,
+        pages,
+    }))
 }
