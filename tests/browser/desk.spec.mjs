@@ -338,11 +338,15 @@ try {
     await page.goto(`${BASE}/desk/inspections/${D.clean}`);
     await page.locator('form#decide textarea[name=comment]').fill(KEPT_TEXT);
     await context.clearCookies();
-    await Promise.all([
+    const [resp] = await Promise.all([
       page.waitForNavigation(),
       page.locator('form#decide button[name=decision][value=returned]').click(),
     ]);
-    assert.equal(pathOf(page), '/login', `landed on ${page.url()}`);
+    // The answer is the sign-in page itself (401), carrying the typed fields.
+    assert.equal(resp.status(), 401, `status ${resp.status()} at ${page.url()}`);
+    assert.equal(await page.locator('form[action="/login"] input[name=login]').count(), 1,
+      `the sign-in form is shown (at ${page.url()})`);
+    assert.equal(await page.locator('form#decide').count(), 0, 'not the decision form');
     await page.fill('input[name=login]', 'supervisor');
     await page.fill('input[name=password]', PASSWORD);
     await Promise.all([page.waitForNavigation(), page.click('button[type=submit]')]);
@@ -352,6 +356,8 @@ try {
   });
 
   await check('sign-out ends the session', async () => {
+    await page.goto(`${BASE}/desk`);
+    if (pathOf(page) === '/login') await signIn(page, 'supervisor');
     await page.goto(`${BASE}/desk`);
     await Promise.all([page.waitForNavigation(), page.click('form[action="/logout"] button')]);
     await page.goto(`${BASE}/desk`);
