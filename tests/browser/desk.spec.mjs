@@ -116,6 +116,7 @@ const context = await chromium.launchPersistentContext(userDataDir, {
     '--no-first-run',
     '--disable-quic',
     '--autoplay-policy=no-user-gesture-required',
+    '--lang=zh-CN',
   ],
 });
 context.setDefaultTimeout(WAIT);
