@@ -249,6 +249,7 @@ pub async fn serve(
         source,
     })?;
     let keeper = tokio::spawn(housekeeping(state.clone()));
+    tokio::spawn(desk::summary::backfill(state.clone()));
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let server = axum::serve(listener, app(state)).with_graceful_shutdown(async move {
         let _ = stop_rx.await;

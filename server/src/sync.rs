@@ -340,6 +340,7 @@ impl Ctx<'_> {
                     Ok(rec) => {
                         storage.put_doc(&rec).await?;
                         self.reference_evidence(&mut fork, &rec).await?;
+                        crate::desk::summary::refresh_or_log(self.st, &rec.id).await;
                     }
                     // Not a complete inspection yet (e.g. only the schema chain arrived):
                     // keep nothing, the device sends the rest in the next round.
@@ -564,6 +565,7 @@ pub async fn write_review(
     rec.bytes = doc.save();
     rec.updated_at = st.clock.now();
     storage.put_doc(&rec).await?;
+    crate::desk::summary::refresh_or_log(st, id).await;
     Ok(inspection)
 }
 

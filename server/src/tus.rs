@@ -920,6 +920,7 @@ async fn mark_received(state: &AppState, sha256: &str, size: u64) -> Result<(), 
         tracing::warn!(sha256, "received a blob no document references");
         return Ok(());
     }
+    crate::desk::summary::blob_received(state, sha256).await;
     if let Some(blob) = state.storage.blob(sha256).await? {
         let at = blob.received_at.unwrap_or(now);
         if is_late(&blob, at) {
