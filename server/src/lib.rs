@@ -251,7 +251,9 @@ pub async fn serve(
     let keeper = tokio::spawn(housekeeping(state.clone()));
     tokio::spawn(desk::summary::backfill(state.clone()));
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let server = axum::serve(listener, app(state)).with_graceful_shutdown(async move {
+    // With connect info, the access log (R-REC-7) records the client's address.
+    let make_service = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let server = axum::serve(listener, make_service).with_graceful_shutdown(async move {
         let _ = stop_rx.await;
     });
     let mut server = tokio::spawn(async move { server.await });
