@@ -524,7 +524,7 @@ async fn inspection_page_shows_the_whole_record_escaped_with_every_contract_sele
     assert!(html.contains("44180021001") && html.contains("2029-12-31"));
     let ev = |sha: &str| format!("/desk/inspections/{}/evidence/{sha}", f.id);
     assert!(html.contains(&format!(
-        "<audio controls preload=\"metadata\" src=\"{}\"></audio>",
+        "<audio controls preload=\"none\" src=\"{}\"></audio>",
         ev(&f.audio)
     )));
     assert!(html.contains("class=\"finding\" data-id=\"f-script\""));
