@@ -2,8 +2,9 @@
 //! officer account per roster officer and a supervisor, a legal reviewer and an
 //! admin, all with the password [`DEMO_PASSWORD`]; and makes a one-time enrollment
 //! code for the first officer; the spot-check item list and one declared conflict
-//! for double random draws. With [`DEMO_DESK_ENV`]`=1` it also seeds the
-//! supervisor's desk ([`load_desk`]). For trying the system out only.
+//! for double random draws. [`load_desk`] (called by `serve --demo` unless
+//! `--demo-without-inspections`) also seeds the supervisor's desk. For trying the
+//! system out only.
 
 use liuhen_core::model::{RosterSnapshot, TargetKind};
 
@@ -33,8 +34,6 @@ pub struct DemoSummary {
     pub first_officer_login: String,
     /// One-time enrollment code for the first officer (valid 24 h).
     pub enrollment_code: String,
-    /// What the desk demo data added, when [`DEMO_DESK_ENV`] asked for it.
-    pub desk: Option<DeskSummary>,
 }
 
 /// The demo spot-check item list (随机抽查事项清单, R-PRE-3), consistent with the
@@ -157,40 +156,16 @@ pub async fn load(state: &AppState) -> Result<DemoSummary, AppError> {
         .await?
         .ok_or_else(|| AppError::internal("demo officer account missing"))?;
     let (enrollment_code, _) = create_code(state, &user).await?;
-    let desk = if desk_requested() {
-        let d = load_desk(state).await?;
-        logins.push((DEMO_SUPERVISOR2.to_string(), Role::Supervisor));
-        created.extend(d.created_logins.iter().cloned());
-        tracing::info!(
-            created = d.created.len(),
-            "demo desk data loaded (inspections of qy-sthj and yd-scjg)"
-        );
-        Some(d)
-    } else {
-        None
-    };
     Ok(DemoSummary {
         agency_id,
         logins,
         created,
         first_officer_login: first.id.clone(),
         enrollment_code,
-        desk,
     })
 }
 
 // ---- The supervisor's desk (issue 8) -------------------------------------------
-
-/// Environment variable: set to `1` to make `--demo` also seed the supervisor's
-/// desk (inspections as synced from the demo officers' devices, with real evidence,
-/// and a second agency with its own supervisor). Off by default so the many tests
-/// that start `--demo` and count documents keep an empty store.
-pub const DEMO_DESK_ENV: &str = "LIUHEN_DEMO_DESK";
-
-/// Whether [`DEMO_DESK_ENV`] asks for the desk demo data.
-pub fn desk_requested() -> bool {
-    std::env::var(DEMO_DESK_ENV).is_ok_and(|v| v.trim() == "1")
-}
 
 /// The second demo agency (英德市市场监督管理局): a minimal roster, its own
 /// supervisor `supervisor2` and one inspection, to show agencies are kept apart.

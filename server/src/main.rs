@@ -71,9 +71,14 @@ struct ServeArgs {
     /// Data directory (database, blobs).
     #[arg(long)]
     data_dir: PathBuf,
-    /// Load the demo agency and accounts (password `demo-password`; demo only).
+    /// Load the demo agency and accounts (password `demo-password`; demo only), and
+    /// sample inspections on the supervisor's desk.
     #[arg(long)]
     demo: bool,
+    /// With `--demo`: the agency and accounts only, no sample inspections (tests
+    /// that count records start this way).
+    #[arg(long, requires = "demo")]
+    demo_without_inspections: bool,
     /// Log as JSON lines instead of text.
     #[arg(long)]
     log_json: bool,
@@ -197,7 +202,17 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
         "liuhen server starting"
     );
     if args.demo {
-        let summary = demo::load(&state).await?;
+        let mut summary = demo::load(&state).await?;
+        if !args.demo_without_inspections {
+            let desk = demo::load_desk(&state).await?;
+            summary
+                .logins
+                .push((demo::DEMO_SUPERVISOR2.to_string(), Role::Supervisor));
+            tracing::info!(
+                created = desk.created.len(),
+                "demo inspections loaded for the supervisor's desk (qy-sthj and yd-scjg)"
+            );
+        }
         tracing::warn!(
             "DEMO ONLY / 仅供演示: demo agency {} loaded; accounts {} all use the password `{}`; never run --demo on a real deployment",
             summary.agency_id,

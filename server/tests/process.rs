@@ -103,8 +103,12 @@ fn errors_are_json_with_chinese_messages() {
 #[test]
 fn sigterm_finishes_the_request_in_flight_then_exits_cleanly() {
     let dir = tempfile::tempdir().unwrap();
-    let mut server =
-        TestServer::start_in_with_log(dir.path(), &["--demo"], "info,tower_http=debug").unwrap();
+    let mut server = TestServer::start_in_with_log(
+        dir.path(),
+        &["--demo", "--demo-without-inspections"],
+        "info,tower_http=debug",
+    )
+    .unwrap();
     let body = json!({"login": "supervisor", "password": DEMO_PASSWORD}).to_string();
     let (first, second) = body.as_bytes().split_at(10);
     let seen = server.logs().len();

@@ -289,8 +289,11 @@ fn redirects_stay_on_this_site_and_pages_need_a_session() {
 #[test]
 fn cookies_are_secure_when_served_behind_tls() {
     let tmp = tempfile::tempdir().unwrap();
-    let server = TestServer::start_in(tmp.path(), &["--demo", "--secure-cookies"])
-        .unwrap_or_else(|l| panic!("{}", l.join("\n")));
+    let server = TestServer::start_in(
+        tmp.path(),
+        &["--demo", "--demo-without-inspections", "--secure-cookies"],
+    )
+    .unwrap_or_else(|l| panic!("{}", l.join("\n")));
     let c = no_redirects();
     let r = c.get(server.url("/login")).send().unwrap();
     assert!(

@@ -58,7 +58,14 @@ impl TestServer {
     pub fn start_in(data_dir: &Path, listen: &[&str]) -> TestServer {
         let addr = listen.first().copied().unwrap_or("127.0.0.1:0");
         let mut child = Command::new(server_binary())
-            .args(["serve", "--listen", addr, "--demo", "--data-dir"])
+            .args([
+                "serve",
+                "--listen",
+                addr,
+                "--demo",
+                "--demo-without-inspections",
+                "--data-dir",
+            ])
             .arg(data_dir)
             .env("RUST_LOG", "info")
             .stdout(Stdio::piped())
@@ -443,10 +450,6 @@ impl Device {
 
 // ---- Helpers for the desk's browser test ----------------------------------------
 
-/// Environment variable that makes `serve --demo` seed the supervisor's desk
-/// (`server/src/demo.rs`, `DEMO_DESK_ENV`).
-pub const DEMO_DESK_ENV: &str = "LIUHEN_DEMO_DESK";
-
 impl TestServer {
     /// Starts a server with the demo agency and the desk demo data (inspections in
     /// every review state, a second agency with `supervisor2`) in a new temporary
@@ -458,7 +461,6 @@ impl TestServer {
             .args(["serve", "--listen", "127.0.0.1:0", "--demo", "--data-dir"])
             .arg(&data_dir)
             .env("RUST_LOG", "info")
-            .env(DEMO_DESK_ENV, "1")
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()

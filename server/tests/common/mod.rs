@@ -109,7 +109,11 @@ impl TestServer {
     /// directory; `demo` adds `--demo`.
     pub fn start(demo: bool) -> TestServer {
         let tmp = tempfile::tempdir().expect("tempdir");
-        let args: &[&str] = if demo { &["--demo"] } else { &[] };
+        let args: &[&str] = if demo {
+            &["--demo", "--demo-without-inspections"]
+        } else {
+            &[]
+        };
         let mut s = Self::start_in(tmp.path(), args)
             .unwrap_or_else(|logs| panic!("server did not start:\n{}", logs.join("\n")));
         s._tmp = Some(tmp);

@@ -27,7 +27,7 @@ class TestServer private constructor(private val process: Process, val baseUrl: 
         /** Starts a server on a random port in a new temporary data directory. */
         fun start(dataDir: File = Files.createTempDirectory("liuhen-server").toFile(), listen: String = "127.0.0.1:0"): TestServer {
             val bin = System.getenv("LIUHEN_SERVER_BIN") ?: error("LIUHEN_SERVER_BIN is not set: run scripts/test-kotlin.sh")
-            val process = ProcessBuilder(bin, "serve", "--listen", listen, "--demo", "--data-dir", dataDir.path)
+            val process = ProcessBuilder(bin, "serve", "--listen", listen, "--demo", "--demo-without-inspections", "--data-dir", dataDir.path)
                 .redirectErrorStream(true)
                 .also { it.environment()["RUST_LOG"] = "info" }
                 .start()
