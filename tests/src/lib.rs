@@ -53,19 +53,21 @@ impl TestServer {
         s
     }
 
-    /// Starts a server on `data_dir` (demo data loaded idempotently), on `listen` if
-    /// given (to restart on the same port), else a random port.
+    /// Starts a server on `data_dir` (demo agency and accounts loaded idempotently,
+    /// no sample inspections), on `listen` if given (to restart on the same port),
+    /// else a random port.
     pub fn start_in(data_dir: &Path, listen: &[&str]) -> TestServer {
         let addr = listen.first().copied().unwrap_or("127.0.0.1:0");
+        Self::spawn(data_dir, addr, &["--demo", "--demo-without-inspections"])
+    }
+
+    /// Runs `liuhen-server serve --listen ADDR ARGS --data-dir DIR` and waits until it
+    /// prints its address.
+    fn spawn(data_dir: &Path, addr: &str, args: &[&str]) -> TestServer {
         let mut child = Command::new(server_binary())
-            .args([
-                "serve",
-                "--listen",
-                addr,
-                "--demo",
-                "--demo-without-inspections",
-                "--data-dir",
-            ])
+            .args(["serve", "--listen", addr])
+            .args(args)
+            .arg("--data-dir")
             .arg(data_dir)
             .env("RUST_LOG", "info")
             .stdout(Stdio::piped())
@@ -99,8 +101,9 @@ impl TestServer {
                 }
             });
         }
+        // Seeding the desk's sample inspections takes a few seconds in a debug build.
         let base_url = rx
-            .recv_timeout(Duration::from_secs(60))
+            .recv_timeout(Duration::from_secs(120))
             .expect("server printed its address");
         TestServer {
             base_url,
@@ -456,43 +459,9 @@ impl TestServer {
     /// data directory.
     pub fn start_demo_desk() -> TestServer {
         let dir = tempfile::tempdir().expect("tempdir");
-        let data_dir = dir.path().to_path_buf();
-        let mut child = Command::new(server_binary())
-            .args(["serve", "--listen", "127.0.0.1:0", "--demo", "--data-dir"])
-            .arg(&data_dir)
-            .env("RUST_LOG", "info")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start liuhen-server");
-        let (tx, rx) = mpsc::channel();
-        let pipes: [Option<Box<dyn std::io::Read + Send>>; 2] = [
-            child.stdout.take().map(|p| Box::new(p) as _),
-            child.stderr.take().map(|p| Box::new(p) as _),
-        ];
-        for pipe in pipes.into_iter().flatten() {
-            let tx = tx.clone();
-            std::thread::spawn(move || {
-                for line in BufReader::new(pipe).lines().map_while(Result::ok) {
-                    if let Some(i) = line.find("listening on http://") {
-                        let url: String = line[i + "listening on ".len()..]
-                            .chars()
-                            .take_while(|c| !c.is_whitespace() && *c != '"')
-                            .collect();
-                        let _ = tx.send(url);
-                    }
-                }
-            });
-        }
-        let base_url = rx
-            .recv_timeout(Duration::from_secs(120))
-            .expect("server printed its address");
-        TestServer {
-            base_url,
-            data_dir,
-            child,
-            _dir: Some(dir),
-        }
+        let mut s = Self::spawn(dir.path(), "127.0.0.1:0", &["--demo"]);
+        s._dir = Some(dir);
+        s
     }
 }
 
