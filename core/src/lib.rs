@@ -16,6 +16,7 @@ pub mod doc;
 pub mod evidence;
 pub mod export;
 pub mod inspection;
+pub mod legal;
 pub mod model;
 pub mod rules;
 pub mod statement;

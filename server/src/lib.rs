@@ -17,6 +17,8 @@ pub mod enroll;
 pub mod error;
 pub mod home;
 pub mod inspections;
+pub mod legal;
+pub mod public;
 pub mod state;
 pub mod storage;
 pub mod sync;
@@ -35,6 +37,7 @@ use tower_http::trace::{DefaultMakeSpan, DefaultOnFailure, DefaultOnResponse, Tr
 use tracing::Level;
 
 use liuhen_core::blobs::{BlobError, BlobStore};
+use liuhen_core::calendar::WorkCalendar;
 use liuhen_core::time::{Clock, SystemClock};
 
 use crate::error::AppError;
@@ -95,13 +98,32 @@ pub async fn build_state_with_clock(
             context: "证据目录无法打开".into(),
             source: std::io::Error::other(e),
         })??;
+    let calendar = load_calendar(&storage).await?;
     Ok(AppState {
         storage: Arc::new(storage),
         blobs,
         clock,
         config: Arc::new(config),
         doc_locks: Arc::new(DocLocks::default()),
+        calendar: Arc::new(std::sync::RwLock::new(Arc::new(calendar))),
     })
+}
+
+/// The built-in working-day calendar plus the years admins imported. An imported
+/// year that no longer validates is skipped with an error in the log (the built-in
+/// years still work; deadlines in that year say the data is missing).
+async fn load_calendar(storage: &SqliteStorage) -> Result<WorkCalendar, StartupError> {
+    use crate::storage::legal::LegalStorage;
+    let mut cal = WorkCalendar::builtin().map_err(|e| StartupError::Io {
+        context: "内置节假日数据无效".into(),
+        source: std::io::Error::other(e.to_string()),
+    })?;
+    for (year, json) in storage.calendar_years().await? {
+        if let Err(e) = cal.load_year_json(&json, &format!("imported {year}")) {
+            tracing::error!(year, error = %e, "imported calendar year does not load; skipped");
+        }
+    }
+    Ok(cal)
 }
 
 /// Answer of `GET /healthz`.
@@ -142,6 +164,8 @@ pub fn app(state: AppState) -> Router {
         .merge(draws::api::router())
         .merge(web::router())
         .merge(desk::router())
+        .merge(legal::router())
+        .merge(public::router())
         .layer(axum::middleware::from_fn(refuse_declared_oversize));
     Router::new()
         .merge(json_api)

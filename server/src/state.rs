@@ -2,9 +2,10 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 
 use liuhen_core::blobs::BlobStore;
+use liuhen_core::calendar::WorkCalendar;
 use liuhen_core::time::Clock;
 
 use crate::storage::Storage;
@@ -47,4 +48,22 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// Per-document locks.
     pub doc_locks: Arc<DocLocks>,
+    /// The working-day calendar: the years built into the program plus those an
+    /// admin imported (R-POST-1, R-LEGAL-5). Replaced whole when a year is imported.
+    pub calendar: Arc<RwLock<Arc<WorkCalendar>>>,
+}
+
+impl AppState {
+    /// The working-day calendar as it is now.
+    pub fn calendar(&self) -> Arc<WorkCalendar> {
+        self.calendar
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Replaces the working-day calendar (after an admin imported a year).
+    pub fn set_calendar(&self, cal: WorkCalendar) {
+        *self.calendar.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(cal);
+    }
 }

@@ -4,6 +4,9 @@
 
 pub mod access;
 pub mod device_log;
+pub mod legal;
+pub mod public_profile;
+pub mod publicity;
 pub mod queue;
 pub mod review;
 pub mod sqlite;
@@ -287,6 +290,9 @@ pub trait Storage:
     + queue::QueueStorage
     + access::AccessStorage
     + review::ReviewStorage
+    + legal::LegalStorage
+    + publicity::PublicityStorage
+    + public_profile::PublicProfileStorage
     + Send
     + Sync
     + 'static

@@ -24,6 +24,9 @@ use liuhen_core::model::TaskStatus;
 
 mod access;
 mod device_log;
+mod legal;
+mod public_profile;
+mod publicity;
 mod queue;
 mod review;
 mod web;
@@ -40,6 +43,9 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0005_review_queue.sql"),
     include_str!("../../migrations/0006_access_log.sql"),
     include_str!("../../migrations/0007_review_submissions.sql"),
+    include_str!("../../migrations/0008_legal.sql"),
+    include_str!("../../migrations/0009_publicity.sql"),
+    include_str!("../../migrations/0010_public_profile.sql"),
 ];
 
 /// The schema version this program writes (the number of migrations).
