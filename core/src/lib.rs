@@ -13,6 +13,7 @@ pub mod audit;
 pub mod blobs;
 pub mod calendar;
 pub mod doc;
+pub mod draft_doc;
 pub mod evidence;
 pub mod export;
 pub mod inspection;
