@@ -3,9 +3,11 @@
 
 pub mod after;
 pub mod before;
+pub mod demo_publish;
 pub mod mask;
 pub mod open_data;
 pub mod page;
+pub mod profile_admin;
 pub mod publish;
 pub mod stats;
 
@@ -16,6 +18,7 @@ pub fn router() -> axum::Router<AppState> {
     axum::Router::new()
         .merge(before::router())
         .merge(stats::router())
+        .merge(profile_admin::router())
         .merge(after::router())
         .merge(publish::router())
         .merge(open_data::router())
