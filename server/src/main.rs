@@ -203,8 +203,14 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
     );
     if args.demo {
         let mut summary = demo::load(&state).await?;
+        liuhen_server::legal::demo::load_catalogue(&state, &summary.agency_id).await?;
         if !args.demo_without_inspections {
             let desk = demo::load_desk(&state).await?;
+            let drafts = liuhen_server::legal::demo::load(&state, &summary.agency_id).await?;
+            tracing::info!(
+                created = drafts.len(),
+                "demo decision drafts loaded for legal review (one per state, three decided)"
+            );
             summary
                 .logins
                 .push((demo::DEMO_SUPERVISOR2.to_string(), Role::Supervisor));

@@ -24,8 +24,10 @@ use crate::storage::legal::{
 use crate::storage::{Role, StorageError, User};
 use crate::sync::user_actor;
 
-/// Roles of the handling unit (承办机构), who draft, submit and dispute.
-pub const DRAFTER_ROLES: &[Role] = &[Role::Officer, Role::Supervisor];
+/// Roles that draft, submit and dispute: the handling unit (承办机构), and legal
+/// reviewers for matters their own office handles — who then never review those
+/// drafts themselves (R-LEGAL-3, see [`check_not_drafter`]).
+pub const DRAFTER_ROLES: &[Role] = &[Role::Officer, Role::Supervisor, Role::LegalReviewer];
 /// Roles that review (法制审核机构).
 pub const REVIEWER_ROLES: &[Role] = &[Role::LegalReviewer];
 /// Roles that make decisions (机关负责人 / 承办机构负责人).

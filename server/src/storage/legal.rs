@@ -356,7 +356,8 @@ pub trait LegalStorage {
     async fn apply_legal(&self, w: &LegalWrite) -> StorageResult<()>;
     /// A draft.
     async fn legal_draft(&self, id: &str) -> StorageResult<Option<DraftRecord>>;
-    /// Drafts of an agency in the given states (all if empty), newest change first.
+    /// Drafts of an agency in the given states (all if empty), newest change first,
+    /// without their document bytes (`bytes` is empty; use [`LegalStorage::legal_draft`]).
     async fn legal_drafts(
         &self,
         agency_id: &str,

@@ -41,6 +41,10 @@ fn date(d: NaiveDate) -> String {
 const DRAFT_COLS: &str = "id, agency_id, created_by, created_at, updated_at, status, title, kind, \
      catalogue_version, triggers, version, received_on, extended, heads, bytes";
 
+/// The list's columns: the document bytes are left out (an empty blob).
+const LIST_COLS: &str = "id, agency_id, created_by, created_at, updated_at, status, title, kind, \
+     catalogue_version, triggers, version, received_on, extended, heads, x''";
+
 fn draft_from_row(r: &Row<'_>) -> rusqlite::Result<DraftRecord> {
     let status: String = r.get(5)?;
     let kind: String = r.get(7)?;
@@ -422,23 +426,24 @@ impl LegalStorage for SqliteStorage {
         states: &[DraftStatus],
     ) -> StorageResult<Vec<DraftRecord>> {
         let agency_id = agency_id.to_string();
-        let states: Vec<&'static str> = states.iter().map(|s| s.as_str()).collect();
+        // The states are fixed words from `DraftStatus::as_str`, never user text.
+        let filter = if states.is_empty() {
+            String::new()
+        } else {
+            let list: Vec<String> = states.iter().map(|s| format!("'{}'", s.as_str())).collect();
+            format!(" AND status IN ({})", list.join(", "))
+        };
         self.read(move |c| {
             let mut stmt = c
                 .prepare(&format!(
-                    "SELECT {DRAFT_COLS} FROM legal_drafts WHERE agency_id = ?1
+                    "SELECT {LIST_COLS} FROM legal_drafts WHERE agency_id = ?1{filter}
                      ORDER BY updated_at DESC, id"
                 ))
                 .map_err(backend)?;
-            let rows = stmt
-                .query_map([agency_id], draft_from_row)
+            stmt.query_map([agency_id], draft_from_row)
                 .map_err(backend)?
                 .collect::<rusqlite::Result<Vec<_>>>()
-                .map_err(backend)?;
-            Ok(rows
-                .into_iter()
-                .filter(|d| states.is_empty() || states.contains(&d.status.as_str()))
-                .collect())
+                .map_err(backend)
         })
         .await
     }
