@@ -134,13 +134,22 @@ async fn agency_page(
         layout: PublicLayout::new("bodies"),
         tab: "bodies",
         has_profile: p.is_some(),
-        bodies: p.as_ref().map(|p| paragraphs(&p.bodies)).unwrap_or_default(),
-        duties: p.as_ref().map(|p| paragraphs(&p.duties)).unwrap_or_default(),
+        bodies: p
+            .as_ref()
+            .map(|p| paragraphs(&p.bodies))
+            .unwrap_or_default(),
+        duties: p
+            .as_ref()
+            .map(|p| paragraphs(&p.duties))
+            .unwrap_or_default(),
         supervision: p
             .as_ref()
             .map(|p| paragraphs(&p.supervision))
             .unwrap_or_default(),
-        remedy: p.as_ref().map(|p| paragraphs(&p.remedy)).unwrap_or_default(),
+        remedy: p
+            .as_ref()
+            .map(|p| paragraphs(&p.remedy))
+            .unwrap_or_default(),
         updated: p.map(|p| beijing_text(p.updated_at)).unwrap_or_default(),
         agency: r.agency,
     };
@@ -391,12 +400,22 @@ async fn download(
         .ok_or_else(not_found)?;
     let path = public_docs_dir(&st).join(&doc.sha256);
     let bytes = tokio::fs::read(&path).await.map_err(|e| {
-        PublicError::Internal(format!("public document {} at {}: {e}", doc.id, path.display()))
+        PublicError::Internal(format!(
+            "public document {} at {}: {e}",
+            doc.id,
+            path.display()
+        ))
     })?;
     let ascii: String = doc
         .file_name
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '-' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     let disposition = format!(
         "attachment; filename=\"{ascii}\"; filename*=UTF-8''{}",
@@ -610,9 +629,7 @@ async fn draw_page(
                     .collect::<Vec<_>>()
                     .join("、")
             };
-            let state = task_of
-                .get(&t.seq)
-                .and_then(|task| outcomes.get(task));
+            let state = task_of.get(&t.seq).and_then(|task| outcomes.get(task));
             let violations = match state {
                 None => "—",
                 Some((_, true)) => "发现问题",

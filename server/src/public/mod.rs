@@ -3,6 +3,7 @@
 
 pub mod after;
 pub mod before;
+pub mod demo_profile;
 pub mod demo_publish;
 pub mod mask;
 pub mod open_data;

@@ -83,7 +83,9 @@ pub enum DocumentError {
     #[error("R-PRE-4：请选择要上传的文件（文件为空）")]
     Empty,
     /// Not really PDF, PNG or JPEG.
-    #[error("R-PRE-4：文件“{0}”不是有效的 PDF、PNG 或 JPEG 文件（按文件内容判断，与扩展名无关），未保存")]
+    #[error(
+        "R-PRE-4：文件“{0}”不是有效的 PDF、PNG 或 JPEG 文件（按文件内容判断，与扩展名无关），未保存"
+    )]
     WrongType(String),
     /// Writing failed.
     #[error("文件保存失败：{0}")]
@@ -116,7 +118,8 @@ pub fn store_file(dir: &FsPath, bytes: &[u8]) -> Result<String, DocumentError> {
     let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
     tmp.write_all(bytes)?;
     tmp.as_file().sync_all()?;
-    tmp.persist(&target).map_err(|e| DocumentError::Io(e.error))?;
+    tmp.persist(&target)
+        .map_err(|e| DocumentError::Io(e.error))?;
     if let Ok(d) = std::fs::File::open(dir) {
         let _ = d.sync_all();
     }
@@ -266,13 +269,22 @@ async fn build_page(
         agency_id: agency,
         notice: None,
         error: None,
-        bodies: pick(form.map(|f| &f.bodies), p.as_ref().map(|p| p.bodies.clone())),
-        duties: pick(form.map(|f| &f.duties), p.as_ref().map(|p| p.duties.clone())),
+        bodies: pick(
+            form.map(|f| &f.bodies),
+            p.as_ref().map(|p| p.bodies.clone()),
+        ),
+        duties: pick(
+            form.map(|f| &f.duties),
+            p.as_ref().map(|p| p.duties.clone()),
+        ),
         supervision: pick(
             form.map(|f| &f.supervision),
             p.as_ref().map(|p| p.supervision.clone()),
         ),
-        remedy: pick(form.map(|f| &f.remedy), p.as_ref().map(|p| p.remedy.clone())),
+        remedy: pick(
+            form.map(|f| &f.remedy),
+            p.as_ref().map(|p| p.remedy.clone()),
+        ),
         steps: pick(form.map(|f| &f.steps), steps_stored),
         docs,
         events,
@@ -302,7 +314,12 @@ async fn page(
     Ok(render_page(StatusCode::OK, &p))
 }
 
-async fn refuse(st: &AppState, user: &WebUser, form: Option<&ProfileForm>, msg: String) -> Response {
+async fn refuse(
+    st: &AppState,
+    user: &WebUser,
+    form: Option<&ProfileForm>,
+    msg: String,
+) -> Response {
     match build_page(st, user, form).await {
         Ok(mut p) => {
             p.error = Some(msg);
@@ -347,10 +364,26 @@ async fn save_profile(
     let before = st.storage.public_profile(&profile.agency_id).await?;
     let mut changed = Vec::new();
     let fields: [(&str, Option<&String>, &String); 4] = [
-        ("执法主体", before.as_ref().map(|b| &b.bodies), &profile.bodies),
-        ("职责权限", before.as_ref().map(|b| &b.duties), &profile.duties),
-        ("监督方式", before.as_ref().map(|b| &b.supervision), &profile.supervision),
-        ("救济渠道", before.as_ref().map(|b| &b.remedy), &profile.remedy),
+        (
+            "执法主体",
+            before.as_ref().map(|b| &b.bodies),
+            &profile.bodies,
+        ),
+        (
+            "职责权限",
+            before.as_ref().map(|b| &b.duties),
+            &profile.duties,
+        ),
+        (
+            "监督方式",
+            before.as_ref().map(|b| &b.supervision),
+            &profile.supervision,
+        ),
+        (
+            "救济渠道",
+            before.as_ref().map(|b| &b.remedy),
+            &profile.remedy,
+        ),
     ];
     for (label, old, new) in fields {
         if old != Some(new) {
@@ -396,7 +429,10 @@ async fn read_upload(mut mp: Multipart) -> Result<UploadForm, String> {
                     }
                     .to_string());
                 }
-                return Err(format!("上传内容无法读取（{}），请重新选择文件上传", e.body_text()));
+                return Err(format!(
+                    "上传内容无法读取（{}），请重新选择文件上传",
+                    e.body_text()
+                ));
             }
         };
         let name = field.name().unwrap_or_default().to_string();
@@ -494,7 +530,13 @@ async fn upload(
     let kind = match form.kind.as_deref().and_then(DocumentKind::parse) {
         Some(k) => k,
         None => {
-            return Ok(refuse(&st, &user, None, "请选择文件类别（流程图或服务指南）".into()).await);
+            return Ok(refuse(
+                &st,
+                &user,
+                None,
+                "请选择文件类别（流程图或服务指南）".into(),
+            )
+            .await);
         }
     };
     let title = form.title.as_deref().unwrap_or_default().trim().to_string();
@@ -510,10 +552,19 @@ async fn upload(
     if form.bytes.is_empty() {
         return Ok(refuse(&st, &user, None, DocumentError::Empty.to_string()).await);
     }
-    let shown_name = form.file_name.clone().unwrap_or_else(|| "（未命名）".into());
+    let shown_name = form
+        .file_name
+        .clone()
+        .unwrap_or_else(|| "（未命名）".into());
     let Some(content_type) = sniff(&form.bytes) else {
         tracing::warn!(user = %user.user.id, file = %shown_name, "public document is not PDF/PNG/JPEG");
-        return Ok(refuse(&st, &user, None, DocumentError::WrongType(shown_name).to_string()).await);
+        return Ok(refuse(
+            &st,
+            &user,
+            None,
+            DocumentError::WrongType(shown_name).to_string(),
+        )
+        .await);
     };
     let dir = public_docs_dir(&st);
     let bytes = form.bytes;
@@ -535,7 +586,9 @@ async fn upload(
         uploaded_at: st.clock.now(),
         deleted_at: None,
     };
-    st.storage.add_public_document(&doc, &user.user.name).await?;
+    st.storage
+        .add_public_document(&doc, &user.user.name)
+        .await?;
     tracing::info!(user = %user.user.id, doc = %doc.id, sha256 = %doc.sha256, size, "public document uploaded");
     Ok(Redirect::to("/admin/public-profile?saved=document").into_response())
 }
@@ -594,16 +647,27 @@ mod tests {
 
     #[test]
     fn profile_errors_name_the_field() {
-        assert!(check_text("职责权限", "  ").unwrap_err().contains("职责权限"));
+        assert!(
+            check_text("职责权限", "  ")
+                .unwrap_err()
+                .contains("职责权限")
+        );
         let long = "字".repeat(MAX_TEXT_CHARS + 1);
-        assert!(check_text("监督方式", &long).unwrap_err().contains("监督方式"));
+        assert!(
+            check_text("监督方式", &long)
+                .unwrap_err()
+                .contains("监督方式")
+        );
         assert_eq!(check_steps("现场检查\n\n听证\n").unwrap().len(), 2);
         assert!(check_steps("").is_err());
     }
 
     #[test]
     fn download_names_are_cleaned() {
-        assert_eq!(clean_file_name(Some("C:\\x\\流程图.png"), "image/png"), "流程图.png");
+        assert_eq!(
+            clean_file_name(Some("C:\\x\\流程图.png"), "image/png"),
+            "流程图.png"
+        );
         assert_eq!(clean_file_name(None, "application/pdf"), "document.pdf");
     }
 }

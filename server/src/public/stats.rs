@@ -1,8 +1,687 @@
-//! (being written)
+//! Annual enforcement statistics (R-POST-5, R-REC-8): per agency and year the
+//! inspections recorded, decisions by kind, fines, legal review opinions and the
+//! appeals (行政复议/行政诉讼) staff enter; a server-rendered SVG bar chart (no
+//! script, no inline style), CSV (UTF-8 with BOM for Excel) and XLSX downloads; and
+//! the admin page that enters appeals and publishes a year. A year's statistics are
+//! due by January 31 of the next year; a later publication is shown as 逾期公布,
+//! with the server clock's time (never back-dated).
 
+use askama::Template;
+use axum::extract::{Form, Path, Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use serde::Deserialize;
+
+use crate::desk::queue::{beijing_day_start, beijing_text};
+use crate::public::before::beijing_today;
+use crate::public::page::{PublicError, PublicLayout, public_headers, render_public};
 use crate::state::AppState;
+use crate::storage::public_profile::{
+    Actor, AppealCounts, AppealKind, DECISION_KINDS, StatsPublication, YearCounts,
+};
+use crate::storage::{Role, StorageError};
+use crate::web::page::{Layout, WebError, html_response};
+use crate::web::session::WebUser;
 
-/// Routes of this part of the portal.
+/// First year the portal has statistics for.
+pub const FIRST_YEAR: i32 = 2019;
+
+/// Routes: `GET /public/stats`, `GET /public/stats/{year}` (and `{year}.csv`,
+/// `{year}.xlsx`), `GET/POST /admin/public-stats`, `POST /admin/public-stats/publish`.
 pub fn router() -> axum::Router<AppState> {
     axum::Router::new()
+        .route("/public/stats", get(index))
+        .route("/public/stats/{file}", get(year_file))
+        .route("/admin/public-stats", get(admin_page).post(save_appeals))
+        .route("/admin/public-stats/publish", post(publish))
+}
+
+/// The day by which the statistics of `year` must be published (R-POST-5).
+pub fn deadline(year: i32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(year + 1, 1, 31).unwrap_or(NaiveDate::MAX)
+}
+
+/// Whether a publication at `at` is late for `year` (R-POST-5), by Beijing date.
+pub fn is_late(year: i32, at: DateTime<Utc>) -> bool {
+    (at + chrono::Duration::hours(8)).date_naive() > deadline(year)
+}
+
+/// A year asked for in a URL: four digits from [`FIRST_YEAR`] to `current`.
+pub fn parse_year(s: &str, current: i32) -> Result<i32, PublicError> {
+    let bad = || {
+        PublicError::BadRequest(format!(
+            "年份“{s}”无效，应为 {FIRST_YEAR} 至 {current} 之间的四位年份"
+        ))
+    };
+    if s.len() != 4 || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(bad());
+    }
+    let y: i32 = s.parse().map_err(|_| bad())?;
+    if y > current {
+        return Err(PublicError::NotFound(format!(
+            "{y} 年度统计（该年度尚未到来）"
+        )));
+    }
+    if y < FIRST_YEAR {
+        return Err(bad());
+    }
+    Ok(y)
+}
+
+/// One agency's statistics of one year.
+#[derive(Debug, Clone)]
+pub struct AgencyStats {
+    /// Year of the statistics.
+    pub year: i32,
+    /// Agency id.
+    pub agency_id: String,
+    /// Agency name.
+    pub name: String,
+    /// Computed counts.
+    pub counts: YearCounts,
+    /// 行政复议, 行政诉讼.
+    pub appeals: [AppealCounts; 2],
+    /// Publication, if published.
+    pub publication: Option<StatsPublication>,
+}
+
+impl AgencyStats {
+    /// Decisions of every kind.
+    pub fn decisions_total(&self) -> u64 {
+        self.counts.decisions.iter().sum()
+    }
+    /// Fines as yuan without unit (`1234.50`).
+    pub fn fines_yuan(&self) -> String {
+        let f = self.counts.fines_fen;
+        format!(
+            "{}{}.{:02}",
+            if f < 0 { "-" } else { "" },
+            f.unsigned_abs() / 100,
+            f.unsigned_abs() % 100
+        )
+    }
+    /// Publication time in Beijing, or empty.
+    pub fn published_text(&self) -> String {
+        self.publication
+            .as_ref()
+            .map(|p| beijing_text(p.published_at))
+            .unwrap_or_default()
+    }
+    /// Whether the publication was late (R-POST-5).
+    pub fn late(&self) -> bool {
+        self.publication
+            .as_ref()
+            .is_some_and(|p| is_late(self.year, p.published_at))
+    }
+}
+
+/// Statistics of every agency (or one) in `year`.
+pub async fn year_stats(
+    st: &AppState,
+    year: i32,
+    only: Option<&str>,
+) -> Result<Vec<AgencyStats>, StorageError> {
+    let from = beijing_day_start(NaiveDate::from_ymd_opt(year, 1, 1).unwrap_or(NaiveDate::MIN));
+    let to = beijing_day_start(NaiveDate::from_ymd_opt(year + 1, 1, 1).unwrap_or(NaiveDate::MAX));
+    let pubs = st.storage.stats_publications(Some(year)).await?;
+    let appeals = st.storage.appeal_stats(only, year).await?;
+    let mut out = Vec::new();
+    for a in st.storage.public_agencies().await? {
+        if only.is_some_and(|o| o != a.id) {
+            continue;
+        }
+        let counts = st.storage.year_counts(&a.id, year, from, to).await?;
+        let mut ap = [AppealCounts::default(); 2];
+        for (agency, kind, n) in &appeals {
+            if *agency == a.id {
+                ap[if *kind == AppealKind::Reconsideration {
+                    0
+                } else {
+                    1
+                }] = *n;
+            }
+        }
+        out.push(AgencyStats {
+            year,
+            publication: pubs.iter().find(|p| p.agency_id == a.id).cloned(),
+            agency_id: a.id,
+            name: a.name,
+            counts,
+            appeals: ap,
+        });
+    }
+    Ok(out)
+}
+
+// ---- public pages --------------------------------------------------------------
+
+struct YearLink {
+    year: i32,
+    published: usize,
+}
+
+#[derive(Template)]
+#[template(path = "public/stats_index.html")]
+struct IndexPage {
+    layout: PublicLayout,
+    years: Vec<YearLink>,
+}
+
+async fn index(State(st): State<AppState>) -> Result<Response, PublicError> {
+    let current = beijing_today(&st).year();
+    let pubs = st.storage.stats_publications(None).await?;
+    let years = (FIRST_YEAR.max(current - 6)..current)
+        .rev()
+        .map(|y| YearLink {
+            year: y,
+            published: pubs.iter().filter(|p| p.year == y).count(),
+        })
+        .collect();
+    Ok(render_public(
+        StatusCode::OK,
+        &IndexPage {
+            layout: PublicLayout::new("stats"),
+            years,
+        },
+    ))
+}
+
+/// One bar of the chart (SVG coordinates).
+struct Bar {
+    y: u32,
+    width: u32,
+    label: String,
+    value: u64,
+    fill: &'static str,
+    text_x: u32,
+}
+
+/// The chart: per published agency, four bars (检查, 决定, 法制审核, 复议诉讼).
+fn chart(rows: &[&AgencyStats]) -> (Vec<Bar>, u32) {
+    const COLORS: [&str; 4] = ["#2b6cb0", "#c05621", "#2f855a", "#6b46c1"];
+    let mut bars = Vec::new();
+    let max = rows
+        .iter()
+        .flat_map(|r| {
+            [
+                r.counts.inspections,
+                r.decisions_total(),
+                r.counts.legal_reviews,
+                u64::from(r.appeals[0].total + r.appeals[1].total),
+            ]
+        })
+        .max()
+        .unwrap_or(0)
+        .max(1);
+    let mut y = 10;
+    for r in rows {
+        let values = [
+            ("检查", r.counts.inspections),
+            ("决定", r.decisions_total()),
+            ("法制审核", r.counts.legal_reviews),
+            (
+                "复议诉讼",
+                u64::from(r.appeals[0].total + r.appeals[1].total),
+            ),
+        ];
+        for (i, (what, v)) in values.into_iter().enumerate() {
+            let width = u32::try_from(v * 400 / max).unwrap_or(400).max(1);
+            bars.push(Bar {
+                y,
+                width,
+                label: format!("{} · {what}", r.name),
+                value: v,
+                fill: COLORS[i],
+                text_x: 330 + width + 6,
+            });
+            y += 22;
+        }
+        y += 12;
+    }
+    (bars, y + 10)
+}
+
+#[derive(Template)]
+#[template(path = "public/stats_year.html")]
+struct YearPage {
+    layout: PublicLayout,
+    year: i32,
+    deadline: String,
+    rows: Vec<AgencyStats>,
+    unpublished: Vec<String>,
+    bars: Vec<Bar>,
+    chart_height: u32,
+    kinds: Vec<&'static str>,
+}
+
+async fn year_file(
+    State(st): State<AppState>,
+    Path(file): Path<String>,
+) -> Result<Response, PublicError> {
+    let current = beijing_today(&st).year();
+    let (stem, ext) = match file.rsplit_once('.') {
+        Some((s, e)) => (s, Some(e)),
+        None => (file.as_str(), None),
+    };
+    let year = parse_year(stem, current)?;
+    let all = year_stats(&st, year, None).await?;
+    let (published, unpublished): (Vec<AgencyStats>, Vec<AgencyStats>) =
+        all.into_iter().partition(|a| a.publication.is_some());
+    match ext {
+        None => {
+            let refs: Vec<&AgencyStats> = published.iter().collect();
+            let (bars, chart_height) = chart(&refs);
+            Ok(render_public(
+                StatusCode::OK,
+                &YearPage {
+                    layout: PublicLayout::new("stats"),
+                    year,
+                    deadline: deadline(year).to_string(),
+                    unpublished: unpublished.into_iter().map(|a| a.name).collect(),
+                    rows: published,
+                    bars,
+                    chart_height,
+                    kinds: DECISION_KINDS.iter().map(|(_, l)| *l).collect(),
+                },
+            ))
+        }
+        Some("csv") => {
+            let body = csv_bytes(year, &published)
+                .map_err(|e| PublicError::Internal(format!("stats csv: {e}")))?;
+            Ok(download(
+                body,
+                "text/csv; charset=utf-8",
+                &format!("{year}.csv"),
+            ))
+        }
+        Some("xlsx") => {
+            let body = xlsx_bytes(year, &published)
+                .map_err(|e| PublicError::Internal(format!("stats xlsx: {e}")))?;
+            Ok(download(
+                body,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                &format!("{year}.xlsx"),
+            ))
+        }
+        Some(_) => Err(PublicError::NotFound(
+            "该格式（仅提供 .csv 和 .xlsx 下载）".into(),
+        )),
+    }
+}
+
+fn download(body: Vec<u8>, content_type: &'static str, name: &str) -> Response {
+    let mut r = body.into_response();
+    public_headers(&mut r);
+    let h = r.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"liuhen-stats-{name}\"")) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    r
+}
+
+/// Column headers of the downloads.
+pub const COLUMNS: [&str; 20] = [
+    "执法主体",
+    "年度",
+    "行政检查记录数",
+    "行政许可决定数",
+    "行政处罚决定数",
+    "行政强制决定数",
+    "行政检查决定数",
+    "其他决定数",
+    "罚款金额（元）",
+    "法制审核意见数",
+    "行政复议受理数",
+    "行政复议维持或驳回",
+    "行政复议撤销变更或确认违法",
+    "行政复议其他",
+    "行政诉讼受理数",
+    "行政诉讼维持或驳回",
+    "行政诉讼撤销变更或确认违法",
+    "行政诉讼其他",
+    "公布时间",
+    "是否逾期公布",
+];
+
+/// One row of the downloads, as text, in [`COLUMNS`] order.
+fn row_cells(year: i32, a: &AgencyStats) -> Vec<String> {
+    let mut v = vec![
+        a.name.clone(),
+        year.to_string(),
+        a.counts.inspections.to_string(),
+    ];
+    v.extend(a.counts.decisions.iter().map(u64::to_string));
+    v.push(a.fines_yuan());
+    v.push(a.counts.legal_reviews.to_string());
+    for ap in &a.appeals {
+        v.extend([ap.total, ap.upheld, ap.corrected, ap.other].map(|n| n.to_string()));
+    }
+    v.push(a.published_text());
+    v.push(if a.late() { "是" } else { "否" }.into());
+    v
+}
+
+/// The CSV download: UTF-8 with a byte-order mark so Excel reads the Chinese.
+pub fn csv_bytes(year: i32, rows: &[AgencyStats]) -> Result<Vec<u8>, csv::Error> {
+    let mut w = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
+    w.write_record(COLUMNS)?;
+    for a in rows {
+        w.write_record(row_cells(year, a))?;
+    }
+    w.into_inner().map_err(|e| csv::Error::from(e.into_error()))
+}
+
+/// The XLSX download: one sheet named `{year}年度统计`, numbers as numbers.
+pub fn xlsx_bytes(year: i32, rows: &[AgencyStats]) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet.set_name(format!("{year}年度统计"))?;
+    for (c, h) in COLUMNS.iter().enumerate() {
+        sheet.write_string(0, c as u16, *h)?;
+    }
+    for (r, a) in rows.iter().enumerate() {
+        let row = r as u32 + 1;
+        for (c, cell) in row_cells(year, a).into_iter().enumerate() {
+            let c = c as u16;
+            let numeric = (1..=17).contains(&c);
+            match cell.parse::<f64>() {
+                Ok(n) if numeric => sheet.write_number(row, c, n)?,
+                _ => sheet.write_string(row, c, cell)?,
+            };
+        }
+    }
+    book.save_to_buffer()
+}
+
+// ---- admin page ------------------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "admin_public/stats.html")]
+struct AdminPage {
+    layout: Layout,
+    year: i32,
+    years: Vec<i32>,
+    deadline: String,
+    overdue: bool,
+    published: String,
+    published_late: bool,
+    published_by: String,
+    can_publish: bool,
+    row: Option<AgencyStats>,
+    kinds: Vec<&'static str>,
+    appeal_labels: [&'static str; 2],
+    notice: Option<String>,
+    error: Option<String>,
+}
+
+/// `?year=2025&saved=...`.
+#[derive(Debug, Deserialize)]
+pub struct AdminQuery {
+    /// Year shown (default: last year).
+    pub year: Option<String>,
+    /// What was just saved.
+    pub saved: Option<String>,
+}
+
+async fn build_admin(st: &AppState, user: &WebUser, year: i32) -> Result<AdminPage, WebError> {
+    let today = beijing_today(st);
+    let current = today.year();
+    let row = year_stats(st, year, Some(&user.user.agency_id))
+        .await?
+        .into_iter()
+        .next();
+    let publication = row.as_ref().and_then(|r| r.publication.clone());
+    Ok(AdminPage {
+        layout: user.layout("public_stats"),
+        year,
+        years: (FIRST_YEAR.max(current - 6)..current).rev().collect(),
+        deadline: deadline(year).to_string(),
+        overdue: publication.is_none() && today > deadline(year),
+        published: publication
+            .as_ref()
+            .map(|p| beijing_text(p.published_at))
+            .unwrap_or_default(),
+        published_late: publication
+            .as_ref()
+            .is_some_and(|p| is_late(year, p.published_at)),
+        published_by: publication.map(|p| p.by_name).unwrap_or_default(),
+        can_publish: year < current,
+        row,
+        kinds: DECISION_KINDS.iter().map(|(_, l)| *l).collect(),
+        appeal_labels: [
+            AppealKind::Reconsideration.label(),
+            AppealKind::Litigation.label(),
+        ],
+        notice: None,
+        error: None,
+    })
+}
+
+fn admin_year(st: &AppState, s: Option<&str>) -> Result<i32, WebError> {
+    let current = beijing_today(st).year();
+    match s {
+        None | Some("") => Ok(current - 1),
+        Some(s) => parse_year(s, current - 1).map_err(|e| WebError::BadRequest(e.to_string())),
+    }
+}
+
+fn render_admin(status: StatusCode, p: &AdminPage) -> Response {
+    match p.render() {
+        Ok(body) => html_response(status, body),
+        Err(e) => WebError::Internal(format!("template: {e}")).into_response(),
+    }
+}
+
+async fn admin_page(
+    State(st): State<AppState>,
+    user: WebUser,
+    Query(q): Query<AdminQuery>,
+) -> Result<Response, WebError> {
+    user.require(&[Role::Admin])?;
+    let year = admin_year(&st, q.year.as_deref())?;
+    let mut p = build_admin(&st, &user, year).await?;
+    p.notice = match q.saved.as_deref() {
+        Some("appeals") => Some("复议、诉讼数据已保存。".into()),
+        Some("published") => Some(format!("{year} 年度统计已公布。")),
+        _ => None,
+    };
+    Ok(render_admin(StatusCode::OK, &p))
+}
+
+/// The appeals form.
+#[derive(Debug, Deserialize)]
+pub struct AppealsForm {
+    /// CSRF token.
+    pub csrf: Option<String>,
+    /// Year.
+    pub year: Option<String>,
+    /// 行政复议: received, upheld, corrected, other.
+    pub rc_total: Option<String>,
+    /// See `rc_total`.
+    pub rc_upheld: Option<String>,
+    /// See `rc_total`.
+    pub rc_corrected: Option<String>,
+    /// See `rc_total`.
+    pub rc_other: Option<String>,
+    /// 行政诉讼: received, upheld, corrected, other.
+    pub lt_total: Option<String>,
+    /// See `lt_total`.
+    pub lt_upheld: Option<String>,
+    /// See `lt_total`.
+    pub lt_corrected: Option<String>,
+    /// See `lt_total`.
+    pub lt_other: Option<String>,
+}
+
+fn number(label: &str, v: &Option<String>) -> Result<u32, String> {
+    let t = v.as_deref().unwrap_or("").trim();
+    if t.is_empty() {
+        return Ok(0);
+    }
+    t.parse::<u32>()
+        .ok()
+        .filter(|n| *n <= 100_000)
+        .ok_or_else(|| format!("“{label}”应为 0 至 100000 之间的整数（现为“{t}”）"))
+}
+
+fn appeal_counts(label: &str, v: [&Option<String>; 4]) -> Result<AppealCounts, String> {
+    let n = AppealCounts {
+        total: number(&format!("{label}受理数"), v[0])?,
+        upheld: number(&format!("{label}维持或驳回"), v[1])?,
+        corrected: number(&format!("{label}撤销、变更或确认违法"), v[2])?,
+        other: number(&format!("{label}其他"), v[3])?,
+    };
+    if n.upheld + n.corrected + n.other > n.total {
+        return Err(format!("“{label}”各项结果之和不能超过受理数 {}", n.total));
+    }
+    Ok(n)
+}
+
+async fn save_appeals(
+    State(st): State<AppState>,
+    user: WebUser,
+    Form(f): Form<AppealsForm>,
+) -> Result<Response, WebError> {
+    user.require(&[Role::Admin])?;
+    user.check_csrf(f.csrf.as_deref())?;
+    let year = admin_year(&st, f.year.as_deref())?;
+    let mut page = build_admin(&st, &user, year).await?;
+    if !page.published.is_empty() {
+        page.error = Some(format!(
+            "R-POST-5：{year} 年度统计已于 {} 公布，数据不能再修改",
+            page.published
+        ));
+        return Ok(render_admin(StatusCode::CONFLICT, &page));
+    }
+    let parsed = appeal_counts(
+        "行政复议",
+        [&f.rc_total, &f.rc_upheld, &f.rc_corrected, &f.rc_other],
+    )
+    .and_then(|rc| {
+        appeal_counts(
+            "行政诉讼",
+            [&f.lt_total, &f.lt_upheld, &f.lt_corrected, &f.lt_other],
+        )
+        .map(|lt| (rc, lt))
+    });
+    let (rc, lt) = match parsed {
+        Ok(v) => v,
+        Err(msg) => {
+            page.error = Some(msg);
+            return Ok(render_admin(StatusCode::BAD_REQUEST, &page));
+        }
+    };
+    let by = Actor {
+        user_id: user.user.id.clone(),
+        name: user.user.name.clone(),
+        at: st.clock.now(),
+    };
+    for (kind, n) in [
+        (AppealKind::Reconsideration, rc),
+        (AppealKind::Litigation, lt),
+    ] {
+        st.storage
+            .put_appeal_stats(&user.user.agency_id, year, kind, &n, &by)
+            .await?;
+    }
+    tracing::info!(user = %user.user.id, year, "appeal statistics saved");
+    Ok(Redirect::to(&format!("/admin/public-stats?year={year}&saved=appeals")).into_response())
+}
+
+/// The publish form.
+#[derive(Debug, Deserialize)]
+pub struct PublishForm {
+    /// CSRF token.
+    pub csrf: Option<String>,
+    /// Year.
+    pub year: Option<String>,
+}
+
+async fn publish(
+    State(st): State<AppState>,
+    user: WebUser,
+    Form(f): Form<PublishForm>,
+) -> Result<Response, WebError> {
+    user.require(&[Role::Admin])?;
+    user.check_csrf(f.csrf.as_deref())?;
+    let year = admin_year(&st, f.year.as_deref())?;
+    let p = StatsPublication {
+        agency_id: user.user.agency_id.clone(),
+        year,
+        published_by: user.user.id.clone(),
+        by_name: user.user.name.clone(),
+        published_at: st.clock.now(),
+    };
+    match st.storage.publish_stats(&p).await {
+        Ok(()) => {}
+        Err(StorageError::Conflict(_)) => {
+            let mut page = build_admin(&st, &user, year).await?;
+            page.error = Some(format!(
+                "R-POST-5：{year} 年度统计已于 {} 公布，不能重复公布",
+                page.published
+            ));
+            return Ok(render_admin(StatusCode::CONFLICT, &page));
+        }
+        Err(e) => return Err(e.into()),
+    }
+    tracing::info!(user = %user.user.id, year, late = is_late(year, p.published_at), "annual statistics published");
+    Ok(Redirect::to(&format!("/admin/public-stats?year={year}&saved=published")).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn r_post_5_due_by_january_31_beijing_time() {
+        assert_eq!(deadline(2025).to_string(), "2026-01-31");
+        // 23:59 on Jan 31 in Beijing is 15:59 UTC: on time.
+        assert!(!is_late(
+            2025,
+            Utc.with_ymd_and_hms(2026, 1, 31, 15, 59, 0).unwrap()
+        ));
+        // 00:01 on Feb 1 in Beijing is still Jan 31 in UTC: late.
+        assert!(is_late(
+            2025,
+            Utc.with_ymd_and_hms(2026, 1, 31, 16, 1, 0).unwrap()
+        ));
+        assert!(is_late(
+            2025,
+            Utc.with_ymd_and_hms(2026, 3, 2, 1, 0, 0).unwrap()
+        ));
+    }
+
+    #[test]
+    fn r_post_5_years_in_urls() {
+        assert_eq!(parse_year("2025", 2026).unwrap(), 2025);
+        assert!(matches!(
+            parse_year("99999", 2026),
+            Err(PublicError::BadRequest(_))
+        ));
+        assert!(matches!(
+            parse_year("20x5", 2026),
+            Err(PublicError::BadRequest(_))
+        ));
+        assert!(matches!(
+            parse_year("1900", 2026),
+            Err(PublicError::BadRequest(_))
+        ));
+        assert!(matches!(
+            parse_year("2030", 2026),
+            Err(PublicError::NotFound(_))
+        ));
+    }
+
+    #[test]
+    fn appeal_results_cannot_exceed_cases() {
+        let s = |v: &str| Some(v.to_string());
+        assert!(appeal_counts("行政复议", [&s("2"), &s("1"), &s("1"), &s("1")]).is_err());
+        let n = appeal_counts("行政复议", [&s("3"), &s("1"), &s(""), &None]).unwrap();
+        assert_eq!(n.pending(), 2);
+        assert!(number("x", &s("-1")).unwrap_err().contains("x"));
+    }
 }

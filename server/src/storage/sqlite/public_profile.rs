@@ -9,7 +9,9 @@ use rusqlite::{OptionalExtension, Transaction, params};
 
 use liuhen_core::model::Agency;
 
-use super::{SqliteStorage, backend, get_json, get_opt_ts, get_ts, is_unique_violation, to_json, ts};
+use super::{
+    SqliteStorage, backend, get_json, get_opt_ts, get_ts, is_unique_violation, to_json, ts,
+};
 use crate::storage::public_profile::{
     Actor, AppealCounts, AppealKind, DECISION_KINDS, DocumentKind, ProfileEvent, PublicDocument,
     PublicProfile, PublicProfileStorage, StatsPublication, TaskOutcome, YearCounts,
@@ -350,7 +352,15 @@ impl PublicProfileStorage for SqliteStorage {
                 n.corrected,
                 n.other
             );
-            log_event(tx, &agency_id, "appeals", &detail, &by.user_id, &by.name, by.at)
+            log_event(
+                tx,
+                &agency_id,
+                "appeals",
+                &detail,
+                &by.user_id,
+                &by.name,
+                by.at,
+            )
         })
         .await
     }
@@ -378,7 +388,13 @@ impl PublicProfileStorage for SqliteStorage {
             tx.execute(
                 "INSERT INTO stats_publications (agency_id, year, published_by, by_name,
                  published_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![p.agency_id, p.year, p.published_by, p.by_name, ts(p.published_at)],
+                params![
+                    p.agency_id,
+                    p.year,
+                    p.published_by,
+                    p.by_name,
+                    ts(p.published_at)
+                ],
             )
             .map_err(|e| {
                 if is_unique_violation(&e) {
@@ -430,7 +446,11 @@ impl PublicProfileStorage for SqliteStorage {
                 .map_err(backend)?;
             let rows = stmt
                 .query_map(params![agency_id, first_day, last_day], |r| {
-                    Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?))
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, i64>(1)?,
+                        r.get::<_, i64>(2)?,
+                    ))
                 })
                 .map_err(backend)?
                 .collect::<rusqlite::Result<Vec<_>>>()
@@ -468,7 +488,9 @@ impl PublicProfileStorage for SqliteStorage {
             let mut out = Vec::new();
             for id in ids {
                 let row = stmt
-                    .query_row([&id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, bool>(1)?)))
+                    .query_row([&id], |r| {
+                        Ok((r.get::<_, String>(0)?, r.get::<_, bool>(1)?))
+                    })
                     .optional()
                     .map_err(backend)?;
                 if let Some((state, has_violations)) = row {
@@ -532,7 +554,9 @@ mod tests {
     #[tokio::test]
     async fn r_post_5_publication_is_once_and_history_is_append_only() {
         let dir = tempfile::tempdir().unwrap();
-        let st = SqliteStorage::open_async(dir.path().join("db")).await.unwrap();
+        let st = SqliteStorage::open_async(dir.path().join("db"))
+            .await
+            .unwrap();
         let a = actor(0);
         let p = StatsPublication {
             agency_id: "a1".into(),
@@ -548,7 +572,12 @@ mod tests {
             "a1",
             2025,
             AppealKind::Litigation,
-            &AppealCounts { total: 3, upheld: 1, corrected: 1, other: 0 },
+            &AppealCounts {
+                total: 3,
+                upheld: 1,
+                corrected: 1,
+                other: 0,
+            },
             &actor(1),
         )
         .await
@@ -563,7 +592,9 @@ mod tests {
             "DELETE FROM public_profile_events",
             "UPDATE stats_publications SET published_at = '2026-01-01T00:00:00Z'",
         ] {
-            let r = st.write(move |tx| tx.execute(sql, []).map_err(backend)).await;
+            let r = st
+                .write(move |tx| tx.execute(sql, []).map_err(backend))
+                .await;
             assert!(r.is_err(), "{sql} went through");
         }
         let counts = st
