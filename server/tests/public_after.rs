@@ -1,0 +1,967 @@
+//! Publication of decisions (公示, R-POST-1..3, R-POST-6, R-POST-7) over real HTTP on
+//! loopback: the real router and SQLite storage in-process with a clock the test
+//! moves, decisions stored through the legal workflow's storage, staff signed in
+//! through the login form. Deadlines over the 2025 National Day holiday (make-up
+//! Saturday), late publication flagged and never back-dated, the three-person
+//! rule, withdrawal (gone at once from list, search, JSON and CSV; the record's
+//! page shows the notice; the history keeps it), paging, bad input, ETag/304.
+
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use reqwest::blocking::{Client, Response};
+use reqwest::redirect::Policy;
+use serde_json::Value;
+
+use liuhen_core::legal::{DecisionKind, PartyKind};
+use liuhen_core::model::RosterSnapshot;
+use liuhen_core::time::Clock;
+use liuhen_server::admin::{NewUser, create_user, load_roster};
+use liuhen_server::demo::{DEMO_PASSWORD, DEMO_ROSTER_JSON};
+use liuhen_server::public::mask;
+use liuhen_server::state::{AppState, Config};
+use liuhen_server::storage::legal::{DecisionRecord, DraftRecord, DraftStatus, LegalWrite};
+use liuhen_server::storage::publicity::{PublicationStep, WithdrawReason, WithdrawalRecord};
+use liuhen_server::storage::{Role, StorageError};
+
+const AGENCY: &str = "qy-sthj";
+
+/// A clock the test sets.
+#[derive(Debug)]
+struct TestClock(Mutex<DateTime<Utc>>);
+
+impl Clock for TestClock {
+    fn now(&self) -> DateTime<Utc> {
+        *self.0.lock().unwrap()
+    }
+}
+
+/// 10:00 Beijing time on y-m-d.
+fn beijing(y: i32, m: u32, d: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(y, m, d, 2, 0, 0).unwrap()
+}
+
+fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).unwrap()
+}
+
+fn http() -> Client {
+    Client::builder()
+        .redirect(Policy::none())
+        .timeout(std::time::Duration::from_secs(60))
+        .build()
+        .unwrap()
+}
+
+fn set_cookie(resp: &Response, name: &str) -> Option<String> {
+    resp.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with(&format!("{name}=")))
+        .map(|v| v.split(';').next().unwrap().to_string())
+}
+
+/// The value of `name="NAME" value="..."` in a page.
+fn field(html: &str, name: &str) -> String {
+    let at = html
+        .find(&format!("name=\"{name}\""))
+        .unwrap_or_else(|| panic!("no field {name} in {html}"));
+    let rest = &html[at..];
+    let v = rest.find("value=\"").unwrap() + 7;
+    rest[v..v + rest[v..].find('"').unwrap()].to_string()
+}
+
+/// Ids of `tr data-id` rows in the table with `id=table`.
+fn row_ids(html: &str, table: &str) -> Vec<String> {
+    let Some(start) = html.find(&format!("id=\"{table}\"")) else {
+        return vec![];
+    };
+    let end = html[start..]
+        .find("</table>")
+        .map_or(html.len(), |e| start + e);
+    html[start..end]
+        .match_indices("<tr data-id=\"")
+        .map(|(i, m)| {
+            let s = &html[start + i + m.len()..];
+            s[..s.find('"').unwrap()].to_string()
+        })
+        .collect()
+}
+
+struct Portal {
+    rt: tokio::runtime::Runtime,
+    state: AppState,
+    clock: Arc<TestClock>,
+    base: String,
+    http: Client,
+    _dir: tempfile::TempDir,
+}
+
+impl Portal {
+    fn start() -> Portal {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let config = Config {
+            data_dir: dir.path().join("data"),
+            secure_cookies: false,
+            max_upload_bytes: 1024 * 1024,
+        };
+        let clock = Arc::new(TestClock(Mutex::new(beijing(2025, 10, 9))));
+        let state = rt
+            .block_on(liuhen_server::build_state_with_clock(config, clock.clone()))
+            .unwrap();
+        rt.block_on(async {
+            let roster: RosterSnapshot = serde_json::from_str(DEMO_ROSTER_JSON).unwrap();
+            load_roster(&state, &roster).await.unwrap();
+            for (login, name, role) in [
+                ("supervisor", "填报员甲", Role::Supervisor),
+                ("legal", "审核员乙", Role::LegalReviewer),
+                ("admin", "审批员丙", Role::Admin),
+            ] {
+                create_user(
+                    &state,
+                    NewUser {
+                        agency_id: AGENCY.into(),
+                        login: login.into(),
+                        name: name.into(),
+                        role,
+                        officer_id: None,
+                        password: DEMO_PASSWORD.into(),
+                    },
+                )
+                .await
+                .unwrap();
+            }
+        });
+        let listener = rt
+            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+            .unwrap();
+        let addr = listener.local_addr().unwrap();
+        let app = liuhen_server::app(state.clone());
+        rt.spawn(async move { axum::serve(listener, app).await });
+        Portal {
+            rt,
+            state,
+            clock,
+            base: format!("http://{addr}"),
+            http: http(),
+            _dir: dir,
+        }
+    }
+
+    fn set_now(&self, t: DateTime<Utc>) {
+        *self.clock.0.lock().unwrap() = t;
+    }
+
+    fn user_id(&self, login: &str) -> String {
+        self.rt
+            .block_on(self.state.storage.user_by_login(login))
+            .unwrap()
+            .unwrap()
+            .id
+    }
+
+    /// Stores a decision (and the draft it needs) directly in storage.
+    fn decision(
+        &self,
+        doc: &str,
+        kind: DecisionKind,
+        decided_on: NaiveDate,
+        party: (PartyKind, &str, &str),
+        conclusion: &str,
+    ) -> String {
+        let id = uuid::Uuid::now_v7().to_string();
+        let draft_id = uuid::Uuid::now_v7().to_string();
+        let by = self.user_id("legal");
+        let at = beijing(2025, 1, 1);
+        let draft = DraftRecord {
+            id: draft_id.clone(),
+            agency_id: AGENCY.into(),
+            created_by: by.clone(),
+            created_at: at,
+            updated_at: at,
+            status: DraftStatus::Decided,
+            title: format!("决定 {doc}"),
+            kind,
+            catalogue_version: None,
+            triggers: vec![],
+            version: 0,
+            received_on: None,
+            extended: false,
+            heads: vec![],
+            bytes: vec![],
+        };
+        let decision = DecisionRecord {
+            id: id.clone(),
+            agency_id: AGENCY.into(),
+            draft_id,
+            kind,
+            title: format!("关于{}的{}决定", party.1, kind.label()),
+            doc_number: doc.into(),
+            decided_on,
+            decided_at: at,
+            decided_by: by,
+            category: "生态环境".into(),
+            party_kind: party.0,
+            party_name: party.1.into(),
+            party_code: party.2.into(),
+            legal_basis: "《中华人民共和国大气污染防治法》第九十九条".into(),
+            conclusion: conclusion.into(),
+            fine_fen: Some(1_000_000),
+            major: false,
+            catalogue_version: None,
+            reviewed_version: None,
+            inspection_ids: vec![],
+            confidential: "保密：内部配方 ZZ-0001".into(),
+        };
+        self.rt
+            .block_on(self.state.storage.apply_legal(&LegalWrite {
+                draft: Some(draft),
+                decision: Some(decision),
+                ..LegalWrite::default()
+            }))
+            .unwrap();
+        id
+    }
+
+    /// Files, reviews and approves `id` in storage, published on the clock's date.
+    fn publish_direct(&self, id: &str) {
+        let (s, l, a) = (
+            self.user_id("supervisor"),
+            self.user_id("legal"),
+            self.user_id("admin"),
+        );
+        let now = self.clock.now();
+        let st = &self.state.storage;
+        self.rt.block_on(async {
+            let e = st.publication_entry(id).await.unwrap().unwrap();
+            st.publication_step(
+                None,
+                &PublicationStep::File {
+                    decision_id: id.into(),
+                    public_body: "清远市生态环境局".into(),
+                    public_target: mask::public_target(&e.source),
+                    public_code: mask::public_code(&e.source),
+                    by: s,
+                    at: now,
+                },
+            )
+            .await
+            .unwrap();
+            st.publication_step(
+                None,
+                &PublicationStep::Review {
+                    decision_id: id.into(),
+                    by: l,
+                    at: now,
+                },
+            )
+            .await
+            .unwrap();
+            st.publication_step(
+                None,
+                &PublicationStep::Approve {
+                    decision_id: id.into(),
+                    by: a,
+                    at: now,
+                    published_on: liuhen_core::time::local_date(now),
+                    due_on: None,
+                    late: Some(false),
+                    late_working_days: None,
+                },
+            )
+            .await
+            .unwrap();
+        });
+    }
+
+    /// Signs in through the form; returns the session cookie.
+    fn sign_in(&self, login: &str) -> String {
+        let page = self
+            .http
+            .get(format!("{}/login", self.base))
+            .send()
+            .unwrap();
+        let login_cookie = set_cookie(&page, "liuhen_login_csrf").expect("login cookie");
+        let csrf = field(&page.text().unwrap(), "csrf");
+        let resp = self
+            .http
+            .post(format!("{}/login", self.base))
+            .header("Cookie", login_cookie)
+            .form(&[
+                ("csrf", csrf.as_str()),
+                ("next", "/publish"),
+                ("login", login),
+                ("password", DEMO_PASSWORD),
+            ])
+            .send()
+            .unwrap();
+        assert!(resp.status().is_redirection(), "{}", resp.status());
+        set_cookie(&resp, "liuhen_session").expect("session cookie")
+    }
+
+    fn get(&self, path: &str, cookie: Option<&str>) -> (u16, String) {
+        let mut rq = self.http.get(format!("{}{path}", self.base));
+        if let Some(c) = cookie {
+            rq = rq.header("Cookie", c);
+        }
+        let r = rq.send().unwrap();
+        (r.status().as_u16(), r.text().unwrap())
+    }
+
+    fn get_resp(&self, path: &str) -> Response {
+        self.http
+            .get(format!("{}{path}", self.base))
+            .send()
+            .unwrap()
+    }
+
+    /// Opens `/publish/{id}` as `cookie` and sends the form `action` with `extra`
+    /// fields; returns (status, final page).
+    fn step(&self, cookie: &str, id: &str, action: &str, extra: &[(&str, &str)]) -> (u16, String) {
+        let (status, page) = self.get(&format!("/publish/{id}"), Some(cookie));
+        assert_eq!(status, 200, "{page}");
+        let csrf = field(&page, "csrf");
+        let form_id = if page.contains(&format!("/publish/{id}/{action}\"")) {
+            let at = page.find(&format!("/publish/{id}/{action}\"")).unwrap();
+            field(&page[at..], "form_id")
+        } else {
+            "0123456789abcdef0123456789abcdef".into()
+        };
+        self.post_form(cookie, id, action, &csrf, &form_id, extra)
+    }
+
+    fn post_form(
+        &self,
+        cookie: &str,
+        id: &str,
+        action: &str,
+        csrf: &str,
+        form_id: &str,
+        extra: &[(&str, &str)],
+    ) -> (u16, String) {
+        let mut fields = vec![("csrf", csrf), ("form_id", form_id)];
+        fields.extend_from_slice(extra);
+        let r = self
+            .http
+            .post(format!("{}/publish/{id}/{action}", self.base))
+            .header("Cookie", cookie)
+            .form(&fields)
+            .send()
+            .unwrap();
+        let status = r.status().as_u16();
+        if status == 303 {
+            let loc = r.headers()["location"].to_str().unwrap().to_string();
+            let (s, body) = self.get(&loc, Some(cookie));
+            return (s, body);
+        }
+        (status, r.text().unwrap())
+    }
+
+    fn db(&self) -> rusqlite::Connection {
+        rusqlite::Connection::open(
+            self._dir
+                .path()
+                .join("data")
+                .join(liuhen_server::storage::sqlite::DB_FILE_NAME),
+        )
+        .unwrap()
+    }
+}
+
+/// Status code of a raw HTTP/1.1 GET (for requests a client library refuses to build).
+fn raw_status(base: &str, path: &str) -> u16 {
+    use std::io::{Read, Write};
+    let addr = base.trim_start_matches("http://");
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(std::time::Duration::from_secs(30)))
+        .unwrap();
+    let req = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    let _ = s.write_all(req.as_bytes());
+    let mut buf = [0u8; 64];
+    let n = s.read(&mut buf).unwrap_or(0);
+    let head = String::from_utf8_lossy(&buf[..n]);
+    head.split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0)
+}
+
+fn company(name: &'static str) -> (PartyKind, &'static str, &'static str) {
+    (PartyKind::Company, name, "91441800MA4UJ5X21K")
+}
+
+#[test]
+fn r_post_1_deadlines_count_chinese_working_days_and_never_guess() {
+    let p = Portal::start();
+    // Decided Tuesday 2025-09-30, just before the National Day holiday (10-01..10-08).
+    let pen = p.decision(
+        "清环罚〔2025〕1号",
+        DecisionKind::Penalty,
+        day(2025, 9, 30),
+        company("清远市甲化工有限公司"),
+        "罚款",
+    );
+    let insp = p.decision(
+        "清环检〔2025〕1号",
+        DecisionKind::Inspection,
+        day(2025, 9, 30),
+        company("清远市乙化工有限公司"),
+        "未发现问题",
+    );
+    let future = p.decision(
+        "清环检〔2026〕99号",
+        DecisionKind::Inspection,
+        day(2026, 12, 28),
+        company("清远市丙化工有限公司"),
+        "未发现问题",
+    );
+    let cookie = p.sign_in("supervisor");
+    let (status, page) = p.get(&format!("/publish/{pen}"), Some(&cookie));
+    assert_eq!(status, 200, "{page}");
+    // 10-09, 10-10, 10-11 (make-up Saturday), 10-13, 10-14, 10-15, 10-16.
+    assert!(
+        page.contains("2025-10-16"),
+        "penalty due 2025-10-16: {page}"
+    );
+    let (_, page) = p.get(&format!("/publish/{insp}"), Some(&cookie));
+    // 20 working days: ... 10-31 is the 18th, 11-03 the 19th, 11-04 the 20th.
+    assert!(
+        page.contains("2025-11-04"),
+        "inspection due 2025-11-04: {page}"
+    );
+    let (_, page) = p.get(&format!("/publish/{future}"), Some(&cookie));
+    assert!(
+        page.contains("due-unknown") && page.contains("缺少 2027 年"),
+        "a deadline in a year without data shows the calendar's error: {page}"
+    );
+    // The queue lists all three, due (the clock is 2025-10-09).
+    let (status, queue) = p.get("/publish", Some(&cookie));
+    assert_eq!(status, 200);
+    let ids = row_ids(&queue, "publish-queue");
+    assert_eq!(ids.len(), 3, "{queue}");
+    assert!(queue.contains("待公开"));
+    // Later the penalty is overdue, the inspection still due.
+    p.set_now(beijing(2025, 10, 20));
+    let cookie = p.sign_in("supervisor");
+    let (_, queue) = p.get("/publish?state=overdue", Some(&cookie));
+    assert_eq!(
+        row_ids(&queue, "publish-queue"),
+        vec![pen.clone()],
+        "{queue}"
+    );
+    assert!(queue.contains("已超过 2 个工作日"), "{queue}");
+    let (status, _) = p.get("/publish?state=bogus", Some(&cookie));
+    assert_eq!(status, 400);
+}
+
+#[test]
+fn r_post_7_three_people_publish_late_is_flagged_and_never_back_dated() {
+    let p = Portal::start();
+    let id = p.decision(
+        "清环罚〔2025〕2号",
+        DecisionKind::Penalty,
+        day(2025, 9, 30),
+        (PartyKind::Person, "欧阳建国", "441802198505120317"),
+        "对当事人欧阳建国（身份证号441802198505120317，电话13902221234）罚款一万元",
+    );
+    let sup = p.sign_in("supervisor");
+    let admin = p.sign_in("admin");
+    // The filer sees exactly what will be public: masked, no ID number, no secret.
+    let (_, page) = p.get(&format!("/publish/{id}"), Some(&sup));
+    let preview = &page[page.find("id=\"public-preview\"").unwrap()..];
+    let preview = &preview[..preview.find("</dl>").unwrap()];
+    assert!(preview.contains("欧阳某"), "{preview}");
+    assert!(!preview.contains("欧阳建国") && !preview.contains("441802198505120317"));
+    assert!(!preview.contains("13902221234") && !preview.contains("ZZ-0001"));
+    // Filing needs the confirmation.
+    let (status, page) = p.step(&sup, &id, "file", &[]);
+    assert_eq!(status, 400, "{page}");
+    assert!(page.contains("我已核对公开内容"));
+    // Only the approver's role may approve; nothing is filed yet anyway.
+    let (status, _) = p.step(&admin, &id, "approve", &[]);
+    assert_eq!(status, 409, "approve before filing is refused");
+    p.set_now(beijing(2025, 10, 17));
+    let (sup, legal) = (p.sign_in("supervisor"), p.sign_in("legal"));
+    let (status, page) = p.step(&sup, &id, "file", &[("confirm", "1")]);
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("待审核"), "{page}");
+    // The filer may not review (role), the approver may not review (role).
+    let (status, _) = p.step(&sup, &id, "review", &[]);
+    assert_eq!(status, 403);
+    let (status, page) = p.step(&legal, &id, "review", &[]);
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("待审批"));
+    // Published on 2025-10-20 (Monday): the deadline was 10-16 → 2 working days late
+    // (10-17, 10-20). A date sent with the form is ignored: never back-dated.
+    p.set_now(beijing(2025, 10, 20));
+    let admin = p.sign_in("admin");
+    let (status, page) = p.step(
+        &admin,
+        &id,
+        "approve",
+        &[
+            ("published_on", "2025-10-10"),
+            ("at", "2025-10-10T00:00:00Z"),
+        ],
+    );
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("逾期公开（超过期限 2 个工作日）"), "{page}");
+    assert!(page.contains("2025-10-20"));
+    assert!(page.contains("填报员甲") && page.contains("审核员乙") && page.contains("审批员丙"));
+    let (status, public) = p.get(&format!("/public/decisions/{id}"), None);
+    assert_eq!(status, 200, "{public}");
+    assert!(public.contains("id=\"decision-late\""), "{public}");
+    assert!(public.contains("2025-10-20") && !public.contains("2025-10-10"));
+    assert!(public.contains("欧阳某") && !public.contains("欧阳建国"));
+    assert!(!public.contains("441802198505120317") && !public.contains("13902221234"));
+    assert!(!public.contains("ZZ-0001"));
+    let (_, queue) = p.get("/publish?state=late", Some(&admin));
+    assert_eq!(row_ids(&queue, "publish-queue"), vec![id.clone()]);
+}
+
+#[test]
+fn r_post_7_the_same_person_cannot_take_two_steps_and_a_double_submit_is_done_once() {
+    let p = Portal::start();
+    let id = p.decision(
+        "清环罚〔2025〕3号",
+        DecisionKind::Penalty,
+        day(2025, 10, 9),
+        company("清远市丁有限公司"),
+        "罚款",
+    );
+    let s = p.user_id("supervisor");
+    let st = &p.state.storage;
+    let now = beijing(2025, 10, 10);
+    let file = PublicationStep::File {
+        decision_id: id.clone(),
+        public_body: "清远市生态环境局".into(),
+        public_target: "清远市丁有限公司".into(),
+        public_code: "91441800MA4UJ5X21K".into(),
+        by: s.clone(),
+        at: now,
+    };
+    p.rt.block_on(st.publication_step(Some("form1"), &file))
+        .unwrap();
+    // The same form again: done once.
+    let again =
+        p.rt.block_on(st.publication_step(Some("form1"), &file))
+            .unwrap();
+    assert_eq!(
+        again,
+        liuhen_server::storage::publicity::StepOutcome::AlreadyDone
+    );
+    let events = p.rt.block_on(st.publication_events(&id)).unwrap();
+    assert_eq!(events.len(), 1);
+    // The filer reviewing their own filing: refused with R-POST-7.
+    let review = PublicationStep::Review {
+        decision_id: id.clone(),
+        by: s.clone(),
+        at: now,
+    };
+    match p.rt.block_on(st.publication_step(Some("form2"), &review)) {
+        Err(StorageError::Conflict(m)) => assert!(m.contains("R-POST-7"), "{m}"),
+        other => panic!("expected R-POST-7 refusal, got {other:?}"),
+    }
+    let legal = p.user_id("legal");
+    p.rt.block_on(st.publication_step(
+        None,
+        &PublicationStep::Review {
+            decision_id: id.clone(),
+            by: legal.clone(),
+            at: now,
+        },
+    ))
+    .unwrap();
+    for by in [s, legal] {
+        let approve = PublicationStep::Approve {
+            decision_id: id.clone(),
+            by,
+            at: now,
+            published_on: day(2025, 10, 10),
+            due_on: None,
+            late: None,
+            late_working_days: None,
+        };
+        match p.rt.block_on(st.publication_step(None, &approve)) {
+            Err(StorageError::Conflict(m)) => assert!(m.contains("R-POST-7"), "{m}"),
+            other => panic!("expected R-POST-7 refusal, got {other:?}"),
+        }
+    }
+    // Nothing half-written: still not published, three history entries at most.
+    let e = p.rt.block_on(st.publication_entry(&id)).unwrap().unwrap();
+    assert!(!e.publication.unwrap().is_published());
+    assert_eq!(p.rt.block_on(st.publication_events(&id)).unwrap().len(), 2);
+    // A double click on the staff page: the second post is done once too.
+    let sup = p.sign_in("supervisor");
+    let id2 = p.decision(
+        "清环罚〔2025〕4号",
+        DecisionKind::Penalty,
+        day(2025, 10, 9),
+        company("清远市戊有限公司"),
+        "罚款",
+    );
+    let (_, page) = p.get(&format!("/publish/{id2}"), Some(&sup));
+    let csrf = field(&page, "csrf");
+    let form_id = field(&page, "form_id");
+    for _ in 0..2 {
+        let (status, body) = p.post_form(&sup, &id2, "file", &csrf, &form_id, &[("confirm", "1")]);
+        assert_eq!(status, 200, "{body}");
+    }
+    assert_eq!(p.rt.block_on(st.publication_events(&id2)).unwrap().len(), 1);
+    // A forged form (no CSRF token) writes nothing.
+    let id3 = p.decision(
+        "清环罚〔2025〕5号",
+        DecisionKind::Penalty,
+        day(2025, 10, 9),
+        company("清远市己有限公司"),
+        "罚款",
+    );
+    let (status, _) = p.post_form(
+        &sup,
+        &id3,
+        "file",
+        "forged",
+        "abcdef0123",
+        &[("confirm", "1")],
+    );
+    assert_eq!(status, 403);
+    assert!(
+        p.rt.block_on(st.publication_events(&id3))
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[test]
+fn r_post_3_withdrawal_removes_the_record_everywhere_at_once_and_the_history_keeps_it() {
+    let p = Portal::start();
+    p.set_now(beijing(2025, 10, 10));
+    let id = p.decision(
+        "清环罚〔2025〕6号",
+        DecisionKind::Penalty,
+        day(2025, 10, 9),
+        company("清远市庚化工有限公司"),
+        "罚款十万元",
+    );
+    let keep = p.decision(
+        "清环罚〔2025〕7号",
+        DecisionKind::Penalty,
+        day(2025, 10, 9),
+        company("清远市辛化工有限公司"),
+        "罚款五万元",
+    );
+    p.publish_direct(&id);
+    p.publish_direct(&keep);
+    let find = |q: &str| {
+        let (_, list) = p.get(&format!("/public/decisions?q={q}"), None);
+        let json: Value = p
+            .get_resp(&format!("/api/open/v1/decisions?q={q}"))
+            .json()
+            .unwrap();
+        let csv = p
+            .get_resp(&format!("/api/open/v1/decisions.csv?q={q}"))
+            .text()
+            .unwrap();
+        (row_ids(&list, "decisions"), json, csv)
+    };
+    let (ids, json, csv) = find("化工有限公司");
+    assert_eq!(ids.len(), 2);
+    assert_eq!(json["total"], 2);
+    assert!(csv.contains("清环罚〔2025〕6号"));
+    let admin = p.sign_in("admin");
+    // A reason category is required.
+    let (status, page) = p.step(&admin, &id, "withdraw", &[("reason", "复议撤销")]);
+    assert_eq!(status, 400, "{page}");
+    p.set_now(beijing(2025, 11, 3));
+    // Sessions end when idle: sign in again after the clock moved.
+    let admin = p.sign_in("admin");
+    let (status, page) = p.step(
+        &admin,
+        &id,
+        "withdraw",
+        &[
+            ("reason_kind", "revoked"),
+            ("reason", "行政复议决定撤销（内部说明）"),
+        ],
+    );
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("已撤回"));
+    let (ids, json, csv) = find("化工有限公司");
+    assert_eq!(ids, vec![keep.clone()]);
+    assert_eq!(json["total"], 1);
+    assert_eq!(json["items"][0]["id"], keep.as_str());
+    assert!(!csv.contains("清环罚〔2025〕6号") && csv.contains("清环罚〔2025〕7号"));
+    let (_, all) = p.get("/public/decisions", None);
+    assert_eq!(row_ids(&all, "decisions"), vec![keep.clone()]);
+    // The record's page answers 200 with the notice, not the content.
+    let (status, page) = p.get(&format!("/public/decisions/{id}"), None);
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("id=\"withdrawn-notice\""));
+    assert!(page.contains("2025-11-03") && page.contains("决定被撤销"));
+    assert!(!page.contains("罚款十万元") && !page.contains("内部说明"));
+    // A second withdrawal is refused; the history keeps who, when and why.
+    let (status, _) = p.step(
+        &admin,
+        &id,
+        "withdraw",
+        &[("reason_kind", "redo"), ("reason", "x")],
+    );
+    assert_eq!(status, 409);
+    let events =
+        p.rt.block_on(p.state.storage.publication_events(&id))
+            .unwrap();
+    let w = events
+        .iter()
+        .find(|e| e.kind == "withdrawn")
+        .expect("withdrawn event");
+    assert_eq!(w.by_user, p.user_id("admin"));
+    assert_eq!(w.detail["reason_kind"], "revoked");
+    // Append-only: the database refuses to change or delete the history.
+    let db = p.db();
+    for sql in [
+        "UPDATE publication_withdrawals SET reason = 'x'",
+        "DELETE FROM publication_withdrawals",
+        "UPDATE publication_events SET kind = 'filed'",
+        "DELETE FROM publication_events",
+        "DELETE FROM publications",
+        "UPDATE publications SET published_on = '2025-01-01'",
+    ] {
+        assert!(db.execute(sql, []).is_err(), "{sql} must be refused");
+    }
+    // Storage-level: withdrawing an unpublished decision is refused.
+    let fresh = p.decision(
+        "清环罚〔2025〕8号",
+        DecisionKind::Penalty,
+        day(2025, 10, 9),
+        company("清远市壬有限公司"),
+        "罚款",
+    );
+    let r = p.rt.block_on(p.state.storage.publication_step(
+        None,
+        &PublicationStep::Withdraw(WithdrawalRecord {
+            decision_id: fresh,
+            agency_id: AGENCY.into(),
+            reason_kind: WithdrawReason::Redo,
+            reason: "x".into(),
+            by_user: p.user_id("admin"),
+            at: beijing(2025, 11, 3),
+            withdrawn_on: day(2025, 11, 3),
+        }),
+    ));
+    assert!(matches!(r, Err(StorageError::Conflict(_))), "{r:?}");
+}
+
+#[test]
+fn public_search_pages_filters_and_bad_input() {
+    let p = Portal::start();
+    p.set_now(beijing(2025, 10, 20));
+    let mut ids = vec![];
+    for n in 0..45u32 {
+        let d = day(2025, 10, 1 + (n % 9));
+        let kind = if n % 5 == 0 {
+            DecisionKind::Inspection
+        } else {
+            DecisionKind::Penalty
+        };
+        let id = p.decision(
+            &format!("清环罚〔2025〕{}号", 100 + n),
+            kind,
+            d,
+            company("清远市分页测试有限公司"),
+            "罚款",
+        );
+        p.publish_direct(&id);
+        ids.push(id);
+    }
+    // Walk every page by rel=next: each record once, in a stable order.
+    let mut seen = vec![];
+    let mut path = "/public/decisions".to_string();
+    let mut pages = 0;
+    loop {
+        let (status, page) = p.get(&path, None);
+        assert_eq!(status, 200, "{page}");
+        let rows = row_ids(&page, "decisions");
+        assert!(rows.len() <= 20);
+        seen.extend(rows);
+        pages += 1;
+        if pages > 1 {
+            assert!(page.contains("rel=\"prev\""));
+        }
+        match page.find("rel=\"next\" class=\"button\" href=\"") {
+            Some(i) => {
+                let s = &page[i + "rel=\"next\" class=\"button\" href=\"".len()..];
+                path = s[..s.find('"').unwrap()].replace("&amp;", "&");
+            }
+            None => break,
+        }
+    }
+    assert_eq!(pages, 3);
+    let mut sorted = seen.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(sorted.len(), 45, "every record exactly once");
+    let (_, again) = p.get("/public/decisions?page=2", None);
+    assert_eq!(
+        row_ids(&again, "decisions"),
+        seen[20..40].to_vec(),
+        "stable order"
+    );
+    // Past the end: 200, empty-state message with a link back to page 1.
+    let (status, page) = p.get("/public/decisions?page=9", None);
+    assert_eq!(status, 200);
+    assert!(page.contains("id=\"decisions-empty\"") && page.contains("返回第 1 页"));
+    assert!(page.contains("href=\"/public/decisions?page=1\""));
+    // Filters.
+    let (_, page) = p.get("/public/decisions?kind=inspection", None);
+    assert_eq!(row_ids(&page, "decisions").len(), 9);
+    let (_, page) = p.get("/public/decisions?from=2025-10-09&to=2025-10-09", None);
+    assert_eq!(row_ids(&page, "decisions").len(), 5);
+    let (_, page) = p.get("/public/decisions?q=91441800MA4UJ5X21K", None);
+    assert!(page.contains("共 45 条"), "search by credit code");
+    let (_, page) = p.get("/public/decisions?agency=nowhere", None);
+    assert!(page.contains("id=\"decisions-empty\""));
+    // Injection: shown escaped, finds nothing, no error.
+    let (status, page) = p.get(
+        "/public/decisions?q=%3Cscript%3Ealert(1)%3C%2Fscript%3E",
+        None,
+    );
+    assert_eq!(status, 200);
+    assert!(!page.contains("<script>alert(1)"));
+    assert!(
+        page.contains("alert(1)"),
+        "the query is shown back, escaped"
+    );
+    assert!(page.contains("id=\"decisions-empty\""));
+    let (status, _) = p.get("/public/decisions?q=%27%20OR%201%3D1%20--", None);
+    assert_eq!(status, 200);
+    // Bad input: clear 400s.
+    let huge = format!("/public/decisions?q={}", "a".repeat(60_000));
+    let (status, page) = p.get(&huge, None);
+    assert_eq!(status, 400);
+    assert!(page.contains("查询条件过长"), "{page}");
+    // 100 KB: longer than any URI the HTTP layer accepts; refused before routing.
+    let status = raw_status(
+        &p.base,
+        &format!("/public/decisions?q={}", "a".repeat(100_000)),
+    );
+    assert!(
+        (400..500).contains(&status),
+        "100 KB query refused: {status}"
+    );
+    let (status, page) = p.get(&format!("/public/decisions?q={}", "字".repeat(101)), None);
+    assert_eq!(status, 400);
+    assert!(page.contains("最多 100 个字"));
+    for (q, msg) in [
+        ("page=abc", "页码"),
+        ("page=0", "页码"),
+        ("page=-1", "页码"),
+        ("from=2025-02-30", "日期"),
+        ("to=yesterday", "日期"),
+        ("from=2025-10-09&to=2025-10-01", "起始日期"),
+        ("kind=fine", "决定类型"),
+    ] {
+        let (status, page) = p.get(&format!("/public/decisions?{q}"), None);
+        assert_eq!(status, 400, "{q}");
+        assert!(page.contains(msg), "{q}: {page}");
+    }
+    let r = p.get_resp("/api/open/v1/decisions?per_page=1000");
+    assert_eq!(r.status(), 400);
+    let v: Value = r.json().unwrap();
+    assert!(v["error"].as_str().unwrap().contains("每页条数"));
+    let (status, _) = p.get("/public/decisions/no-such-id", None);
+    assert_eq!(status, 404);
+    let (status, _) = p.get(&format!("/public/decisions/{}", "x".repeat(500)), None);
+    assert_eq!(status, 404);
+    // An unpublished decision has no public page.
+    let unpublished = p.decision(
+        "清环罚〔2025〕999号",
+        DecisionKind::Penalty,
+        day(2025, 10, 9),
+        company("清远市未公开有限公司"),
+        "罚款",
+    );
+    let (status, _) = p.get(&format!("/public/decisions/{unpublished}"), None);
+    assert_eq!(status, 404);
+    // Open data JSON paging.
+    let v: Value = p
+        .get_resp("/api/open/v1/decisions?per_page=20&page=3")
+        .json()
+        .unwrap();
+    assert_eq!(v["total"], 45);
+    assert_eq!(v["items"].as_array().unwrap().len(), 5);
+    assert!(v["next"].is_null());
+    let v: Value = p
+        .get_resp("/api/open/v1/decisions?per_page=40")
+        .json()
+        .unwrap();
+    assert_eq!(v["next"], "/api/open/v1/decisions?page=2&per_page=40");
+    let v: Value = p.get_resp("/api/open/v1/decisions?page=99").json().unwrap();
+    assert_eq!(v["items"].as_array().unwrap().len(), 0);
+}
+
+#[test]
+fn r_post_6_open_data_is_cacheable_with_etag_cors_and_a_bom_csv() {
+    let p = Portal::start();
+    p.set_now(beijing(2025, 10, 20));
+    let id = p.decision(
+        "清环罚〔2025〕20号",
+        DecisionKind::Penalty,
+        day(2025, 10, 9),
+        company("清远市开放数据有限公司"),
+        "罚款",
+    );
+    p.publish_direct(&id);
+    for path in [
+        "/api/open/v1/decisions",
+        "/api/open/v1/decisions.csv",
+        "/api/open/v1/openapi.json",
+    ] {
+        let r = p.get_resp(path);
+        assert_eq!(r.status(), 200, "{path}");
+        let h = r.headers().clone();
+        assert_eq!(h["cache-control"], "public, max-age=60", "{path}");
+        assert_eq!(h["access-control-allow-origin"], "*", "{path}");
+        let etag = h["etag"].to_str().unwrap().to_string();
+        assert!(
+            etag.starts_with('"') && !etag.starts_with("W/"),
+            "strong: {etag}"
+        );
+        let body = r.bytes().unwrap();
+        if path.ends_with(".csv") {
+            assert!(body.starts_with("\u{feff}".as_bytes()), "BOM");
+            assert!(h["content-type"].to_str().unwrap().starts_with("text/csv"));
+        }
+        let r = p
+            .http
+            .get(format!("{}{path}", p.base))
+            .header("If-None-Match", &etag)
+            .send()
+            .unwrap();
+        assert_eq!(r.status(), 304, "{path}");
+        assert_eq!(r.headers()["etag"].to_str().unwrap(), etag);
+        let r = p
+            .http
+            .get(format!("{}{path}", p.base))
+            .header("If-None-Match", "\"other\"")
+            .send()
+            .unwrap();
+        assert_eq!(r.status(), 200);
+    }
+    // The human page is not an API: no CORS there.
+    let r = p.get_resp("/public/open-data");
+    assert_eq!(r.status(), 200);
+    assert!(r.headers().get("access-control-allow-origin").is_none());
+    // The CSV parses back with the csv crate.
+    let text = p.get_resp("/api/open/v1/decisions.csv").text().unwrap();
+    let mut rd = csv::Reader::from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+    let rows: Vec<csv::StringRecord> = rd.records().map(|r| r.unwrap()).collect();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(&rows[0][0], id.as_str());
+    assert_eq!(&rows[0][3], "91441800MA4UJ5X21K");
+}
