@@ -598,16 +598,16 @@ pub fn validate_review(
         opinion_text,
         opinion == Opinion::Problems,
     )?;
-    if opinion == Opinion::Approve {
-        if let Some(failed) = checks.iter().find(|c| !c.passed) {
-            return Err(LegalInputError::Invalid {
-                field: "opinion",
-                reason: format!(
-                    "R-LEGAL-4：审核项“{}”未通过，不能出具“同意”意见",
-                    failed.item.label()
-                ),
-            });
-        }
+    if opinion == Opinion::Approve
+        && let Some(failed) = checks.iter().find(|c| !c.passed)
+    {
+        return Err(LegalInputError::Invalid {
+            field: "opinion",
+            reason: format!(
+                "R-LEGAL-4：审核项“{}”未通过，不能出具“同意”意见",
+                failed.item.label()
+            ),
+        });
     }
     Ok(())
 }

@@ -204,12 +204,18 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
     if args.demo {
         let mut summary = demo::load(&state).await?;
         liuhen_server::legal::demo::load_catalogue(&state, &summary.agency_id).await?;
+        liuhen_server::public::demo_profile::load(&state).await?;
         if !args.demo_without_inspections {
             let desk = demo::load_desk(&state).await?;
             let drafts = liuhen_server::legal::demo::load(&state, &summary.agency_id).await?;
             tracing::info!(
                 created = drafts.len(),
                 "demo decision drafts loaded for legal review (one per state, three decided)"
+            );
+            let published = liuhen_server::public::demo_publish::load(&state).await?;
+            tracing::info!(
+                ?published,
+                "demo publication records loaded for the public portal"
             );
             summary
                 .logins
