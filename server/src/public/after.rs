@@ -198,10 +198,10 @@ pub fn parse_search(raw: Option<&str>, allow_per_page: bool) -> Result<Search, Q
     };
     let from = parse_date(&form.from)?;
     let to = parse_date(&form.to)?;
-    if let (Some(a), Some(b)) = (from, to) {
-        if a > b {
-            return Err(QueryError::DateOrder);
-        }
+    if let (Some(a), Some(b)) = (from, to)
+        && a > b
+    {
+        return Err(QueryError::DateOrder);
     }
     let opt = |s: &str| (!s.is_empty()).then(|| s.to_string());
     Ok(Search {
