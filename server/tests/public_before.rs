@@ -11,6 +11,9 @@ use reqwest::blocking::{Client, Response};
 use reqwest::header::{CONTENT_TYPE, COOKIE, SET_COOKIE};
 use serde_json::json;
 
+/// Id of the flow chart `serve --demo` publishes (`server/src/public/demo_profile.rs`).
+const DEMO_FLOW_CHART_ID: &str = "01936d00-0000-7000-8000-0000000f1001";
+
 fn no_redirects() -> Client {
     Client::builder()
         .redirect(reqwest::redirect::Policy::none())
@@ -245,15 +248,25 @@ fn r_pre_1_to_4_public_pages_profile_uploads_and_roster() {
         "not escaped"
     );
 
-    // Uploads: a real PNG is accepted and downloads byte-identical.
+    // Uploads: a real PNG is accepted and downloads byte-identical. `--demo` already
+    // holds the demo flow chart (demo_profile::DEMO_FLOW_CHART_ID).
+    let files_demo = docs_dir_files(&server);
     let png = png_bytes();
     let r = upload(&server, &admin, "行政检查流程图", "流程图.png", &png);
     assert_eq!(r.status(), 303, "{:?}", r.text());
     let (st, html) = page(&server, "/public/agencies/qy-sthj/documents");
     assert_eq!(st, 200);
     assert!(html.contains("行政检查流程图") && html.contains("公告送达"));
-    let start = html.find("/public/documents/").unwrap();
-    let link: String = html[start..].chars().take_while(|c| *c != '"').collect();
+    let link: String = html
+        .match_indices("/public/documents/")
+        .map(|(i, _)| {
+            html[i..]
+                .chars()
+                .take_while(|c| *c != '"')
+                .collect::<String>()
+        })
+        .find(|l| !l.ends_with(DEMO_FLOW_CHART_ID))
+        .unwrap_or_else(|| panic!("no link to the uploaded document: {html}"));
     let r = c.get(server.url(&link)).send().unwrap();
     assert_eq!(r.status(), 200);
     assert_eq!(r.headers()[CONTENT_TYPE], "image/png");
@@ -267,7 +280,11 @@ fn r_pre_1_to_4_public_pages_profile_uploads_and_roster() {
     );
     assert_eq!(r.bytes().unwrap().to_vec(), png);
     let files_before = docs_dir_files(&server);
-    assert_eq!(files_before.len(), 1, "{files_before:?}");
+    assert_eq!(
+        files_before.len(),
+        files_demo.len() + 1,
+        "{files_demo:?} → {files_before:?}"
+    );
 
     // A text file renamed to .pdf is refused with a clear message; nothing is kept.
     let r = upload(

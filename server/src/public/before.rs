@@ -16,6 +16,7 @@ use chrono::NaiveDate;
 use liuhen_core::model::{Agency, CertificateStatus, Officer, RosterSnapshot};
 
 use crate::desk::queue::beijing_text;
+use crate::public::mask::mask_person_name;
 use crate::public::page::{PublicError, PublicLayout, public_headers, render_public};
 use crate::public::profile_admin::public_docs_dir;
 use crate::state::AppState;
@@ -47,24 +48,6 @@ pub fn beijing_today(st: &AppState) -> NaiveDate {
 /// of R-SCENE-1; category and area depend on the task, not on the roster).
 pub fn listed_on_roster(o: &Officer, date: NaiveDate) -> bool {
     o.status == CertificateStatus::Active && o.valid_from <= date && date <= o.valid_until
-}
-
-/// A natural person's name as published (R-POST-2): the surname and 某, e.g.
-/// 刘建华 → 刘某, 欧阳娜娜 → 欧阳某. Private copy until `public::mask` is committed.
-fn mask_person_name(name: &str) -> String {
-    const COMPOUND: [&str; 12] = [
-        "欧阳", "司马", "诸葛", "上官", "东方", "皇甫", "令狐", "慕容", "司徒", "夏侯", "公孙",
-        "尉迟",
-    ];
-    let name = name.trim();
-    let chars: Vec<char> = name.chars().collect();
-    let Some(first) = chars.first() else {
-        return "某某".into();
-    };
-    match COMPOUND.iter().find(|c| name.starts_with(**c)) {
-        Some(c) if chars.len() > 2 => format!("{c}某"),
-        _ => format!("{first}某"),
-    }
 }
 
 /// The roster of an agency, or the public "not found" page.
@@ -662,12 +645,6 @@ async fn draw_page(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn r_post_2_drawn_person_shows_as_surname() {
-        assert_eq!(mask_person_name("刘建华"), "刘某");
-        assert_eq!(mask_person_name("欧阳娜娜"), "欧阳某");
-    }
 
     #[test]
     fn ratios_read_as_percent() {
