@@ -136,11 +136,11 @@ async fn import(
 ) -> Response {
     let typed = match pairs_of(form) {
         Ok(p) => Typed::new(p),
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let user = match form_user(&st, probe, "/admin/legal", &typed) {
         Ok(u) => u,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     if let Err(e) = user.require(LEADER_ROLES) {
         return e.into_response();
@@ -151,7 +151,7 @@ async fn import(
         Ok(year) => return Redirect::to(&format!("/admin/legal?imported={year}")).into_response(),
         Err(e) => match page_error(e) {
             Ok(r) => r,
-            Err(r) => return r,
+            Err(r) => return r.into_response(),
         },
     };
     match build(&st, &user).await {

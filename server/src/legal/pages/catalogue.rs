@@ -198,11 +198,11 @@ async fn send(
 ) -> Response {
     let typed = match pairs_of(form) {
         Ok(p) => Typed::new(p),
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let user = match form_user(&st, probe, "/legal/catalogue", &typed) {
         Ok(u) => u,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     if let Err(e) = user.require(READER_ROLES) {
         return e.into_response();
@@ -215,7 +215,7 @@ async fn send(
             }
             Err(e) => match page_error(e) {
                 Ok(r) => r,
-                Err(r) => return r,
+                Err(r) => return r.into_response(),
             },
         },
     };

@@ -559,12 +559,12 @@ where
 {
     let typed = match pairs_of(form) {
         Ok(p) => Typed::new(p),
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let path = page_path(&id);
     let user = match form_user(&st, probe, &path, &typed) {
         Ok(u) => u,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     if let Err(e) = user.require(READER_ROLES) {
         return e.into_response();
@@ -590,7 +590,7 @@ where
                 o.refusal = Some(msg);
                 status
             }
-            Err(r) => return r,
+            Err(r) => return r.into_response(),
         },
     };
     match build(&st, &user, &id, o).await {

@@ -13,7 +13,7 @@ use serde::Deserialize;
 
 use liuhen_core::legal::{DecisionKind, DraftContent, EvidenceLink, PartyKind};
 
-use super::{SECTION, Typed, form_user, pairs_of, parse_yuan, yuan_input};
+use super::{Reply, SECTION, Typed, form_user, pairs_of, parse_yuan, yuan_input};
 use crate::legal::workflow::{self, DRAFTER_ROLES, LegalError};
 use crate::state::AppState;
 use crate::storage::legal::DraftStatus;
@@ -431,12 +431,12 @@ async fn new_submit(
 ) -> Response {
     let typed = match pairs_of(form) {
         Ok(p) => Typed::new(p),
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let path = "/legal/drafts/new";
     let user = match form_user(&st, probe, path, &typed) {
         Ok(u) => u,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     if let Err(e) = user.require(DRAFTER_ROLES) {
         return e.into_response();
@@ -466,17 +466,17 @@ async fn new_submit(
         }
         Err(e) => match page_error(e) {
             Ok((msg, status)) => refused(msg, status).await,
-            Err(r) => r,
+            Err(r) => r.into_response(),
         },
     }
 }
 
 /// A workflow refusal to show on the page (message, status), or the error page
 /// for what no form can fix (missing draft, storage down).
-pub fn page_error(e: LegalError) -> Result<(String, StatusCode), Response> {
+pub fn page_error(e: LegalError) -> Result<(String, StatusCode), Reply> {
     match e {
         LegalError::NotFound(_) | LegalError::Storage(_) | LegalError::Damaged(_) => {
-            Err(WebError::from(e).into_response())
+            Err(WebError::from(e).into())
         }
         // The reason names the field in Chinese already (请填写标题, ...).
         LegalError::Invalid { reason, .. } => Ok((reason, StatusCode::BAD_REQUEST)),
@@ -521,12 +521,12 @@ async fn edit_submit(
 ) -> Response {
     let typed = match pairs_of(form) {
         Ok(p) => Typed::new(p),
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let path = format!("/legal/drafts/{id}/edit");
     let user = match form_user(&st, probe, &path, &typed) {
         Ok(u) => u,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     if let Err(e) = user.require(DRAFTER_ROLES) {
         return e.into_response();
@@ -583,7 +583,7 @@ async fn edit_submit(
         }
         Err(e) => match page_error(e) {
             Ok((msg, status)) => refused(msg, status).await,
-            Err(r) => r,
+            Err(r) => r.into_response(),
         },
     }
 }

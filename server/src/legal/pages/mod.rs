@@ -104,14 +104,35 @@ impl Typed {
     }
 }
 
+/// An answer that ends a handler early (an error page, the sign-in page).
+#[derive(Debug)]
+pub struct Reply(Box<Response>);
+
+impl IntoResponse for Reply {
+    fn into_response(self) -> Response {
+        *self.0
+    }
+}
+
+impl From<Response> for Reply {
+    fn from(r: Response) -> Self {
+        Reply(Box::new(r))
+    }
+}
+
+impl From<WebError> for Reply {
+    fn from(e: WebError) -> Self {
+        Reply(Box::new(e.into_response()))
+    }
+}
+
 /// The pairs of a form body, or the error page when it cannot be read.
 pub fn pairs_of(
     form: Result<Form<Vec<(String, String)>>, FormRejection>,
-) -> Result<Vec<(String, String)>, Response> {
+) -> Result<Vec<(String, String)>, Reply> {
     form.map(|Form(p)| p).map_err(|e| {
         tracing::warn!(error = %e, "legal form unreadable");
-        WebError::BadRequest("表单内容无法读取，操作未执行。请返回页面重新填写。".into())
-            .into_response()
+        WebError::BadRequest("表单内容无法读取，操作未执行。请返回页面重新填写。".into()).into()
     })
 }
 
@@ -122,16 +143,15 @@ pub fn form_user(
     probe: SessionProbe,
     path: &str,
     typed: &Typed,
-) -> Result<WebUser, Response> {
+) -> Result<WebUser, Reply> {
     let user = match probe {
         SessionProbe::Valid(u) => u,
         SessionProbe::Ended { expired, .. } => {
             tracing::info!(path, expired, "legal form sent without a session; kept");
-            return Err(keep_form_and_sign_in(st, path, expired, &typed.pairs));
+            return Err(keep_form_and_sign_in(st, path, expired, &typed.pairs).into());
         }
     };
-    user.check_csrf(typed.csrf())
-        .map_err(IntoResponse::into_response)?;
+    user.check_csrf(typed.csrf())?;
     Ok(user)
 }
 

@@ -166,7 +166,7 @@ fn refused(user: &WebUser, id: &str, e: LegalError) -> Response {
                 status,
             )
         }
-        Err(r) => r,
+        Err(r) => r.into_response(),
     }
 }
 
@@ -236,11 +236,11 @@ async fn send(
 ) -> Response {
     let typed = match pairs_of(form) {
         Ok(p) => Typed::new(p),
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let user = match form_user(&st, probe, &page_path(&id), &typed) {
         Ok(u) => u,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     if let Err(e) = user.require(READER_ROLES) {
         return e.into_response();
@@ -264,7 +264,7 @@ async fn send(
             Err(e @ LegalError::Forbidden(_)) => return refused(&user, &id, e),
             Err(e) => match page_error(e) {
                 Ok(r) => r,
-                Err(r) => return r,
+                Err(r) => return r.into_response(),
             },
         },
     };
