@@ -246,7 +246,12 @@ impl DraftDoc {
         new: &DraftContent,
         at: DateTime<Utc>,
     ) -> Result<bool, DraftDocError> {
-        let mut fork = self.fork_at(base_heads, actor)?;
+        // An edit made from older heads cannot continue the editor's own sequence of
+        // changes (a second tab of the same person would reuse its numbers): each
+        // edit writes as a fresh actor id that starts with the editor's.
+        let mut bytes = actor.to_bytes().to_vec();
+        bytes.extend_from_slice(ActorId::random().to_bytes());
+        let mut fork = self.fork_at(base_heads, ActorId::from(bytes))?;
         let base = fork.read()?;
         let wrote = fork.write_changes(&base, new, false)?;
         if !wrote {
@@ -556,6 +561,25 @@ mod tests {
         assert_eq!(c.len(), 1);
         assert_eq!(c[0].field, "conclusion");
         assert_eq!(c[0].values.len(), 2);
+    }
+
+    #[test]
+    fn one_person_editing_from_two_tabs_at_the_same_heads_merges() {
+        let mut d = DraftDoc::create(actor(1), &meta(), &content()).unwrap();
+        let base = d.heads();
+        let mut a = content();
+        a.title = "标题甲".into();
+        let mut b = content();
+        b.facts = "事实乙".into();
+        d.edit(actor(2), &base, &a, Utc::now()).unwrap();
+        d.edit(actor(2), &base, &b, Utc::now()).unwrap();
+        let now = d.read().unwrap();
+        assert_eq!(
+            (now.title.as_str(), now.facts.as_str()),
+            ("标题甲", "事实乙")
+        );
+        let reloaded = DraftDoc::load(&d.save()).unwrap();
+        assert_eq!(reloaded.read().unwrap(), now);
     }
 
     #[test]

@@ -578,3 +578,27 @@ fn bad_input_is_refused_clearly_and_writes_nothing() {
     let (_, d) = sup.get(&format!("/api/v1/legal/drafts/{id2}"));
     assert_eq!(d["versions"].as_array().map(Vec::len), Some(1));
 }
+
+#[test]
+fn one_person_editing_from_two_tabs_at_the_same_heads_merges_both_edits() {
+    let server = TestServer::start(true);
+    let sup = Api::login(&server, "supervisor");
+    let (id, heads) = create(&sup, "两个标签页", 1_000);
+    let mut a = content("两个标签页（改标题）", 1_000);
+    a["facts"] = json!("颗粒物超标排放");
+    let mut b = content("两个标签页", 1_000);
+    b["facts"] = json!("颗粒物超标排放（补充）");
+    let (s1, r1) = sup.put(
+        &format!("/api/v1/legal/drafts/{id}"),
+        &json!({"base_heads": heads, "content": a}),
+    );
+    let (s2, r2) = sup.put(
+        &format!("/api/v1/legal/drafts/{id}"),
+        &json!({"base_heads": heads, "content": b}),
+    );
+    assert_eq!((s1, s2), (200, 200), "{r1} {r2}");
+    let (_, d) = sup.get(&format!("/api/v1/legal/drafts/{id}"));
+    assert_eq!(d["content"]["title"], "两个标签页（改标题）");
+    assert_eq!(d["content"]["facts"], "颗粒物超标排放（补充）");
+    assert_eq!(d["conflicts"], json!([]));
+}
