@@ -212,6 +212,11 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
                 created = drafts.len(),
                 "demo decision drafts loaded for legal review (one per state, three decided)"
             );
+            let draw = demo::load_draw(&state).await?;
+            tracing::info!(
+                ?draw,
+                "demo double-random draw completed (public results, R-POST-4)"
+            );
             let published = liuhen_server::public::demo_publish::load(&state).await?;
             tracing::info!(
                 ?published,

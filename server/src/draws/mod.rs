@@ -33,13 +33,9 @@ impl From<DrawError> for AppError {
     }
 }
 
-/// A natural person's name as published (R-POST-2): the surname and 某, e.g. 刘某.
-pub fn mask_person_name(name: &str) -> String {
-    match name.trim().chars().next() {
-        Some(first) => format!("{first}某"),
-        None => "某".to_string(),
-    }
-}
+/// A natural person's name as published (R-POST-2): one masking rule for the
+/// whole server.
+pub use crate::public::mask::mask_person_name;
 
 /// Longest time between a draw and the due date of its inspections.
 pub const MAX_DRAW_WINDOW_DAYS: i64 = 366;
