@@ -220,7 +220,7 @@ struct ItemsPage {
 
 /// A ratio in basis points as a percentage (500 → `5%`, 1250 → `12.5%`).
 fn percent(bp: u32) -> String {
-    if bp % 100 == 0 {
+    if bp.is_multiple_of(100) {
         format!("{}%", bp / 100)
     } else {
         let s = format!("{:.2}", f64::from(bp) / 100.0);
@@ -458,7 +458,7 @@ async fn catalogue_page(
             note: v.note,
         })
         .collect();
-    versions.sort_by(|a, b| b.version.cmp(&a.version));
+    versions.sort_by_key(|v| std::cmp::Reverse(v.version));
     let current = if versions.is_empty() {
         None
     } else {
