@@ -135,7 +135,12 @@ fn main() {
             .unwrap_or_default();
         rows.iter()
             .filter_map(|r| r.received_on)
-            .map(|d| review_deadline_status(&cal, d, false, today))
+            .filter(|d| {
+                !matches!(
+                    review_deadline_status(&cal, *d, false, today),
+                    liuhen_core::legal::DeadlineStatus::Unknown { .. }
+                )
+            })
             .count()
     };
     let open = || {

@@ -1105,6 +1105,37 @@ pub async fn load_desk(state: &AppState) -> Result<DeskSummary, AppError> {
     Ok(summary)
 }
 
+/// One completed double-random draw of the demo agency's first spot-check item, so
+/// the public portal has draw results to publish (R-POST-4, R-RAND-3). Skipped when
+/// the agency already has a draw.
+pub async fn load_draw(state: &AppState) -> Result<Option<String>, AppError> {
+    let roster = demo_roster()?;
+    let agency_id = roster.agency.id.clone();
+    if !state.storage.draws(Some(&agency_id)).await?.is_empty() {
+        return Ok(None);
+    }
+    let user = state
+        .storage
+        .user_by_login("supervisor")
+        .await?
+        .ok_or_else(|| AppError::internal("demo supervisor missing"))?;
+    let Some(item) = demo_items().into_iter().next() else {
+        return Ok(None);
+    };
+    let draw = crate::draws::create_draw(
+        state,
+        &user,
+        &crate::draws::CreateDrawRequest {
+            item_code: item.code,
+            due_date: None,
+        },
+    )
+    .await?;
+    let done =
+        crate::draws::run_draw(state, &user, &draw.id, Some("demo-public-entropy".into())).await?;
+    Ok(Some(done.id))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1206,35 +1237,4 @@ mod tests {
         let script = read(&state, desk_ids::SCRIPT_TEXT).await;
         assert_eq!(script.findings[0].text, SCRIPT_FINDING_TEXT);
     }
-}
-
-/// One completed double-random draw of the demo agency's first spot-check item, so
-/// the public portal has draw results to publish (R-POST-4, R-RAND-3). Skipped when
-/// the agency already has a draw.
-pub async fn load_draw(state: &AppState) -> Result<Option<String>, AppError> {
-    let roster = demo_roster()?;
-    let agency_id = roster.agency.id.clone();
-    if !state.storage.draws(Some(&agency_id)).await?.is_empty() {
-        return Ok(None);
-    }
-    let user = state
-        .storage
-        .user_by_login("supervisor")
-        .await?
-        .ok_or_else(|| AppError::internal("demo supervisor missing"))?;
-    let Some(item) = demo_items().into_iter().next() else {
-        return Ok(None);
-    };
-    let draw = crate::draws::create_draw(
-        state,
-        &user,
-        &crate::draws::CreateDrawRequest {
-            item_code: item.code,
-            due_date: None,
-        },
-    )
-    .await?;
-    let done =
-        crate::draws::run_draw(state, &user, &draw.id, Some("demo-public-entropy".into())).await?;
-    Ok(Some(done.id))
 }
