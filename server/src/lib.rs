@@ -51,10 +51,6 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 /// Default request body limit for JSON endpoints (the tus router sets its own).
 pub const JSON_BODY_LIMIT: usize = liuhen_core::sync::protocol::MAX_REQUEST_BYTES;
 
-/// Paths that set their own body limit (checked by their handlers), exempt from
-/// the early refusal of bodies declared larger than [`JSON_BODY_LIMIT`].
-const OWN_BODY_LIMIT_PATHS: &[&str] = &["/admin/public-profile/documents"];
-
 /// How much of a refused oversized body is read before answering 413.
 const DRAIN_BEFORE_REFUSING: usize = 64 * 1024 * 1024;
 
@@ -156,7 +152,7 @@ async fn healthz(State(state): State<AppState>) -> Result<axum::Json<Health>, Ap
 /// [`tus::router`]. Unknown routes answer 404 JSON, wrong methods 405 JSON.
 pub fn app(state: AppState) -> Router {
     // JSON endpoints refuse a declared oversized body before reading any of it;
-    // the tus routes handle their own sizes.
+    // the tus routes and the public-profile upload handle their own sizes.
     let json_api = Router::new()
         .route("/", get(home::home))
         .route("/healthz", get(healthz))
@@ -174,6 +170,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(json_api)
         .merge(tus::router())
+        .merge(public::profile_admin::upload_router())
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
         .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
@@ -198,9 +195,7 @@ async fn refuse_declared_oversize(
         .get(axum::http::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok());
-    // Routes with their own, larger limit (document uploads of the public profile).
-    let own_limit = OWN_BODY_LIMIT_PATHS.contains(&req.uri().path());
-    if !own_limit && declared.is_some_and(|len| len > JSON_BODY_LIMIT as u64) {
+    if declared.is_some_and(|len| len > JSON_BODY_LIMIT as u64) {
         // Read (and drop) a bounded part of the body first: a client still writing
         // when the connection closes sees a broken pipe instead of the 413.
         let mut stream = req.into_body().into_data_stream();

@@ -50,19 +50,25 @@ pub const R_REC_2_STEPS: [&str; 10] = [
     "强制拆除（全过程记录）",
 ];
 
-/// Routes: `GET/POST /admin/public-profile`, `POST /admin/public-profile/documents`
-/// (multipart), `POST /admin/public-profile/documents/{id}/withdraw`.
+/// Routes: `GET/POST /admin/public-profile`,
+/// `POST /admin/public-profile/documents/{id}/withdraw`.
 pub fn router() -> axum::Router<AppState> {
     axum::Router::new()
         .route("/admin/public-profile", get(page).post(save_profile))
         .route(
-            "/admin/public-profile/documents",
-            post(upload).layer(DefaultBodyLimit::max(MAX_DOCUMENT_BYTES + 64 * 1024)),
-        )
-        .route(
             "/admin/public-profile/documents/{id}/withdraw",
             post(withdraw),
         )
+}
+
+/// `POST /admin/public-profile/documents` (multipart) with its own body limit: the
+/// application mounts it beside the tus routes, outside the JSON routes' early
+/// refusal of bodies larger than [`crate::JSON_BODY_LIMIT`].
+pub fn upload_router() -> axum::Router<AppState> {
+    axum::Router::new().route(
+        "/admin/public-profile/documents",
+        post(upload).layer(DefaultBodyLimit::max(MAX_DOCUMENT_BYTES + 64 * 1024)),
+    )
 }
 
 /// Directory of the uploaded public documents.
