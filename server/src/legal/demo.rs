@@ -8,7 +8,7 @@ use liuhen_core::legal::{
     Catalogue, CheckItem, CheckResult, DecisionKind, DraftContent, EvidenceLink, Opinion, PartyKind,
 };
 
-use super::workflow::{self, DecideInput, ReviewInput, beijing_today};
+use super::workflow::{self, DecideInput, ReviewInput};
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::storage::User;
@@ -136,7 +136,7 @@ pub async fn load(st: &AppState, agency_id: &str) -> Result<Vec<String>, AppErro
         .map(|d| d.title)
         .collect();
     let mut created = vec![];
-    let today = beijing_today(st.clock.now());
+    let today = liuhen_core::time::local_date(st.clock.now());
     let e = |r| dx(r);
 
     // A major company penalty: returned once, amended, approved, decided.

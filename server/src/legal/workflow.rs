@@ -15,6 +15,8 @@ use liuhen_core::legal::{
     MajorTrigger, Opinion, diff, review_deadline_status, reviewers_required, validate_review,
 };
 
+use liuhen_core::time::local_date;
+
 use crate::desk::queue::beijing_text;
 use crate::state::AppState;
 use crate::storage::legal::{
@@ -208,11 +210,6 @@ fn check_note(field: &str, label: &str, v: &str, required: bool) -> LegalResult<
         });
     }
     Ok(v.to_string())
-}
-
-/// Today's date in Beijing.
-pub fn beijing_today(now: DateTime<Utc>) -> NaiveDate {
-    (now + chrono::Duration::hours(8)).date_naive()
 }
 
 fn event(
@@ -509,7 +506,7 @@ pub async fn submit(
     let triggers = cat.catalogue.classify(&content);
     let now = st.clock.now();
     let version = rec.version + 1;
-    let received_on = beijing_today(now);
+    let received_on = local_date(now);
     let v = VersionRecord {
         draft_id: id.into(),
         version,
@@ -928,11 +925,12 @@ pub async fn coordinate(
         return Err(LegalError::WrongState("此草案没有待协调的异议".into()));
     };
     if outcome == DisputeOutcome::Overturned {
+        let current = doc.read()?;
         let versions = st.storage.legal_versions(id).await?;
         let same = versions
             .iter()
             .find(|v| v.version == d.version)
-            .is_some_and(|v| v.content == doc.read().unwrap_or_else(|_| v.content.clone()));
+            .is_some_and(|v| v.content == current);
         if !same {
             return Err(LegalError::Stale(
                 "异议所针对的版本提交后草案又被修改，不能直接采纳；请承办单位重新提交审核".into(),
@@ -1066,13 +1064,13 @@ pub async fn decide(
         ));
     }
     let now = st.clock.now();
-    if input.decided_on > beijing_today(now) {
+    if input.decided_on > local_date(now) {
         return Err(LegalError::Invalid {
             field: "decided_on".into(),
             reason: "决定日期不能晚于今天".into(),
         });
     }
-    if input.decided_on < beijing_today(rec.created_at) {
+    if input.decided_on < local_date(rec.created_at) {
         return Err(LegalError::Invalid {
             field: "decided_on".into(),
             reason: "决定日期不能早于草案起草日期".into(),
@@ -1216,7 +1214,7 @@ pub fn deadline_of(st: &AppState, rec: &DraftRecord) -> Option<DeadlineStatus> {
         return None;
     }
     let received = rec.received_on?;
-    let today = beijing_today(st.clock.now());
+    let today = local_date(st.clock.now());
     Some(review_deadline_status(
         &st.calendar(),
         received,

@@ -40,7 +40,7 @@ pub fn router() -> axum::Router<AppState> {
 
 /// Today's date in Beijing.
 pub fn beijing_today(st: &AppState) -> NaiveDate {
-    (st.clock.now() + chrono::Duration::hours(8)).date_naive()
+    liuhen_core::time::local_date(st.clock.now())
 }
 
 /// Whether an officer may be listed on the public roster on `date` (R-PRE-2): the

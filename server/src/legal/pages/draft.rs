@@ -23,7 +23,7 @@ use super::{DeadlineView, SECTION, Typed, deadline_view, form_user, new_form_id,
 use crate::desk::queue::beijing_text;
 use crate::legal::workflow::{
     self, DECIDER_ROLES, DRAFTER_ROLES, DecideInput, DraftDetail, LEADER_ROLES, LegalError,
-    READER_ROLES, REVIEWER_ROLES, beijing_today,
+    READER_ROLES, REVIEWER_ROLES,
 };
 use crate::state::AppState;
 use crate::storage::legal::{DisputeOutcome, DraftStatus, LegalEvent};
@@ -434,7 +434,7 @@ async fn build(st: &AppState, user: &WebUser, id: &str, o: Outcome) -> Result<Dr
         csrf: user.csrf.clone(),
         submit_form_id: new_form_id(),
         decide_form_id: new_form_id(),
-        today: beijing_today(st.clock.now()).to_string(),
+        today: liuhen_core::time::local_date(st.clock.now()).to_string(),
         can_submit,
         can_edit: drafter && !decided,
         can_review: REVIEWER_ROLES.contains(&role) && status == DraftStatus::InReview,

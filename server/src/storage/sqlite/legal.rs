@@ -7,7 +7,8 @@ use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
 use liuhen_core::legal::{DecisionKind, Opinion, PartyKind};
 
 use super::{
-    SqliteStorage, backend, get_json, get_opt_ts, get_ts, is_unique_violation, to_json, ts,
+    SqliteStorage, backend, get_date, get_json, get_opt_ts, get_ts, is_unique_violation, to_json,
+    ts,
 };
 use crate::storage::legal::{
     CatalogueVersion, DecisionRecord, DisputeOutcome, DisputeRecord, DraftRecord, DraftStatus,
@@ -23,19 +24,12 @@ fn bad_text(idx: usize, what: &str) -> rusqlite::Error {
     )
 }
 
-fn get_date(r: &Row<'_>, idx: usize) -> rusqlite::Result<NaiveDate> {
-    let s: String = r.get(idx)?;
-    NaiveDate::parse_from_str(&s, "%Y-%m-%d").map_err(|_| bad_text(idx, "date"))
-}
-
 fn get_opt_date(r: &Row<'_>, idx: usize) -> rusqlite::Result<Option<NaiveDate>> {
     let s: Option<String> = r.get(idx)?;
-    s.map(|s| NaiveDate::parse_from_str(&s, "%Y-%m-%d").map_err(|_| bad_text(idx, "date")))
-        .transpose()
-}
-
-fn date(d: NaiveDate) -> String {
-    d.format("%Y-%m-%d").to_string()
+    match s {
+        None => Ok(None),
+        Some(_) => get_date(r, idx).map(Some),
+    }
 }
 
 const DRAFT_COLS: &str = "id, agency_id, created_by, created_at, updated_at, status, title, kind, \
@@ -235,7 +229,7 @@ fn apply_tx(tx: &Transaction<'_>, w: &LegalWrite) -> StorageResult<()> {
                 d.catalogue_version,
                 to_json(&d.triggers)?,
                 d.version,
-                d.received_on.map(date),
+                d.received_on.map(|x| x.to_string()),
                 d.extended,
                 to_json(&d.heads)?,
                 d.bytes
@@ -253,7 +247,7 @@ fn apply_tx(tx: &Transaction<'_>, w: &LegalWrite) -> StorageResult<()> {
                 v.version,
                 v.submitted_by,
                 ts(v.submitted_at),
-                date(v.received_on),
+                v.received_on.to_string(),
                 to_json(&v.heads)?,
                 to_json(&v.content)?,
                 v.catalogue_version,
@@ -343,7 +337,7 @@ fn apply_tx(tx: &Transaction<'_>, w: &LegalWrite) -> StorageResult<()> {
                 d.kind.as_str(),
                 d.title,
                 d.doc_number,
-                date(d.decided_on),
+                d.decided_on.to_string(),
                 ts(d.decided_at),
                 d.decided_by,
                 d.category,
