@@ -175,6 +175,19 @@ impl Portal {
         party: (PartyKind, &str, &str),
         conclusion: &str,
     ) -> String {
+        self.decision_in("生态环境", doc, kind, decided_on, party, conclusion)
+    }
+
+    /// [`Portal::decision`] in an enforcement category (执法类别).
+    fn decision_in(
+        &self,
+        category: &str,
+        doc: &str,
+        kind: DecisionKind,
+        decided_on: NaiveDate,
+        party: (PartyKind, &str, &str),
+        conclusion: &str,
+    ) -> String {
         let id = uuid::Uuid::now_v7().to_string();
         let draft_id = uuid::Uuid::now_v7().to_string();
         let by = self.user_id("legal");
@@ -206,7 +219,7 @@ impl Portal {
             decided_on,
             decided_at: at,
             decided_by: by,
-            category: "生态环境".into(),
+            category: category.into(),
             party_kind: party.0,
             party_name: party.1.into(),
             party_code: party.2.into(),
@@ -964,4 +977,201 @@ fn r_post_6_open_data_is_cacheable_with_etag_cors_and_a_bom_csv() {
     assert_eq!(rows.len(), 1);
     assert_eq!(&rows[0][0], id.as_str());
     assert_eq!(&rows[0][3], "91441800MA4UJ5X21K");
+}
+
+/// The `data-key` cells of the first `<tr` row carrying `attrs` (in this order).
+fn stats_cells(html: &str, attrs: &str) -> Vec<String> {
+    let start = html
+        .find(attrs)
+        .unwrap_or_else(|| panic!("no row {attrs} in {html}"));
+    let row = &html[start..start + html[start..].find("</tr>").unwrap()];
+    row.split("<td data-key=\"")
+        .skip(1)
+        .map(|c| {
+            let v = &c[c.find('>').unwrap() + 1..];
+            v[..v.find('<').unwrap()].to_string()
+        })
+        .collect()
+}
+
+#[test]
+fn r_post_5_statistics_per_enforcement_category_with_totals_in_page_csv_and_xlsx() {
+    use liuhen_server::storage::public_profile::{
+        Actor, AppealCounts, AppealKind, StatsPublication,
+    };
+    let p = Portal::start();
+    // 2025: 生态环境 two penalties and a coercion, 市场监管 a penalty and a licence
+    // (every decision of the helper fines 10000.00 yuan); 2024 is not counted.
+    for (cat, doc, kind, on) in [
+        (
+            "生态环境",
+            "清环罚〔2025〕101号",
+            DecisionKind::Penalty,
+            day(2025, 3, 1),
+        ),
+        (
+            "生态环境",
+            "清环罚〔2025〕102号",
+            DecisionKind::Penalty,
+            day(2025, 12, 31),
+        ),
+        (
+            "生态环境",
+            "清环强〔2025〕103号",
+            DecisionKind::Coercion,
+            day(2025, 1, 1),
+        ),
+        (
+            "市场监管",
+            "清市罚〔2025〕104号",
+            DecisionKind::Penalty,
+            day(2025, 6, 1),
+        ),
+        (
+            "市场监管",
+            "清市许〔2025〕105号",
+            DecisionKind::Licensing,
+            day(2025, 7, 1),
+        ),
+        (
+            "生态环境",
+            "清环罚〔2024〕106号",
+            DecisionKind::Penalty,
+            day(2024, 12, 31),
+        ),
+    ] {
+        p.decision_in(
+            cat,
+            doc,
+            kind,
+            on,
+            company("清远市统计测试有限公司"),
+            "罚款",
+        );
+    }
+    // Published on 2026-01-10 with the appeals entered for the agency.
+    p.set_now(beijing(2026, 1, 10));
+    let by = Actor {
+        user_id: p.user_id("admin"),
+        name: "审批员丙".into(),
+        at: beijing(2026, 1, 10),
+    };
+    p.rt.block_on(async {
+        let st = &p.state.storage;
+        let rc = AppealCounts {
+            total: 3,
+            upheld: 2,
+            corrected: 1,
+            other: 0,
+        };
+        st.put_appeal_stats(AGENCY, 2025, AppealKind::Reconsideration, &rc, &by)
+            .await
+            .unwrap();
+        st.publish_stats(&StatsPublication {
+            agency_id: AGENCY.into(),
+            year: 2025,
+            published_by: by.user_id.clone(),
+            by_name: by.name.clone(),
+            published_at: by.at,
+        })
+        .await
+        .unwrap();
+    });
+
+    // The page: a row per category, then the agency's total (合计).
+    let (status, html) = p.get("/public/stats/2025", None);
+    assert_eq!(status, 200, "{html}");
+    let env = stats_cells(
+        &html,
+        &format!("data-of=\"{AGENCY}\" data-category=\"生态环境\""),
+    );
+    let market = stats_cells(
+        &html,
+        &format!("data-of=\"{AGENCY}\" data-category=\"市场监管\""),
+    );
+    let total = stats_cells(&html, &format!("data-agency=\"{AGENCY}\""));
+    // inspections, licensing, penalty, coercion, inspection, other, fines, reviews
+    assert_eq!(env, ["0", "0", "2", "1", "0", "0", "30000.00", "0"]);
+    assert_eq!(market, ["0", "1", "1", "0", "0", "0", "20000.00", "0"]);
+    assert_eq!(
+        total[..8],
+        ["0", "1", "3", "1", "0", "0", "50000.00", "0"],
+        "R-POST-5: the total is the sum of the categories"
+    );
+    assert!(total[8].starts_with("3（2/1/0）"), "{total:?}");
+    assert!(html.contains("合计") && html.contains("<svg"));
+    assert!(
+        html.contains("市场监管决定"),
+        "the chart shows the categories"
+    );
+    // The category rows come before the total row.
+    assert!(html.find("data-category=\"生态环境\"").unwrap() < html.find("data-agency=").unwrap());
+
+    // CSV: UTF-8 with BOM; category column; the same numbers; totals add up.
+    let r = p.get_resp("/public/stats/2025.csv");
+    assert_eq!(r.status(), 200);
+    let bytes = r.bytes().unwrap().to_vec();
+    assert!(bytes.starts_with(b"\xEF\xBB\xBF"), "BOM");
+    let mut rd = csv::Reader::from_reader(&bytes[3..]);
+    let headers = rd.headers().unwrap().clone();
+    assert_eq!(&headers[0], "执法主体");
+    assert_eq!(&headers[1], "执法类别");
+    assert_eq!(&headers[4], "行政许可决定数");
+    let rows: Vec<csv::StringRecord> = rd.records().map(|r| r.unwrap()).collect();
+    let cats: Vec<&str> = rows.iter().map(|r| &r[1]).collect();
+    assert_eq!(cats, ["市场监管", "生态环境", "合计"]);
+    let by_cat = |c: &str| rows.iter().find(|r| &r[1] == c).unwrap().clone();
+    let (m, e, t) = (by_cat("市场监管"), by_cat("生态环境"), by_cat("合计"));
+    assert_eq!(&e[0], "清远市生态环境局");
+    assert_eq!(&e[2], "2025");
+    assert_eq!(&e[5], "2");
+    assert_eq!(&e[9], env[6].as_str(), "CSV fines differ from the page");
+    assert_eq!(&m[4], "1");
+    for col in 3..=10 {
+        if col == 9 {
+            continue;
+        }
+        let sum: u64 = m[col].parse::<u64>().unwrap() + e[col].parse::<u64>().unwrap();
+        assert_eq!(
+            t[col].parse::<u64>().unwrap(),
+            sum,
+            "column {}",
+            &headers[col]
+        );
+    }
+    assert_eq!(&t[9], "50000.00");
+    assert_eq!(&t[11], "3", "appeals on the total row");
+    assert_eq!(
+        &e[11], "",
+        "appeals are entered per agency, not per category"
+    );
+    assert_eq!(&t[20], "否", "published by January 31");
+
+    // XLSX: read back with calamine; the same rows, numbers as numbers.
+    let r = p.get_resp("/public/stats/2025.xlsx");
+    assert_eq!(r.status(), 200);
+    use calamine::{Data, Reader, Xlsx};
+    let mut book: Xlsx<_> = Xlsx::new(std::io::Cursor::new(r.bytes().unwrap().to_vec())).unwrap();
+    let range = book.worksheet_range("2025年度统计").unwrap();
+    let cell = |r: u32, c: u32| range.get_value((r, c)).cloned().unwrap_or(Data::Empty);
+    assert_eq!(cell(0, 1).to_string(), "执法类别");
+    let xrow = |c: &str| {
+        (1..=3)
+            .find(|r| cell(*r, 1).to_string() == c)
+            .unwrap_or_else(|| panic!("no {c} row"))
+    };
+    let (xm, xe, xt) = (xrow("市场监管"), xrow("生态环境"), xrow("合计"));
+    assert_eq!(cell(xe, 5), Data::Float(2.0));
+    assert_eq!(cell(xm, 4), Data::Float(1.0));
+    assert_eq!(cell(xt, 5), Data::Float(3.0));
+    assert_eq!(cell(xt, 9), Data::Float(50000.0));
+    for col in 3..=10 {
+        let n = |r: u32| match cell(r, col) {
+            Data::Float(f) => f,
+            other => panic!("column {col} not a number: {other:?}"),
+        };
+        assert_eq!(n(xt), n(xm) + n(xe), "column {col}");
+    }
+    assert_eq!(cell(xt, 11), Data::Float(3.0));
+    assert_eq!(cell(xe, 11), Data::Empty);
 }

@@ -458,19 +458,24 @@ fn r_post_5_annual_statistics_publish_late_csv_xlsx_and_bad_years() {
     let mut rd = csv::Reader::from_reader(&bytes[3..]);
     let headers = rd.headers().unwrap().clone();
     assert_eq!(&headers[0], "执法主体");
+    assert_eq!(&headers[1], "执法类别");
     let rows: Vec<csv::StringRecord> = rd.records().map(|r| r.unwrap()).collect();
-    assert_eq!(rows.len(), 1);
-    let row = &rows[0];
+    // R-POST-5: a row per enforcement category, then the agency's total (合计).
+    assert_eq!(
+        rows.last().map(|r| r[1].to_string()).as_deref(),
+        Some("合计")
+    );
+    let row = rows.last().unwrap();
     assert_eq!(&row[0], "清远市生态环境局");
     assert_eq!(
-        &row[2],
+        &row[3],
         nums[0].as_str(),
         "inspections differ from the page"
     );
-    assert_eq!(&row[8], nums[6].as_str(), "fines differ from the page");
-    assert_eq!(&row[10], "4");
-    assert_eq!(&row[11], "2");
-    assert_eq!(&row[19], "是");
+    assert_eq!(&row[9], nums[6].as_str(), "fines differ from the page");
+    assert_eq!(&row[11], "4");
+    assert_eq!(&row[12], "2");
+    assert_eq!(&row[20], "是");
 
     // XLSX opens and holds the same numbers.
     let r = c.get(server.url("/public/stats/2024.xlsx")).send().unwrap();
@@ -481,9 +486,11 @@ fn r_post_5_annual_statistics_publish_late_csv_xlsx_and_bad_years() {
     let mut book: Xlsx<_> = Xlsx::new(std::io::Cursor::new(bytes)).unwrap();
     assert_eq!(book.sheet_names(), vec!["2024年度统计".to_string()]);
     let range = book.worksheet_range("2024年度统计").unwrap();
+    let total = rows.len() as u32;
     assert_eq!(
-        range.get_value((1, 0)).unwrap().to_string(),
+        range.get_value((total, 0)).unwrap().to_string(),
         "清远市生态环境局"
     );
-    assert_eq!(range.get_value((1, 10)).unwrap().to_string(), "4");
+    assert_eq!(range.get_value((total, 1)).unwrap().to_string(), "合计");
+    assert_eq!(range.get_value((total, 11)).unwrap().to_string(), "4");
 }

@@ -1,6 +1,9 @@
-//! Annual enforcement statistics (R-POST-5, R-REC-8): per agency and year the
-//! inspections recorded, decisions by kind, fines, legal review opinions and the
-//! appeals (行政复议/行政诉讼) staff enter; a server-rendered SVG bar chart (no
+//! Annual enforcement statistics (R-POST-5, R-REC-8): per agency and year, broken
+//! down by enforcement category (执法类别) with the agency's total as the sum of its
+//! categories, the inspections recorded, decisions by kind, fines, legal review
+//! opinions, and the appeals (行政复议/行政诉讼) staff enter per agency (not per
+//! category: a case is entered once, as the court or reconsideration body counts
+//! it); a server-rendered SVG bar chart (no
 //! script, no inline style), CSV (UTF-8 with BOM for Excel) and XLSX downloads; and
 //! the admin page that enters appeals and publishes a year. A year's statistics are
 //! due by January 31 of the next year; a later publication is shown as 逾期公布,
@@ -21,6 +24,7 @@ use crate::state::AppState;
 use crate::storage::public_profile::{
     Actor, AppealCounts, AppealKind, DECISION_KINDS, StatsPublication, YearCounts,
 };
+use crate::storage::publicity::CategoryCounts;
 use crate::storage::{Role, StorageError};
 use crate::web::page::{Layout, WebError, html_response};
 use crate::web::session::WebUser;
@@ -70,6 +74,65 @@ pub fn parse_year(s: &str, current: i32) -> Result<i32, PublicError> {
     Ok(y)
 }
 
+/// What a record without a category is counted under (R-POST-5).
+pub const UNCATEGORISED: &str = "未分类";
+/// The category cell of an agency's total row.
+pub const TOTAL_LABEL: &str = "合计";
+
+/// Fen as yuan without unit (`1234.50`).
+fn yuan(f: i64) -> String {
+    format!(
+        "{}{}.{:02}",
+        if f < 0 { "-" } else { "" },
+        f.unsigned_abs() / 100,
+        f.unsigned_abs() % 100
+    )
+}
+
+/// `a + b`, field by field (saturating).
+fn add_counts(a: &YearCounts, b: &YearCounts) -> YearCounts {
+    let mut decisions = a.decisions;
+    for (d, n) in decisions.iter_mut().zip(b.decisions) {
+        *d = d.saturating_add(n);
+    }
+    YearCounts {
+        inspections: a.inspections.saturating_add(b.inspections),
+        decisions,
+        fines_fen: a.fines_fen.saturating_add(b.fines_fen),
+        legal_reviews: a.legal_reviews.saturating_add(b.legal_reviews),
+    }
+}
+
+/// The statistics of one enforcement category (执法类别) of an agency (R-POST-5).
+#[derive(Debug, Clone)]
+pub struct CategoryStats {
+    /// Category as shown (未分类 for a record without one).
+    pub category: String,
+    /// Computed counts.
+    pub counts: YearCounts,
+}
+
+impl CategoryStats {
+    fn from_storage(c: CategoryCounts) -> CategoryStats {
+        CategoryStats {
+            category: if c.category.trim().is_empty() {
+                UNCATEGORISED.to_string()
+            } else {
+                c.category
+            },
+            counts: c.counts,
+        }
+    }
+    /// Decisions of every kind.
+    pub fn decisions_total(&self) -> u64 {
+        self.counts.decisions.iter().sum()
+    }
+    /// Fines as yuan without unit (`1234.50`).
+    pub fn fines_yuan(&self) -> String {
+        yuan(self.counts.fines_fen)
+    }
+}
+
 /// One agency's statistics of one year.
 #[derive(Debug, Clone)]
 pub struct AgencyStats {
@@ -79,8 +142,10 @@ pub struct AgencyStats {
     pub agency_id: String,
     /// Agency name.
     pub name: String,
-    /// Computed counts.
+    /// Computed counts: the agency total, the sum of `categories`.
     pub counts: YearCounts,
+    /// Computed counts per enforcement category, by category.
+    pub categories: Vec<CategoryStats>,
     /// 行政复议, 行政诉讼.
     pub appeals: [AppealCounts; 2],
     /// Publication, if published.
@@ -94,13 +159,7 @@ impl AgencyStats {
     }
     /// Fines as yuan without unit (`1234.50`).
     pub fn fines_yuan(&self) -> String {
-        let f = self.counts.fines_fen;
-        format!(
-            "{}{}.{:02}",
-            if f < 0 { "-" } else { "" },
-            f.unsigned_abs() / 100,
-            f.unsigned_abs() % 100
-        )
+        yuan(self.counts.fines_fen)
     }
     /// Publication time in Beijing, or empty.
     pub fn published_text(&self) -> String {
@@ -132,7 +191,18 @@ pub async fn year_stats(
         if only.is_some_and(|o| o != a.id) {
             continue;
         }
-        let counts = st.storage.year_counts(&a.id, year, from, to).await?;
+        // R-POST-5: per category, and the agency total as their sum (every record
+        // counts in exactly one category, so the total never disagrees with them).
+        let categories: Vec<CategoryStats> = st
+            .storage
+            .year_counts_by_category(&a.id, year, from, to)
+            .await?
+            .into_iter()
+            .map(CategoryStats::from_storage)
+            .collect();
+        let counts = categories
+            .iter()
+            .fold(YearCounts::default(), |t, c| add_counts(&t, &c.counts));
         let mut ap = [AppealCounts::default(); 2];
         for (agency, kind, n) in &appeals {
             if *agency == a.id {
@@ -149,6 +219,7 @@ pub async fn year_stats(
             agency_id: a.id,
             name: a.name,
             counts,
+            categories,
             appeals: ap,
         });
     }
@@ -198,9 +269,11 @@ struct Bar {
     text_x: u32,
 }
 
-/// The chart: per published agency, four bars (检查, 决定, 法制审核, 复议诉讼).
+/// The chart: per published agency, four bars of its totals (检查, 决定, 法制审核,
+/// 复议诉讼), then the decisions of each enforcement category (R-POST-5).
 fn chart(rows: &[&AgencyStats]) -> (Vec<Bar>, u32) {
     const COLORS: [&str; 4] = ["#2b6cb0", "#c05621", "#2f855a", "#6b46c1"];
+    const CATEGORY_COLOR: &str = "#dd6b20";
     let mut bars = Vec::new();
     let max = rows
         .iter()
@@ -234,6 +307,19 @@ fn chart(rows: &[&AgencyStats]) -> (Vec<Bar>, u32) {
                 label: format!("{} · {what}", r.name),
                 value: v,
                 fill: COLORS[i],
+                text_x: 330 + width + 6,
+            });
+            y += 22;
+        }
+        for c in &r.categories {
+            let v = c.decisions_total();
+            let width = u32::try_from(v * 400 / max).unwrap_or(400).max(1);
+            bars.push(Bar {
+                y,
+                width,
+                label: format!("{} · {}决定", r.name, c.category),
+                value: v,
+                fill: CATEGORY_COLOR,
                 text_x: 330 + width + 6,
             });
             y += 22;
@@ -323,8 +409,9 @@ fn download(body: Vec<u8>, content_type: &'static str, name: &str) -> Response {
 }
 
 /// Column headers of the downloads.
-pub const COLUMNS: [&str; 20] = [
+pub const COLUMNS: [&str; 21] = [
     "执法主体",
+    "执法类别",
     "年度",
     "行政检查记录数",
     "行政许可决定数",
@@ -346,30 +433,56 @@ pub const COLUMNS: [&str; 20] = [
     "是否逾期公布",
 ];
 
-/// One row of the downloads, as text, in [`COLUMNS`] order.
-fn row_cells(year: i32, a: &AgencyStats) -> Vec<String> {
+/// Columns of the downloads holding numbers (the rest is text).
+const NUMERIC_COLUMNS: std::ops::RangeInclusive<usize> = 2..=18;
+
+/// One row of the downloads, as text, in [`COLUMNS`] order: a category's counts
+/// (`category` set; the appeals, entered per agency, left empty) or the agency's
+/// total (`category` None: 合计, with the appeals).
+fn row_cells(year: i32, a: &AgencyStats, category: Option<&CategoryStats>) -> Vec<String> {
+    let (label, counts) = match category {
+        Some(c) => (c.category.as_str(), &c.counts),
+        None => (TOTAL_LABEL, &a.counts),
+    };
     let mut v = vec![
         a.name.clone(),
+        label.to_string(),
         year.to_string(),
-        a.counts.inspections.to_string(),
+        counts.inspections.to_string(),
     ];
-    v.extend(a.counts.decisions.iter().map(u64::to_string));
-    v.push(a.fines_yuan());
-    v.push(a.counts.legal_reviews.to_string());
+    v.extend(counts.decisions.iter().map(u64::to_string));
+    v.push(yuan(counts.fines_fen));
+    v.push(counts.legal_reviews.to_string());
     for ap in &a.appeals {
-        v.extend([ap.total, ap.upheld, ap.corrected, ap.other].map(|n| n.to_string()));
+        let cells = [ap.total, ap.upheld, ap.corrected, ap.other].map(|n| match category {
+            Some(_) => String::new(),
+            None => n.to_string(),
+        });
+        v.extend(cells);
     }
     v.push(a.published_text());
     v.push(if a.late() { "是" } else { "否" }.into());
     v
 }
 
+/// Every row of the downloads: per agency its categories, then its total (合计).
+fn all_rows(year: i32, rows: &[AgencyStats]) -> Vec<Vec<String>> {
+    rows.iter()
+        .flat_map(|a| {
+            a.categories
+                .iter()
+                .map(move |c| row_cells(year, a, Some(c)))
+                .chain(std::iter::once(row_cells(year, a, None)))
+        })
+        .collect()
+}
+
 /// The CSV download: UTF-8 with a byte-order mark so Excel reads the Chinese.
 pub fn csv_bytes(year: i32, rows: &[AgencyStats]) -> Result<Vec<u8>, csv::Error> {
     let mut w = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
     w.write_record(COLUMNS)?;
-    for a in rows {
-        w.write_record(row_cells(year, a))?;
+    for cells in all_rows(year, rows) {
+        w.write_record(cells)?;
     }
     w.into_inner().map_err(|e| csv::Error::from(e.into_error()))
 }
@@ -382,13 +495,15 @@ pub fn xlsx_bytes(year: i32, rows: &[AgencyStats]) -> Result<Vec<u8>, rust_xlsxw
     for (c, h) in COLUMNS.iter().enumerate() {
         sheet.write_string(0, c as u16, *h)?;
     }
-    for (r, a) in rows.iter().enumerate() {
+    for (r, cells) in all_rows(year, rows).into_iter().enumerate() {
         let row = r as u32 + 1;
-        for (c, cell) in row_cells(year, a).into_iter().enumerate() {
+        for (c, cell) in cells.into_iter().enumerate() {
+            let numeric = NUMERIC_COLUMNS.contains(&c);
             let c = c as u16;
-            let numeric = (1..=17).contains(&c);
             match cell.parse::<f64>() {
                 Ok(n) if numeric => sheet.write_number(row, c, n)?,
+                // Appeals of a category row: entered per agency, left blank.
+                _ if cell.is_empty() => continue,
                 _ => sheet.write_string(row, c, cell)?,
             };
         }

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use liuhen_core::legal::{DecisionKind, PartyKind};
 
 use super::StorageResult;
+use super::public_profile::YearCounts;
 
 /// Why a published decision is withdrawn (R-POST-3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -282,6 +283,18 @@ pub struct PublishedRow {
     pub publication: PublicationRecord,
 }
 
+/// The counts of one enforcement category (执法类别) of an agency in one year
+/// (R-POST-5), computed from the stored records. Appeals are entered per agency
+/// and are not part of it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CategoryCounts {
+    /// The category as stored (e.g. 生态环境); empty: no category could be found
+    /// for the record (shown as 未分类).
+    pub category: String,
+    /// Inspections, decisions by kind, fines and legal review opinions.
+    pub counts: YearCounts,
+}
+
 /// Storage of publication records (implemented by every backend).
 #[async_trait]
 pub trait PublicityStorage {
@@ -310,4 +323,20 @@ pub trait PublicityStorage {
     ) -> StorageResult<(Vec<PublishedRow>, u64)>;
     /// Agencies (id, body name) and categories that have published records.
     async fn published_facets(&self) -> StorageResult<(Vec<(String, String)>, Vec<String>)>;
+    /// The counts of an agency in `year` per enforcement category (R-POST-5),
+    /// ordered by category; every record counts in exactly one category, so the
+    /// categories add up to the agency's total. Inspections (opened between `from`
+    /// inclusive and `to` exclusive, the year's bounds in Beijing time) count under
+    /// their task's category, an inspection without a task under its target's
+    /// catalogued category; decisions (decided in `year`) under their own category;
+    /// legal review opinions (given between `from` and `to`) under the category of
+    /// the version reviewed. A record whose category cannot be found counts under
+    /// the empty category.
+    async fn year_counts_by_category(
+        &self,
+        agency_id: &str,
+        year: i32,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> StorageResult<Vec<CategoryCounts>>;
 }

@@ -3,17 +3,21 @@
 //! selecting only the columns a public record may use: a person's ID number and
 //! the confidential notes are never selected (R-POST-2).
 
+use std::collections::BTreeMap;
+
 use async_trait::async_trait;
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::types::Type;
 use rusqlite::{OptionalExtension, Row, Transaction, params};
 
 use liuhen_core::legal::{DecisionKind, PartyKind};
 
 use super::{SqliteStorage, backend, get_opt_ts, get_ts, is_unique_violation, ts};
+use crate::storage::public_profile::{DECISION_KINDS, YearCounts};
 use crate::storage::publicity::{
-    PublicFilter, PublicSource, PublicationEvent, PublicationRecord, PublicationStep,
-    PublicityStorage, PublishedRow, QueueEntry, StepOutcome, WithdrawReason, WithdrawalRecord,
+    CategoryCounts, PublicFilter, PublicSource, PublicationEvent, PublicationRecord,
+    PublicationStep, PublicityStorage, PublishedRow, QueueEntry, StepOutcome, WithdrawReason,
+    WithdrawalRecord,
 };
 use crate::storage::{StorageError, StorageResult};
 
@@ -32,6 +36,11 @@ const PUB_COLS: &str = "p.decision_id, p.agency_id, p.public_body, p.public_targ
 /// Columns of [`WithdrawalRecord`] (alias `w`), 7 of them.
 const WD_COLS: &str =
     "w.decision_id, w.agency_id, w.reason_kind, w.reason, w.by_user, w.at, w.withdrawn_on";
+
+/// A SQL count as `u64` (a negative count cannot happen; it reads as 0).
+fn count(n: i64) -> u64 {
+    u64::try_from(n).unwrap_or(0)
+}
 
 fn bad(idx: usize, what: String) -> rusqlite::Error {
     rusqlite::Error::FromSqlConversionFailure(idx, Type::Text, what.into())
@@ -559,6 +568,97 @@ impl PublicityStorage for SqliteStorage {
                 .collect::<rusqlite::Result<Vec<_>>>()
                 .map_err(backend)?;
             Ok((agencies, cats))
+        })
+        .await
+    }
+
+    async fn year_counts_by_category(
+        &self,
+        agency_id: &str,
+        year: i32,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> StorageResult<Vec<CategoryCounts>> {
+        let agency_id = agency_id.to_string();
+        let (from, to) = (ts(from), ts(to));
+        let (first_day, last_day) = (format!("{year:04}-01-01"), format!("{year:04}-12-31"));
+        self.read(move |c| {
+            let mut by: BTreeMap<String, YearCounts> = BTreeMap::new();
+            // R-POST-5: an inspection counts under its task's category; one without a
+            // task (临时检查) under its target's catalogued category. LEFT JOINs keep
+            // every summary, so the categories add up to the agency's total.
+            let mut stmt = c
+                .prepare_cached(
+                    "SELECT COALESCE(NULLIF(json_extract(t.data, '$.category'), ''),
+                            json_extract(g.data, '$.category'), '') AS cat, COUNT(*)
+                     FROM queue_summaries q
+                     LEFT JOIN docs d ON d.id = q.doc_id
+                     LEFT JOIN roster_tasks t ON t.agency_id = q.agency_id AND t.id = d.task_id
+                     LEFT JOIN roster_targets g ON g.agency_id = q.agency_id AND g.id = q.target_id
+                     WHERE q.agency_id = ?1 AND q.opened_at >= ?2 AND q.opened_at < ?3
+                     GROUP BY cat",
+                )
+                .map_err(backend)?;
+            let rows = stmt
+                .query_map(params![agency_id, from, to], |r| {
+                    Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+                })
+                .map_err(backend)?
+                .collect::<rusqlite::Result<Vec<_>>>()
+                .map_err(backend)?;
+            for (cat, n) in rows {
+                by.entry(cat).or_default().inspections = count(n);
+            }
+            let mut stmt = c
+                .prepare_cached(
+                    "SELECT category, kind, COUNT(*), COALESCE(SUM(fine_fen), 0) FROM decisions
+                     WHERE agency_id = ?1 AND decided_on >= ?2 AND decided_on <= ?3
+                     GROUP BY category, kind",
+                )
+                .map_err(backend)?;
+            let rows = stmt
+                .query_map(params![agency_id, first_day, last_day], |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, i64>(2)?,
+                        r.get::<_, i64>(3)?,
+                    ))
+                })
+                .map_err(backend)?
+                .collect::<rusqlite::Result<Vec<_>>>()
+                .map_err(backend)?;
+            for (cat, kind, n, fines) in rows {
+                let e = by.entry(cat).or_default();
+                if let Some(i) = DECISION_KINDS.iter().position(|(k, _)| *k == kind) {
+                    e.decisions[i] = count(n);
+                }
+                e.fines_fen = e.fines_fen.saturating_add(fines);
+            }
+            // Legal review opinions: the category of the version that was reviewed.
+            let mut stmt = c
+                .prepare_cached(
+                    "SELECT COALESCE(json_extract(v.content, '$.category'), '') AS cat, COUNT(*)
+                     FROM legal_reviews r JOIN legal_drafts d ON d.id = r.draft_id
+                     LEFT JOIN legal_versions v ON v.draft_id = r.draft_id AND v.version = r.version
+                     WHERE d.agency_id = ?1 AND r.at >= ?2 AND r.at < ?3
+                     GROUP BY cat",
+                )
+                .map_err(backend)?;
+            let rows = stmt
+                .query_map(params![agency_id, from, to], |r| {
+                    Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+                })
+                .map_err(backend)?
+                .collect::<rusqlite::Result<Vec<_>>>()
+                .map_err(backend)?;
+            for (cat, n) in rows {
+                by.entry(cat).or_default().legal_reviews = count(n);
+            }
+            Ok(by
+                .into_iter()
+                .map(|(category, counts)| CategoryCounts { category, counts })
+                .collect())
         })
         .await
     }
