@@ -154,6 +154,42 @@ pub enum CoreError {
     /// The device identity stored is unreadable.
     #[error("设备身份数据损坏：{0}")]
     DeviceIdentity(String),
+    /// A proposed decision was refused while drafting; names the field.
+    #[error(transparent)]
+    DraftInvalid(#[from] crate::legal::LegalInputError),
+    /// Drafting needs the account the device enrolled for.
+    #[error("本设备尚未登记到服务器，不能起草执法决定（草案须以登记的账号提交）；请先登记设备")]
+    NotEnrolled,
+    /// The draft changed since the officer opened it in a way this device cannot
+    /// place (the heads passed back are unknown).
+    #[error("决定草案 {id} 所依据的版本在本设备上不存在，请重新打开草案后再修改")]
+    StaleDraft {
+        /// Draft id.
+        id: String,
+    },
+    /// The draft is decided on the server: no more edits (R-LEGAL-1).
+    #[error("决定草案 {id} 已作出决定，不能再修改")]
+    DraftDecided {
+        /// Draft id.
+        id: String,
+    },
+    /// A draft document operation failed (boxed: automerge's errors are large).
+    #[error(transparent)]
+    DraftDoc(Box<crate::draft_doc::DraftDocError>),
+    /// A stored draft does not read; other records are unaffected.
+    #[error("决定草案 {id} 的存储数据无法读取：{reason}；该草案未被改动，请联系管理员")]
+    DraftDamaged {
+        /// Draft id.
+        id: String,
+        /// Why.
+        reason: String,
+    },
+}
+
+impl From<crate::draft_doc::DraftDocError> for CoreError {
+    fn from(e: crate::draft_doc::DraftDocError) -> Self {
+        CoreError::DraftDoc(Box::new(e))
+    }
 }
 
 impl CoreError {
@@ -176,7 +212,15 @@ impl CoreError {
             | CoreError::CloseRefused { .. }
             | CoreError::Closed { .. }
             | CoreError::NotClosed { .. }
+            | CoreError::DraftInvalid(_)
+            | CoreError::NotEnrolled
+            | CoreError::StaleDraft { .. }
+            | CoreError::DraftDecided { .. }
             | CoreError::Chain(_) => true,
+            CoreError::DraftDoc(e) => {
+                matches!(**e, crate::draft_doc::DraftDocError::UnknownHeads)
+            }
+            CoreError::DraftDamaged { .. } => false,
             CoreError::Store(StoreError::NotFound { .. }) => true,
             // The file the officer named cannot be read, or is empty.
             CoreError::Blob(BlobError::Read { .. } | BlobError::Empty) => true,
@@ -376,7 +420,9 @@ impl Core {
     }
 
     /// A closure that chains and signs a log entry with this device's key.
-    fn sealer(&self) -> impl FnOnce(NewLogEntry, Option<(u64, String)>) -> LogEntry + use<> {
+    pub(crate) fn sealer(
+        &self,
+    ) -> impl FnOnce(NewLogEntry, Option<(u64, String)>) -> LogEntry + use<> {
         let (dev, key) = (
             self.device.device_id.clone(),
             self.device.signing_key.clone(),

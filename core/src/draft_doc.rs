@@ -211,6 +211,26 @@ impl DraftDoc {
         Ok(())
     }
 
+    /// The author (actor id) of each change `other` has that this copy lacks: what
+    /// merging `other` would add. The server checks these against the device that
+    /// sent `other` before it merges.
+    pub fn authors_of_new_changes(&mut self, other: &mut DraftDoc) -> Vec<ActorId> {
+        self.doc
+            .get_changes_added(&mut other.doc)
+            .iter()
+            .map(|c| c.actor_id().clone())
+            .collect()
+    }
+
+    /// The author (actor id) of every change in the document.
+    pub fn authors(&mut self) -> Vec<ActorId> {
+        self.doc
+            .get_changes(&[])
+            .iter()
+            .map(|c| c.actor_id().clone())
+            .collect()
+    }
+
     /// A copy of the draft as it was at `heads`, writing as `actor`.
     pub fn fork_at(
         &mut self,
@@ -610,6 +630,24 @@ mod tests {
                 c.inspection_ids = ids.into_iter().collect();
                 c
             })
+    }
+
+    #[test]
+    fn new_changes_are_attributed_to_their_authors() {
+        let mut server = DraftDoc::create(actor(1), &meta(), &content()).unwrap();
+        let mut device = DraftDoc::load(&server.save()).unwrap();
+        assert!(server.authors_of_new_changes(&mut device).is_empty());
+        let base = device.heads();
+        let mut c = content();
+        c.facts = "现场发现超标排放".into();
+        device.edit(actor(7), &base, &c, Utc::now()).unwrap();
+        let authors = server.authors_of_new_changes(&mut device);
+        assert_eq!(authors.len(), 1);
+        // An edit writes as a fresh actor that starts with the editor's.
+        assert!(authors[0].to_bytes().starts_with(actor(7).to_bytes()));
+        assert!(!authors[0].to_bytes().starts_with(actor(1).to_bytes()));
+        // The other way round the device lacks nothing.
+        assert!(device.authors_of_new_changes(&mut server).is_empty());
     }
 
     proptest! {

@@ -14,6 +14,7 @@ pub mod blobs;
 pub mod calendar;
 pub mod doc;
 pub mod draft_doc;
+pub mod drafting;
 pub mod evidence;
 pub mod export;
 pub mod inspection;

@@ -13,11 +13,15 @@ use serde::{Deserialize, Serialize};
 use crate::audit::{LogEntry, NewLogEntry};
 use crate::model::RosterSnapshot;
 
+mod drafts;
+pub use drafts::{DraftServerState, DraftWrite, StoredDraft};
+
 /// Migrations in order; `MIGRATIONS[i]` brings the store from version `i` to `i + 1`.
 const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_init.sql"),
     include_str!("../migrations/0002_unsynced_index.sql"),
     include_str!("../migrations/0003_sync.sql"),
+    include_str!("../migrations/0004_drafts.sql"),
 ];
 
 /// Store schema version this build writes.

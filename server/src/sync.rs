@@ -17,8 +17,8 @@ use chrono::{DateTime, Utc};
 use liuhen_core::doc::{InspectionDoc, schema_actor, schema_chain_hashes};
 use liuhen_core::inspection::Inspection;
 use liuhen_core::sync::protocol::{
-    ApiError, DocMessage, DocReply, DocStatus, MAX_DOCS_PER_REQUEST, MAX_LOG_ENTRIES_PER_REQUEST,
-    PROTOCOL_VERSION, SYNC_PATH, SyncRequest, SyncResponse,
+    ApiError, DocMessage, DocReply, DocStatus, MAX_DOCS_PER_REQUEST, MAX_DRAFTS_PER_REQUEST,
+    MAX_LOG_ENTRIES_PER_REQUEST, PROTOCOL_VERSION, SYNC_PATH, SyncRequest, SyncResponse,
 };
 
 use crate::auth::DeviceAuth;
@@ -185,6 +185,15 @@ async fn sync(
         Some(crate::device_log::receive(&st, &auth.device, &req.log).await?)
     };
 
+    if req.drafts.len() > MAX_DRAFTS_PER_REQUEST {
+        return Err(bad_request(
+            "too_many_drafts",
+            format!("一次同步最多 {MAX_DRAFTS_PER_REQUEST} 份决定草案，请分批发送"),
+        ));
+    }
+    // Drafts of decisions made on the device (R-LEGAL-1), one reply each.
+    let draft_replies = crate::legal::device::receive(&st, &auth, &req.drafts).await?;
+
     let mut replies = Vec::with_capacity(req.docs.len());
     for m in &req.docs {
         replies.push(ctx.process(m).await?);
@@ -236,6 +245,7 @@ async fn sync(
         roster,
         roster_version,
         log_acked_seq,
+        drafts: draft_replies,
     }))
 }
 

@@ -192,6 +192,7 @@ impl<T: Transport> Transport for Naive<T> {
                 roster_version: req.roster_version.clone(),
                 docs: vec![doc.clone()],
                 log: vec![],
+                drafts: vec![],
             };
             let ex = self.inner.exchange(&one)?;
             match &mut merged {

@@ -56,6 +56,7 @@ fn upload(server: &TestServer, device: &Device, log: Vec<LogEntry>) -> SyncRespo
         roster_version: None,
         docs: vec![],
         log,
+        drafts: vec![],
     };
     let resp = reqwest::blocking::Client::new()
         .post(format!("{}{SYNC_PATH}", server.base_url))
@@ -233,6 +234,7 @@ fn an_oversized_log_batch_is_refused_with_a_clear_error() {
         roster_version: None,
         docs: vec![],
         log: vec![one; MAX_LOG_ENTRIES_PER_REQUEST + 1],
+        drafts: vec![],
     };
     let resp = reqwest::blocking::Client::new()
         .post(format!("{}{SYNC_PATH}", server.base_url))

@@ -10,12 +10,14 @@ use automerge::sync::{Message, State, SyncDoc};
 use automerge::{AutoCommit, ChangeHash};
 
 use super::protocol::{
-    DocMessage, DocStatus, MAX_DOCS_PER_REQUEST, MAX_LOG_ENTRIES_PER_REQUEST, PAGE_LOG_BYTES,
-    PAGE_MESSAGE_BYTES, PROTOCOL_VERSION, SyncRequest, SyncResponse,
+    DocMessage, DocStatus, DraftPush, MAX_DOCS_PER_REQUEST, MAX_DRAFTS_PER_REQUEST,
+    MAX_LOG_ENTRIES_PER_REQUEST, PAGE_LOG_BYTES, PAGE_MESSAGE_BYTES, PROTOCOL_VERSION, SyncRequest,
+    SyncResponse,
 };
 use crate::api::{Core, CoreError};
 use crate::audit::LogEntry;
 use crate::doc::InspectionDoc;
+use crate::drafting::DraftOutcome;
 use crate::store::SyncState;
 
 /// Key of the roster version tag in the device settings.
@@ -158,6 +160,14 @@ pub struct SyncReport {
     /// The server's acknowledgement of the device log after this run (entries up to
     /// this number are on the server), if the server gave one.
     pub log_acked_seq: Option<u64>,
+    /// Drafts of decisions the server now has in full.
+    pub drafts_synced: Vec<String>,
+    /// Drafts that received changes made on the server (e.g. an edit on the web).
+    pub drafts_received: Vec<String>,
+    /// Drafts whose changes the server refused, with its reason (kept on the device).
+    pub drafts_refused: Vec<(String, String)>,
+    /// Drafts not sent this run, with why (e.g. the server is too old).
+    pub drafts_pending: Vec<(String, String)>,
 }
 
 /// Retry policy: exponential backoff with a cap.
@@ -315,6 +325,7 @@ impl<T: Transport> SyncClient<T> {
                         roster_version: roster_version.clone(),
                         docs: page,
                         log: log.next_batch(core)?,
+                        drafts: vec![],
                     };
                     let ex = match self.transport.exchange(&req) {
                         // A server that predates log upload refuses the unknown
@@ -427,6 +438,8 @@ impl<T: Transport> SyncClient<T> {
             Ok(())
         })();
 
+        let result = result.and_then(|()| self.sync_drafts(core, &roster_version, &mut report));
+
         // Whatever happened, no record stays "syncing".
         let uploads = match &result {
             Ok(()) => self.upload_missing(core, &docs, &missing, &mut report),
@@ -466,6 +479,93 @@ impl<T: Transport> SyncClient<T> {
         }
         report.received_changes = changed.into_iter().collect();
         result.map(|()| report)
+    }
+
+    /// Exchanges the device's drafts of decisions (R-LEGAL-1): every draft with its
+    /// heads, whole when it holds unsynced changes; the server merges what it may,
+    /// answers with its status and sends back what changed there.
+    fn sync_drafts(
+        &self,
+        core: &mut Core,
+        roster_version: &Option<String>,
+        report: &mut SyncReport,
+    ) -> Result<(), SyncError> {
+        let pushes = core.draft_pushes()?;
+        let mut pages: Vec<Vec<DraftPush>> = vec![];
+        let mut bytes = 0usize;
+        for p in pushes {
+            let size = p.doc.as_ref().map_or(0, Vec::len);
+            match pages.last_mut() {
+                Some(page)
+                    if page.len() < MAX_DRAFTS_PER_REQUEST
+                        && bytes + size <= PAGE_MESSAGE_BYTES =>
+                {
+                    bytes += size;
+                    page.push(p);
+                }
+                _ => {
+                    bytes = size;
+                    pages.push(vec![p]);
+                }
+            }
+        }
+        for page in pages {
+            let ids: Vec<(String, bool)> = page
+                .iter()
+                .map(|p| (p.id.clone(), p.doc.is_some()))
+                .collect();
+            let req = SyncRequest {
+                protocol: PROTOCOL_VERSION,
+                device_time: core.now(),
+                roster_version: roster_version.clone(),
+                docs: vec![],
+                log: vec![],
+                drafts: page,
+            };
+            let ex = match self.transport.exchange(&req) {
+                // A server that predates drafting on devices refuses the field: the
+                // drafts stay on the device, pending, and nothing else fails.
+                Err(TransportError::Rejected { code, .. }) if code == "malformed_request" => {
+                    report.requests += 1;
+                    for (id, _) in ids {
+                        report
+                            .drafts_pending
+                            .push((id, "服务器版本过旧，暂不接收设备上起草的决定草案".into()));
+                    }
+                    return Ok(());
+                }
+                other => other?,
+            };
+            report.requests += 1;
+            report.bytes_sent += ex.bytes_sent;
+            report.bytes_received += ex.bytes_received;
+            let mut answered = BTreeSet::new();
+            for reply in &ex.response.drafts {
+                if !ids.iter().any(|(id, _)| *id == reply.id) {
+                    continue;
+                }
+                answered.insert(reply.id.clone());
+                match core.apply_draft_reply(reply)? {
+                    DraftOutcome::Synced { received } => {
+                        if received {
+                            report.drafts_received.push(reply.id.clone());
+                        }
+                        report.drafts_synced.push(reply.id.clone());
+                    }
+                    DraftOutcome::Refused(reason) => {
+                        report.drafts_refused.push((reply.id.clone(), reason));
+                    }
+                }
+            }
+            for (id, sent) in ids {
+                if sent && !answered.contains(&id) {
+                    report
+                        .drafts_pending
+                        .push((id, "服务器未答复，将在下次同步时重试".into()));
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Uploads the blobs the server lacks that this device holds. Returns, per

@@ -281,6 +281,7 @@ pub fn enroll(
     store
         .set_device_value(TOKEN_KEY, answer.token.as_bytes())
         .map_err(crate::CoreError::from)?;
+    core.set_enrolled_user(&answer.user.id)?;
     Ok(answer.user)
 }
 

@@ -30,6 +30,13 @@ pub const MAX_LOG_ENTRIES_PER_REQUEST: usize = 2_000;
 /// [`PAGE_MESSAGE_BYTES`] of messages (base64) it stays under [`MAX_REQUEST_BYTES`].
 pub const PAGE_LOG_BYTES: usize = 2 * 1024 * 1024;
 
+/// Most drafts a client puts in one request.
+pub const MAX_DRAFTS_PER_REQUEST: usize = 50;
+
+/// Largest draft document (full save) the server accepts from a device; a draft is
+/// a few KB of text and links, so this is far above any real one.
+pub const MAX_DRAFT_BYTES: usize = 64 * 1024;
+
 /// Base64 (standard alphabet, padded) for byte fields in JSON.
 pub mod b64 {
     use base64::Engine;
@@ -81,6 +88,46 @@ pub struct SyncRequest {
     /// JSON when empty, so a request without entries is the version-1 request.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub log: Vec<LogEntry>,
+    /// Proposed decisions drafted on the device (R-LEGAL-1), at most
+    /// [`MAX_DRAFTS_PER_REQUEST`]. Left out of the JSON when empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub drafts: Vec<DraftPush>,
+}
+
+/// One draft as the device has it: its heads, and the whole document when the
+/// device holds changes the server has not accepted yet (drafts are small, so the
+/// document travels whole rather than through the automerge sync protocol).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DraftPush {
+    /// Draft id.
+    pub id: String,
+    /// The device's heads (hex, sorted).
+    pub heads: Vec<String>,
+    /// The full automerge save, when the device has unsynced changes.
+    #[serde(with = "b64", default)]
+    pub doc: Option<Vec<u8>>,
+}
+
+/// The server's answer about one draft.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DraftReply {
+    /// Draft id.
+    pub id: String,
+    /// Whether the device's changes were merged (`ok`) or refused (and why).
+    pub status: DocStatus,
+    /// Why it was refused (Chinese, names the rule).
+    pub reason: Option<String>,
+    /// The draft's workflow status code on the server (e.g. `in_review`).
+    pub workflow: Option<String>,
+    /// Its Chinese label (e.g. 审核中).
+    pub workflow_label: Option<String>,
+    /// The server's heads after the merge (hex, sorted).
+    pub heads: Vec<String>,
+    /// The server's full document, when it has changes the device lacks.
+    #[serde(with = "b64", default)]
+    pub doc: Option<Vec<u8>>,
 }
 
 /// What the server did with one document's message.
@@ -140,6 +187,9 @@ pub struct SyncResponse {
     /// client that never sends one never sees the field.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub log_acked_seq: Option<u64>,
+    /// Answers about the drafts the request carried; left out when empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub drafts: Vec<DraftReply>,
 }
 
 /// An error body of any failed API call.
@@ -236,6 +286,7 @@ mod tests {
                     roster_version,
                     docs,
                     log: log(&details, &device),
+                    drafts: vec![],
                 }
             })
     }
@@ -266,6 +317,7 @@ mod tests {
                 roster: None,
                 roster_version: "r-1".into(),
                 log_acked_seq: ack,
+                drafts: vec![],
             })
     }
 
@@ -339,6 +391,73 @@ mod tests {
                 serde_json::from_str(&serde_json::to_string(&old_resp).unwrap()).unwrap();
             prop_assert_eq!(new.log_acked_seq, None);
             prop_assert_eq!(&new.docs, &resp.docs);
+        }
+    }
+
+    fn draft_pushes() -> impl Strategy<Value = Vec<DraftPush>> {
+        prop::collection::vec(
+            (
+                "[0-9a-f-]{1,36}",
+                prop::collection::vec("[0-9a-f]{64}", 0..3),
+                prop::option::of(prop::collection::vec(any::<u8>(), 0..64)),
+            )
+                .prop_map(|(id, heads, doc)| DraftPush { id, heads, doc }),
+            0..4,
+        )
+    }
+
+    proptest! {
+        /// Drafts travel in both directions without loss; a request or response
+        /// without drafts is byte for byte what a server or client that predates
+        /// them reads (the field is left out), and one with drafts is refused by
+        /// an old server as malformed (the client then keeps them pending).
+        #[test]
+        fn drafts_round_trip_and_stay_out_of_old_messages(
+            pushes in draft_pushes(),
+            reason in prop::option::of("\\PC{0,20}"),
+        ) {
+            let req = SyncRequest {
+                protocol: PROTOCOL_VERSION,
+                device_time: time(1_700_000_000_000),
+                roster_version: None,
+                docs: vec![],
+                log: vec![],
+                drafts: pushes.clone(),
+            };
+            let json = serde_json::to_string(&req).unwrap();
+            let back: SyncRequest = serde_json::from_str(&json).unwrap();
+            prop_assert_eq!(&back, &req);
+            let old: Result<OldSyncRequest, _> = serde_json::from_str(&json);
+            prop_assert_eq!(old.is_ok(), pushes.is_empty());
+
+            let replies: Vec<DraftReply> = pushes
+                .iter()
+                .map(|p| DraftReply {
+                    id: p.id.clone(),
+                    status: if reason.is_some() { DocStatus::Rejected } else { DocStatus::Ok },
+                    reason: reason.clone(),
+                    workflow: Some("in_review".into()),
+                    workflow_label: Some("审核中".into()),
+                    heads: p.heads.clone(),
+                    doc: p.doc.clone(),
+                })
+                .collect();
+            let resp = SyncResponse {
+                protocol: PROTOCOL_VERSION,
+                server_time: time(1_700_000_000_000),
+                clock_skew_seconds: 0,
+                docs: vec![],
+                offer: vec![],
+                missing_blobs: vec![],
+                roster: None,
+                roster_version: String::new(),
+                log_acked_seq: None,
+                drafts: replies,
+            };
+            let json = serde_json::to_string(&resp).unwrap();
+            let back: SyncResponse = serde_json::from_str(&json).unwrap();
+            prop_assert_eq!(&back, &resp);
+            prop_assert_eq!(json.contains("\"drafts\""), !pushes.is_empty());
         }
     }
 

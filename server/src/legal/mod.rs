@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod demo;
+pub mod device;
 pub mod pages;
 pub mod workflow;
 

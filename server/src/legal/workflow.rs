@@ -184,7 +184,7 @@ impl From<LegalError> for crate::web::page::WebError {
 /// Result of workflow steps.
 pub type LegalResult<T> = Result<T, LegalError>;
 
-fn require(user: &User, roles: &[Role], what: &str) -> LegalResult<()> {
+pub(super) fn require(user: &User, roles: &[Role], what: &str) -> LegalResult<()> {
     if roles.contains(&user.role) {
         Ok(())
     } else {
@@ -212,7 +212,7 @@ fn check_note(field: &str, label: &str, v: &str, required: bool) -> LegalResult<
     Ok(v.to_string())
 }
 
-fn event(
+pub(super) fn event(
     d: &DraftRecord,
     kind: &str,
     version: Option<u32>,
@@ -261,7 +261,7 @@ fn form(form_id: Option<&str>, action: &str) -> LegalResult<Option<(String, Stri
     }
 }
 
-async fn apply(st: &AppState, w: LegalWrite, draft_id: &str) -> LegalResult<()> {
+pub(super) async fn apply(st: &AppState, w: LegalWrite, draft_id: &str) -> LegalResult<()> {
     let has_form = w.form.is_some();
     match st.storage.apply_legal(&w).await {
         Ok(()) => Ok(()),
@@ -278,7 +278,7 @@ async fn apply(st: &AppState, w: LegalWrite, draft_id: &str) -> LegalResult<()> 
 }
 
 /// Checks the inspections and evidence a draft links to belong to the agency.
-async fn check_links(st: &AppState, user: &User, c: &DraftContent) -> LegalResult<()> {
+pub(super) async fn check_links(st: &AppState, user: &User, c: &DraftContent) -> LegalResult<()> {
     for id in &c.inspection_ids {
         let ok = st
             .storage
