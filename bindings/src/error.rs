@@ -2,6 +2,8 @@
 //! each carrying the Chinese message to show (`detail`) and, where a rule is not met,
 //! its rule ID. The mapping from the core's errors is in one place: [`From`] below.
 
+use liuhen_core::draft_doc::DraftDocError;
+use liuhen_core::legal::LegalInputError;
 use liuhen_core::CoreError;
 use liuhen_core::blobs::BlobError;
 use liuhen_core::doc::DocError;
@@ -253,6 +255,22 @@ impl From<CoreError> for LiuhenError {
             CoreError::Blob(BlobError::Missing { .. } | BlobError::Mismatch { .. }) => {
                 LiuhenError::DataDamaged { detail }
             }
+            CoreError::DraftInvalid(LegalInputError::Invalid { field, .. }) => {
+                LiuhenError::InvalidInput {
+                    field: field.to_string(),
+                    detail,
+                }
+            }
+            CoreError::NotEnrolled => LiuhenError::NotEnrolled { detail },
+            CoreError::StaleDraft { .. } | CoreError::DraftDecided { .. } => {
+                LiuhenError::NotApplicable { detail }
+            }
+            CoreError::DraftDoc(ref e) => match **e {
+                DraftDocError::UnknownHeads => LiuhenError::NotApplicable { detail },
+                DraftDocError::NewerSchema { .. } => LiuhenError::UpgradeRequired { detail },
+                _ => LiuhenError::DataDamaged { detail },
+            },
+            CoreError::DraftDamaged { .. } => LiuhenError::DataDamaged { detail },
             other if is_disk_full(&other) => LiuhenError::StorageFull { detail },
             _ => LiuhenError::Internal { detail },
         }

@@ -8,6 +8,7 @@
 
 uniffi::setup_scaffolding!();
 
+mod drafts;
 mod error;
 mod observe;
 mod types;
@@ -23,6 +24,9 @@ use liuhen_core::model::CheckItem;
 use liuhen_core::sync::http::{self, Credentials};
 use liuhen_core::{Core, CoreError};
 
+pub use drafts::{
+    DraftConflictView, DraftEvidence, DraftInput, DraftListItem, DraftSyncView, DraftView,
+};
 pub use error::LiuhenError;
 pub use observe::{InspectionObserver, RecordsObserver, Subscription};
 pub use types::*;

@@ -736,6 +736,14 @@ pub struct SyncSummary {
     pub roster_updated: bool,
     /// Device clock minus server clock, in seconds, if measured.
     pub clock_skew_seconds: Option<i64>,
+    /// Drafts of decisions the server now has in full.
+    pub drafts_synced: Vec<String>,
+    /// Drafts that received changes made on the server.
+    pub drafts_received: Vec<String>,
+    /// Drafts whose changes the server refused (kept on the phone), with why.
+    pub drafts_refused: Vec<RecordProblem>,
+    /// Drafts not sent this time, with why.
+    pub drafts_pending: Vec<RecordProblem>,
 }
 
 impl From<SyncReport> for SyncSummary {
@@ -757,6 +765,10 @@ impl From<SyncReport> for SyncSummary {
             blobs_uploaded: u32::try_from(r.blobs_uploaded.len()).unwrap_or(u32::MAX),
             roster_updated: r.roster_updated,
             clock_skew_seconds: r.clock_skew_seconds,
+            drafts_synced: r.drafts_synced,
+            drafts_received: r.drafts_received,
+            drafts_refused: problems(r.drafts_refused),
+            drafts_pending: problems(r.drafts_pending),
         }
     }
 }

@@ -1,7 +1,8 @@
 //! Benchmark of the legal review workflow's reads (issue 9) over 10,000 drafts in a
 //! real SQLite file: the reviewers' queue (drafts in review, each with its
 //! working-day deadline computed on the calendar), opening one draft (row + automerge
-//! load + read) and a field-wise CRDT edit, each against a baseline measured in the
+//! load + read), a field-wise CRDT edit and merging a draft a phone sent whole (author
+//! check + merge + read), each against a baseline measured in the
 //! same run: reading one draft row by primary key through the same storage API.
 //!
 //! `cargo bench -p liuhen-server --bench legal -- --warm-up-time 1 --measurement-time 3`
@@ -165,6 +166,39 @@ fn main() {
                 .ok()
         })
     };
+    // A phone's copy of the same draft with one offline edit, sent whole at sync.
+    let device_actor = automerge::ActorId::from(vec![7u8; 16]);
+    let pushed: Vec<u8> = rt
+        .block_on(storage.legal_draft("draft-004321"))
+        .ok()
+        .flatten()
+        .and_then(|r| {
+            let mut d = DraftDoc::load(&r.bytes).ok()?;
+            let heads = d.heads();
+            let mut c = d.read().ok()?;
+            c.discretion.push_str("（设备上补充）");
+            d.edit(device_actor.clone(), &heads, &c, now()).ok()?;
+            Some(d.save())
+        })
+        .unwrap_or_default();
+    let merge_push = || {
+        let rec = rt
+            .block_on(storage.legal_draft("draft-004321"))
+            .ok()
+            .flatten()?;
+        let mut ours = DraftDoc::load(&rec.bytes).ok()?;
+        let mut theirs = DraftDoc::load(&pushed).ok()?;
+        let authors = ours.authors_of_new_changes(&mut theirs);
+        if !authors
+            .iter()
+            .all(|a| a.to_bytes().starts_with(device_actor.to_bytes()))
+        {
+            return None;
+        }
+        ours.merge(&mut theirs).ok()?;
+        ours.read().ok().map(|c| c.discretion.len())
+    };
+    assert!(merge_push().is_some());
     assert_eq!(queue(), DRAFTS / 4);
     assert!(open().is_some());
     assert_eq!(edit(), Some(true));
@@ -181,6 +215,9 @@ fn main() {
     });
     c.bench_function("field-wise CRDT edit of one draft", |b| {
         b.iter(|| black_box(edit()))
+    });
+    c.bench_function("merge a draft sent whole by a phone", |b| {
+        b.iter(|| black_box(merge_push()))
     });
     c.final_summary();
 
@@ -213,6 +250,12 @@ fn main() {
         "field-wise CRDT edit of one draft",
         median(|| {
             black_box(edit());
+        }),
+    );
+    show(
+        "merge a draft sent whole by a phone",
+        median(|| {
+            black_box(merge_push());
         }),
     );
 }

@@ -136,6 +136,10 @@ impl GuardedStream {
 
     /// The replacement of `buf` if it is hyper's automatic empty 414 or 431.
     fn replacement(&self, buf: &[u8]) -> Option<Vec<u8>> {
+        // Cheap test first: every other write (bodies, downloads) stops here.
+        if !buf.starts_with(b"HTTP/1.1 41") {
+            return None;
+        }
         let empty = buf
             .windows(b"\r\ncontent-length: 0\r\n".len())
             .any(|w| w == b"\r\ncontent-length: 0\r\n");

@@ -71,6 +71,7 @@ enum Fixture {
         SyncSummary(
             requests: 1, bytesSent: 100, bytesReceived: 100, synced: synced,
             needsAttention: attention, stillPending: pending, receivedNew: [], receivedChanges: ["insp-1"],
-            blobsUploaded: 2, rosterUpdated: false, clockSkewSeconds: nil)
+            blobsUploaded: 2, rosterUpdated: false, clockSkewSeconds: nil,
+            draftsSynced: [], draftsReceived: [], draftsRefused: [], draftsPending: [])
     }
 }
