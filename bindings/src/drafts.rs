@@ -4,7 +4,7 @@
 
 use std::time::SystemTime;
 
-use liuhen_core::drafting::{DeviceDraft, DraftSync, DraftSyncState, DraftSummary};
+use liuhen_core::drafting::{DeviceDraft, DraftSummary, DraftSync, DraftSyncState};
 use liuhen_core::legal::{DecisionKind, DraftContent, EvidenceLink, PartyKind};
 
 use crate::{LiuhenCore, LiuhenError};
