@@ -515,3 +515,82 @@ fn a_refused_change_needs_attention_but_the_run_completes() {
         .ok()
         .says(&["需处理：0 条", "仍需处理", &id]);
 }
+
+#[test]
+fn a_draft_decision_made_offline_goes_up_with_sync() {
+    let server = TestServer::start_demo();
+    let a = Field::new();
+
+    // The skeleton parses back as a draft's content.
+    let t = a.run(&["draft", "template", "--kind", "penalty"]).ok();
+    let mut content: liuhen_core::legal::DraftContent =
+        serde_json::from_str(&t.stdout).expect("template is a DraftContent");
+    assert_eq!(
+        content,
+        liuhen_core::legal::DraftContent::empty(liuhen_core::legal::DecisionKind::Penalty)
+    );
+    a.run(&["draft", "template", "--kind", "fine"])
+        .fails(2, &["--kind", "penalty"]);
+
+    // Bad content files are refused with the reason, and nothing is written.
+    let bad = a.data_dir().join("坏草案.json");
+    std::fs::write(&bad, "{\"kind\": \"penalty\", \"title\": ").unwrap();
+    let bad_path = bad.to_str().unwrap();
+    a.run(&["--as", O1, "draft", "new", "--file", bad_path])
+        .fails(2, &["草案内容", "内容不完整", "draft template"]);
+    let mut long = content.clone();
+    long.title = "超".repeat(liuhen_core::legal::MAX_TEXT_CHARS + 1);
+    std::fs::write(&bad, serde_json::to_string(&long).unwrap()).unwrap();
+    a.run(&["--as", O1, "draft", "new", "--file", bad_path])
+        .fails(2, &["标题不能超过"]);
+    a.run(&["--as", O1, "draft", "new", "--file", "不存在.json"])
+        .fails(2, &["无法读取草案内容文件", "不存在"]);
+    // Not enrolled: a draft needs the account it is submitted in.
+    content.title = "关于清远市鑫达陶瓷有限公司超标排放的行政处罚决定".into();
+    content.category = "生态环境".into();
+    content.party_name = "清远市鑫达陶瓷有限公司".into();
+    content.facts = "2026年11月20日现场检查发现雨水排口有积水".into();
+    content.fine_fen = Some(5_000_000);
+    let body = serde_json::to_string(&content).unwrap();
+    a.run_with_stdin(&["--as", O1, "draft", "new", "--file", "-"], &body)
+        .fails(2, &["尚未登记"]);
+    a.run(&["draft", "list"]).ok().says(&["还没有决定草案"]);
+
+    // Enrolled, with the roster: drafted offline, listed as pending, sent by sync.
+    a.enroll_password(&server, O1).ok();
+    a.run(&["sync"]).ok();
+    let id = a
+        .run_with_stdin(&["draft", "new", "--file", "-"], &body)
+        .ok()
+        .last_line();
+    a.run(&["draft", "list"])
+        .ok()
+        .says(&[&id, "超标排放", "待同步", "尚未提交服务器"]);
+    let file = a.data_dir().join("草案.json");
+    content.discretion = "一般情节".into();
+    std::fs::write(&file, serde_json::to_string(&content).unwrap()).unwrap();
+    let file = file.to_str().unwrap();
+    a.run(&["draft", "edit", &id, "--file", file])
+        .ok()
+        .says(&["已修改"]);
+    a.run(&["draft", "edit", &id, "--file", file])
+        .ok()
+        .says(&["无改动"]);
+    a.run(&["sync"])
+        .ok()
+        .says(&["同步完成", "已同步决定草案：1 份"]);
+    a.run(&["draft", "show", &id]).ok().says(&[
+        "同步状态：已同步",
+        "一般情节",
+        "50000.00 元",
+        "修改冲突：无",
+    ]);
+    let shown: serde_json::Value =
+        serde_json::from_str(&a.run(&["draft", "show", &id, "--json"]).ok().stdout).unwrap();
+    assert_eq!(shown["sync"]["state"], "synced");
+    assert_eq!(shown["content"]["discretion"], "一般情节");
+    assert!(shown["heads"].as_array().is_some_and(|h| !h.is_empty()));
+    // An edit from heads this device never saw is refused.
+    a.run(&["draft", "edit", &id, "--file", file, "--base-heads", "00ff"])
+        .fails(2, &["重新打开草案"]);
+}

@@ -7,7 +7,8 @@
 //! directory), opens evidence originals on the record (`open-original`,
 //! `access-log`) and checks the originals on the device (`verify-evidence`). With a
 //! server it enrolls the device (`enroll`), syncs records, evidence and the roster
-//! (`sync`) and shows what is synced (`status`); an enrolled device acts for its
+//! (`sync`, which also sends the drafts of decisions made with `draft`) and shows
+//! what is synced (`status`); an enrolled device acts for its
 //! officer unless `--as` says otherwise. The global `--max-photo-mb` and
 //! `--allow-upload-copy` set the evidence limits. It has
 //! no domain logic of its own; every rule is checked by the core. What the officer
@@ -16,6 +17,8 @@
 
 #[path = "liuhen_field/demo.rs"]
 mod demo;
+#[path = "liuhen_field/drafts.rs"]
+mod drafts;
 #[path = "liuhen_field/error.rs"]
 mod error;
 #[path = "liuhen_field/online.rs"]
@@ -375,6 +378,11 @@ enum Command {
     },
     /// 同步状态：本设备的登记情况和每条记录的同步状态 (sync status)
     Status,
+    /// 决定草案：离线起草、修改、查看拟作出的执法决定，随 sync 提交服务器 (drafts of decisions)
+    Draft {
+        #[command(subcommand)]
+        action: drafts::DraftAction,
+    },
     /// 运行完整的演示检查 (run a scripted demo inspection)
     Demo,
 }
@@ -633,6 +641,9 @@ fn run(cli: Cli) -> Result<(), CliError> {
         Command::VerifyCase { path, device_key } => {
             return cmd_verify_case(cli.json, path, device_key.as_deref());
         }
+        Command::Draft {
+            action: drafts::DraftAction::Template { kind },
+        } => return drafts::template(*kind),
         _ => {}
     }
     let at = cli.at.as_deref().map(parse_at).transpose()?;
@@ -786,6 +797,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
         ),
         Command::Sync { retry } => online::cmd_sync(c, retry),
         Command::Status => online::cmd_status(c),
+        Command::Draft { action } => drafts::run(c, action),
         Command::Demo => cmd_demo(c),
     }
 }

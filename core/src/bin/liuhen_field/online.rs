@@ -384,6 +384,10 @@ pub fn cmd_sync(c: &mut Ctx, retry: Option<u32>) -> Result<(), CliError> {
                 .clock_skew_seconds
                 .is_some_and(|s| s.abs() > SKEW_WARNING_SECS),
             "roster_updated": report.roster_updated,
+            "drafts_synced": report.drafts_synced,
+            "drafts_received": report.drafts_received,
+            "drafts_refused": pairs(&report.drafts_refused),
+            "drafts_pending": pairs(&report.drafts_pending),
         }));
     }
     print_report(c, &report, &url, &parked);
@@ -460,6 +464,7 @@ fn print_report(
             out(&format!("  - {target}（{id}）：{reason}"));
         }
     }
+    print_drafts(core, r);
     out(&format!("上传证据：{} 个", r.blobs_uploaded.len()));
     out(&format!(
         "往返请求：{} 次，发送 {}，接收 {}",
@@ -483,6 +488,53 @@ fn print_report(
     }
     if let Some(w) = r.clock_skew_seconds.and_then(skew_warning) {
         out(&w);
+    }
+}
+
+/// "title（id）" of a draft on the device.
+fn draft_line(core: &Core, id: &str) -> String {
+    match core.draft(id) {
+        Ok(d) if !d.content.title.trim().is_empty() => format!("{}（{id}）", d.content.title),
+        _ => id.to_string(),
+    }
+}
+
+/// What the run did with the drafts of decisions (R-LEGAL-1).
+fn print_drafts(core: &Core, r: &SyncReport) {
+    if r.drafts_synced.is_empty()
+        && r.drafts_received.is_empty()
+        && r.drafts_refused.is_empty()
+        && r.drafts_pending.is_empty()
+    {
+        return;
+    }
+    out(&format!("已同步决定草案：{} 份", r.drafts_synced.len()));
+    if !r.drafts_received.is_empty() {
+        out(&format!(
+            "决定草案收到更新：{} 份（如在服务器上的修改）",
+            r.drafts_received.len()
+        ));
+        for id in &r.drafts_received {
+            out(&format!("  - {}", draft_line(core, id)));
+        }
+    }
+    if !r.drafts_refused.is_empty() {
+        out(&format!(
+            "服务器未接受的决定草案：{} 份（修改仍保存在本设备上，请核实后处理）",
+            r.drafts_refused.len()
+        ));
+        for (id, reason) in &r.drafts_refused {
+            out(&format!("  - {}：{reason}", draft_line(core, id)));
+        }
+    }
+    if !r.drafts_pending.is_empty() {
+        out(&format!(
+            "尚未提交的决定草案：{} 份（下次同步时继续）",
+            r.drafts_pending.len()
+        ));
+        for (id, reason) in &r.drafts_pending {
+            out(&format!("  - {}：{reason}", draft_line(core, id)));
+        }
     }
 }
 

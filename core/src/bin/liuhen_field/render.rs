@@ -123,6 +123,8 @@ pub fn action_label(action: &str) -> &str {
         "migrate" => "升级记录格式",
         "access_original" => "查看原件",
         "export_case" => "导出案卷",
+        "draft_create" => "起草决定草案",
+        "draft_edit" => "修改决定草案",
         other => other,
     }
 }
