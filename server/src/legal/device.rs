@@ -11,11 +11,13 @@ use liuhen_core::draft_doc::DraftDoc;
 use liuhen_core::legal::diff;
 use liuhen_core::sync::protocol::{DocStatus, DraftPush, DraftReply, MAX_DRAFT_BYTES};
 
-use super::workflow::{DRAFTER_ROLES, LegalError, LegalResult, apply, check_links, event, require};
+use super::workflow::{
+    DRAFTER_ROLES, LegalError, LegalResult, check_links, new_record, require, save_with_event,
+};
 use crate::auth::DeviceAuth;
 use crate::state::AppState;
 use crate::storage::StorageError;
-use crate::storage::legal::{DraftRecord, DraftStatus, LegalWrite};
+use crate::storage::legal::{DraftRecord, DraftStatus};
 
 /// Answers every draft a device sent. Only a storage failure fails the request.
 pub async fn receive(
@@ -159,39 +161,15 @@ async fn create(
     content.validate_draft()?;
     check_links(st, user, &content).await?;
     let now = st.clock.now();
-    let rec = DraftRecord {
-        id: meta.id.clone(),
-        agency_id: user.agency_id.clone(),
-        created_by: user.id.clone(),
-        created_at: meta.created_at,
-        updated_at: now,
-        status: DraftStatus::Drafting,
-        title: content.title.clone(),
-        kind: content.kind,
-        catalogue_version: None,
-        triggers: vec![],
-        version: 0,
-        received_on: None,
-        extended: false,
-        heads: doc.heads_hex(),
-        bytes: doc.save(),
-    };
-    let ev = event(
+    // The row is the server's: the account and agency are the device's, checked above.
+    let rec = new_record(&meta, &content, &mut doc, now);
+    save_with_event(
+        st,
         &rec,
         "created",
-        None,
         user,
         now,
         serde_json::json!({ "title": content.title, "source": "device", "device": auth.device.id }),
-    );
-    apply(
-        st,
-        LegalWrite {
-            draft: Some(rec.clone()),
-            events: vec![ev],
-            ..LegalWrite::default()
-        },
-        &rec.id,
     )
     .await?;
     tracing::info!(draft = %rec.id, device = %auth.device.id, "draft made on a device received");
@@ -240,22 +218,13 @@ async fn merge(
     rec.title = after.title.clone();
     rec.kind = after.kind;
     let fields: Vec<&str> = changes.iter().map(|c| c.field.as_str()).collect();
-    let ev = event(
+    save_with_event(
+        st,
         &rec,
         "edited",
-        None,
         user,
         now,
         serde_json::json!({ "fields": fields, "source": "device", "device": auth.device.id }),
-    );
-    apply(
-        st,
-        LegalWrite {
-            draft: Some(rec.clone()),
-            events: vec![ev],
-            ..LegalWrite::default()
-        },
-        &rec.id,
     )
     .await?;
     *doc = merged;

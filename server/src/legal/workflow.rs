@@ -212,7 +212,7 @@ fn check_note(field: &str, label: &str, v: &str, required: bool) -> LegalResult<
     Ok(v.to_string())
 }
 
-pub(super) fn event(
+fn event(
     d: &DraftRecord,
     kind: &str,
     version: Option<u32>,
@@ -261,7 +261,7 @@ fn form(form_id: Option<&str>, action: &str) -> LegalResult<Option<(String, Stri
     }
 }
 
-pub(super) async fn apply(st: &AppState, w: LegalWrite, draft_id: &str) -> LegalResult<()> {
+async fn apply(st: &AppState, w: LegalWrite, draft_id: &str) -> LegalResult<()> {
     let has_form = w.form.is_some();
     match st.storage.apply_legal(&w).await {
         Ok(()) => Ok(()),
@@ -330,6 +330,54 @@ async fn check_not_drafter(st: &AppState, user: &User, d: &DraftRecord) -> Legal
     Ok(())
 }
 
+/// The row of a draft just made (drafting, never submitted) for `doc`.
+pub(super) fn new_record(
+    meta: &DraftMeta,
+    content: &DraftContent,
+    doc: &mut DraftDoc,
+    now: DateTime<Utc>,
+) -> DraftRecord {
+    DraftRecord {
+        id: meta.id.clone(),
+        agency_id: meta.agency_id.clone(),
+        created_by: meta.created_by.clone(),
+        created_at: meta.created_at,
+        updated_at: now,
+        status: DraftStatus::Drafting,
+        title: content.title.clone(),
+        kind: content.kind,
+        catalogue_version: None,
+        triggers: vec![],
+        version: 0,
+        received_on: None,
+        extended: false,
+        heads: doc.heads_hex(),
+        bytes: doc.save(),
+    }
+}
+
+/// Writes a draft's new state with one audit entry, in one transaction.
+pub(super) async fn save_with_event(
+    st: &AppState,
+    rec: &DraftRecord,
+    kind: &str,
+    user: &User,
+    now: DateTime<Utc>,
+    detail: serde_json::Value,
+) -> LegalResult<()> {
+    let ev = event(rec, kind, None, user, now, detail);
+    apply(
+        st,
+        LegalWrite {
+            draft: Some(rec.clone()),
+            events: vec![ev],
+            ..LegalWrite::default()
+        },
+        &rec.id,
+    )
+    .await
+}
+
 /// Creates a draft (handling unit). Offline-made drafts arrive the same way as a
 /// document; here the server makes the document as the user's actor.
 pub async fn create_draft(
@@ -349,39 +397,14 @@ pub async fn create_draft(
         created_at: now,
     };
     let mut doc = DraftDoc::create(user_actor(&user.id), &meta, content)?;
-    let rec = DraftRecord {
-        id: id.clone(),
-        agency_id: user.agency_id.clone(),
-        created_by: user.id.clone(),
-        created_at: now,
-        updated_at: now,
-        status: DraftStatus::Drafting,
-        title: content.title.clone(),
-        kind: content.kind,
-        catalogue_version: None,
-        triggers: vec![],
-        version: 0,
-        received_on: None,
-        extended: false,
-        heads: doc.heads_hex(),
-        bytes: doc.save(),
-    };
-    let ev = event(
+    let rec = new_record(&meta, content, &mut doc, now);
+    save_with_event(
+        st,
         &rec,
         "created",
-        None,
         user,
         now,
         serde_json::json!({ "title": content.title }),
-    );
-    apply(
-        st,
-        LegalWrite {
-            draft: Some(rec.clone()),
-            events: vec![ev],
-            ..LegalWrite::default()
-        },
-        &id,
     )
     .await?;
     tracing::info!(draft = %id, user = %user.id, "legal draft created");
@@ -424,22 +447,13 @@ pub async fn edit_draft(
     rec.title = after.title.clone();
     rec.kind = after.kind;
     let fields: Vec<&str> = changes.iter().map(|c| c.field.as_str()).collect();
-    let ev = event(
+    save_with_event(
+        st,
         &rec,
         "edited",
-        None,
         user,
         now,
         serde_json::json!({ "fields": fields }),
-    );
-    apply(
-        st,
-        LegalWrite {
-            draft: Some(rec),
-            events: vec![ev],
-            ..LegalWrite::default()
-        },
-        id,
     )
     .await?;
     Ok(changes)
