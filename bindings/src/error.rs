@@ -2,11 +2,11 @@
 //! each carrying the Chinese message to show (`detail`) and, where a rule is not met,
 //! its rule ID. The mapping from the core's errors is in one place: [`From`] below.
 
-use liuhen_core::draft_doc::DraftDocError;
-use liuhen_core::legal::LegalInputError;
 use liuhen_core::CoreError;
 use liuhen_core::blobs::BlobError;
 use liuhen_core::doc::DocError;
+use liuhen_core::draft_doc::DraftDocError;
+use liuhen_core::legal::LegalInputError;
 use liuhen_core::store::StoreError;
 use liuhen_core::sync::{SyncError, TransportError};
 
