@@ -20,90 +20,9 @@ mod common;
 
 use serde_json::{Value, json};
 
-use common::browser::{Browser, Page, attr, form_html, hidden_fields, unescape};
-use common::{DEMO_PASSWORD, TestServer, client, status_json};
-
-const CHECK_ITEMS: [&str; 7] = [
-    "qualification",
-    "authority",
-    "procedure",
-    "facts_evidence",
-    "law_discretion",
-    "documents",
-    "crime_transfer",
-];
-
-// ---- JSON API set-up ---------------------------------------------------------------
-
-/// A bearer-token client of the JSON API.
-struct Api<'a> {
-    server: &'a TestServer,
-    token: String,
-}
-
-impl<'a> Api<'a> {
-    fn login(server: &'a TestServer, login: &str) -> Self {
-        Api {
-            server,
-            token: server.login(login, DEMO_PASSWORD),
-        }
-    }
-
-    fn get(&self, path: &str) -> (u16, Value) {
-        status_json(
-            client()
-                .get(self.server.url(path))
-                .bearer_auth(&self.token)
-                .send()
-                .expect("GET"),
-        )
-    }
-
-    fn post(&self, path: &str, body: &Value) -> (u16, Value) {
-        status_json(
-            client()
-                .post(self.server.url(path))
-                .bearer_auth(&self.token)
-                .json(body)
-                .send()
-                .expect("POST"),
-        )
-    }
-}
-
-fn content(title: &str, fine_yuan: i64) -> Value {
-    json!({
-        "kind": "penalty",
-        "title": title,
-        "category": "生态环境",
-        "party_kind": "company",
-        "party_name": "清远市鑫达陶瓷有限公司",
-        "party_code": "91441802MA53XKP2R7",
-        "legal_basis": "《大气污染防治法》第九十九条",
-        "facts": "颗粒物超标排放",
-        "discretion": "一般情节",
-        "conclusion": "罚款",
-        "fine_fen": fine_yuan * 100,
-        "revocation": false, "suspension": false, "major_coercion": false,
-        "hearing_held": false, "crime_suspected": false, "public_interest": false,
-        "social_risk": false, "complex": false,
-        "confidential": "",
-        "inspection_ids": [],
-        "evidence": []
-    })
-}
-
-fn checks(failed: Option<&str>) -> Value {
-    Value::Array(
-        CHECK_ITEMS
-            .iter()
-            .map(|i| {
-                let ok = failed != Some(*i);
-                json!({"item": i, "passed": ok, "note": if ok { "" } else { "证据不足" }})
-            })
-            .collect(),
-    )
-}
+use common::TestServer;
+use common::browser::{Browser, Page, attr, form_fields, form_html, hidden_fields, set, unescape};
+use common::legal::{Api, checks, content};
 
 /// A major draft (¥200,000 > the demo catalogue's ¥50,000) created and submitted
 /// by the officer qy-zf-001 through the API; returns its id.
@@ -173,51 +92,6 @@ fn signed_in(server: &TestServer, login: &str) -> Browser {
     let mut b = Browser::new(server);
     b.sign_in(login);
     b
-}
-
-/// Every field of the form to `action` as a browser sends it unchanged: inputs
-/// (checked boxes and radios only), textareas and selected options.
-fn form_fields(html: &str, action: &str) -> Vec<(String, String)> {
-    let form = form_html(html, action);
-    let mut out = vec![];
-    for t in form.split("<input").skip(1) {
-        let tag = &t[..t.find('>').unwrap()];
-        let Some(name) = attr(tag, "name") else {
-            continue;
-        };
-        let kind = attr(tag, "type").unwrap_or_default();
-        if kind == "checkbox" || kind == "radio" {
-            if tag.contains(" checked") {
-                out.push((name, attr(tag, "value").unwrap_or_default()));
-            }
-        } else {
-            out.push((name, attr(tag, "value").unwrap_or_default()));
-        }
-    }
-    for t in form.split("<textarea").skip(1) {
-        let tag_end = t.find('>').unwrap();
-        let name = attr(&t[..tag_end], "name").unwrap();
-        let text = &t[tag_end + 1..t.find("</textarea>").unwrap()];
-        out.push((name, unescape(text)));
-    }
-    for t in form.split("<select").skip(1) {
-        let tag_end = t.find('>').unwrap();
-        let name = attr(&t[..tag_end], "name").unwrap();
-        let body = &t[..t.find("</select>").unwrap()];
-        let selected = body
-            .split("<option")
-            .skip(1)
-            .find(|o| o[..o.find('>').unwrap()].contains(" selected"))
-            .and_then(|o| attr(&o[..o.find('>').unwrap()], "value"))
-            .unwrap_or_default();
-        out.push((name, selected));
-    }
-    out
-}
-
-fn set(fields: &mut Vec<(String, String)>, name: &str, value: &str) {
-    fields.retain(|(k, _)| k != name);
-    fields.push((name.into(), value.into()));
 }
 
 /// The `action` of the form with `id="FORM_ID"` on a page, asserting it exists.

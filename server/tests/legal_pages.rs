@@ -13,53 +13,8 @@ mod common;
 
 use serde_json::{Value, json};
 
-use common::browser::{Browser, attr, form_html, hidden_fields, unescape};
+use common::browser::{Browser, form_fields, form_html, hidden_fields, set};
 use common::{DEMO_PASSWORD, TestServer, status_json};
-
-/// Every visible field of the draft form as the browser would send it unchanged:
-/// text inputs, textareas, selected options and checked boxes.
-fn draft_form_fields(html: &str, action: &str) -> Vec<(String, String)> {
-    let form = form_html(html, action);
-    let mut out = vec![];
-    for t in form.split("<input").skip(1) {
-        let tag = &t[..t.find('>').unwrap()];
-        let Some(name) = attr(tag, "name") else {
-            continue;
-        };
-        let kind = attr(tag, "type").unwrap_or_default();
-        if kind == "checkbox" || kind == "radio" {
-            if tag.contains(" checked") {
-                out.push((name, attr(tag, "value").unwrap_or_default()));
-            }
-        } else {
-            out.push((name, attr(tag, "value").unwrap_or_default()));
-        }
-    }
-    for t in form.split("<textarea").skip(1) {
-        let tag_end = t.find('>').unwrap();
-        let name = attr(&t[..tag_end], "name").unwrap();
-        let text = &t[tag_end + 1..t.find("</textarea>").unwrap()];
-        out.push((name, unescape(text)));
-    }
-    for t in form.split("<select").skip(1) {
-        let tag_end = t.find('>').unwrap();
-        let name = attr(&t[..tag_end], "name").unwrap();
-        let body = &t[..t.find("</select>").unwrap()];
-        let selected = body
-            .split("<option")
-            .skip(1)
-            .find(|o| o[..o.find('>').unwrap()].contains(" selected"))
-            .and_then(|o| attr(&o[..o.find('>').unwrap()], "value"))
-            .unwrap_or_default();
-        out.push((name, selected));
-    }
-    out
-}
-
-fn set(fields: &mut Vec<(String, String)>, name: &str, value: &str) {
-    fields.retain(|(k, _)| k != name);
-    fields.push((name.into(), value.into()));
-}
 
 // ---- the scenario's steps -----------------------------------------------------
 
@@ -100,7 +55,7 @@ fn ensure_catalogue(server: &TestServer) -> String {
 fn create_draft(b: &mut Browser, title: &str) -> String {
     let page = b.get("/legal/drafts/new");
     assert_eq!(page.status, 200, "{}", page.html);
-    let mut f = draft_form_fields(&page.html, "/legal/drafts/new");
+    let mut f = form_fields(&page.html, "/legal/drafts/new");
     for (k, v) in [
         ("kind", "penalty"),
         ("title", title),
@@ -274,7 +229,7 @@ fn an_edit_from_a_stale_page_merges_with_a_concurrent_edit() {
     assert_eq!(page_b.status, 200, "{}", page_b.html);
 
     // The officer changes the facts first.
-    let mut fb = draft_form_fields(&page_b.html, &edit);
+    let mut fb = form_fields(&page_b.html, &edit);
     set(&mut fb, "facts", "经复核，废气颗粒物浓度超标 2.1 倍。");
     let r = b.post(&edit, &fb);
     assert_eq!(r.status, 303, "{}", r.html);
@@ -282,7 +237,7 @@ fn an_edit_from_a_stale_page_merges_with_a_concurrent_edit() {
 
     // The supervisor's page (now stale: its facts are the old ones) changes only
     // the title.
-    let mut fa = draft_form_fields(&page_a.html, &edit);
+    let mut fa = form_fields(&page_a.html, &edit);
     set(&mut fa, "title", "合并测试新标题");
     let r = a.post(&edit, &fa);
     assert_eq!(r.status, 303, "{}", r.html);
@@ -330,7 +285,7 @@ fn r_legal_1_decide_before_approval_is_refused_and_nothing_is_decided() {
 
     // Bad money is refused with the input kept.
     let page = sup.get("/legal/drafts/new");
-    let mut f = draft_form_fields(&page.html, "/legal/drafts/new");
+    let mut f = form_fields(&page.html, "/legal/drafts/new");
     set(&mut f, "title", "金额格式测试");
     set(&mut f, "fine", "8万");
     let r = sup.post("/legal/drafts/new", &f);

@@ -160,3 +160,49 @@ pub fn hidden_fields(html: &str, action: &str) -> Vec<(String, String)> {
         })
         .collect()
 }
+
+/// Every field of the form to `action` as a browser sends it unchanged: inputs
+/// (checked boxes and radios only), textareas and selected options.
+pub fn form_fields(html: &str, action: &str) -> Vec<(String, String)> {
+    let form = form_html(html, action);
+    let mut out = vec![];
+    for t in form.split("<input").skip(1) {
+        let tag = &t[..t.find('>').unwrap()];
+        let Some(name) = attr(tag, "name") else {
+            continue;
+        };
+        let kind = attr(tag, "type").unwrap_or_default();
+        if kind == "checkbox" || kind == "radio" {
+            if tag.contains(" checked") {
+                out.push((name, attr(tag, "value").unwrap_or_default()));
+            }
+        } else {
+            out.push((name, attr(tag, "value").unwrap_or_default()));
+        }
+    }
+    for t in form.split("<textarea").skip(1) {
+        let tag_end = t.find('>').unwrap();
+        let name = attr(&t[..tag_end], "name").unwrap();
+        let text = &t[tag_end + 1..t.find("</textarea>").unwrap()];
+        out.push((name, unescape(text)));
+    }
+    for t in form.split("<select").skip(1) {
+        let tag_end = t.find('>').unwrap();
+        let name = attr(&t[..tag_end], "name").unwrap();
+        let body = &t[..t.find("</select>").unwrap()];
+        let selected = body
+            .split("<option")
+            .skip(1)
+            .find(|o| o[..o.find('>').unwrap()].contains(" selected"))
+            .and_then(|o| attr(&o[..o.find('>').unwrap()], "value"))
+            .unwrap_or_default();
+        out.push((name, selected));
+    }
+    out
+}
+
+/// Replaces (or adds) one field of a form.
+pub fn set(fields: &mut Vec<(String, String)>, name: &str, value: &str) {
+    fields.retain(|(k, _)| k != name);
+    fields.push((name.into(), value.into()));
+}

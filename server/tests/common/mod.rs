@@ -10,6 +10,7 @@
 #![allow(dead_code)]
 
 pub mod browser;
+pub mod legal;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
