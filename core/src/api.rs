@@ -1204,11 +1204,23 @@ impl Core {
         let v = self.open_view(id)?;
         Self::require_member(&v, by)?;
         require("finding.text", text, MAX_TEXT_CHARS)?;
-        if !v.findings.iter().any(|f| f.id == finding_id) {
+        let Some(found) = v.findings.iter().find(|f| f.id == finding_id) else {
             return Err(CoreError::NotFound {
                 what: "检查发现",
                 id: finding_id.to_string(),
             });
+        };
+        // R-REC-5: an officer edits only the findings they wrote (the server refuses
+        // any other edit at the merge, see `write_rules`).
+        if found.author != by {
+            return Err(ModelError::new(
+                "finding.author",
+                format!(
+                    "R-REC-5: 只能修改自己记录的检查发现；该发现由 {} 记录，如需更正请由其本人修改或结案后追加更正",
+                    found.author
+                ),
+            )
+            .into());
         }
         let now = self.clock.now();
         let (fid, t) = (finding_id.to_string(), text.to_string());

@@ -26,5 +26,6 @@ pub mod store;
 pub mod sync;
 pub mod time;
 pub mod upload;
+pub mod write_rules;
 
 pub use api::{Core, CoreError};

@@ -468,7 +468,9 @@ fn two_devices_edit_one_inspection_offline_and_merge() {
     b.add_finding(&id, "乙设备：在线监测数据正常", vec![], "o2")
         .unwrap();
     a.edit_finding(&id, &f, "初始记录（甲修改）", "o1").unwrap();
-    b.edit_finding(&id, &f, "初始记录（乙修改）", "o2").unwrap();
+    // The same officer (o1) edits it again on a second device of theirs: only a
+    // finding's author edits it (R-REC-5), so that is how a conflict arises.
+    b.edit_finding(&id, &f, "初始记录（乙修改）", "o1").unwrap();
 
     let from_a = a.export_document(&id).unwrap();
     let from_b = b.export_document(&id).unwrap();

@@ -167,6 +167,27 @@ pub async fn load_detail(
         .map_err(|e| DetailError::Unreadable(e.to_string()))?;
     let roster = st.storage.roster_for(agency_id, None).await?;
     let officers = roster.map(|(r, _)| r.officers).unwrap_or_default();
+    let blobs = st.storage.blobs_of(id).await?;
+    Ok(detail_from(
+        record,
+        inspection,
+        officers,
+        blobs,
+        st.clock.now(),
+    ))
+}
+
+/// The detail of a read inspection from what the server holds about it: the rule
+/// check against the roster's officers, plus R-REC-4 for evidence that reached (or
+/// has not yet reached) the platform more than 24 hours after capture. Pure, so a
+/// merge can compute it from the very evidence records it commits with.
+pub fn detail_from(
+    record: DocRecord,
+    inspection: Inspection,
+    officers: Vec<Officer>,
+    blobs: Vec<BlobRecord>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> LoadedDetail {
     let mut violations = rules::check(
         &inspection,
         &RuleContext {
@@ -174,8 +195,6 @@ pub async fn load_detail(
             logged_evidence: &[],
         },
     );
-    let now = st.clock.now();
-    let blobs = st.storage.blobs_of(id).await?;
     let evidence_arrival: Vec<EvidenceArrival> = blobs
         .iter()
         .map(|b| EvidenceArrival {
@@ -195,7 +214,7 @@ pub async fn load_detail(
             },
         });
     }
-    Ok(LoadedDetail {
+    LoadedDetail {
         record,
         detail: Detail {
             inspection,
@@ -204,7 +223,7 @@ pub async fn load_detail(
         },
         roster: officers,
         blobs,
-    })
+    }
 }
 
 async fn one(

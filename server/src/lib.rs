@@ -15,11 +15,13 @@ pub mod directories;
 pub mod draws;
 pub mod enroll;
 pub mod error;
+pub mod failpoints;
 pub mod home;
 pub mod inspections;
 pub mod legal;
 pub mod public;
 pub mod query_limit;
+pub mod repair;
 pub mod state;
 pub mod storage;
 pub mod sync;
@@ -275,7 +277,7 @@ pub async fn serve(
         source,
     })?;
     let keeper = tokio::spawn(housekeeping(state.clone()));
-    tokio::spawn(desk::summary::backfill(state.clone()));
+    tokio::spawn(repair::at_start(state.clone()));
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     // With connect info, the access log (R-REC-7) records the client's address.
     // Over-long query strings get a Chinese 414 (issue 10): the middleware for

@@ -462,6 +462,8 @@ fn main() -> ExitCode {
         };
     }
     init_logging(json, default_level);
+    // Crash points for the crash tests, from `FAILPOINTS` (none in production).
+    let _failpoints = fail::FailScenario::setup();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .max_blocking_threads(16)

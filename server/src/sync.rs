@@ -16,14 +16,16 @@ use chrono::{DateTime, Utc};
 
 use liuhen_core::doc::{InspectionDoc, schema_actor, schema_chain_hashes};
 use liuhen_core::inspection::Inspection;
+use liuhen_core::model::RosterSnapshot;
 use liuhen_core::sync::protocol::{
     ApiError, DocMessage, DocReply, DocStatus, MAX_DOCS_PER_REQUEST, MAX_DRAFTS_PER_REQUEST,
     MAX_LOG_ENTRIES_PER_REQUEST, PROTOCOL_VERSION, SYNC_PATH, SyncRequest, SyncResponse,
 };
+use liuhen_core::write_rules::{self, DeviceAuthor, RecordContext};
 
 use crate::auth::DeviceAuth;
 use crate::state::AppState;
-use crate::storage::{BlobRecord, DocRecord, Storage, StorageError, User};
+use crate::storage::{BlobRecord, DocRecord, Storage, StorageError, SyncWrite, User};
 
 /// Routes of this module.
 pub fn router() -> axum::Router<AppState> {
@@ -169,12 +171,21 @@ async fn sync(
     if skew.abs() > 300 {
         tracing::warn!(device = %auth.device.id, skew, "device clock is off");
     }
+    let roster = if req.docs.is_empty() {
+        None
+    } else {
+        st.storage
+            .roster_for(&auth.user.agency_id, None)
+            .await?
+            .map(|(r, _)| r)
+    };
     let ctx = Ctx {
         st: &st,
         auth: &auth,
         officer_id: &officer_id,
         now,
         skew,
+        roster,
     };
 
     // The signed device log (R-REC-5): acknowledged only when the request carried
@@ -260,6 +271,9 @@ struct Ctx<'a> {
     officer_id: &'a str,
     now: DateTime<Utc>,
     skew: i64,
+    /// The agency's roster (officers for the rule check, tasks for membership),
+    /// read once per request.
+    roster: Option<RosterSnapshot>,
 }
 
 fn reply(id: &str, status: DocStatus, reason: impl Into<String>) -> DocReply {
@@ -269,6 +283,41 @@ fn reply(id: &str, status: DocStatus, reason: impl Into<String>) -> DocReply {
         reason: Some(reason.into()),
         msg: None,
     }
+}
+
+/// What the blocking part of a merge needs; owned, so it runs off the async workers.
+struct MergeInput {
+    id: String,
+    existing: Option<DocRecord>,
+    peer_state: Option<Vec<u8>>,
+    msg: Option<Vec<u8>>,
+    device_id: String,
+    device_actor: String,
+    author: DeviceAuthor,
+    agency_id: String,
+    officer_id: String,
+    tasks: Vec<(String, Vec<String>)>,
+    now: DateTime<Utc>,
+    skew: i64,
+}
+
+/// The outcome of the blocking part of a merge.
+enum Merged {
+    /// Nothing is written; this is the answer (malformed, rejected, forbidden).
+    Refused(DocReply),
+    /// The server's document did not change: the reply and the new sync state.
+    Unchanged {
+        msg: Option<Vec<u8>>,
+        state: Vec<u8>,
+    },
+    /// New changes that pass every rule, to commit before answering `ok`.
+    Changed {
+        record: Box<DocRecord>,
+        inspection: Box<Inspection>,
+        blobs: Vec<BlobRecord>,
+        msg: Option<Vec<u8>>,
+        state: Vec<u8>,
+    },
 }
 
 impl Ctx<'_> {
@@ -299,247 +348,311 @@ impl Ctx<'_> {
                     "您不是该检查记录的检查人员，无权同步",
                 ));
             }
+        } else if m.msg.is_none() {
+            // Asking for a record the server does not hold (or may not show).
+            return Ok(reply(
+                &m.id,
+                DocStatus::Forbidden,
+                "服务器上没有该检查记录，或您无权查看",
+            ));
         }
-        let mut doc = match &existing {
-            Some(rec) => match AutoCommit::load(&rec.bytes) {
-                Ok(d) => d,
-                Err(e) => {
-                    tracing::error!(id = %m.id, error = %e, "stored document does not load");
-                    return Err(SyncFailure {
-                        status: StatusCode::INTERNAL_SERVER_ERROR,
-                        code: "document_unreadable",
-                        message: "服务器上的该记录无法读取，已通知管理员".into(),
-                    });
-                }
+        let input = MergeInput {
+            id: m.id.clone(),
+            existing,
+            peer_state: storage.peer_state(&self.auth.device.id, &m.id).await?,
+            msg: m.msg.clone(),
+            device_id: self.auth.device.id.clone(),
+            device_actor: self.auth.device.actor_id.clone(),
+            author: DeviceAuthor {
+                officer_id: self.officer_id.to_string(),
+                device_id: self.auth.device.id.clone(),
             },
-            None => AutoCommit::new(),
+            agency_id: self.auth.user.agency_id.clone(),
+            officer_id: self.officer_id.to_string(),
+            tasks: self
+                .roster
+                .iter()
+                .flat_map(|r| r.tasks.iter())
+                .map(|t| (t.id.clone(), t.officer_ids.clone()))
+                .collect(),
+            now: self.now,
+            skew: self.skew,
         };
-        let mut state = match storage.peer_state(&self.auth.device.id, &m.id).await? {
-            Some(b) => State::decode(&b).unwrap_or_default(),
-            None => State::new(),
-        };
-
-        if let Some(bytes) = &m.msg {
-            let msg = match Message::decode(bytes) {
-                Ok(msg) => msg,
-                Err(e) => {
-                    return Ok(reply(
-                        &m.id,
-                        DocStatus::Malformed,
-                        format!("同步消息无法解析：{e}"),
-                    ));
+        let had_doc = input.existing.is_some();
+        // automerge work is CPU-bound: run it off the async workers so one device's
+        // large merge never stalls other requests.
+        let merged = tokio::task::spawn_blocking(move || merge(input))
+            .await
+            .map_err(|e| {
+                tracing::error!(error = %e, "merge task failed");
+                SyncFailure::unreadable("merge task failed")
+            })??;
+        match merged {
+            Merged::Refused(r) => {
+                if r.status == DocStatus::Rejected {
+                    tracing::warn!(id = %m.id, device = %self.auth.device.id,
+                        reason = r.reason.as_deref().unwrap_or(""), "changes rejected");
                 }
-            };
-            let before = doc.get_heads();
-            let mut fork = doc.fork();
-            let mut next_state = state.clone();
-            if let Err(e) = fork.sync().receive_sync_message(&mut next_state, msg) {
-                return Ok(reply(
-                    &m.id,
-                    DocStatus::Malformed,
-                    format!("同步消息无法应用：{e}"),
-                ));
+                Ok(r)
             }
-            let after = fork.get_heads();
-            if after != before {
-                if let Err(reason) = self.check_write_rules(&mut fork, &before, existing.as_ref()) {
-                    tracing::warn!(id = %m.id, device = %self.auth.device.id, %reason, "changes rejected");
-                    return Ok(reply(&m.id, DocStatus::Rejected, reason));
+            Merged::Unchanged { msg, state } => {
+                if had_doc {
+                    storage
+                        .put_peer_state(&self.auth.device.id, &m.id, &state)
+                        .await?;
                 }
-                match self.record_of(&m.id, &mut fork).await? {
-                    Ok(rec) => {
-                        storage.put_doc(&rec).await?;
-                        self.reference_evidence(&mut fork, &rec).await?;
-                        crate::desk::summary::refresh_or_log(self.st, &rec.id).await;
-                    }
-                    // Not a complete inspection yet (e.g. only the schema chain arrived):
-                    // keep nothing, the device sends the rest in the next round.
-                    Err(None) => {}
-                    Err(Some(reason)) => {
-                        return Ok(reply(&m.id, DocStatus::Forbidden, reason));
-                    }
-                }
-                doc = fork;
+                Ok(DocReply {
+                    id: m.id.clone(),
+                    status: DocStatus::Ok,
+                    reason: None,
+                    msg,
+                })
             }
-            state = next_state;
+            Merged::Changed {
+                record,
+                inspection,
+                blobs,
+                msg,
+                state,
+            } => {
+                crate::failpoints::crash_point("sync.merge.before_commit");
+                let officers = self
+                    .roster
+                    .as_ref()
+                    .map(|r| r.officers.clone())
+                    .unwrap_or_default();
+                let now = self.now;
+                let for_summary = (*record).clone();
+                storage
+                    .commit_sync(SyncWrite {
+                        doc: *record,
+                        blobs,
+                        peer_state: Some((self.auth.device.id.clone(), state)),
+                        summary: Box::new(move |blobs| {
+                            let loaded = crate::inspections::detail_from(
+                                for_summary,
+                                *inspection,
+                                officers,
+                                blobs,
+                                now,
+                            );
+                            Some(crate::desk::summary::summarize(&loaded, now))
+                        }),
+                    })
+                    .await?;
+                crate::failpoints::crash_point("sync.merge.after_commit");
+                Ok(DocReply {
+                    id: m.id.clone(),
+                    status: DocStatus::Ok,
+                    reason: None,
+                    msg,
+                })
+            }
         }
+    }
+}
+
+/// The blocking part of one document's sync: applies the device's message to a
+/// fork of the stored document and, if it brought changes, checks them against
+/// the write rules (`liuhen_core::write_rules`) and the merged record against the
+/// schema. Nothing here writes; the caller commits a `Changed` outcome whole.
+fn merge(input: MergeInput) -> Result<Merged, SyncFailure> {
+    let id = input.id.as_str();
+    let refused = |status, reason: String| Ok(Merged::Refused(reply(id, status, reason)));
+    let mut doc = match &input.existing {
+        Some(rec) => match AutoCommit::load(&rec.bytes) {
+            Ok(d) => d,
+            Err(e) => {
+                tracing::error!(id, error = %e, "stored document does not load");
+                return Err(SyncFailure::unreadable("stored document does not load"));
+            }
+        },
+        None => AutoCommit::new(),
+    };
+    let mut state = match &input.peer_state {
+        Some(b) => State::decode(b).unwrap_or_default(),
+        None => State::new(),
+    };
+    // Repair (issue 16): an older server acknowledged changes it never stored, and
+    // kept a sync state claiming them. Forget such a state, so this sync finds out
+    // afresh what the device has and the device sends the lost changes again.
+    if state
+        .shared_heads
+        .iter()
+        .any(|h| doc.get_change_by_hash(h).is_none())
+    {
+        tracing::warn!(
+            id,
+            device = %input.device_id,
+            "sync state names changes the server does not hold; starting afresh"
+        );
+        state = State::new();
+    }
+
+    let Some(bytes) = &input.msg else {
         let msg = doc
             .sync()
             .generate_sync_message(&mut state)
             .map(|m| m.encode());
-        if existing.is_some() || storage.doc(&m.id).await?.is_some() {
-            storage
-                .put_peer_state(&self.auth.device.id, &m.id, &state.encode())
-                .await?;
-        }
-        Ok(DocReply {
-            id: m.id.clone(),
-            status: DocStatus::Ok,
-            reason: None,
+        return Ok(Merged::Unchanged {
             msg,
-        })
+            state: state.encode(),
+        });
+    };
+    let msg = match Message::decode(bytes) {
+        Ok(msg) => msg,
+        Err(e) => {
+            return refused(DocStatus::Malformed, format!("同步消息无法解析：{e}"));
+        }
+    };
+    let before = doc.get_heads();
+    let mut fork = doc.fork();
+    if let Err(e) = fork.sync().receive_sync_message(&mut state, msg) {
+        return refused(DocStatus::Malformed, format!("同步消息无法应用：{e}"));
+    }
+    if fork.get_heads() == before {
+        let msg = doc
+            .sync()
+            .generate_sync_message(&mut state)
+            .map(|m| m.encode());
+        return Ok(Merged::Unchanged {
+            msg,
+            state: state.encode(),
+        });
     }
 
-    /// The write rules (issue: "Write rules enforced by the server"): every change by
-    /// this device's registered actor (or the deterministic schema chain); nothing
-    /// under `review` (supervisors only); evidence references append-only (R-REC-5).
-    fn check_write_rules(
-        &self,
-        fork: &mut AutoCommit,
-        before: &[ChangeHash],
-        existing: Option<&DocRecord>,
-    ) -> Result<(), String> {
-        let chain: BTreeSet<ChangeHash> = schema_chain_hashes()
-            .map_err(|e| format!("服务器内部错误：{e}"))?
-            .into_iter()
-            .collect();
-        let schema = schema_actor();
-        for change in fork.get_changes(before) {
-            let actor = change.actor_id();
-            if actor.to_hex_string() == self.auth.device.actor_id {
-                continue;
-            }
-            if *actor == schema && chain.contains(&change.hash()) {
-                continue;
-            }
-            return Err(format!(
-                "记录中包含不是由本设备作出的修改（作者 {}），已拒绝；请联系管理员",
+    // Every new change carries this device's actor, or is the schema chain.
+    let chain: BTreeSet<ChangeHash> = schema_chain_hashes()
+        .map_err(|e| SyncFailure::unreadable(&e.to_string()))?
+        .into_iter()
+        .collect();
+    let schema = schema_actor();
+    let new: BTreeSet<ChangeHash> = fork.get_changes(&before).iter().map(|c| c.hash()).collect();
+    for h in &new {
+        let Some(change) = fork.get_change_by_hash(h) else {
+            continue;
+        };
+        let actor = change.actor_id();
+        if actor.to_hex_string() == input.device_actor || (*actor == schema && chain.contains(h)) {
+            continue;
+        }
+        return refused(
+            DocStatus::Rejected,
+            format!(
+                "R-REC-5: 记录中包含不是由本设备作出的修改（作者 {}），已拒绝；请联系管理员",
                 actor.to_hex_string()
-            ));
-        }
-        let after = fork.get_heads();
-        for patch in fork.diff(before, &after) {
-            let root = match patch.path.first() {
-                Some((_, automerge::Prop::Map(k))) => Some(k.clone()),
-                Some(_) => None,
-                None => match &patch.action {
-                    automerge::PatchAction::PutMap { key, .. }
-                    | automerge::PatchAction::DeleteMap { key } => Some(key.clone()),
-                    _ => None,
-                },
-            };
-            if root.as_deref() == Some("review") && !self.is_schema_only(&patch) {
-                return Err("审核意见只能由审核人员在服务器上填写，设备上的相关修改已拒绝".into());
-            }
-        }
-        if existing.is_some() {
-            let old = read_at(fork, before);
-            let new = read_at(fork, &after);
-            if let (Some(old), Some(new)) = (old, new) {
-                for e in &old.evidence {
-                    if new.evidence.iter().all(|n| n != e) {
-                        return Err(format!(
-                            "R-REC-5: 证据 {} 的引用被删除或改动；证据只能追加，不能删除",
-                            &e.sha256[..12.min(e.sha256.len())]
-                        ));
-                    }
-                }
-                if old.review != new.review {
-                    return Err(
-                        "审核意见只能由审核人员在服务器上填写，设备上的相关修改已拒绝".into(),
-                    );
-                }
-            }
-        }
-        Ok(())
+            ),
+        );
     }
 
-    /// The schema chain creates `review` and its `comments` list; that is not a write.
-    fn is_schema_only(&self, patch: &automerge::Patch) -> bool {
-        match &patch.action {
-            automerge::PatchAction::PutMap { value, .. } => {
-                matches!(value.0, automerge::Value::Object(_))
-            }
-            _ => false,
-        }
+    // The merged record must read as a complete inspection (typed fields, times
+    // as integer milliseconds, ...): a change that leaves it unreadable is refused,
+    // never acknowledged and dropped.
+    let bytes = fork.save();
+    let read = InspectionDoc::load(&bytes).and_then(|d| d.read());
+    let task_id = match (&input.existing, &read) {
+        (Some(rec), _) => rec.task_id.clone(),
+        (None, Ok(i)) => i.meta.task_id.clone(),
+        (None, Err(_)) => None,
+    };
+    let task_officers: Vec<String> = task_id
+        .as_ref()
+        .and_then(|t| input.tasks.iter().find(|(id, _)| id == t))
+        .map(|(_, o)| o.clone())
+        .unwrap_or_default();
+    let all = fork.get_changes(&[]);
+    if let Some(v) = write_rules::check_new_changes(
+        &all,
+        &new,
+        &input.author,
+        &chain,
+        &RecordContext {
+            task_officers: task_officers.clone(),
+        },
+    ) {
+        return refused(
+            DocStatus::Rejected,
+            format!("{}；已拒绝，设备上的记录保持不变", v.message),
+        );
     }
-
-    /// The record to store for a document: `Err(None)` if it is not a readable
-    /// inspection yet, `Err(Some(reason))` if it belongs to someone else.
-    async fn record_of(
-        &self,
-        request_id: &str,
-        doc: &mut AutoCommit,
-    ) -> Result<Result<DocRecord, Option<String>>, SyncFailure> {
-        let bytes = doc.save();
-        let Ok(i) = InspectionDoc::load(&bytes).and_then(|d| d.read()) else {
-            return Ok(Err(None));
-        };
-        if i.meta.id != request_id {
-            // Never let a document stored under one id replace another record.
-            return Ok(Err(Some(format!(
-                "记录编号 {request_id} 与文档内的编号 {} 不一致，已拒绝",
-                i.meta.id
-            ))));
+    let inspection = match read {
+        Ok(i) => i,
+        Err(e) => {
+            return refused(
+                DocStatus::Rejected,
+                format!("R-REC-5: 合并后的检查记录无法读取（{e}），已拒绝；设备上的记录保持不变"),
+            );
         }
-        if i.meta.agency_id != self.auth.user.agency_id {
-            return Ok(Err(Some("该检查记录属于其他执法主体，无权同步".into())));
-        }
-        let mut officers: BTreeSet<String> = BTreeSet::new();
-        officers.insert(i.meta.opened_by.clone());
-        officers.extend(i.team.iter().map(|m| m.officer_id.clone()));
-        if let Some(task_id) = &i.meta.task_id
-            && let Some((roster, _)) = self
-                .st
-                .storage
-                .roster_for(&self.auth.user.agency_id, None)
-                .await?
-            && let Some(task) = roster.tasks.iter().find(|t| &t.id == task_id)
-        {
-            officers.extend(task.officer_ids.iter().cloned());
-        }
-        if !officers.contains(self.officer_id) {
-            return Ok(Err(Some("您不是该检查记录的检查人员，无权同步".into())));
-        }
-        Ok(Ok(DocRecord {
-            id: i.meta.id.clone(),
-            agency_id: i.meta.agency_id.clone(),
-            officer_ids: officers.into_iter().collect(),
-            task_id: i.meta.task_id.clone(),
-            target_name: i.meta.target_name.clone(),
-            status: match i.status() {
-                liuhen_core::inspection::InspectionStatus::Open => "open".into(),
-                liuhen_core::inspection::InspectionStatus::Closed => "closed".into(),
-            },
-            heads: doc.get_heads().iter().map(|h| h.to_string()).collect(),
-            bytes,
-            updated_at: self.now,
-        }))
+    };
+    if inspection.meta.id != id {
+        // Never let a document stored under one id replace another record.
+        return refused(
+            DocStatus::Rejected,
+            format!(
+                "记录编号 {id} 与文档内的编号 {} 不一致，已拒绝",
+                inspection.meta.id
+            ),
+        );
     }
-
-    /// Records every evidence reference (with the capture time corrected by the
-    /// device's clock skew) so uploads can be matched and the 24-hour rule tracked.
-    async fn reference_evidence(
-        &self,
-        doc: &mut AutoCommit,
-        rec: &DocRecord,
-    ) -> Result<(), SyncFailure> {
-        let Ok(i) = InspectionDoc::load(&doc.save()).and_then(|d| d.read()) else {
-            return Ok(());
-        };
-        for e in &i.evidence {
-            let captured_at = e.captured_at - chrono::Duration::seconds(self.skew);
-            self.st
-                .storage
-                .reference_blob(&BlobRecord {
-                    sha256: e.sha256.clone(),
-                    inspection_id: rec.id.clone(),
-                    captured_at,
-                    received_at: None,
-                    size: e.size_bytes,
-                })
-                .await?;
-        }
-        Ok(())
+    if inspection.meta.agency_id != input.agency_id {
+        return refused(
+            DocStatus::Forbidden,
+            "该检查记录属于其他执法主体，无权同步".into(),
+        );
     }
-}
-
-fn read_at(doc: &mut AutoCommit, heads: &[ChangeHash]) -> Option<Inspection> {
-    let mut at = doc.fork_at(heads).ok()?;
-    if at.length(automerge::ROOT) == 0 {
-        return None;
+    let mut officers: BTreeSet<String> = BTreeSet::new();
+    officers.insert(inspection.meta.opened_by.clone());
+    officers.extend(inspection.team.iter().map(|m| m.officer_id.clone()));
+    officers.extend(task_officers);
+    if let Some(rec) = &input.existing {
+        // Once on a record, an officer stays on it (the team only grows).
+        officers.extend(rec.officer_ids.iter().cloned());
     }
-    InspectionDoc::load(&at.save()).ok()?.read().ok()
+    if !officers.contains(&input.officer_id) {
+        return refused(
+            DocStatus::Forbidden,
+            "您不是该检查记录的检查人员，无权同步".into(),
+        );
+    }
+    let heads: Vec<String> = fork.get_heads().iter().map(|h| h.to_string()).collect();
+    let record = DocRecord {
+        id: id.to_string(),
+        agency_id: inspection.meta.agency_id.clone(),
+        officer_ids: officers.into_iter().collect(),
+        task_id: inspection.meta.task_id.clone(),
+        target_name: inspection.meta.target_name.clone(),
+        status: match inspection.status() {
+            liuhen_core::inspection::InspectionStatus::Open => "open".into(),
+            liuhen_core::inspection::InspectionStatus::Closed => "closed".into(),
+        },
+        heads,
+        bytes,
+        updated_at: input.now,
+    };
+    // Every evidence reference (capture time corrected by the device's clock
+    // skew), so uploads are matched and the 24-hour rule tracked (R-REC-4).
+    let blobs = inspection
+        .evidence
+        .iter()
+        .map(|e| BlobRecord {
+            sha256: e.sha256.clone(),
+            inspection_id: id.to_string(),
+            captured_at: e.captured_at - chrono::Duration::seconds(input.skew),
+            received_at: None,
+            size: e.size_bytes,
+        })
+        .collect();
+    let msg = fork
+        .sync()
+        .generate_sync_message(&mut state)
+        .map(|m| m.encode());
+    Ok(Merged::Changed {
+        record: Box::new(record),
+        inspection: Box::new(inspection),
+        blobs,
+        msg,
+        state: state.encode(),
+    })
 }
 
 /// Writes a supervisor's comment or decision into an inspection document as that
@@ -573,10 +686,40 @@ pub async fn write_review(
     let inspection = doc.read().map_err(unreadable)?;
     rec.heads = doc.heads().iter().map(|h| h.to_string()).collect();
     rec.bytes = doc.save();
-    rec.updated_at = st.clock.now();
-    storage.put_doc(&rec).await?;
-    crate::desk::summary::refresh_or_log(st, id).await;
+    let now = st.clock.now();
+    rec.updated_at = now;
+    commit_server_write(st, rec, inspection.clone()).await?;
     Ok(inspection)
+}
+
+/// Stores a document written on the server (a supervisor's review) together with
+/// its queue summary, in one transaction: the desk's queue and statistics never
+/// lag a decision.
+pub async fn commit_server_write(
+    st: &AppState,
+    rec: DocRecord,
+    inspection: Inspection,
+) -> Result<(), StorageError> {
+    let now = rec.updated_at;
+    let officers = st
+        .storage
+        .roster_for(&rec.agency_id, None)
+        .await?
+        .map(|(r, _)| r.officers)
+        .unwrap_or_default();
+    let for_summary = rec.clone();
+    st.storage
+        .commit_sync(SyncWrite {
+            doc: rec,
+            blobs: vec![],
+            peer_state: None,
+            summary: Box::new(move |blobs| {
+                let loaded =
+                    crate::inspections::detail_from(for_summary, inspection, officers, blobs, now);
+                Some(crate::desk::summary::summarize(&loaded, now))
+            }),
+        })
+        .await
 }
 
 /// The automerge actor of a server user (supervisor): stable, distinct per user.

@@ -915,9 +915,11 @@ fn the_servers_own_hooks_keep_summaries_current() {
     let bytes = b"photo bytes of the synced record".to_vec();
     let sha = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&bytes));
     // Re-point the reference at real bytes: a second photo, synced like the first.
+    // The record is closed: evidence is appended for an amendment only (R-REC-5).
     let photo = EvidenceRef {
         sha256: sha.clone(),
         size_bytes: bytes.len() as u64,
+        step: InspectionStep::Amendment,
         ..evidence.last().unwrap().0.clone()
     };
     let mut tail = InspectionDoc::load(&am.save()).unwrap();

@@ -12,6 +12,7 @@ use liuhen_core::sync::http::{Credentials, HttpTransport, client_for, enroll};
 use liuhen_core::sync::{SyncClient, SyncReport};
 
 pub mod proxy;
+pub mod wire;
 
 /// Password of every demo account.
 pub const DEMO_PASSWORD: &str = "demo-password";
@@ -61,14 +62,31 @@ impl TestServer {
         Self::spawn(data_dir, addr, &["--demo", "--demo-without-inspections"])
     }
 
+    /// [`TestServer::start_in`] with extra environment variables (e.g. `FAILPOINTS`
+    /// to crash the process at a write boundary).
+    pub fn start_in_with_env(data_dir: &Path, listen: &[&str], env: &[(&str, &str)]) -> TestServer {
+        let addr = listen.first().copied().unwrap_or("127.0.0.1:0");
+        Self::spawn_env(
+            data_dir,
+            addr,
+            &["--demo", "--demo-without-inspections"],
+            env,
+        )
+    }
+
     /// Runs `liuhen-server serve --listen ADDR ARGS --data-dir DIR` and waits until it
     /// prints its address.
     fn spawn(data_dir: &Path, addr: &str, args: &[&str]) -> TestServer {
+        Self::spawn_env(data_dir, addr, args, &[])
+    }
+
+    fn spawn_env(data_dir: &Path, addr: &str, args: &[&str], env: &[(&str, &str)]) -> TestServer {
         let mut child = Command::new(server_binary())
             .args(["serve", "--listen", addr])
             .args(args)
             .arg("--data-dir")
             .arg(data_dir)
+            .envs(env.iter().copied())
             .env("RUST_LOG", "info")
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -111,6 +129,30 @@ impl TestServer {
             child,
             _dir: None,
         }
+    }
+
+    /// Waits up to `timeout` for the process to end by itself (e.g. at a crash
+    /// point); true if it ended.
+    pub fn wait_for_exit(&mut self, timeout: Duration) -> bool {
+        let until = std::time::Instant::now() + timeout;
+        while std::time::Instant::now() < until {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        false
+    }
+
+    /// Starts the server again on the same port and data, without extra environment
+    /// (after it ended or was killed).
+    pub fn restart(mut self) -> TestServer {
+        self.kill();
+        let listen = self.base_url.trim_start_matches("http://").to_string();
+        let dir = self._dir.take();
+        let mut s = Self::start_in(&self.data_dir.clone(), &[&listen]);
+        s._dir = dir;
+        s
     }
 
     /// Kills the process with SIGKILL (no graceful shutdown).

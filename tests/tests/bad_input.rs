@@ -24,7 +24,7 @@ use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use automerge::sync::{Message, State, SyncDoc};
+use automerge::sync::{State, SyncDoc};
 use automerge::transaction::Transactable;
 use automerge::{AutoCommit, ReadDoc};
 use base64::Engine;
@@ -39,48 +39,12 @@ use liuhen_core::sync::protocol::{DocMessage, DocReply, DocStatus, SyncRequest};
 use liuhen_core::sync::{SyncClient, SyncError};
 use liuhen_core::time::FixedClock;
 use liuhen_e2e::proxy::{Fault, FaultProxy, Plan, Target};
+use liuhen_e2e::wire::{http, post_sync, raw_sync, sync_body};
 use liuhen_e2e::{DEMO_PASSWORD, Device, TestServer, png_bytes, server_binary};
 
 const O1: &str = "qy-zf-001";
 const O2: &str = "qy-zf-002";
 const TASK: &str = "QY-2026-SJ-0117";
-
-fn http() -> reqwest::blocking::Client {
-    reqwest::blocking::Client::builder()
-        .timeout(Duration::from_secs(60))
-        .build()
-        .unwrap()
-}
-
-/// `POST /api/v1/sync` with a raw body; returns the status and the JSON answer.
-fn post_sync(
-    server: &TestServer,
-    token: &str,
-    body: impl Into<reqwest::blocking::Body>,
-) -> (u16, Value) {
-    let resp = http()
-        .post(format!("{}/api/v1/sync", server.base_url))
-        .bearer_auth(token)
-        .header("content-type", "application/json")
-        .body(body)
-        .send()
-        .expect("sync request");
-    let status = resp.status().as_u16();
-    let text = resp.text().unwrap_or_default();
-    let v = serde_json::from_str(&text).unwrap_or(Value::String(text));
-    (status, v)
-}
-
-/// A sync request body with these `docs` entries.
-fn sync_body(docs: Value) -> String {
-    json!({
-        "protocol": 1,
-        "device_time": Utc::now(),
-        "roster_version": null,
-        "docs": docs,
-    })
-    .to_string()
-}
 
 /// An error answer: the code, and a message in Chinese.
 fn assert_api_error(status: u16, body: &Value, want_status: u16, want_code: &str) {
@@ -93,38 +57,6 @@ fn assert_api_error(status: u16, body: &Value, want_status: u16, want_code: &str
             .any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
         "a Chinese message: {body}"
     );
-}
-
-/// Runs automerge's sync protocol by hand for one document under `id`, with raw
-/// requests, for up to `rounds` exchanges; returns every reply.
-fn raw_sync(
-    server: &TestServer,
-    token: &str,
-    id: &str,
-    doc: &mut AutoCommit,
-    rounds: usize,
-) -> Vec<DocReply> {
-    let mut state = State::new();
-    let mut replies = vec![];
-    for _ in 0..rounds {
-        let msg = doc.sync().generate_sync_message(&mut state);
-        let Some(msg) = msg else { break };
-        let body = sync_body(json!([{ "id": id, "msg": STANDARD.encode(msg.encode()) }]));
-        let (status, v) = post_sync(server, token, body);
-        assert_eq!(status, 200, "{v}");
-        let reply: DocReply = serde_json::from_value(v["docs"][0].clone()).unwrap();
-        if let Some(bytes) = &reply.msg {
-            doc.sync()
-                .receive_sync_message(&mut state, Message::decode(bytes).unwrap())
-                .unwrap();
-        }
-        let stop = reply.status != DocStatus::Ok;
-        replies.push(reply);
-        if stop {
-            break;
-        }
-    }
-    replies
 }
 
 fn server_doc_count(data_dir: &Path) -> i64 {
@@ -337,17 +269,18 @@ fn a_message_for_an_unknown_document_stores_nothing_until_a_record_arrives() {
     assert_eq!(status, 200, "{v}");
     assert_eq!(v["docs"][0]["status"], "ok", "{v}");
     assert!(v["offer"].as_array().unwrap().is_empty(), "{v}");
-    // `msg: null` for an unknown document: also fine, nothing stored.
+    // `msg: null` asks for a record: for an unknown one that is `forbidden` (the
+    // same answer as for another agency's, so nothing leaks), nothing stored.
     let (status, v) = post_sync(
         &server,
         &token,
         sync_body(json!([{ "id": uuid::Uuid::now_v7().to_string(), "msg": null }])),
     );
     assert_eq!(status, 200, "{v}");
-    assert_eq!(v["docs"][0]["status"], "ok", "{v}");
+    assert_eq!(v["docs"][0]["status"], "forbidden", "{v}");
 
     // Real changes under a fresh UUID that do not make an inspection (by the
-    // device's own actor): applied to nothing, nothing stored.
+    // device's own actor): refused with the rule, never acknowledged, nothing stored.
     let mut junk = AutoCommit::new();
     junk.set_actor(a.core.device().actor.clone());
     junk.put(automerge::ROOT, "not_an_inspection", "随便写点什么")
@@ -361,7 +294,10 @@ fn a_message_for_an_unknown_document_stores_nothing_until_a_record_arrives() {
         4,
     );
     assert!(
-        replies.iter().all(|r| r.status == DocStatus::Ok),
+        replies.iter().any(|r| r.status == DocStatus::Rejected
+            && r.reason
+                .as_deref()
+                .is_some_and(|why| why.contains("R-REC-5"))),
         "{replies:?}"
     );
 
@@ -558,7 +494,7 @@ fn a_document_of_another_agency_is_forbidden_and_unchanged() {
     );
 
     // A record made on the other agency's phone that claims the demo agency:
-    // forbidden (every change is the phone's own, so only the agency check stops it).
+    // refused (every change is the phone's own; rewriting meta breaks R-REC-5).
     let roster = c.core.roster().unwrap();
     let task = &roster.tasks[0];
     let forged = c
@@ -575,9 +511,9 @@ fn a_document_of_another_agency_is_forbidden_and_unchanged() {
     c.core.merge_document(&fdoc.save(), "sg-zf-001").unwrap();
     let r = c.sync();
     assert!(
-        r.needs_attention
-            .iter()
-            .any(|(id, why)| id == &forged && why.contains("其他执法主体")),
+        r.needs_attention.iter().any(|(id, why)| id == &forged
+            && why.contains("R-REC-5")
+            && why.contains("meta.agency_id")),
         "{r:?}"
     );
 

@@ -156,7 +156,15 @@ fn run_case(
                 written.entry(fid).or_default().insert(text);
             }
             Op::EditFinding(_, i) => {
-                let findings = device.core.inspection(&id).unwrap().findings;
+                // Only a finding's author edits it (R-REC-5).
+                let findings: Vec<_> = device
+                    .core
+                    .inspection(&id)
+                    .unwrap()
+                    .findings
+                    .into_iter()
+                    .filter(|f| f.author == officer)
+                    .collect();
                 if findings.is_empty() {
                     continue;
                 }

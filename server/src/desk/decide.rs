@@ -725,7 +725,8 @@ async fn decide_inner(
     rec.heads = doc.heads().iter().map(|h| h.to_string()).collect();
     rec.bytes = doc.save();
     rec.updated_at = now;
-    st.storage.put_doc(&rec).await?;
+    // With its queue summary, in one transaction (the queue shows the decision at once).
+    crate::sync::commit_server_write(st, rec.clone(), written.clone()).await?;
     let submission = ReviewSubmission {
         form_id: typed.form_id.clone(),
         inspection_id: id.to_string(),

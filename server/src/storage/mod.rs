@@ -144,6 +144,24 @@ pub struct DocRecord {
     pub updated_at: DateTime<Utc>,
 }
 
+/// Computes a document's queue summary from the evidence records as they stand
+/// inside the write (so the summary always matches what is committed with it).
+pub type SummaryFn = Box<dyn FnOnce(Vec<BlobRecord>) -> Option<queue::QueueSummary> + Send>;
+
+/// Everything one accepted sync of one document writes, committed in one
+/// transaction or not at all (issue 16: the document, its evidence references, its
+/// queue summary and the device's sync state are true together).
+pub struct SyncWrite {
+    /// The merged document.
+    pub doc: DocRecord,
+    /// Every evidence reference of the document (inserted if missing).
+    pub blobs: Vec<BlobRecord>,
+    /// The device and its new sync state for this document.
+    pub peer_state: Option<(String, Vec<u8>)>,
+    /// The queue summary, from the evidence records inside the transaction.
+    pub summary: SummaryFn,
+}
+
 /// An evidence blob the server knows of (referenced, received or not).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BlobRecord {
@@ -426,6 +444,11 @@ pub trait Storage:
     async fn doc(&self, id: &str) -> StorageResult<Option<DocRecord>>;
     /// Inserts or replaces a document.
     async fn put_doc(&self, doc: &DocRecord) -> StorageResult<()>;
+    /// Commits a merged document with its evidence references, queue summary and
+    /// the device's sync state in one transaction.
+    async fn commit_sync(&self, write: SyncWrite) -> StorageResult<()>;
+    /// Ids of all documents after `after` in id order, at most `limit`.
+    async fn doc_ids_after(&self, after: &str, limit: u32) -> StorageResult<Vec<String>>;
     /// Ids and heads of the documents an officer may see.
     async fn docs_for_officer(
         &self,

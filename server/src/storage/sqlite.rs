@@ -17,7 +17,7 @@ use liuhen_core::model::{Agency, Officer, RosterSnapshot, Target, Task};
 
 use super::{
     BlobRecord, ConflictRecord, Device, DocRecord, DrawStatus, DrawSummary, DrawTask, Role,
-    Storage, StorageError, StorageResult, StoredDraw, TaskEvent, TaskEventKind, User,
+    Storage, StorageError, StorageResult, StoredDraw, SyncWrite, TaskEvent, TaskEventKind, User,
 };
 use crate::draws::algorithm::SpotCheckItem;
 use liuhen_core::model::TaskStatus;
@@ -1404,37 +1404,15 @@ impl Storage for SqliteStorage {
 
     async fn put_doc(&self, doc: &DocRecord) -> StorageResult<()> {
         let doc = doc.clone();
-        self.write(move |tx| {
-            tx.execute(
-                "INSERT INTO docs (id, agency_id, task_id, target_name, status, heads, bytes,
-                 updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
-                 ON CONFLICT(id) DO UPDATE SET agency_id = excluded.agency_id,
-                 task_id = excluded.task_id, target_name = excluded.target_name,
-                 status = excluded.status, heads = excluded.heads, bytes = excluded.bytes,
-                 updated_at = excluded.updated_at",
-                params![
-                    doc.id,
-                    doc.agency_id,
-                    doc.task_id,
-                    doc.target_name,
-                    doc.status,
-                    to_json(&doc.heads)?,
-                    doc.bytes,
-                    ts(doc.updated_at)
-                ],
-            )
-            .map_err(backend)?;
-            tx.execute("DELETE FROM doc_officers WHERE doc_id = ?1", [&doc.id])
-                .map_err(backend)?;
-            for (i, officer_id) in doc.officer_ids.iter().enumerate() {
-                tx.execute(
-                    "INSERT OR IGNORE INTO doc_officers (doc_id, officer_id, position)
-                     VALUES (?1, ?2, ?3)",
-                    params![doc.id, officer_id, i as i64],
-                )
-                .map_err(backend)?;
-            }
-            Ok(())
+        self.write(move |tx| write_doc(tx, &doc)).await
+    }
+
+    async fn doc_ids_after(&self, after: &str, limit: u32) -> StorageResult<Vec<String>> {
+        let after = after.to_string();
+        self.read(move |c| {
+            c.prepare_cached("SELECT id FROM docs WHERE id > ?1 ORDER BY id LIMIT ?2")
+                .and_then(|mut s| s.query_map(params![after, limit], |r| r.get(0))?.collect())
+                .map_err(backend)
         })
         .await
     }
@@ -1505,15 +1483,38 @@ impl Storage for SqliteStorage {
         let (device_id, doc_id, state) =
             (device_id.to_string(), doc_id.to_string(), state.to_vec());
         let now = ts(Utc::now());
+        self.write(move |tx| write_peer_state(tx, &device_id, &doc_id, &state, &now))
+            .await
+    }
+
+    async fn commit_sync(&self, write: SyncWrite) -> StorageResult<()> {
+        let now = ts(Utc::now());
         self.write(move |tx| {
-            tx.execute(
-                "INSERT INTO peer_states (device_id, doc_id, state, updated_at)
-                 VALUES (?1, ?2, ?3, ?4)
-                 ON CONFLICT(device_id, doc_id) DO UPDATE SET state = excluded.state,
-                 updated_at = excluded.updated_at",
-                params![device_id, doc_id, state, now],
-            )
-            .map_err(backend)?;
+            let SyncWrite {
+                doc,
+                blobs,
+                peer_state,
+                summary,
+            } = write;
+            // Failpoints (issue 16): the crash test aborts the process at each write
+            // boundary; everything below is one transaction, so a crash leaves either
+            // all of it or none of it.
+            crate::failpoints::crash_point("sync.commit.begin");
+            write_doc(tx, &doc)?;
+            crate::failpoints::crash_point("sync.commit.after_doc");
+            for b in &blobs {
+                write_blob_ref(tx, b)?;
+            }
+            crate::failpoints::crash_point("sync.commit.after_evidence");
+            let all = read_blobs_of(tx, &doc.id)?;
+            if let Some(s) = summary(all) {
+                queue::upsert(tx, &s)?;
+            }
+            crate::failpoints::crash_point("sync.commit.after_summary");
+            if let Some((device_id, state)) = &peer_state {
+                write_peer_state(tx, device_id, &doc.id, state, &now)?;
+            }
+            crate::failpoints::crash_point("sync.commit.after_peer_state");
             Ok(())
         })
         .await
@@ -1521,29 +1522,7 @@ impl Storage for SqliteStorage {
 
     async fn reference_blob(&self, blob: &BlobRecord) -> StorageResult<()> {
         let blob = blob.clone();
-        self.write(move |tx| {
-            tx.execute(
-                "INSERT OR IGNORE INTO blob_refs (sha256, inspection_id, captured_at, size)
-                 VALUES (?1, ?2, ?3, ?4)",
-                params![
-                    blob.sha256,
-                    blob.inspection_id,
-                    ts(blob.captured_at),
-                    size_to_sql(blob.size)?
-                ],
-            )
-            .map_err(backend)?;
-            if let Some(at) = blob.received_at {
-                tx.execute(
-                    "INSERT OR IGNORE INTO blobs_received (sha256, size, received_at)
-                     VALUES (?1, ?2, ?3)",
-                    params![blob.sha256, size_to_sql(blob.size)?, ts(at)],
-                )
-                .map_err(backend)?;
-            }
-            Ok(())
-        })
-        .await
+        self.write(move |tx| write_blob_ref(tx, &blob)).await
     }
 
     async fn mark_blob_received(
@@ -1620,16 +1599,7 @@ impl Storage for SqliteStorage {
 
     async fn blobs_of(&self, inspection_id: &str) -> StorageResult<Vec<BlobRecord>> {
         let inspection_id = inspection_id.to_string();
-        self.read(move |c| {
-            c.prepare_cached(&format!(
-                "SELECT {BLOB_COLS} FROM blob_refs r
-                 LEFT JOIN blobs_received b ON b.sha256 = r.sha256
-                 WHERE r.inspection_id = ?1 ORDER BY r.captured_at, r.sha256"
-            ))
-            .and_then(|mut s| s.query_map([inspection_id], blob_from_row)?.collect())
-            .map_err(backend)
-        })
-        .await
+        self.read(move |c| read_blobs_of(c, &inspection_id)).await
     }
 
     async fn schema_version(&self) -> StorageResult<u32> {
@@ -1775,6 +1745,94 @@ impl Storage for SqliteStorage {
         })
         .await
     }
+}
+
+/// Inserts or replaces a document and its officer list inside a transaction.
+fn write_doc(tx: &Transaction<'_>, doc: &DocRecord) -> StorageResult<()> {
+    tx.execute(
+        "INSERT INTO docs (id, agency_id, task_id, target_name, status, heads, bytes,
+         updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+         ON CONFLICT(id) DO UPDATE SET agency_id = excluded.agency_id,
+         task_id = excluded.task_id, target_name = excluded.target_name,
+         status = excluded.status, heads = excluded.heads, bytes = excluded.bytes,
+         updated_at = excluded.updated_at",
+        params![
+            doc.id,
+            doc.agency_id,
+            doc.task_id,
+            doc.target_name,
+            doc.status,
+            to_json(&doc.heads)?,
+            doc.bytes,
+            ts(doc.updated_at)
+        ],
+    )
+    .map_err(backend)?;
+    tx.execute("DELETE FROM doc_officers WHERE doc_id = ?1", [&doc.id])
+        .map_err(backend)?;
+    for (i, officer_id) in doc.officer_ids.iter().enumerate() {
+        tx.execute(
+            "INSERT OR IGNORE INTO doc_officers (doc_id, officer_id, position)
+             VALUES (?1, ?2, ?3)",
+            params![doc.id, officer_id, i as i64],
+        )
+        .map_err(backend)?;
+    }
+    Ok(())
+}
+
+/// Records that a document references a blob (idempotent) inside a transaction.
+fn write_blob_ref(tx: &Transaction<'_>, blob: &BlobRecord) -> StorageResult<()> {
+    tx.execute(
+        "INSERT OR IGNORE INTO blob_refs (sha256, inspection_id, captured_at, size)
+         VALUES (?1, ?2, ?3, ?4)",
+        params![
+            blob.sha256,
+            blob.inspection_id,
+            ts(blob.captured_at),
+            size_to_sql(blob.size)?
+        ],
+    )
+    .map_err(backend)?;
+    if let Some(at) = blob.received_at {
+        tx.execute(
+            "INSERT OR IGNORE INTO blobs_received (sha256, size, received_at)
+             VALUES (?1, ?2, ?3)",
+            params![blob.sha256, size_to_sql(blob.size)?, ts(at)],
+        )
+        .map_err(backend)?;
+    }
+    Ok(())
+}
+
+/// The blob records of one inspection, on any connection (also inside a write).
+fn read_blobs_of(c: &Connection, inspection_id: &str) -> StorageResult<Vec<BlobRecord>> {
+    c.prepare_cached(&format!(
+        "SELECT {BLOB_COLS} FROM blob_refs r
+         LEFT JOIN blobs_received b ON b.sha256 = r.sha256
+         WHERE r.inspection_id = ?1 ORDER BY r.captured_at, r.sha256"
+    ))
+    .and_then(|mut s| s.query_map([inspection_id], blob_from_row)?.collect())
+    .map_err(backend)
+}
+
+/// Inserts or replaces the sync state of a device for a document.
+fn write_peer_state(
+    tx: &Transaction<'_>,
+    device_id: &str,
+    doc_id: &str,
+    state: &[u8],
+    now: &str,
+) -> StorageResult<()> {
+    tx.execute(
+        "INSERT INTO peer_states (device_id, doc_id, state, updated_at)
+         VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT(device_id, doc_id) DO UPDATE SET state = excluded.state,
+         updated_at = excluded.updated_at",
+        params![device_id, doc_id, state, now],
+    )
+    .map_err(backend)?;
+    Ok(())
 }
 
 #[cfg(test)]

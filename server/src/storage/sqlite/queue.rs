@@ -163,7 +163,7 @@ fn read_rows(
 }
 
 /// Writes one summary (and its officer rows) inside a transaction.
-fn upsert(tx: &rusqlite::Transaction<'_>, s: &QueueSummary) -> StorageResult<()> {
+pub(super) fn upsert(tx: &rusqlite::Transaction<'_>, s: &QueueSummary) -> StorageResult<()> {
     let before: Option<(String, String)> = tx
         .query_row(
             "SELECT agency_id, state FROM queue_summaries WHERE doc_id = ?1",
