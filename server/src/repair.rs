@@ -4,7 +4,9 @@
 //! recording its evidence references left evidence the server never asked for:
 //! the phone said synced and R-REC-4 never flagged the missing files. At every
 //! start the server re-derives the evidence references from the stored documents,
-//! adds the missing ones and refreshes those records' queue summaries.
+//! adds the missing ones, refreshes those records' queue summaries and forgets the
+//! devices' sync states of them, so each device is offered the record again and
+//! told which files to upload.
 
 use liuhen_core::doc::InspectionDoc;
 
@@ -56,6 +58,9 @@ pub async fn evidence_references(st: &AppState) -> Result<u64, StorageError> {
             }
             if repaired {
                 tracing::warn!(doc = %id, "evidence references re-derived from the stored document");
+                // The devices that hold the record are offered it again at their
+                // next sync, and so learn which files the server still needs.
+                st.storage.forget_peer_states(id).await?;
                 crate::desk::summary::refresh_or_log(st, id).await;
             }
         }

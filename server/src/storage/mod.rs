@@ -464,6 +464,9 @@ pub trait Storage:
     ) -> StorageResult<Vec<DocRecord>>;
     /// The persisted automerge sync state between the server and a device for a doc.
     async fn peer_state(&self, device_id: &str, doc_id: &str) -> StorageResult<Option<Vec<u8>>>;
+    /// Forgets every device's sync state of a document, so each device that holds
+    /// it is offered it again at its next sync (and told of missing evidence).
+    async fn forget_peer_states(&self, doc_id: &str) -> StorageResult<()>;
     /// Persists the sync state.
     async fn put_peer_state(
         &self,

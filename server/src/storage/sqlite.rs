@@ -1474,6 +1474,16 @@ impl Storage for SqliteStorage {
         .await
     }
 
+    async fn forget_peer_states(&self, doc_id: &str) -> StorageResult<()> {
+        let doc_id = doc_id.to_string();
+        self.write(move |tx| {
+            tx.execute("DELETE FROM peer_states WHERE doc_id = ?1", [&doc_id])
+                .map_err(backend)?;
+            Ok(())
+        })
+        .await
+    }
+
     async fn put_peer_state(
         &self,
         device_id: &str,
