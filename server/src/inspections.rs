@@ -166,19 +166,40 @@ pub async fn load_detail(
         .and_then(|d| d.read())
         .map_err(|e| DetailError::Unreadable(e.to_string()))?;
     let roster = st.storage.roster_for(agency_id, None).await?;
+    let task_officers = task_officers(roster.as_ref().map(|(r, _)| r), &record);
     let officers = roster.map(|(r, _)| r.officers).unwrap_or_default();
     let blobs = st.storage.blobs_of(id).await?;
+    // R-REC-5 over the whole history: what older merges let through is shown.
+    let authors = crate::history::authors(st.storage.as_ref(), agency_id).await?;
+    let history = automerge::AutoCommit::load(&record.bytes)
+        .map(|mut d| crate::history::audit(&d.get_changes(&[]), &authors, &task_officers))
+        .map_err(|e| DetailError::Unreadable(e.to_string()))?;
     Ok(detail_from(
         record,
         inspection,
         officers,
         blobs,
+        history,
         st.clock.now(),
     ))
 }
 
+/// The officers of a record's task on the roster (they may write while it is open).
+pub fn task_officers(
+    roster: Option<&liuhen_core::model::RosterSnapshot>,
+    record: &DocRecord,
+) -> Vec<String> {
+    record
+        .task_id
+        .as_ref()
+        .and_then(|t| roster?.tasks.iter().find(|x| &x.id == t))
+        .map(|t| t.officer_ids.clone())
+        .unwrap_or_default()
+}
+
 /// The detail of a read inspection from what the server holds about it: the rule
-/// check against the roster's officers, plus R-REC-4 for evidence that reached (or
+/// check against the roster's officers, the R-REC-5 findings of its history
+/// (`history`, from [`crate::history::audit`]), plus R-REC-4 for evidence that reached (or
 /// has not yet reached) the platform more than 24 hours after capture. Pure, so a
 /// merge can compute it from the very evidence records it commits with.
 pub fn detail_from(
@@ -186,6 +207,7 @@ pub fn detail_from(
     inspection: Inspection,
     officers: Vec<Officer>,
     blobs: Vec<BlobRecord>,
+    history: Vec<Violation>,
     now: chrono::DateTime<chrono::Utc>,
 ) -> LoadedDetail {
     let mut violations = rules::check(
@@ -204,6 +226,7 @@ pub fn detail_from(
             received_at: b.received_at,
         })
         .collect();
+    violations.extend(history);
     for a in evidence_arrival.iter().filter(|a| a.late) {
         let short = &a.sha256[..12.min(a.sha256.len())];
         violations.push(Violation {

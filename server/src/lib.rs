@@ -16,6 +16,7 @@ pub mod draws;
 pub mod enroll;
 pub mod error;
 pub mod failpoints;
+pub mod history;
 pub mod home;
 pub mod inspections;
 pub mod legal;

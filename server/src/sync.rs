@@ -179,6 +179,11 @@ async fn sync(
             .await?
             .map(|(r, _)| r)
     };
+    let authors = if req.docs.is_empty() {
+        crate::history::Authors::default()
+    } else {
+        crate::history::authors(st.storage.as_ref(), &auth.user.agency_id).await?
+    };
     let ctx = Ctx {
         st: &st,
         auth: &auth,
@@ -186,6 +191,7 @@ async fn sync(
         now,
         skew,
         roster,
+        authors,
     };
 
     // The signed device log (R-REC-5): acknowledged only when the request carried
@@ -274,6 +280,8 @@ struct Ctx<'a> {
     /// The agency's roster (officers for the rule check, tasks for membership),
     /// read once per request.
     roster: Option<RosterSnapshot>,
+    /// The agency's device and user actors, for the history check (R-REC-5).
+    authors: crate::history::Authors,
 }
 
 fn reply(id: &str, status: DocStatus, reason: impl Into<String>) -> DocReply {
@@ -297,6 +305,7 @@ struct MergeInput {
     agency_id: String,
     officer_id: String,
     tasks: Vec<(String, Vec<String>)>,
+    authors: crate::history::Authors,
     now: DateTime<Utc>,
     skew: i64,
 }
@@ -314,6 +323,7 @@ enum Merged {
     Changed {
         record: Box<DocRecord>,
         inspection: Box<Inspection>,
+        history: Vec<liuhen_core::rules::Violation>,
         blobs: Vec<BlobRecord>,
         msg: Option<Vec<u8>>,
         state: Vec<u8>,
@@ -375,6 +385,7 @@ impl Ctx<'_> {
                 .flat_map(|r| r.tasks.iter())
                 .map(|t| (t.id.clone(), t.officer_ids.clone()))
                 .collect(),
+            authors: self.authors.clone(),
             now: self.now,
             skew: self.skew,
         };
@@ -411,6 +422,7 @@ impl Ctx<'_> {
             Merged::Changed {
                 record,
                 inspection,
+                history,
                 blobs,
                 msg,
                 state,
@@ -434,6 +446,7 @@ impl Ctx<'_> {
                                 *inspection,
                                 officers,
                                 blobs,
+                                history,
                                 now,
                             );
                             Some(crate::desk::summary::summarize(&loaded, now))
@@ -603,6 +616,7 @@ fn merge(input: MergeInput) -> Result<Merged, SyncFailure> {
     let mut officers: BTreeSet<String> = BTreeSet::new();
     officers.insert(inspection.meta.opened_by.clone());
     officers.extend(inspection.team.iter().map(|m| m.officer_id.clone()));
+    let record_task_officers = task_officers.clone();
     officers.extend(task_officers);
     if let Some(rec) = &input.existing {
         // Once on a record, an officer stays on it (the team only grows).
@@ -642,6 +656,8 @@ fn merge(input: MergeInput) -> Result<Merged, SyncFailure> {
             size: e.size_bytes,
         })
         .collect();
+    // Older merges may have let rule-breaking changes through: the summary shows them.
+    let history = crate::history::audit(&all, &input.authors, &record_task_officers);
     let msg = fork
         .sync()
         .generate_sync_message(&mut state)
@@ -649,6 +665,7 @@ fn merge(input: MergeInput) -> Result<Merged, SyncFailure> {
     Ok(Merged::Changed {
         record: Box::new(record),
         inspection: Box::new(inspection),
+        history,
         blobs,
         msg,
         state: state.encode(),
@@ -701,11 +718,12 @@ pub async fn commit_server_write(
     inspection: Inspection,
 ) -> Result<(), StorageError> {
     let now = rec.updated_at;
-    let officers = st
-        .storage
-        .roster_for(&rec.agency_id, None)
-        .await?
-        .map(|(r, _)| r.officers)
+    let roster = st.storage.roster_for(&rec.agency_id, None).await?;
+    let task_officers = crate::inspections::task_officers(roster.as_ref().map(|(r, _)| r), &rec);
+    let officers = roster.map(|(r, _)| r.officers).unwrap_or_default();
+    let authors = crate::history::authors(st.storage.as_ref(), &rec.agency_id).await?;
+    let history = AutoCommit::load(&rec.bytes)
+        .map(|mut d| crate::history::audit(&d.get_changes(&[]), &authors, &task_officers))
         .unwrap_or_default();
     let for_summary = rec.clone();
     st.storage
@@ -714,8 +732,14 @@ pub async fn commit_server_write(
             blobs: vec![],
             peer_state: None,
             summary: Box::new(move |blobs| {
-                let loaded =
-                    crate::inspections::detail_from(for_summary, inspection, officers, blobs, now);
+                let loaded = crate::inspections::detail_from(
+                    for_summary,
+                    inspection,
+                    officers,
+                    blobs,
+                    history,
+                    now,
+                );
                 Some(crate::desk::summary::summarize(&loaded, now))
             }),
         })

@@ -662,3 +662,61 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn the_desk_shows_rewrites_that_older_merges_let_through_with_who_and_when() {
+    let server = TestServer::start_demo();
+    let (mut a, _b, id) = approved_record(&server);
+    // An older server stored this: the first finding rewritten after close by the
+    // opener's own phone (a change that is not an amendment).
+    let mut doc = AutoCommit::load(&stored(&server, &id).unwrap()).unwrap();
+    doc.set_actor(a.core.device().actor.clone());
+    let f = item(&doc, "findings", 0);
+    doc.put(&f, "text", "结案后悄悄改写").unwrap();
+    doc.commit();
+    let heads: Vec<String> = doc.get_heads().iter().map(|h| h.to_string()).collect();
+    let mut server = server;
+    server.kill();
+    rusqlite::Connection::open(server.data_dir.join("liuhen-server.db"))
+        .unwrap()
+        .execute(
+            "UPDATE docs SET bytes = ?1, heads = ?2 WHERE id = ?3",
+            rusqlite::params![doc.save(), serde_json::to_string(&heads).unwrap(), id],
+        )
+        .unwrap();
+    let server = server.restart();
+    let session = server.login("supervisor");
+    let detail: serde_json::Value = http()
+        .get(format!("{}/api/v1/inspections/{id}", server.base_url))
+        .bearer_auth(&session)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let found: Vec<String> = detail["violations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|v| v["rule"] == "R-REC-5")
+        .map(|v| v["message"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(found.len(), 1, "{detail}");
+    assert!(
+        found[0].contains(O1) && found[0].contains("结案后"),
+        "{found:?}"
+    );
+    assert!(found[0].contains("年"), "when: {found:?}");
+    // The honest phone syncing again does not make the finding go away.
+    a.sync();
+    let detail: serde_json::Value = http()
+        .get(format!("{}/api/v1/inspections/{id}", server.base_url))
+        .bearer_auth(&session)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert!(
+        detail["violations"].to_string().contains("结案后"),
+        "{detail}"
+    );
+}
