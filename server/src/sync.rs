@@ -196,7 +196,11 @@ async fn sync(
 
     let mut replies = Vec::with_capacity(req.docs.len());
     for m in &req.docs {
-        replies.push(ctx.process(m).await?);
+        let reply = match ctx.precheck(m).await? {
+            Some(reply) => reply,
+            None => ctx.process(m).await?,
+        };
+        replies.push(reply);
     }
 
     let asked: BTreeSet<&str> = req.docs.iter().map(|d| d.id.as_str()).collect();
@@ -272,6 +276,30 @@ fn reply(id: &str, status: DocStatus, reason: impl Into<String>) -> DocReply {
 }
 
 impl Ctx<'_> {
+    /// Answers the entries that need no merge (docs/sync-protocol.md, "Per-document
+    /// replies"): a `msg` that is not base64 is `malformed` (that entry only), and a
+    /// `null` msg for a document the server does not hold is `not_found`.
+    async fn precheck(&self, m: &DocMessage) -> Result<Option<DocReply>, SyncFailure> {
+        if let Some(e) = &m.invalid_msg {
+            return Ok(Some(reply(
+                &m.id,
+                DocStatus::Malformed,
+                format!("同步消息不是有效的 base64（标准字母表，带填充）：{e}"),
+            )));
+        }
+        if m.msg.is_none()
+            && uuid::Uuid::parse_str(&m.id).is_ok()
+            && self.st.storage.doc(&m.id).await?.is_none()
+        {
+            return Ok(Some(reply(
+                &m.id,
+                DocStatus::NotFound,
+                "服务器上没有此检查记录，没有可同步的内容",
+            )));
+        }
+        Ok(None)
+    }
+
     async fn process(&self, m: &DocMessage) -> Result<DocReply, SyncFailure> {
         if uuid::Uuid::parse_str(&m.id).is_err() {
             return Ok(reply(
