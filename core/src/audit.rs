@@ -79,6 +79,14 @@ struct Canonical<'a> {
 impl LogEntry {
     /// SHA-256 of the canonical encoding (what `hash` must equal).
     pub fn compute_hash(&self) -> String {
+        hex::encode(Sha256::digest(self.canonical_bytes()))
+    }
+
+    /// The canonical encoding the hash covers (`docs/protocol/device-log.md`):
+    /// compact JSON of `v`, `seq`, `prev_hash`, `at_ms`, `officer_id`, `device_id`,
+    /// `inspection_id`, `action`, `detail` (object keys sorted), `evidence`,
+    /// `doc_heads`, in this order.
+    pub fn canonical_bytes(&self) -> Vec<u8> {
         let c = Canonical {
             v: 1,
             seq: self.seq,
@@ -94,8 +102,7 @@ impl LogEntry {
         };
         // serde_json on a struct of plain fields cannot fail; an empty vec would
         // only make the hash mismatch, never pass.
-        let bytes = serde_json::to_vec(&c).unwrap_or_default();
-        hex::encode(Sha256::digest(bytes))
+        serde_json::to_vec(&c).unwrap_or_default()
     }
 
     /// Chains `new` after `prev` (seq and hash) and signs it.

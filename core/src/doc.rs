@@ -161,6 +161,18 @@ pub fn schema_chain_hashes() -> Result<Vec<ChangeHash>, DocError> {
     Ok(d.get_changes(&[]).iter().map(|c| c.hash()).collect())
 }
 
+/// The encoded schema-chain changes, one per version from 1 to [`SCHEMA_VERSION`]
+/// (change `i` brings a document from version `i` to `i + 1`). These exact bytes are
+/// the conformance vector `docs/vectors/schema-chain.json`: a client in another
+/// language applies them instead of re-creating the chain.
+pub fn schema_chain_changes() -> Result<Vec<Vec<u8>>, DocError> {
+    let mut d = chain_doc(SCHEMA_VERSION)?;
+    Ok(d.get_changes(&[])
+        .iter()
+        .map(|c| c.raw_bytes().to_vec())
+        .collect())
+}
+
 /// Data needed to open a new inspection document.
 #[derive(Debug, Clone)]
 pub struct NewInspection {

@@ -213,7 +213,11 @@ async fn sync(
 
     let mut replies = Vec::with_capacity(req.docs.len());
     for m in &req.docs {
-        replies.push(ctx.process(m).await?);
+        let reply = match ctx.precheck(m).await? {
+            Some(reply) => reply,
+            None => ctx.process(m).await?,
+        };
+        replies.push(reply);
     }
 
     let asked: BTreeSet<&str> = req.docs.iter().map(|d| d.id.as_str()).collect();
@@ -331,6 +335,36 @@ enum Merged {
 }
 
 impl Ctx<'_> {
+    /// Answers the entries that need no merge (docs/sync-protocol.md, "Per-document
+    /// replies"): a `msg` that is not base64 is `malformed` (that entry only), and a
+    /// `null` msg for a document the server does not hold is `not_found`.
+    async fn precheck(&self, m: &DocMessage) -> Result<Option<DocReply>, SyncFailure> {
+        if let Some(e) = &m.invalid_msg {
+            return Ok(Some(reply(
+                &m.id,
+                DocStatus::Malformed,
+                format!("同步消息不是有效的 base64（标准字母表，带填充）：{e}"),
+            )));
+        }
+        // Asking for a record (no message): one answer whether the server does not
+        // hold it or holds it for another agency or other officers, so nothing
+        // leaks (issue 16).
+        if m.msg.is_none() && uuid::Uuid::parse_str(&m.id).is_ok() {
+            let visible = self.st.storage.doc(&m.id).await?.is_some_and(|rec| {
+                rec.agency_id == self.auth.user.agency_id
+                    && rec.officer_ids.iter().any(|o| o == self.officer_id)
+            });
+            if !visible {
+                return Ok(Some(reply(
+                    &m.id,
+                    DocStatus::NotFound,
+                    "服务器上没有此检查记录，或您无权查看，没有可同步的内容",
+                )));
+            }
+        }
+        Ok(None)
+    }
+
     async fn process(&self, m: &DocMessage) -> Result<DocReply, SyncFailure> {
         if uuid::Uuid::parse_str(&m.id).is_err() {
             return Ok(reply(
@@ -358,13 +392,6 @@ impl Ctx<'_> {
                     "您不是该检查记录的检查人员，无权同步",
                 ));
             }
-        } else if m.msg.is_none() {
-            // Asking for a record the server does not hold (or may not show).
-            return Ok(reply(
-                &m.id,
-                DocStatus::Forbidden,
-                "服务器上没有该检查记录，或您无权查看",
-            ));
         }
         let input = MergeInput {
             id: m.id.clone(),

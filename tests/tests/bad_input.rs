@@ -122,9 +122,9 @@ fn malformed_sync_bodies_get_a_clear_error_and_change_nothing() {
     let (status, body) = post_sync(&server, &token, sync_body(Value::Array(many)));
     assert_api_error(status, &body, 400, "too_many_documents");
 
-    // A `msg` that is not base64 makes the whole request malformed (it does not
-    // parse as the protocol's JSON): nothing of it is applied, the valid entry
-    // included.
+    // A `msg` that is not base64 spoils only its own entry (docs/sync-protocol.md,
+    // revision 2): that entry is `malformed` with a Chinese reason, nothing of it
+    // is applied, and the valid entry beside it is answered as usual.
     let fresh = uuid::Uuid::now_v7().to_string();
     let mut doc = AutoCommit::new();
     doc.put(automerge::ROOT, "x", 1).unwrap();
@@ -137,7 +137,15 @@ fn malformed_sync_bodies_get_a_clear_error_and_change_nothing() {
             { "id": id, "msg": "这不是 base64!!" },
         ])),
     );
-    assert_api_error(status, &body, 400, "malformed_request");
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["docs"][0]["status"], "ok", "{body}");
+    assert_eq!(body["docs"][1]["status"], "malformed", "{body}");
+    assert!(
+        body["docs"][1]["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("base64")),
+        "{body}"
+    );
 
     // Nothing changed; the server is healthy and the device syncs as before.
     assert!(server.is_healthy());
@@ -208,10 +216,12 @@ fn garbage_messages_are_malformed_per_document_and_the_others_still_apply() {
             DocMessage {
                 id: garbage_id.clone(),
                 msg: Some(b"\x42\x00garbage, not an automerge message\xff\xfe".to_vec()),
+                invalid_msg: None,
             },
             DocMessage {
                 id: "不是-uuid".into(),
                 msg: None,
+                invalid_msg: None,
             },
         ],
         replies: Mutex::new(vec![]),
@@ -269,15 +279,16 @@ fn a_message_for_an_unknown_document_stores_nothing_until_a_record_arrives() {
     assert_eq!(status, 200, "{v}");
     assert_eq!(v["docs"][0]["status"], "ok", "{v}");
     assert!(v["offer"].as_array().unwrap().is_empty(), "{v}");
-    // `msg: null` asks for a record: for an unknown one that is `forbidden` (the
-    // same answer as for another agency's, so nothing leaks), nothing stored.
+    // `msg: null` for an unknown document: nothing to sync, `not_found`, nothing
+    // stored (docs/sync-protocol.md, revision 2).
     let (status, v) = post_sync(
         &server,
         &token,
         sync_body(json!([{ "id": uuid::Uuid::now_v7().to_string(), "msg": null }])),
     );
     assert_eq!(status, 200, "{v}");
-    assert_eq!(v["docs"][0]["status"], "forbidden", "{v}");
+    assert_eq!(v["docs"][0]["status"], "not_found", "{v}");
+    assert!(v["docs"][0]["msg"].is_null(), "{v}");
 
     // Real changes under a fresh UUID that do not make an inspection (by the
     // device's own actor): refused with the rule, never acknowledged, nothing stored.
@@ -436,17 +447,18 @@ fn a_document_of_another_agency_is_forbidden_and_unchanged() {
     );
     assert_eq!(c.core.roster().unwrap().agency.id, "sg-sthj");
 
-    // Asking for the record by id: forbidden, and nothing of it is sent.
+    // Asking for the record by id: the same answer as for an id the server does
+    // not hold (its existence does not leak), and nothing of it is sent.
     let (status, v) = post_sync(
         &server,
         &c.token(),
         sync_body(json!([{ "id": x, "msg": null }])),
     );
     assert_eq!(status, 200, "{v}");
-    assert_eq!(v["docs"][0]["status"], "forbidden", "{v}");
+    assert_eq!(v["docs"][0]["status"], "not_found", "{v}");
     assert!(v["docs"][0]["msg"].is_null(), "no content leaks: {v}");
     assert!(
-        v["docs"][0]["reason"]
+        !v["docs"][0]["reason"]
             .as_str()
             .unwrap()
             .contains("其他执法主体"),
@@ -517,7 +529,7 @@ fn a_document_of_another_agency_is_forbidden_and_unchanged() {
         "{r:?}"
     );
 
-    // An officer of the same agency who is not on the record: forbidden as well.
+    // An officer of the same agency who is not on the record: the same answer.
     let mut d = Device::enrolled(&server, "qy-zf-003");
     d.sync();
     let (status, v) = post_sync(
@@ -526,7 +538,7 @@ fn a_document_of_another_agency_is_forbidden_and_unchanged() {
         sync_body(json!([{ "id": x, "msg": null }])),
     );
     assert_eq!(status, 200);
-    assert_eq!(v["docs"][0]["status"], "forbidden", "{v}");
+    assert_eq!(v["docs"][0]["status"], "not_found", "{v}");
 
     assert_eq!(server.supervisor_inspection(&session, &x).unwrap(), before);
     assert_eq!(server.supervisor_inspection_ids(&session), vec![x]);
@@ -567,7 +579,7 @@ fn a_forbidden_record_leaks_no_evidence_hashes() {
         sync_body(json!([{ "id": x, "msg": null }])),
     );
     assert_eq!(status, 200);
-    assert_eq!(v["docs"][0]["status"], "forbidden", "{v}");
+    assert_eq!(v["docs"][0]["status"], "not_found", "{v}");
     assert_eq!(
         v["missing_blobs"],
         json!([]),

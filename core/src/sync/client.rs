@@ -309,6 +309,7 @@ impl<T: Transport> SyncClient<T> {
                         msgs.push(DocMessage {
                             id: id.clone(),
                             msg: msg.map(|m| m.encode()),
+                            invalid_msg: None,
                         });
                     }
                 }
@@ -366,7 +367,10 @@ impl<T: Transport> SyncClient<T> {
                         let id = reply.id;
                         match reply.status {
                             DocStatus::Ok => {}
-                            DocStatus::Rejected | DocStatus::Forbidden | DocStatus::Malformed => {
+                            DocStatus::Rejected
+                            | DocStatus::Forbidden
+                            | DocStatus::Malformed
+                            | DocStatus::NotFound => {
                                 let reason = reply
                                     .reason
                                     .unwrap_or_else(|| "服务器拒绝了该记录".to_string());
@@ -776,6 +780,7 @@ mod tests {
             .map(|i| DocMessage {
                 id: i.to_string(),
                 msg: Some(vec![0; 10_000]),
+                invalid_msg: None,
             })
             .collect();
         let pages = paginate(msgs);

@@ -61,14 +61,50 @@ pub mod b64 {
 
 /// One document's automerge sync message from the device.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(from = "WireDocMessage")]
 pub struct DocMessage {
     /// Inspection id (UUID).
     pub id: String,
     /// Encoded `automerge::sync::Message`; null when the device has nothing to say
     /// but wants the server's message (e.g. a document it was offered).
-    #[serde(with = "b64", default)]
+    #[serde(serialize_with = "b64::serialize")]
     pub msg: Option<Vec<u8>>,
+    /// Why the `msg` of a parsed request could not be read (not base64). Never sent:
+    /// set only by parsing, so that one bad entry is answered `malformed` on its own
+    /// instead of failing the whole request (docs/sync-protocol.md).
+    #[serde(skip)]
+    pub invalid_msg: Option<String>,
+}
+
+/// [`DocMessage`] as it is on the wire, before `msg` is decoded.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WireDocMessage {
+    id: String,
+    #[serde(default)]
+    msg: Option<String>,
+}
+
+impl From<WireDocMessage> for DocMessage {
+    fn from(w: WireDocMessage) -> Self {
+        use base64::Engine;
+        let decoded = w
+            .msg
+            .map(|s| base64::engine::general_purpose::STANDARD.decode(s))
+            .transpose();
+        match decoded {
+            Ok(msg) => DocMessage {
+                id: w.id,
+                msg,
+                invalid_msg: None,
+            },
+            Err(e) => DocMessage {
+                id: w.id,
+                msg: None,
+                invalid_msg: Some(e.to_string()),
+            },
+        }
+    }
 }
 
 /// A device's sync request: messages for many documents at once.
@@ -141,8 +177,12 @@ pub enum DocStatus {
     Rejected,
     /// The officer may not see or write this document (another agency, not on the team).
     Forbidden,
-    /// The message could not be decoded.
+    /// The message could not be decoded (not base64, not an automerge sync
+    /// message), or the id is not a UUID.
     Malformed,
+    /// The request carried no message (`msg` null) for a document the server does
+    /// not hold: there is nothing to sync. The device drops the id.
+    NotFound,
 }
 
 /// The server's reply for one document.
@@ -178,7 +218,9 @@ pub struct SyncResponse {
     /// Evidence hashes referenced by this device's documents that the server has
     /// not received yet: upload them (tus) after the exchange.
     pub missing_blobs: Vec<String>,
-    /// The roster and tasks, when they differ from `roster_version`.
+    /// The roster and tasks, when they differ from `roster_version`; left out of the
+    /// JSON otherwise (clients read a `null` from older servers the same way).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub roster: Option<RosterSnapshot>,
     /// Version tag of the roster the server holds.
     pub roster_version: String,
@@ -265,7 +307,11 @@ mod tests {
                 "[0-9a-f-]{1,36}",
                 prop::option::of(prop::collection::vec(any::<u8>(), 0..40)),
             )
-                .prop_map(|(id, msg)| DocMessage { id, msg }),
+                .prop_map(|(id, msg)| DocMessage {
+                    id,
+                    msg,
+                    invalid_msg: None,
+                }),
             0..4,
         )
     }
@@ -459,6 +505,53 @@ mod tests {
             prop_assert_eq!(&back, &resp);
             prop_assert_eq!(json.contains("\"drafts\""), !pushes.is_empty());
         }
+    }
+
+    #[test]
+    fn a_bad_base64_msg_spoils_only_its_own_entry() {
+        let json = r#"{"protocol":1,"device_time":"2026-11-20T01:05:00Z","roster_version":null,"docs":[{"id":"a","msg":"AAEC"},{"id":"b","msg":"!!not base64!!"},{"id":"c","msg":null},{"id":"d"}]}"#;
+        let req: SyncRequest = serde_json::from_str(json).unwrap();
+        assert_eq!(req.docs[0].msg, Some(vec![0, 1, 2]));
+        assert_eq!(req.docs[0].invalid_msg, None);
+        assert_eq!(req.docs[1].msg, None);
+        assert!(req.docs[1].invalid_msg.is_some());
+        assert!(
+            req.docs[2..]
+                .iter()
+                .all(|d| d.msg.is_none() && d.invalid_msg.is_none())
+        );
+        // The parse-only field never goes on the wire; unknown fields still fail.
+        let back = serde_json::to_string(&req.docs[1]).unwrap();
+        assert_eq!(back, r#"{"id":"b","msg":null}"#);
+        let unknown = r#"{"protocol":1,"device_time":"2026-11-20T01:05:00Z","roster_version":null,"docs":[{"id":"a","msg":null,"x":1}]}"#;
+        assert!(serde_json::from_str::<SyncRequest>(unknown).is_err());
+    }
+
+    #[test]
+    fn an_unchanged_roster_is_left_out_and_a_null_one_still_reads() {
+        let resp = SyncResponse {
+            protocol: PROTOCOL_VERSION,
+            server_time: time(1_700_000_000_000),
+            clock_skew_seconds: 0,
+            docs: vec![DocReply {
+                id: "a".into(),
+                status: DocStatus::NotFound,
+                reason: Some("x".into()),
+                msg: None,
+            }],
+            offer: vec![],
+            missing_blobs: vec![],
+            roster: None,
+            roster_version: "r-1".into(),
+            log_acked_seq: None,
+            drafts: vec![],
+        };
+        let json = serde_json::to_string(&resp).unwrap();
+        assert!(!json.contains("\"roster\""), "{json}");
+        assert!(json.contains("\"status\":\"not_found\""), "{json}");
+        let with_null = json.replace("\"roster_version\"", "\"roster\":null,\"roster_version\"");
+        let back: SyncResponse = serde_json::from_str(&with_null).unwrap();
+        assert_eq!(back, resp);
     }
 
     #[test]
