@@ -18,6 +18,9 @@ status=0
 echo "== browser tools (Chromium, playwright-core) for the desk's browser test"
 bash scripts/browser-tools.sh || status=1
 
+echo "== JavaScript client tools (@automerge/automerge, tus-js-client) for the independent client test"
+bash scripts/js-client-tools.sh || status=1
+
 echo "== cargo test"
 cargo test --workspace --no-fail-fast || status=1
 
