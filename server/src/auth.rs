@@ -21,16 +21,21 @@ use rand::rngs::OsRng;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::client_addr::ClientAddr;
 use crate::error::{ApiJson, AppError};
 use crate::state::AppState;
+use crate::storage::login_attempts::LoginGate;
 use crate::storage::{Device, Role, User};
 
 /// How long an API session lasts.
 pub const SESSION_TTL: Duration = Duration::hours(12);
-/// Failed logins allowed within [`LOCKOUT_WINDOW`] before the login is locked.
-pub const LOCKOUT_THRESHOLD: usize = 5;
-/// Window over which failed logins are counted.
-pub const LOCKOUT_WINDOW: Duration = Duration::minutes(15);
+/// Failed logins allowed for one login from one address within
+/// [`LOCKOUT_WINDOW`] before that address is locked out of it (the default of
+/// `serve --login-max-failures`; see [`crate::login_limit`]).
+pub const LOCKOUT_THRESHOLD: usize = crate::login_limit::DEFAULT_MAX_FAILURES as usize;
+/// Default window over which failed logins are counted.
+pub const LOCKOUT_WINDOW: Duration =
+    Duration::minutes(crate::login_limit::DEFAULT_WINDOW_MINUTES as i64);
 /// Shortest password accepted for new accounts.
 pub const MIN_PASSWORD_CHARS: usize = 8;
 
@@ -94,29 +99,47 @@ fn lockout_key(login: &str) -> String {
     login.trim().to_lowercase()
 }
 
-/// Checks a login and password, with the lockout: after [`LOCKOUT_THRESHOLD`]
-/// failures within [`LOCKOUT_WINDOW`] the login answers 429 until the oldest of
-/// them leaves the window. Unknown logins and wrong passwords look the same.
-/// A disabled account with the right password gets `user_disabled`.
+/// Seconds from `now` until `until` (at least 1), for `Retry-After`.
+fn secs_until(now: DateTime<Utc>, until: DateTime<Utc>) -> u64 {
+    u64::try_from((until - now).num_seconds().max(1)).unwrap_or(1)
+}
+
+/// Checks a login and password from `client`, with the limits of
+/// [`crate::login_limit`]: the per-address rate first, then the attempt is counted
+/// as a failure in one storage transaction that also decides whether the login
+/// is locked for this address or slowed, and only then is the password verified
+/// (so parallel attempts cannot all pass the check). The right password forgets
+/// this address's failures. Unknown logins and wrong passwords look the same. A
+/// disabled account with the right password gets `user_disabled`.
 pub async fn check_password(
     state: &AppState,
+    client: &ClientAddr,
     login: &str,
     password: &str,
 ) -> Result<User, AppError> {
+    state.security.rate.check(client)?;
     let key = lockout_key(login);
+    let addr = client.limit_text();
     let now = state.clock.now();
-    let failures = state
+    let policy = state.security.login.policy;
+    match state
         .storage
-        .login_failures_since(&key, now - LOCKOUT_WINDOW)
-        .await?;
-    if failures.len() >= LOCKOUT_THRESHOLD {
-        let oldest = failures[failures.len() - LOCKOUT_THRESHOLD];
-        let until = oldest + LOCKOUT_WINDOW;
-        let secs = (until - now).num_seconds().max(1);
-        tracing::warn!(login = %key, "login locked after repeated failures");
-        return Err(AppError::TooManyAttempts {
-            retry_after_secs: u64::try_from(secs).unwrap_or(1),
-        });
+        .begin_login_attempt(&key, &addr, now, policy)
+        .await?
+    {
+        LoginGate::Allowed => {}
+        LoginGate::AddressLocked { until } => {
+            tracing::warn!(login = %key, client = %addr, "login locked for this address after repeated failures");
+            return Err(AppError::TooManyAttempts {
+                retry_after_secs: secs_until(now, until),
+            });
+        }
+        LoginGate::AccountSlowed { until } => {
+            tracing::warn!(login = %key, client = %addr, "login slowed after failures from many addresses");
+            return Err(AppError::AccountThrottled {
+                retry_after_secs: secs_until(now, until),
+            });
+        }
     }
     let user = state.storage.user_by_login(login.trim()).await?;
     let hash = match &user {
@@ -128,18 +151,13 @@ pub async fn check_password(
     let ok = verify_password(hash, password.to_string()).await?;
     match user {
         Some(user) if ok => {
-            if !failures.is_empty() {
-                state.storage.clear_login_failures(&key).await?;
-            }
+            state.storage.login_succeeded(&key, &addr).await?;
             if user.disabled {
                 return Err(AppError::UserDisabled);
             }
             Ok(user)
         }
-        _ => {
-            state.storage.record_login_failure(&key, now).await?;
-            Err(AppError::InvalidCredentials)
-        }
+        _ => Err(AppError::InvalidCredentials),
     }
 }
 
@@ -326,9 +344,10 @@ impl From<&User> for UserView {
 /// `POST /api/v1/login`: a 12-hour API session for any role.
 async fn login(
     State(state): State<AppState>,
+    client: ClientAddr,
     ApiJson(req): ApiJson<LoginRequest>,
 ) -> Result<Json<LoginResponse>, AppError> {
-    let user = check_password(&state, &req.login, &req.password).await?;
+    let user = check_password(&state, &client, &req.login, &req.password).await?;
     let token = new_token();
     let expires_at = state.clock.now() + SESSION_TTL;
     state

@@ -154,6 +154,7 @@ fn validate_device_fields(
 /// `POST /api/v1/enroll`.
 async fn enroll(
     State(state): State<AppState>,
+    client: crate::client_addr::ClientAddr,
     ApiJson(req): ApiJson<EnrollRequest>,
 ) -> Result<Json<EnrollResponse>, AppError> {
     // Validate everything before touching credentials: a bad key must not burn a code.
@@ -164,8 +165,12 @@ async fn enroll(
         return Err(AppError::DeviceExists);
     }
     let user = match (&req.login, &req.password, &req.code) {
-        (Some(login), Some(password), None) => check_password(&state, login, password).await?,
+        (Some(login), Some(password), None) => {
+            check_password(&state, &client, login, password).await?
+        }
         (None, None, Some(code)) => {
+            // Codes are guessed no faster than passwords (issue 16).
+            state.security.rate.check(&client)?;
             let code = normalize_code(code);
             if code.len() != CODE_LEN {
                 return Err(AppError::EnrollmentCodeInvalid);

@@ -52,6 +52,18 @@ pub enum AppError {
         /// Seconds until the next attempt is allowed.
         retry_after_secs: u64,
     },
+    /// Too many sign-in attempts from one client address (any account).
+    #[error("来自您所在网络地址的登录尝试过于频繁，请 {}后再试", wait_text(*.retry_after_secs))]
+    TooManyRequests {
+        /// Seconds until the next attempt is allowed.
+        retry_after_secs: u64,
+    },
+    /// The login failed too often from many addresses: attempts are spaced out.
+    #[error("该账号近期在多处登录失败次数过多，为保护账号已放慢登录，请 {}后再试", wait_text(*.retry_after_secs))]
+    AccountThrottled {
+        /// Seconds until the next attempt is allowed.
+        retry_after_secs: u64,
+    },
     /// A field of the request is invalid; `field` names it.
     #[error("字段 {field} 无效：{reason}")]
     InvalidField {
@@ -103,6 +115,15 @@ fn minutes(secs: u64) -> u64 {
     secs.div_ceil(60).max(1)
 }
 
+/// A wait in Chinese: seconds under a minute, else whole minutes (rounded up).
+fn wait_text(secs: u64) -> String {
+    if secs < 60 {
+        format!("{} 秒", secs.max(1))
+    } else {
+        format!("{} 分钟", minutes(secs))
+    }
+}
+
 impl AppError {
     /// An invalid field.
     pub fn invalid(field: impl Into<String>, reason: impl Into<String>) -> Self {
@@ -139,7 +160,9 @@ impl AppError {
                 StatusCode::FORBIDDEN
             }
             AppError::DeviceExists | AppError::Conflict(_) => StatusCode::CONFLICT,
-            AppError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
+            AppError::TooManyAttempts { .. }
+            | AppError::TooManyRequests { .. }
+            | AppError::AccountThrottled { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::InvalidField { .. } | AppError::MalformedRequest(_) => {
                 StatusCode::BAD_REQUEST
             }
@@ -173,6 +196,8 @@ impl AppError {
             AppError::NotAnOfficer => "not_an_officer",
             AppError::DeviceExists => "device_exists",
             AppError::TooManyAttempts { .. } => "too_many_attempts",
+            AppError::TooManyRequests { .. } => "too_many_requests",
+            AppError::AccountThrottled { .. } => "account_throttled",
             AppError::InvalidField { .. } => "invalid_field",
             AppError::MalformedRequest(_) => "malformed_request",
             AppError::BodyTooLarge => "body_too_large",
@@ -198,6 +223,16 @@ impl AppError {
                 AppError::Internal(String::new()).to_string()
             }
             other => other.to_string(),
+        }
+    }
+
+    /// Seconds to wait before trying again, for the sign-in limits (`Retry-After`).
+    pub fn retry_after_secs(&self) -> Option<u64> {
+        match self {
+            AppError::TooManyAttempts { retry_after_secs }
+            | AppError::TooManyRequests { retry_after_secs }
+            | AppError::AccountThrottled { retry_after_secs } => Some((*retry_after_secs).max(1)),
+            _ => None,
         }
     }
 
@@ -251,8 +286,8 @@ impl IntoResponse for AppError {
             _ => tracing::debug!(code = self.code(), "request refused"),
         }
         let mut resp = (status, axum::Json(self.body())).into_response();
-        if let AppError::TooManyAttempts { retry_after_secs } = self
-            && let Ok(v) = HeaderValue::from_str(&retry_after_secs.max(1).to_string())
+        if let Some(secs) = self.retry_after_secs()
+            && let Ok(v) = HeaderValue::from_str(&secs.to_string())
         {
             resp.headers_mut().insert(header::RETRY_AFTER, v);
         }
@@ -308,6 +343,17 @@ mod tests {
         };
         assert_eq!(e.status(), StatusCode::TOO_MANY_REQUESTS);
         assert_eq!(e.user_message(), "登录失败次数过多，请 2 分钟后再试");
+        assert_eq!(e.retry_after_secs(), Some(61));
+        let e = AppError::TooManyRequests {
+            retry_after_secs: 2,
+        };
+        assert_eq!(e.code(), "too_many_requests");
+        assert!(e.user_message().contains("请 2 秒后再试"));
+        let e = AppError::AccountThrottled {
+            retry_after_secs: 0,
+        };
+        assert_eq!(e.retry_after_secs(), Some(1));
+        assert!(e.user_message().contains("请 1 秒后再试"));
         let e = AppError::from(ModelError::new("officers[0].name", "不能为空"));
         assert_eq!(e.code(), "invalid_field");
         assert!(e.user_message().contains("officers[0].name"));

@@ -8,6 +8,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod client_addr;
 pub mod demo;
 pub mod desk;
 pub mod device_log;
@@ -20,9 +21,12 @@ pub mod history;
 pub mod home;
 pub mod inspections;
 pub mod legal;
+pub mod login_limit;
 pub mod public;
 pub mod query_limit;
 pub mod repair;
+pub mod security_headers;
+pub mod spreadsheet;
 pub mod state;
 pub mod storage;
 pub mod sync;
@@ -110,6 +114,7 @@ pub async fn build_state_with_clock(
         config: Arc::new(config),
         doc_locks: Arc::new(DocLocks::default()),
         calendar: Arc::new(std::sync::RwLock::new(Arc::new(calendar))),
+        security: Arc::new(state::Security::default()),
     })
 }
 
@@ -178,6 +183,14 @@ pub fn app(state: AppState) -> Router {
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
         .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            client_addr::resolve_layer,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            security_headers::layer,
+        ))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
@@ -221,19 +234,18 @@ async fn refuse_declared_oversize(
     next.run(req).await
 }
 
-/// Deletes expired sessions, codes and old login failures (at start, then hourly).
+/// Deletes expired sessions, codes and old login failures, and forgets idle
+/// sign-in rate buckets (at start, then hourly).
 async fn housekeeping(state: AppState) {
     let mut tick = tokio::time::interval(Duration::from_secs(3600));
     loop {
         tick.tick().await;
         let now = state.clock.now();
-        if let Err(e) = state
-            .storage
-            .purge_expired(now, now - auth::LOCKOUT_WINDOW)
-            .await
-        {
+        let window = state.security.login.policy.window;
+        if let Err(e) = state.storage.purge_expired(now, now - window).await {
             tracing::warn!(error = %e, "housekeeping failed");
         }
+        state.security.rate.forget_idle();
     }
 }
 

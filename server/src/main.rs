@@ -2,6 +2,7 @@
 //!
 //! ```text
 //! liuhen-server serve --listen 127.0.0.1:8080 --data-dir DIR [--demo] [--log-json]
+//!     [--secure-cookies] [--trusted-proxy CIDR]... [--login-max-failures N] ...
 //! liuhen-server admin create-user --data-dir D --agency A --login L --name N --role R [--officer-id O] --password-stdin
 //! liuhen-server admin enrollment-code --data-dir D --login L [--server URL]
 //! liuhen-server admin revoke-device --data-dir D --device ID
@@ -21,11 +22,14 @@ use tracing_subscriber::EnvFilter;
 use indicatif::{ProgressBar, ProgressStyle};
 use liuhen_core::model::RosterSnapshot;
 use liuhen_server::admin::{self, NewUser};
+use liuhen_server::client_addr::TrustedProxies;
 use liuhen_server::directories::{self, ListKind};
 use liuhen_server::draws::{self, PublishedDraw};
 use liuhen_server::error::AppError;
-use liuhen_server::state::Config;
+use liuhen_server::login_limit::{self, LoginLimits};
+use liuhen_server::state::{Config, Security};
 use liuhen_server::storage::Role;
+use liuhen_server::storage::login_attempts::LoginPolicy;
 use liuhen_server::{StartupError, build_state, demo, enroll};
 
 #[derive(Debug, Parser)]
@@ -88,6 +92,59 @@ struct ServeArgs {
     /// Largest evidence upload accepted, in MiB.
     #[arg(long, default_value_t = 2048)]
     max_upload_mib: u64,
+    /// A proxy (IP or CIDR, repeatable) whose `X-Forwarded-For` names the client,
+    /// e.g. the load balancer; from other peers the header is ignored.
+    #[arg(long = "trusted-proxy", value_name = "IP|CIDR")]
+    trusted_proxies: Vec<String>,
+    #[command(flatten)]
+    login: LoginArgs,
+}
+
+/// Sign-in limits (see `liuhen_server::login_limit`).
+#[derive(Debug, Args)]
+struct LoginArgs {
+    /// Wrong passwords for one login from one client address before that address
+    /// is locked out of that login (other addresses are not).
+    #[arg(long, default_value_t = login_limit::DEFAULT_MAX_FAILURES,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    login_max_failures: u32,
+    /// Minutes over which wrong passwords are counted (and a lock lasts at most).
+    #[arg(long, default_value_t = login_limit::DEFAULT_WINDOW_MINUTES,
+          value_parser = clap::value_parser!(u32).range(1..=1440))]
+    login_window_minutes: u32,
+    /// Wrong passwords for one login from all addresses before attempts on it are
+    /// slowed (0: never).
+    #[arg(long, default_value_t = login_limit::DEFAULT_ACCOUNT_MAX_FAILURES)]
+    login_account_max_failures: u32,
+    /// Seconds between attempts on a slowed login.
+    #[arg(long, default_value_t = login_limit::DEFAULT_ACCOUNT_SLOW_SECS,
+          value_parser = clap::value_parser!(u32).range(1..=3600))]
+    login_account_slow_secs: u32,
+    /// Sign-in attempts (web, API, device enrolment) per minute from one client
+    /// address, after a burst of --login-burst (0: no limit).
+    #[arg(long, default_value_t = login_limit::DEFAULT_RATE_PER_MINUTE)]
+    login_rate_per_minute: u32,
+    /// Sign-in attempts one client address may make at once.
+    #[arg(long, default_value_t = login_limit::DEFAULT_BURST,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    login_burst: u32,
+}
+
+impl LoginArgs {
+    fn limits(&self) -> LoginLimits {
+        LoginLimits {
+            policy: LoginPolicy {
+                window: chrono::Duration::minutes(i64::from(self.login_window_minutes)),
+                per_address: self.login_max_failures,
+                per_account: self.login_account_max_failures,
+                account_interval: chrono::Duration::seconds(i64::from(
+                    self.login_account_slow_secs,
+                )),
+            },
+            rate_per_minute: self.login_rate_per_minute,
+            burst: self.login_burst,
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -190,12 +247,25 @@ fn init_logging(json: bool, default: &str) {
 }
 
 async fn serve(args: ServeArgs) -> Result<(), CliError> {
+    let proxies =
+        TrustedProxies::parse(&args.trusted_proxies).map_err(|e| CliError::Usage(e.to_string()))?;
+    let limits = args.login.limits();
     let state = build_state(config(
         args.data_dir.clone(),
         args.secure_cookies,
         args.max_upload_mib,
     ))
-    .await?;
+    .await?
+    .with_security(Security::new(limits, proxies.clone()));
+    tracing::info!(
+        trusted_proxies = ?proxies.0,
+        max_failures = limits.policy.per_address,
+        window_minutes = limits.policy.window.num_minutes(),
+        account_max_failures = limits.policy.per_account,
+        rate_per_minute = limits.rate_per_minute,
+        burst = limits.burst,
+        "sign-in limits"
+    );
     tracing::info!(
         version = liuhen_server::VERSION,
         data_dir = %args.data_dir.display(),

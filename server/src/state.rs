@@ -8,6 +8,8 @@ use liuhen_core::blobs::BlobStore;
 use liuhen_core::calendar::WorkCalendar;
 use liuhen_core::time::Clock;
 
+use crate::client_addr::TrustedProxies;
+use crate::login_limit::{AddressRate, LoginLimits};
 use crate::storage::Storage;
 
 /// Server configuration.
@@ -19,6 +21,29 @@ pub struct Config {
     pub secure_cookies: bool,
     /// Largest evidence upload accepted (bytes).
     pub max_upload_bytes: u64,
+}
+
+/// Sign-in limits and whose `X-Forwarded-For` is believed (issue 16); the
+/// defaults are production values ([`crate::login_limit`]).
+#[derive(Debug, Default)]
+pub struct Security {
+    /// Proxies whose `X-Forwarded-For` names the client (none by default).
+    pub trusted_proxies: TrustedProxies,
+    /// Lockout and rate limits of sign-in.
+    pub login: LoginLimits,
+    /// The per-address token buckets of sign-in attempts (from `login`).
+    pub rate: AddressRate,
+}
+
+impl Security {
+    /// The limits `login` with `trusted_proxies`.
+    pub fn new(login: LoginLimits, trusted_proxies: TrustedProxies) -> Security {
+        Security {
+            trusted_proxies,
+            rate: AddressRate::new(login.rate_per_minute, login.burst),
+            login,
+        }
+    }
 }
 
 /// Per-document async locks: one writer per document at a time in this process.
@@ -51,9 +76,17 @@ pub struct AppState {
     /// The working-day calendar: the years built into the program plus those an
     /// admin imported (R-POST-1, R-LEGAL-5). Replaced whole when a year is imported.
     pub calendar: Arc<RwLock<Arc<WorkCalendar>>>,
+    /// Sign-in limits and trusted proxies.
+    pub security: Arc<Security>,
 }
 
 impl AppState {
+    /// This state with other sign-in limits and trusted proxies (`serve` flags).
+    pub fn with_security(mut self, security: Security) -> AppState {
+        self.security = Arc::new(security);
+        self
+    }
+
     /// The working-day calendar as it is now.
     pub fn calendar(&self) -> Arc<WorkCalendar> {
         self.calendar

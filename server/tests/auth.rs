@@ -281,6 +281,230 @@ fn five_failures_lock_the_login_for_a_while() {
     assert_eq!(status, 429);
 }
 
+/// The JSON body of a refused sign-in: its code, after checking it is a 429 that
+/// says in Chinese when to try again and carries `Retry-After`.
+fn refused_code(status: u16, retry: Option<u64>, body: &str) -> String {
+    assert_eq!(status, 429, "{body}");
+    let v: Value = serde_json::from_str(body).unwrap_or_else(|_| panic!("JSON: {body}"));
+    assert!(v["message"].as_str().unwrap().contains("后再试"), "{v}");
+    assert!(retry.is_some_and(|s| s >= 1), "Retry-After: {retry:?}");
+    v["code"].as_str().unwrap().to_string()
+}
+
+fn login_body(login: &str, password: &str) -> Value {
+    json!({"login": login, "password": password})
+}
+
+/// Issue 16: the failure is counted before the password is checked, so 40 wrong
+/// passwords at once give exactly the threshold of 401s; the attacking address is
+/// locked out of the account, its owner at another address is not.
+#[test]
+fn parallel_wrong_passwords_lock_only_the_attacking_address() {
+    use liuhen_server::auth::LOCKOUT_THRESHOLD;
+    let server = TestServer::start(true);
+    let url = server.url("/api/v1/login");
+    let attacker = common::client_from("127.0.0.1");
+    let out = common::send_at_once(40, &attacker, |c| {
+        c.post(&url).json(&login_body("admin", "wrong-password"))
+    });
+    assert_eq!(
+        common::count_status(&out, 401),
+        LOCKOUT_THRESHOLD,
+        "{out:?}"
+    );
+    assert_eq!(common::count_status(&out, 429), 40 - LOCKOUT_THRESHOLD);
+    for (status, retry, body) in out.iter().filter(|o| o.0 == 429) {
+        let code = refused_code(*status, *retry, body);
+        assert!(
+            code == "too_many_attempts" || code == "too_many_requests",
+            "{code}"
+        );
+    }
+    // Even the right password waits at the attacking address...
+    let r = attacker
+        .post(&url)
+        .json(&login_body("admin", DEMO_PASSWORD))
+        .send()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 429);
+    // ...while the admin at another address signs in.
+    let owner = common::client_from("127.0.0.2");
+    let (status, body) = status_json(
+        owner
+            .post(&url)
+            .json(&login_body("admin", DEMO_PASSWORD))
+            .send()
+            .unwrap(),
+    );
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(me(&server, body["token"].as_str().unwrap()).0, 200);
+
+    // Device enrolment with a password is counted the same way.
+    let url = server.url("/api/v1/enroll");
+    let out = common::send_at_once(40, &common::client_from("127.0.0.3"), |c| {
+        c.post(&url)
+            .json(&enroll_body(login_body("qy-zf-002", "wrong-password")))
+    });
+    assert_eq!(
+        common::count_status(&out, 401),
+        LOCKOUT_THRESHOLD,
+        "{out:?}"
+    );
+    assert_eq!(common::count_status(&out, 429), 40 - LOCKOUT_THRESHOLD);
+    let (status, body) = status_json(
+        common::client_from("127.0.0.4")
+            .post(&url)
+            .json(&enroll_body(login_body("qy-zf-002", DEMO_PASSWORD)))
+            .send()
+            .unwrap(),
+    );
+    assert_eq!(status, 200, "{body}");
+}
+
+/// Issue 16: one address gets a bucket of sign-in attempts across all accounts
+/// (and enrolment codes); other addresses have their own.
+#[test]
+fn one_address_is_rate_limited_across_all_accounts() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = TestServer::start_in(
+        tmp.path(),
+        &[
+            "--demo",
+            "--demo-without-inspections",
+            "--login-rate-per-minute",
+            "1",
+            "--login-burst",
+            "3",
+        ],
+    )
+    .unwrap_or_else(|l| panic!("{}", l.join("\n")));
+    let url = server.url("/api/v1/login");
+    let n = AtomicUsize::new(0);
+    let out = common::send_at_once(8, &common::client_from("127.0.0.1"), |c| {
+        let i = n.fetch_add(1, Ordering::SeqCst);
+        c.post(&url)
+            .json(&login_body(&format!("nobody-{i}"), "wrong-password"))
+    });
+    assert_eq!(common::count_status(&out, 401), 3, "{out:?}");
+    for (status, retry, body) in out.iter().filter(|o| o.0 != 401) {
+        assert_eq!(refused_code(*status, *retry, body), "too_many_requests");
+    }
+    let code = enroll_body(json!({"code": "ABCD2345"}));
+    let r = common::client_from("127.0.0.1")
+        .post(server.url("/api/v1/enroll"))
+        .json(&code)
+        .send()
+        .unwrap();
+    let (status, retry) = (
+        r.status().as_u16(),
+        r.headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok()?.parse().ok()),
+    );
+    assert_eq!(
+        refused_code(status, retry, &r.text().unwrap()),
+        "too_many_requests"
+    );
+    let (status, body) = status_json(
+        common::client_from("127.0.0.2")
+            .post(&url)
+            .json(&login_body("supervisor", DEMO_PASSWORD))
+            .send()
+            .unwrap(),
+    );
+    assert_eq!(status, 200, "{body}");
+}
+
+/// Issue 16: failures from many addresses slow the account down (one attempt per
+/// interval) instead of locking it; other accounts are not touched.
+#[test]
+fn failures_from_many_addresses_slow_the_account_instead_of_locking_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = TestServer::start_in(
+        tmp.path(),
+        &[
+            "--demo",
+            "--demo-without-inspections",
+            "--login-max-failures",
+            "2",
+            "--login-account-max-failures",
+            "4",
+            "--login-account-slow-secs",
+            "3600",
+        ],
+    )
+    .unwrap_or_else(|l| panic!("{}", l.join("\n")));
+    let url = server.url("/api/v1/login");
+    for ip in ["127.0.0.1", "127.0.0.2"] {
+        let c = common::client_from(ip);
+        for _ in 0..2 {
+            let r = c.post(&url).json(&login_body("legal", "wrong")).send();
+            assert_eq!(r.unwrap().status().as_u16(), 401, "{ip}");
+        }
+    }
+    let c = common::client_from("127.0.0.3");
+    let r = c
+        .post(&url)
+        .json(&login_body("legal", DEMO_PASSWORD))
+        .send()
+        .unwrap();
+    let (status, retry) = (
+        r.status().as_u16(),
+        r.headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok()?.parse::<u64>().ok()),
+    );
+    let text = r.text().unwrap();
+    assert_eq!(refused_code(status, retry, &text), "account_throttled");
+    assert!(retry.unwrap() > 60 && retry.unwrap() <= 3600, "{retry:?}");
+    assert!(text.contains("放慢"), "{text}");
+    let r = c
+        .post(&url)
+        .json(&login_body("supervisor", DEMO_PASSWORD))
+        .send()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+}
+
+/// Issue 16: `X-Forwarded-For` names the client only when a `--trusted-proxy`
+/// sends it; from anyone else it is ignored.
+#[test]
+fn forwarded_for_counts_only_from_a_trusted_proxy() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = TestServer::start_in(
+        tmp.path(),
+        &[
+            "--demo",
+            "--demo-without-inspections",
+            "--trusted-proxy",
+            "127.0.0.1",
+        ],
+    )
+    .unwrap_or_else(|l| panic!("{}", l.join("\n")));
+    let url = server.url("/api/v1/login");
+    let attempt = |from: &str, client_ip: &str, password: &str| {
+        common::client_from(from)
+            .post(&url)
+            .header("X-Forwarded-For", format!("203.0.113.50, {client_ip}"))
+            .json(&login_body("supervisor", password))
+            .send()
+            .unwrap()
+            .status()
+            .as_u16()
+    };
+    // Behind the proxy: the forwarded client is locked, its neighbour is not.
+    for _ in 0..5 {
+        assert_eq!(attempt("127.0.0.1", "198.51.100.7", "wrong"), 401);
+    }
+    assert_eq!(attempt("127.0.0.1", "198.51.100.7", DEMO_PASSWORD), 429);
+    assert_eq!(attempt("127.0.0.1", "198.51.100.8", DEMO_PASSWORD), 200);
+    // Not a proxy: changing the header does not get around the lock.
+    for _ in 0..5 {
+        assert_eq!(attempt("127.0.0.2", "198.51.100.9", "wrong"), 401);
+    }
+    assert_eq!(attempt("127.0.0.2", "198.51.100.10", DEMO_PASSWORD), 429);
+}
+
 #[test]
 fn tokens_missing_invalid_revoked_expired_or_of_a_disabled_user() {
     let server = TestServer::start(true);

@@ -188,6 +188,21 @@ impl Portal {
         party: (PartyKind, &str, &str),
         conclusion: &str,
     ) -> String {
+        self.decision_with(category, doc, kind, decided_on, party, conclusion, |_| {})
+    }
+
+    /// [`Portal::decision_in`] with the record changed by `edit` before it is stored.
+    #[allow(clippy::too_many_arguments)]
+    fn decision_with(
+        &self,
+        category: &str,
+        doc: &str,
+        kind: DecisionKind,
+        decided_on: NaiveDate,
+        party: (PartyKind, &str, &str),
+        conclusion: &str,
+        edit: impl FnOnce(&mut DecisionRecord),
+    ) -> String {
         let id = uuid::Uuid::now_v7().to_string();
         let draft_id = uuid::Uuid::now_v7().to_string();
         let by = self.user_id("legal");
@@ -232,6 +247,8 @@ impl Portal {
             inspection_ids: vec![],
             confidential: "保密：内部配方 ZZ-0001".into(),
         };
+        let mut decision = decision;
+        edit(&mut decision);
         self.rt
             .block_on(self.state.storage.apply_legal(&LegalWrite {
                 draft: Some(draft),
@@ -1174,4 +1191,95 @@ fn r_post_5_statistics_per_enforcement_category_with_totals_in_page_csv_and_xlsx
     }
     assert_eq!(cell(xt, 11), Data::Float(3.0));
     assert_eq!(cell(xe, 11), Data::Empty);
+}
+
+/// Issue 16 (OWASP CSV injection): text a spreadsheet would run as a formula is
+/// published with a leading `'` in the open-data CSV and in the statistics CSV
+/// and XLSX; numbers (a negative fine too) stay numbers.
+#[test]
+fn spreadsheet_cells_never_start_a_formula_in_csv_or_xlsx() {
+    use liuhen_server::storage::public_profile::StatsPublication;
+    const FORMULA: &str = "=HYPERLINK(\"http://x\",\"y\")";
+    let p = Portal::start();
+    p.set_now(beijing(2025, 10, 20));
+    let id = p.decision_with(
+        FORMULA,
+        "清环罚〔2025〕66号",
+        DecisionKind::Penalty,
+        day(2025, 10, 9),
+        company("清远市公式测试有限公司"),
+        "-1+1 罚款",
+        |d| {
+            d.title = FORMULA.into();
+            d.legal_basis = "@SUM(1,1)".into();
+            d.fine_fen = Some(-12_345);
+        },
+    );
+    p.publish_direct(&id);
+
+    let r = p.get_resp("/api/open/v1/decisions.csv");
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["x-content-type-options"], "nosniff");
+    assert_eq!(r.headers()["referrer-policy"], "same-origin");
+    let text = r.text().unwrap();
+    let mut rd = csv::Reader::from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+    let rows: Vec<csv::StringRecord> = rd.records().map(|r| r.unwrap()).collect();
+    assert_eq!(rows.len(), 1);
+    let row = &rows[0];
+    assert_eq!(&row[4], format!("'{FORMULA}"), "category");
+    assert_eq!(&row[6], format!("'{FORMULA}"), "title");
+    assert_eq!(&row[9], "'@SUM(1,1)", "legal basis");
+    assert_eq!(&row[10], "'-1+1 罚款", "conclusion");
+    assert_eq!(&row[11], "-123.45", "a fine stays a number");
+    for (i, cell) in row.iter().enumerate() {
+        assert!(
+            i == 11 || !cell.starts_with(['=', '+', '-', '@', '\t', '\r']),
+            "column {i}: {cell}"
+        );
+    }
+
+    // The statistics of 2025 have a category row named by the formula.
+    p.set_now(beijing(2026, 1, 10));
+    p.rt.block_on(p.state.storage.publish_stats(&StatsPublication {
+        agency_id: AGENCY.into(),
+        year: 2025,
+        published_by: p.user_id("admin"),
+        by_name: "审批员丙".into(),
+        published_at: beijing(2026, 1, 10),
+    }))
+    .unwrap();
+    let bytes = p
+        .get_resp("/public/stats/2025.csv")
+        .bytes()
+        .unwrap()
+        .to_vec();
+    let mut rd = csv::Reader::from_reader(&bytes[3..]);
+    let rows: Vec<csv::StringRecord> = rd.records().map(|r| r.unwrap()).collect();
+    let cats: Vec<&str> = rows.iter().map(|r| &r[1]).collect();
+    assert_eq!(cats, [format!("'{FORMULA}").as_str(), "合计"]);
+    assert_eq!(&rows[0][9], "-123.45", "fines stay a number");
+
+    use calamine::{Data, Reader, Xlsx};
+    let r = p.get_resp("/public/stats/2025.xlsx");
+    assert_eq!(r.status(), 200);
+    let mut book: Xlsx<_> = Xlsx::new(std::io::Cursor::new(r.bytes().unwrap().to_vec())).unwrap();
+    let range = book.worksheet_range("2025年度统计").unwrap();
+    let cell = |r: u32, c: u32| range.get_value((r, c)).cloned().unwrap_or(Data::Empty);
+    assert_eq!(cell(1, 1), Data::String(format!("'{FORMULA}")));
+    assert_eq!(
+        cell(1, 9),
+        Data::Float(-123.45),
+        "a negative fine is a number"
+    );
+    assert_eq!(cell(2, 9), Data::Float(-123.45));
+    for (r, row) in range.rows().enumerate() {
+        for (c, v) in row.iter().enumerate() {
+            if let Data::String(s) = v {
+                assert!(
+                    !s.starts_with(['=', '+', '-', '@', '\t', '\r']),
+                    "cell ({r}, {c}): {s}"
+                );
+            }
+        }
+    }
 }

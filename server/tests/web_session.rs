@@ -252,6 +252,64 @@ fn sign_in_form_refuses_missing_token_wrong_password_and_locks_after_repeated_fa
     assert_eq!(r.status(), 303);
 }
 
+/// Issue 16: 40 wrong passwords sent at once through the form give exactly the
+/// threshold of 401s and 429 pages after that (in Chinese, saying when to try
+/// again, the typed login kept); the account's owner at another address signs in.
+#[test]
+fn parallel_wrong_passwords_on_the_form_lock_only_the_attacking_address() {
+    use liuhen_server::auth::LOCKOUT_THRESHOLD;
+    let server = TestServer::start(true);
+    let attacker = common::client_from("127.0.0.1");
+    let (cookie, csrf) = login_form(&server, &attacker);
+    let url = server.url("/login");
+    let form = |password: &'static str| {
+        let (cookie, csrf, url) = (cookie.clone(), csrf.clone(), url.clone());
+        move |c: &Client| {
+            c.post(&url).header(COOKIE, &cookie).form(&[
+                ("csrf", csrf.as_str()),
+                ("login", "admin"),
+                ("password", password),
+            ])
+        }
+    };
+    let out = common::send_at_once(40, &attacker, form("wrong-password"));
+    assert_eq!(common::count_status(&out, 401), LOCKOUT_THRESHOLD);
+    assert_eq!(common::count_status(&out, 429), 40 - LOCKOUT_THRESHOLD);
+    for (_, retry, html) in out.iter().filter(|o| o.0 == 429) {
+        assert!(retry.is_some_and(|s| s >= 1), "Retry-After {retry:?}");
+        assert!(html.contains("后再试"), "{html}");
+        assert!(html.contains("value=\"admin\""), "the login is kept");
+    }
+    let r = form(DEMO_PASSWORD)(&attacker).send().unwrap();
+    assert_eq!(r.status(), 429);
+    assert!(cookie_pair(&r, "liuhen_session").is_none());
+
+    let owner = common::client_from("127.0.0.2");
+    let (_, r) = sign_in(&server, &owner, "admin", "/desk");
+    assert_eq!(r.status(), 303);
+}
+
+/// Issue 16: every answer says `nosniff` and `Referrer-Policy: same-origin`;
+/// answers that are not pages get a restrictive CSP; HSTS only behind TLS.
+#[test]
+fn security_headers_on_pages_json_and_errors() {
+    let server = TestServer::start(true);
+    let c = no_redirects();
+    for path in ["/login", "/healthz", "/api/v1/me", "/no-such-page"] {
+        let r = c.get(server.url(path)).send().unwrap();
+        let h = r.headers();
+        assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
+        assert_eq!(h["referrer-policy"], "same-origin", "{path}");
+        assert!(h.get("strict-transport-security").is_none(), "{path}");
+        let csp = h["content-security-policy"].to_str().unwrap();
+        if path == "/login" {
+            assert!(csp.contains("form-action 'self'"), "the page's own: {csp}");
+        } else {
+            assert_eq!(csp, "default-src 'none'; frame-ancestors 'none'", "{path}");
+        }
+    }
+}
+
 #[test]
 fn redirects_stay_on_this_site_and_pages_need_a_session() {
     let server = TestServer::start(true);
@@ -307,4 +365,13 @@ fn cookies_are_secure_when_served_behind_tls() {
         .find(|s| s.starts_with("liuhen_session="))
         .unwrap();
     assert!(raw.contains("Secure"), "{raw}");
+    // Behind TLS every answer asks browsers to stay on https (issue 16).
+    for path in ["/login", "/healthz"] {
+        let r = c.get(server.url(path)).send().unwrap();
+        assert_eq!(
+            r.headers()["strict-transport-security"],
+            "max-age=31536000",
+            "{path}"
+        );
+    }
 }

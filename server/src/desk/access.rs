@@ -29,7 +29,9 @@ pub fn router() -> axum::Router<AppState> {
     axum::Router::new().route("/desk/inspections/{id}/access", get(page))
 }
 
-/// The client's address, when the server knows it (served with connect info).
+/// The client's address, when the server knows it (served with connect info):
+/// the one [`crate::client_addr`] resolved (a `--trusted-proxy`'s client), else
+/// the TCP peer.
 #[derive(Debug, Clone, Default)]
 pub struct ClientIp(pub Option<String>);
 
@@ -37,12 +39,17 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(ClientIp(
+        let resolved = parts
+            .extensions
+            .get::<crate::client_addr::ClientAddr>()
+            .map(|c| c.0);
+        let peer = || {
             parts
                 .extensions
                 .get::<ConnectInfo<SocketAddr>>()
-                .map(|c| c.0.ip().to_string()),
-        ))
+                .map(|c| c.0.ip())
+        };
+        Ok(ClientIp(resolved.or_else(peer).map(|ip| ip.to_string())))
     }
 }
 

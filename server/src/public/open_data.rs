@@ -18,6 +18,7 @@ use sha2::{Digest, Sha256};
 use crate::public::after::{MAX_PER_PAGE, QueryError, Search, parse_search, run_search};
 use crate::public::mask::PublicDecision;
 use crate::public::page::{PublicError, PublicLayout, public_headers, render_public};
+use crate::spreadsheet::{number_cell, text_cell};
 use crate::state::AppState;
 
 /// The OpenAPI document of the open data API.
@@ -177,6 +178,9 @@ pub const CSV_HEADINGS: [&str; 14] = [
     "逾期公开",
 ];
 
+/// The CSV export: UTF-8 with a byte-order mark; text cells a spreadsheet would
+/// run as a formula get a leading `'`, the fine stays a number
+/// ([`crate::spreadsheet`]).
 fn csv_bytes(rows: &[PublicDecision]) -> Result<Vec<u8>, csv::Error> {
     let mut out = "\u{feff}".as_bytes().to_vec();
     {
@@ -191,7 +195,7 @@ fn csv_bytes(rows: &[PublicDecision]) -> Result<Vec<u8>, csv::Error> {
                         .to_string()
                 })
                 .unwrap_or_default();
-            w.write_record([
+            let text = [
                 d.id.as_str(),
                 &d.body,
                 &d.target,
@@ -203,10 +207,14 @@ fn csv_bytes(rows: &[PublicDecision]) -> Result<Vec<u8>, csv::Error> {
                 &d.decided_on,
                 &d.legal_basis,
                 &d.conclusion,
-                &fine,
-                d.published_on.as_deref().unwrap_or(""),
-                if d.late { "是" } else { "否" },
-            ])?;
+            ]
+            .map(text_cell);
+            let tail = [
+                number_cell(&fine),
+                text_cell(d.published_on.as_deref().unwrap_or("")),
+                text_cell(if d.late { "是" } else { "否" }),
+            ];
+            w.write_record(text.iter().chain(&tail).map(|c| c.as_bytes()))?;
         }
         w.flush()?;
     }

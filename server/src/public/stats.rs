@@ -20,6 +20,7 @@ use serde::Deserialize;
 use crate::desk::queue::{beijing_day_start, beijing_text};
 use crate::public::before::beijing_today;
 use crate::public::page::{PublicError, PublicLayout, public_headers, render_public};
+use crate::spreadsheet;
 use crate::state::AppState;
 use crate::storage::public_profile::{
     Actor, AppealCounts, AppealKind, DECISION_KINDS, StatsPublication, YearCounts,
@@ -478,16 +479,30 @@ fn all_rows(year: i32, rows: &[AgencyStats]) -> Vec<Vec<String>> {
 }
 
 /// The CSV download: UTF-8 with a byte-order mark so Excel reads the Chinese.
+/// Text cells that a spreadsheet would run as a formula are neutralised, numbers
+/// stay numbers ([`crate::spreadsheet`]).
 pub fn csv_bytes(year: i32, rows: &[AgencyStats]) -> Result<Vec<u8>, csv::Error> {
     let mut w = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
     w.write_record(COLUMNS)?;
     for cells in all_rows(year, rows) {
-        w.write_record(cells)?;
+        let safe: Vec<_> = cells
+            .iter()
+            .enumerate()
+            .map(|(c, cell)| {
+                if NUMERIC_COLUMNS.contains(&c) {
+                    spreadsheet::number_cell(cell)
+                } else {
+                    spreadsheet::text_cell(cell)
+                }
+            })
+            .collect();
+        w.write_record(safe.iter().map(|c| c.as_bytes()))?;
     }
     w.into_inner().map_err(|e| csv::Error::from(e.into_error()))
 }
 
-/// The XLSX download: one sheet named `{year}年度统计`, numbers as numbers.
+/// The XLSX download: one sheet named `{year}年度统计`, numbers as numbers, text
+/// cells neutralised as in the CSV ([`crate::spreadsheet::text_cell`]).
 pub fn xlsx_bytes(year: i32, rows: &[AgencyStats]) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
     let mut book = rust_xlsxwriter::Workbook::new();
     let sheet = book.add_worksheet();
@@ -504,7 +519,7 @@ pub fn xlsx_bytes(year: i32, rows: &[AgencyStats]) -> Result<Vec<u8>, rust_xlsxw
                 Ok(n) if numeric => sheet.write_number(row, c, n)?,
                 // Appeals of a category row: entered per agency, left blank.
                 _ if cell.is_empty() => continue,
-                _ => sheet.write_string(row, c, cell)?,
+                _ => sheet.write_string(row, c, spreadsheet::text_cell(&cell))?,
             };
         }
     }

@@ -5,6 +5,7 @@
 pub mod access;
 pub mod device_log;
 pub mod legal;
+pub mod login_attempts;
 pub mod public_profile;
 pub mod publicity;
 pub mod queue;
@@ -300,7 +301,8 @@ pub struct DrawTask {
 
 /// The storage contract; one implementation per backend. Each later area of the
 /// server keeps its part in a trait of its own module (web pages, device logs, the
-/// review queue, the access log, review submissions), all required here.
+/// review queue, the access log, review submissions, sign-in attempts), all
+/// required here.
 #[async_trait]
 pub trait Storage:
     web::WebStorage
@@ -309,6 +311,7 @@ pub trait Storage:
     + access::AccessStorage
     + review::ReviewStorage
     + legal::LegalStorage
+    + login_attempts::LoginAttemptStorage
     + publicity::PublicityStorage
     + public_profile::PublicProfileStorage
     + Send
@@ -509,16 +512,6 @@ pub trait Storage:
     /// A session: its user and expiry, expired or not (so callers can tell
     /// "expired" from "unknown").
     async fn session_info(&self, token_hash: &str) -> StorageResult<Option<(User, DateTime<Utc>)>>;
-    /// Records a failed password check for a (lower-case) login.
-    async fn record_login_failure(&self, login: &str, at: DateTime<Utc>) -> StorageResult<()>;
-    /// Failed password checks of a login at or after `since`, oldest first.
-    async fn login_failures_since(
-        &self,
-        login: &str,
-        since: DateTime<Utc>,
-    ) -> StorageResult<Vec<DateTime<Utc>>>;
-    /// Forgets the failed password checks of a login (after a success).
-    async fn clear_login_failures(&self, login: &str) -> StorageResult<()>;
     /// Deletes sessions and enrollment codes expired before `now`, and login
     /// failures older than `failures_before`.
     async fn purge_expired(

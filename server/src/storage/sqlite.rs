@@ -25,6 +25,7 @@ use liuhen_core::model::TaskStatus;
 mod access;
 mod device_log;
 mod legal;
+mod login_attempts;
 mod public_profile;
 mod publicity;
 mod queue;
@@ -46,6 +47,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0008_legal.sql"),
     include_str!("../../migrations/0009_publicity.sql"),
     include_str!("../../migrations/0010_public_profile.sql"),
+    include_str!("../../migrations/0012_login_addresses.sql"),
 ];
 
 /// The schema version this program writes (the number of migrations).
@@ -1690,48 +1692,6 @@ impl Storage for SqliteStorage {
         .await
     }
 
-    async fn record_login_failure(&self, login: &str, at: DateTime<Utc>) -> StorageResult<()> {
-        let login = login.to_string();
-        self.write(move |tx| {
-            tx.execute(
-                "INSERT INTO login_failures (login, at) VALUES (?1, ?2)",
-                params![login, ts(at)],
-            )
-            .map_err(backend)?;
-            Ok(())
-        })
-        .await
-    }
-
-    async fn login_failures_since(
-        &self,
-        login: &str,
-        since: DateTime<Utc>,
-    ) -> StorageResult<Vec<DateTime<Utc>>> {
-        let login = login.to_string();
-        self.read(move |c| {
-            c.prepare_cached(
-                "SELECT at FROM login_failures WHERE login = ?1 AND at >= ?2 ORDER BY at",
-            )
-            .and_then(|mut s| {
-                s.query_map(params![login, ts(since)], |r| get_ts(r, 0))?
-                    .collect()
-            })
-            .map_err(backend)
-        })
-        .await
-    }
-
-    async fn clear_login_failures(&self, login: &str) -> StorageResult<()> {
-        let login = login.to_string();
-        self.write(move |tx| {
-            tx.execute("DELETE FROM login_failures WHERE login = ?1", [login])
-                .map_err(backend)?;
-            Ok(())
-        })
-        .await
-    }
-
     async fn purge_expired(
         &self,
         now: DateTime<Utc>,
@@ -2115,20 +2075,6 @@ mod tests {
         assert_eq!(s.session_info("s1").await.unwrap().unwrap().1, t(5));
         s.purge_expired(t(6), t(6)).await.unwrap();
         assert!(s.session_info("s1").await.unwrap().is_none());
-    }
-
-    #[tokio::test]
-    async fn login_failures_are_counted_in_a_window() {
-        let (_d, s) = open().await;
-        for h in [1, 2, 3] {
-            s.record_login_failure("a", t(h)).await.unwrap();
-        }
-        assert_eq!(
-            s.login_failures_since("a", t(2)).await.unwrap(),
-            vec![t(2), t(3)]
-        );
-        s.clear_login_failures("a").await.unwrap();
-        assert!(s.login_failures_since("a", t(0)).await.unwrap().is_empty());
     }
 
     #[tokio::test]

@@ -1,7 +1,9 @@
-//! Browser sessions: sign-in with the argon2id password check and its lockout
-//! ([`crate::auth::check_password`]), the session cookie (HttpOnly, SameSite=Lax,
-//! `Secure` when served over TLS), CSRF tokens on every form, sign-out, and keeping
-//! a form that was sent after its session ended (nothing typed is lost).
+//! Browser sessions: sign-in with the argon2id password check and its limits
+//! ([`crate::auth::check_password`], [`crate::login_limit`]; a refused attempt
+//! answers 429 with the page, the typed login and any kept form), the session
+//! cookie (HttpOnly, SameSite=Lax, `Secure` when served over TLS), CSRF tokens on
+//! every form, sign-out, and keeping a form that was sent after its session ended
+//! (nothing typed is lost).
 //!
 //! The session token is the same kind as an API session (random, stored only as
 //! SHA-256). A form's CSRF token is derived from the session token, so it is bound
@@ -21,6 +23,7 @@ use sha2::{Digest, Sha256};
 
 use super::page::{Layout, WebError, html_response, role_label};
 use crate::auth::{self, SESSION_TTL, new_token, token_hash};
+use crate::client_addr::ClientAddr;
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::storage::web::FormDraft;
@@ -359,6 +362,7 @@ pub struct LoginForm {
 
 async fn login_submit(
     State(st): State<AppState>,
+    client: ClientAddr,
     headers: HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> Response {
@@ -392,16 +396,23 @@ async fn login_submit(
             "登录页面已失效（安全校验码不符），请重新输入后再登录。".into(),
         );
     }
-    let user = match auth::check_password(&st, &form.login, &form.password).await {
+    let user = match auth::check_password(&st, &client, &form.login, &form.password).await {
         Ok(u) => u,
         Err(e) => {
             let status = match e {
-                AppError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
+                AppError::TooManyAttempts { .. }
+                | AppError::TooManyRequests { .. }
+                | AppError::AccountThrottled { .. } => StatusCode::TOO_MANY_REQUESTS,
                 AppError::InvalidCredentials => StatusCode::UNAUTHORIZED,
                 AppError::UserDisabled => StatusCode::FORBIDDEN,
                 _ => StatusCode::SERVICE_UNAVAILABLE,
             };
-            return retry(status, e.user_message());
+            let mut r = retry(status, e.user_message());
+            if let Some(secs) = e.retry_after_secs() {
+                r.headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+            }
+            return r;
         }
     };
     let token = new_token();

@@ -71,6 +71,58 @@ pub fn client() -> Client {
         .expect("http client")
 }
 
+/// A blocking HTTP client whose connections come from the loopback address `ip`
+/// (e.g. `127.0.0.2`: Linux routes all of 127.0.0.0/8 to `lo`), so that a test
+/// can play several client addresses against one server.
+pub fn client_from(ip: &str) -> Client {
+    let ip: std::net::IpAddr = ip.parse().expect("loopback address");
+    Client::builder()
+        .local_address(ip)
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(120))
+        .build()
+        .expect("http client")
+}
+
+/// Sends `n` requests at once (threads released together by a barrier), each
+/// built by `request` from a clone of `client`; returns each response's status,
+/// `Retry-After` seconds and body text, in no particular order.
+pub fn send_at_once(
+    n: usize,
+    client: &Client,
+    request: impl Fn(&Client) -> RequestBuilder + Sync,
+) -> Vec<(u16, Option<u64>, String)> {
+    let barrier = std::sync::Barrier::new(n);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..n)
+            .map(|_| {
+                let (c, barrier, request) = (client.clone(), &barrier, &request);
+                scope.spawn(move || {
+                    let rq = request(&c);
+                    barrier.wait();
+                    let r = rq.send().expect("request");
+                    let status = r.status().as_u16();
+                    let retry = r
+                        .headers()
+                        .get("retry-after")
+                        .and_then(|v| v.to_str().ok())
+                        .and_then(|v| v.parse().ok());
+                    (status, retry, r.text().unwrap_or_default())
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("request thread"))
+            .collect()
+    })
+}
+
+/// How many of `results` have `status`.
+pub fn count_status(results: &[(u16, Option<u64>, String)], status: u16) -> usize {
+    results.iter().filter(|(s, _, _)| *s == status).count()
+}
+
 /// Random bytes as lower-case hex.
 pub fn random_hex(bytes: usize) -> String {
     let mut b = vec![0u8; bytes];
