@@ -680,10 +680,26 @@ impl Core {
 
     /// Merges a copy of an inspection from another device (sync, or a file).
     /// Creates the record if this device does not have it. Returns its id.
+    /// A record of another agency than the cached roster's is refused (field
+    /// `meta.agency_id`): the server would refuse it, and the signed log entry of
+    /// the merge, naming another agency's record, would make the server refuse
+    /// every later upload of this device's log (issue 16 item 6).
     pub fn merge_document(&mut self, bytes: &[u8], by: &str) -> Result<String, CoreError> {
         let mut incoming = InspectionDoc::load(bytes)?;
         incoming.migrate()?;
         let id = incoming.id()?;
+        if let (Some(roster), Ok(view)) = (self.store.roster()?, incoming.read())
+            && view.meta.agency_id != roster.agency.id
+        {
+            return Err(ModelError::new(
+                "meta.agency_id",
+                format!(
+                    "检查记录 {id} 属于其他执法主体（{}），不能合并到本机关（{}）的设备",
+                    view.meta.agency_id, roster.agency.id
+                ),
+            )
+            .into());
+        }
         match self.store.chunk_count(&id) {
             Err(StoreError::NotFound { .. }) => {
                 incoming.set_actor(self.device.actor.clone());

@@ -495,6 +495,36 @@ fn two_devices_edit_one_inspection_offline_and_merge() {
     b.verify_log().unwrap();
 }
 
+/// A record of another agency is not merged (its log entry would name another
+/// agency's record, which the server refuses; issue 16 item 6).
+#[test]
+fn a_record_of_another_agency_is_not_merged() {
+    let clock = TestClock::at(start_time());
+    let (da, db) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let mut a = open_core(da.path(), &clock);
+    let id = a.open_for_task("task-1", "o1").unwrap();
+    let bytes = a.export_document(&id).unwrap();
+    let mut b = open_core(db.path(), &clock);
+    let mut other = roster();
+    other.agency.id = "another-agency".into();
+    for o in &mut other.officers {
+        o.agency_id = "another-agency".into();
+    }
+    for t in &mut other.targets {
+        t.agency_id = "another-agency".into();
+    }
+    for t in &mut other.tasks {
+        t.agency_id = "another-agency".into();
+    }
+    b.load_roster(other, "o2").unwrap();
+    let log_before = b.store().log_entries(None).unwrap().len();
+    let e = b.merge_document(&bytes, "o2").unwrap_err();
+    assert!(e.to_string().contains("meta.agency_id"), "{e}");
+    assert!(e.to_string().contains("其他执法主体"), "{e}");
+    assert!(b.list_inspections(false).unwrap().is_empty());
+    assert_eq!(b.store().log_entries(None).unwrap().len(), log_before);
+}
+
 #[test]
 fn documents_are_saved_incrementally_and_compacted() {
     let dir = tempfile::tempdir().unwrap();

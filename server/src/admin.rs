@@ -116,7 +116,7 @@ pub async fn create_user(state: &AppState, new: NewUser) -> Result<User, AppErro
         return Err(login_taken(new.login.trim()));
     }
     let user = User {
-        id: uuid::Uuid::now_v7().to_string(),
+        id: fresh_user_id(state).await?,
         agency_id: new.agency_id.trim().to_string(),
         login: new.login.trim().to_string(),
         name: new.name.trim().to_string(),
@@ -135,6 +135,25 @@ pub async fn create_user(state: &AppState, new: NewUser) -> Result<User, AppErro
         })?;
     tracing::info!(user = %user.id, login = %user.login, role = user.role.as_str(), "user created");
     Ok(user)
+}
+
+/// A new user id whose server actor ([`crate::sync::user_actor`]) no enrolled
+/// device has registered (issue 16 item 5: a device never writes as a user; the
+/// ids are random, so a clash means someone registered a guessed one).
+async fn fresh_user_id(state: &AppState) -> Result<String, AppError> {
+    for _ in 0..8 {
+        let id = uuid::Uuid::now_v7().to_string();
+        let actor = crate::sync::user_actor(&id).to_hex_string();
+        match state.storage.device_with_actor(&actor).await? {
+            None => return Ok(id),
+            Some(device) => {
+                tracing::warn!(%device, %actor, "a device registered the actor id of a new user id; another id is drawn");
+            }
+        }
+    }
+    Err(AppError::internal(
+        "no user id with a free actor id after 8 draws",
+    ))
 }
 
 fn login_taken(login: &str) -> AppError {

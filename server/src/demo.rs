@@ -549,16 +549,6 @@ impl Seed {
                     size: r.size_bytes,
                 })
                 .await?;
-            if let Arrival::After(after) = b.arrival {
-                let stored = state
-                    .blobs
-                    .put_reader(std::io::Cursor::new(&b.bytes))
-                    .map_err(|e| AppError::internal(format!("demo evidence: {e}")))?;
-                state
-                    .storage
-                    .mark_blob_received(&stored.sha256, stored.size, r.captured_at + after)
-                    .await?;
-            }
         }
         let mut officers = std::collections::BTreeSet::new();
         officers.insert(i.meta.opened_by.clone());
@@ -578,6 +568,26 @@ impl Seed {
             updated_at: (self.at + chrono::Duration::minutes(10)).min(state.clock.now()),
         };
         state.storage.put_doc(&rec).await?;
+        // Receipt is per agency (issue 16 item 6): granted to the stored record's
+        // agency, so after the document.
+        for b in &self.blobs {
+            let r = &b.reference;
+            if let Arrival::After(after) = b.arrival {
+                let stored = state
+                    .blobs
+                    .put_reader(std::io::Cursor::new(&b.bytes))
+                    .map_err(|e| AppError::internal(format!("demo evidence: {e}")))?;
+                state
+                    .storage
+                    .mark_blob_received(
+                        &rec.agency_id,
+                        &stored.sha256,
+                        stored.size,
+                        r.captured_at + after,
+                    )
+                    .await?;
+            }
+        }
         crate::desk::summary::refresh(state, &id).await?;
         Ok(id)
     }

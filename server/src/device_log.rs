@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use liuhen_core::audit::{ChainError, LogEntry, verify_chain_with};
 
+use crate::auth::DeviceAuth;
 use crate::state::AppState;
 use crate::storage::device_log::StoredLogEntry;
 use crate::storage::{Device, StorageError};
@@ -43,14 +44,21 @@ pub enum LogOutcome {
     },
 }
 
-/// The tamper check of every device log that recorded steps of an inspection.
-/// Empty when no device has uploaded log entries for it yet.
+/// The tamper check of every device log of `agency_id` that recorded steps of an
+/// inspection (the inspection's agency). Devices of other agencies are never
+/// listed, whatever their entries name (issue 16 item 6). Empty when no device has
+/// uploaded log entries for it yet.
 pub async fn check_inspection(
     st: &AppState,
+    agency_id: &str,
     inspection_id: &str,
 ) -> Result<Vec<DeviceLogCheck>, StorageError> {
     let mut out = vec![];
-    for d in st.storage.log_devices_for_inspection(inspection_id).await? {
+    for d in st
+        .storage
+        .log_devices_for_inspection(agency_id, inspection_id)
+        .await?
+    {
         let log = st.storage.device_log(&d.device_id).await?;
         let divergent = st.storage.divergent_log_entries(&d.device_id).await?;
         let entries_checked = log.len();
@@ -147,15 +155,97 @@ fn refusal(device: &Device, e: &LogEntry) -> Option<String> {
     None
 }
 
-/// Takes the log entries a device sent with sync: refuses (and logs) those that
-/// claim another device or carry an impossible number, stores the rest as they are
-/// (even when they do not verify: a broken chain is itself evidence), and returns
-/// the acknowledgement: the highest number held without gaps from 1.
+/// Why a device's log upload is refused as a whole.
+#[derive(Debug, thiserror::Error)]
+pub enum ReceiveError {
+    /// An entry names an inspection of another agency (issue 16 item 6): nothing of
+    /// the request is stored.
+    #[error(
+        "R-REC-5: 设备日志第 {seq} 条记载的检查记录 {inspection_id} 属于其他执法主体，本设备无权为其上传日志；本次同步的内容均未保存，请联系管理员"
+    )]
+    OtherAgency {
+        /// The entry's number.
+        seq: u64,
+        /// The inspection it names.
+        inspection_id: String,
+    },
+    /// Storage failed.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+/// Stable code of [`ReceiveError::OtherAgency`] (HTTP 403).
+pub const CODE_LOG_ENTRY_FORBIDDEN: &str = "log_entry_forbidden";
+
+impl From<ReceiveError> for crate::sync::SyncFailure {
+    fn from(e: ReceiveError) -> Self {
+        match e {
+            ReceiveError::Storage(e) => e.into(),
+            other => crate::sync::SyncFailure::new(
+                axum::http::StatusCode::FORBIDDEN,
+                CODE_LOG_ENTRY_FORBIDDEN,
+                other.to_string(),
+            ),
+        }
+    }
+}
+
+/// Refuses the whole upload if an entry names an inspection the server holds for
+/// another agency than the device's. Entries naming the device's own agency's
+/// inspections are taken whichever officers the record lists now (a task that was
+/// reassigned drops officers from the record, and the log is append-only: refusing
+/// their entries would hold the device's acknowledgement back for ever); entries
+/// naming an inspection not on the server yet are taken (the log goes up before
+/// the documents of the same request). The desk lists only devices of the record's
+/// agency ([`check_inspection`]), so such entries never show on another agency's
+/// desk.
+async fn check_scope(
+    st: &AppState,
+    agency_id: &str,
+    entries: &[LogEntry],
+) -> Result<(), ReceiveError> {
+    let mut ids: Vec<String> = entries
+        .iter()
+        .filter_map(|e| e.inspection_id.clone())
+        .collect();
+    ids.sort();
+    ids.dedup();
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let agencies: HashMap<String, String> =
+        st.storage.doc_agencies(&ids).await?.into_iter().collect();
+    for e in entries {
+        if let Some(id) = &e.inspection_id
+            && agencies.get(id).is_some_and(|a| a != agency_id)
+        {
+            return Err(ReceiveError::OtherAgency {
+                seq: e.seq,
+                inspection_id: id.clone(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Takes the log entries a device sent with sync: refuses the whole upload if one
+/// names another agency's inspection ([`ReceiveError::OtherAgency`], nothing
+/// stored); refuses (and logs) entries that claim another device or carry an
+/// impossible number; stores the rest as they are (even when they do not verify: a
+/// broken chain is itself evidence), and returns the acknowledgement: the highest
+/// number held without gaps from 1.
 pub async fn receive(
     st: &AppState,
-    device: &Device,
+    auth: &DeviceAuth,
     entries: &[LogEntry],
-) -> Result<u64, StorageError> {
+) -> Result<u64, ReceiveError> {
+    let device = &auth.device;
+    if let Err(e) = check_scope(st, &auth.user.agency_id, entries).await {
+        if let ReceiveError::OtherAgency { seq, inspection_id } = &e {
+            tracing::warn!(device = %device.id, agency = %auth.user.agency_id, seq, inspection = %inspection_id, "device log upload refused: entry names another agency's inspection");
+        }
+        return Err(e);
+    }
     let mut accepted = Vec::with_capacity(entries.len());
     for e in entries {
         match refusal(device, e) {
@@ -166,7 +256,7 @@ pub async fn receive(
         }
     }
     if accepted.is_empty() {
-        return st.storage.log_acked_seq(&device.id).await;
+        return Ok(st.storage.log_acked_seq(&device.id).await?);
     }
     let out = st
         .storage

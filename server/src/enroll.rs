@@ -11,6 +11,9 @@ use rand::rngs::OsRng;
 use serde::{Deserialize, Serialize};
 
 use crate::auth::{UserView, check_password, new_token, token_hash};
+use crate::device_identity::{
+    actor_reserved, is_user_actor, parse_actor_id, parse_device_id, parse_public_key, refusal,
+};
 use crate::error::{ApiJson, AppError};
 use crate::state::AppState;
 use crate::storage::{Device, Role, User};
@@ -78,11 +81,11 @@ pub struct EnrollRequest {
     /// One-time enrollment code (instead of login and password).
     #[serde(default)]
     pub code: Option<String>,
-    /// Device id made on the device.
+    /// Device id made on the device: a UUID, lower case with hyphens.
     pub device_id: String,
-    /// ed25519 public key, hex (32 bytes).
+    /// ed25519 public key, hex (32 bytes, a canonical point of full order).
     pub public_key: String,
-    /// automerge actor id, hex (16 bytes).
+    /// automerge actor id, hex (16 bytes); kept for ever by the device id.
     pub actor_id: String,
     /// Name shown to admins, e.g. "李明的手机".
     pub device_name: String,
@@ -99,43 +102,14 @@ pub struct EnrollResponse {
     pub server_time: DateTime<Utc>,
 }
 
-/// Lower-case hex of exactly `bytes` bytes, or an error naming `field`.
-fn hex_field(field: &str, value: &str, bytes: usize, what: &str) -> Result<String, AppError> {
-    let v = value.trim().to_ascii_lowercase();
-    if v.len() != bytes * 2 || !v.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err(AppError::invalid(
-            field,
-            format!("应为 {} 位十六进制字符（{what}，{bytes} 字节）", bytes * 2),
-        ));
-    }
-    Ok(v)
-}
-
 /// Checks the device fields; returns (device_id, public_key, actor_id, name).
+/// Refuses the schema chain's actor id here already (`actor_id_reserved`).
 fn validate_device_fields(
     req: &EnrollRequest,
 ) -> Result<(String, String, String, String), AppError> {
-    let device_id = req.device_id.trim();
-    if device_id.is_empty() || device_id.len() > 64 {
-        return Err(AppError::invalid("device_id", "应为 1 到 64 个字符"));
-    }
-    if !device_id
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
-    {
-        return Err(AppError::invalid(
-            "device_id",
-            "只能包含字母、数字、连字符、下划线和点",
-        ));
-    }
-    let public_key = hex_field("public_key", &req.public_key, 32, "ed25519 公钥")?;
-    let mut key = [0u8; 32];
-    hex::decode_to_slice(&public_key, &mut key)
-        .map_err(|_| AppError::invalid("public_key", "不是有效的十六进制"))?;
-    if ed25519_dalek::VerifyingKey::from_bytes(&key).is_err() {
-        return Err(AppError::invalid("public_key", "不是有效的 ed25519 公钥"));
-    }
-    let actor_id = hex_field("actor_id", &req.actor_id, 16, "automerge actor id")?;
+    let device_id = parse_device_id(&req.device_id)?;
+    let public_key = parse_public_key(&req.public_key)?;
+    let actor_id = parse_actor_id(&req.actor_id)?;
     let name = req.device_name.trim();
     if name.is_empty() || name.chars().count() > 100 {
         return Err(AppError::invalid("device_name", "应为 1 到 100 个字符"));
@@ -143,15 +117,17 @@ fn validate_device_fields(
     if name.chars().any(char::is_control) {
         return Err(AppError::invalid("device_name", "含有不可见的控制字符"));
     }
-    Ok((
-        device_id.to_string(),
-        public_key,
-        actor_id,
-        name.to_string(),
-    ))
+    Ok((device_id, public_key, actor_id, name.to_string()))
 }
 
 /// `POST /api/v1/enroll`.
+///
+/// Device identity (issue 16 item 5): a device id enrolled and not revoked is
+/// refused before the credentials are checked (a retried enrolment does not burn a
+/// code); the other rules need the person and are checked after: an actor id the
+/// server writes with (a user's actor), an actor id another device has (ever), a
+/// revoked device id of another person, or a revoked device id with another actor
+/// id are refused, each with its own code (see [`crate::device_identity`]).
 async fn enroll(
     State(state): State<AppState>,
     client: crate::client_addr::ClientAddr,
@@ -200,6 +176,10 @@ async fn enroll(
     if user.role != Role::Officer || user.officer_id.is_none() {
         return Err(AppError::NotAnOfficer);
     }
+    if is_user_actor(&actor_id, &state.storage.all_user_ids().await?) {
+        tracing::warn!(device = %device_id, user = %user.id, actor = %actor_id, "enrolment refused: actor id of a server user");
+        return Err(actor_reserved(&actor_id));
+    }
     let token = new_token();
     let now = state.clock.now();
     let device = Device {
@@ -211,14 +191,10 @@ async fn enroll(
         enrolled_at: now,
         revoked_at: None,
     };
-    state
-        .storage
-        .put_device_with_name(&device, &name)
-        .await
-        .map_err(|e| match e {
-            crate::storage::StorageError::Conflict(_) => AppError::DeviceExists,
-            other => other.into(),
-        })?;
+    if let Err(r) = state.storage.enroll_device(&device, &name).await? {
+        tracing::warn!(device = %device.id, user = %user.id, actor = %device.actor_id, refusal = ?r, "enrolment refused");
+        return Err(refusal(&device.id, &device.actor_id, r));
+    }
     tracing::info!(device = %device.id, user = %user.id, "device enrolled");
     Ok(Json(EnrollResponse {
         token,
@@ -251,7 +227,7 @@ mod tests {
             login: None,
             password: None,
             code: None,
-            device_id: "dev-1".into(),
+            device_id: "0193a5b0-7c2e-7000-8000-0123456789ab".into(),
             public_key: public_key.into(),
             actor_id: actor_id.into(),
             device_name: "手机".into(),
@@ -266,7 +242,16 @@ mod tests {
         assert!(validate_device_fields(&req(&good_key, &actor)).is_ok());
         let e = validate_device_fields(&req("abc", &actor)).unwrap_err();
         assert!(matches!(e, AppError::InvalidField { ref field, .. } if field == "public_key"));
+        let e = validate_device_fields(&req(&"ff".repeat(32), &actor)).unwrap_err();
+        assert!(matches!(e, AppError::InvalidField { ref field, .. } if field == "public_key"));
         let e = validate_device_fields(&req(&good_key, "xyz")).unwrap_err();
         assert!(matches!(e, AppError::InvalidField { ref field, .. } if field == "actor_id"));
+        let mut phone = req(&good_key, &actor);
+        phone.device_id = "phone-1".into();
+        let e = validate_device_fields(&phone).unwrap_err();
+        assert!(matches!(e, AppError::InvalidField { ref field, .. } if field == "device_id"));
+        let schema = liuhen_core::doc::schema_actor().to_hex_string();
+        let e = validate_device_fields(&req(&good_key, &schema)).unwrap_err();
+        assert_eq!(e.code(), "actor_id_reserved");
     }
 }

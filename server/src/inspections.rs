@@ -257,7 +257,7 @@ async fn one(
 ) -> Result<Json<DetailJson>, SyncFailure> {
     forbid(&auth.user)?;
     let loaded = load_detail(&st, &auth.user.agency_id, &id).await?;
-    let log_check = crate::device_log::check_inspection(&st, &id).await?;
+    let log_check = crate::device_log::check_inspection(&st, &auth.user.agency_id, &id).await?;
     // R-REC-7: the view is recorded before the record is handed out.
     record_access(&st, &auth.user, &id, AccessAction::ViewRecord, None, ip.0).await?;
     Ok(Json(DetailJson {

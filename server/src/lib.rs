@@ -11,6 +11,7 @@ pub mod auth;
 pub mod client_addr;
 pub mod demo;
 pub mod desk;
+pub mod device_identity;
 pub mod device_log;
 pub mod directories;
 pub mod draws;

@@ -77,6 +77,14 @@ impl SyncFailure {
     pub fn message(&self) -> &str {
         &self.message
     }
+    /// Any status with a code and a Chinese message.
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        SyncFailure {
+            status,
+            code,
+            message: message.into(),
+        }
+    }
     /// 400 with a code and a Chinese message.
     pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
         SyncFailure {
@@ -199,7 +207,7 @@ async fn sync(
     let log_acked_seq = if req.log.is_empty() {
         None
     } else {
-        Some(crate::device_log::receive(&st, &auth.device, &req.log).await?)
+        Some(crate::device_log::receive(&st, &auth, &req.log).await?)
     };
 
     if req.drafts.len() > MAX_DRAFTS_PER_REQUEST {

@@ -7,9 +7,16 @@
 //!   with `sha256` (declared hash, hex) and `inspection_id` are required,
 //!   `filename` and `media_type` optional. The device's officer must be allowed to
 //!   see the inspection and its document must reference the blob (so a blob goes
-//!   up only after the document that needs it has synced). If the server already
-//!   holds the blob, the new upload is complete at once (`Upload-Offset` equals
-//!   `Upload-Length`): no bytes are sent twice.
+//!   up only after the document that needs it has synced). If the device's agency
+//!   already received the blob, the new upload is complete at once
+//!   (`Upload-Offset` equals `Upload-Length`): no bytes are sent twice.
+//!
+//! Evidence belongs to the agency that uploaded it (issue 16 item 6). The bytes are
+//! stored once by content address, but receipt is granted per agency: another
+//! agency holding the same bytes changes nothing for this one (its device sends
+//! the bytes itself, and each upload is logged). No answer — create, `HEAD`,
+//! `PATCH` or an error — depends on another agency's records or evidence: an
+//! inspection of another agency is answered exactly like one not on the server.
 //! - `HEAD /api/v1/files/{id}` — how far the upload got (resume from there).
 //! - `PATCH /api/v1/files/{id}` — appends bytes at `Upload-Offset`. Bytes are
 //!   written as they stream in, so a dropped connection keeps what arrived. With
@@ -216,8 +223,13 @@ struct UploadInfo {
     device_id: String,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
-    /// Set once the bytes were verified and stored (or the blob was already there).
+    /// Set once the bytes were verified and stored (or the agency already had them).
     completed_at: Option<DateTime<Utc>>,
+    /// Set (durably) when this upload's bytes hashed right, just before they move
+    /// into the blob store: only then may a lost part file be taken as stored, so
+    /// recovery never depends on bytes another agency uploaded.
+    #[serde(default)]
+    verified: bool,
 }
 
 fn uploads_dir(state: &AppState) -> PathBuf {
@@ -415,36 +427,48 @@ async fn create(
         .ok_or_else(|| AppError::invalid("Upload-Metadata.inspection_id", "缺少检查记录编号"))?;
 
     // The blob must be referenced by that inspection's document, which the
-    // device's officer may see.
-    let referenced = state
-        .storage
-        .blobs_of(&inspection_id)
-        .await?
-        .into_iter()
-        .find(|b| b.sha256 == sha256);
-    let Some(record) = referenced else {
-        return Err(err(
+    // device's officer may see. Another agency's inspection is answered exactly
+    // like one that is not on the server (issue 16 item 6: nothing about another
+    // agency's records leaks through an upload).
+    let not_referenced = || {
+        err(
             StatusCode::FORBIDDEN,
             "blob_not_referenced",
             format!(
                 "服务器上的检查记录 {inspection_id} 没有引用此证据文件；请先同步检查记录再上传"
             ),
-        ));
+        )
     };
-    let doc = state.storage.doc(&inspection_id).await?;
-    let allowed = match (&doc, &auth.user.officer_id) {
-        (Some(doc), Some(officer)) => {
-            doc.agency_id == auth.user.agency_id && doc.officer_ids.contains(officer)
-        }
-        _ => false,
+    let Some(doc) = state
+        .storage
+        .doc(&inspection_id)
+        .await?
+        .filter(|d| d.agency_id == auth.user.agency_id)
+    else {
+        return Err(not_referenced());
     };
-    if !allowed {
+    let on_record = auth
+        .user
+        .officer_id
+        .as_ref()
+        .is_some_and(|o| doc.officer_ids.contains(o));
+    if !on_record {
         return Err(err(
             StatusCode::FORBIDDEN,
             "upload_forbidden",
             "无权为此检查记录上传证据",
         ));
     }
+    // Received as far as this agency is concerned (its own grant).
+    let Some(record) = state
+        .storage
+        .blobs_of(&inspection_id)
+        .await?
+        .into_iter()
+        .find(|b| b.sha256 == sha256)
+    else {
+        return Err(not_referenced());
+    };
 
     let now = state.clock.now();
     let dir = uploads_dir(&state);
@@ -466,18 +490,17 @@ async fn create(
         created_at: now,
         updated_at: now,
         completed_at: None,
+        verified: false,
     };
 
-    // Already here: a complete upload, nothing to send.
-    let on_disk = state.blobs.contains(&sha256);
-    if on_disk {
-        if record.received_at.is_none() {
-            mark_received(&state, &sha256, length).await?;
-        }
+    // The agency already received it: a complete upload, nothing to send. (Bytes
+    // another agency uploaded do not count: this agency's device sends its own.)
+    let received = record.received_at.is_some() && state.blobs.contains(&sha256);
+    if received {
         info.offset = length;
         info.completed_at = Some(now);
         save(&dir, &info, true).await?;
-        tracing::info!(upload = %id, sha256 = %sha256, "blob already present; upload complete");
+        tracing::info!(upload = %id, sha256 = %sha256, agency = %auth.user.agency_id, device = %auth.device.id, "blob already received by the agency; upload complete");
     } else {
         tokio::fs::File::create(part_path(&dir, &id))
             .await
@@ -492,7 +515,7 @@ async fn create(
         header::LOCATION,
         HeaderValue::from_str(&location).map_err(|e| io_err("location", e))?,
     );
-    if on_disk {
+    if received {
         h.insert(UPLOAD_OFFSET, num(length));
     }
     Ok((StatusCode::CREATED, h).into_response())
@@ -654,9 +677,9 @@ async fn patch_task(state: AppState, req: PatchRequest, mut body: Body) -> Resul
     let part = part_path(&dir, &req.id);
     if !part.is_file() {
         // A crash between moving the part into the blob store and recording the
-        // upload complete: finish it if the verified blob is there, else start over
-        // at offset 0 instead of failing every PATCH.
-        if state.blobs.contains(&info.sha256) {
+        // upload complete: finish it if this upload's bytes were verified and the
+        // blob is there, else start over at offset 0 instead of failing every PATCH.
+        if info.verified && state.blobs.contains(&info.sha256) {
             return finalize(&state, info).await.map(|i| i.length);
         }
         tracing::warn!(upload = %req.id, "part file lost; restarting the upload at 0");
@@ -843,20 +866,36 @@ fn interrupted() -> AppError {
 async fn finalize(state: &AppState, mut info: UploadInfo) -> Result<UploadInfo, AppError> {
     let dir = uploads_dir(state);
     let part = part_path(&dir, &info.id);
+    let sha = info.sha256.clone();
+    let verified = if info.verified {
+        true
+    } else if part.is_file() {
+        let p = part.clone();
+        let matches = tokio::task::spawn_blocking(move || hash_file(&p).map(|h| h == sha))
+            .await
+            .map_err(|e| io_err("hash task", e))?
+            .map_err(|e| io_err("hash part file", e))?;
+        if matches {
+            // Durably, before the bytes move: a crash after the move then finds
+            // them as this upload's own.
+            info.verified = true;
+            save(&dir, &info, true).await?;
+        }
+        matches
+    } else {
+        false
+    };
     let blobs = state.blobs.clone();
     let sha = info.sha256.clone();
     let id = info.id.clone();
     let length = info.length;
     let outcome = tokio::task::spawn_blocking(move || -> io::Result<Option<bool>> {
         if !part.is_file() {
-            // Moved into the blob store before an interruption, or lost.
-            return Ok(if blobs.contains(&sha) {
-                Some(true)
-            } else {
-                None
-            });
+            // Moved into the blob store by this upload before an interruption, or
+            // lost (bytes another agency uploaded never count).
+            return Ok((verified && blobs.contains(&sha)).then_some(true));
         }
-        if hash_file(&part)? != sha {
+        if !verified {
             return Ok(Some(false));
         }
         let tmp_path = blobs.tmp_dir().join(format!("upload-{id}"));
@@ -903,7 +942,7 @@ async fn finalize(state: &AppState, mut info: UploadInfo) -> Result<UploadInfo, 
             ));
         }
     }
-    mark_received(state, &info.sha256, info.length).await?;
+    mark_received(state, &info, info.length).await?;
     let now = state.clock.now();
     info.offset = info.length;
     info.completed_at = Some(now);
@@ -913,19 +952,36 @@ async fn finalize(state: &AppState, mut info: UploadInfo) -> Result<UploadInfo, 
     Ok(info)
 }
 
-/// Marks a blob received now and logs an R-REC-4 breach.
-async fn mark_received(state: &AppState, sha256: &str, size: u64) -> Result<(), AppError> {
+/// Grants a blob to the uploading device's agency now (every upload is logged)
+/// and logs an R-REC-4 breach.
+async fn mark_received(state: &AppState, info: &UploadInfo, size: u64) -> Result<(), AppError> {
     let now = state.clock.now();
-    if !state.storage.mark_blob_received(sha256, size, now).await? {
-        tracing::warn!(sha256, "received a blob no document references");
+    let sha256 = info.sha256.as_str();
+    let Some(user) = state.storage.user_by_id(&info.user_id).await? else {
+        tracing::warn!(sha256, user = %info.user_id, "received a blob from an unknown account");
+        return Ok(());
+    };
+    let agency = user.agency_id.as_str();
+    if !state
+        .storage
+        .mark_blob_received(agency, sha256, size, now)
+        .await?
+    {
+        tracing::warn!(
+            sha256,
+            agency,
+            "received a blob no record of the agency references"
+        );
         return Ok(());
     }
-    crate::desk::summary::blob_received(state, sha256).await;
-    if let Some(blob) = state.storage.blob(sha256).await? {
+    crate::desk::summary::blob_received(state, agency, sha256).await;
+    if let Some(blob) = state.storage.blob(agency, sha256).await? {
         let at = blob.received_at.unwrap_or(now);
         if is_late(&blob, at) {
             tracing::warn!(
                 sha256,
+                agency,
+                device = %info.device_id,
                 inspection = %blob.inspection_id,
                 captured_at = %blob.captured_at,
                 received_at = %at,
@@ -933,7 +989,7 @@ async fn mark_received(state: &AppState, sha256: &str, size: u64) -> Result<(), 
                 "R-REC-4: evidence reached the platform more than 24 hours after capture"
             );
         } else {
-            tracing::info!(sha256, inspection = %blob.inspection_id, "evidence received");
+            tracing::info!(sha256, agency, device = %info.device_id, inspection = %blob.inspection_id, "evidence received");
         }
     }
     Ok(())

@@ -564,9 +564,11 @@ fn tokens_missing_invalid_revoked_expired_or_of_a_disabled_user() {
     assert!(listed.iter().any(|d| d["id"] == revoked.device_id.as_str()
         && d["revoked_at"].is_string()
         && d["name"] == "测试手机"));
-    // A revoked device id may enroll again (a new token).
+    // A revoked device id may enroll again (a new token), as the same person with
+    // the same actor id.
     let mut again = enroll_body(json!({"login": "qy-zf-001", "password": DEMO_PASSWORD}));
     again["device_id"] = json!(revoked.device_id);
+    again["actor_id"] = json!(revoked.actor_id);
     let (status, body) = status_json(server.post_json("/api/v1/enroll", &again).send().unwrap());
     assert_eq!(status, 200, "{body}");
     assert_eq!(me(&server, &revoked.token).0, 401);
@@ -640,10 +642,25 @@ fn bad_device_fields_are_refused_naming_the_field_without_burning_the_code() {
         ("public_key", json!("abcd")),
         ("public_key", json!("zz".repeat(32))),
         ("public_key", json!(invalid_point_hex())),
+        // Decodes (y ≥ p is reduced) but is no canonical point (issue 22 item 4).
+        ("public_key", json!("ff".repeat(32))),
+        // The identity point: small order, a weak key.
+        ("public_key", json!(format!("01{}", "00".repeat(31)))),
         ("actor_id", json!("ab".repeat(15))),
         ("actor_id", json!("not hex at all, not hex at all!!")),
         ("device_id", json!("")),
         ("device_id", json!("a/b")),
+        // Not a UUID (issue 22 item 4), or not in the form the device made it.
+        ("device_id", json!("phone-1")),
+        (
+            "device_id",
+            json!(uuid::Uuid::now_v7().to_string().to_uppercase()),
+        ),
+        (
+            "device_id",
+            json!(uuid::Uuid::now_v7().simple().to_string()),
+        ),
+        ("device_id", json!(uuid::Uuid::nil().to_string())),
         ("device_name", json!("  ")),
     ];
     for (field, value) in cases {

@@ -213,23 +213,30 @@ impl Desk {
             .unwrap()
     }
 
-    /// Stores the verified bytes of a blob referenced by inspection `id`.
+    /// Stores the verified bytes of a blob referenced by inspection `id`; they count
+    /// as received once [`Desk::receive`] runs after the document is stored (receipt
+    /// is per agency, the agency of the stored inspection).
     async fn put_blob(&self, id: &str, bytes: &[u8], captured_at: DateTime<Utc>) -> String {
         let stored = self.state.blobs.put_reader(Cursor::new(bytes)).unwrap();
         self.reference(id, &stored.sha256, bytes.len() as u64, captured_at)
             .await;
-        assert!(
-            self.state
-                .storage
-                .mark_blob_received(
-                    &stored.sha256,
-                    stored.size,
-                    captured_at + Duration::hours(1)
-                )
-                .await
-                .unwrap()
-        );
         stored.sha256
+    }
+
+    /// Marks blobs received by the agency an hour after `captured_at`.
+    async fn receive(&self, shas: &[(&str, DateTime<Utc>)]) {
+        for (sha, captured_at) in shas {
+            let size = std::fs::metadata(self.state.blobs.path_of(sha))
+                .unwrap()
+                .len();
+            assert!(
+                self.state
+                    .storage
+                    .mark_blob_received(&self.agency, sha, size, *captured_at + Duration::hours(1))
+                    .await
+                    .unwrap()
+            );
+        }
     }
 
     async fn reference(&self, id: &str, sha: &str, size: u64, captured_at: DateTime<Utc>) {
@@ -465,6 +472,13 @@ async fn seed(desk: &Desk) -> Fixture {
     a.merge(&mut b).unwrap();
     assert_eq!(a.conflicts().unwrap().len(), 1);
     desk.put_doc(&id, &mut a, "张三丰").await;
+    desk.receive(&[
+        (&photo, at(29)),
+        (&audio, at(29)),
+        (&signature, at(28)),
+        (&broken, at(28)),
+    ])
+    .await;
     Fixture {
         id,
         photo,

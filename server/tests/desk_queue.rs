@@ -463,7 +463,7 @@ fn build(spec: &Spec, actor: ActorId, id: &str) -> (InspectionDoc, Vec<(Evidence
 async fn store(state: &AppState, spec: &Spec) -> String {
     let id = new_id();
     let (mut d, evidence) = build(spec, ActorId::random(), &id);
-    for (r, ev) in &evidence {
+    for (r, _) in &evidence {
         state
             .storage
             .reference_blob(&BlobRecord {
@@ -475,13 +475,6 @@ async fn store(state: &AppState, spec: &Spec) -> String {
             })
             .await
             .unwrap();
-        if let Some(after) = ev.received_after {
-            state
-                .storage
-                .mark_blob_received(&r.sha256, r.size_bytes, r.captured_at + after)
-                .await
-                .unwrap();
-        }
     }
     let mut officers: Vec<String> = spec.officers.iter().map(|s| s.to_string()).collect();
     officers.sort();
@@ -500,6 +493,16 @@ async fn store(state: &AppState, spec: &Spec) -> String {
         })
         .await
         .unwrap();
+    // Receipt is per agency: granted once the agency's record is stored.
+    for (r, ev) in &evidence {
+        if let Some(after) = ev.received_after {
+            state
+                .storage
+                .mark_blob_received(spec.agency, &r.sha256, r.size_bytes, r.captured_at + after)
+                .await
+                .unwrap();
+        }
+    }
     liuhen_server::desk::summary::refresh(state, &id)
         .await
         .unwrap();

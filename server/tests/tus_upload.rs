@@ -155,7 +155,7 @@ impl Harness {
 
     fn blob(&self, sha: &str) -> BlobRecord {
         self.rt
-            .block_on(self.state.storage.blob(sha))
+            .block_on(self.state.storage.blob(AGENCY, sha))
             .unwrap()
             .unwrap()
     }

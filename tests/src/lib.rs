@@ -1,7 +1,7 @@
 //! Helpers for the end-to-end tests: start a real `liuhen-server` process on a
 //! loopback port, and simulated devices that are real `liuhen_core::Core` stores.
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
@@ -490,6 +490,94 @@ impl Device {
     /// Records not synced yet (pending, syncing or needing attention).
     pub fn unsynced(&self) -> Vec<liuhen_core::store::DocumentSummary> {
         self.core.list_inspections(true).expect("list inspections")
+    }
+}
+
+// ---- A second agency ---------------------------------------------------------------
+
+/// Agency id of [`second_agency`].
+pub const SECOND_AGENCY: &str = "sg-sthj";
+
+/// Officer login (and officer id) of [`second_agency`].
+pub const SECOND_OFFICER: &str = "sg-zf-001";
+
+/// Supervisor login of [`second_agency`].
+pub const SECOND_SUPERVISOR: &str = "sg-supervisor";
+
+/// Writes a second agency (韶关, [`SECOND_AGENCY`]) next to the demo agency with the
+/// admin commands, before the server starts: the demo roster renamed, an officer
+/// account ([`SECOND_OFFICER`]) and a supervisor ([`SECOND_SUPERVISOR`]), all with
+/// the demo password.
+pub fn second_agency(data_dir: &Path) {
+    let roster = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../core/tests/data/demo-roster.json"),
+    )
+    .expect("demo roster")
+    .replace("qy-", "sg-")
+    .replace("QY-", "SG-")
+    .replace("QYHJ", "SGHJ")
+    .replace("清远", "韶关")
+    .replace("清城", "浈江")
+    .replace("441800", "440200")
+    // Targets in the agency's own area, so its officers' certificates cover them.
+    .replace("\"area\": \"4418", "\"area\": \"4402");
+    let file = data_dir.join("sg-roster.json");
+    std::fs::create_dir_all(data_dir).expect("data dir");
+    std::fs::write(&file, roster).expect("write roster");
+    let out = Command::new(server_binary())
+        .args(["admin", "load-roster", "--data-dir"])
+        .arg(data_dir)
+        .arg(&file)
+        .output()
+        .expect("run load-roster");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for (login, name, role, officer) in [
+        (
+            SECOND_OFFICER,
+            "韶关执法员",
+            "officer",
+            Some(SECOND_OFFICER),
+        ),
+        (SECOND_SUPERVISOR, "韶关督查员", "supervisor", None),
+    ] {
+        let mut cmd = Command::new(server_binary());
+        cmd.args([
+            "admin",
+            "create-user",
+            "--agency",
+            SECOND_AGENCY,
+            "--login",
+            login,
+            "--name",
+            name,
+            "--role",
+            role,
+        ]);
+        if let Some(o) = officer {
+            cmd.args(["--officer-id", o]);
+        }
+        let mut child = cmd
+            .arg("--password-stdin")
+            .arg("--data-dir")
+            .arg(data_dir)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run create-user");
+        if let Some(mut stdin) = child.stdin.take() {
+            writeln!(stdin, "{DEMO_PASSWORD}").expect("password");
+        }
+        let out = child.wait_with_output().expect("create-user");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 }
 

@@ -20,7 +20,6 @@
 use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -40,7 +39,7 @@ use liuhen_core::sync::{SyncClient, SyncError};
 use liuhen_core::time::FixedClock;
 use liuhen_e2e::proxy::{Fault, FaultProxy, Plan, Target};
 use liuhen_e2e::wire::{http, post_sync, raw_sync, sync_body};
-use liuhen_e2e::{DEMO_PASSWORD, Device, TestServer, png_bytes, server_binary};
+use liuhen_e2e::{Device, TestServer, png_bytes, second_agency};
 
 const O1: &str = "qy-zf-001";
 const O2: &str = "qy-zf-002";
@@ -365,70 +364,6 @@ fn a_message_under_another_id_cannot_overwrite_a_record() {
     assert_eq!(a.core.inspection(&x).unwrap(), after);
 }
 
-/// Writes a second agency (韶关) next to the demo agency with the admin commands,
-/// before the server starts: its roster and one officer account.
-fn second_agency(data_dir: &Path) {
-    let roster = liuhen_e2e_demo_roster()
-        .replace("qy-", "sg-")
-        .replace("QY-", "SG-")
-        .replace("QYHJ", "SGHJ")
-        .replace("清远", "韶关")
-        .replace("清城", "浈江")
-        .replace("441800", "440200");
-    let file = data_dir.join("sg-roster.json");
-    std::fs::create_dir_all(data_dir).unwrap();
-    std::fs::write(&file, roster).unwrap();
-    let out = Command::new(server_binary())
-        .args(["admin", "load-roster", "--data-dir"])
-        .arg(data_dir)
-        .arg(&file)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let mut child = Command::new(server_binary())
-        .args([
-            "admin",
-            "create-user",
-            "--agency",
-            "sg-sthj",
-            "--login",
-            "sg-zf-001",
-            "--name",
-            "韶关执法员",
-            "--role",
-            "officer",
-            "--officer-id",
-            "sg-zf-001",
-            "--password-stdin",
-            "--data-dir",
-        ])
-        .arg(data_dir)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    writeln!(child.stdin.take().unwrap(), "{DEMO_PASSWORD}").unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-/// The demo roster (the server's `--demo` data).
-fn liuhen_e2e_demo_roster() -> String {
-    std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../core/tests/data/demo-roster.json"),
-    )
-    .unwrap()
-}
-
 #[test]
 fn a_document_of_another_agency_is_forbidden_and_unchanged() {
     let dir = tempfile::tempdir().unwrap();
@@ -466,7 +401,8 @@ fn a_document_of_another_agency_is_forbidden_and_unchanged() {
     );
 
     // The record's content, changed on the other agency's phone and synced: refused,
-    // shown as needing attention, and the server's copy unchanged.
+    // and the server's copy unchanged. (The phone's own app does not merge another
+    // agency's record at all: see the end of this test.)
     let mut doc = AutoCommit::load(&a.core.export_document(&x).unwrap()).unwrap();
     doc.set_actor(c.core.device().actor.clone());
     let Some((_, findings)) = doc.get(automerge::ROOT, "findings").unwrap() else {
@@ -483,14 +419,16 @@ fn a_document_of_another_agency_is_forbidden_and_unchanged() {
     doc.put_object(&f, "evidence", automerge::ObjType::List)
         .unwrap();
     doc.commit();
-    c.core.merge_document(&doc.save(), "sg-zf-001").unwrap();
-    let r = c.sync();
-    assert_eq!(r.needs_attention.len(), 1, "{r:?}");
-    assert_eq!(r.needs_attention[0].0, x, "{r:?}");
-    assert!(r.needs_attention[0].1.contains("其他执法主体"), "{r:?}");
-    assert_eq!(
-        c.core.list_inspections(false).unwrap()[0].sync_state,
-        SyncState::NeedsAttention
+    let foreign = doc.save();
+    let replies = raw_sync(&server, &c.token(), &x, &mut doc, 4);
+    let last = replies.last().unwrap();
+    assert_eq!(last.status, DocStatus::Forbidden, "{replies:?}");
+    assert!(
+        last.reason
+            .as_deref()
+            .unwrap_or_default()
+            .contains("其他执法主体"),
+        "{replies:?}"
     );
     // The same content under a fresh id: refused too.
     let replies = raw_sync(
@@ -520,13 +458,32 @@ fn a_document_of_another_agency_is_forbidden_and_unchanged() {
     };
     fdoc.put(&meta, "agency_id", "qy-sthj").unwrap();
     fdoc.commit();
-    c.core.merge_document(&fdoc.save(), "sg-zf-001").unwrap();
-    let r = c.sync();
+    let replies = raw_sync(&server, &c.token(), &forged, &mut fdoc, 4);
+    let last = replies.last().unwrap();
+    assert_eq!(last.status, DocStatus::Rejected, "{replies:?}");
     assert!(
-        r.needs_attention.iter().any(|(id, why)| id == &forged
-            && why.contains("R-REC-5")
-            && why.contains("meta.agency_id")),
-        "{r:?}"
+        last.reason
+            .as_deref()
+            .is_some_and(|why| why.contains("R-REC-5") && why.contains("meta.agency_id")),
+        "{replies:?}"
+    );
+
+    // The phone's app refuses to merge either copy (issue 16 item 6: its signed log
+    // would name another agency's record, which the server refuses), and keeps
+    // syncing its own records.
+    for bytes in [&foreign, &fdoc.save()] {
+        let e = c.core.merge_document(bytes, "sg-zf-001").unwrap_err();
+        assert!(e.to_string().contains("其他执法主体"), "{e}");
+    }
+    let r = c.sync();
+    assert!(r.needs_attention.is_empty(), "{r:?}");
+    assert!(
+        c.core
+            .list_inspections(false)
+            .unwrap()
+            .iter()
+            .all(|i| i.id == forged && i.sync_state != SyncState::NeedsAttention),
+        "only its own record"
     );
 
     // An officer of the same agency who is not on the record: the same answer.
@@ -821,7 +778,7 @@ fn a_device_clock_hours_off_syncs_and_capture_times_are_corrected() {
         let (captured, received): (String, String) = db
             .query_row(
                 "SELECT r.captured_at, b.received_at FROM blob_refs r
-                 JOIN blobs_received b ON b.sha256 = r.sha256 WHERE r.sha256 = ?1",
+                 JOIN blob_grants b ON b.sha256 = r.sha256 WHERE r.sha256 = ?1",
                 [&sha],
                 |row| Ok((row.get(0)?, row.get(1)?)),
             )

@@ -137,7 +137,7 @@ fn evidence_references_an_older_server_lost_are_re_derived_at_start() {
         let conn = db(dir.path());
         conn.execute("DELETE FROM blob_refs WHERE inspection_id = ?1", [&id])
             .unwrap();
-        conn.execute("DELETE FROM blobs_received WHERE sha256 = ?1", [&photo])
+        conn.execute("DELETE FROM blob_grants WHERE sha256 = ?1", [&photo])
             .unwrap();
     }
     let server = server.restart();
@@ -154,7 +154,7 @@ fn evidence_references_an_older_server_lost_are_re_derived_at_start() {
             && server.blob_verified(&photo)
             && count(
                 dir.path(),
-                "SELECT COUNT(*) FROM blobs_received WHERE sha256 = ?1",
+                "SELECT COUNT(*) FROM blob_grants WHERE sha256 = ?1",
                 &photo,
             ) == 1
         {
@@ -173,7 +173,7 @@ fn evidence_references_an_older_server_lost_are_re_derived_at_start() {
         ),
         count(
             dir.path(),
-            "SELECT COUNT(*) FROM blobs_received WHERE sha256 = ?1",
+            "SELECT COUNT(*) FROM blob_grants WHERE sha256 = ?1",
             &photo
         )
     );

@@ -80,8 +80,9 @@ pub fn thumb_url(inspection_id: &str, sha: &str) -> String {
 }
 
 /// The evidence reference `sha` of inspection `id`, if the user may see it and
-/// the server holds the bytes; otherwise the matching error page (404 for another
-/// agency's record, a foreign hash, or a file not uploaded yet).
+/// the user's agency received the bytes; otherwise the matching error page (404
+/// for another agency's record, a foreign hash, or a file the agency's devices
+/// have not uploaded yet, even when another agency uploaded the same bytes).
 async fn locate(
     st: &AppState,
     user: &WebUser,
@@ -105,7 +106,15 @@ async fn locate(
         .evidence_by_hash(sha)
         .cloned()
         .ok_or_else(|| WebError::NotFound("该证据（不属于此检查记录）".into()))?;
-    if !st.blobs.contains(sha) {
+    // Evidence belongs to the agency that uploaded it (issue 16 item 6): only the
+    // agency's own receipt counts, never the same bytes uploaded by another agency.
+    let received = st
+        .storage
+        .blobs_of(id)
+        .await?
+        .iter()
+        .any(|b| b.sha256 == sha && b.received_at.is_some());
+    if !received || !st.blobs.contains(sha) {
         return Err(WebError::NotFound(
             "该证据文件：执法人员的设备尚未把它上传到平台".into(),
         ));

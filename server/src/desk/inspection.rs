@@ -432,9 +432,10 @@ fn evidence_view(
     names: &Names,
     now: DateTime<Utc>,
 ) -> EvidenceView {
-    let present = st.blobs.contains(&e.sha256);
     let rec = blobs.get(e.sha256.as_str());
+    // The agency's own receipt (issue 16 item 6), not bytes of another agency.
     let received = rec.and_then(|b| b.received_at);
+    let present = received.is_some() && st.blobs.contains(&e.sha256);
     let late = match rec {
         Some(b) => crate::tus::is_late(b, now),
         None => now - e.captured_at > chrono::Duration::hours(24),
@@ -643,7 +644,7 @@ async fn page(
         Err(DetailError::Storage(e)) => return Err(e.into()),
         Err(DetailError::Unreadable(d)) => return Ok(unreadable(&id, &d, user.layout("queue"))),
     };
-    let checks = device_log::check_inspection(&st, &id).await?;
+    let checks = device_log::check_inspection(&st, &user.user.agency_id, &id).await?;
     let LoadedDetail {
         record,
         detail,

@@ -159,9 +159,10 @@ pub async fn refresh_or_log(st: &AppState, doc_id: &str) {
     }
 }
 
-/// Refreshes every inspection that references a blob just received.
-pub async fn blob_received(st: &AppState, sha256: &str) {
-    match st.storage.inspections_referencing(sha256).await {
+/// Refreshes every inspection of an agency that references a blob the agency just
+/// received.
+pub async fn blob_received(st: &AppState, agency_id: &str, sha256: &str) {
+    match st.storage.inspections_referencing(agency_id, sha256).await {
         Ok(ids) => {
             for id in ids {
                 refresh_or_log(st, &id).await;

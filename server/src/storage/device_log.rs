@@ -59,11 +59,15 @@ pub trait DeviceLogStorage {
     ) -> StorageResult<LogUploadOutcome>;
     /// Highest sequence number of a device's log held without gaps from 1 (0 if none).
     async fn log_acked_seq(&self, device_id: &str) -> StorageResult<u64>;
-    /// Devices that logged entries for an inspection, by device id.
+    /// Devices of an agency's accounts that logged entries for an inspection, by
+    /// device id (another agency's devices are never listed).
     async fn log_devices_for_inspection(
         &self,
+        agency_id: &str,
         inspection_id: &str,
     ) -> StorageResult<Vec<LogDevice>>;
+    /// (inspection id, agency id) of those of `ids` the server holds.
+    async fn doc_agencies(&self, ids: &[String]) -> StorageResult<Vec<(String, String)>>;
     /// A device's whole stored log, by sequence number.
     async fn device_log(&self, device_id: &str) -> StorageResult<Vec<StoredLogEntry>>;
     /// A device's divergent entries, by sequence number.

@@ -122,6 +122,19 @@ pub struct Device {
     pub revoked_at: Option<DateTime<Utc>>,
 }
 
+/// Why the store refused to register a device (issue 16 item 5).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeviceRefusal {
+    /// The device id is enrolled and not revoked.
+    Active,
+    /// The device id was enrolled for another person.
+    OtherPerson,
+    /// The revoked device id was enrolled with another actor id (this one, hex).
+    ActorChanged(String),
+    /// Another device, revoked or not, has the actor id.
+    ActorTaken,
+}
+
 /// What the server keeps about one inspection document besides its bytes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DocRecord {
@@ -422,7 +435,8 @@ pub trait Storage:
         code_hash: &str,
         now: DateTime<Utc>,
     ) -> StorageResult<Option<String>>;
-    /// Registers a device (Conflict if the device id exists and is not revoked).
+    /// Registers a device under the rules of [`Storage::enroll_device`]; any refusal
+    /// is a Conflict.
     async fn put_device(&self, device: &Device) -> StorageResult<()>;
     /// A device by the hash of its token.
     async fn device_by_token_hash(&self, token_hash: &str) -> StorageResult<Option<Device>>;
@@ -479,20 +493,28 @@ pub trait Storage:
     ) -> StorageResult<()>;
 
     // ---- evidence -----------------------------------------------------------
-    /// Records that a document references a blob (idempotent).
+    // Evidence belongs to the agency that uploaded it (issue 16 item 6): the bytes
+    // are kept once by content address, but *receipt* is a grant per agency, and
+    // every `received_at` below is the grant of the agency of the referencing
+    // inspection, never another agency's.
+    /// Records that a document references a blob (idempotent). With `received_at`,
+    /// also grants the blob to the agency of the (stored) inspection.
     async fn reference_blob(&self, blob: &BlobRecord) -> StorageResult<()>;
-    /// Marks a blob received (bytes verified) at `at`; returns false if unknown.
+    /// Grants a blob to an agency (its device uploaded the verified bytes) at `at`;
+    /// returns false if no inspection of that agency references it. Receiving twice
+    /// keeps the first instant.
     async fn mark_blob_received(
         &self,
+        agency_id: &str,
         sha256: &str,
         size: u64,
         at: DateTime<Utc>,
     ) -> StorageResult<bool>;
-    /// Blobs referenced by the given documents but not received yet.
+    /// Blobs referenced by the given documents that their agency has not received.
     async fn missing_blobs(&self, doc_ids: &[String]) -> StorageResult<Vec<String>>;
-    /// A blob record.
-    async fn blob(&self, sha256: &str) -> StorageResult<Option<BlobRecord>>;
-    /// Blob records of one inspection.
+    /// The first record of a blob among an agency's inspections.
+    async fn blob(&self, agency_id: &str, sha256: &str) -> StorageResult<Option<BlobRecord>>;
+    /// Blob records of one inspection (received as far as its agency is concerned).
     async fn blobs_of(&self, inspection_id: &str) -> StorageResult<Vec<BlobRecord>>;
 
     // ---- added for the server infrastructure (health, auth, admin) ----------
@@ -500,9 +522,20 @@ pub trait Storage:
     async fn schema_version(&self) -> StorageResult<u32>;
     /// Number of inspection documents on the server (all agencies).
     async fn total_docs(&self) -> StorageResult<u64>;
-    /// Registers a device with its display name; same rules as [`Storage::put_device`].
-    /// Re-enrolling a revoked device id replaces it and forgets its sync states.
-    async fn put_device_with_name(&self, device: &Device, name: &str) -> StorageResult<()>;
+    /// Registers a device with its display name, in one transaction, unless a rule
+    /// of device identity refuses it (issue 16 item 5): a device id enrolled and not
+    /// revoked stays as it is; a revoked one enrols again only for the same person
+    /// and with the same actor id (its key, token and name are replaced and its sync
+    /// states forgotten); an actor id belongs to one device ever, revoked or not.
+    async fn enroll_device(
+        &self,
+        device: &Device,
+        name: &str,
+    ) -> StorageResult<Result<(), DeviceRefusal>>;
+    /// The id of the device (revoked or not) registered with an actor id, if any.
+    async fn device_with_actor(&self, actor_id: &str) -> StorageResult<Option<String>>;
+    /// Ids of every user account (all agencies, disabled ones too).
+    async fn all_user_ids(&self) -> StorageResult<Vec<String>>;
     /// A device by id.
     async fn device_by_id(&self, id: &str) -> StorageResult<Option<Device>>;
     /// Devices of an agency's users with their display names, newest first.

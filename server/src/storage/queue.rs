@@ -221,8 +221,12 @@ pub trait QueueStorage {
     /// Ids (greater than `after`, ascending) of documents without a summary, or
     /// whose summary is of older heads.
     async fn docs_needing_summary(&self, after: &str, limit: u32) -> StorageResult<Vec<String>>;
-    /// Inspections that reference a blob.
-    async fn inspections_referencing(&self, sha256: &str) -> StorageResult<Vec<String>>;
+    /// An agency's inspections that reference a blob.
+    async fn inspections_referencing(
+        &self,
+        agency_id: &str,
+        sha256: &str,
+    ) -> StorageResult<Vec<String>>;
     /// The officers of an agency's roster (no targets or tasks), in roster order.
     async fn roster_officers(&self, agency_id: &str) -> StorageResult<Vec<Officer>>;
 }

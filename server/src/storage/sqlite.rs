@@ -16,8 +16,9 @@ use sha2::{Digest, Sha256};
 use liuhen_core::model::{Agency, Officer, RosterSnapshot, Target, Task};
 
 use super::{
-    BlobRecord, ConflictRecord, Device, DocRecord, DrawStatus, DrawSummary, DrawTask, Role,
-    Storage, StorageError, StorageResult, StoredDraw, SyncWrite, TaskEvent, TaskEventKind, User,
+    BlobRecord, ConflictRecord, Device, DeviceRefusal, DocRecord, DrawStatus, DrawSummary,
+    DrawTask, Role, Storage, StorageError, StorageResult, StoredDraw, SyncWrite, TaskEvent,
+    TaskEventKind, User,
 };
 use crate::draws::algorithm::SpotCheckItem;
 use liuhen_core::model::TaskStatus;
@@ -47,6 +48,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0008_legal.sql"),
     include_str!("../../migrations/0009_publicity.sql"),
     include_str!("../../migrations/0010_public_profile.sql"),
+    include_str!("../../migrations/0011_trust_boundary.sql"),
     include_str!("../../migrations/0012_login_addresses.sql"),
 ];
 
@@ -193,8 +195,13 @@ fn doc_officers(conn: &Connection, doc_id: &str) -> rusqlite::Result<Vec<String>
     stmt.query_map([doc_id], |r| r.get(0))?.collect()
 }
 
-const BLOB_COLS: &str = "r.sha256, r.inspection_id, r.captured_at, b.received_at, \
-                         COALESCE(b.size, r.size)";
+const BLOB_COLS: &str = "r.sha256, r.inspection_id, r.captured_at, g.received_at, \
+                         COALESCE(g.size, r.size)";
+
+/// Blob references with the grant of the referencing inspection's agency (issue 16
+/// item 6: receipt is per agency, never another agency's).
+const BLOB_FROM: &str = "blob_refs r LEFT JOIN docs d ON d.id = r.inspection_id
+     LEFT JOIN blob_grants g ON g.agency_id = d.agency_id AND g.sha256 = r.sha256";
 
 fn blob_from_row(row: &Row<'_>) -> rusqlite::Result<BlobRecord> {
     let size: i64 = row.get(4)?;
@@ -717,22 +724,41 @@ fn delete_one(
     Ok(())
 }
 
-fn insert_device(tx: &Transaction<'_>, device: &Device, name: &str) -> StorageResult<()> {
-    let existing: Option<Option<String>> = tx
+/// Registers a device unless a rule of device identity refuses it (see
+/// [`Storage::enroll_device`]).
+fn insert_device(
+    tx: &Transaction<'_>,
+    device: &Device,
+    name: &str,
+) -> StorageResult<Result<(), DeviceRefusal>> {
+    let existing: Option<(String, String, Option<String>)> = tx
         .query_row(
-            "SELECT revoked_at FROM devices WHERE id = ?1",
+            "SELECT user_id, actor_id, revoked_at FROM devices WHERE id = ?1",
             [&device.id],
-            |r| r.get(0),
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )
         .optional()
         .map_err(backend)?;
-    let conflict = |e: rusqlite::Error| {
-        if is_unique_violation(&e) {
-            StorageError::Conflict(format!("设备 {}（令牌或 actor id 重复）", device.id))
-        } else {
-            backend(e)
+    match &existing {
+        Some((_, _, None)) => return Ok(Err(DeviceRefusal::Active)),
+        Some((user, _, Some(_))) if *user != device.user_id => {
+            return Ok(Err(DeviceRefusal::OtherPerson));
         }
-    };
+        Some((_, actor, Some(_))) if *actor != device.actor_id => {
+            return Ok(Err(DeviceRefusal::ActorChanged(actor.clone())));
+        }
+        _ => {}
+    }
+    let taken: bool = tx
+        .query_row(
+            "SELECT EXISTS (SELECT 1 FROM devices WHERE actor_id = ?1 AND id <> ?2)",
+            params![device.actor_id, device.id],
+            |r| r.get(0),
+        )
+        .map_err(backend)?;
+    if taken {
+        return Ok(Err(DeviceRefusal::ActorTaken));
+    }
     let values = params![
         device.id,
         device.user_id,
@@ -743,31 +769,33 @@ fn insert_device(tx: &Transaction<'_>, device: &Device, name: &str) -> StorageRe
         ts(device.enrolled_at),
         device.revoked_at.map(ts),
     ];
-    match existing {
-        Some(None) => Err(StorageError::Conflict(format!("设备 {}", device.id))),
-        Some(Some(_)) => {
-            // A revoked device enrolls again: its old sync states describe a peer
-            // that may no longer hold what they claim.
-            tx.execute("DELETE FROM peer_states WHERE device_id = ?1", [&device.id])
-                .map_err(backend)?;
-            tx.execute(
-                "UPDATE devices SET user_id = ?2, public_key = ?3, actor_id = ?4,
-                 token_hash = ?5, name = ?6, enrolled_at = ?7, revoked_at = ?8 WHERE id = ?1",
-                values,
-            )
-            .map_err(conflict)?;
-            Ok(())
-        }
-        None => {
-            tx.execute(
-                "INSERT INTO devices (id, user_id, public_key, actor_id, token_hash, name,
-                 enrolled_at, revoked_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                values,
-            )
-            .map_err(conflict)?;
-            Ok(())
-        }
+    if existing.is_some() {
+        // The same person's revoked device enrols again, with the same actor id:
+        // its old sync states describe a peer that may no longer hold what they
+        // claim.
+        tx.execute("DELETE FROM peer_states WHERE device_id = ?1", [&device.id])
+            .map_err(backend)?;
+        tx.execute(
+            "UPDATE devices SET user_id = ?2, public_key = ?3, actor_id = ?4,
+             token_hash = ?5, name = ?6, enrolled_at = ?7, revoked_at = ?8 WHERE id = ?1",
+            values,
+        )
+        .map_err(backend)?;
+    } else {
+        tx.execute(
+            "INSERT INTO devices (id, user_id, public_key, actor_id, token_hash, name,
+             enrolled_at, revoked_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            values,
+        )
+        .map_err(|e| {
+            if is_unique_violation(&e) {
+                StorageError::Conflict(format!("设备 {}（令牌重复）", device.id))
+            } else {
+                backend(e)
+            }
+        })?;
     }
+    Ok(Ok(()))
 }
 
 #[async_trait]
@@ -1313,7 +1341,9 @@ impl Storage for SqliteStorage {
     }
 
     async fn put_device(&self, device: &Device) -> StorageResult<()> {
-        self.put_device_with_name(device, "").await
+        self.enroll_device(device, "")
+            .await?
+            .map_err(|refusal| StorageError::Conflict(format!("设备 {}（{refusal:?}）", device.id)))
     }
 
     async fn device_by_token_hash(&self, token_hash: &str) -> StorageResult<Option<Device>> {
@@ -1539,17 +1569,19 @@ impl Storage for SqliteStorage {
 
     async fn mark_blob_received(
         &self,
+        agency_id: &str,
         sha256: &str,
         size: u64,
         at: DateTime<Utc>,
     ) -> StorageResult<bool> {
-        let sha256 = sha256.to_string();
+        let (agency_id, sha256) = (agency_id.to_string(), sha256.to_string());
         let size = size_to_sql(size)?;
         self.write(move |tx| {
             let known: bool = tx
                 .query_row(
-                    "SELECT EXISTS (SELECT 1 FROM blob_refs WHERE sha256 = ?1)",
-                    [&sha256],
+                    "SELECT EXISTS (SELECT 1 FROM blob_refs r JOIN docs d ON d.id = r.inspection_id
+                     WHERE r.sha256 = ?1 AND d.agency_id = ?2)",
+                    params![sha256, agency_id],
                     |r| r.get(0),
                 )
                 .map_err(backend)?;
@@ -1558,9 +1590,9 @@ impl Storage for SqliteStorage {
             }
             // Receiving twice keeps the first instant.
             tx.execute(
-                "INSERT OR IGNORE INTO blobs_received (sha256, size, received_at)
-                 VALUES (?1, ?2, ?3)",
-                params![sha256, size, ts(at)],
+                "INSERT OR IGNORE INTO blob_grants (agency_id, sha256, size, received_at)
+                 VALUES (?1, ?2, ?3, ?4)",
+                params![agency_id, sha256, size, ts(at)],
             )
             .map_err(backend)?;
             Ok(true)
@@ -1572,11 +1604,10 @@ impl Storage for SqliteStorage {
         let doc_ids = doc_ids.to_vec();
         self.read(move |c| {
             let mut stmt = c
-                .prepare_cached(
-                    "SELECT r.sha256 FROM blob_refs r
-                     LEFT JOIN blobs_received b ON b.sha256 = r.sha256
-                     WHERE r.inspection_id = ?1 AND b.sha256 IS NULL",
-                )
+                .prepare_cached(&format!(
+                    "SELECT r.sha256 FROM {BLOB_FROM}
+                     WHERE r.inspection_id = ?1 AND g.sha256 IS NULL"
+                ))
                 .map_err(backend)?;
             let mut out = std::collections::BTreeSet::new();
             for id in &doc_ids {
@@ -1591,16 +1622,15 @@ impl Storage for SqliteStorage {
         .await
     }
 
-    async fn blob(&self, sha256: &str) -> StorageResult<Option<BlobRecord>> {
-        let sha256 = sha256.to_string();
+    async fn blob(&self, agency_id: &str, sha256: &str) -> StorageResult<Option<BlobRecord>> {
+        let (agency_id, sha256) = (agency_id.to_string(), sha256.to_string());
         self.read(move |c| {
             c.query_row(
                 &format!(
-                    "SELECT {BLOB_COLS} FROM blob_refs r
-                     LEFT JOIN blobs_received b ON b.sha256 = r.sha256
-                     WHERE r.sha256 = ?1 ORDER BY r.rowid LIMIT 1"
+                    "SELECT {BLOB_COLS} FROM {BLOB_FROM}
+                     WHERE r.sha256 = ?1 AND d.agency_id = ?2 ORDER BY r.rowid LIMIT 1"
                 ),
-                [sha256],
+                params![sha256, agency_id],
                 blob_from_row,
             )
             .optional()
@@ -1627,10 +1657,37 @@ impl Storage for SqliteStorage {
         .await
     }
 
-    async fn put_device_with_name(&self, device: &Device, name: &str) -> StorageResult<()> {
+    async fn enroll_device(
+        &self,
+        device: &Device,
+        name: &str,
+    ) -> StorageResult<Result<(), DeviceRefusal>> {
         let (device, name) = (device.clone(), name.to_string());
         self.write(move |tx| insert_device(tx, &device, &name))
             .await
+    }
+
+    async fn device_with_actor(&self, actor_id: &str) -> StorageResult<Option<String>> {
+        let actor_id = actor_id.to_string();
+        self.read(move |c| {
+            c.query_row(
+                "SELECT id FROM devices WHERE actor_id = ?1 ORDER BY enrolled_at LIMIT 1",
+                [actor_id],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(backend)
+        })
+        .await
+    }
+
+    async fn all_user_ids(&self) -> StorageResult<Vec<String>> {
+        self.read(|c| {
+            c.prepare_cached("SELECT id FROM users ORDER BY id")
+                .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
+                .map_err(backend)
+        })
+        .await
     }
 
     async fn device_by_id(&self, id: &str) -> StorageResult<Option<Device>> {
@@ -1765,21 +1822,27 @@ fn write_blob_ref(tx: &Transaction<'_>, blob: &BlobRecord) -> StorageResult<()> 
     )
     .map_err(backend)?;
     if let Some(at) = blob.received_at {
+        // A grant to the agency of the (stored) inspection (issue 16 item 6).
         tx.execute(
-            "INSERT OR IGNORE INTO blobs_received (sha256, size, received_at)
-             VALUES (?1, ?2, ?3)",
-            params![blob.sha256, size_to_sql(blob.size)?, ts(at)],
+            "INSERT OR IGNORE INTO blob_grants (agency_id, sha256, size, received_at)
+             SELECT agency_id, ?2, ?3, ?4 FROM docs WHERE id = ?1",
+            params![
+                blob.inspection_id,
+                blob.sha256,
+                size_to_sql(blob.size)?,
+                ts(at)
+            ],
         )
         .map_err(backend)?;
     }
     Ok(())
 }
 
-/// The blob records of one inspection, on any connection (also inside a write).
+/// The blob records of one inspection, received as far as its agency is concerned,
+/// on any connection (also inside a write).
 fn read_blobs_of(c: &Connection, inspection_id: &str) -> StorageResult<Vec<BlobRecord>> {
     c.prepare_cached(&format!(
-        "SELECT {BLOB_COLS} FROM blob_refs r
-         LEFT JOIN blobs_received b ON b.sha256 = r.sha256
+        "SELECT {BLOB_COLS} FROM {BLOB_FROM}
          WHERE r.inspection_id = ?1 ORDER BY r.captured_at, r.sha256"
     ))
     .and_then(|mut s| s.query_map([inspection_id], blob_from_row)?.collect())
@@ -2030,22 +2093,29 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn devices_conflict_unless_revoked_and_reenrolling_forgets_sync_state() {
+    async fn device_identity_is_fixed_and_reenrolling_forgets_sync_state() {
         let (_d, s) = open().await;
         s.create_user(&user("u1", "a")).await.unwrap();
+        s.create_user(&user("u2", "b")).await.unwrap();
         let actor = "00".repeat(16);
-        s.put_device_with_name(&device("d1", "t1", &actor), "手机")
-            .await
-            .unwrap();
-        assert!(matches!(
-            s.put_device(&device("d1", "t2", &"11".repeat(16))).await,
-            Err(StorageError::Conflict(_))
-        ));
-        // Same actor id on another active device.
-        assert!(matches!(
-            s.put_device(&device("d2", "t3", &actor)).await,
-            Err(StorageError::Conflict(_))
-        ));
+        let enroll = |d: Device| {
+            let s = s.clone();
+            async move { s.enroll_device(&d, "手机").await.unwrap() }
+        };
+        assert_eq!(enroll(device("d1", "t1", &actor)).await, Ok(()));
+        assert_eq!(
+            s.device_with_actor(&actor).await.unwrap().as_deref(),
+            Some("d1")
+        );
+        assert_eq!(
+            enroll(device("d1", "t2", &"11".repeat(16))).await,
+            Err(DeviceRefusal::Active)
+        );
+        // Same actor id on another device, active or revoked.
+        assert_eq!(
+            enroll(device("d2", "t3", &actor)).await,
+            Err(DeviceRefusal::ActorTaken)
+        );
         s.put_peer_state("d1", "doc", b"state").await.unwrap();
         s.revoke_device("d1", t(2)).await.unwrap();
         s.revoke_device("d1", t(3)).await.unwrap();
@@ -2055,6 +2125,19 @@ mod tests {
             s.revoke_device("zz", t(2)).await,
             Err(StorageError::NotFound(_))
         ));
+        assert_eq!(
+            enroll(device("d2", "t3", &actor)).await,
+            Err(DeviceRefusal::ActorTaken)
+        );
+        // The revoked id: not for another person, not with another actor id.
+        let mut other = device("d1", "t5", &actor);
+        other.user_id = "u2".into();
+        assert_eq!(enroll(other).await, Err(DeviceRefusal::OtherPerson));
+        assert_eq!(
+            enroll(device("d1", "t5", &"22".repeat(16))).await,
+            Err(DeviceRefusal::ActorChanged(actor.clone()))
+        );
+        // The same person, the same actor id: a new token, the sync state forgotten.
         s.put_device(&device("d1", "t4", &actor)).await.unwrap();
         assert!(s.device_by_token_hash("t1").await.unwrap().is_none());
         assert_eq!(
@@ -2063,6 +2146,50 @@ mod tests {
         );
         assert_eq!(s.peer_state("d1", "doc").await.unwrap(), None);
         assert_eq!(s.devices_of_agency("qy-sthj").await.unwrap().len(), 1);
+        assert_eq!(s.all_user_ids().await.unwrap(), vec!["u1", "u2"]);
+    }
+
+    #[tokio::test]
+    async fn the_database_keeps_actor_ids_unique_forever_and_device_identity_fixed() {
+        let (_d, s) = open().await;
+        s.create_user(&user("u1", "a")).await.unwrap();
+        s.create_user(&user("u2", "b")).await.unwrap();
+        s.put_device(&device("d1", "t1", &"00".repeat(16)))
+            .await
+            .unwrap();
+        s.revoke_device("d1", t(2)).await.unwrap();
+        // Past the checks of `enroll_device`: the triggers of migration 0011 refuse.
+        let raw = |sql: &'static str| {
+            let s = s.clone();
+            async move {
+                s.write(move |tx| tx.execute(sql, []).map_err(backend))
+                    .await
+            }
+        };
+        assert!(
+            raw(
+                "INSERT INTO devices (id, user_id, public_key, actor_id, token_hash, name,
+                 enrolled_at) VALUES ('d2', 'u1', '', '00000000000000000000000000000000',
+                 't2', '', '2026-01-01T00:00:00.000000Z')"
+            )
+            .await
+            .is_err()
+        );
+        assert!(
+            raw("UPDATE devices SET user_id = 'u2' WHERE id = 'd1'")
+                .await
+                .is_err()
+        );
+        assert!(
+            raw("UPDATE devices SET actor_id = '11111111111111111111111111111111' WHERE id = 'd1'")
+                .await
+                .is_err()
+        );
+        assert!(
+            raw("UPDATE devices SET revoked_at = NULL WHERE id = 'd1'")
+                .await
+                .is_ok()
+        );
     }
 
     #[tokio::test]
@@ -2116,7 +2243,11 @@ mod tests {
         );
 
         let sha = "ab".repeat(32);
-        assert!(!s.mark_blob_received(&sha, 3, t(2)).await.unwrap());
+        assert!(
+            !s.mark_blob_received("qy-sthj", &sha, 3, t(2))
+                .await
+                .unwrap()
+        );
         let blob = BlobRecord {
             sha256: sha.clone(),
             inspection_id: "i1".into(),
@@ -2130,19 +2261,95 @@ mod tests {
             s.missing_blobs(&["i1".into()]).await.unwrap(),
             vec![sha.clone()]
         );
-        assert!(s.mark_blob_received(&sha, 3, t(2)).await.unwrap());
+        // Another agency cannot receive it for the first (none of its records
+        // references it).
+        assert!(
+            !s.mark_blob_received("yd-scjg", &sha, 3, t(2))
+                .await
+                .unwrap()
+        );
+        assert!(
+            s.mark_blob_received("qy-sthj", &sha, 3, t(2))
+                .await
+                .unwrap()
+        );
         assert!(s.missing_blobs(&["i1".into()]).await.unwrap().is_empty());
-        // A second document referencing a received blob does not ask for it again.
-        s.reference_blob(&BlobRecord {
-            inspection_id: "i2".into(),
-            ..blob.clone()
-        })
-        .await
-        .unwrap();
+        // A second document of the agency referencing a received blob does not ask
+        // for it again.
+        for (id, agency) in [("i2", "qy-sthj"), ("i3", "yd-scjg")] {
+            s.put_doc(&DocRecord {
+                id: id.into(),
+                agency_id: agency.into(),
+                ..doc.clone()
+            })
+            .await
+            .unwrap();
+            s.reference_blob(&BlobRecord {
+                inspection_id: id.into(),
+                captured_at: t(3),
+                ..blob.clone()
+            })
+            .await
+            .unwrap();
+        }
         assert!(s.missing_blobs(&["i2".into()]).await.unwrap().is_empty());
-        let got = s.blob(&sha).await.unwrap().unwrap();
+        let got = s.blob("qy-sthj", &sha).await.unwrap().unwrap();
         assert_eq!(got.received_at, Some(t(2)));
         assert_eq!(got.inspection_id, "i1");
         assert_eq!(s.blobs_of("i2").await.unwrap().len(), 1);
+        // Another agency's record of the same bytes: not received for that agency
+        // (issue 16 item 6) until its own device uploads them.
+        assert_eq!(
+            s.missing_blobs(&["i3".into()]).await.unwrap(),
+            vec![sha.clone()]
+        );
+        let theirs = s.blob("yd-scjg", &sha).await.unwrap().unwrap();
+        assert_eq!(
+            (theirs.inspection_id.as_str(), theirs.received_at),
+            ("i3", None)
+        );
+        assert_eq!(s.blobs_of("i3").await.unwrap()[0].received_at, None);
+        assert!(
+            s.mark_blob_received("yd-scjg", &sha, 3, t(4))
+                .await
+                .unwrap()
+        );
+        assert_eq!(s.blobs_of("i3").await.unwrap()[0].received_at, Some(t(4)));
+        assert_eq!(s.blobs_of("i1").await.unwrap()[0].received_at, Some(t(2)));
+    }
+
+    /// Migration 0011 gives an existing receipt to the agency of the inspection that
+    /// referenced the hash first, not to a later reference of another agency.
+    #[test]
+    fn migration_0011_grants_receipts_to_the_first_referencing_agency() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = Connection::open(dir.path().join(DB_FILE_NAME)).unwrap();
+        for m in &MIGRATIONS[..10] {
+            c.execute_batch(m).unwrap();
+        }
+        c.execute_batch(
+            "INSERT INTO docs VALUES ('a1', 'qy', NULL, 't', 'open', '[]', x'', '2026'),
+                                     ('b1', 'yd', NULL, 't', 'open', '[]', x'', '2026');
+             INSERT INTO blob_refs VALUES ('s1', 'a1', '2026', 3), ('s1', 'b1', '2026', 3),
+                                          ('s2', 'b1', '2026', 4);
+             INSERT INTO blobs_received VALUES ('s1', 3, 'r1'), ('s2', 4, 'r2');",
+        )
+        .unwrap();
+        c.execute_batch(MIGRATIONS[10]).unwrap();
+        let mut stmt = c
+            .prepare("SELECT agency_id, sha256, received_at FROM blob_grants ORDER BY sha256")
+            .unwrap();
+        let grants: Vec<(String, String, String)> = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(
+            grants,
+            vec![
+                ("qy".into(), "s1".into(), "r1".into()),
+                ("yd".into(), "s2".into(), "r2".into())
+            ]
+        );
     }
 }

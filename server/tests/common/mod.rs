@@ -130,12 +130,13 @@ pub fn random_hex(bytes: usize) -> String {
     hex::encode(b)
 }
 
-/// A fresh device identity: (device id, signing key, actor id hex).
+/// A fresh device identity as a phone makes it (`liuhen_core::api`): (device id, a
+/// UUIDv7; signing key; actor id hex, 16 random bytes).
 pub fn new_identity() -> (String, SigningKey, String) {
     let mut seed = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut seed);
     (
-        format!("dev-{}", random_hex(8)),
+        uuid::Uuid::now_v7().to_string(),
         SigningKey::from_bytes(&seed),
         random_hex(16),
     )

@@ -192,20 +192,24 @@ impl DeviceLogStorage for SqliteStorage {
 
     async fn log_devices_for_inspection(
         &self,
+        agency_id: &str,
         inspection_id: &str,
     ) -> StorageResult<Vec<LogDevice>> {
-        let inspection_id = inspection_id.to_string();
+        let (agency_id, inspection_id) = (agency_id.to_string(), inspection_id.to_string());
         self.read(move |c| {
+            // A device keeps its person for ever (migration 0011), so the account's
+            // agency is the agency of every entry the device uploaded.
             let mut stmt = c
                 .prepare_cached(
-                    "SELECT e.device_id, COALESCE(d.name, ''), COUNT(*)
-                     FROM device_log_entries e LEFT JOIN devices d ON d.id = e.device_id
-                     WHERE e.inspection_id = ?1
+                    "SELECT e.device_id, d.name, COUNT(*)
+                     FROM device_log_entries e JOIN devices d ON d.id = e.device_id
+                     JOIN users u ON u.id = d.user_id
+                     WHERE e.inspection_id = ?1 AND u.agency_id = ?2
                      GROUP BY e.device_id ORDER BY e.device_id",
                 )
                 .map_err(backend)?;
             let rows = stmt
-                .query_map([inspection_id], |r| {
+                .query_map(params![inspection_id, agency_id], |r| {
                     Ok(LogDevice {
                         device_id: r.get(0)?,
                         device_name: r.get(1)?,
@@ -214,6 +218,27 @@ impl DeviceLogStorage for SqliteStorage {
                 })
                 .map_err(backend)?;
             rows.collect::<Result<Vec<_>, _>>().map_err(backend)
+        })
+        .await
+    }
+
+    async fn doc_agencies(&self, ids: &[String]) -> StorageResult<Vec<(String, String)>> {
+        let ids = ids.to_vec();
+        self.read(move |c| {
+            let mut stmt = c
+                .prepare_cached("SELECT agency_id FROM docs WHERE id = ?1")
+                .map_err(backend)?;
+            let mut out = Vec::new();
+            for id in ids {
+                let agency: Option<String> = stmt
+                    .query_row([&id], |r| r.get(0))
+                    .optional()
+                    .map_err(backend)?;
+                if let Some(agency) = agency {
+                    out.push((id, agency));
+                }
+            }
+            Ok(out)
         })
         .await
     }

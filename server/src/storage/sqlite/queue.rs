@@ -276,8 +276,9 @@ impl QueueStorage for SqliteStorage {
                 serde_json::from_str(&heads).map_err(|e| backend_text(e.to_string()))?;
             let (total, received): (i64, i64) = tx
                 .query_row(
-                    "SELECT COUNT(*), COUNT(b.sha256) FROM blob_refs r
-                     LEFT JOIN blobs_received b ON b.sha256 = r.sha256
+                    "SELECT COUNT(*), COUNT(g.sha256) FROM blob_refs r
+                     JOIN docs d ON d.id = r.inspection_id
+                     LEFT JOIN blob_grants g ON g.agency_id = d.agency_id AND g.sha256 = r.sha256
                      WHERE r.inspection_id = ?1",
                     [&s.doc_id],
                     |r| Ok((r.get(0)?, r.get(1)?)),
@@ -420,13 +421,21 @@ impl QueueStorage for SqliteStorage {
         .await
     }
 
-    async fn inspections_referencing(&self, sha256: &str) -> StorageResult<Vec<String>> {
-        let sha256 = sha256.to_string();
+    async fn inspections_referencing(
+        &self,
+        agency_id: &str,
+        sha256: &str,
+    ) -> StorageResult<Vec<String>> {
+        let (agency_id, sha256) = (agency_id.to_string(), sha256.to_string());
         self.read(move |c| {
             c.prepare_cached(
-                "SELECT inspection_id FROM blob_refs WHERE sha256 = ?1 ORDER BY inspection_id",
+                "SELECT r.inspection_id FROM blob_refs r JOIN docs d ON d.id = r.inspection_id
+                 WHERE r.sha256 = ?1 AND d.agency_id = ?2 ORDER BY r.inspection_id",
             )
-            .and_then(|mut s| s.query_map([sha256], |r| r.get(0))?.collect())
+            .and_then(|mut s| {
+                s.query_map(params![sha256, agency_id], |r| r.get(0))?
+                    .collect()
+            })
             .map_err(backend)
         })
         .await
