@@ -18,6 +18,8 @@ cd "$(dirname "$0")/.."
 export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
 mode="${1:-short}"
 
+target="${CARGO_TARGET_DIR:-fuzz/target}"
+
 stable_build() {
     cargo build --release --locked --no-default-features --bins --manifest-path fuzz/Cargo.toml
 }
@@ -27,7 +29,7 @@ short)
     stable_build
     seed="${FUZZ_SEED:-$(date +%s)}"
     echo "== sync_intake replay, seed $seed (FUZZ_SEED=$seed to repeat)"
-    fuzz/target/release/replay --runs "${FUZZ_RUNS:-100000000}" --seconds "${FUZZ_SECONDS:-60}" \
+    "$target/release/replay" --runs "${FUZZ_RUNS:-100000000}" --seconds "${FUZZ_SECONDS:-60}" \
         --seed "$seed" --artifacts fuzz/artifacts/replay fuzz/corpus/sync_intake
     ;;
 long)
@@ -36,7 +38,7 @@ long)
         cargo install cargo-fuzz --locked
     fi
     cargo +nightly fuzz build sync_intake
-    bin="fuzz/target/$(rustc -vV | sed -n 's/^host: //p')/release/sync_intake"
+    bin="$target/$(rustc -vV | sed -n 's/^host: //p')/release/sync_intake"
     mkdir -p fuzz/corpus/work fuzz/artifacts/sync_intake
     log=fuzz/artifacts/long-run.log
     echo "== libFuzzer sync_intake, $runs inputs (log: $log)"
@@ -55,7 +57,7 @@ long)
 seeds)
     stable_build
     rm -f fuzz/corpus/sync_intake/*
-    fuzz/target/release/seed_corpus fuzz/corpus/sync_intake
+    "$target/release/seed_corpus" fuzz/corpus/sync_intake
     ;;
 *)
     echo "usage: scripts/fuzz.sh short|long [RUNS]|seeds" >&2

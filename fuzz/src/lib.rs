@@ -14,10 +14,9 @@ use automerge::sync::{Message, State, SyncDoc};
 use automerge::transaction::{CommitOptions, Transactable};
 use automerge::{ActorId, AutoCommit, ObjType, ROOT, ReadDoc};
 
-// The server's file as it is; formatted (and unit-tested) in the server crate.
+// The server's file as it is (its tests run here too).
 #[path = "../../server/src/sync_guard.rs"]
 #[allow(dead_code)]
-#[rustfmt::skip]
 pub mod sync_guard;
 
 pub mod mutate;

@@ -1039,5 +1039,8 @@ impl<'a> Reader<'a> {
     }
 }
 
+// An explicit path, so the fuzz crate (which includes this file from elsewhere)
+// finds the tests too.
 #[cfg(test)]
+#[path = "sync_guard/tests.rs"]
 mod tests;

@@ -31,6 +31,9 @@ impl Corpus {
 
 type Res = Result<(), Box<dyn std::error::Error>>;
 
+/// Messages of a sync session: device to server, server to device.
+type Sent = (Vec<Vec<u8>>, Vec<Vec<u8>>);
+
 fn commit(doc: &mut AutoCommit, t: i64) {
     doc.commit_with(CommitOptions::default().with_time(t));
 }
@@ -39,7 +42,7 @@ fn commit(doc: &mut AutoCommit, t: i64) {
 fn sync(
     device: &mut AutoCommit,
     server: &mut AutoCommit,
-) -> Result<(Vec<Vec<u8>>, Vec<Vec<u8>>), Box<dyn std::error::Error>> {
+) -> Result<Sent, Box<dyn std::error::Error>> {
     let (mut sd, mut ss) = (State::new(), State::new());
     let (mut up, mut down) = (Vec::new(), Vec::new());
     for _ in 0..32 {
