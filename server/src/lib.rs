@@ -31,6 +31,7 @@ pub mod spreadsheet;
 pub mod state;
 pub mod storage;
 pub mod sync;
+pub mod sync_guard;
 pub mod tus;
 pub mod web;
 

@@ -507,6 +507,17 @@ impl Ctx<'_> {
 fn merge(input: MergeInput) -> Result<Merged, SyncFailure> {
     let id = input.id.as_str();
     let refused = |status, reason: String| Ok(Merged::Refused(reply(id, status, reason)));
+    // Untrusted bytes (issue 16): bounded before automerge loads or decodes anything.
+    if let Some(bytes) = &input.msg
+        && let Err(e) = crate::sync_guard::check(bytes, &crate::sync_guard::Limits::default())
+    {
+        tracing::warn!(id, device = %input.device_id, code = e.code(), error = %e,
+            "sync message refused by the guard");
+        return refused(
+            DocStatus::Malformed,
+            format!("同步消息被拒绝（{}）：{e}", e.code()),
+        );
+    }
     let mut doc = match &input.existing {
         Some(rec) => match AutoCommit::load(&rec.bytes) {
             Ok(d) => d,

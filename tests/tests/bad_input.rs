@@ -6,6 +6,10 @@
 //!   protocol version, too many documents, a `msg` that is not base64: the whole
 //!   request is refused; a `msg` that is base64 of garbage or an id that is not a
 //!   UUID: that document is `malformed`, the others in the request still apply);
+//! - hostile sync messages (bloom filters with absurd probe counts or zero bits
+//!   per entry, a compressed change that inflates to 64 MiB, a run-length encoded
+//!   column claiming 2^40 operations): `malformed` with the guard's code, the
+//!   server stays up and the record unchanged (issue 16);
 //! - a message for an unknown document, and one whose id is not the document's;
 //! - a document of another agency (and of the same agency, not the officer's);
 //! - a token that is missing, garbage or revoked (device tokens do not expire, so
@@ -243,7 +247,8 @@ fn garbage_messages_are_malformed_per_document_and_the_others_still_apply() {
         assert!(reply.msg.is_none());
         let reason = reply.reason.as_deref().unwrap_or_default();
         if reply.id == garbage_id {
-            assert!(reason.contains("同步消息无法解析"), "{reason}");
+            // Refused by the guard before automerge decodes it (issue 16).
+            assert!(reason.contains("同步消息被拒绝（truncated）"), "{reason}");
         } else {
             assert!(reason.contains("UUID"), "{reason}");
         }
@@ -254,6 +259,111 @@ fn garbage_messages_are_malformed_per_document_and_the_others_still_apply() {
         server.supervisor_inspection(&session, &id).unwrap(),
         a.core.inspection(&id).unwrap()
     );
+}
+
+fn uleb(mut v: u64) -> Vec<u8> {
+    let mut out = Vec::new();
+    loop {
+        let b = (v & 0x7f) as u8;
+        v >>= 7;
+        if v == 0 {
+            out.push(b);
+            return out;
+        }
+        out.push(b | 0x80);
+    }
+}
+
+/// A v1 sync message with one `have` whose bloom filter is `filter`, and `changes`.
+fn hostile_message(filter: &[u8], changes: &[Vec<u8>]) -> Vec<u8> {
+    let mut m = vec![0x42, 0, 0];
+    if filter.is_empty() {
+        m.push(0);
+    } else {
+        m.extend([1, 0]);
+        m.extend(uleb(filter.len() as u64));
+        m.extend(filter);
+    }
+    m.extend(uleb(changes.len() as u64));
+    for c in changes {
+        m.extend(uleb(c.len() as u64));
+        m.extend(c);
+    }
+    m
+}
+
+/// An automerge chunk of `chunk_type` around `body` (checksum not checked first).
+fn chunk(chunk_type: u8, body: &[u8]) -> Vec<u8> {
+    let mut c = vec![0x85, 0x6f, 0x4a, 0x83, 0, 0, 0, 0, chunk_type];
+    c.extend(uleb(body.len() as u64));
+    c.extend(body);
+    c
+}
+
+#[test]
+fn hostile_sync_messages_are_refused_with_a_code_and_the_server_stays_up() {
+    let server = TestServer::start_demo();
+    let (mut a, id) = device_with_record(&server);
+    let token = a.token();
+    let session = server.login("supervisor");
+    let before = server.supervisor_inspection(&session, &id).unwrap();
+
+    let bloom = |entries: u64, bits: u64, probes: u64, bytes: usize| {
+        let mut f = uleb(entries);
+        f.extend(uleb(bits));
+        f.extend(uleb(probes));
+        f.extend(vec![0xff; bytes]);
+        f
+    };
+    let mut deflater = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::fast());
+    deflater.write_all(&vec![0u8; 64 << 20]).unwrap();
+    let zip_bomb = chunk(2, &deflater.finish().unwrap());
+    // A change whose one column is a run of 2^40 rows.
+    let mut change = vec![0, 16];
+    change.extend([1u8; 16]);
+    change.extend([1, 1, 0, 0, 0, 1, 0x42]);
+    let mut run = vec![0x80, 0x80, 0x80, 0x80, 0x80, 0x20]; // 2^40, signed LEB128
+    run.push(1);
+    change.extend(uleb(run.len() as u64));
+    change.extend(run);
+    let cases: Vec<(Vec<u8>, &str)> = vec![
+        // Before the guard this one made the server allocate 16 GiB and die.
+        (
+            hostile_message(&bloom(1, 10, u64::from(u32::MAX), 2), &[]),
+            "bloom_probes",
+        ),
+        (
+            hostile_message(&bloom(1, 10, 60_000_000, 2), &[]),
+            "bloom_probes",
+        ),
+        (
+            hostile_message(&bloom(5, 0, 7, 0), &[]),
+            "bloom_bits_per_entry",
+        ),
+        (hostile_message(&[], &[zip_bomb]), "change_too_large"),
+        (hostile_message(&[], &[chunk(1, &change)]), "too_many_ops"),
+    ];
+    for (msg, code) in &cases {
+        let (status, v) = post_sync(
+            &server,
+            &token,
+            sync_body(json!([{ "id": id, "msg": STANDARD.encode(msg) }])),
+        );
+        assert_eq!(status, 200, "{v}");
+        let reply = &v["docs"][0];
+        assert_eq!(reply["status"], "malformed", "{v}");
+        let reason = reply["reason"].as_str().unwrap_or_default();
+        assert!(
+            reason.contains(&format!("同步消息被拒绝（{code}）")),
+            "{code}: {reason}"
+        );
+    }
+    // Still up, the record unchanged, and the device syncs as before.
+    assert_eq!(server.supervisor_inspection(&session, &id).unwrap(), before);
+    a.core
+        .add_finding(&id, "整改通知已送达", vec![], O1)
+        .unwrap();
+    assert_eq!(a.sync().synced, vec![id.clone()]);
 }
 
 #[test]
