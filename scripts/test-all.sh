@@ -24,6 +24,9 @@ bash scripts/js-client-tools.sh || status=1
 echo "== cargo test"
 cargo test --workspace --no-fail-fast || status=1
 
+echo "== fuzzing the server's sync-message intake (short run, stable toolchain)"
+FUZZ_SECONDS="${FUZZ_SECONDS:-60}" bash scripts/fuzz.sh short || status=1
+
 echo "== Kotlin tests (generated bindings on the real native library, Android logic module)"
 bash scripts/test-kotlin.sh || status=1
 
