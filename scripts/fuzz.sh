@@ -3,13 +3,16 @@
 # (server/src/sync_guard.rs), automerge's decode, receive_sync_message on a fork of
 # a fixed document and on an empty one, and the reply. See fuzz/.
 #
-#   scripts/fuzz.sh short        CI, stable toolchain: replays fuzz/corpus/sync_intake,
+#   scripts/fuzz.sh short        CI, stable toolchain: replays fuzz/corpus/sync_intake (seeds)
+#                                and fuzz/corpus/found (libFuzzer's minimised findings),
 #                                then random mutations for FUZZ_SECONDS (default 60);
 #                                about 2-3 minutes with the build on 2 cores.
 #   scripts/fuzz.sh long [RUNS]  libFuzzer through cargo-fuzz (nightly), RUNS inputs
 #                                (default 1000000), prints inputs, panics, peak RSS.
 #   scripts/fuzz.sh seeds        regenerates the seed corpus from real automerge messages.
 #
+# After a long run, refresh the committed findings with libFuzzer's minimising merge:
+#   fuzz/target/<host>/release/sync_intake -merge=1 fuzz/corpus/found fuzz/corpus/work
 # A panic saves the input under fuzz/artifacts/ and fails the run. Replay one with
 #   fuzz/target/release/replay --runs 1 fuzz/artifacts/replay/crash-...   (stable), or
 #   cargo +nightly fuzz run sync_intake fuzz/artifacts/sync_intake/crash-...
@@ -30,7 +33,7 @@ short)
     seed="${FUZZ_SEED:-$(date +%s)}"
     echo "== sync_intake replay, seed $seed (FUZZ_SEED=$seed to repeat)"
     "$target/release/replay" --runs "${FUZZ_RUNS:-100000000}" --seconds "${FUZZ_SECONDS:-60}" \
-        --seed "$seed" --artifacts fuzz/artifacts/replay fuzz/corpus/sync_intake
+        --seed "$seed" --artifacts fuzz/artifacts/replay fuzz/corpus/sync_intake fuzz/corpus/found
     ;;
 long)
     runs="${2:-1000000}"
@@ -45,7 +48,7 @@ long)
     # The working corpus (fuzz/corpus/work) grows across runs and is not committed.
     # -rss_limit_mb fails any input that makes the process exceed 2 GiB.
     status=0
-    /usr/bin/time -v "$bin" fuzz/corpus/work fuzz/corpus/sync_intake \
+    /usr/bin/time -v "$bin" fuzz/corpus/work fuzz/corpus/sync_intake fuzz/corpus/found \
         -runs="$runs" -rss_limit_mb=2048 -timeout=10 -max_len=65536 \
         -print_final_stats=1 -artifact_prefix=fuzz/artifacts/sync_intake/ \
         2>"$log" || status=$?
