@@ -468,24 +468,14 @@ impl Ctx<'_> {
                     .as_ref()
                     .map(|r| r.officers.clone())
                     .unwrap_or_default();
-                let now = self.now;
-                let for_summary = (*record).clone();
+                let summary =
+                    summary_of((*record).clone(), *inspection, officers, history, self.now);
                 storage
                     .commit_sync(SyncWrite {
                         doc: *record,
                         blobs,
                         peer_state: Some((self.auth.device.id.clone(), state)),
-                        summary: Box::new(move |blobs| {
-                            let loaded = crate::inspections::detail_from(
-                                for_summary,
-                                *inspection,
-                                officers,
-                                blobs,
-                                history,
-                                now,
-                            );
-                            Some(crate::desk::summary::summarize(&loaded, now))
-                        }),
+                        summary,
                     })
                     .await?;
                 crate::failpoints::crash_point("sync.merge.after_commit");
@@ -771,25 +761,31 @@ pub async fn commit_server_write(
     let history = AutoCommit::load(&rec.bytes)
         .map(|mut d| crate::history::audit(&d.get_changes(&[]), &authors, &task_officers))
         .unwrap_or_default();
-    let for_summary = rec.clone();
+    let summary = summary_of(rec.clone(), inspection, officers, history, now);
     st.storage
         .commit_sync(SyncWrite {
             doc: rec,
             blobs: vec![],
             peer_state: None,
-            summary: Box::new(move |blobs| {
-                let loaded = crate::inspections::detail_from(
-                    for_summary,
-                    inspection,
-                    officers,
-                    blobs,
-                    history,
-                    now,
-                );
-                Some(crate::desk::summary::summarize(&loaded, now))
-            }),
+            summary,
         })
         .await
+}
+
+/// The queue summary of a record being committed, computed inside the write from
+/// the evidence rows it commits with (so the two always agree).
+fn summary_of(
+    record: DocRecord,
+    inspection: Inspection,
+    officers: Vec<liuhen_core::model::Officer>,
+    history: Vec<liuhen_core::rules::Violation>,
+    now: DateTime<Utc>,
+) -> crate::storage::SummaryFn {
+    Box::new(move |blobs| {
+        let loaded =
+            crate::inspections::detail_from(record, inspection, officers, blobs, history, now);
+        Some(crate::desk::summary::summarize(&loaded, now))
+    })
 }
 
 /// The automerge actor of a server user (supervisor): stable, distinct per user.
