@@ -8,7 +8,9 @@ use std::collections::{HashMap, HashSet};
 use automerge::Change;
 
 use liuhen_core::rules::Violation;
-use liuhen_core::write_rules::{DeviceAuthor, Judge, RecordContext, check_history};
+use liuhen_core::write_rules::{
+    DeviceAuthor, Judge, RecordContext, Violation as WriteViolation, check_history,
+};
 
 use crate::storage::{Storage, StorageResult};
 
@@ -49,12 +51,23 @@ pub async fn authors(storage: &dyn Storage, agency_id: &str) -> StorageResult<Au
     Ok(out)
 }
 
+impl Authors {
+    /// Adds (or replaces) one device's actor, e.g. the device syncing right now.
+    pub fn with_device(mut self, actor_hex: &str, author: DeviceAuthor) -> Authors {
+        self.devices.insert(actor_hex.to_string(), author);
+        self
+    }
+}
+
 /// Every change in `changes` (a document's whole history) that breaks a write
-/// rule, as an R-REC-5 violation naming the officer, device and time. Changes by
-/// actors no device registered (the demo data's simulated phones, which never
-/// synced) are not judged: every change a device sends carries its registered
-/// actor, checked at the merge.
-pub fn audit(changes: &[Change], authors: &Authors, task_officers: &[String]) -> Vec<Violation> {
+/// rule, judged as its registered device. Changes by actors no device registered
+/// (the demo data's simulated phones, which never synced) are not judged: every
+/// change a device sends carries its registered actor, checked at the merge.
+pub fn violations(
+    changes: &[Change],
+    authors: &Authors,
+    task_officers: &[String],
+) -> Vec<WriteViolation> {
     let ctx = RecordContext {
         task_officers: task_officers.to_vec(),
     };
@@ -65,20 +78,29 @@ pub fn audit(changes: &[Change], authors: &Authors, task_officers: &[String]) ->
             _ => Judge::Trusted,
         }
     })
-    .into_iter()
-    .map(|v| {
-        let when = chrono::DateTime::from_timestamp(v.time, 0)
-            .map(liuhen_core::time::local_text)
-            .unwrap_or_else(|| "时间不明".into());
-        let who = v.officer_id.unwrap_or_else(|| v.actor.clone());
-        let stage = if v.after_closure { "结案后" } else { "" };
-        let detail = v.message.trim_start_matches("R-REC-5: ");
-        Violation {
-            rule: "R-REC-5".into(),
-            message: format!(
-                "R-REC-5: {who} 的设备于 {when}（设备时间）{stage}作出了不符合记录规则的修改：{detail}"
-            ),
-        }
-    })
-    .collect()
+}
+
+/// A history violation as the desk shows it: an R-REC-5 finding naming the
+/// officer, the device time and whether it came after closure.
+pub fn describe(v: WriteViolation) -> Violation {
+    let when = chrono::DateTime::from_timestamp(v.time, 0)
+        .map(liuhen_core::time::local_text)
+        .unwrap_or_else(|| "时间不明".into());
+    let who = v.officer_id.unwrap_or_else(|| v.actor.clone());
+    let stage = if v.after_closure { "结案后" } else { "" };
+    let detail = v.message.trim_start_matches("R-REC-5: ");
+    Violation {
+        rule: "R-REC-5".into(),
+        message: format!(
+            "R-REC-5: {who} 的设备于 {when}（设备时间）{stage}作出了不符合记录规则的修改：{detail}"
+        ),
+    }
+}
+
+/// [`violations`] of a whole history, each [`describe`]d.
+pub fn audit(changes: &[Change], authors: &Authors, task_officers: &[String]) -> Vec<Violation> {
+    violations(changes, authors, task_officers)
+        .into_iter()
+        .map(describe)
+        .collect()
 }

@@ -162,8 +162,10 @@ pub async fn load_detail(
         .await?
         .filter(|r| r.agency_id == agency_id)
         .ok_or_else(|| DetailError::NotFound(id.to_string()))?;
-    let inspection = liuhen_core::doc::InspectionDoc::load(&record.bytes)
-        .and_then(|d| d.read())
+    let mut doc = liuhen_core::doc::InspectionDoc::load(&record.bytes)
+        .map_err(|e| DetailError::Unreadable(e.to_string()))?;
+    let inspection = doc
+        .read()
         .map_err(|e| DetailError::Unreadable(e.to_string()))?;
     let roster = st.storage.roster_for(agency_id, None).await?;
     let task_officers = task_officers(roster.as_ref().map(|(r, _)| r), &record);
@@ -171,9 +173,11 @@ pub async fn load_detail(
     let blobs = st.storage.blobs_of(id).await?;
     // R-REC-5 over the whole history: what older merges let through is shown.
     let authors = crate::history::authors(st.storage.as_ref(), agency_id).await?;
-    let history = automerge::AutoCommit::load(&record.bytes)
-        .map(|mut d| crate::history::audit(&d.get_changes(&[]), &authors, &task_officers))
-        .map_err(|e| DetailError::Unreadable(e.to_string()))?;
+    let history = crate::history::audit(
+        &doc.automerge_mut().get_changes(&[]),
+        &authors,
+        &task_officers,
+    );
     Ok(detail_from(
         record,
         inspection,

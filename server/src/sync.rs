@@ -21,7 +21,7 @@ use liuhen_core::sync::protocol::{
     ApiError, DocMessage, DocReply, DocStatus, MAX_DOCS_PER_REQUEST, MAX_DRAFTS_PER_REQUEST,
     MAX_LOG_ENTRIES_PER_REQUEST, PROTOCOL_VERSION, SYNC_PATH, SyncRequest, SyncResponse,
 };
-use liuhen_core::write_rules::{self, DeviceAuthor, RecordContext};
+use liuhen_core::write_rules::DeviceAuthor;
 
 use crate::auth::DeviceAuth;
 use crate::state::AppState;
@@ -311,11 +311,9 @@ struct MergeInput {
     existing: Option<DocRecord>,
     peer_state: Option<Vec<u8>>,
     msg: Option<Vec<u8>>,
-    device_id: String,
     device_actor: String,
     author: DeviceAuthor,
     agency_id: String,
-    officer_id: String,
     tasks: Vec<(String, Vec<String>)>,
     authors: crate::history::Authors,
     now: DateTime<Utc>,
@@ -344,8 +342,7 @@ enum Merged {
 
 impl Ctx<'_> {
     /// Answers the entries that need no merge (docs/sync-protocol.md, "Per-document
-    /// replies"): a `msg` that is not base64 is `malformed` (that entry only), and a
-    /// `null` msg for a document the server does not hold is `not_found`.
+    /// replies"): a `msg` that is not base64 is `malformed` (that entry only).
     async fn precheck(&self, m: &DocMessage) -> Result<Option<DocReply>, SyncFailure> {
         if let Some(e) = &m.invalid_msg {
             return Ok(Some(reply(
@@ -353,22 +350,6 @@ impl Ctx<'_> {
                 DocStatus::Malformed,
                 format!("同步消息不是有效的 base64（标准字母表，带填充）：{e}"),
             )));
-        }
-        // Asking for a record (no message): one answer whether the server does not
-        // hold it or holds it for another agency or other officers, so nothing
-        // leaks (issue 16).
-        if m.msg.is_none() && uuid::Uuid::parse_str(&m.id).is_ok() {
-            let visible = self.st.storage.doc(&m.id).await?.is_some_and(|rec| {
-                rec.agency_id == self.auth.user.agency_id
-                    && rec.officer_ids.iter().any(|o| o == self.officer_id)
-            });
-            if !visible {
-                return Ok(Some(reply(
-                    &m.id,
-                    DocStatus::NotFound,
-                    "服务器上没有此检查记录，或您无权查看，没有可同步的内容",
-                )));
-            }
         }
         Ok(None)
     }
@@ -385,6 +366,20 @@ impl Ctx<'_> {
         let _guard = lock.lock().await;
         let storage = &self.st.storage;
         let existing = storage.doc(&m.id).await?;
+        // Asking for a record (no message): one answer whether the server does not
+        // hold it or holds it for another agency or other officers, so nothing
+        // leaks (issue 16).
+        let visible = existing.as_ref().is_some_and(|rec| {
+            rec.agency_id == self.auth.user.agency_id
+                && rec.officer_ids.iter().any(|o| o == self.officer_id)
+        });
+        if m.msg.is_none() && !visible {
+            return Ok(reply(
+                &m.id,
+                DocStatus::NotFound,
+                "服务器上没有此检查记录，或您无权查看，没有可同步的内容",
+            ));
+        }
         if let Some(rec) = &existing {
             if rec.agency_id != self.auth.user.agency_id {
                 return Ok(reply(
@@ -406,14 +401,12 @@ impl Ctx<'_> {
             existing,
             peer_state: storage.peer_state(&self.auth.device.id, &m.id).await?,
             msg: m.msg.clone(),
-            device_id: self.auth.device.id.clone(),
             device_actor: self.auth.device.actor_id.clone(),
             author: DeviceAuthor {
                 officer_id: self.officer_id.to_string(),
                 device_id: self.auth.device.id.clone(),
             },
             agency_id: self.auth.user.agency_id.clone(),
-            officer_id: self.officer_id.to_string(),
             tasks: self
                 .roster
                 .iter()
@@ -501,7 +494,7 @@ fn merge(input: MergeInput) -> Result<Merged, SyncFailure> {
     if let Some(bytes) = &input.msg
         && let Err(e) = crate::sync_guard::check(bytes, &crate::sync_guard::Limits::default())
     {
-        tracing::warn!(id, device = %input.device_id, code = e.code(), error = %e,
+        tracing::warn!(id, device = %input.author.device_id, code = e.code(), error = %e,
             "sync message refused by the guard");
         return refused(
             DocStatus::Malformed,
@@ -532,7 +525,7 @@ fn merge(input: MergeInput) -> Result<Merged, SyncFailure> {
     {
         tracing::warn!(
             id,
-            device = %input.device_id,
+            device = %input.author.device_id,
             "sync state names changes the server does not hold; starting afresh"
         );
         state = State::new();
@@ -609,16 +602,15 @@ fn merge(input: MergeInput) -> Result<Merged, SyncFailure> {
         .and_then(|t| input.tasks.iter().find(|(id, _)| id == t))
         .map(|(_, o)| o.clone())
         .unwrap_or_default();
+    // One pass over the history: a violation by a change this device just sent
+    // refuses the sync; one an older merge let through is shown on the desk.
     let all = fork.get_changes(&[]);
-    if let Some(v) = write_rules::check_new_changes(
-        &all,
-        &new,
-        &input.author,
-        &chain,
-        &RecordContext {
-            task_officers: task_officers.clone(),
-        },
-    ) {
+    let authors = input
+        .authors
+        .clone()
+        .with_device(&input.device_actor, input.author.clone());
+    let found = crate::history::violations(&all, &authors, &task_officers);
+    if let Some(v) = found.iter().find(|v| new.contains(&v.change)) {
         return refused(
             DocStatus::Rejected,
             format!("{}；已拒绝，设备上的记录保持不变", v.message),
@@ -652,13 +644,12 @@ fn merge(input: MergeInput) -> Result<Merged, SyncFailure> {
     let mut officers: BTreeSet<String> = BTreeSet::new();
     officers.insert(inspection.meta.opened_by.clone());
     officers.extend(inspection.team.iter().map(|m| m.officer_id.clone()));
-    let record_task_officers = task_officers.clone();
     officers.extend(task_officers);
     if let Some(rec) = &input.existing {
         // Once on a record, an officer stays on it (the team only grows).
         officers.extend(rec.officer_ids.iter().cloned());
     }
-    if !officers.contains(&input.officer_id) {
+    if !officers.contains(&input.author.officer_id) {
         return refused(
             DocStatus::Forbidden,
             "您不是该检查记录的检查人员，无权同步".into(),
@@ -693,7 +684,7 @@ fn merge(input: MergeInput) -> Result<Merged, SyncFailure> {
         })
         .collect();
     // Older merges may have let rule-breaking changes through: the summary shows them.
-    let history = crate::history::audit(&all, &input.authors, &record_task_officers);
+    let history = found.into_iter().map(crate::history::describe).collect();
     let msg = fork
         .sync()
         .generate_sync_message(&mut state)

@@ -175,6 +175,17 @@ fn approved_record(server: &TestServer) -> (Device, Device, String) {
     (a, b, id)
 }
 
+/// The opener's phone with an open record, both officers checked in, synced.
+fn synced_open_record(server: &TestServer) -> (Device, String) {
+    let mut a = Device::enrolled(server, O1);
+    a.sync();
+    let id = a.core.open_for_task(TASK, O1).unwrap();
+    a.core.check_in(&id, O1).unwrap();
+    a.core.check_in(&id, O2).unwrap();
+    assert!(a.sync().synced.contains(&id));
+    (a, id)
+}
+
 /// Sends the device's copy of `id`, changed by `edit` as the device's own actor,
 /// with raw sync messages; returns the replies.
 fn attack(
@@ -311,12 +322,7 @@ fn closed_and_approved_records_cannot_be_rewritten_by_a_team_officer() {
 #[test]
 fn a_change_that_leaves_the_record_unreadable_is_rejected_not_acknowledged() {
     let server = TestServer::start_demo();
-    let mut a = Device::enrolled(&server, O1);
-    a.sync();
-    let id = a.core.open_for_task(TASK, O1).unwrap();
-    a.core.check_in(&id, O1).unwrap();
-    a.core.check_in(&id, O2).unwrap();
-    assert!(a.sync().synced.contains(&id));
+    let (mut a, id) = synced_open_record(&server);
     let before = stored(&server, &id).unwrap();
 
     // A finding whose time is text, as a client guessing the schema wrote it.
@@ -392,12 +398,7 @@ fn changes_under_another_actor_are_refused_whoever_sends_them() {
 #[test]
 fn acknowledged_and_dropped_changes_of_an_older_server_are_stored_on_the_next_sync() {
     let server = TestServer::start_demo();
-    let mut a = Device::enrolled(&server, O1);
-    a.sync();
-    let id = a.core.open_for_task(TASK, O1).unwrap();
-    a.core.check_in(&id, O1).unwrap();
-    a.core.check_in(&id, O2).unwrap();
-    assert!(a.sync().synced.contains(&id));
+    let (mut a, id) = synced_open_record(&server);
     let old: (Vec<u8>, String) = db(&server.data_dir)
         .query_row("SELECT bytes, heads FROM docs WHERE id = ?1", [&id], |r| {
             Ok((r.get(0)?, r.get(1)?))
