@@ -13,6 +13,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use chrono::{DateTime, Utc};
+use futures_util::{StreamExt, TryStreamExt};
 
 use liuhen_core::doc::{InspectionDoc, schema_actor, schema_chain_hashes};
 use liuhen_core::inspection::Inspection;
@@ -219,31 +220,37 @@ async fn sync(
     // Drafts of decisions made on the device (R-LEGAL-1), one reply each.
     let draft_replies = crate::legal::device::receive(&st, &auth, &req.drafts).await?;
 
-    let mut replies = Vec::with_capacity(req.docs.len());
-    for m in &req.docs {
-        let reply = match ctx.precheck(m).await? {
-            Some(reply) => reply,
-            None => ctx.process(m).await?,
-        };
-        replies.push(reply);
-    }
+    // Documents are merged concurrently (each under its own lock) so their commits
+    // meet in the storage's group commit: one transaction and one fsync for many
+    // documents, each still answered only once it is durable (issue 19).
+    let pending: Vec<_> = req.docs.iter().map(|m| ctx.handle(m)).collect();
+    let replies: Vec<DocReply> = futures_util::stream::iter(pending)
+        .buffered(MERGE_CONCURRENCY)
+        .try_collect()
+        .await?;
 
     let asked: BTreeSet<&str> = req.docs.iter().map(|d| d.id.as_str()).collect();
-    let mut offer = vec![];
-    for (id, heads) in st
+    // Offers (issue 19): only records written after the device's change cursor are
+    // compared; a device without one (0, or an older client that sends none) has
+    // every visible record compared, in one query.
+    let scan = st
         .storage
-        .docs_for_officer(&auth.user.agency_id, &officer_id)
-        .await?
-    {
+        .offer_scan(
+            &auth.user.agency_id,
+            &officer_id,
+            &auth.device.id,
+            req.offer_since.unwrap_or(0),
+        )
+        .await?;
+    let mut offer = vec![];
+    for (id, heads, state) in scan.docs {
         if asked.contains(id.as_str()) {
             continue;
         }
-        let shared: Vec<String> = match st.storage.peer_state(&auth.device.id, &id).await? {
-            Some(b) => State::decode(&b)
-                .map(|s| s.shared_heads.iter().map(|h| h.to_string()).collect())
-                .unwrap_or_default(),
-            None => vec![],
-        };
+        let shared: Vec<String> = state
+            .and_then(|b| State::decode(&b).ok())
+            .map(|s| s.shared_heads.iter().map(|h| h.to_string()).collect())
+            .unwrap_or_default();
         if sorted(shared) != sorted(heads) {
             offer.push(id);
         }
@@ -275,8 +282,13 @@ async fn sync(
         roster_version,
         log_acked_seq,
         drafts: draft_replies,
+        offer_cursor: req.offer_since.map(|_| scan.cursor),
     }))
 }
+
+/// Documents of one request in flight at once (merging on the blocking pool or
+/// waiting for their group commit).
+const MERGE_CONCURRENCY: usize = 16;
 
 fn sorted(mut v: Vec<String>) -> Vec<String> {
     v.sort();
@@ -352,6 +364,14 @@ impl Ctx<'_> {
             )));
         }
         Ok(None)
+    }
+
+    /// One entry of a request: its precheck, then its merge and commit.
+    async fn handle(&self, m: &DocMessage) -> Result<DocReply, SyncFailure> {
+        match self.precheck(m).await? {
+            Some(reply) => Ok(reply),
+            None => self.process(m).await,
+        }
     }
 
     async fn process(&self, m: &DocMessage) -> Result<DocReply, SyncFailure> {

@@ -76,9 +76,9 @@ const FULL: Plan = Plan {
     full: true,
     sizes: &[1, 100, 1000],
     run_cap: Duration::from_secs(150),
-    devices: &[1, 4, 16, 32],
-    per_device: 20,
-    waves: 5,
+    devices: &[1, 8, 32],
+    per_device: 125,
+    waves: 3,
     load_cap: Duration::from_secs(75),
 };
 
@@ -193,6 +193,7 @@ impl<T: Transport> Transport for Naive<T> {
                 docs: vec![doc.clone()],
                 log: vec![],
                 drafts: vec![],
+                offer_since: None,
             };
             let ex = self.inner.exchange(&one)?;
             match &mut merged {
@@ -820,6 +821,176 @@ fn load(plan: &Plan) {
     }
 }
 
+// ---- 3. issue 19 targets ----------------------------------------------------
+
+/// The server's share of the same automerge work done in process, without HTTP,
+/// JSON or storage: for each record, a fresh empty document receives the device's
+/// document through automerge's sync protocol until both agree, then is saved.
+/// Only the server side's calls are timed.
+fn in_process_merges(core: &mut Core, ids: &[String]) -> Duration {
+    use automerge::AutoCommit;
+    use automerge::sync::{State, SyncDoc};
+    let mut spent = Duration::ZERO;
+    for id in ids {
+        let bytes = core.export_document(id).expect("export");
+        let mut device = AutoCommit::load(&bytes).expect("load");
+        let mut server = AutoCommit::new();
+        let (mut sd, mut ss) = (State::new(), State::new());
+        for _ in 0..8 {
+            let up = device.sync().generate_sync_message(&mut sd);
+            let t0 = Instant::now();
+            if let Some(m) = up.clone() {
+                server
+                    .sync()
+                    .receive_sync_message(&mut ss, m)
+                    .expect("receive");
+            }
+            let down = server.sync().generate_sync_message(&mut ss);
+            spent += t0.elapsed();
+            if let Some(m) = down.clone() {
+                device
+                    .sync()
+                    .receive_sync_message(&mut sd, m)
+                    .expect("receive");
+            }
+            if up.is_none() && down.is_none() {
+                break;
+            }
+        }
+        let t0 = Instant::now();
+        std::hint::black_box(server.save());
+        spent += t0.elapsed();
+    }
+    spent
+}
+
+fn per_s(n: usize, d: Duration) -> f64 {
+    n as f64 / d.as_secs_f64().max(1e-9)
+}
+
+/// Issue 19 items 1-3: merge throughput of `n` new records from one device against
+/// the in-process cost of the same merges; a fresh phone receiving them; an idle
+/// sync of a device holding `idle_n` records (bytes and time inside the exchange).
+fn targets(plan: &Plan) {
+    let (n, idle_n, idle_runs) = if plan.full {
+        (1000, 10_000, 20)
+    } else {
+        (5, 20, 3)
+    };
+    println!();
+    println!("== 3. Issue 19 targets (release build; one device unless said)");
+
+    // 1. Merge throughput and its ratio to the in-process automerge work.
+    let server = TestServer::start_demo();
+    let mut dev = device(&server, O1);
+    let ids = record(&mut dev.core, n, O1);
+    let http = dev.client().transport().clone();
+    let client = SyncClient::new(Metered::new(http, Instant::now() + plan.run_cap, false));
+    let first = sync_once(&client, &mut dev.core);
+    assert_eq!(first.synced(), n, "first sync: {}", first.status());
+    let base = in_process_merges(&mut dev.core, &ids);
+    println!();
+    println!("-- 1. first sync of {n} new records from one device");
+    println!(
+        "{:>8} {:>10} {:>10} {:>12} {:>12} {:>14} {:>8}",
+        "records", "wall", "in-http", "records/s", "in-process", "in-process/s", "ratio"
+    );
+    println!(
+        "{:>8} {:>10} {:>10} {:>12.0} {:>12} {:>14.0} {:>8}",
+        n,
+        dur(first.wall),
+        dur(in_http(&first)),
+        per_s(n, in_http(&first)),
+        dur(base),
+        per_s(n, base),
+        ratio(in_http(&first).as_secs_f64(), base.as_secs_f64())
+    );
+    println!(
+        "   records/s = records / time inside HTTP exchanges (server merge, checks, group commit, JSON, loopback);"
+    );
+    println!(
+        "   in-process = the server side of the same automerge sync (receive, generate, save) without HTTP or storage; ratio = in-http / in-process"
+    );
+
+    // 3. A fresh phone of the same officer receives them all.
+    let mut fresh = Device::enrolled(&server, O1);
+    let http = fresh.client().transport().clone();
+    let client = SyncClient::new(Metered::new(http, Instant::now() + plan.run_cap, false));
+    let got = sync_once(&client, &mut fresh.core);
+    let received = got.report.as_ref().map_or(0, |r| r.received_new.len());
+    assert!(
+        received >= n,
+        "fresh phone received {received}: {}",
+        got.status()
+    );
+    println!();
+    println!("-- 3. a fresh phone of the same officer: first sync");
+    println!(
+        "{:>9} {:>10} {:>10} {:>6} {:>10} {:>10} {:>12}",
+        "received", "wall", "in-http", "http", "sent", "recv", "records/s"
+    );
+    println!(
+        "{:>9} {:>10} {:>10} {:>6} {:>10} {:>10} {:>12.0}",
+        received,
+        dur(got.wall),
+        dur(in_http(&got)),
+        got.meter.http_requests,
+        bytes(got.meter.bytes_sent),
+        bytes(got.meter.bytes_received),
+        per_s(received, got.wall)
+    );
+    drop(server);
+
+    // 2. An idle sync of a device that holds many records.
+    let server = TestServer::start_demo();
+    let mut dev = device(&server, O1);
+    let t0 = Instant::now();
+    record(&mut dev.core, idle_n, O1);
+    let http = dev.client().transport().clone();
+    let client = SyncClient::new(Metered::new(http, Instant::now() + plan.run_cap * 4, false));
+    let all = sync_once(&client, &mut dev.core);
+    assert_eq!(all.synced(), idle_n, "sync of {idle_n}: {}", all.status());
+    eprintln!(
+        "   idle setup: {idle_n} records recorded and synced in {}",
+        dur(t0.elapsed())
+    );
+    let mut idle: Vec<Outcome> = (0..idle_runs)
+        .map(|_| sync_once(&client, &mut dev.core))
+        .collect();
+    let mut lat: Vec<Duration> = idle
+        .iter_mut()
+        .flat_map(|o| o.meter.latencies.drain(..))
+        .collect();
+    lat.sort();
+    let o = &idle[0];
+    println!();
+    println!("-- 2. idle sync of a device holding {idle_n} records ({idle_runs} runs)");
+    println!(
+        "{:>8} {:>6} {:>10} {:>10} {:>10} {:>10} {:>10} {:>12}",
+        "records", "http", "sent", "recv", "total", "p50", "max", "first sync/s"
+    );
+    println!(
+        "{:>8} {:>6} {:>10} {:>10} {:>10} {:>10} {:>10} {:>12.0}",
+        idle_n,
+        o.meter.http_requests,
+        bytes(o.meter.bytes_sent),
+        bytes(o.meter.bytes_received),
+        bytes(o.meter.bytes_sent + o.meter.bytes_received),
+        dur(pct(&lat, 0.5)),
+        dur(lat.last().copied().unwrap_or_default()),
+        per_s(idle_n, in_http(&all))
+    );
+    println!(
+        "   p50/max = one idle HTTP exchange as the client sees it (server time + loopback + JSON); first sync/s = the {idle_n}-record first sync's records per second in HTTP"
+    );
+    if !plan.full {
+        assert!(
+            o.meter.bytes_sent + o.meter.bytes_received <= 1024,
+            "idle sync stays under 1 KiB"
+        );
+    }
+}
+
 fn main() {
     // `cargo bench` passes `--bench`; `cargo test --benches` does not.
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -832,7 +1003,7 @@ fn main() {
     let only: Vec<&str> = args
         .iter()
         .map(String::as_str)
-        .filter(|a| matches!(*a, "compare" | "load"))
+        .filter(|a| matches!(*a, "compare" | "load" | "targets"))
         .collect();
     let wants = |what: &str| only.is_empty() || only.contains(&what);
     let t0 = Instant::now();
@@ -850,6 +1021,9 @@ fn main() {
     }
     if wants("load") {
         load(plan);
+    }
+    if wants("targets") {
+        targets(plan);
     }
     println!();
     println!("total bench time {}", dur(t0.elapsed()));

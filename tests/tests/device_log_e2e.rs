@@ -57,6 +57,7 @@ fn upload(server: &TestServer, device: &Device, log: Vec<LogEntry>) -> SyncRespo
         docs: vec![],
         log,
         drafts: vec![],
+        offer_since: None,
     };
     let resp = reqwest::blocking::Client::new()
         .post(format!("{}{SYNC_PATH}", server.base_url))
@@ -235,6 +236,7 @@ fn an_oversized_log_batch_is_refused_with_a_clear_error() {
         docs: vec![],
         log: vec![one; MAX_LOG_ENTRIES_PER_REQUEST + 1],
         drafts: vec![],
+        offer_since: None,
     };
     let resp = reqwest::blocking::Client::new()
         .post(format!("{}{SYNC_PATH}", server.base_url))

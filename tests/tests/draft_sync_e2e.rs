@@ -83,6 +83,7 @@ fn push(server: &TestServer, phone: &Device, drafts: Vec<DraftPush>) -> (u16, Va
         docs: vec![],
         log: vec![],
         drafts,
+        offer_since: None,
     };
     let resp = reqwest::blocking::Client::new()
         .post(format!("{}{SYNC_PATH}", server.base_url))

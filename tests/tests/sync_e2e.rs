@@ -275,3 +275,77 @@ fn evidence_uploaded_more_than_a_day_after_capture_is_flagged() {
         .collect();
     assert!(rules.contains(&"R-REC-4"), "{rules:?}");
 }
+
+/// Issue 19, the change cursor: after a complete sync a device's idle sync is
+/// offered nothing; a colleague's write is offered once; a client without a cursor
+/// (an older or hand-written client) still compares every record and is never sent
+/// `offer_cursor`.
+#[test]
+fn offers_follow_the_change_cursor_and_clients_without_one_see_everything() {
+    use liuhen_e2e::wire::{post_sync, sync_body};
+    let server = TestServer::start_demo();
+    let mut a = Device::enrolled(&server, O1);
+    let mut b = Device::enrolled(&server, O2);
+    a.sync();
+    b.sync();
+    let id = a.core.open_for_task(TASK, O1).unwrap();
+    a.core.check_in(&id, O1).unwrap();
+    a.core.check_in(&id, O2).unwrap();
+    a.sync();
+    assert_eq!(b.sync().received_new, vec![id.clone()]);
+
+    // Idle: B's cursor is past every record; the server names the cursor it holds.
+    let token_b = b.token();
+    let cursor: u64 = String::from_utf8(
+        b.core
+            .store()
+            .device_value("offer_cursor")
+            .unwrap()
+            .expect("a complete sync stores the cursor"),
+    )
+    .unwrap()
+    .parse()
+    .unwrap();
+    let mut idle: serde_json::Value =
+        serde_json::from_str(&sync_body(serde_json::json!([]))).unwrap();
+    idle["offer_since"] = cursor.into();
+    let (status, resp) = post_sync(&server, &token_b, idle.to_string());
+    assert_eq!(status, 200, "{resp}");
+    assert_eq!(resp["offer"], serde_json::json!([]), "{resp}");
+    assert_eq!(resp["offer_cursor"].as_u64(), Some(cursor), "{resp}");
+
+    // A colleague writes: offered past the cursor, once.
+    a.core
+        .add_finding(&id, "消防通道堆放杂物", vec![], O1)
+        .unwrap();
+    a.sync();
+    let (_, resp) = post_sync(&server, &token_b, idle.to_string());
+    assert_eq!(resp["offer"], serde_json::json!([id.clone()]), "{resp}");
+    let r = b.sync();
+    assert_eq!(r.received_changes, vec![id.clone()], "{r:?}");
+    let (_, resp) = post_sync(&server, &token_b, {
+        let mut v = idle.clone();
+        v["offer_since"] = String::from_utf8(
+            b.core
+                .store()
+                .device_value("offer_cursor")
+                .unwrap()
+                .unwrap(),
+        )
+        .unwrap()
+        .parse::<u64>()
+        .unwrap()
+        .into();
+        v.to_string()
+    });
+    assert_eq!(resp["offer"], serde_json::json!([]), "{resp}");
+
+    // Without a cursor: every record whose heads this device has not shared, and no
+    // cursor field in the answer. A's device has shared the record; a fresh token of
+    // B's officer on a new device has not.
+    let c = Device::enrolled(&server, O2);
+    let (status, resp) = post_sync(&server, &c.token(), sync_body(serde_json::json!([])));
+    assert_eq!(status, 200, "{resp}");
+    assert_eq!(resp["offer"], serde_json::json!([id.clone()]), "{resp}");
+    assert!(resp.get("offer_cursor").is_none(), "{resp}");
+}

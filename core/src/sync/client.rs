@@ -22,6 +22,13 @@ use crate::store::SyncState;
 
 /// Key of the roster version tag in the device settings.
 const ROSTER_VERSION_KEY: &str = "roster_version";
+/// Whether an exchange failed because the server could not read the request.
+fn is_malformed(attempt: &Result<Exchange, TransportError>) -> bool {
+    matches!(attempt, Err(TransportError::Rejected { code, .. }) if code == "malformed_request")
+}
+
+/// Device value: the server's change cursor after the last complete sync (issue 19).
+const OFFER_CURSOR_KEY: &str = "offer_cursor";
 
 /// A failed exchange, classified so the client knows whether to retry.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -286,6 +293,17 @@ impl<T: Transport> SyncClient<T> {
         let mut changed: BTreeSet<String> = BTreeSet::new();
 
         let mut log = LogUpload::start(core)?;
+        // The server offers only records written after this cursor; a newer one
+        // replaces it once every record offered in this run is handled.
+        let mut cursor: u64 = core
+            .store()
+            .device_value(OFFER_CURSOR_KEY)
+            .map_err(CoreError::from)?
+            .and_then(|v| String::from_utf8(v).ok())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        let mut complete = false;
+        let mut use_cursor = true;
 
         let result = (|| -> Result<(), SyncError> {
             for round in 0..self.max_rounds {
@@ -315,6 +333,7 @@ impl<T: Transport> SyncClient<T> {
                 }
                 must_ask.clear();
                 if msgs.is_empty() && round > 0 && !log.has_more() {
+                    complete = true;
                     break;
                 }
                 report.rounds += 1;
@@ -327,21 +346,27 @@ impl<T: Transport> SyncClient<T> {
                         docs: page,
                         log: log.next_batch(core)?,
                         drafts: vec![],
+                        offer_since: use_cursor.then_some(cursor),
                     };
-                    let ex = match self.transport.exchange(&req) {
-                        // A server that predates log upload refuses the unknown
-                        // field: send the same request without it, and no log this run.
-                        Err(TransportError::Rejected { code, message, .. })
-                            if code == "malformed_request" && !req.log.is_empty() =>
-                        {
-                            tracing::warn!(%message, "server refused the device log; syncing without it");
-                            log.disable();
-                            req.log.clear();
-                            report.requests += 1;
-                            self.transport.exchange(&req)?
-                        }
-                        other => other?,
-                    };
+                    // A server that predates an optional field refuses it as
+                    // malformed: re-send without the change cursor (and use none this
+                    // run), then without the log (and send none this run).
+                    let mut attempt = self.transport.exchange(&req);
+                    if is_malformed(&attempt) && req.offer_since.is_some() {
+                        tracing::warn!("server refused the change cursor; syncing without it");
+                        use_cursor = false;
+                        req.offer_since = None;
+                        report.requests += 1;
+                        attempt = self.transport.exchange(&req);
+                    }
+                    if is_malformed(&attempt) && !req.log.is_empty() {
+                        tracing::warn!("server refused the device log; syncing without it");
+                        log.disable();
+                        req.log.clear();
+                        report.requests += 1;
+                        attempt = self.transport.exchange(&req);
+                    }
+                    let ex = attempt?;
                     report.requests += 1;
                     report.bytes_sent += ex.bytes_sent;
                     report.bytes_received += ex.bytes_received;
@@ -426,6 +451,11 @@ impl<T: Transport> SyncClient<T> {
                         docs.insert(id.clone(), local);
                         must_ask.insert(id);
                     }
+                    // Every record offered above is now tracked in `docs`, so later
+                    // requests of this run need offers only of newer writes.
+                    if let Some(c) = resp.offer_cursor {
+                        cursor = cursor.max(c);
+                    }
                     missing.extend(resp.missing_blobs);
                     // Persist what this page changed, so an interrupted run resumes.
                     for id in &page_ids {
@@ -438,6 +468,11 @@ impl<T: Transport> SyncClient<T> {
                         }
                     }
                 }
+            }
+            if complete && use_cursor {
+                core.store()
+                    .set_device_value(OFFER_CURSOR_KEY, cursor.to_string().as_bytes())
+                    .map_err(CoreError::from)?;
             }
             Ok(())
         })();
@@ -525,6 +560,7 @@ impl<T: Transport> SyncClient<T> {
                 docs: vec![],
                 log: vec![],
                 drafts: page,
+                offer_since: None,
             };
             let ex = match self.transport.exchange(&req) {
                 // A server that predates drafting on devices refuses the field: the

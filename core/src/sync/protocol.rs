@@ -128,6 +128,13 @@ pub struct SyncRequest {
     /// [`MAX_DRAFTS_PER_REQUEST`]. Left out of the JSON when empty.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub drafts: Vec<DraftPush>,
+    /// The change cursor of the device's last complete sync (`offer_cursor` of a
+    /// response; 0 when it has none yet): the server then offers only records
+    /// written after it, so a sync with nothing to do costs what changed, not what
+    /// exists (issue 19). Left out by clients that do not keep a cursor; the server
+    /// then compares every record.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offer_since: Option<u64>,
 }
 
 /// One draft as the device has it: its heads, and the whole document when the
@@ -232,6 +239,10 @@ pub struct SyncResponse {
     /// Answers about the drafts the request carried; left out when empty.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub drafts: Vec<DraftReply>,
+    /// The change cursor to send as `offer_since` once every offered record is
+    /// synced; present only when the request carried `offer_since`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offer_cursor: Option<u64>,
 }
 
 /// An error body of any failed API call.
@@ -333,6 +344,7 @@ mod tests {
                     docs,
                     log: log(&details, &device),
                     drafts: vec![],
+                    offer_since: None,
                 }
             })
     }
@@ -364,6 +376,7 @@ mod tests {
                 roster_version: "r-1".into(),
                 log_acked_seq: ack,
                 drafts: vec![],
+                offer_cursor: None,
             })
     }
 
@@ -469,6 +482,7 @@ mod tests {
                 docs: vec![],
                 log: vec![],
                 drafts: pushes.clone(),
+                offer_since: None,
             };
             let json = serde_json::to_string(&req).unwrap();
             let back: SyncRequest = serde_json::from_str(&json).unwrap();
@@ -499,6 +513,7 @@ mod tests {
                 roster_version: String::new(),
                 log_acked_seq: None,
                 drafts: replies,
+                offer_cursor: None,
             };
             let json = serde_json::to_string(&resp).unwrap();
             let back: SyncResponse = serde_json::from_str(&json).unwrap();
@@ -545,6 +560,7 @@ mod tests {
             roster_version: "r-1".into(),
             log_acked_seq: None,
             drafts: vec![],
+            offer_cursor: None,
         };
         let json = serde_json::to_string(&resp).unwrap();
         assert!(!json.contains("\"roster\""), "{json}");

@@ -162,6 +162,15 @@ pub struct DocRecord {
 /// inside the write (so the summary always matches what is committed with it).
 pub type SummaryFn = Box<dyn FnOnce(Vec<BlobRecord>) -> Option<queue::QueueSummary> + Send>;
 
+/// The records a device may be offered, from [`Storage::offer_scan`].
+#[derive(Debug, Clone, Default)]
+pub struct OfferScan {
+    /// The change cursor to send back to the device.
+    pub cursor: u64,
+    /// Id, heads (hex) and the device's stored sync state of each candidate.
+    pub docs: Vec<(String, Vec<String>, Option<Vec<u8>>)>,
+}
+
 /// Everything one accepted sync of one document writes, committed in one
 /// transaction or not at all (issue 16: the document, its evidence references, its
 /// queue summary and the device's sync state are true together).
@@ -472,6 +481,18 @@ pub trait Storage:
         agency_id: &str,
         officer_id: &str,
     ) -> StorageResult<Vec<(String, Vec<String>)>>;
+    /// What a device may be offered (issue 19): every record of `agency_id` that
+    /// `officer_id` may see and that was written after the change cursor `since`
+    /// (0: all), with its heads and `device_id`'s stored sync state, and the cursor
+    /// to hand back. The cursor is read before the records, so a record written
+    /// meanwhile is offered again next time rather than missed.
+    async fn offer_scan(
+        &self,
+        agency_id: &str,
+        officer_id: &str,
+        device_id: &str,
+        since: u64,
+    ) -> StorageResult<OfferScan>;
     /// Summaries of an agency's documents, newest first (paged).
     async fn docs_for_agency(
         &self,
@@ -482,7 +503,8 @@ pub trait Storage:
     /// The persisted automerge sync state between the server and a device for a doc.
     async fn peer_state(&self, device_id: &str, doc_id: &str) -> StorageResult<Option<Vec<u8>>>;
     /// Forgets every device's sync state of a document, so each device that holds
-    /// it is offered it again at its next sync (and told of missing evidence).
+    /// it is offered it again at its next sync (and told of missing evidence): the
+    /// record moves past every change cursor.
     async fn forget_peer_states(&self, doc_id: &str) -> StorageResult<()>;
     /// Persists the sync state.
     async fn put_peer_state(

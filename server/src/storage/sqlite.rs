@@ -1,8 +1,10 @@
 //! The embedded SQLite backend: one file in the data directory, WAL, `synchronous =
 //! FULL`, numbered append-only migrations tracked with `PRAGMA user_version`.
 //!
-//! One writer connection behind a mutex (every write is one IMMEDIATE transaction)
-//! and a few reader connections; all SQLite work runs on tokio's blocking pool.
+//! One writer connection owned by a writer thread that commits the writes waiting
+//! at one moment together (`group_commit`: one IMMEDIATE transaction and one fsync
+//! per group, each write under its own savepoint), and a few reader connections on
+//! tokio's blocking pool.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -17,14 +19,15 @@ use liuhen_core::model::{Agency, Officer, RosterSnapshot, Target, Task};
 
 use super::{
     BlobRecord, ConflictRecord, Device, DeviceRefusal, DocRecord, DrawStatus, DrawSummary,
-    DrawTask, Role, Storage, StorageError, StorageResult, StoredDraw, SyncWrite, TaskEvent,
-    TaskEventKind, User,
+    DrawTask, OfferScan, Role, Storage, StorageError, StorageResult, StoredDraw, SyncWrite,
+    TaskEvent, TaskEventKind, User,
 };
 use crate::draws::algorithm::SpotCheckItem;
 use liuhen_core::model::TaskStatus;
 
 mod access;
 mod device_log;
+mod group_commit;
 mod legal;
 mod login_attempts;
 mod public_profile;
@@ -50,6 +53,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0010_public_profile.sql"),
     include_str!("../../migrations/0011_trust_boundary.sql"),
     include_str!("../../migrations/0012_login_addresses.sql"),
+    include_str!("../../migrations/0016_change_cursor.sql"),
 ];
 
 /// The schema version this program writes (the number of migrations).
@@ -66,7 +70,7 @@ pub struct SqliteStorage {
 
 struct Inner {
     path: PathBuf,
-    writer: Mutex<Connection>,
+    writer: group_commit::Writer,
     readers: Mutex<Vec<Connection>>,
 }
 
@@ -286,7 +290,9 @@ impl SqliteStorage {
         Ok(SqliteStorage {
             inner: Arc::new(Inner {
                 path: path.to_path_buf(),
-                writer: Mutex::new(writer),
+                writer: group_commit::Writer::start(writer).map_err(|e| {
+                    StorageError::Backend(format!("cannot start the database writer: {e}"))
+                })?,
                 readers: Mutex::new(Vec::new()),
             }),
         })
@@ -332,25 +338,15 @@ impl SqliteStorage {
         .map_err(|e| StorageError::Backend(format!("blocking task failed: {e}")))?
     }
 
-    /// Runs `f` in one IMMEDIATE transaction on the writer, on the blocking pool;
-    /// commits if `f` succeeds, rolls back otherwise.
+    /// Runs `f` in an IMMEDIATE transaction on the writer thread, together with the
+    /// other writes waiting at that moment; resolves once the group has committed.
+    /// `f`'s writes are rolled back alone if it fails.
     async fn write<T, F>(&self, f: F) -> StorageResult<T>
     where
         T: Send + 'static,
         F: FnOnce(&Transaction<'_>) -> StorageResult<T> + Send + 'static,
     {
-        let inner = self.inner.clone();
-        tokio::task::spawn_blocking(move || {
-            let mut conn = lock(&inner.writer);
-            let tx = conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(backend)?;
-            let out = f(&tx)?;
-            tx.commit().map_err(backend)?;
-            Ok(out)
-        })
-        .await
-        .map_err(|e| StorageError::Backend(format!("blocking task failed: {e}")))?
+        self.inner.writer.write(f).await
     }
 }
 
@@ -1471,6 +1467,48 @@ impl Storage for SqliteStorage {
         .await
     }
 
+    async fn offer_scan(
+        &self,
+        agency_id: &str,
+        officer_id: &str,
+        device_id: &str,
+        since: u64,
+    ) -> StorageResult<OfferScan> {
+        let (agency_id, officer_id, device_id) = (
+            agency_id.to_string(),
+            officer_id.to_string(),
+            device_id.to_string(),
+        );
+        let since = i64::try_from(since).unwrap_or(i64::MAX);
+        self.read(move |c| {
+            let cursor: i64 = c
+                .query_row("SELECT COALESCE(MAX(change_seq), 0) FROM docs", [], |r| {
+                    r.get(0)
+                })
+                .map_err(backend)?;
+            // `+d.agency_id`: walk the change index, not the agency's records.
+            let docs = c
+                .prepare_cached(
+                    "SELECT d.id, d.heads, p.state FROM docs d
+                     JOIN doc_officers o ON o.doc_id = d.id AND o.officer_id = ?2
+                     LEFT JOIN peer_states p ON p.doc_id = d.id AND p.device_id = ?3
+                     WHERE d.change_seq > ?4 AND +d.agency_id = ?1 ORDER BY d.id",
+                )
+                .and_then(|mut s| {
+                    s.query_map(params![agency_id, officer_id, device_id, since], |r| {
+                        Ok((r.get(0)?, get_json(r, 1)?, r.get(2)?))
+                    })?
+                    .collect()
+                })
+                .map_err(backend)?;
+            Ok(OfferScan {
+                cursor: u64::try_from(cursor).unwrap_or(0),
+                docs,
+            })
+        })
+        .await
+    }
+
     async fn docs_for_agency(
         &self,
         agency_id: &str,
@@ -1511,6 +1549,13 @@ impl Storage for SqliteStorage {
         self.write(move |tx| {
             tx.execute("DELETE FROM peer_states WHERE doc_id = ?1", [&doc_id])
                 .map_err(backend)?;
+            // Every device must compare the record again: past their cursors.
+            tx.execute(
+                "UPDATE docs SET change_seq = (SELECT MAX(change_seq) + 1 FROM docs)
+                 WHERE id = ?1",
+                [&doc_id],
+            )
+            .map_err(backend)?;
             Ok(())
         })
         .await
@@ -1778,11 +1823,12 @@ impl Storage for SqliteStorage {
 fn write_doc(tx: &Transaction<'_>, doc: &DocRecord) -> StorageResult<()> {
     tx.execute(
         "INSERT INTO docs (id, agency_id, task_id, target_name, status, heads, bytes,
-         updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+         updated_at, change_seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,
+         (SELECT COALESCE(MAX(change_seq), 0) + 1 FROM docs))
          ON CONFLICT(id) DO UPDATE SET agency_id = excluded.agency_id,
          task_id = excluded.task_id, target_name = excluded.target_name,
          status = excluded.status, heads = excluded.heads, bytes = excluded.bytes,
-         updated_at = excluded.updated_at",
+         updated_at = excluded.updated_at, change_seq = excluded.change_seq",
         params![
             doc.id,
             doc.agency_id,
@@ -2202,6 +2248,120 @@ mod tests {
         assert_eq!(s.session_info("s1").await.unwrap().unwrap().1, t(5));
         s.purge_expired(t(6), t(6)).await.unwrap();
         assert!(s.session_info("s1").await.unwrap().is_none());
+    }
+
+    fn doc_rec(id: &str, agency: &str, officers: &[&str], heads: &[&str]) -> DocRecord {
+        DocRecord {
+            id: id.into(),
+            agency_id: agency.into(),
+            officer_ids: officers.iter().map(|o| o.to_string()).collect(),
+            task_id: None,
+            target_name: "某公司".into(),
+            status: "open".into(),
+            heads: heads.iter().map(|h| h.to_string()).collect(),
+            bytes: vec![1],
+            updated_at: t(1),
+        }
+    }
+
+    /// Issue 19: the change cursor offers only records written after it, with the
+    /// device's own sync state, only to officers who may see them, per agency.
+    #[tokio::test]
+    async fn offer_scan_returns_what_was_written_after_the_cursor() {
+        let (_d, s) = open().await;
+        s.put_doc(&doc_rec("i1", "qy", &["o1"], &["a1"]))
+            .await
+            .unwrap();
+        s.put_doc(&doc_rec("i2", "qy", &["o1", "o2"], &["b1"]))
+            .await
+            .unwrap();
+        s.put_doc(&doc_rec("x1", "yd", &["o1"], &["c1"]))
+            .await
+            .unwrap();
+        s.put_peer_state("d1", "i2", b"st").await.unwrap();
+        let all = s.offer_scan("qy", "o1", "d1", 0).await.unwrap();
+        assert_eq!(
+            all.docs,
+            vec![
+                ("i1".to_string(), vec!["a1".to_string()], None),
+                (
+                    "i2".to_string(),
+                    vec!["b1".to_string()],
+                    Some(b"st".to_vec())
+                ),
+            ]
+        );
+        assert!(s.offer_scan("qy", "o2", "d1", 0).await.unwrap().docs.len() == 1);
+        let cursor = all.cursor;
+        assert!(
+            s.offer_scan("qy", "o1", "d1", cursor)
+                .await
+                .unwrap()
+                .docs
+                .is_empty()
+        );
+        // A rewrite moves the record past the cursor; the others stay behind it.
+        s.put_doc(&doc_rec("i1", "qy", &["o1"], &["a2"]))
+            .await
+            .unwrap();
+        let next = s.offer_scan("qy", "o1", "d1", cursor).await.unwrap();
+        assert_eq!(
+            next.docs,
+            vec![("i1".to_string(), vec!["a2".to_string()], None)]
+        );
+        assert!(next.cursor > cursor);
+        assert!(
+            s.offer_scan("qy", "o1", "d1", next.cursor)
+                .await
+                .unwrap()
+                .docs
+                .is_empty()
+        );
+    }
+
+    /// Issue 19, group commit: writes that arrive together commit together, a
+    /// failing one is rolled back alone (its savepoint), and every caller hears
+    /// its own result.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_writes_commit_together_and_fail_alone() {
+        let (_d, s) = open().await;
+        let mut calls = vec![];
+        for i in 0..64 {
+            let s = s.clone();
+            calls.push(tokio::spawn(async move {
+                let doc = doc_rec(&format!("g{i:02}"), "qy", &["o1"], &["h"]);
+                s.write(move |tx| {
+                    write_doc(tx, &doc)?;
+                    if i % 7 == 3 {
+                        // Half-written, then refused: must leave nothing behind.
+                        return Err(StorageError::Conflict(format!("g{i:02}")));
+                    }
+                    Ok(i)
+                })
+                .await
+            }));
+        }
+        for (i, call) in calls.into_iter().enumerate() {
+            let out = call.await.unwrap();
+            let stored = s.doc(&format!("g{i:02}")).await.unwrap();
+            if i % 7 == 3 {
+                assert!(
+                    matches!(out, Err(StorageError::Conflict(_))),
+                    "{i}: {out:?}"
+                );
+                assert!(stored.is_none(), "{i} was rolled back");
+            } else {
+                assert_eq!(out.unwrap(), i);
+                assert!(stored.is_some(), "{i} was committed");
+            }
+        }
+        // A panicking write is refused and the writer goes on.
+        let boom: StorageResult<()> = s.write(|_| -> StorageResult<()> { panic!("boom") }).await;
+        assert!(boom.is_err());
+        s.put_doc(&doc_rec("after", "qy", &["o1"], &["h"]))
+            .await
+            .unwrap();
+        assert!(s.doc("after").await.unwrap().is_some());
     }
 
     #[tokio::test]
