@@ -194,45 +194,172 @@ pub fn verify_chain(entries: &[LogEntry], key: &VerifyingKey) -> Result<(), Chai
     verify_chain_with(entries, |_, _| Some(*key))
 }
 
+/// Signatures checked together in one batch (issue 19 item 6). Larger batches gain
+/// little (the multiscalar multiplication is already amortised at 64) and a failed
+/// batch is re-checked one signature at a time, so it should stay small.
+const SIGNATURE_BATCH: usize = 64;
+
 /// As [`verify_chain`], with the key each entry's signature is checked against given
 /// per entry (`key_of(index, entry)`); `None` (no usable key) fails that entry's
 /// signature. The server uses it because a re-enrolled device may have registered
 /// another key for later entries.
+///
+/// Content hash, link, order and gaps are checked entry by entry as before; the
+/// signatures of up to [`SIGNATURE_BATCH`] consecutive entries are verified together
+/// with ed25519 batch verification. A batch that fails is re-checked one signature at
+/// a time, so the error names the same first bad entry as [`verify_chain_one_by_one`]:
+/// a signature problem in a batch is reported before a later entry's content problem.
 pub fn verify_chain_with(
     entries: &[LogEntry],
     mut key_of: impl FnMut(usize, &LogEntry) -> Option<VerifyingKey>,
 ) -> Result<(), ChainError> {
-    let mut prev_hash = GENESIS_HASH.to_string();
+    let mut batch = SignatureBatch::default();
+    let mut prev_hash = GENESIS_HASH;
     for (i, e) in entries.iter().enumerate() {
-        let expected = i as u64 + 1;
-        if e.seq > expected {
-            return Err(ChainError::Missing {
-                expected,
-                found: e.seq,
-            });
+        if let Err(err) = check_entry(i, e, prev_hash) {
+            batch.flush()?;
+            return Err(err);
         }
-        if e.seq < expected {
-            return Err(ChainError::Reordered {
-                expected,
-                found: e.seq,
-            });
-        }
-        if e.compute_hash() != e.hash {
-            return Err(ChainError::Altered { seq: e.seq });
-        }
-        if e.prev_hash != prev_hash {
-            return Err(ChainError::BrokenLink { seq: e.seq });
-        }
-        let sig = hex::decode(&e.signature)
-            .ok()
-            .and_then(|b| Signature::from_slice(&b).ok());
+        let sig = parse_signature(&e.signature);
         match (sig, key_of(i, e)) {
+            (Some(sig), Some(key)) => batch.push(e, sig, key),
+            _ => {
+                batch.flush()?;
+                return Err(ChainError::BadSignature { seq: e.seq });
+            }
+        }
+        if batch.len() == SIGNATURE_BATCH {
+            batch.flush()?;
+        }
+        prev_hash = &e.hash;
+    }
+    batch.flush()
+}
+
+/// The reference verifier: every check of [`verify_chain_with`], one signature at a
+/// time (the algorithm before batch verification). Kept as the oracle of the property
+/// tests and the baseline of the benchmark (`core/benches/evidence.rs`).
+pub fn verify_chain_one_by_one(
+    entries: &[LogEntry],
+    mut key_of: impl FnMut(usize, &LogEntry) -> Option<VerifyingKey>,
+) -> Result<(), ChainError> {
+    let mut prev_hash = GENESIS_HASH;
+    for (i, e) in entries.iter().enumerate() {
+        check_entry(i, e, prev_hash)?;
+        match (parse_signature(&e.signature), key_of(i, e)) {
             (Some(sig), Some(key)) if key.verify(e.hash.as_bytes(), &sig).is_ok() => {}
             _ => return Err(ChainError::BadSignature { seq: e.seq }),
         }
-        prev_hash = e.hash.clone();
+        prev_hash = &e.hash;
     }
     Ok(())
+}
+
+/// Order, gaps, content hash and link of entry `i` (everything but the signature).
+fn check_entry(i: usize, e: &LogEntry, prev_hash: &str) -> Result<(), ChainError> {
+    let expected = i as u64 + 1;
+    if e.seq > expected {
+        return Err(ChainError::Missing {
+            expected,
+            found: e.seq,
+        });
+    }
+    if e.seq < expected {
+        return Err(ChainError::Reordered {
+            expected,
+            found: e.seq,
+        });
+    }
+    if e.compute_hash() != e.hash {
+        return Err(ChainError::Altered { seq: e.seq });
+    }
+    if e.prev_hash != prev_hash {
+        return Err(ChainError::BrokenLink { seq: e.seq });
+    }
+    Ok(())
+}
+
+fn parse_signature(hex_sig: &str) -> Option<Signature> {
+    let mut bytes = [0u8; 64];
+    hex::decode_to_slice(hex_sig, &mut bytes).ok()?;
+    Some(Signature::from_bytes(&bytes))
+}
+
+/// Whether the `R` half of a signature is the canonical encoding of a point.
+/// Single verification compares `R` byte for byte with the point it recomputes, so it
+/// refuses a non-canonical encoding; batch verification decodes `R` and would accept
+/// it. Such a signature is sent to the one-by-one check, which refuses it as before.
+fn r_is_canonical(sig: &Signature) -> bool {
+    let r = sig.r_bytes();
+    let mut y = *r;
+    y[31] &= 0x7f;
+    let sign = r[31] >> 7;
+    // y >= p = 2^255 - 19 is non-canonical: bytes ed..ff then ff.. then 7f.
+    let y_ge_p = y[0] >= 0xed && y[1..31].iter().all(|&b| b == 0xff) && y[31] == 0x7f;
+    // x = 0 only for y = 1 and y = p - 1; its sign bit must be 0.
+    let one = y[0] == 1 && y[1..].iter().all(|&b| b == 0);
+    let minus_one = y[0] == 0xec && y[1..31].iter().all(|&b| b == 0xff) && y[31] == 0x7f;
+    !y_ge_p && !(sign == 1 && (one || minus_one))
+}
+
+/// Signatures waiting to be verified together, in chain order.
+#[derive(Default)]
+struct SignatureBatch<'a> {
+    seqs: Vec<u64>,
+    messages: Vec<&'a [u8]>,
+    signatures: Vec<Signature>,
+    keys: Vec<VerifyingKey>,
+    /// Some signature in the batch must go through the one-by-one check.
+    single_only: bool,
+}
+
+impl<'a> SignatureBatch<'a> {
+    fn len(&self) -> usize {
+        self.seqs.len()
+    }
+
+    fn push(&mut self, e: &'a LogEntry, sig: Signature, key: VerifyingKey) {
+        self.single_only |= !r_is_canonical(&sig);
+        self.seqs.push(e.seq);
+        self.messages.push(e.hash.as_bytes());
+        self.signatures.push(sig);
+        self.keys.push(key);
+    }
+
+    /// Verifies what is waiting; on failure names the first entry whose signature
+    /// does not verify on its own.
+    fn flush(&mut self) -> Result<(), ChainError> {
+        let result = if self.seqs.is_empty() {
+            Ok(())
+        } else if !self.single_only
+            && ed25519_dalek::verify_batch(&self.messages, &self.signatures, &self.keys).is_ok()
+        {
+            Ok(())
+        } else {
+            self.one_by_one()
+        };
+        self.seqs.clear();
+        self.messages.clear();
+        self.signatures.clear();
+        self.keys.clear();
+        self.single_only = false;
+        result
+    }
+
+    fn one_by_one(&self) -> Result<(), ChainError> {
+        for (((seq, msg), sig), key) in self
+            .seqs
+            .iter()
+            .zip(&self.messages)
+            .zip(&self.signatures)
+            .zip(&self.keys)
+        {
+            if key.verify(msg, sig).is_err() {
+                return Err(ChainError::BadSignature { seq: *seq });
+            }
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -348,6 +475,121 @@ mod tests {
                 found: 1
             })
         );
+    }
+
+    /// A chain long enough to span several signature batches, sealed once.
+    fn long_chain() -> &'static Vec<LogEntry> {
+        static CHAIN: std::sync::OnceLock<Vec<LogEntry>> = std::sync::OnceLock::new();
+        CHAIN.get_or_init(|| chain(3 * SIGNATURE_BATCH + 7, &key()))
+    }
+
+    /// One way of damaging an entry.
+    #[derive(Debug, Clone)]
+    enum Damage {
+        /// Flip one bit of the signature.
+        SignatureBit(usize),
+        /// Edit the content and re-hash it (the signature no longer matches).
+        Rehashed,
+        /// Edit the content only.
+        Content,
+        /// Sign with another key.
+        OtherKey,
+        /// Replace `R` with a non-canonical encoding (y >= p).
+        NonCanonicalR,
+        /// Garbage instead of hex.
+        NotHex,
+        /// Drop the entry.
+        Drop,
+    }
+
+    fn damage() -> impl Strategy<Value = Damage> {
+        prop_oneof![
+            (0usize..512).prop_map(Damage::SignatureBit),
+            Just(Damage::Rehashed),
+            Just(Damage::Content),
+            Just(Damage::OtherKey),
+            Just(Damage::NonCanonicalR),
+            Just(Damage::NotHex),
+            Just(Damage::Drop),
+        ]
+    }
+
+    fn apply(c: &mut Vec<LogEntry>, at: usize, d: &Damage) {
+        let Some(e) = c.get_mut(at) else { return };
+        match d {
+            Damage::SignatureBit(bit) => {
+                let mut b = hex::decode(&e.signature).unwrap();
+                b[bit / 8] ^= 1 << (bit % 8);
+                e.signature = hex::encode(b);
+            }
+            Damage::Rehashed => {
+                e.action = "close".into();
+                e.hash = e.compute_hash();
+            }
+            Damage::Content => e.officer_id = "o9".into(),
+            Damage::OtherKey => {
+                let other = SigningKey::from_bytes(&[9u8; 32]);
+                e.signature = hex::encode(other.sign(e.hash.as_bytes()).to_bytes());
+            }
+            Damage::NonCanonicalR => {
+                let mut b = hex::decode(&e.signature).unwrap();
+                b[0] = 0xee;
+                b[1..31].fill(0xff);
+                b[31] = 0x7f;
+                e.signature = hex::encode(b);
+            }
+            Damage::NotHex => e.signature = "zz".repeat(64),
+            Damage::Drop => {
+                c.remove(at);
+            }
+        }
+    }
+
+    #[test]
+    fn non_canonical_r_is_refused_as_before() {
+        let k = key();
+        let mut c = long_chain().clone();
+        apply(&mut c, 70, &Damage::NonCanonicalR);
+        let vk = k.verifying_key();
+        assert_eq!(
+            verify_chain(&c, &vk),
+            Err(ChainError::BadSignature { seq: 71 })
+        );
+        assert!(!r_is_canonical(&parse_signature(&c[70].signature).unwrap()));
+        assert!(
+            long_chain()
+                .iter()
+                .all(|e| r_is_canonical(&parse_signature(&e.signature).unwrap()))
+        );
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+        /// Batch verification names the same first problem as checking one signature
+        /// at a time, whatever is damaged where (issue 19 item 6, R-REC-5).
+        #[test]
+        fn batch_names_the_same_first_problem_as_one_by_one(
+            hits in proptest::collection::vec((0usize..3 * SIGNATURE_BATCH + 7, damage()), 0..4),
+            other_key_from in proptest::option::of(0usize..3 * SIGNATURE_BATCH + 7),
+        ) {
+            let k = key();
+            let vk = k.verifying_key();
+            let other = SigningKey::from_bytes(&[9u8; 32]).verifying_key();
+            let mut c = long_chain().clone();
+            for (at, d) in &hits {
+                apply(&mut c, *at, d);
+            }
+            // A re-enrolled device: later entries checked against another key.
+            let key_of = |i: usize, _: &LogEntry| {
+                Some(if other_key_from.is_some_and(|from| i >= from) { other } else { vk })
+            };
+            let batched = verify_chain_with(&c, key_of);
+            let single = verify_chain_one_by_one(&c, key_of);
+            prop_assert_eq!(&batched, &single);
+            if hits.is_empty() && other_key_from.is_none() {
+                prop_assert_eq!(batched, Ok(()));
+            }
+        }
     }
 
     proptest! {
