@@ -32,6 +32,29 @@ use crate::time::{Clock, SystemClock, local_date};
 /// Documents kept in memory at most; the cache is cleared when it is full.
 const MAX_CACHED_DOCS: usize = 64;
 
+/// Version of the read model's content: bump it whenever [`InspectionDoc::read`] or
+/// [`Inspection`] changes what a record reads as, so that rows made by older code are
+/// rebuilt rather than shown (issue 19 item 4). The document schema version and the
+/// crate version are part of the stored version too.
+const READ_MODEL_VERSION: u32 = 1;
+
+/// The version string stored with each read model row.
+fn read_model_version() -> &'static str {
+    static V: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    V.get_or_init(|| {
+        format!(
+            "{READ_MODEL_VERSION}/{SCHEMA_VERSION}/{}",
+            env!("CARGO_PKG_VERSION")
+        )
+    })
+}
+
+/// The read model of a hydrated inspection; `None` (no row, the next read hydrates)
+/// if it cannot be encoded.
+fn view_json(view: &Inspection) -> Option<String> {
+    serde_json::to_string(view).ok()
+}
+
 /// Longest finding or amendment text accepted (characters).
 pub const MAX_TEXT_CHARS: usize = 5000;
 
@@ -619,6 +642,7 @@ impl Core {
         };
         let view = cached.doc.read()?;
         let heads_s = heads_hex(&heads);
+        let view_json = view_json(&view);
         let write = DocWrite {
             id,
             target_name: &view.meta.target_name,
@@ -630,6 +654,9 @@ impl Core {
             full,
             local_change,
             at: now,
+            view: view_json
+                .as_deref()
+                .map(|j| (read_model_version(), j)),
         };
         let entry = NewLogEntry {
             at: now,
@@ -652,8 +679,58 @@ impl Core {
         Ok(self.load_doc(id)?.doc.read()?)
     }
 
-    /// Reads an inspection.
+    /// Reads an inspection: from its read model when that was made from the
+    /// document exactly as stored (issue 19 item 4), otherwise by hydrating the
+    /// document from storage (which finds any damage) and rebuilding the read model.
     pub fn inspection(&mut self, id: &str) -> Result<Inspection, CoreError> {
+        if let Some(view) = self.stored_inspection(id)? {
+            return Ok(view);
+        }
+        // Hydrate from the stored bytes, not a cached copy, so that the rebuilt read
+        // model is made from what storage holds.
+        self.docs.remove(id);
+        let view = self.view(id)?;
+        if let (Some(c), Some(json)) = (self.docs.get(id), view_json(&view)) {
+            let heads = heads_hex(&c.persisted);
+            if let Err(e) = self
+                .store
+                .rebuild_view(id, read_model_version(), &heads, &json)
+            {
+                tracing::warn!(inspection_id = id, error = %e, "read model not rebuilt");
+            }
+        }
+        Ok(view)
+    }
+
+    /// The read model of an inspection alone: `None` when there is no row made by
+    /// this code from the document as stored now (then [`Core::inspection`] hydrates).
+    #[doc(hidden)]
+    pub fn stored_inspection(&self, id: &str) -> Result<Option<Inspection>, CoreError> {
+        let Some(json) = self.store.read_view(id, read_model_version())? else {
+            return Ok(None);
+        };
+        match serde_json::from_str(&json) {
+            Ok(view) => Ok(Some(view)),
+            Err(e) => {
+                tracing::warn!(inspection_id = id, error = %e, "read model unreadable");
+                Ok(None)
+            }
+        }
+    }
+
+    /// Reads an inspection by hydrating its stored document afresh, ignoring the
+    /// read model and the in-memory cache (the oracle of the read model's tests and
+    /// the baseline of its benchmark).
+    #[doc(hidden)]
+    pub fn inspection_hydrated(&mut self, id: &str) -> Result<Inspection, CoreError> {
+        self.docs.remove(id);
+        self.view(id)
+    }
+
+    /// Reads an inspection from the cached automerge document, hydrating it (the
+    /// read path before the read model; the benchmark's in-memory baseline).
+    #[doc(hidden)]
+    pub fn inspection_from_document(&mut self, id: &str) -> Result<Inspection, CoreError> {
         self.view(id)
     }
 
@@ -729,6 +806,7 @@ impl Core {
         let heads = doc.heads();
         let heads_s = heads_hex(&heads);
         let bytes = doc.save();
+        let view_json = view_json(&view);
         let write = DocWrite {
             id,
             target_name: &view.meta.target_name,
@@ -740,6 +818,9 @@ impl Core {
             full: true,
             local_change,
             at: now,
+            view: view_json
+                .as_deref()
+                .map(|j| (read_model_version(), j)),
         };
         let entry = NewLogEntry {
             at: now,

@@ -14,6 +14,7 @@ use crate::audit::{LogEntry, NewLogEntry};
 use crate::model::RosterSnapshot;
 
 mod drafts;
+mod read_model;
 pub use drafts::{DraftServerState, DraftWrite, StoredDraft};
 
 /// Migrations in order; `MIGRATIONS[i]` brings the store from version `i` to `i + 1`.
@@ -22,6 +23,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0002_unsynced_index.sql"),
     include_str!("../migrations/0003_sync.sql"),
     include_str!("../migrations/0004_drafts.sql"),
+    include_str!("../migrations/0005_read_model.sql"),
 ];
 
 /// Store schema version this build writes.
@@ -188,6 +190,10 @@ pub struct DocWrite<'a> {
     pub local_change: bool,
     /// When.
     pub at: DateTime<Utc>,
+    /// The read model after the write (issue 19 item 4): its version and the JSON of
+    /// the hydrated inspection, written in the same transaction; `None` drops the
+    /// stored one (the next read hydrates the document).
+    pub view: Option<(&'a str, &'a str)>,
 }
 
 /// The stored bytes of a document.
@@ -419,6 +425,11 @@ impl Store {
                 )?;
             }
         }
+        let (version, view) = match doc.view {
+            Some((version, view)) => (version, Some(view)),
+            None => ("", None),
+        };
+        read_model::write_in(&tx, doc.id, version, &heads, view)?;
         let sealed = chain_log(&tx, entry, seal)?;
         tx.commit()?;
         Ok(sealed)
