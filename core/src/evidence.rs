@@ -26,8 +26,6 @@ use std::io::{self, BufRead, BufReader, Cursor, Read, Seek, SeekFrom, Write};
 use std::path::Path;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
-use image::codecs::jpeg::JpegEncoder;
-use image::imageops::FilterType;
 use image::metadata::Orientation;
 use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, RgbImage};
 use sha2::{Digest, Sha256};
@@ -35,6 +33,8 @@ use tempfile::NamedTempFile;
 
 use crate::blobs::{BlobError, BlobStore, StoredBlob};
 use crate::inspection::{EvidenceKind, EvidenceRef, InspectionStep};
+
+mod derive;
 
 /// One mebibyte; sizes are shown to officers in "MB" of this size.
 pub const MIB: u64 = 1024 * 1024;
@@ -983,17 +983,32 @@ fn check_image(
     kind: EvidenceKind,
     limits: &EvidenceLimits,
 ) -> Result<CheckedImage, EvidenceError> {
-    let (img, exif) = match format {
-        MediaFormat::Heic => decode_heic(file, size, limits)?,
-        _ => decode_jpeg_png(file, format, size, limits)?,
+    // The largest derived image decides how far a JPEG may be decoded at reduced scale.
+    let upload_copy_possible = kind == EvidenceKind::Photo && limits.allow_reduced_upload_copy;
+    let largest = if upload_copy_possible {
+        DISPLAY_MAX_LONG_SIDE.max(limits.upload_copy_max_long_side.max(1))
+    } else {
+        DISPLAY_MAX_LONG_SIDE
+    };
+    let (img, exif, (width, height)) = match format {
+        MediaFormat::Heic => {
+            let (img, exif) = decode_heic(file, size, limits)?;
+            let dims = (img.width(), img.height());
+            (img, exif, dims)
+        }
+        MediaFormat::Jpeg => decode_jpeg(file, size, limits, largest)?,
+        _ => {
+            let (img, exif) = decode_jpeg_png(file, format, size, limits)?;
+            let dims = (img.width(), img.height());
+            (img, exif, dims)
+        }
     };
     let orientation = exif.orientation.unwrap_or(1);
-    let (width, height) = (img.width(), img.height());
     let rgb = flatten_to_rgb(img);
 
-    let display_img = shrink(&rgb, DISPLAY_MAX_LONG_SIDE);
+    let display_img = shrink(&rgb, DISPLAY_MAX_LONG_SIDE)?;
     let display_src = display_img.as_ref().unwrap_or(&rgb);
-    let thumbnail_img = shrink(display_src, THUMBNAIL_MAX_LONG_SIDE);
+    let thumbnail_img = shrink(display_src, THUMBNAIL_MAX_LONG_SIDE)?;
     let thumbnail = encode_jpeg(
         thumbnail_img.as_ref().unwrap_or(display_src),
         DISPLAY_JPEG_QUALITY,
@@ -1002,11 +1017,10 @@ fn check_image(
     drop(display_img);
 
     let long_side = width.max(height);
-    let upload_copy = if kind == EvidenceKind::Photo
-        && limits.allow_reduced_upload_copy
+    let upload_copy = if upload_copy_possible
         && (size > limits.upload_copy_above_bytes || long_side > limits.upload_copy_above_long_side)
     {
-        let reduced = shrink(&rgb, limits.upload_copy_max_long_side.max(1));
+        let reduced = shrink(&rgb, limits.upload_copy_max_long_side.max(1))?;
         let copy = encode_jpeg(reduced.as_ref().unwrap_or(&rgb), UPLOAD_COPY_JPEG_QUALITY)?;
         // A "reduced" copy no smaller than the original is no use.
         (copy.0.size < size).then_some(copy)
@@ -1026,6 +1040,68 @@ fn check_image(
         thumbnail,
         upload_copy,
     })
+}
+
+/// Checks a JPEG's structure, reads its EXIF and decodes every block of it, at the
+/// smallest DCT scale that still covers `long_side` pixels (issue 19 item 5); applies
+/// its EXIF orientation. Returns the (possibly reduced) pixels and the full size
+/// after the turn. Pixel formats the scaled path does not handle are decoded in full.
+fn decode_jpeg(
+    file: &mut File,
+    size: u64,
+    limits: &EvidenceLimits,
+    long_side: u32,
+) -> Result<(DynamicImage, ExifFields, (u32, u32)), EvidenceError> {
+    let corrupt = |detail: String| EvidenceError::Corrupt {
+        format: "JPEG",
+        detail,
+    };
+    let io_corrupt = |e: io::Error| corrupt(format!("读取失败：{e}"));
+    // One read of the staged copy (a photo is at most `photo_max_bytes`); the
+    // structure walk, EXIF and decoder all work on it.
+    file.seek(SeekFrom::Start(0)).map_err(io_corrupt)?;
+    let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+    file.read_to_end(&mut bytes).map_err(io_corrupt)?;
+    check_jpeg_structure(&mut Cursor::new(&bytes[..])).map_err(corrupt)?;
+    let exif = read_exif(&mut Cursor::new(&bytes[..]));
+
+    let max_bytes = usize::try_from(limits.photo_max_pixels.saturating_mul(8)).unwrap_or(usize::MAX);
+    let check = |w: u32, h: u32| {
+        check_pixels(w, h, limits)
+            .map_err(|e| e.unwrap_or_else(|| corrupt(format!("图像尺寸为 {w}×{h}"))))
+    };
+    let scaled = match derive::decode_jpeg_scaled(&bytes, long_side, max_bytes, check) {
+        Ok(s) => s,
+        Err(derive::ScaledError::Corrupt(e)) => {
+            return Err(corrupt(format!("图像数据无法解码：{e}")));
+        }
+        Err(derive::ScaledError::Refused(e)) => return Err(e),
+        Err(derive::ScaledError::Unsupported) => {
+            drop(bytes);
+            let (img, exif) = decode_jpeg_png(file, MediaFormat::Jpeg, size, limits)?;
+            let dims = (img.width(), img.height());
+            return Ok((img, exif, dims));
+        }
+    };
+    let mut img = DynamicImage::ImageRgb8(scaled.img);
+    let mut dims = (scaled.full_width, scaled.full_height);
+    if let Some(o) = exif
+        .orientation
+        .and_then(|o| u8::try_from(o).ok())
+        .and_then(Orientation::from_exif)
+    {
+        img.apply_orientation(o);
+        if matches!(
+            o,
+            Orientation::Rotate90
+                | Orientation::Rotate270
+                | Orientation::Rotate90FlipH
+                | Orientation::Rotate270FlipH
+        ) {
+            dims = (dims.1, dims.0);
+        }
+    }
+    Ok((img, exif, dims))
 }
 
 /// Decodes a JPEG or PNG completely, after checking its structure, and applies its
@@ -1182,23 +1258,12 @@ fn flatten_to_rgb(img: DynamicImage) -> RgbImage {
 
 /// A copy whose long side is at most `max_long_side`, or `None` when the image is
 /// already that small (images are never enlarged).
-fn shrink(img: &RgbImage, max_long_side: u32) -> Option<RgbImage> {
-    let (w, h) = img.dimensions();
-    let long = w.max(h);
-    if long <= max_long_side {
-        return None;
-    }
-    let scale = f64::from(max_long_side) / f64::from(long);
-    let nw = ((f64::from(w) * scale).round() as u32).clamp(1, max_long_side);
-    let nh = ((f64::from(h) * scale).round() as u32).clamp(1, max_long_side);
-    Some(image::imageops::resize(img, nw, nh, FilterType::Triangle))
+fn shrink(img: &RgbImage, max_long_side: u32) -> Result<Option<RgbImage>, EvidenceError> {
+    derive::shrink(img, max_long_side).map_err(EvidenceError::Derive)
 }
 
 fn encode_jpeg(img: &RgbImage, quality: u8) -> Result<(DerivedImage, Vec<u8>), EvidenceError> {
-    let mut bytes = Vec::new();
-    JpegEncoder::new_with_quality(&mut bytes, quality)
-        .encode_image(img)
-        .map_err(|e| EvidenceError::Derive(e.to_string()))?;
+    let bytes = derive::encode_jpeg(img, quality).map_err(EvidenceError::Derive)?;
     let d = DerivedImage {
         sha256: hex::encode(Sha256::digest(&bytes)),
         size: bytes.len() as u64,
