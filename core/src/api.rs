@@ -654,9 +654,7 @@ impl Core {
             full,
             local_change,
             at: now,
-            view: view_json
-                .as_deref()
-                .map(|j| (read_model_version(), j)),
+            view: view_json.as_deref().map(|j| (read_model_version(), j)),
         };
         let entry = NewLogEntry {
             at: now,
@@ -818,9 +816,7 @@ impl Core {
             full: true,
             local_change,
             at: now,
-            view: view_json
-                .as_deref()
-                .map(|j| (read_model_version(), j)),
+            view: view_json.as_deref().map(|j| (read_model_version(), j)),
         };
         let entry = NewLogEntry {
             at: now,

@@ -329,15 +329,11 @@ impl<'a> SignatureBatch<'a> {
     /// Verifies what is waiting; on failure names the first entry whose signature
     /// does not verify on its own.
     fn flush(&mut self) -> Result<(), ChainError> {
-        let result = if self.seqs.is_empty() {
-            Ok(())
-        } else if !self.single_only
-            && ed25519_dalek::verify_batch(&self.messages, &self.signatures, &self.keys).is_ok()
-        {
-            Ok(())
-        } else {
-            self.one_by_one()
-        };
+        let batch_ok = self.seqs.is_empty()
+            || (!self.single_only
+                && ed25519_dalek::verify_batch(&self.messages, &self.signatures, &self.keys)
+                    .is_ok());
+        let result = if batch_ok { Ok(()) } else { self.one_by_one() };
         self.seqs.clear();
         self.messages.clear();
         self.signatures.clear();

@@ -1065,7 +1065,8 @@ fn decode_jpeg(
     check_jpeg_structure(&mut Cursor::new(&bytes[..])).map_err(corrupt)?;
     let exif = read_exif(&mut Cursor::new(&bytes[..]));
 
-    let max_bytes = usize::try_from(limits.photo_max_pixels.saturating_mul(8)).unwrap_or(usize::MAX);
+    let max_bytes =
+        usize::try_from(limits.photo_max_pixels.saturating_mul(8)).unwrap_or(usize::MAX);
     let check = |w: u32, h: u32| {
         check_pixels(w, h, limits)
             .map_err(|e| e.unwrap_or_else(|| corrupt(format!("图像尺寸为 {w}×{h}"))))

@@ -36,7 +36,11 @@ const OFFICERS: [&str; 2] = ["o1", "o2"];
 fn assert_in_step(core: &mut Core, id: &str) -> Result<(), TestCaseError> {
     let stored = core.stored_inspection(id).unwrap();
     let fresh = core.inspection_hydrated(id).unwrap();
-    prop_assert_eq!(stored.as_ref(), Some(&fresh), "read model differs from the document");
+    prop_assert_eq!(
+        stored.as_ref(),
+        Some(&fresh),
+        "read model differs from the document"
+    );
     prop_assert_eq!(core.inspection(id).unwrap(), fresh);
     Ok(())
 }
@@ -102,7 +106,10 @@ fn a_row_from_other_code_or_other_bytes_is_not_served_and_is_rebuilt() {
     let id = core.open_for_task("task-1", "o1").unwrap();
     core.check_in(&id, "o1").unwrap();
     let expected = core.inspection_hydrated(&id).unwrap();
-    assert_eq!(core.stored_inspection(&id).unwrap().as_ref(), Some(&expected));
+    assert_eq!(
+        core.stored_inspection(&id).unwrap().as_ref(),
+        Some(&expected)
+    );
 
     // Written by another version of the code: hydrated, then rebuilt.
     core.store()
@@ -111,7 +118,10 @@ fn a_row_from_other_code_or_other_bytes_is_not_served_and_is_rebuilt() {
         .unwrap();
     assert_eq!(core.stored_inspection(&id).unwrap(), None);
     assert_eq!(core.inspection(&id).unwrap(), expected);
-    assert_eq!(core.stored_inspection(&id).unwrap().as_ref(), Some(&expected));
+    assert_eq!(
+        core.stored_inspection(&id).unwrap().as_ref(),
+        Some(&expected)
+    );
 
     // A store from before the read model (no row): the same.
     core.store()
@@ -120,7 +130,10 @@ fn a_row_from_other_code_or_other_bytes_is_not_served_and_is_rebuilt() {
         .unwrap();
     assert_eq!(core.stored_inspection(&id).unwrap(), None);
     assert_eq!(core.inspection(&id).unwrap(), expected);
-    assert_eq!(core.stored_inspection(&id).unwrap().as_ref(), Some(&expected));
+    assert_eq!(
+        core.stored_inspection(&id).unwrap().as_ref(),
+        Some(&expected)
+    );
 
     // The view edited behind the code's back is not what the document says, but the
     // bytes it was made from are unchanged: the row is served only while the
