@@ -35,7 +35,12 @@ fn main() -> Res<()> {
         let made = 200.min(records);
         for _ in 0..made {
             clock.advance_minutes(1);
-            core.open_for_task("task-1", "o1")?;
+            let item = liuhen_core::model::CheckItem {
+                code: "HB-09".into(),
+                name: "信访投诉现场核查".into(),
+                legal_basis: String::new(),
+            };
+            core.open_ad_hoc("t1", "生态环境", &item, "o1")?;
         }
         let conn = core.store().connection_for_tests();
         conn.execute_batch("BEGIN")?;

@@ -79,7 +79,7 @@ fn main() -> Res<()> {
     }
     b.merge_document(&a.export_document(&id)?, "o2")?;
     a.edit_finding(&id, &first, "本机修改", "o1")?;
-    b.edit_finding(&id, &first, "另一台设备同时修改", "o2")?;
+    b.edit_finding(&id, &first, "另一台设备同时修改", "o1")?;
     a.merge_document(&b.export_document(&id)?, "o1")?;
     drop(b);
 
@@ -177,7 +177,12 @@ fn bench_list(plan: &Plan, clock: &TestClock) -> Res<(f64, usize, usize)> {
     let made = 200.min(plan.records);
     for _ in 0..made {
         clock.advance_minutes(1);
-        core.open_for_task("task-1", "o1")?;
+        let item = liuhen_core::model::CheckItem {
+            code: "HB-09".into(),
+            name: "信访投诉现场核查".into(),
+            legal_basis: String::new(),
+        };
+        core.open_ad_hoc("t1", "生态环境", &item, "o1")?;
     }
     {
         let conn = core.store().connection_for_tests();
