@@ -12,22 +12,35 @@ set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/.." && pwd)"
 PROFILE="${PROFILE:-release}"
-JNI="$HERE/app/src/main/jniLibs"
-GEN="$HERE/build/generated/uniffi/kotlin"
+# Overridable for scripts/check-android.sh, which runs this script with a stand-in cargo.
+JNI="${ANDROID_JNI_DIR:-$HERE/app/src/main/jniLibs}"
+GEN="${UNIFFI_GEN_DIR:-$HERE/build/generated/uniffi/kotlin}"
 
 cd "$ROOT"
-flag=(); [ "$PROFILE" = release ] && flag=(--release)
+# Host library name: uniffi-bindgen reads the interface from the host build.
+case "$(uname -s)" in
+  Darwin) HOST_LIB="libliuhen_ffi.dylib" ;;
+  MINGW* | MSYS* | CYGWIN*) HOST_LIB="liuhen_ffi.dll" ;;
+  *) HOST_LIB="libliuhen_ffi.so" ;;
+esac
+TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
+# A plain string, not an array: macOS bash 3.2 fails on an empty array expansion under set -u.
+FLAG=""
+if [ "$PROFILE" = release ]; then FLAG="--release"; fi
 
 echo "== building liuhen-ffi for arm64-v8a and x86_64 ($PROFILE)"
-cargo ndk -t arm64-v8a -t x86_64 --platform 26 -o "$JNI" build "${flag[@]}" -p liuhen-ffi
+# shellcheck disable=SC2086 # FLAG is empty or one word
+cargo ndk -t arm64-v8a -t x86_64 --platform 26 -o "$JNI" build $FLAG -p liuhen-ffi
 
 echo "== generating Kotlin bindings into $GEN"
 # Host build of the same crate: uniffi reads the interface from the library's metadata.
-cargo build "${flag[@]}" -p liuhen-ffi
+# shellcheck disable=SC2086
+cargo build $FLAG -p liuhen-ffi
 rm -rf "$GEN"
 mkdir -p "$GEN"
-cargo run -q "${flag[@]}" -p liuhen-ffi --features bindgen --bin uniffi-bindgen -- generate \
-  --library "$ROOT/target/$PROFILE/libliuhen_ffi.so" --language kotlin --out-dir "$GEN"
+# shellcheck disable=SC2086
+cargo run -q $FLAG -p liuhen-ffi --features bindgen --bin uniffi-bindgen -- generate \
+  --library "$TARGET_DIR/$PROFILE/$HOST_LIB" --language kotlin --out-dir "$GEN"
 
 ls -l "$JNI"/*/libliuhen_ffi.so
 echo "== done: open android/ in Android Studio"

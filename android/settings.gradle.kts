@@ -8,6 +8,11 @@ pluginManagement {
         gradlePluginPortal()
     }
 }
+plugins {
+    // Resolves `jvmToolchain(17)` (logic module): downloads a JDK 17 when none is
+    // installed (Android Studio's bundled JDK 17/21 is used when it matches).
+    id("org.gradle.toolchains.foojay-resolver-convention") version "0.9.0"
+}
 dependencyResolutionManagement {
     repositoriesMode.set(RepositoriesMode.FAIL_ON_PROJECT_REPOS)
     repositories {

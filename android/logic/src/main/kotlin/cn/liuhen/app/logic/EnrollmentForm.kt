@@ -3,7 +3,6 @@ package cn.liuhen.app.logic
 import java.net.URI
 import java.net.URISyntaxException
 import java.net.URLDecoder
-import java.nio.charset.StandardCharsets
 
 /** Prefix of the enrolment QR payload the server prints and shows to administrators. */
 const val ENROLL_QR_PREFIX: String = "liuhen://enroll?"
@@ -86,7 +85,9 @@ data class EnrollmentForm(
                 val i = pair.indexOf('=')
                 if (i < 0) continue
                 val value = try {
-                    URLDecoder.decode(pair.substring(i + 1), StandardCharsets.UTF_8)
+                    // The (String, String) overload: (String, Charset) is Android API 33 and
+                    // crashes on Android 8–12 (minSdk 26); scripts/check-android.sh refuses it.
+                    URLDecoder.decode(pair.substring(i + 1), "UTF-8")
                 } catch (_: IllegalArgumentException) {
                     pair.substring(i + 1)
                 }

@@ -2,6 +2,7 @@ package cn.liuhen.app.logic
 
 import cn.liuhen.core.LiuhenCore
 import cn.liuhen.core.SyncSummary
+import kotlinx.coroutines.CancellationException
 import kotlinx.coroutines.CoroutineDispatcher
 import kotlinx.coroutines.flow.MutableStateFlow
 import kotlinx.coroutines.flow.StateFlow
@@ -73,8 +74,8 @@ enum class WorkerResult {
 
 /** The outcome of one request to sync. */
 sealed interface SyncOutcome {
-    /** A run was made and succeeded. */
-    data class Synced(val summary: SyncSummary) : SyncOutcome
+    /** A run was made and succeeded; [notices] are the notifications to post (new tasks, returned records). */
+    data class Synced(val summary: SyncSummary, val notices: List<Notice> = emptyList()) : SyncOutcome
 
     /** A run was made and failed; [message] tells the officer; records are kept. */
     data class Failed(val error: Throwable, val message: UserMessage) : SyncOutcome
@@ -103,12 +104,14 @@ sealed interface SyncOutcome {
  * exposes the policy state for the records screen.
  *
  * @param clock current time in milliseconds (injected for tests).
+ * @param notices detects new tasks and returned records after each successful run.
  */
 class SyncCoordinator(
     private val core: LiuhenCore,
     private val store: SyncStateStore,
     private val io: CoroutineDispatcher,
     private val clock: () -> Long = System::currentTimeMillis,
+    private val notices: SyncNotices? = null,
 ) {
     private val running = Mutex()
     private val _state = MutableStateFlow(store.load())
@@ -122,12 +125,30 @@ class SyncCoordinator(
         if (decision != SyncDecision.RunNow) return SyncOutcome.NotNow(decision)
         if (!running.tryLock()) return SyncOutcome.AlreadyRunning
         try {
-            val result = runCatching { withContext(io) { core.syncNow() } }
+            val result = try {
+                Result.success(withContext(io) { core.syncNow() })
+            } catch (e: CancellationException) {
+                // The worker was cancelled (work replaced, app closing): that is not a
+                // failed sync. Nothing is recorded, no back-off: the next trigger runs.
+                throw e
+            } catch (e: Exception) {
+                Result.failure(e)
+            }
             val now = clock()
             val next = result.fold({ SyncPolicy.succeeded(_state.value, now) }, { SyncPolicy.failed(_state.value, it, now) })
             _state.value = next
             withContext(io) { runCatching { store.save(next) } }
-            return result.fold({ SyncOutcome.Synced(it) }, { SyncOutcome.Failed(it, ErrorPresenter.present(it)) })
+            return result.fold(
+                { summary ->
+                    val posted = notices?.let { n ->
+                        withContext(io) {
+                            runCatching { n.afterSync(summary, runCatching { core.enrollment()?.officerId }.getOrNull()) }.getOrDefault(emptyList())
+                        }
+                    } ?: emptyList()
+                    SyncOutcome.Synced(summary, posted)
+                },
+                { SyncOutcome.Failed(it, ErrorPresenter.present(it)) },
+            )
         } finally {
             running.unlock()
         }

@@ -122,8 +122,12 @@ object SyncPolicy {
     fun succeeded(state: SyncPolicyState, nowMillis: Long): SyncPolicyState =
         SyncPolicyState(lastSuccessMillis = nowMillis)
 
-    /** The state after a run failed with [error] at [nowMillis]. */
+    /**
+     * The state after a run failed with [error] at [nowMillis]. A cancellation is not a
+     * failure (the run was stopped, not refused): the state is unchanged.
+     */
     fun failed(state: SyncPolicyState, error: Throwable, nowMillis: Long): SyncPolicyState {
+        if (error is kotlinx.coroutines.CancellationException) return state
         val kind = SyncFailureKind.of(error)
         val failures = state.failures + 1
         return when (kind) {
@@ -141,4 +145,41 @@ object SyncPolicy {
 
     /** The state after the device was enrolled again: background sync resumes at once. */
     fun enrolled(state: SyncPolicyState): SyncPolicyState = SyncPolicyState(lastSuccessMillis = state.lastSuccessMillis)
+}
+
+/** What the one-time sync work of WorkManager is doing when a new run is asked for. */
+enum class OnceWorkState {
+    /** No one-time work exists (or it finished, failed or was cancelled). */
+    NONE,
+
+    /** A run is waiting (for the network, or for its back-off). */
+    WAITING,
+
+    /** A run is under way. */
+    RUNNING,
+}
+
+/** How a new one-time sync request joins the existing one (WorkManager's `ExistingWorkPolicy`). */
+enum class OnceWorkPolicy {
+    /** Keep the waiting run: hundreds of closes while offline still give one batched run. */
+    KEEP,
+
+    /**
+     * Run again after the running one (never cancel it): what was closed after the
+     * running sync read its pending records goes out right after it.
+     */
+    APPEND_OR_REPLACE,
+}
+
+/** The scheduling decision for one-time sync work. */
+object OnceWork {
+    /**
+     * How to enqueue a new run when the existing one is [existing]. Never `REPLACE`:
+     * replacing cancels a running sync (closing an inspection during a sync would then
+     * cancel it mid-way, issue 21).
+     */
+    fun policy(existing: OnceWorkState): OnceWorkPolicy = when (existing) {
+        OnceWorkState.RUNNING -> OnceWorkPolicy.APPEND_OR_REPLACE
+        OnceWorkState.NONE, OnceWorkState.WAITING -> OnceWorkPolicy.KEEP
+    }
 }

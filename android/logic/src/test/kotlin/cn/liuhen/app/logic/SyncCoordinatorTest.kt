@@ -6,12 +6,17 @@ import cn.liuhen.bindings.test.enrolledPhone
 import cn.liuhen.bindings.test.tempDir
 import cn.liuhen.core.LiuhenCore
 import cn.liuhen.core.LiuhenException
+import kotlinx.coroutines.CancellationException
+import kotlinx.coroutines.CoroutineStart
 import kotlinx.coroutines.asCoroutineDispatcher
+import kotlinx.coroutines.async
 import kotlinx.coroutines.runBlocking
 import org.junit.Test
 import java.io.File
+import java.util.concurrent.CountDownLatch
 import java.util.concurrent.Executors
 import kotlin.test.assertEquals
+import kotlin.test.assertFailsWith
 import kotlin.test.assertIs
 import kotlin.test.assertTrue
 
@@ -78,5 +83,42 @@ class SyncCoordinatorTest {
         val out = assertIs<SyncOutcome.Failed>(coordinator(core).request(SyncTrigger.USER))
         assertIs<LiuhenException.NotEnrolled>(out.error)
         assertEquals(NextAction.ReEnrol, out.message.action)
+    }
+
+    /**
+     * Issue 21: closing an inspection during a sync used to REPLACE the running worker;
+     * the coordinator took the CancellationException for a failed sync and backed off an
+     * hour. A cancelled run now rethrows, records nothing, and the next trigger runs.
+     */
+    @Test
+    fun aCancelledRunIsNotAFailureAndDoesNotSilenceAutoSync() = runBlocking {
+        TestServer.start().use { server ->
+            val core = enrolledPhone(server)
+            val id = core.openForTask(Demo.TASK, Demo.LI_MING)
+            core.checkIn(id, Demo.LI_MING)
+            val stateFile = File(tempDir("liuhen-sync"), "sync.state")
+            val sync = coordinator(core, stateFile)
+            // Hold the io thread so the run is cancelled while it waits to sync.
+            val hold = CountDownLatch(1)
+            io.executor.execute { hold.await() }
+            val run = async(start = CoroutineStart.UNDISPATCHED) { sync.request(SyncTrigger.PERIODIC) }
+            run.cancel()
+            hold.countDown()
+            assertFailsWith<CancellationException> { run.await() }
+            assertEquals(SyncPolicyState(), sync.state.value, "nothing recorded: no failure, no back-off")
+            assertEquals(SyncPolicyState(), coordinator(core, stateFile).state.value, "nor after a restart")
+            assertEquals(SyncDecision.RunNow, SyncPolicy.decide(sync.state.value, SyncTrigger.INSPECTION_CLOSED, now))
+            assertIs<SyncOutcome.Synced>(sync.request(SyncTrigger.INSPECTION_CLOSED), "the next run goes ahead")
+            assertEquals(emptyList(), core.records(true).map { it.id })
+        }
+    }
+
+    @Test
+    fun aNewRunNeverCancelsTheRunningOne() {
+        assertEquals(OnceWorkPolicy.APPEND_OR_REPLACE, OnceWork.policy(OnceWorkState.RUNNING))
+        assertEquals(OnceWorkPolicy.KEEP, OnceWork.policy(OnceWorkState.WAITING))
+        assertEquals(OnceWorkPolicy.KEEP, OnceWork.policy(OnceWorkState.NONE))
+        val s = SyncPolicyState(failures = 2, notBeforeMillis = 5)
+        assertEquals(s, SyncPolicy.failed(s, CancellationException("work replaced"), 1_000))
     }
 }
