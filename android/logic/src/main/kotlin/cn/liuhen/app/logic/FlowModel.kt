@@ -23,6 +23,38 @@ sealed interface RecordingState {
     data object Storing : RecordingState
 }
 
+/** What the identity notice is recorded with (R-REC-2: 录音录像). */
+enum class RecordingMode(
+    /** The noun on buttons and messages. */
+    val noun: String,
+) {
+    /** Microphone only (ADTS AAC). */
+    AUDIO("录音"),
+
+    /** Camera and microphone (MPEG-4 in short segments, see [VideoRecording]). */
+    VIDEO("录像"),
+}
+
+/** Why a recording stopped without the officer pressing stop. */
+enum class Interruption(
+    /** What happened, in Chinese. */
+    val label: String,
+    /** What to do before recording again, in Chinese. */
+    val resumeHint: String,
+) {
+    /** A phone call came in (audio focus lost to the call). */
+    CALL("来电", "通话结束"),
+
+    /** The app left the screen (home button, another app, screen locked). */
+    BACKGROUND("应用切换到后台", "返回本页"),
+
+    /** Another app took the microphone or camera. */
+    DEVICE_BUSY("麦克风或相机被其他应用占用", "关闭占用的应用"),
+
+    /** The phone ran short of storage. */
+    STORAGE_FULL("存储空间不足", "清理存储空间"),
+}
+
 /** Remedy channels told by default in the rights notice (R-SCENE-4). */
 val DEFAULT_REMEDY_CHANNELS: List<String> = listOf("六十日内申请行政复议", "六个月内提起行政诉讼")
 
@@ -44,6 +76,12 @@ data class FlowDraft(
     val statementOverride: String? = null,
     /** The recorder. */
     val recording: RecordingState = RecordingState.Idle,
+    /** Audio or video for the identity notice (the officer's choice). */
+    val recordingMode: RecordingMode = RecordingMode.AUDIO,
+    /** When the current recording started (wall clock), for the timer. */
+    val recordingStartedAtMillis: Long? = null,
+    /** Video segments of the current take already stored as evidence. */
+    val videoSegmentsStored: Int = 0,
     /** Name of the party who signs. */
     val signerName: String = "",
     /** Whether the party refuses to sign (then a witness confirms). */
@@ -88,4 +126,12 @@ data class FlowModel(
     val busy: Boolean = false,
     /** Why the inspection cannot be read, if it cannot. */
     val loadError: String? = null,
+    /** The position for captures (permission, service, latest fix). */
+    val location: LocationStatus = LocationStatus.Searching(null),
+    /** The clock as of the last tick (drives the recording timer). */
+    val nowMillis: Long = 0,
+    /** This record's sync state on the device (`null` until read). */
+    val syncStatus: cn.liuhen.core.SyncStatus? = null,
+    /** Why the server refused this record at the last sync, if it did (needs attention). */
+    val syncProblem: String? = null,
 )

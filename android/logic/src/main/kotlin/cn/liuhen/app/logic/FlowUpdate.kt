@@ -17,8 +17,38 @@ sealed interface FlowEvent {
     /** The officer edited the statement to read. */
     data class StatementEdited(val text: String) : FlowEvent
 
-    /** The recorder started. */
+    /** The (audio) recorder started. */
     data object RecordingStarted : FlowEvent
+
+    /** The officer chose audio or video for the identity notice. */
+    data class RecordingModeChosen(val mode: RecordingMode) : FlowEvent
+
+    /** A recorder ([mode]) started at [atMillis] (wall clock, for the timer). */
+    data class RecorderStarted(val mode: RecordingMode, val atMillis: Long) : FlowEvent
+
+    /** One second passed (drives the timer while recording). */
+    data class Tick(val nowMillis: Long) : FlowEvent
+
+    /**
+     * A video segment was finished while recording goes on (each segment is a complete
+     * MPEG-4 file, stored as evidence at once: a kill loses at most the segment under way).
+     */
+    data class VideoSegmentFinished(val filePath: String, val sizeBytes: Long) : FlowEvent
+
+    /**
+     * The recorder was stopped by [reason] (a call, the app left the screen, ...); what
+     * was recorded up to then is at [filePath] (`null` when nothing usable was written).
+     */
+    data class RecordingInterrupted(
+        val reason: Interruption,
+        val filePath: String?,
+        val sizeBytes: Long,
+        val durationMillis: Long,
+        val mediaType: String,
+    ) : FlowEvent
+
+    /** The location service reported (a fix, a permission or a provider change). */
+    data class LocationChanged(val status: LocationStatus) : FlowEvent
 
     /**
      * The recorder stopped and wrote [filePath] ([sizeBytes] bytes, [durationMillis] long).
@@ -28,7 +58,7 @@ sealed interface FlowEvent {
         val filePath: String,
         val sizeBytes: Long,
         val durationMillis: Long,
-        val mediaType: String = "audio/mp4",
+        val mediaType: String = "audio/aac",
     ) : FlowEvent
 
     /** The recorder failed (microphone busy, ...); [reason] for the log. */
@@ -137,33 +167,89 @@ object FlowUpdate {
             is FlowEvent.AmendTargetChosen -> Update(m.copy(draft = d.copy(amendTarget = e.target)))
             is FlowEvent.AmendTextChanged -> Update(m.copy(draft = d.copy(amendText = e.text)))
             FlowEvent.DismissMessage -> Update(m.copy(message = null))
-            FlowEvent.RecordingStarted -> if (!m.permissions.granted(AppPermission.MICROPHONE)) {
-                Update(m.copy(message = permissionMessage(m, AppPermission.MICROPHONE)))
-            } else {
-                Update(m.copy(draft = d.copy(recording = RecordingState.Recording), message = null))
+            is FlowEvent.Tick -> Update(m.copy(nowMillis = e.nowMillis))
+            is FlowEvent.LocationChanged -> Update(m.copy(location = e.status))
+            is FlowEvent.RecordingModeChosen -> if (d.recording != RecordingState.Idle) Update(m)
+            else Update(m.copy(draft = d.copy(recordingMode = e.mode)))
+            FlowEvent.RecordingStarted -> update(m, FlowEvent.RecorderStarted(RecordingMode.AUDIO, m.nowMillis))
+            is FlowEvent.RecorderStarted -> {
+                val missing = VideoRecording.missingPermission(m.permissions, e.mode)
+                if (missing != null) {
+                    Update(m.copy(message = permissionMessage(m, missing)))
+                } else {
+                    Update(
+                        m.copy(
+                            draft = d.copy(
+                                recording = RecordingState.Recording, recordingMode = e.mode,
+                                recordingStartedAtMillis = e.atMillis, videoSegmentsStored = 0,
+                            ),
+                            nowMillis = maxOf(m.nowMillis, e.atMillis),
+                            message = null,
+                        ),
+                    )
+                }
+            }
+            is FlowEvent.VideoSegmentFinished -> if (e.sizeBytes <= 0L) Update(m) else Update(
+                m,
+                CoreEffect.Capture(e.filePath, captureRequest(m, EvidenceType.VIDEO, VideoRecording.MEDIA_TYPE, Step.IDENTITY_NOTICE)),
+            )
+            is FlowEvent.RecordingInterrupted -> {
+                val noun = d.recordingMode.noun
+                val idle = d.copy(recording = RecordingState.Idle, recordingStartedAtMillis = null)
+                if (e.filePath == null || e.sizeBytes <= 0L || e.durationMillis < MIN_RECORDING_MILLIS) {
+                    Update(
+                        m.copy(
+                            draft = idle,
+                            message = UserMessage(
+                                "${noun}因${e.reason.label}中断，未录到可保存的内容。请重新${noun}并完整宣读亮证告知用语（R-REC-2）。",
+                                MessageKind.WARNING, rule = "R-REC-2",
+                            ),
+                        ),
+                    )
+                } else {
+                    val kind = if (e.mediaType.startsWith("video/")) EvidenceType.VIDEO else EvidenceType.AUDIO
+                    Update(
+                        m.copy(
+                            draft = idle.copy(recording = RecordingState.Storing),
+                            busy = true,
+                            message = UserMessage(
+                                "${noun}因${e.reason.label}中断，已保存中断前录制的 ${VideoRecording.timer(e.durationMillis)}。" +
+                                    "如告知未宣读完整，请${e.reason.resumeHint}后重新${noun}（R-REC-2）。",
+                                MessageKind.WARNING, rule = "R-REC-2",
+                            ),
+                        ),
+                        CoreEffect.Capture(e.filePath, captureRequest(m, kind, e.mediaType, Step.IDENTITY_NOTICE)),
+                    )
+                }
             }
             is FlowEvent.RecordingFailed -> Update(
                 m.copy(
-                    draft = d.copy(recording = RecordingState.Idle),
+                    draft = d.copy(recording = RecordingState.Idle, recordingStartedAtMillis = null),
                     message = UserMessage("录音失败，未保存任何内容，请重新录制。（${e.reason}）", MessageKind.WARNING),
                 ),
             )
             is FlowEvent.RecordingFinished -> when {
                 e.sizeBytes <= 0L -> Update(
                     m.copy(
-                        draft = d.copy(recording = RecordingState.Idle),
+                        draft = d.copy(recording = RecordingState.Idle, recordingStartedAtMillis = null),
                         message = UserMessage("R-REC-2: 录音为空（0 字节），未保存。请检查麦克风后重新录制亮证告知。", MessageKind.WARNING, rule = "R-REC-2"),
                     ),
                 )
                 e.durationMillis < MIN_RECORDING_MILLIS -> Update(
                     m.copy(
-                        draft = d.copy(recording = RecordingState.Idle),
+                        draft = d.copy(recording = RecordingState.Idle, recordingStartedAtMillis = null),
                         message = UserMessage("R-REC-3: 录音过短，未保存。请在录音时完整宣读亮证告知用语。", MessageKind.WARNING, rule = "R-REC-3"),
                     ),
                 )
                 else -> Update(
-                    m.copy(draft = d.copy(recording = RecordingState.Storing), busy = true, message = null),
-                    CoreEffect.Capture(e.filePath, CaptureRequest(EvidenceType.AUDIO, e.mediaType, Step.IDENTITY_NOTICE, null, null)),
+                    m.copy(draft = d.copy(recording = RecordingState.Storing, recordingStartedAtMillis = null), busy = true, message = null),
+                    CoreEffect.Capture(
+                        e.filePath,
+                        captureRequest(
+                            m, if (e.mediaType.startsWith("video/")) EvidenceType.VIDEO else EvidenceType.AUDIO,
+                            e.mediaType, Step.IDENTITY_NOTICE,
+                        ),
+                    ),
                 )
             }
             else -> effectful(m, e, v)
@@ -194,7 +280,14 @@ object FlowUpdate {
                 if (!a.enabled) blocked(a)
                 else Update(
                     m.copy(busy = true, message = null),
-                    CoreEffect.Capture(e.filePath, CaptureRequest(EvidenceType.PHOTO, e.mediaType, Step.FINDINGS, e.lat, e.lon)),
+                    CoreEffect.Capture(
+                        e.filePath,
+                        if (e.lat != null && e.lon != null) {
+                            CaptureRequest(EvidenceType.PHOTO, e.mediaType, Step.FINDINGS, e.lat, e.lon)
+                        } else {
+                            captureRequest(m, EvidenceType.PHOTO, e.mediaType, Step.FINDINGS)
+                        },
+                    ),
                 )
             }
             FlowEvent.AddFinding -> {
@@ -207,7 +300,7 @@ object FlowUpdate {
             } else {
                 Update(
                     m.copy(busy = true, message = null),
-                    CoreEffect.Capture(e.filePath, CaptureRequest(EvidenceType.SIGNATURE, "image/png", Step.RIGHTS_NOTICE, null, null)),
+                    CoreEffect.Capture(e.filePath, captureRequest(m, EvidenceType.SIGNATURE, "image/png", Step.RIGHTS_NOTICE)),
                 )
             }
             FlowEvent.SaveRightsNotice -> {
@@ -244,7 +337,14 @@ object FlowUpdate {
     fun done(m: FlowModel, effect: CoreEffect, result: Any?): FlowModel {
         val d = m.draft
         val draft = when (effect) {
-            is CoreEffect.Capture -> if (effect.request.kind == EvidenceType.AUDIO) d.copy(recording = RecordingState.Idle) else d
+            is CoreEffect.Capture -> when {
+                // A segment stored while the video goes on: keep recording.
+                effect.request.kind == EvidenceType.VIDEO && d.recording == RecordingState.Recording ->
+                    d.copy(videoSegmentsStored = d.videoSegmentsStored + 1)
+                effect.request.kind == EvidenceType.AUDIO || effect.request.kind == EvidenceType.VIDEO ->
+                    d.copy(recording = RecordingState.Idle)
+                else -> d
+            }
             is CoreEffect.IdentityNotice -> d.copy(statementOverride = null)
             is CoreEffect.AddFinding -> d.copy(findingText = "")
             is CoreEffect.RightsNotice -> d.copy(signerName = "", witnessName = "", refusalReason = "", partyRefused = false)
@@ -253,7 +353,8 @@ object FlowUpdate {
         }
         val message = when (effect) {
             CoreEffect.Close -> UserMessage("检查已结束。记录已保存，联网后自动同步。", MessageKind.INFO)
-            is CoreEffect.Capture -> (result as? cn.liuhen.core.CapturedEvidence)?.exifWarning?.let {
+            // An interruption's explanation stays on screen once the part is stored.
+            is CoreEffect.Capture -> m.message ?: (result as? cn.liuhen.core.CapturedEvidence)?.exifWarning?.let {
                 UserMessage("照片已保存。$it", MessageKind.INFO)
             }
             else -> null
@@ -264,10 +365,16 @@ object FlowUpdate {
     /** The model after the core refused [effect] with [error]: the draft is kept whole. */
     fun failed(m: FlowModel, effect: CoreEffect, error: Throwable): FlowModel {
         val d = m.draft
-        val draft = if (effect is CoreEffect.Capture && effect.request.kind == EvidenceType.AUDIO) {
-            d.copy(recording = RecordingState.Idle)
-        } else d
+        val media = effect is CoreEffect.Capture && (effect.request.kind == EvidenceType.AUDIO || effect.request.kind == EvidenceType.VIDEO)
+        // A refused segment while the video goes on: the recording continues, the officer is told.
+        val draft = if (media && d.recording != RecordingState.Recording) d.copy(recording = RecordingState.Idle) else d
         return m.copy(draft = draft, busy = false, message = ErrorPresenter.present(error))
+    }
+
+    /** A capture request with the position the location policy allows (or none). */
+    private fun captureRequest(m: FlowModel, kind: EvidenceType, mediaType: String, step: Step): CaptureRequest {
+        val (lat, lon) = LocationPolicy.forCapture(m.location)
+        return CaptureRequest(kind, mediaType, step, lat, lon)
     }
 
     private fun permissionMessage(m: FlowModel, p: AppPermission): UserMessage =

@@ -88,10 +88,14 @@ class InspectionController(
         // One collector: views are applied in the order the core delivered them, each
         // with the unmet rules computed for it.
         latestView.filterNotNull().collect { v ->
-            val unmet = withContext(io) { unmetFor(v) }
-            _model.update { it.copy(view = v, unmet = unmet) }
+            val (unmet, sync) = withContext(io) { unmetFor(v) to syncOf() }
+            _model.update { it.copy(view = v, unmet = unmet, syncStatus = sync?.syncStatus, syncProblem = sync?.syncReason) }
         }
     }
+
+    /** This record's line of the device's record list (sync state and reason). */
+    private fun syncOf(): cn.liuhen.core.RecordSummary? =
+        runCatching { core.records(false).firstOrNull { it.id == id } }.getOrNull()
 
     private fun unmetFor(v: InspectionView) =
         if (v.closedAt != null) emptyList() else runCatching { core.unmetRules(id) }.getOrDefault(_model.value.unmet)

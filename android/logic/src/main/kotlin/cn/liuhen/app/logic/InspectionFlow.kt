@@ -60,6 +60,8 @@ data class StepRow(
     val done: Boolean,
     /** Whether it is the step the flow shows now. */
     val current: Boolean,
+    /** What a screen reader says ("第 2 步，亮证告知，已完成"). */
+    val description: String = "",
 )
 
 /** One officer on the check-in panel. */
@@ -94,10 +96,18 @@ data class IdentityPanel(
     val stopRecording: ActionState,
     /** Store the step with the recording. */
     val save: ActionState,
-    /** Shown instead of the recorder when the microphone is not allowed. */
+    /** Shown instead of the recorder when the microphone (or, for video, the camera) is not allowed. */
     val microphone: PermissionNotice?,
     /** Once given: who, when. */
     val given: String?,
+    /** Audio or video. */
+    val mode: RecordingMode = RecordingMode.AUDIO,
+    /** Whether the officer may switch between audio and video now. */
+    val canChooseMode: Boolean = false,
+    /** The running timer ("● 录像中 00:42"), while recording. */
+    val timer: String? = null,
+    /** Whether the screen must stay on. */
+    val keepScreenOn: Boolean = false,
 )
 
 /** One finding row. */
@@ -124,6 +134,8 @@ data class FindingsPanel(
     val addFinding: ActionState,
     /** Shown instead of the camera when it is not allowed. */
     val camera: PermissionNotice?,
+    /** The position that goes on photos, or why none does. */
+    val location: String = "",
 )
 
 /** The rights-notice panel (权利告知/签字). */
@@ -224,6 +236,8 @@ data class FlowScreen(
     val busy: Boolean,
     /** Shown instead of everything when the record cannot be read. */
     val loadError: String?,
+    /** Why the server refused the record at the last sync and how to fix it (needs attention). */
+    val attention: AttentionPanel? = null,
 )
 
 /** Time zone the dates on screen are shown in (China Standard Time). */
@@ -307,39 +321,46 @@ object InspectionFlow {
 
         // --- identity notice
         val rec = m.draft.recording
+        val mode = m.draft.recordingMode
+        val noun = mode.noun
         val pending = pendingRecording(v)
-        val mic = m.permissions.notice(AppPermission.MICROPHONE)
+        val mic = VideoRecording.missingPermission(m.permissions, mode)?.let { m.permissions.notice(it) }
         val given = v.identityNotice?.let { n ->
             val by = v.team.firstOrNull { it.officerId == n.givenBy }?.name ?: n.givenBy
-            "$by 于 ${time(n.givenAt, zone)} 亮证告知（已录音）"
+            val how = if (v.evidence.any { it.sha256 == n.recordingSha256 && it.kind == cn.liuhen.core.EvidenceType.VIDEO }) "已录像" else "已录音"
+            "$by 于 ${time(n.givenAt, zone)} 亮证告知（$how）"
         }
         val doneWhy = if (given != null) "亮证告知已完成" else null
         val identity = IdentityPanel(
             statement = v.identityNotice?.statement ?: m.draft.statementOverride ?: m.statement,
             recorderLabel = when {
-                given != null -> "已录音"
-                rec == RecordingState.Recording -> "正在录音……请宣读下方告知用语"
-                rec == RecordingState.Storing -> "正在保存录音……"
-                pending != null -> "已录音（${pending.sizeBytes} 字节），请保存亮证告知，或重新录制"
-                else -> "尚未录音"
+                given != null -> if (given.contains("已录像")) "已录像" else "已录音"
+                rec == RecordingState.Recording -> "正在${noun}……请宣读下方告知用语"
+                rec == RecordingState.Storing -> "正在保存${noun}……"
+                pending != null -> "已${if (pending.kind == cn.liuhen.core.EvidenceType.VIDEO) "录像" else "录音"}（${pending.sizeBytes} 字节），请保存亮证告知，或重新录制"
+                else -> "尚未$noun"
             },
             startRecording = ActionState.of(
-                if (pending != null) "重新录音" else "开始录音",
+                if (pending != null) "重新$noun" else "开始$noun",
                 closedWhy, doneWhy, teamWhy, actorWhy,
-                mic?.let { "R-REC-2: 未获得麦克风权限，无法录音" },
-                if (rec != RecordingState.Idle) "正在录音" else null, busy,
+                mic?.let { "R-REC-2: 未获得${it.permission.label}权限，无法$noun" },
+                if (rec != RecordingState.Idle) "正在$noun" else null, busy,
             ),
-            stopRecording = ActionState.of("停止录音", if (rec != RecordingState.Recording) "尚未开始录音" else null),
+            stopRecording = ActionState.of("停止$noun", if (rec != RecordingState.Recording) "尚未开始$noun" else null),
             save = ActionState.of(
                 "保存亮证告知",
                 closedWhy, doneWhy, teamWhy, actorWhy,
-                if (rec != RecordingState.Idle) "请先停止录音" else null,
-                if (pending == null) "R-REC-2: 请先录制亮证告知录音" else null,
+                if (rec != RecordingState.Idle) "请先停止$noun" else null,
+                if (pending == null) "R-REC-2: 请先录制亮证告知录音或录像" else null,
                 if ((m.draft.statementOverride ?: m.statement).isBlank()) "R-REC-3: 告知用语为空" else null,
                 busy,
             ),
             microphone = if (given == null && !closed) mic else null,
             given = given,
+            mode = mode,
+            canChooseMode = given == null && !closed && rec == RecordingState.Idle,
+            timer = VideoRecording.timerLabel(m),
+            keepScreenOn = VideoRecording.keepScreenOn(m),
         )
 
         // --- findings
@@ -361,6 +382,7 @@ object InspectionFlow {
                 if (m.draft.findingText.isBlank()) "请填写检查情况（无问题也应如实记录）" else null, busy,
             ),
             camera = if (!closed) cam else null,
+            location = if (closed) "" else LocationPolicy.label(m.location, zone),
         )
 
         // --- rights notice
@@ -408,7 +430,7 @@ object InspectionFlow {
         return FlowScreen(
             title = v.targetName,
             subtitle = listOf(v.itemName, v.category, v.targetAddress).filter { it.isNotBlank() }.joinToString(" · "),
-            steps = FlowStep.entries.map { StepRow(it, isDone(v, it), it == current) },
+            steps = FlowStep.entries.map { StepRow(it, isDone(v, it), it == current, stepDescription(it, isDone(v, it), it == current)) },
             current = current,
             readOnly = closed,
             checkIn = checkIn,
@@ -422,8 +444,13 @@ object InspectionFlow {
             message = m.message,
             busy = m.busy,
             loadError = m.loadError,
+            attention = NeedsAttention.panel(m.syncStatus, m.syncProblem, v.closedAt != null),
         )
     }
+
+    /** The screen reader's sentence for a step chip. */
+    fun stepDescription(step: FlowStep, done: Boolean, current: Boolean): String =
+        "第 ${step.ordinal + 1} 步，${step.title}，" + (if (done) "已完成" else "未完成") + (if (current) "，当前步骤" else "")
 
     /** The supervisor's verdict and comments; `null` while there is neither. */
     fun review(v: InspectionView, zone: ZoneId = CHINA_ZONE): ReviewPanel? {

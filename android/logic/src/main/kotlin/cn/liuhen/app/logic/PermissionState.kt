@@ -12,6 +12,9 @@ enum class AppPermission(
 
     /** RECORD_AUDIO: the recorded identity notice (R-SCENE-3, R-REC-2). */
     MICROPHONE("麦克风", "无法录制亮证告知录音（R-REC-2: 现场检查须录音录像）"),
+
+    /** ACCESS_FINE_LOCATION (or coarse): the capture position on evidence; optional. */
+    LOCATION("位置信息", "照片和录音将不带位置"),
 }
 
 /** What the app knows about one permission. */

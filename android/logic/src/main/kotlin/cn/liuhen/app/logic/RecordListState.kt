@@ -21,6 +21,12 @@ data class RecordRow(
     val syncReason: String?,
     /** Whether the officer must look at it. */
     val needsAttention: Boolean,
+    /** What to do about it (needs attention), in Chinese. */
+    val attentionHint: String? = null,
+    /** Label of the row's button ("查看原因并处理" when it needs attention, else "查看"). */
+    val actionLabel: String = "查看",
+    /** What a screen reader says for the row (the whole row in one sentence). */
+    val contentDescription: String = "",
 )
 
 /** The "立即同步" button and what is said next to it. */
@@ -43,6 +49,10 @@ data class RecordListScreen(
     val sync: SyncBar,
     /** Shown when there are no records. */
     val empty: String?,
+    /** The offline banner ("当前离线……"), `null` while online. */
+    val offline: String? = null,
+    /** Records the server refused (需处理), for the banner above the list. */
+    val attentionCount: Int = 0,
 )
 
 /** Builds the records list from the records observer's snapshot and the sync policy state. */
@@ -67,6 +77,7 @@ object RecordListState {
         enrolled: Boolean,
         now: Instant,
         zone: ZoneId = CHINA_ZONE,
+        online: Boolean = true,
     ): RecordListScreen {
         val rows = snapshot.records.map { r -> row(r, zone) }
         val waiting = snapshot.records.filter { it.syncStatus != SyncStatus.SYNCED }
@@ -91,15 +102,41 @@ object RecordListState {
             pending > 0 -> "联网后自动同步"
             else -> policy.lastSuccessMillis?.let { "全部记录已同步（${InspectionFlow.time(Instant.ofEpochMilli(it), zone)}）" }
         }
-        return RecordListScreen(rows, SyncBar(button, pending, badge, status), if (rows.isEmpty()) "本设备上还没有检查记录" else null)
+        val attention = snapshot.records.count { it.syncStatus == SyncStatus.NEEDS_ATTENTION }
+        return RecordListScreen(
+            rows, SyncBar(button, pending, badge, status), if (rows.isEmpty()) "本设备上还没有检查记录" else null,
+            offline = Offline.banner(online, pending),
+            attentionCount = attention,
+        )
     }
 
-    private fun row(r: RecordSummary, zone: ZoneId) = RecordRow(
-        id = r.id,
-        title = r.targetName,
-        subtitle = (if (r.closed) "已结束" else "检查中") + " · 更新于 " + InspectionFlow.time(r.updatedAt, zone),
-        syncLabel = label(r.syncStatus),
-        syncReason = r.syncReason,
-        needsAttention = r.syncStatus == SyncStatus.NEEDS_ATTENTION,
-    )
+    private fun row(r: RecordSummary, zone: ZoneId): RecordRow {
+        val subtitle = (if (r.closed) "已结束" else "检查中") + " · 更新于 " + InspectionFlow.time(r.updatedAt, zone)
+        val attention = NeedsAttention.panel(r.syncStatus, r.syncReason, r.closed)
+        val reason = r.syncReason
+        return RecordRow(
+            id = r.id,
+            title = r.targetName,
+            subtitle = subtitle,
+            syncLabel = label(r.syncStatus),
+            syncReason = reason,
+            needsAttention = attention != null,
+            attentionHint = attention?.fix,
+            actionLabel = if (attention != null) NeedsAttention.ROW_ACTION else "查看",
+            contentDescription = listOfNotNull(r.targetName, subtitle, label(r.syncStatus), reason).joinToString("，"),
+        )
+    }
+}
+
+/** The offline indicator. */
+object Offline {
+    /** The banner while offline (`null` online): what still works, and what waits. */
+    fun banner(online: Boolean, pending: Int): String? = when {
+        online -> null
+        pending > 0 -> "当前离线：可以继续检查，记录保存在本机。$pending 条记录待同步，联网后自动同步。"
+        else -> "当前离线：可以继续检查，记录保存在本机，联网后自动同步。"
+    }
+
+    /** The short label on the inspection screen's top bar while offline. */
+    const val SHORT: String = "离线"
 }

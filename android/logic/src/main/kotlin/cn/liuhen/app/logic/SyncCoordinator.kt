@@ -110,8 +110,8 @@ class SyncCoordinator(
     private val core: LiuhenCore,
     private val store: SyncStateStore,
     private val io: CoroutineDispatcher,
-    private val clock: () -> Long = System::currentTimeMillis,
     private val notices: SyncNotices? = null,
+    private val clock: () -> Long = System::currentTimeMillis,
 ) {
     private val running = Mutex()
     private val _state = MutableStateFlow(store.load())

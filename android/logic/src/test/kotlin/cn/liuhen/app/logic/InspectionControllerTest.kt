@@ -140,6 +140,6 @@ class InspectionControllerTest {
         assertTrue(m.message!!.text.startsWith("证据未保存"), m.message!!.text)
         val s = c.loaded()
         assertEquals(FlowStep.IDENTITY_NOTICE, s.current)
-        assertEquals("R-REC-2: 请先录制亮证告知录音", s.identity.save.whyNot)
+        assertEquals("R-REC-2: 请先录制亮证告知录音或录像", s.identity.save.whyNot)
     }
 }

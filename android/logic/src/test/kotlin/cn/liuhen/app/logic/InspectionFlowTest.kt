@@ -47,7 +47,7 @@ class InspectionFlowTest {
         assertTrue(s.steps.first { it.step == FlowStep.CHECK_IN }.done)
         assertTrue(s.identity.statement.startsWith("我们是清远市生态环境局执法人员"))
         assertTrue(s.identity.startRecording.enabled)
-        assertEquals("R-REC-2: 请先录制亮证告知录音", s.identity.save.whyNot)
+        assertEquals("R-REC-2: 请先录制亮证告知录音或录像", s.identity.save.whyNot)
         // Findings wait for the notice (R-SCENE-3).
         assertEquals("R-SCENE-3: 请先出示执法证件、亮证告知", s.findings.addFinding.whyNot)
     }

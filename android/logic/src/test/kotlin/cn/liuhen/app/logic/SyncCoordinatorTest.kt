@@ -26,7 +26,7 @@ class SyncCoordinatorTest {
     private var now = 1_000_000L
 
     private fun coordinator(core: LiuhenCore, stateFile: File = File(tempDir("liuhen-sync"), "sync.state")) =
-        SyncCoordinator(core, FileSyncStateStore(stateFile), io) { now }
+        SyncCoordinator(core, FileSyncStateStore(stateFile), io, clock = { now })
 
     @Test
     fun offlineKeepsRecordsPendingAndBacksOff() = runBlocking {
