@@ -65,9 +65,9 @@ class HomeViewModel(app: Application) : AndroidViewModel(app) {
     /** The task list. */
     val taskList: StateFlow<TaskListScreen> = tasks
 
-    /** The records list. */
-    val records: StateFlow<RecordListScreen> = combine(snapshot, sync.state) { s, p ->
-        RecordListState.render(s, p, enrolled = core.enrollment() != null, now = Instant.now())
+    /** The records list (with the offline banner). */
+    val records: StateFlow<RecordListScreen> = combine(snapshot, sync.state, app.liuhen.online) { s, p, online ->
+        RecordListState.render(s, p, enrolled = core.enrollment() != null, now = Instant.now(), online = online)
     }.stateIn(viewModelScope, SharingStarted.Eagerly, RecordListState.render(snapshot.value, sync.state.value, true, Instant.now()))
 
     init {
@@ -94,7 +94,14 @@ class HomeViewModel(app: Application) : AndroidViewModel(app) {
             is SyncOutcome.Failed -> out.message.also {
                 if (out.workerResult == cn.liuhen.app.logic.WorkerResult.RETRY) SyncWork.syncWhenOnline(getApplication(), SyncTrigger.USER)
             }
-            is SyncOutcome.Synced -> UserMessage("同步完成：${out.summary.synced.size} 条记录已上传", cn.liuhen.app.logic.MessageKind.INFO)
+            is SyncOutcome.Synced -> {
+                Notifications.post(getApplication(), out.notices)
+                UserMessage(
+                    "同步完成：${out.summary.synced.size} 条记录已上传" +
+                        (if (out.summary.needsAttention.isNotEmpty()) "，${out.summary.needsAttention.size} 条需处理（见“检查记录”）" else ""),
+                    cn.liuhen.app.logic.MessageKind.INFO,
+                )
+            }
             else -> null
         }
         refreshTasks()
@@ -118,18 +125,3 @@ class HomeViewModel(app: Application) : AndroidViewModel(app) {
     override fun onCleared() = subscription.cancel()
 }
 
-/** One inspection: wraps the logic module's [InspectionController]. */
-class InspectionViewModel(app: Application) : AndroidViewModel(app) {
-    private var c: InspectionController? = null
-
-    /** The controller for [id] (created once per screen). */
-    fun controller(id: String, permissions: PermissionState, draft: FlowDraft?): InspectionController =
-        c ?: InspectionController(
-            getApplication<LiuhenApp>().core, id,
-            getApplication<LiuhenApp>().core.enrollment()?.officerId ?: "",
-            viewModelScope, Dispatchers.IO, permissions,
-            onClosed = { SyncWork.syncWhenOnline(getApplication(), SyncTrigger.INSPECTION_CLOSED) },
-        ).also { c = it; it.start(draft) }
-
-    override fun onCleared() { c?.close() }
-}

@@ -2,7 +2,11 @@ package cn.liuhen.app.ui
 
 import androidx.compose.foundation.layout.Arrangement
 import androidx.compose.foundation.layout.Column
+import androidx.compose.foundation.layout.fillMaxSize
 import androidx.compose.foundation.layout.fillMaxWidth
+import androidx.compose.foundation.layout.safeDrawingPadding
+import androidx.compose.foundation.rememberScrollState
+import androidx.compose.foundation.verticalScroll
 import androidx.compose.foundation.layout.padding
 import androidx.compose.material3.Button
 import androidx.compose.material3.OutlinedButton
@@ -19,12 +23,15 @@ import com.journeyapps.barcodescanner.ScanContract
 import com.journeyapps.barcodescanner.ScanOptions
 import androidx.activity.compose.rememberLauncherForActivityResult
 
-/** Enrolment: scan the QR code or type the server address and one-time code. */
+/** Enrolment: scan the QR code or type the server address and one-time code (scrolls at large font sizes). */
 @Composable
 fun EnrollScreen(onEnrolled: () -> Unit, vm: EnrollViewModel = viewModel()) {
     val s by vm.controller.screen.collectAsStateWithLifecycle()
     val scan = rememberLauncherForActivityResult(ScanContract()) { r -> r.contents?.let(vm.controller::scanned) }
-    Column(Modifier.padding(16.dp), verticalArrangement = Arrangement.spacedBy(12.dp)) {
+    Column(
+        Modifier.fillMaxSize().safeDrawingPadding().padding(16.dp).verticalScroll(rememberScrollState()),
+        verticalArrangement = Arrangement.spacedBy(12.dp),
+    ) {
         Text("设备登记")
         Text(s.intro)
         OutlinedButton(onClick = {
