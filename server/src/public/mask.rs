@@ -305,8 +305,14 @@ pub struct NameSpan {
 }
 
 fn starts_with_at(chars: &[char], i: usize, w: &str) -> bool {
-    let w: Vec<char> = w.chars().collect();
-    chars.len() >= i + w.len() && chars[i..i + w.len()] == w[..]
+    let mut j = i;
+    for c in w.chars() {
+        if chars.get(j) != Some(&c) {
+            return false;
+        }
+        j += 1;
+    }
+    true
 }
 
 /// The probable names of natural persons in `text`: a known surname and one or
