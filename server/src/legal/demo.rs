@@ -408,20 +408,23 @@ pub async fn load(st: &AppState, agency_id: &str) -> Result<Vec<String>, AppErro
     Ok(created)
 }
 
-/// The demo's decisions of [`DEMO_STATS_YEAR`](crate::public::demo_profile::DEMO_STATS_YEAR)
-/// (2025), so its published statistics (R-POST-5) have real figures in every
-/// column: each kind of decision, two enforcement categories, fines, and legal
-/// reviews. (document number, kind, category, party, fine in fen, decided
-/// month/day, reviewed).
-pub const STATS_YEAR_DECISIONS: &[(
-    &str,
+/// One decision of the demo statistics year: (document number, kind, category,
+/// party, fine in fen, decided month/day, reviewed).
+pub type StatsYearDecision = (
+    &'static str,
     DecisionKind,
-    &str,
-    &str,
+    &'static str,
+    &'static str,
     Option<i64>,
     (u32, u32),
     bool,
-)] = &[
+);
+
+/// The demo's decisions of [`DEMO_STATS_YEAR`](crate::public::demo_profile::DEMO_STATS_YEAR)
+/// (2025), so its published statistics (R-POST-5) have real figures in every
+/// column: each kind of decision, two enforcement categories, fines, and legal
+/// reviews.
+pub const STATS_YEAR_DECISIONS: &[StatsYearDecision] = &[
     (
         "清环罚〔2025〕8号",
         DecisionKind::Penalty,

@@ -305,14 +305,7 @@ pub struct NameSpan {
 }
 
 fn starts_with_at(chars: &[char], i: usize, w: &str) -> bool {
-    let mut j = i;
-    for c in w.chars() {
-        if chars.get(j) != Some(&c) {
-            return false;
-        }
-        j += 1;
-    }
-    true
+    (i..).zip(w.chars()).all(|(j, c)| chars.get(j) == Some(&c))
 }
 
 /// The probable names of natural persons in `text`: a known surname and one or
