@@ -61,6 +61,8 @@ pub struct DraftInput {
     pub social_risk: bool,
     /// Complex case.
     pub complex: bool,
+    /// The agency catalogue's other items (其他事项) that apply (R-LEGAL-2).
+    pub other_items: Vec<String>,
     /// Never published (trade secrets, personal data).
     pub confidential: String,
     /// Inspections it is built on.
@@ -155,6 +157,7 @@ impl TryFrom<DraftInput> for DraftContent {
             public_interest: d.public_interest,
             social_risk: d.social_risk,
             complex: d.complex,
+            other_items: d.other_items,
             confidential: d.confidential,
             inspection_ids: d.inspection_ids,
             evidence: d
@@ -192,6 +195,7 @@ impl From<DraftContent> for DraftInput {
             public_interest: c.public_interest,
             social_risk: c.social_risk,
             complex: c.complex,
+            other_items: c.other_items,
             confidential: c.confidential,
             inspection_ids: c.inspection_ids,
             evidence: c

@@ -90,6 +90,17 @@ pub enum CalendarError {
     },
 }
 
+impl CalendarError {
+    /// The year whose holiday arrangement is missing, if that is the error
+    /// (pages show 「待导入 N 年节假日安排」 instead of the message).
+    pub fn missing_year(&self) -> Option<i32> {
+        match self {
+            CalendarError::NoDataForYear { year } => Some(*year),
+            _ => None,
+        }
+    }
+}
+
 /// Validated holiday arrangement of one year.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct YearData {

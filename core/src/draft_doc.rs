@@ -6,7 +6,8 @@
 //!
 //! Layout: the root map holds `schema_version`, `id`, `agency_id`, `created_by`,
 //! `created_at` (ms) and one scalar per field of [`DraftContent`] (`fine_fen` is
-//! an Int or absent); `inspections` is a map of inspection id → true and
+//! an Int or absent; `other_items` is the selected catalogue items joined by
+//! newlines, absent in older drafts); `inspections` is a map of inspection id → true and
 //! `evidence` a map of `inspection_id/sha256` → note, so adding links from two
 //! places merges. Only one creator ever makes a draft's skeleton (its id is new),
 //! so the containers cannot be created twice.
@@ -75,7 +76,7 @@ pub struct DraftConflict {
     pub values: Vec<String>,
 }
 
-const TEXT_FIELDS: [&str; 10] = [
+const TEXT_FIELDS: [&str; 11] = [
     "title",
     "category",
     "party_name",
@@ -85,6 +86,7 @@ const TEXT_FIELDS: [&str; 10] = [
     "discretion",
     "conclusion",
     "confidential",
+    "other_items",
     "kind",
 ];
 
@@ -136,6 +138,7 @@ fn text(c: &DraftContent, name: &str) -> String {
         "discretion" => c.discretion.clone(),
         "conclusion" => c.conclusion.clone(),
         "confidential" => c.confidential.clone(),
+        "other_items" => c.other_items.join("\n"),
         _ => c.kind.as_str().to_string(),
     }
 }
@@ -292,6 +295,9 @@ impl DraftDoc {
         let mut wrote = false;
         for f in TEXT_FIELDS {
             let v = text(new, f);
+            // `other_items` came later: written only when set, so a draft without
+            // any keeps the layout of schema version 1 exactly.
+            let all = all && f != "other_items";
             if all || text(old, f) != v {
                 d.put(ROOT, f, v.as_str())?;
                 wrote = true;
@@ -428,6 +434,14 @@ impl DraftDoc {
                 "facts" => c.facts = v,
                 "discretion" => c.discretion = v,
                 "conclusion" => c.conclusion = v,
+                "other_items" => {
+                    c.other_items = v
+                        .lines()
+                        .map(str::trim)
+                        .filter(|l| !l.is_empty())
+                        .map(String::from)
+                        .collect()
+                }
                 _ => c.confidential = v,
             }
         }

@@ -143,10 +143,14 @@ pub enum MajorTrigger {
     Complex,
     /// 罚款数额超过目录规定的标准.
     LargeFine,
+    /// 目录清单所列其他事项 (an item of [`Catalogue::other_items`] the draft says
+    /// applies). Not switchable: a listed item always counts (R-LEGAL-2).
+    CatalogueItem,
 }
 
 impl MajorTrigger {
-    /// Every trigger, in display order.
+    /// Every switchable trigger, in display order (without
+    /// [`MajorTrigger::CatalogueItem`], which the catalogue's own items drive).
     pub const ALL: [MajorTrigger; 9] = [
         MajorTrigger::Revocation,
         MajorTrigger::Suspension,
@@ -170,11 +174,15 @@ impl MajorTrigger {
             MajorTrigger::SocialRisk => "social_risk",
             MajorTrigger::Complex => "complex",
             MajorTrigger::LargeFine => "large_fine",
+            MajorTrigger::CatalogueItem => "catalogue_item",
         }
     }
     /// Parses the stable text.
     pub fn parse(s: &str) -> Option<MajorTrigger> {
-        MajorTrigger::ALL.into_iter().find(|t| t.as_str() == s)
+        MajorTrigger::ALL
+            .into_iter()
+            .chain([MajorTrigger::CatalogueItem])
+            .find(|t| t.as_str() == s)
     }
     /// Chinese label (as in the published catalogue).
     pub fn label(self) -> &'static str {
@@ -188,6 +196,7 @@ impl MajorTrigger {
             MajorTrigger::SocialRisk => "可能造成重大社会影响或引发社会风险",
             MajorTrigger::Complex => "案件情况疑难复杂、涉及多个法律关系",
             MajorTrigger::LargeFine => "较大数额罚款",
+            MajorTrigger::CatalogueItem => "目录清单所列其他事项",
         }
     }
 }
@@ -242,7 +251,20 @@ impl Catalogue {
         Ok(())
     }
 
-    /// Why `draft` is major under this catalogue (empty: not major). R-LEGAL-2.
+    /// The catalogue's other items `draft` says apply (R-LEGAL-2), compared
+    /// after trimming; an item no longer in the catalogue does not count.
+    pub fn matching_items(&self, draft: &DraftContent) -> Vec<String> {
+        self.other_items
+            .iter()
+            .filter(|i| draft.other_items.iter().any(|d| d.trim() == i.trim()))
+            .cloned()
+            .collect()
+    }
+
+    /// Why `draft` is major under this catalogue (empty: not major). R-LEGAL-2:
+    /// the switched-on triggers present in the draft, and
+    /// [`MajorTrigger::CatalogueItem`] when the draft selects one of the
+    /// catalogue's other items (其他事项).
     pub fn classify(&self, draft: &DraftContent) -> Vec<MajorTrigger> {
         let present = |t: MajorTrigger| -> bool {
             match t {
@@ -257,6 +279,7 @@ impl Catalogue {
                 MajorTrigger::LargeFine => {
                     draft.fine_fen.is_some_and(|f| f > self.fine_threshold_fen)
                 }
+                MajorTrigger::CatalogueItem => false,
             }
         };
         let mut out: Vec<MajorTrigger> = self
@@ -265,6 +288,9 @@ impl Catalogue {
             .copied()
             .filter(|t| present(*t))
             .collect();
+        if !self.matching_items(draft).is_empty() {
+            out.push(MajorTrigger::CatalogueItem);
+        }
         out.sort();
         out.dedup();
         out
@@ -324,6 +350,10 @@ pub struct DraftContent {
     pub social_risk: bool,
     /// Complex case with several legal relations.
     pub complex: bool,
+    /// The catalogue's other items (其他事项, [`Catalogue::other_items`]) that
+    /// apply to this decision, by their text (R-LEGAL-2).
+    #[serde(default)]
+    pub other_items: Vec<String>,
     /// Material that must never be published: trade secrets, personal data
     /// (商业秘密、个人隐私; R-POST-2, R-REC-9).
     pub confidential: String,
@@ -398,6 +428,7 @@ impl DraftContent {
             public_interest: false,
             social_risk: false,
             complex: false,
+            other_items: Vec::new(),
             confidential: String::new(),
             inspection_ids: Vec::new(),
             evidence: Vec::new(),
@@ -415,6 +446,14 @@ impl DraftContent {
         check_text("discretion", "裁量基准", &self.discretion, false)?;
         check_text("conclusion", "决定内容", &self.conclusion, false)?;
         check_text("confidential", "保密内容", &self.confidential, false)?;
+        for item in &self.other_items {
+            if item.trim().is_empty() || item.chars().count() > 500 || item.contains('\n') {
+                return Err(LegalInputError::Invalid {
+                    field: "other_items",
+                    reason: "目录清单其他事项每项需为 1 至 500 个字，且不含换行".into(),
+                });
+            }
+        }
         if let Some(f) = self.fine_fen {
             if f <= 0 {
                 return Err(LegalInputError::Invalid {
@@ -674,6 +713,7 @@ pub fn display_fields(d: &DraftContent) -> Vec<(&'static str, &'static str, Stri
         ("public_interest", "重大公共利益", yes_no(d.public_interest)),
         ("social_risk", "社会风险", yes_no(d.social_risk)),
         ("complex", "疑难复杂", yes_no(d.complex)),
+        ("other_items", "目录清单其他事项", d.other_items.join("；")),
         ("confidential", "保密内容", d.confidential.clone()),
         ("inspection_ids", "关联检查", d.inspection_ids.join("、")),
         ("evidence", "证据", evidence.join("\n")),
@@ -725,6 +765,9 @@ pub enum DeadlineStatus {
     Unknown {
         /// The calendar's error, in Chinese.
         reason: String,
+        /// The year whose holiday arrangement is missing, when that is why.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        missing_year: Option<i32>,
     },
 }
 
@@ -751,6 +794,7 @@ pub fn review_deadline_status(
         Err(e) => {
             return DeadlineStatus::Unknown {
                 reason: e.to_string(),
+                missing_year: e.missing_year(),
             };
         }
     };
@@ -762,6 +806,7 @@ pub fn review_deadline_status(
             },
             Err(e) => DeadlineStatus::Unknown {
                 reason: e.to_string(),
+                missing_year: e.missing_year(),
             },
         };
     }
@@ -776,6 +821,7 @@ pub fn review_deadline_status(
         },
         Err(e) => DeadlineStatus::Unknown {
             reason: e.to_string(),
+            missing_year: e.missing_year(),
         },
     }
 }
@@ -852,6 +898,35 @@ mod tests {
     }
 
     #[test]
+    fn r_legal_2_a_selected_other_item_of_the_catalogue_makes_a_decision_major() {
+        let mut cat = Catalogue::default_for_agency();
+        cat.other_items = vec![
+            "涉及新污染物的处理决定".into(),
+            "跨行政区域污染的处理决定".into(),
+        ];
+        let mut c = sample();
+        c.fine_fen = None;
+        assert!(cat.classify(&c).is_empty());
+        c.other_items = vec![" 跨行政区域污染的处理决定 ".into()];
+        assert_eq!(cat.classify(&c), vec![MajorTrigger::CatalogueItem]);
+        assert_eq!(cat.matching_items(&c), vec!["跨行政区域污染的处理决定"]);
+        // Counts even when every switchable trigger is off.
+        let bare = Catalogue {
+            triggers: vec![],
+            ..cat.clone()
+        };
+        assert_eq!(bare.classify(&c), vec![MajorTrigger::CatalogueItem]);
+        // An item the (newer) catalogue no longer lists does not count.
+        c.other_items = vec!["已删除的事项".into()];
+        assert!(cat.classify(&c).is_empty());
+        assert_eq!(
+            MajorTrigger::parse("catalogue_item"),
+            Some(MajorTrigger::CatalogueItem)
+        );
+        assert!(!MajorTrigger::ALL.contains(&MajorTrigger::CatalogueItem));
+    }
+
+    #[test]
     fn r_legal_3_approve_with_a_failed_item_is_refused() {
         let mut checks: Vec<CheckResult> = CheckItem::ALL
             .into_iter()
@@ -915,7 +990,13 @@ mod tests {
     fn r_legal_5_a_deadline_in_a_year_without_data_is_unknown_never_guessed() {
         let cal = WorkCalendar::builtin().unwrap();
         match review_deadline_status(&cal, d(2026, 12, 28), false, d(2026, 12, 28)) {
-            DeadlineStatus::Unknown { reason } => assert!(reason.contains("2027"), "{reason}"),
+            DeadlineStatus::Unknown {
+                reason,
+                missing_year,
+            } => {
+                assert!(reason.contains("2027"), "{reason}");
+                assert_eq!(missing_year, Some(2027));
+            }
             other => panic!("expected unknown, got {other:?}"),
         }
         assert!(review_due(&cal, d(2026, 12, 28), false).is_err());

@@ -188,7 +188,11 @@ async fn r_legal_5_a_deadline_in_a_year_without_data_is_a_clear_error_until_impo
             .await
             .expect("submit");
         match deadline(&st, &legal, &d.id).await {
-            DeadlineStatus::Unknown { reason } => {
+            DeadlineStatus::Unknown {
+                reason,
+                missing_year,
+            } => {
+                assert_eq!(missing_year, Some(2027));
                 assert!(reason.contains("2027"), "{reason}");
                 assert!(reason.contains("R-LEGAL-5"), "{reason}");
             }

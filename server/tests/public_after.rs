@@ -466,9 +466,24 @@ fn r_post_1_deadlines_count_chinese_working_days_and_never_guess() {
         "inspection due 2025-11-04: {page}"
     );
     let (_, page) = p.get(&format!("/publish/{future}"), Some(&cookie));
+    // R-POST-1: no guess and no error text: what to import, linked to where.
     assert!(
-        page.contains("due-unknown") && page.contains("缺少 2027 年"),
-        "a deadline in a year without data shows the calendar's error: {page}"
+        page.contains("due-unknown")
+            && page.contains("待导入 2027 年节假日安排")
+            && page.contains("href=\"/admin/calendar#year-2027\""),
+        "a deadline in a year without data names the year to import: {page}"
+    );
+    assert!(!page.contains("缺少 2027 年的法定节假日安排数据"), "{page}");
+    // The calendar page lists 2027 as missing, with what needs it.
+    let (status, cal) = p.get("/admin/calendar", Some(&cookie));
+    assert_eq!(status, 200, "{cal}");
+    assert!(
+        cal.contains("id=\"year-2027\"") && cal.contains("1 项执法决定的公示期限"),
+        "{cal}"
+    );
+    assert!(
+        !cal.contains("calendar-form"),
+        "only an admin imports: {cal}"
     );
     // The queue lists all three, due (the clock is 2025-10-09).
     let (status, queue) = p.get("/publish", Some(&cookie));

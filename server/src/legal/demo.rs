@@ -1,7 +1,8 @@
 //! Demo drafts and decisions of the legal workflow (`serve --demo`): one draft in
 //! every state and decisions the public portal publishes, including one about a
 //! natural person whose name, ID number and confidential notes must never appear
-//! on a public page (R-POST-2).
+//! on a public page (R-POST-2); and last year's decisions behind the demo's
+//! published statistics ([`load_stats_year`]).
 
 use chrono::Duration;
 use liuhen_core::legal::{
@@ -402,5 +403,258 @@ pub async fn load(st: &AppState, agency_id: &str) -> Result<Vec<String>, AppErro
         let d = workflow::create_draft(st, &sup, &c).await.map_err(e)?;
         created.push(d.id);
     }
+    // Last year's decisions, for the published statistics (R-POST-5).
+    load_stats_year(st, agency_id).await?;
     Ok(created)
+}
+
+/// One decision of the demo statistics year: (document number, kind, category,
+/// party, fine in fen, decided month/day, reviewed).
+pub type StatsYearDecision = (
+    &'static str,
+    DecisionKind,
+    &'static str,
+    &'static str,
+    Option<i64>,
+    (u32, u32),
+    bool,
+);
+
+/// The demo's decisions of [`DEMO_STATS_YEAR`](crate::public::demo_profile::DEMO_STATS_YEAR)
+/// (2025), so its published statistics (R-POST-5) have real figures in every
+/// column: each kind of decision, two enforcement categories, fines, and legal
+/// reviews.
+pub const STATS_YEAR_DECISIONS: &[StatsYearDecision] = &[
+    (
+        "清环罚〔2025〕8号",
+        DecisionKind::Penalty,
+        "生态环境",
+        "清远市鑫达陶瓷有限公司",
+        Some(6_000_000),
+        (3, 12),
+        true,
+    ),
+    (
+        "清环罚〔2025〕21号",
+        DecisionKind::Penalty,
+        "固体废物",
+        "清远市恒通五金制品有限公司",
+        Some(3_000_000),
+        (6, 18),
+        false,
+    ),
+    (
+        "清环罚〔2025〕40号",
+        DecisionKind::Penalty,
+        "生态环境",
+        "英德市宏达水泥有限公司",
+        Some(12_000_000),
+        (9, 23),
+        true,
+    ),
+    (
+        "清环许〔2025〕5号",
+        DecisionKind::Licensing,
+        "生态环境",
+        "清远市清新区绿源污水处理有限公司",
+        None,
+        (4, 8),
+        false,
+    ),
+    (
+        "清环许〔2025〕17号",
+        DecisionKind::Licensing,
+        "固体废物",
+        "清远市华美再生资源有限公司",
+        None,
+        (8, 14),
+        false,
+    ),
+    (
+        "清环强〔2025〕2号",
+        DecisionKind::Coercion,
+        "固体废物",
+        "清远市某电镀厂",
+        None,
+        (5, 20),
+        true,
+    ),
+    (
+        "清环检〔2025〕11号",
+        DecisionKind::Inspection,
+        "生态环境",
+        "清远市嘉禾食品有限公司",
+        None,
+        (7, 9),
+        false,
+    ),
+    (
+        "清环检〔2025〕19号",
+        DecisionKind::Inspection,
+        "固体废物",
+        "英德市华盈再生资源有限公司",
+        None,
+        (11, 4),
+        true,
+    ),
+    (
+        "清环决〔2025〕3号",
+        DecisionKind::Other,
+        "生态环境",
+        "清远市佛冈县某石材厂",
+        None,
+        (10, 16),
+        false,
+    ),
+];
+
+/// Stores [`STATS_YEAR_DECISIONS`] as demo history: each a real draft document,
+/// its submitted version, a passed legal review where marked, and the decision,
+/// dated in 2025 (the workflow always uses the clock, so this writes storage
+/// directly). Idempotent: a document number already decided is skipped. Returns
+/// the document numbers stored now.
+pub async fn load_stats_year(st: &AppState, agency_id: &str) -> Result<Vec<String>, AppError> {
+    use chrono::{NaiveDate, NaiveTime, TimeZone, Utc};
+    use liuhen_core::draft_doc::{DraftDoc, DraftMeta};
+
+    let Some(cat) = st.storage.catalogue(agency_id, None).await? else {
+        return Ok(vec![]);
+    };
+    let sup = user(st, "supervisor").await?;
+    let legal = user(st, "legal").await?;
+    let admin = user(st, "admin").await?;
+    let existing: Vec<String> = st
+        .storage
+        .publication_queue(agency_id)
+        .await?
+        .into_iter()
+        .map(|e| e.source.doc_number)
+        .collect();
+    let year = crate::public::demo_profile::DEMO_STATS_YEAR;
+    let mut stored = vec![];
+    for (doc, kind, category, party, fine, (m, d), reviewed) in STATS_YEAR_DECISIONS {
+        if existing.iter().any(|e| e == doc) {
+            continue;
+        }
+        let decided_on = NaiveDate::from_ymd_opt(year, *m, *d).ok_or_else(|| dx("demo date"))?;
+        // 10:00 Beijing, some days before the decision.
+        let at_day = |n: i64| {
+            Utc.from_utc_datetime(
+                &(decided_on - Duration::days(n))
+                    .and_time(NaiveTime::from_hms_opt(2, 0, 0).unwrap_or_default()),
+            )
+        };
+        let mut c = DraftContent::empty(*kind);
+        c.title = format!("关于{party}的{}决定", kind.label());
+        c.category = (*category).into();
+        c.party_name = (*party).into();
+        c.party_code = if *party == "清远市鑫达陶瓷有限公司" {
+            "91441802MA53XKP2R7".into()
+        } else {
+            String::new()
+        };
+        c.legal_basis = match *category {
+            "固体废物" => "《中华人民共和国固体废物污染环境防治法》".into(),
+            _ => "《中华人民共和国大气污染防治法》".into(),
+        };
+        c.facts = format!("{year} 年现场检查记录及监测报告。");
+        c.fine_fen = *fine;
+        if fine.is_some() {
+            c.discretion = "《广东省生态环境行政处罚自由裁量权规定》一般情节".into();
+        }
+        c.conclusion = match kind {
+            DecisionKind::Penalty => "责令改正违法行为，处以罚款。".into(),
+            DecisionKind::Licensing => "准予行政许可。".into(),
+            DecisionKind::Coercion => "查封违法排放污染物的设施、设备。".into(),
+            DecisionKind::Inspection => "检查未发现违法行为。".into(),
+            DecisionKind::Other => "责令限期整改。".into(),
+        };
+        c.major_coercion = *kind == DecisionKind::Coercion;
+        let draft_id = uuid::Uuid::now_v7().to_string();
+        let created_at = at_day(10);
+        let meta = DraftMeta {
+            id: draft_id.clone(),
+            agency_id: agency_id.into(),
+            created_by: sup.id.clone(),
+            created_at,
+        };
+        let mut docd = DraftDoc::create(crate::sync::user_actor(&sup.id), &meta, &c).map_err(dx)?;
+        let triggers = cat.catalogue.classify(&c);
+        let submitted_at = at_day(8);
+        let version = VersionRecord {
+            draft_id: draft_id.clone(),
+            version: 1,
+            submitted_by: sup.id.clone(),
+            submitted_at,
+            received_on: liuhen_core::time::local_date(submitted_at),
+            heads: docd.heads_hex(),
+            content: c.clone(),
+            catalogue_version: cat.version,
+            triggers: triggers.clone(),
+            note: "演示：往年决定".into(),
+            review_started_by: None,
+            review_started_at: None,
+        };
+        let review = reviewed.then(|| crate::storage::legal::ReviewRecord {
+            draft_id: draft_id.clone(),
+            version: 1,
+            reviewer: legal.id.clone(),
+            opinion: Opinion::Approve,
+            opinion_text: String::new(),
+            checks: all_pass(),
+            at: at_day(5),
+        });
+        let decided_at = at_day(0);
+        let draft = crate::storage::legal::DraftRecord {
+            id: draft_id.clone(),
+            agency_id: agency_id.into(),
+            created_by: sup.id.clone(),
+            created_at,
+            updated_at: decided_at,
+            status: DraftStatus::Decided,
+            title: c.title.clone(),
+            kind: *kind,
+            catalogue_version: Some(cat.version),
+            triggers: triggers.clone(),
+            version: 1,
+            received_on: Some(version.received_on),
+            extended: false,
+            heads: docd.heads_hex(),
+            bytes: docd.save(),
+        };
+        let decision = crate::storage::legal::DecisionRecord {
+            id: uuid::Uuid::now_v7().to_string(),
+            agency_id: agency_id.into(),
+            draft_id: draft_id.clone(),
+            kind: *kind,
+            title: c.title.clone(),
+            doc_number: (*doc).into(),
+            decided_on,
+            decided_at,
+            decided_by: admin.id.clone(),
+            category: c.category.clone(),
+            party_kind: PartyKind::Company,
+            party_name: c.party_name.clone(),
+            party_code: c.party_code.clone(),
+            legal_basis: c.legal_basis.clone(),
+            conclusion: c.conclusion.clone(),
+            fine_fen: c.fine_fen,
+            major: !triggers.is_empty(),
+            catalogue_version: Some(cat.version),
+            reviewed_version: reviewed.then_some(1),
+            inspection_ids: vec![],
+            confidential: String::new(),
+        };
+        st.storage
+            .apply_legal(&LegalWrite {
+                draft: Some(draft),
+                version: Some(version),
+                review,
+                decision: Some(decision),
+                ..LegalWrite::default()
+            })
+            .await?;
+        stored.push((*doc).to_string());
+    }
+    Ok(stored)
 }

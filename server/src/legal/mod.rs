@@ -3,6 +3,7 @@
 //! drafts ([`demo`]).
 
 pub mod api;
+pub mod calendar;
 pub mod demo;
 pub mod device;
 pub mod pages;

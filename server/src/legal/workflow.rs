@@ -313,21 +313,99 @@ pub(super) async fn check_links(st: &AppState, user: &User, c: &DraftContent) ->
     Ok(())
 }
 
+/// R-POST-2: the fields a decision publishes must not name a natural person
+/// other than the party (whose name is masked on publication). A probable name
+/// the masker cannot be sure of is refused with its field, position and text,
+/// so the drafter fixes it before the decision is submitted or made.
+pub fn check_public_text(c: &DraftContent) -> LegalResult<()> {
+    let spans = public_text_spans(c);
+    if spans.is_empty() {
+        return Ok(());
+    }
+    Err(LegalError::Invalid {
+        field: "conclusion".into(),
+        reason: format!(
+            "{}{}",
+            crate::public::mask::unsafe_spans_message(&spans),
+            crate::public::mask::unsafe_spans_fix(&spans)
+        ),
+    })
+}
+
+/// The probable names of persons other than the party in what `c` publishes.
+pub fn public_text_spans(c: &DraftContent) -> Vec<crate::public::mask::UnsafeSpan> {
+    crate::public::mask::spans_other_than_party(
+        c.party_kind,
+        &c.party_name,
+        &[
+            ("标题", &c.title),
+            ("执法类别", &c.category),
+            ("法律依据", &c.legal_basis),
+            ("决定内容", &c.conclusion),
+        ],
+    )
+}
+
 /// R-LEGAL-1 (the reviewer is never the drafter): the creator, and anyone who
 /// edited or submitted the draft, may not review it.
 async fn check_not_drafter(st: &AppState, user: &User, d: &DraftRecord) -> LegalResult<()> {
-    let mut drafted = d.created_by == user.id;
-    if !drafted {
-        drafted = st.storage.legal_events(&d.id).await?.iter().any(|e| {
-            e.by_user == user.id && matches!(e.kind.as_str(), "created" | "edited" | "submitted")
-        });
-    }
-    if drafted {
+    if is_drafter(st, &user.id, d).await? {
         return Err(LegalError::Forbidden(
             "R-LEGAL-3：您参与起草或提交了此决定草案，不能对其进行法制审核；请由其他法制审核人员审核".into(),
         ));
     }
     Ok(())
+}
+
+/// Whether `user_id` made, edited or submitted the draft (and so may not
+/// review it, R-LEGAL-3).
+pub async fn is_drafter(st: &AppState, user_id: &str, d: &DraftRecord) -> LegalResult<bool> {
+    if d.created_by == user_id {
+        return Ok(true);
+    }
+    Ok(st.storage.legal_events(&d.id).await?.iter().any(|e| {
+        e.by_user == user_id && matches!(e.kind.as_str(), "created" | "edited" | "submitted")
+    }))
+}
+
+/// What a legal reviewer's edit of a draft would cost (R-LEGAL-3): once saved,
+/// they may not review it. The way out: the other reviewers who still may, and
+/// the agency's staffing (R-LEGAL-6) when there is nobody else.
+#[derive(Debug, Clone)]
+pub struct Lockout {
+    /// Names of the agency's other reviewers who may still review the draft.
+    pub other_reviewers: Vec<String>,
+    /// The agency's reviewer staffing.
+    pub staffing: Staffing,
+}
+
+/// The lockout `user` would incur by editing `d`: None when they are not a
+/// legal reviewer, are already excluded, or the draft is decided.
+pub async fn lockout_of_edit(
+    st: &AppState,
+    user: &User,
+    d: &DraftRecord,
+) -> LegalResult<Option<Lockout>> {
+    if user.role != Role::LegalReviewer
+        || d.status == DraftStatus::Decided
+        || is_drafter(st, &user.id, d).await?
+    {
+        return Ok(None);
+    }
+    let mut other_reviewers = vec![];
+    for u in st.storage.users_of_agency(&d.agency_id).await? {
+        if u.role == Role::LegalReviewer
+            && !u.disabled
+            && u.id != user.id
+            && !is_drafter(st, &u.id, d).await?
+        {
+            other_reviewers.push(u.name);
+        }
+    }
+    Ok(Some(Lockout {
+        other_reviewers,
+        staffing: staffing(st, &d.agency_id).await?,
+    }))
 }
 
 /// The row of a draft just made (drafting, never submitted) for `doc`.
@@ -491,6 +569,7 @@ pub async fn submit(
     let (mut rec, mut doc) = load(st, user, id).await?;
     let content = doc.read()?;
     content.validate_complete()?;
+    check_public_text(&content)?;
     let versions = st.storage.legal_versions(id).await?;
     let same_as_last = versions.last().is_some_and(|v| v.content == content);
     let allowed = match rec.status {
@@ -1092,6 +1171,7 @@ pub async fn decide(
     }
     let current = doc.read()?;
     current.validate_complete()?;
+    check_public_text(&current)?;
     let cat = catalogue_for(st, &rec).await?;
     let triggers = cat.catalogue.classify(&current);
     let reviewed_version = if triggers.is_empty() {

@@ -2,7 +2,8 @@
 //! published on time and the penalty on the natural person 刘建华 is published
 //! (masked as 刘某, R-POST-2), both through the three-person workflow (filer
 //! `supervisor`, reviewer `legal`, approver `admin`, R-POST-7); the inspection
-//! result stays due in the publishing queue. Idempotent: steps already taken are
+//! result stays due in the publishing queue. Last year's decisions (the demo
+//! statistics year) are published on time. Idempotent: steps already taken are
 //! skipped.
 
 use chrono::{DateTime, Duration, NaiveTime, TimeZone, Utc};
@@ -54,10 +55,16 @@ pub async fn load(state: &AppState) -> Result<DemoPublishSummary, AppError> {
     let body = agency_name(state, DEMO_AGENCY).await?;
     let now = state.clock.now();
     let cal = state.calendar();
+    let stats_year = crate::legal::demo::STATS_YEAR_DECISIONS
+        .iter()
+        .map(|d| (d.0, true));
     for (doc, on_time) in [
         (DEMO_DECISION_COMPANY_DOC, true),
         (DEMO_DECISION_PERSON_DOC, false),
-    ] {
+    ]
+    .into_iter()
+    .chain(stats_year)
+    {
         let Some(e) = queue.iter().find(|e| e.source.doc_number == doc) else {
             summary.missing.push(doc.to_string());
             continue;

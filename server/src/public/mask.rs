@@ -40,8 +40,98 @@ fn is_digit(c: char) -> bool {
     c.is_ascii_digit() || ('０'..='９').contains(&c)
 }
 
-/// Replaces every run shaped like a PRC ID number (15 or more digits, or 17 digits
-/// followed by X) or an 11-digit mobile number (starting with 1) by [`REDACTED`].
+/// A character people put between the digits of an ID or a phone number
+/// (`4401 0319 …`, `138-0013-8001`, `138—0013—8001`, `138．0013．8001`).
+pub fn is_number_separator(c: char) -> bool {
+    matches!(
+        c,
+        ' ' | '\u{00A0}'
+            | '\u{3000}'
+            | '\t'
+            | '-'
+            | '－'
+            | '‐'
+            | '‑'
+            | '‒'
+            | '–'
+            | '—'
+            | '―'
+            | '_'
+            | '.'
+            | '．'
+            | '·'
+            | '・'
+            | '/'
+            | '／'
+    )
+}
+
+/// At most this many separators in a row still join two digit groups.
+const MAX_SEPARATOR_RUN: usize = 3;
+
+fn is_check_x(c: char) -> bool {
+    matches!(c, 'X' | 'x' | 'Ｘ' | 'ｘ')
+}
+
+/// A run of digits possibly broken by separators: char range and digit count.
+struct NumberRun {
+    start: usize,
+    end: usize,
+    digits: Vec<char>,
+}
+
+/// Finds the digit run starting at `start` (a digit): digits joined by short
+/// separator runs, and a trailing check character X after 17 digits.
+fn number_run(chars: &[char], start: usize) -> NumberRun {
+    let mut digits = vec![];
+    let mut i = start;
+    let mut end = start;
+    loop {
+        while i < chars.len() && is_digit(chars[i]) {
+            digits.push(chars[i]);
+            i += 1;
+        }
+        end = end.max(i);
+        let mut j = i;
+        while j < chars.len() && j - i < MAX_SEPARATOR_RUN && is_number_separator(chars[j]) {
+            j += 1;
+        }
+        if j > i && j < chars.len() && is_digit(chars[j]) {
+            i = j;
+            continue;
+        }
+        if digits.len() == 17 && j < chars.len() && is_check_x(chars[j]) {
+            end = j + 1;
+        }
+        break;
+    }
+    NumberRun { start, end, digits }
+}
+
+fn ascii_digit(c: char) -> char {
+    if ('０'..='９').contains(&c) {
+        char::from_u32(c as u32 - '０' as u32 + '0' as u32).unwrap_or(c)
+    } else {
+        c
+    }
+}
+
+/// Whether the digits (separators removed, full-width folded) are an ID number
+/// (15 or more digits, or 17 + X), a mobile number (11 digits from 1), or a
+/// mobile with the country code 86.
+fn is_personal_number(digits: &[char], with_x: bool) -> bool {
+    let d: String = digits.iter().map(|c| ascii_digit(*c)).collect();
+    with_x
+        || d.len() >= 15
+        || (d.len() == 11 && d.starts_with('1'))
+        || (d.len() == 13 && d.starts_with("861"))
+}
+
+/// Replaces every run shaped like a PRC ID number (15 or more digits, or 17
+/// digits followed by X) or a mobile number (11 digits starting with 1, or
+/// +86 and 11 digits) by [`REDACTED`] (R-POST-2). Digits may be full-width and
+/// broken by spaces, dashes, dots or slashes (`4401 0319 9003 0712 32`,
+/// `138-0013-8001`, `１３８…`): the whole run goes.
 pub fn redact_numbers(text: &str) -> String {
     let chars: Vec<char> = text.chars().collect();
     let mut out = String::with_capacity(text.len());
@@ -52,31 +142,242 @@ pub fn redact_numbers(text: &str) -> String {
             i += 1;
             continue;
         }
-        let start = i;
-        while i < chars.len() && is_digit(chars[i]) {
-            i += 1;
-        }
-        let mut end = i;
-        let len = end - start;
-        // 17 digits + check character X.
-        if len == 17 && end < chars.len() && matches!(chars[end], 'X' | 'x' | 'Ｘ' | 'ｘ') {
-            end += 1;
-            i = end;
-        }
-        let run = &chars[start..end];
-        let id_like = end - start >= 15;
-        let mobile_like = len == 11 && matches!(run[0], '1' | '１');
-        if id_like || mobile_like {
+        let run = number_run(&chars, i);
+        let with_x = run.end > 0 && is_check_x(chars[run.end - 1]);
+        // `+86 138…`: the plus goes with the number.
+        if is_personal_number(&run.digits, with_x) {
+            if out.ends_with('+') || out.ends_with('＋') {
+                out.pop();
+            }
             out.push_str(REDACTED);
         } else {
-            out.extend(run.iter());
+            out.extend(chars[run.start..run.end].iter());
         }
+        i = run.end;
     }
     out
 }
 
+/// Single-character surnames common enough that a name after a person word
+/// (其妻、证人、法定代表人…) is recognised (R-POST-2).
+const SURNAMES: &str = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵钱严覃武戴莫孔汤温康施牛樊葛邢易乔伍庞颜倪庄聂章鲁岳翟殷詹欧耿兰焦俞左柳甘祝符舒阮柯纪梅童凌毕季裴霍涂苗谷盛曲翁冉骆蓝游辛靳柴蒙鲍华喻祁蒲房滕屈饶牟艾尤穆卓缪芦麦褚娄窦戚岑景党宫费卜冷晏席卫米柏宗瞿桂佟臧闵苟邬卞姬仇栾隋刁沙荣巫寇桑郎甄丛仲虞敖巩佘池麻苑迟邝";
+
+/// Words that are followed by a natural person's name in what officers write.
+const PERSON_BEFORE: &[&str] = &[
+    "法定代表人",
+    "实际经营人",
+    "实际控制人",
+    "委托代理人",
+    "负责人",
+    "经营者",
+    "代理人",
+    "监护人",
+    "联系人",
+    "举报人",
+    "投诉人",
+    "受害人",
+    "承包人",
+    "见证人",
+    "证人",
+    "其妻",
+    "其夫",
+    "其子",
+    "其女",
+    "其父",
+    "其母",
+    "其兄",
+    "其弟",
+    "其姐",
+    "其妹",
+    "之妻",
+    "之夫",
+    "之子",
+    "之女",
+    "妻子",
+    "丈夫",
+    "儿子",
+    "女儿",
+    "父亲",
+    "母亲",
+    "配偶",
+    "亲属",
+    "家属",
+    "哥哥",
+    "弟弟",
+    "姐姐",
+    "妹妹",
+    "员工",
+    "雇员",
+    "职工",
+    "工人",
+    "司机",
+    "店员",
+    "户主",
+    "股东",
+    "业主",
+    "房东",
+    "租户",
+    "邻居",
+];
+
+/// Words that follow a natural person's name.
+const PERSON_AFTER: &[&str] = &[
+    "（身份证",
+    "(身份证",
+    "，身份证",
+    "身份证号",
+    "（公民身份",
+    "（男",
+    "（女",
+    "(男",
+    "(女",
+    "，男，",
+    "，女，",
+    "先生",
+    "女士",
+    "（电话",
+    "(电话",
+    "，电话",
+    "（手机",
+    "，手机",
+    "（联系电话",
+];
+
+/// Common words that start with a surname character but are not names, where
+/// they follow a person word (证人陈述, 负责人黄某…).
+const NOT_NAMES: &[&str] = &[
+    "陈述", "陈列", "田间", "江河", "林地", "林木", "石料", "高度", "高于", "金额", "方面", "方式",
+    "方可", "范围", "范畴", "程序", "程度", "周边", "周围", "黄色", "白色", "白天", "蓝色", "毛坯",
+    "严重", "严格", "任何", "任意", "余额", "叶片", "张贴", "许可", "许多", "董事", "杜绝", "陆续",
+    "夏季", "付款", "付清", "龙头", "陶瓷", "顾及", "钱款", "温度", "康复", "施工", "施行", "颜色",
+    "章程", "左右", "左侧", "符合", "纪律", "凌晨", "季度", "涂改", "苗木", "柴油", "房屋", "房间",
+    "尤其", "景区", "费用", "冷库", "卫生", "柏油", "沙土", "迟到", "马路", "郑重", "曾经", "孙子",
+    "黄金", "金属", "石材", "江水", "高温", "雷电", "罗列", "谢绝", "唐突", "苏醒",
+];
+
+/// Characters that end a given name (function words).
+const NAME_STOPS: &str =
+    "的和与及在于等为是将已因系向对被把称说到从自未不也都又并但而或以之所均共另现曾即就便于由经";
+
+fn is_cjk(c: char) -> bool {
+    ('\u{4E00}'..='\u{9FFF}').contains(&c) || ('\u{3400}'..='\u{4DBF}').contains(&c)
+}
+
+/// Length of the surname at `i` (2 for a compound surname, 1 for a common one).
+fn surname_at(chars: &[char], i: usize) -> Option<usize> {
+    if i + 1 < chars.len() {
+        let two: String = chars[i..i + 2].iter().collect();
+        if COMPOUND_SURNAMES.contains(&two.as_str()) {
+            return Some(2);
+        }
+    }
+    (i < chars.len() && SURNAMES.contains(chars[i])).then_some(1)
+}
+
+/// A probable natural person's name at `i`: surname + one or two given-name
+/// characters (not 某, not a function word). Returns the end.
+fn name_at(chars: &[char], i: usize) -> Option<usize> {
+    let s = surname_at(chars, i)?;
+    if NOT_NAMES.iter().any(|w| starts_with_at(chars, i, w)) {
+        return None;
+    }
+    let mut end = i + s;
+    while end < chars.len()
+        && end - (i + s) < 2
+        && is_cjk(chars[end])
+        && chars[end] != '某'
+        && !NAME_STOPS.contains(chars[end])
+    {
+        end += 1;
+    }
+    (end > i + s).then_some(end)
+}
+
+/// A probable personal name found in a text (R-POST-2).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NameSpan {
+    /// Position of its first character (1-based, in characters).
+    pub position: usize,
+    /// The name as written.
+    pub text: String,
+    /// Its masked form (surname + 某).
+    pub masked: String,
+}
+
+fn starts_with_at(chars: &[char], i: usize, w: &str) -> bool {
+    (i..).zip(w.chars()).all(|(j, c)| chars.get(j) == Some(&c))
+}
+
+/// The probable names of natural persons in `text`: a known surname and one or
+/// two characters right after a person word (其妻、证人、法定代表人：…) or right
+/// before an identity detail (（身份证…、先生、女士…). A name already masked
+/// (王某) is not one. Ordered by position.
+pub fn probable_names(text: &str) -> Vec<NameSpan> {
+    let chars: Vec<char> = text.chars().collect();
+    let mut spans: Vec<(usize, usize)> = vec![];
+    for i in 0..chars.len() {
+        if let Some(w) = PERSON_BEFORE.iter().find(|w| starts_with_at(&chars, i, w)) {
+            let mut j = i + w.chars().count();
+            while j < chars.len() && matches!(chars[j], '：' | ':' | ' ' | '\u{3000}' | '为') {
+                j += 1;
+            }
+            if let Some(end) = name_at(&chars, j) {
+                spans.push((j, end));
+            }
+        }
+        if PERSON_AFTER.iter().any(|w| starts_with_at(&chars, i, w)) {
+            // The longest name ending here: 4, 3 or 2 characters before.
+            for len in [4usize, 3, 2] {
+                if i < len {
+                    continue;
+                }
+                let j = i - len;
+                if name_at(&chars, j) == Some(i) {
+                    spans.push((j, i));
+                    break;
+                }
+            }
+        }
+    }
+    spans.sort();
+    spans.dedup();
+    // Overlaps: keep the first.
+    let mut out: Vec<NameSpan> = vec![];
+    let mut last_end = 0;
+    for (s, e) in spans {
+        if s < last_end {
+            continue;
+        }
+        last_end = e;
+        let name: String = chars[s..e].iter().collect();
+        out.push(NameSpan {
+            position: s + 1,
+            masked: mask_person_name(&name),
+            text: name,
+        });
+    }
+    out
+}
+
+/// `text` with every probable name ([`probable_names`]) replaced by its masked
+/// form: what is published when such a name slipped through (R-POST-2).
+pub fn mask_probable_names(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    for n in probable_names(text) {
+        let s = n.position - 1;
+        out.extend(chars[i..s].iter());
+        out.push_str(&n.masked);
+        i = s + n.text.chars().count();
+    }
+    out.extend(chars[i..].iter());
+    out
+}
+
 /// `text` with every occurrence of a person's full `name` replaced by `masked`
-/// (repeated until none is left), then numbers redacted ([`redact_numbers`]).
+/// (repeated until none is left), probable names of other persons masked
+/// ([`mask_probable_names`]), then numbers redacted ([`redact_numbers`]).
 pub fn mask_text(text: &str, name: Option<(&str, &str)>) -> String {
     let mut t = text.to_string();
     if let Some((name, masked)) = name {
@@ -101,7 +402,91 @@ pub fn mask_text(text: &str, name: Option<(&str, &str)>) -> String {
             }
         }
     }
-    redact_numbers(&t)
+    redact_numbers(&mask_probable_names(&t))
+}
+
+/// A span of a text to be published that the masker cannot judge safe: a
+/// probable name of a natural person (R-POST-2). The filer is told to fix it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnsafeSpan {
+    /// The field's Chinese label (决定内容, 标题…).
+    pub field: &'static str,
+    /// The probable name and where it is.
+    pub name: NameSpan,
+}
+
+impl UnsafeSpan {
+    /// What the filer reads: the field, the position, the quoted text and the fix.
+    pub fn message(&self) -> String {
+        format!(
+            "“{}”第 {} 个字起的“{}”可能是自然人的姓名",
+            self.field, self.name.position, self.name.text
+        )
+    }
+}
+
+/// The probable personal names in the public fields `(label, text)` (R-POST-2).
+pub fn unsafe_spans(fields: &[(&'static str, &str)]) -> Vec<UnsafeSpan> {
+    fields
+        .iter()
+        .flat_map(|(label, text)| {
+            probable_names(text)
+                .into_iter()
+                .map(|name| UnsafeSpan { field: label, name })
+        })
+        .collect()
+}
+
+/// The probable names in a decision's public fields, except the party's own
+/// name (masked on publication anyway; R-POST-2).
+pub fn spans_other_than_party(
+    party_kind: PartyKind,
+    party_name: &str,
+    fields: &[(&'static str, &str)],
+) -> Vec<UnsafeSpan> {
+    let party = party_name.trim();
+    unsafe_spans(fields)
+        .into_iter()
+        .filter(|s| {
+            party_kind == PartyKind::Company
+                || party.chars().count() < 2
+                || !(party.contains(s.name.text.as_str()) || s.name.text.contains(party))
+        })
+        .collect()
+}
+
+/// The probable names of persons other than the party in a decision's public
+/// columns (R-POST-2).
+pub fn source_spans(src: &PublicSource) -> Vec<UnsafeSpan> {
+    spans_other_than_party(
+        src.party_kind,
+        &src.party_name,
+        &[
+            ("标题", &src.title),
+            ("执法类别", &src.category),
+            ("法律依据", &src.legal_basis),
+            ("决定内容", &src.conclusion),
+        ],
+    )
+}
+
+/// The refusal shown when [`unsafe_spans`] found something: every span quoted
+/// with its position (R-POST-2). The caller adds how to fix it.
+pub fn unsafe_spans_message(spans: &[UnsafeSpan]) -> String {
+    let list: Vec<String> = spans.iter().map(|s| s.message()).collect();
+    format!(
+        "R-POST-2：公开内容中不得出现当事人以外的自然人的真实姓名：{}。",
+        list.join("；")
+    )
+}
+
+/// How a drafter fixes [`unsafe_spans`]: the masked form of the first span.
+pub fn unsafe_spans_fix(spans: &[UnsafeSpan]) -> String {
+    let example = spans
+        .first()
+        .map(|s| format!("如将“{}”改为“{}”", s.name.text, s.name.masked))
+        .unwrap_or_default();
+    format!("请改为“姓+某”（{example}），或将其移入“保密内容”，然后重新提交。")
 }
 
 /// A published decision as the public sees it (R-POST-2): body, target, category,
@@ -297,6 +682,128 @@ mod tests {
         assert!(!json.contains("刘建华") && !json.contains("441802198505120317"));
     }
 
+    #[test]
+    fn r_post_2_numbers_written_with_separators_or_full_width_are_redacted() {
+        for t in [
+            "4401 0319 9003 0712 32",
+            "4401-0319-9003-0712-32",
+            "440103 19900307 1232",
+            "44010319900307123X",
+            "4401 0319 9003 0712 3x",
+            "４４０１　０３１９　９００３　０７１２　３２",
+            "138-0013-8001",
+            "138 0013 8001",
+            "138—0013—8001",
+            "１３８－００１３－８００１",
+            "+86 138 0013 8001",
+            "138 - 0013 - 8001",
+        ] {
+            assert_eq!(redact_numbers(t), REDACTED, "{t}");
+            assert_eq!(
+                redact_numbers(&format!("电话：{t}。")),
+                format!("电话：{REDACTED}。"),
+                "{t}"
+            );
+        }
+        // What a decision must keep: amounts, dates, document numbers, a landline.
+        for t in [
+            "罚款 50000 元",
+            "罚款 1,000,000.00 元",
+            "2026-11-10",
+            "2026年11月10日至2026年11月12日",
+            "清环罚〔2026〕15号",
+            "第 1、2、3 项",
+            "举报电话 0763-3368123",
+        ] {
+            assert_eq!(redact_numbers(t), t);
+        }
+    }
+
+    #[test]
+    fn r_post_2_names_of_other_persons_are_found_with_their_position() {
+        let t = "当事人刘某之妻王小红（身份证号略）系该店经营者，证人陈述属实。";
+        let n = probable_names(t);
+        assert_eq!(n.len(), 1, "{n:?}");
+        assert_eq!(n[0].text, "王小红");
+        assert_eq!(n[0].position, 8);
+        assert_eq!(n[0].masked, "王某");
+        assert_eq!(
+            probable_names("法定代表人：欧阳娜娜。其子张强因故未到场。")
+                .iter()
+                .map(|n| n.text.as_str())
+                .collect::<Vec<_>>(),
+            vec!["欧阳娜娜", "张强"]
+        );
+        assert_eq!(
+            probable_names("经查，李建国（男，1980年生）")[0].text,
+            "李建国"
+        );
+        assert_eq!(
+            mask_text("其妻王小红在场，其子张强因故未到场。", None),
+            "其妻王某在场，其子张某因故未到场。"
+        );
+        // Boilerplate of decisions is not a name.
+        for t in [
+            "当事人应当自收到本决定书之日起十五日内缴纳罚款。",
+            "当事人陈述申辩的理由不能成立。",
+            "当事人于2026年11月10日申请听证。",
+            "负责人黄某在场。证人陈述与现场检查笔录一致。",
+            "责令当事人立即改正违法行为，处罚款五万元。",
+            "委托代理人于当日到场。",
+            "本机关依法对该公司的员工宿舍进行了检查，股东会决议已提交。",
+        ] {
+            assert!(probable_names(t).is_empty(), "{t}: {:?}", probable_names(t));
+        }
+        let spans = unsafe_spans(&[("决定内容", "其妻王小红在场")]);
+        let msg = unsafe_spans_message(&spans);
+        assert!(
+            msg.contains("“决定内容”第 3 个字起的“王小红”")
+                && unsafe_spans_fix(&spans).contains("王某"),
+            "{msg}"
+        );
+    }
+
+    fn sep() -> impl Strategy<Value = String> {
+        proptest::collection::vec(
+            proptest::sample::select(vec![
+                ' ', '\u{3000}', '\u{00A0}', '-', '－', '‐', '–', '—', '_', '.', '．', '·', '/',
+            ]),
+            0..=3,
+        )
+        .prop_map(|v| v.into_iter().collect())
+    }
+
+    /// `digits` written the way people write: each digit maybe full-width, any
+    /// separators between digits.
+    fn written(digits: String) -> impl Strategy<Value = String> {
+        let n = digits.chars().count();
+        (
+            proptest::collection::vec(any::<bool>(), n),
+            proptest::collection::vec(sep(), n),
+        )
+            .prop_map(move |(wide, seps)| {
+                let mut out = String::new();
+                for (i, c) in digits.chars().enumerate() {
+                    if i > 0 {
+                        out.push_str(&seps[i]);
+                    }
+                    let c = if wide[i] && c.is_ascii_digit() {
+                        char::from_u32(c as u32 - '0' as u32 + '０' as u32).unwrap()
+                    } else if wide[i] && c == 'X' {
+                        'Ｘ'
+                    } else {
+                        c
+                    };
+                    out.push(c);
+                }
+                out
+            })
+    }
+
+    fn no_digit_text() -> impl Strategy<Value = String> {
+        "[^0-9０-９]{0,10}"
+    }
+
     fn cjk() -> impl Strategy<Value = char> {
         // Common CJK ideographs without 某.
         (0x4E00u32..0x9FA5).prop_filter_map("not 某", |c| char::from_u32(c).filter(|c| *c != '某'))
@@ -311,6 +818,37 @@ mod tests {
             let masked = mask_person_name(&name);
             let text = parts.join(&name);
             let out = mask_text(&format!("{name}{text}{name}"), Some((&name, &masked)));
+            prop_assert!(!out.contains(&name), "{out}");
+        }
+
+        #[test]
+        fn r_post_2_an_id_or_mobile_written_any_way_never_survives(
+            pre in no_digit_text(),
+            number in prop_oneof![
+                "[1-9][0-9]{16}[0-9X]",
+                "[1-9][0-9]{14}",
+                "1[3-9][0-9]{9}",
+            ].prop_flat_map(written),
+            post in no_digit_text(),
+        ) {
+            let out = mask_text(&format!("{pre}{number}{post}"), None);
+            // The surrounding text has no digits: none may be left at all.
+            prop_assert!(!out.chars().any(is_digit), "{number} → {out}");
+            prop_assert!(out.contains(REDACTED));
+        }
+
+        #[test]
+        fn r_post_2_a_relative_named_after_a_person_word_never_survives(
+            cue in proptest::sample::select(PERSON_BEFORE.to_vec()),
+            surname in proptest::sample::select(SURNAMES.chars().collect::<Vec<_>>()),
+            given in proptest::collection::vec(cjk(), 1..3),
+            post in "[，。、]{0,1}[^0-9]{0,6}",
+        ) {
+            let given: String = given.into_iter().collect();
+            prop_assume!(!given.chars().any(|c| NAME_STOPS.contains(c)));
+            let name = format!("{surname}{given}");
+            prop_assume!(!NOT_NAMES.iter().any(|w| name.starts_with(w)));
+            let out = mask_text(&format!("经查，{cue}{name}{post}"), None);
             prop_assert!(!out.contains(&name), "{out}");
         }
 

@@ -27,7 +27,9 @@ use liuhen_core::calendar::WorkCalendar;
 use liuhen_core::legal::{DecisionKind, publication_due};
 use liuhen_core::time::local_date;
 
-use crate::public::mask::{PublicDecision, public_code, public_decision, public_target};
+use crate::public::mask::{
+    PublicDecision, public_code, public_decision, public_target, source_spans, unsafe_spans_message,
+};
 use crate::state::AppState;
 use crate::storage::publicity::{
     PublicationStep, QueueEntry, StepOutcome, WithdrawReason, WithdrawalRecord,
@@ -134,10 +136,13 @@ pub struct QueueRow {
     pub kind_label: &'static str,
     /// Decision date.
     pub decided_on: String,
-    /// Deadline, or the calendar's error (R-POST-1: never a guess).
+    /// Deadline, or 「待导入 N 年节假日安排」 (R-POST-1: never a guess, never
+    /// the calculation's error text).
     pub due_text: String,
-    /// Whether `due_text` is an error.
+    /// Whether the deadline cannot be computed.
     pub due_unknown: bool,
+    /// Where to import the missing year (when `due_unknown`).
+    pub due_link: String,
     /// State.
     pub state: QueueState,
     /// State text with details (working days left/over, late by).
@@ -206,7 +211,10 @@ pub fn queue_row(
                     .unwrap_or_default();
                 (QueueState::Due, format!("待公开{left}"))
             }
-            Err(_) => (QueueState::Due, "待公开（期限无法计算）".into()),
+            Err(e) => (
+                QueueState::Due,
+                format!("待公开（{}）", crate::legal::calendar::pending_of(e).text),
+            ),
         }
     };
     let step = match (p, &e.withdrawal) {
@@ -224,9 +232,13 @@ pub fn queue_row(
         decided_on: s.decided_on.to_string(),
         due_text: match &due {
             Ok(d) => d.to_string(),
-            Err(e) => e.to_string(),
+            Err(e) => crate::legal::calendar::pending_of(e).text,
         },
         due_unknown: due.is_err(),
+        due_link: match &due {
+            Ok(_) => String::new(),
+            Err(e) => crate::legal::calendar::pending_of(e).link,
+        },
         state,
         state_text,
         step,
@@ -379,6 +391,7 @@ struct DetailPage {
     may_withdraw: bool,
     reasons: Vec<(&'static str, &'static str)>,
     withdrawal_reason: String,
+    name_warnings: Vec<String>,
 }
 
 /// Query of `GET /publish/{id}` (`done=1` after a step).
@@ -414,6 +427,10 @@ async fn detail_response(
         None => agency_name(st, &e.source.agency_id).await?,
     };
     let preview = public_decision(&e.source, &body, e.publication.as_ref());
+    let name_warnings = source_spans(&e.source)
+        .iter()
+        .map(|s| format!("{}，预览中为“{}”", s.message(), s.name.masked))
+        .collect();
     let history = st
         .storage
         .publication_events(id)
@@ -462,6 +479,7 @@ async fn detail_response(
             .as_ref()
             .map(|w| format!("{}：{}", w.reason_kind.label(), w.reason))
             .unwrap_or_default(),
+        name_warnings,
         row,
         preview,
         history,
@@ -495,6 +513,8 @@ pub struct StepForm {
     pub form_id: Option<String>,
     /// Filing: the filer confirms the preview (`1`).
     pub confirm: Option<String>,
+    /// Filing: the filer checked each probable name the preview masks (`1`).
+    pub confirm_names: Option<String>,
     /// Withdrawal: revoked | confirmed_illegal | redo.
     pub reason_kind: Option<String>,
     /// Withdrawal: the reason in words.
@@ -567,6 +587,14 @@ async fn file(
     let (e, form_id) = prepare(&st, &user, &id, &f, Role::Supervisor).await?;
     if f.confirm.as_deref() != Some("1") {
         let msg = "请先核对公开内容预览，并勾选“我已核对公开内容”后再填报。".to_string();
+        return detail_response(&st, &user, &id, StatusCode::BAD_REQUEST, Some(msg), None).await;
+    }
+    let spans = source_spans(&e.source);
+    if !spans.is_empty() && f.confirm_names.as_deref() != Some("1") {
+        let msg = format!(
+            "{} 此决定已作出、原文不能修改，公开时将按预览隐去；请逐项核对后勾选“我已逐项核对上述疑似姓名”再填报。",
+            unsafe_spans_message(&spans)
+        );
         return detail_response(&st, &user, &id, StatusCode::BAD_REQUEST, Some(msg), None).await;
     }
     let step = PublicationStep::File {

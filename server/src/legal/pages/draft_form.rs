@@ -122,6 +122,8 @@ pub struct Values {
     pub inspection_ids: String,
     /// Checked evidence (`inspection/sha256`).
     pub evidence: Vec<String>,
+    /// Selected other items of the catalogue (R-LEGAL-2).
+    pub other_items: Vec<String>,
 }
 
 impl Values {
@@ -151,6 +153,7 @@ impl Values {
                 .iter()
                 .map(|e| format!("{}/{}", e.inspection_id, e.sha256))
                 .collect(),
+            other_items: c.other_items.clone(),
         }
     }
 
@@ -176,6 +179,7 @@ impl Values {
             confidential: t.get("confidential").into(),
             inspection_ids: t.get("inspection_ids").into(),
             evidence: t.all("evidence").into_iter().map(String::from).collect(),
+            other_items: t.all("other_item").into_iter().map(String::from).collect(),
         }
     }
 }
@@ -208,6 +212,12 @@ pub fn content_of(t: &Typed, notes_from: Option<&DraftContent>) -> Result<DraftC
     c.fine_fen = parse_yuan("罚款金额", t.get("fine"))?;
     for (name, _) in FLAGS {
         set_flag(&mut c, name, t.has(name));
+    }
+    for item in t.all("other_item") {
+        let item = item.trim();
+        if !item.is_empty() && !c.other_items.iter().any(|i| i == item) {
+            c.other_items.push(item.to_string());
+        }
     }
     c.inspection_ids = split_ids(t.get("inspection_ids"));
     for e in t.all("evidence") {
@@ -248,6 +258,40 @@ struct FormPage {
     evidence: Vec<Check>,
     error: Option<String>,
     kept_notice: Option<String>,
+    lockout: Option<LockoutView>,
+    other_items: Vec<Check>,
+}
+
+/// The R-LEGAL-3 warning a legal reviewer sees before their edit is saved.
+#[derive(Debug, Clone)]
+pub struct LockoutView {
+    /// What saving does.
+    pub consequence: String,
+    /// The ways out, one per line.
+    pub ways_out: Vec<String>,
+}
+
+/// The warning for `l`: the consequence, and who else may review, or how to
+/// staff reviewers per R-LEGAL-6 when nobody else may.
+pub fn lockout_view(l: &workflow::Lockout) -> LockoutView {
+    let mut ways_out = vec![
+        "不修改草案：在审核意见中写明问题并选择“存在问题”，退回承办单位修改后重新提交（R-LEGAL-4），您仍可审核。".to_string(),
+    ];
+    if l.other_reviewers.is_empty() {
+        ways_out.push(format!(
+            "本单位除您以外没有其他可以审核此草案的法制审核人员：保存后此草案将无人可以审核。按 R-LEGAL-6，法制审核人员不少于执法人员的 5%，至少 1 人（本单位现有执法人员 {} 人，至少应配备 {} 人，现有 {} 人）；请管理员在“法制审核管理”（/admin/legal）中核对配备，并在账号管理中增设法制审核人员后再修改。",
+            l.staffing.officers, l.staffing.required, l.staffing.reviewers
+        ));
+    } else {
+        ways_out.push(format!(
+            "确需修改：保存后请由其他法制审核人员审核此草案：{}。",
+            l.other_reviewers.join("、")
+        ));
+    }
+    LockoutView {
+        consequence: "R-LEGAL-3：您是法制审核人员。保存修改后，您将被记录为本草案的修改人，此后不能再审核此草案（起草、修改或提交草案的人员不得审核本案）。".into(),
+        ways_out,
+    }
 }
 
 impl FormPage {
@@ -338,6 +382,30 @@ async fn form_page(
         })
         .collect();
     let evidence = evidence_choices(st, user, &v).await?;
+    // The catalogue's other items (R-LEGAL-2), and any item the draft selected
+    // that a newer catalogue no longer lists (kept visible, still checked).
+    let mut other_items: Vec<Check> = st
+        .storage
+        .catalogue(&user.user.agency_id, None)
+        .await?
+        .map(|c| c.catalogue.other_items)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|item| Check {
+            checked: v.other_items.contains(&item),
+            label: item.clone(),
+            value: item,
+        })
+        .collect();
+    for item in &v.other_items {
+        if !other_items.iter().any(|c| &c.value == item) {
+            other_items.push(Check {
+                value: item.clone(),
+                label: format!("{item}（现行目录清单已无此项）"),
+                checked: true,
+            });
+        }
+    }
     Ok(match id {
         None => FormPage {
             layout: user.layout(SECTION),
@@ -354,6 +422,8 @@ async fn form_page(
             evidence,
             error: None,
             kept_notice: None,
+            lockout: None,
+            other_items: other_items.clone(),
         },
         Some(id) => FormPage {
             layout: user.layout(SECTION),
@@ -370,6 +440,8 @@ async fn form_page(
             evidence,
             error: None,
             kept_notice: None,
+            lockout: None,
+            other_items: other_items.clone(),
         },
     })
 }
@@ -499,18 +571,21 @@ async fn edit_page(
     }
     let heads = d.record.heads.join(",");
     let path = format!("/legal/drafts/{id}/edit");
+    let lockout = workflow::lockout_of_edit(&st, &user.user, &d.record)
+        .await?
+        .as_ref()
+        .map(lockout_view);
     if let Some((typed, notice)) = restore(&st, &user, &path).await? {
         // The kept form keeps the heads it was shown at: its edit still merges.
         let base = typed.get("base_heads").to_string();
         let mut p = form_page(&st, &user, Some(&id), base, Values::typed(&typed)).await?;
         p.kept_notice = Some(notice);
+        p.lockout = lockout;
         return Ok(p.respond(StatusCode::OK));
     }
-    Ok(
-        form_page(&st, &user, Some(&id), heads, Values::of(&d.content))
-            .await?
-            .respond(StatusCode::OK),
-    )
+    let mut p = form_page(&st, &user, Some(&id), heads, Values::of(&d.content)).await?;
+    p.lockout = lockout;
+    Ok(p.respond(StatusCode::OK))
 }
 
 async fn edit_submit(
@@ -536,22 +611,36 @@ async fn edit_submit(
         Err(e) => return WebError::from(e).into_response(),
     };
     let base_heads = typed.get("base_heads").to_string();
+    let lockout = match workflow::lockout_of_edit(&st, &user.user, &current.record).await {
+        Ok(l) => l.as_ref().map(lockout_view),
+        Err(e) => return WebError::from(e).into_response(),
+    };
     let refused = |msg: String, status: StatusCode| {
         let st = st.clone();
         let user = user.clone();
         let typed = typed.clone();
         let id = id.clone();
         let base_heads = base_heads.clone();
+        let lockout = lockout.clone();
         async move {
             match form_page(&st, &user, Some(&id), base_heads, Values::typed(&typed)).await {
                 Ok(mut p) => {
                     p.error = Some(msg);
+                    p.lockout = lockout;
                     p.respond(status)
                 }
                 Err(e) => e.into_response(),
             }
         }
     };
+    // R-LEGAL-3: a reviewer's edit locks them out of reviewing; they confirm first.
+    if lockout.is_some() && typed.get("confirm_lockout") != "1" {
+        return refused(
+            "R-LEGAL-3：保存修改后您将不能再审核此草案。请阅读下方说明：如确需修改，勾选“我已了解”后再保存；本次未保存任何内容。".into(),
+            StatusCode::CONFLICT,
+        )
+        .await;
+    }
     let content = match content_of(&typed, Some(&current.content)) {
         Ok(c) => c,
         Err(msg) => return refused(msg, StatusCode::BAD_REQUEST).await,

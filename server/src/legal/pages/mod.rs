@@ -2,7 +2,8 @@
 //! Chinese, over [`super::workflow`], which enforces every rule: the queue
 //! ([`queue`]), the draft form ([`draft_form`]), the draft page with its action
 //! forms ([`draft`]), the reviewer's page ([`review`]), the catalogue of major
-//! decisions ([`catalogue`]) and the admin page ([`admin`]).
+//! decisions ([`catalogue`]), the admin page ([`admin`]) and the holiday
+//! calendar page ([`calendar`]).
 //!
 //! Every form carries the session's CSRF token; forms whose double sending must not
 //! act twice carry a random `form_id`. A refused step re-renders its page with the
@@ -10,6 +11,7 @@
 //! after its session ended is kept through sign-in ([`keep_form_and_sign_in`]).
 
 pub mod admin;
+pub mod calendar;
 pub mod catalogue;
 pub mod draft;
 pub mod draft_form;
@@ -39,6 +41,7 @@ pub fn router() -> axum::Router<AppState> {
         .merge(review::router())
         .merge(catalogue::router())
         .merge(admin::router())
+        .merge(calendar::router())
 }
 
 /// A random id for one rendering of a form (sent twice, done once).
@@ -164,6 +167,8 @@ pub struct DeadlineView {
     pub due: String,
     /// What it means now.
     pub text: String,
+    /// Where to fix a deadline that cannot be computed (the calendar page).
+    pub link: Option<String>,
 }
 
 /// The view of a review deadline.
@@ -176,6 +181,7 @@ pub fn deadline_view(d: &DeadlineStatus) -> DeadlineView {
             class: "deadline-ok",
             due: due.to_string(),
             text: format!("剩余 {working_days_left} 个工作日"),
+            link: None,
         },
         DeadlineStatus::Near {
             due,
@@ -188,6 +194,7 @@ pub fn deadline_view(d: &DeadlineStatus) -> DeadlineView {
             } else {
                 format!("即将到期，剩余 {working_days_left} 个工作日")
             },
+            link: None,
         },
         DeadlineStatus::Overdue {
             due,
@@ -196,12 +203,18 @@ pub fn deadline_view(d: &DeadlineStatus) -> DeadlineView {
             class: "deadline-overdue",
             due: due.to_string(),
             text: format!("已超期 {working_days_over} 个工作日"),
+            link: None,
         },
-        DeadlineStatus::Unknown { reason } => DeadlineView {
-            class: "deadline-unknown",
-            due: String::new(),
-            text: format!("无法计算审核期限：{reason}"),
-        },
+        // Never the calculation's error text: what to import, and where.
+        DeadlineStatus::Unknown { missing_year, .. } => {
+            let p = crate::legal::calendar::pending_of_year(*missing_year);
+            DeadlineView {
+                class: "deadline-unknown",
+                due: String::new(),
+                text: p.text,
+                link: Some(p.link),
+            }
+        }
     }
 }
 
