@@ -43,7 +43,7 @@ final class AppModel: ObservableObject {
     /// Drafts of steps not yet handed to the core.
     let drafts: DraftStore
     /// The phone's position for evidence captures.
-    let location = LocationProvider()
+    let location: LocationProvider
 
     private(set) var core: LiuhenCore?
     private(set) var sync: SyncCoordinator?
@@ -52,6 +52,7 @@ final class AppModel: ObservableObject {
 
     private init() {
         drafts = FileDraftStore(directory: Self.appDirectory.appendingPathComponent("drafts", isDirectory: true))
+        location = LocationProvider()
     }
 
     /// Application Support/liuhen: the core's data and the drafts (kept out of the

@@ -77,7 +77,7 @@ final class VideoRecorder: NSObject, ObservableObject, AVCaptureFileOutputRecord
     /// Tears down (leaving the step).
     func shutdown() {
         if output.isRecording { stop() }
-        observers.forEach(NotificationCenter.default.removeObserver)
+        observers.forEach { NotificationCenter.default.removeObserver($0) }
         observers = []
         let s = session
         queue.async { s.stopRunning() }

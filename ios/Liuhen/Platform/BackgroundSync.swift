@@ -21,7 +21,7 @@ enum BackgroundSync {
                 return
             }
             let handle = RefreshTaskHandle(refresh)
-            let work = Task { await run(handle, coordinator: coordinator) }
+            let work = Task { await BackgroundSync.run(handle, coordinator: coordinator) }
             refresh.expirationHandler = {
                 // The core keeps what it synced so far; the rest stays pending.
                 work.cancel()

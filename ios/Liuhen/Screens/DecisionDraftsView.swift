@@ -37,7 +37,7 @@ struct DecisionDraftsView: View {
                     } label: { Label("新建草案", systemImage: "plus") }
                 }
             }
-            .sheet(item: Binding(get: { editing.map(EditorItem.init) }, set: { editing = $0?.state })) { item in
+            .sheet(item: Binding(get: { editing.map { EditorItem(state: $0) } }, set: { editing = $0?.state })) { item in
                 NavigationStack { DraftEditorView(state: item.state) { reload() } }
             }
             .onAppear { reload() }

@@ -242,7 +242,7 @@ private struct IdentityNoticeStep: View {
             } else {
                 Button(medium == .video ? "开始录像" : "开始录音") { Task { await startRecording() } }.buttonStyle(.borderedProminent)
             }
-            Text(model.location.capturePosition().note).font(.caption).foregroundStyle(.secondary)
+            PositionNote(location: model.location)
         }
     }
 
@@ -379,7 +379,7 @@ private struct FindingsStep: View {
                 }
             }
             .buttonStyle(.bordered)
-            Text(model.location.capturePosition().note).font(.caption).foregroundStyle(.secondary)
+            PositionNote(location: model.location)
                 .onAppear { model.location.start() }
             TextField("检查情况（例如：废水排放口未设置标志牌）", text: step.$draft.findingText, axis: .vertical)
                 .lineLimit(3...8)
@@ -586,5 +586,24 @@ private struct CloseStep: View {
         guard model.attempt({ try $0.close(id: step.inspectionId, by: model.me) }) != nil else { return }
         model.drafts.remove(step.inspectionId)
         Task { await model.triggerSync(.inspectionClosed) }
+    }
+}
+
+/// What will be recorded as the capture position, updated as fixes arrive; with a
+/// Settings button when location is off.
+struct PositionNote: View {
+    @ObservedObject var location: LocationProvider
+    @EnvironmentObject private var model: AppModel
+
+    var body: some View {
+        let position = location.capturePosition()
+        HStack {
+            Label(position.note, systemImage: position.lat == nil ? "location.slash" : "location")
+                .font(.caption).foregroundStyle(.secondary)
+            if position.offersSettings {
+                Button("打开设置") { model.openSettings() }.font(.caption)
+            }
+        }
+        .onAppear { location.start() }
     }
 }

@@ -67,7 +67,7 @@ public struct AttentionAdvice: Equatable, Sendable {
         if reason.contains("其他机关") || reason.contains("无权") || reason.contains("不属于") {
             return (.contactAdmin, "该记录不属于本设备登记的机关或人员，请把原因告知本机关管理员处理。")
         }
-        if reason.contains("名单") || reason.contains("证据") && reason.contains("缺少") {
+        if reason.contains("名单") || (reason.contains("证据") && reason.contains("缺少")) {
             return (.syncThenResend, "先同步取得最新名单和证据状态，再重新发送。")
         }
         if reason.contains("R-REC-5") || reason.contains("更正") || reason.contains("修改") {

@@ -20,7 +20,7 @@ public struct CapturedPhoto: Equatable, Sendable {
     public static func sniffMediaType(_ data: Data) -> String {
         let head = [UInt8](data.prefix(12))
         if head.count >= 3, head[0] == 0xFF, head[1] == 0xD8, head[2] == 0xFF { return "image/jpeg" }
-        if head.count >= 12, head[4...7] == [0x66, 0x74, 0x79, 0x70][...] {
+        if head.count >= 12, Array(head[4...7]) == Array("ftyp".utf8) {
             let brand = String(decoding: head[8...11], as: UTF8.self)
             if ["heic", "heix", "mif1", "heif"].contains(brand) { return "image/heic" }
         }
