@@ -30,4 +30,7 @@ FUZZ_SECONDS="${FUZZ_SECONDS:-60}" bash scripts/fuzz.sh short || status=1
 echo "== Kotlin tests (generated bindings on the real native library, Android logic module)"
 bash scripts/test-kotlin.sh || status=1
 
+echo "== phone app checks (Swift against the generated bindings, Info.plist, Android checks)"
+bash scripts/check-mobile.sh || status=1
+
 exit $status

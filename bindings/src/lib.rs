@@ -418,14 +418,24 @@ impl LiuhenCore {
         self.step(&id, |c| c.edit_finding(&id, &finding_id, &text, &by))
     }
 
-    /// Records the rights notice and the party's signature or refusal (R-SCENE-4).
+    /// The agency's rights notice the server sent with the roster (R-SCENE-4); `None`
+    /// until a roster carrying one was synced. Both apps show this text.
+    pub fn agency_rights_notice(&self) -> Result<Option<AgencyRightsNotice>, LiuhenError> {
+        self.with(|c| Ok(c.rights_notice_text()?.map(Into::into)))
+    }
+
+    /// Records the agency's rights notice as read (by its version) and the party's
+    /// signature or refusal; refused when the device holds a newer version or none
+    /// (R-SCENE-4).
     pub fn record_rights_notice(
         &self,
         id: String,
         request: RightsNoticeRequest,
         by: String,
     ) -> Result<(), LiuhenError> {
-        self.step(&id, |c| c.record_rights_notice(&id, request.into(), &by))
+        self.step(&id, |c| {
+            c.give_rights_notice(&id, &request.notice_version, request.response.into(), &by)
+        })
     }
 
     /// The rules not yet met for closing, each with its ID (empty when it can close).
@@ -451,6 +461,15 @@ impl LiuhenCore {
         by: String,
     ) -> Result<String, LiuhenError> {
         self.step(&id, |c| c.amend(&id, &amends, &text, evidence, &by))
+    }
+
+    /// Puts a record marked 需处理 back in the sync queue after the officer acted on
+    /// the reason (the record itself is not changed, R-REC-5); false when it was not
+    /// waiting. The next `sync_now` sends it again.
+    pub fn resend(&self, id: String) -> Result<bool, LiuhenError> {
+        let out = self.with(|c| c.resend(&id))?;
+        self.notify(&[id]);
+        Ok(out)
     }
 
     // ---- reading -------------------------------------------------------------------

@@ -4,13 +4,13 @@
 use std::time::SystemTime;
 
 use chrono::{DateTime, Utc};
-use liuhen_core::api::{Captured, RightsNoticeInput};
+use liuhen_core::api::Captured;
 use liuhen_core::inspection::{
     Acknowledgement, EvidenceKind, EvidenceRef, Inspection, InspectionKind, InspectionStep,
     ReviewOutcome,
 };
 use liuhen_core::model::{
-    CertificateStatus, Officer, RosterSnapshot, Task, TaskSource, TaskStatus,
+    CertificateStatus, Officer, RightsNoticeText, RosterSnapshot, Task, TaskSource, TaskStatus,
 };
 use liuhen_core::rules::Violation;
 use liuhen_core::store::{DocumentSummary, SyncState};
@@ -404,23 +404,35 @@ impl From<Acknowledgement> for PartyResponse {
     }
 }
 
-/// The rights-notice step as the app records it (R-SCENE-4).
+/// The rights-notice step as the app records it (R-SCENE-4): the version of the
+/// agency's notice the officer read (from `agency_rights_notice`) and the party's
+/// response. The core records that text's remedy channels itself.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct RightsNoticeRequest {
-    /// Version of the notice text shown or read.
+    /// Version of the agency's notice that was shown or read.
     pub notice_version: String,
-    /// Remedy channels told (复议、诉讼、投诉 ...).
-    pub remedy_channels: Vec<String>,
     /// Signed or refused.
     pub response: PartyResponse,
 }
 
-impl From<RightsNoticeRequest> for RightsNoticeInput {
-    fn from(r: RightsNoticeRequest) -> Self {
-        RightsNoticeInput {
-            notice_version: r.notice_version,
-            remedy_channels: r.remedy_channels,
-            acknowledgement: r.response.into(),
+/// The agency's rights notice (权利告知书, R-SCENE-4) as the server sent it with the
+/// roster: both apps show this text, never their own.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct AgencyRightsNotice {
+    /// Version tag recorded with each notice given.
+    pub version: String,
+    /// The full text read to the party.
+    pub text: String,
+    /// Remedy channels it tells (行政复议、行政诉讼 ...), in reading order.
+    pub remedy_channels: Vec<String>,
+}
+
+impl From<RightsNoticeText> for AgencyRightsNotice {
+    fn from(t: RightsNoticeText) -> Self {
+        AgencyRightsNotice {
+            version: t.version,
+            text: t.text,
+            remedy_channels: t.remedy_channels,
         }
     }
 }

@@ -57,6 +57,7 @@ fn roster() -> Res<RosterSnapshot> {
             id: "qy-sthj".into(),
             name: "清远市生态环境局".into(),
             region_code: "441800".into(),
+            rights_notice: None,
         },
         officers: vec![
             officer("o1", "张伟", "44180020001"),

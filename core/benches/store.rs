@@ -97,6 +97,7 @@ fn roster() -> RosterSnapshot {
             id: "qy-sthj".into(),
             name: "清远市生态环境局".into(),
             region_code: "441800".into(),
+            rights_notice: None,
         },
         officers: OFFICERS
             .iter()

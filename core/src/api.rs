@@ -23,7 +23,9 @@ use crate::inspection::{
     Acknowledgement, Amendment, Closure, EvidenceKind, EvidenceRef, Finding, IdentityNotice,
     Inspection, InspectionKind, InspectionMeta, InspectionStatus, RightsNotice, TeamMember,
 };
-use crate::model::{CertificateProblem, CheckItem, ModelError, RosterSnapshot, Task, TaskStatus};
+use crate::model::{
+    CertificateProblem, CheckItem, ModelError, RightsNoticeText, RosterSnapshot, Task, TaskStatus,
+};
 use crate::rules::{self, RuleContext, Violation};
 use crate::statement;
 use crate::store::{DocWrite, DocumentSummary, Store, StoreError, SyncState};
@@ -738,6 +740,27 @@ impl Core {
         Ok(self.store.list_documents(pending_only)?)
     }
 
+    /// Puts a record the server refused (需处理) back in the sync queue, once the
+    /// officer has read why and done what it asks (amend, re-enrol, ...). The record is
+    /// not changed (R-REC-5); the reason stays until the next sync answers. Returns
+    /// whether it was waiting for the officer.
+    pub fn resend(&self, id: &str) -> Result<bool, CoreError> {
+        let Some(doc) = self
+            .store
+            .list_documents(true)?
+            .into_iter()
+            .find(|d| d.id == id)
+        else {
+            return Ok(false);
+        };
+        if doc.sync_state != SyncState::NeedsAttention {
+            return Ok(false);
+        }
+        self.store
+            .set_sync_state(id, SyncState::Pending, doc.sync_reason.as_deref())?;
+        Ok(true)
+    }
+
     /// Sets the sync state of a record (used by the sync client).
     pub fn set_sync_state(
         &self,
@@ -1328,7 +1351,56 @@ impl Core {
         Ok(())
     }
 
-    /// Records the rights notice and the party's signature or refusal (R-SCENE-4).
+    /// The rights notice text of the agency, as the server last sent it with the
+    /// roster (R-SCENE-4); `None` until a roster carrying one was synced.
+    pub fn rights_notice_text(&self) -> Result<Option<RightsNoticeText>, CoreError> {
+        Ok(self.roster()?.agency.rights_notice)
+    }
+
+    /// Records the agency's rights notice as read to the party (R-SCENE-4): the app
+    /// passes the version it showed (from [`Core::rights_notice_text`]); the remedy
+    /// channels recorded are the ones of that text, never the app's. Refused when the
+    /// device holds no notice, or a newer one than the one read.
+    pub fn give_rights_notice(
+        &mut self,
+        id: &str,
+        notice_version: &str,
+        acknowledgement: Acknowledgement,
+        by: &str,
+    ) -> Result<(), CoreError> {
+        let field = "rights_notice.notice_version";
+        let Some(held) = self.rights_notice_text()? else {
+            return Err(ModelError::new(
+                field,
+                "R-SCENE-4: 本机关的权利告知书尚未下发到本设备，请先同步后再告知",
+            )
+            .into());
+        };
+        if held.version != notice_version.trim() {
+            return Err(ModelError::new(
+                field,
+                format!(
+                    "R-SCENE-4: 权利告知书已更新为版本 {}（所宣读的是 {}），请按新版本重新告知",
+                    held.version,
+                    notice_version.trim()
+                ),
+            )
+            .into());
+        }
+        self.record_rights_notice(
+            id,
+            RightsNoticeInput {
+                notice_version: held.version,
+                remedy_channels: held.remedy_channels,
+                acknowledgement,
+            },
+            by,
+        )
+    }
+
+    /// Records the rights notice and the party's signature or refusal (R-SCENE-4),
+    /// with the text's version and channels given explicitly (import, command line);
+    /// the phones use [`Core::give_rights_notice`].
     pub fn record_rights_notice(
         &mut self,
         id: &str,

@@ -63,6 +63,45 @@ pub struct Agency {
     pub name: String,
     /// Administrative division code (6 digits) of the agency's seat.
     pub region_code: String,
+    /// The rights notice its officers read to the party (R-SCENE-4), edited by the
+    /// agency's admin with the roster; both apps show this text, never their own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rights_notice: Option<RightsNoticeText>,
+}
+
+/// The text of an agency's rights notice (权利告知书, R-SCENE-4): what officers read to
+/// the party, and the remedy channels it tells. The version is recorded with each
+/// notice given, so a record says which text the party heard.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RightsNoticeText {
+    /// Version tag of the text, e.g. `清远生态环境-2026-01`.
+    pub version: String,
+    /// The full text read to the party.
+    pub text: String,
+    /// Remedy channels it tells (行政复议、行政诉讼 ...), in reading order.
+    pub remedy_channels: Vec<String>,
+}
+
+impl RightsNoticeText {
+    /// Checks every field; the error names the first bad one (R-SCENE-4).
+    pub fn validate(&self) -> Result<(), ModelError> {
+        require_text("agency.rights_notice.version", &self.version, 64)?;
+        require_text("agency.rights_notice.text", &self.text, 5000)?;
+        if self.remedy_channels.is_empty() {
+            return Err(ModelError::new(
+                "agency.rights_notice.remedy_channels",
+                "R-SCENE-4: 应列出至少一种救济途径（行政复议、行政诉讼等）",
+            ));
+        }
+        for (i, c) in self.remedy_channels.iter().enumerate() {
+            require_text(
+                &format!("agency.rights_notice.remedy_channels[{i}]"),
+                c,
+                100,
+            )?;
+        }
+        Ok(())
+    }
 }
 
 impl Agency {
@@ -75,6 +114,9 @@ impl Agency {
                 "agency.region_code",
                 "行政区划代码应为 6 位数字",
             ));
+        }
+        if let Some(n) = &self.rights_notice {
+            n.validate()?;
         }
         Ok(())
     }

@@ -652,3 +652,87 @@ fn exporting_a_case_file_is_logged_with_its_manifest_hash() {
     assert!(e.is_refusal(), "{e}");
     assert_eq!(std::fs::read(&out).unwrap(), before);
 }
+
+/// R-SCENE-4: the phones record the agency's notice (from the roster the server
+/// sent) by the version read; the channels are the agency's, not the app's; a missing
+/// notice or a stale version is refused and nothing is written.
+#[test]
+fn the_rights_notice_given_is_the_agencys_text_by_version() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = TestClock::at(start_time());
+    let mut core = open_core(dir.path(), &clock);
+    let held = rights_notice_text();
+    assert_eq!(core.rights_notice_text().unwrap(), Some(held.clone()));
+    let id = core.open_for_task("task-1", "o1").unwrap();
+    core.check_in(&id, "o1").unwrap();
+    let refused = || Acknowledgement::Refused {
+        witness_name: "村委会主任".into(),
+        reason: "不愿签字".into(),
+    };
+
+    // A roster without a notice: the device cannot give one.
+    let mut bare = roster();
+    bare.agency.rights_notice = None;
+    core.load_roster(bare, "o1").unwrap();
+    assert_eq!(core.rights_notice_text().unwrap(), None);
+    let e = core
+        .give_rights_notice(&id, &held.version, refused(), "o1")
+        .unwrap_err();
+    assert!(e.to_string().contains("尚未下发"), "{e}");
+    core.load_roster(roster(), "o1").unwrap();
+
+    let e = core
+        .give_rights_notice(&id, "通用-2026-01", refused(), "o1")
+        .unwrap_err();
+    assert!(e.to_string().contains("R-SCENE-4"), "{e}");
+    assert!(e.to_string().contains("清远生态环境-2026-01"), "{e}");
+    assert!(core.inspection(&id).unwrap().rights_notice.is_none());
+
+    core.give_rights_notice(&id, " 清远生态环境-2026-01 ", refused(), "o1")
+        .unwrap();
+    let r = core.inspection(&id).unwrap().rights_notice.unwrap();
+    assert_eq!(r.notice_version, held.version);
+    assert_eq!(r.remedy_channels, held.remedy_channels);
+    assert_eq!(r.given_by, "o1");
+}
+
+/// R-SCENE-4: a notice without remedy channels is not agency data.
+#[test]
+fn an_agency_notice_without_channels_is_refused() {
+    let mut r = roster();
+    if let Some(n) = r.agency.rights_notice.as_mut() {
+        n.remedy_channels.clear();
+    }
+    let e = r.validate().unwrap_err();
+    assert_eq!(e.field, "agency.rights_notice.remedy_channels");
+    assert!(e.reason.contains("R-SCENE-4"), "{e:?}");
+}
+
+/// A record the server refused waits for the officer; `resend` queues it again without
+/// changing it (R-REC-5), and does nothing to a record that is not waiting.
+#[test]
+fn a_refused_record_is_resent_only_when_the_officer_asks() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = TestClock::at(start_time());
+    let mut core = open_core(dir.path(), &clock);
+    let id = core.open_for_task("task-1", "o1").unwrap();
+    let before = core.inspection(&id).unwrap();
+    assert!(!core.resend(&id).unwrap(), "pending: nothing to resend");
+    assert!(!core.resend("no-such-record").unwrap());
+    core.set_sync_state(&id, SyncState::NeedsAttention, Some("R-REC-5: 服务器拒绝"))
+        .unwrap();
+    assert!(core.resend(&id).unwrap());
+    let doc = core
+        .list_inspections(true)
+        .unwrap()
+        .into_iter()
+        .find(|d| d.id == id)
+        .unwrap();
+    assert_eq!(doc.sync_state, SyncState::Pending);
+    assert_eq!(
+        core.inspection(&id).unwrap(),
+        before,
+        "the record is unchanged"
+    );
+    assert!(!core.resend(&id).unwrap(), "already queued");
+}

@@ -27,6 +27,8 @@ final class AppModel: ObservableObject {
     @Published private(set) var enrollment: Enrollment?
     @Published private(set) var tasks: [TaskView] = []
     @Published private(set) var officers: [OfficerView] = []
+    /// The agency's rights notice, from the roster the server sent (R-SCENE-4).
+    @Published private(set) var rightsNotice: AgencyRightsNotice?
     /// The error shown as an alert, if any.
     @Published var error: ErrorPresentation?
     /// The last sync message.
@@ -40,6 +42,8 @@ final class AppModel: ObservableObject {
     let records = RecordsFeed()
     /// Drafts of steps not yet handed to the core.
     let drafts: DraftStore
+    /// The phone's position for evidence captures.
+    let location: LocationProvider
 
     private(set) var core: LiuhenCore?
     private(set) var sync: SyncCoordinator?
@@ -48,6 +52,7 @@ final class AppModel: ObservableObject {
 
     private init() {
         drafts = FileDraftStore(directory: Self.appDirectory.appendingPathComponent("drafts", isDirectory: true))
+        location = LocationProvider()
     }
 
     /// Application Support/liuhen: the core's data and the drafts (kept out of the
@@ -94,6 +99,7 @@ final class AppModel: ObservableObject {
                 await self?.triggerSync(.periodic)
             }
         }
+        LocalNotifications.requestPermission()
         Task { await triggerSync(.appActive) }
     }
 
@@ -103,10 +109,12 @@ final class AppModel: ObservableObject {
         do {
             officers = try core.officers()
             tasks = try core.tasks(officerId: enrollment?.officerId)
+            rightsNotice = try core.agencyRightsNotice()
         } catch LiuhenError.NoRoster {
             // Normal before the first sync: the task list says so.
             officers = []
             tasks = []
+            rightsNotice = nil
         } catch {
             self.error = ErrorPresenter.present(error)
         }
@@ -120,7 +128,11 @@ final class AppModel: ObservableObject {
         if case .blocked = decision { blockedForReEnrollment = true }
         if banner?.problem?.action == .goToEnrollment { blockedForReEnrollment = true }
         if trigger == .userRequested, let problem = banner?.problem { error = problem }
-        if decision == .run { reloadRoster() }
+        if decision == .run {
+            let before = tasks
+            reloadRoster()
+            if let core { LocalNotifications.afterSync(core: core, tasksBefore: before, tasksAfter: tasks) }
+        }
         BackgroundSync.schedule(earliest: await sync.nextBackgroundRun())
     }
 

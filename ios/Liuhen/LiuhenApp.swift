@@ -57,6 +57,8 @@ struct RootView: View {
                         .tabItem { Label("检查任务", systemImage: "checklist") }
                     RecordListView()
                         .tabItem { Label("检查记录", systemImage: "tray.full") }
+                    DecisionDraftsView()
+                        .tabItem { Label("决定草案", systemImage: "doc.text") }
                 }
             }
         }

@@ -10,8 +10,8 @@ use liuhen_core::Core;
 use liuhen_core::api::CaptureInput;
 use liuhen_core::inspection::{EvidenceKind, InspectionStep};
 use liuhen_core::model::{
-    Agency, CertificateStatus, CheckItem, CreditCode, Officer, RosterSnapshot, Target, TargetKind,
-    Task, TaskSource, TaskStatus,
+    Agency, CertificateStatus, CheckItem, CreditCode, Officer, RightsNoticeText, RosterSnapshot,
+    Target, TargetKind, Task, TaskSource, TaskStatus,
 };
 use liuhen_core::time::Clock;
 
@@ -68,12 +68,26 @@ fn officer(
     }
 }
 
+/// The agency's rights notice in the test roster (R-SCENE-4).
+pub fn rights_notice_text() -> RightsNoticeText {
+    RightsNoticeText {
+        version: "清远生态环境-2026-01".into(),
+        text: "你（单位）享有陈述、申辩的权利……".into(),
+        remedy_channels: vec![
+            "六十日内申请行政复议".into(),
+            "六个月内提起行政诉讼".into(),
+            "向 12345 投诉".into(),
+        ],
+    }
+}
+
 pub fn roster() -> RosterSnapshot {
     RosterSnapshot {
         agency: Agency {
             id: "qy-sthj".into(),
             name: "清远市生态环境局".into(),
             region_code: "441800".into(),
+            rights_notice: Some(rights_notice_text()),
         },
         officers: vec![
             officer(

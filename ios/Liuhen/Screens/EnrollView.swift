@@ -8,7 +8,8 @@ import VisionKit
 /// one-time code. Re-enrolment keeps every record on the device.
 struct EnrollView: View {
     @EnvironmentObject private var model: AppModel
-    @State private var form = EnrollmentForm(deviceName: UIDevice.current.name)
+    // iOS 16+ names every phone 「iPhone」: prefill model + short device id (issue 21).
+    @State private var form = EnrollmentForm(deviceName: "")
     @State private var scanning = false
     @State private var cameraPrompt: PermissionPrompt?
 
@@ -35,7 +36,7 @@ struct EnrollView: View {
             } footer: {
                 Text("管理员在服务器的设备登记页面上显示二维码。")
             }
-            Section("手动输入") {
+            Section {
                 TextField("服务器地址，例如 https://zf.example.gov.cn", text: $form.serverUrl)
                     .keyboardType(.URL)
                     .textInputAutocapitalization(.never)
@@ -43,7 +44,12 @@ struct EnrollView: View {
                 TextField("登记码", text: $form.code)
                     .textInputAutocapitalization(.characters)
                     .autocorrectionDisabled()
-                TextField("设备名称", text: $form.deviceName)
+                TextField("设备名称（管理员据此区分各台手机）", text: $form.deviceName)
+                    .accessibilityLabel("设备名称")
+            } header: {
+                Text("手动输入")
+            } footer: {
+                Text("可改为例如「李明的 iPhone」；默认值为机型和设备编号后六位。")
             }
             Section {
                 Button {
@@ -65,6 +71,12 @@ struct EnrollView: View {
             }
         }
         .navigationTitle("设备登记")
+        .onAppear {
+            if form.deviceName.isEmpty {
+                form.deviceName = DeviceNaming.defaultName(
+                    hardwareModel: Self.hardwareModel(), deviceId: model.core?.deviceId() ?? "")
+            }
+        }
         .sheet(isPresented: $scanning) {
             QRScannerView { text in
                 scanning = false
@@ -72,6 +84,16 @@ struct EnrollView: View {
             }
             .ignoresSafeArea()
         }
+    }
+
+    /// The hardware model identifier, e.g. `iPhone15,4` (the simulator reports its host's).
+    private static func hardwareModel() -> String {
+        var info = utsname()
+        uname(&info)
+        let machine = withUnsafeBytes(of: &info.machine) { raw in
+            String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+        }
+        return machine.isEmpty ? UIDevice.current.model : machine
     }
 
     private func startScan() async {
@@ -134,6 +156,8 @@ struct PermissionNotice: View {
 }
 
 /// A QR code scanner on VisionKit's DataScannerViewController (iOS 16, A12 or later).
+/// Scanning starts only once the sheet is on screen (`viewDidAppear`), as VisionKit
+/// requires, and stops when it leaves (issue 21: it used to start before presentation).
 struct QRScannerView: UIViewControllerRepresentable {
     /// Called once with the first QR payload read.
     let onScan: (String) -> Void
@@ -143,23 +167,57 @@ struct QRScannerView: UIViewControllerRepresentable {
         DataScannerViewController.isSupported && DataScannerViewController.isAvailable
     }
 
-    func makeUIViewController(context: Context) -> DataScannerViewController {
+    func makeUIViewController(context: Context) -> ScannerHost {
         let scanner = DataScannerViewController(
             recognizedDataTypes: [.barcode(symbologies: [.qr])],
             qualityLevel: .balanced,
             isHighlightingEnabled: true)
         scanner.delegate = context.coordinator
-        try? scanner.startScanning()
-        return scanner
+        return ScannerHost(scanner: scanner)
     }
 
-    func updateUIViewController(_ controller: DataScannerViewController, context: Context) {}
-
-    static func dismantleUIViewController(_ controller: DataScannerViewController, coordinator: Coordinator) {
-        controller.stopScanning()
-    }
+    func updateUIViewController(_ controller: ScannerHost, context: Context) {}
 
     func makeCoordinator() -> Coordinator { Coordinator(onScan: onScan) }
+
+    /// Holds the scanner as a child and starts it once presented.
+    final class ScannerHost: UIViewController {
+        let scanner: DataScannerViewController
+        /// Set when scanning could not start (camera busy or unavailable).
+        private(set) var startError: Error?
+
+        init(scanner: DataScannerViewController) {
+            self.scanner = scanner
+            super.init(nibName: nil, bundle: nil)
+        }
+
+        @available(*, unavailable)
+        required init?(coder: NSCoder) { nil }
+
+        override func viewDidLoad() {
+            super.viewDidLoad()
+            addChild(scanner)
+            scanner.view.frame = view.bounds
+            scanner.view.autoresizingMask = [.flexibleWidth, .flexibleHeight]
+            view.addSubview(scanner.view)
+            scanner.didMove(toParent: self)
+            view.accessibilityLabel = "二维码取景框，请对准管理员页面上的登记二维码"
+        }
+
+        override func viewDidAppear(_ animated: Bool) {
+            super.viewDidAppear(animated)
+            do {
+                try scanner.startScanning()
+            } catch {
+                startError = error
+            }
+        }
+
+        override func viewWillDisappear(_ animated: Bool) {
+            super.viewWillDisappear(animated)
+            scanner.stopScanning()
+        }
+    }
 
     final class Coordinator: NSObject, DataScannerViewControllerDelegate {
         private let onScan: (String) -> Void

@@ -1,3 +1,4 @@
+import AVFoundation
 import LiuhenAppLogic
 import LiuhenCore
 import PencilKit
@@ -99,25 +100,51 @@ struct StepContext {
 private struct StepBar: View {
     let flow: InspectionFlowState
     let select: (FlowStep) -> Void
+    @Environment(\.dynamicTypeSize) private var typeSize
 
     var body: some View {
-        ScrollView(.horizontal, showsIndicators: false) {
-            HStack {
+        if typeSize.isAccessibilitySize {
+            // Large text: chips would clip in one row; a menu shows the current step
+            // in full and lists every step with its state.
+            Menu {
                 ForEach(flow.steps) { item in
-                    Button { select(item.step) } label: {
-                        HStack(spacing: 4) {
-                            Image(systemName: icon(item.progress))
-                            Text(item.step.title)
+                    Button { select(item.step) } label: { Label(item.step.title, systemImage: icon(item.progress)) }
+                }
+            } label: {
+                Label("步骤：\(flow.current.title)", systemImage: "list.number")
+                    .frame(maxWidth: .infinity, alignment: .leading)
+                    .padding()
+            }
+            .accessibilityLabel("当前步骤 \(flow.current.title)，点按切换步骤")
+        } else {
+            ScrollView(.horizontal, showsIndicators: false) {
+                HStack {
+                    ForEach(flow.steps) { item in
+                        Button { select(item.step) } label: {
+                            HStack(spacing: 4) {
+                                Image(systemName: icon(item.progress))
+                                Text(item.step.title).fixedSize()
+                            }
+                            .font(.footnote)
+                            .padding(6)
+                            .background(RoundedRectangle(cornerRadius: 6).fill(item.step == flow.current ? Color.accentColor.opacity(0.15) : .clear))
                         }
-                        .font(.footnote)
-                        .padding(6)
-                        .background(RoundedRectangle(cornerRadius: 6).fill(item.step == flow.current ? Color.accentColor.opacity(0.15) : .clear))
+                        .accessibilityLabel("\(item.step.title)，\(progressLabel(item.progress))")
+                        .accessibilityAddTraits(item.step == flow.current ? .isSelected : [])
                     }
                 }
+                .padding(.horizontal)
             }
-            .padding(.horizontal)
+            .padding(.vertical, 6)
         }
-        .padding(.vertical, 6)
+    }
+
+    private func progressLabel(_ p: StepProgress) -> String {
+        switch p {
+        case .done: return "已完成"
+        case .incomplete: return "未完成"
+        case .notStarted: return "未开始"
+        }
     }
 
     private func icon(_ p: StepProgress) -> String {
@@ -166,6 +193,8 @@ private struct IdentityNoticeStep: View {
     let step: StepContext
     @EnvironmentObject private var model: AppModel
     @StateObject private var recorder = AudioRecorder()
+    @StateObject private var video = VideoRecorder()
+    @State private var medium: NoticeMedium = .video
     @State private var statement: String?
     @State private var prompt: PermissionPrompt?
     @State private var saving = false
@@ -173,23 +202,47 @@ private struct IdentityNoticeStep: View {
     var body: some View {
         if let notice = step.flow.view.identityNotice {
             Text(notice.statement)
-            Label("已录音并保存（\(Display.dateTime(notice.givenAt))）", systemImage: "checkmark.seal").foregroundStyle(.green)
+            Label("已录制并保存（\(Display.dateTime(notice.givenAt))）", systemImage: "checkmark.seal").foregroundStyle(.green)
         } else {
-            Text("请在录音的同时宣读以下用语，并出示执法证件：").font(.footnote)
+            Text("请在录音录像的同时宣读以下用语，并出示执法证件：").font(.footnote)
             Text(statement ?? "").font(.title3).padding().background(RoundedRectangle(cornerRadius: 8).fill(Color.yellow.opacity(0.15)))
                 .onAppear { loadStatement() }
             if let prompt { PermissionNotice(prompt: prompt) }
-            if let interruption = recorder.interruption { Text(interruption).foregroundStyle(.orange) }
-            if recorder.isRecording {
+            if !recorder.isRecording && !video.state.isRecording {
+                Picker("记录方式", selection: $medium) {
+                    ForEach(NoticeMedium.allCases, id: \.self) { Text($0.label).tag($0) }
+                }
+                .pickerStyle(.segmented)
+                .accessibilityLabel("亮证告知的记录方式：录音或录像")
+            }
+            if medium == .video {
+                CameraPreview(session: video.session)
+                    .frame(height: 240)
+                    .clipShape(RoundedRectangle(cornerRadius: 8))
+                    .accessibilityLabel("录像取景")
+                if let message = video.state.interruptionMessage { Text(message).foregroundStyle(.orange) }
+            } else if let interruption = recorder.interruption {
+                Text(interruption).foregroundStyle(.orange)
+            }
+            if video.state.isRecording {
+                TimelineView(.periodic(from: .now, by: 1)) { context in
+                    Label(video.state.timer(at: context.date) ?? "", systemImage: "record.circle")
+                        .font(.title3.monospacedDigit()).foregroundStyle(.red)
+                        .accessibilityLabel(video.state.timerAccessibility(at: context.date) ?? "")
+                }
+                Button("宣读完毕，停止并保存") { Task { await stopAndSave() } }.buttonStyle(.borderedProminent)
+            } else if recorder.isRecording {
                 Label("录音中 \(Int(recorder.elapsed)) 秒", systemImage: "record.circle").foregroundStyle(.red)
+                    .accessibilityLabel("正在录音，已 \(Int(recorder.elapsed)) 秒")
                 Button("宣读完毕，停止并保存") { Task { await stopAndSave() } }.buttonStyle(.borderedProminent)
             } else if let pending = step.draft.pendingRecordingPath, FileManager.default.fileExists(atPath: pending) {
-                Text("有一段尚未保存的录音（应用可能曾被关闭）。").foregroundStyle(.orange)
-                Button(saving ? "正在保存…" : "保存这段录音") { Task { await save(path: pending) } }.disabled(saving)
+                Text("有一段尚未保存的录音录像（可能被来电中断或应用曾被关闭）。").foregroundStyle(.orange)
+                Button(saving ? "正在保存…" : "保存这段录音录像") { Task { await save(path: pending) } }.disabled(saving)
                 Button("重新录制") { Task { await startRecording() } }
             } else {
-                Button("开始录音") { Task { await startRecording() } }.buttonStyle(.borderedProminent)
+                Button(medium == .video ? "开始录像" : "开始录音") { Task { await startRecording() } }.buttonStyle(.borderedProminent)
             }
+            PositionNote(location: model.location)
         }
     }
 
@@ -201,19 +254,36 @@ private struct IdentityNoticeStep: View {
 
     private func startRecording() async {
         loadStatement()
+        model.location.start()
         prompt = await CameraAccess.ensure(.microphone)
+        if prompt == nil, medium == .video { prompt = await CameraAccess.ensure(.camera) }
         guard prompt == nil else { return }
-        let url = AudioRecorder.newFile(in: AppModel.captureDirectory)
+        let url = medium == .video
+            ? VideoRecorder.newFile(in: AppModel.captureDirectory)
+            : AudioRecorder.newFile(in: AppModel.captureDirectory)
         step.draft.pendingRecordingPath = url.path
         do {
             try model.drafts.save(step.draft, for: step.inspectionId)
-            try recorder.start(url: url)
+            if medium == .video {
+                try video.prepare()
+                video.start(url: url)
+            } else {
+                try recorder.start(url: url)
+            }
         } catch {
             model.error = ErrorPresenter.present(error)
         }
     }
 
     private func stopAndSave() async {
+        if video.state.isRecording {
+            video.stop()
+            guard let url = video.url else { return }
+            // The movie output finishes the file asynchronously; wait briefly for it.
+            try? await Task.sleep(nanoseconds: 500_000_000)
+            await save(path: url.path)
+            return
+        }
         guard let url = recorder.stop() else { return }
         await save(path: url.path)
     }
@@ -222,7 +292,12 @@ private struct IdentityNoticeStep: View {
         saving = true
         defer { saving = false }
         loadStatement()
-        let request = CaptureRequest(kind: .audio, mediaType: AudioRecorder.mediaType, step: .identityNotice, lat: nil, lon: nil)
+        let isVideo = path.hasSuffix(".mov")
+        let position = model.location.capturePosition()
+        let request = CaptureRequest(
+            kind: isVideo ? .video : .audio,
+            mediaType: isVideo ? NoticeMedium.video.mediaType : NoticeMedium.audio.mediaType,
+            step: .identityNotice, lat: position.lat, lon: position.lon)
         guard let captured = await model.attemptAsync({
             try await $0.captureEvidence(id: step.inspectionId, filePath: path, request: request, by: model.me)
         }) else { return }
@@ -232,6 +307,29 @@ private struct IdentityNoticeStep: View {
         if ok != nil {
             step.draft.pendingRecordingPath = nil
             try? FileManager.default.removeItem(atPath: path)
+            video.shutdown()
+        }
+    }
+}
+
+/// The camera's live picture for the identity-notice video.
+struct CameraPreview: UIViewRepresentable {
+    let session: AVCaptureSession
+
+    func makeUIView(context: Context) -> PreviewView {
+        let v = PreviewView()
+        v.previewLayer.session = session
+        v.previewLayer.videoGravity = .resizeAspectFill
+        return v
+    }
+
+    func updateUIView(_ view: PreviewView, context: Context) {}
+
+    final class PreviewView: UIView {
+        override class var layerClass: AnyClass { AVCaptureVideoPreviewLayer.self }
+        var previewLayer: AVCaptureVideoPreviewLayer {
+            // layerClass guarantees the type.
+            layer as! AVCaptureVideoPreviewLayer // swiftlint:disable:this force_cast
         }
     }
 }
@@ -270,11 +368,19 @@ private struct FindingsStep: View {
             if let prompt {
                 PermissionNotice(prompt: prompt) { self.prompt = nil }
             }
-            HStack {
-                Button { Task { await openCamera() } } label: { Label("拍照", systemImage: "camera") }
-                PhotosPicker(selection: $albumItem, matching: .images) { Label("从相册选择", systemImage: "photo") }
+            ViewThatFits {
+                HStack {
+                    Button { Task { await openCamera() } } label: { Label("拍照", systemImage: "camera") }
+                    PhotosPicker(selection: $albumItem, matching: .images) { Label("从相册选择", systemImage: "photo") }
+                }
+                VStack(alignment: .leading) {
+                    Button { Task { await openCamera() } } label: { Label("拍照", systemImage: "camera") }
+                    PhotosPicker(selection: $albumItem, matching: .images) { Label("从相册选择", systemImage: "photo") }
+                }
             }
             .buttonStyle(.bordered)
+            PositionNote(location: model.location)
+                .onAppear { model.location.start() }
             TextField("检查情况（例如：废水排放口未设置标志牌）", text: step.$draft.findingText, axis: .vertical)
                 .lineLimit(3...8)
                 .textFieldStyle(.roundedBorder)
@@ -284,9 +390,10 @@ private struct FindingsStep: View {
         }
         EmptyView()
             .sheet(isPresented: $showingCamera) {
-                CameraPicker { data in
+                CameraPicker { photo in
                     showingCamera = false
-                    if let data { Task { await store(data, mediaType: "image/jpeg", ext: "jpg") } }
+                    // The bytes the camera wrote, EXIF kept (never re-encoded).
+                    if let photo { Task { await store(photo.data, mediaType: photo.mediaType, ext: photo.fileExtension) } }
                 }
                 .ignoresSafeArea()
             }
@@ -324,7 +431,9 @@ private struct FindingsStep: View {
     }
 
     private func capture(path: String, mediaType: String) async {
-        let request = CaptureRequest(kind: .photo, mediaType: mediaType, step: .findings, lat: nil, lon: nil)
+        // Where the photo was taken, when the fix is fresh and accurate (LocationPolicy).
+        let position = model.location.capturePosition()
+        let request = CaptureRequest(kind: .photo, mediaType: mediaType, step: .findings, lat: position.lat, lon: position.lon)
         let captured = await model.attemptAsync {
             try await $0.captureEvidence(id: step.inspectionId, filePath: path, request: request, by: model.me)
         }
@@ -372,15 +481,20 @@ private struct RightsNoticeStep: View {
     @State private var saving = false
 
     var body: some View {
-        let notice = RightsNoticeText.generic(for: step.flow.view)
+        let availability = RightsNoticeAvailability.from(model.rightsNotice, view: step.flow.view)
         if let given = step.flow.view.rightsNotice {
             switch given.response {
             case let .signed(name, _): Label("已告知，当事人 \(name) 已签字", systemImage: "checkmark.seal").foregroundStyle(.green)
             case let .refused(witness, _): Label("已告知，当事人拒绝签字，见证人 \(witness)", systemImage: "checkmark.seal").foregroundStyle(.green)
             }
-        } else {
+            Text("告知书版本：\(given.noticeVersion)").font(.caption).foregroundStyle(.secondary)
+        } else if case let .missing(message) = availability {
+            Label(message, systemImage: "exclamationmark.triangle").foregroundStyle(.orange)
+            Button("立即同步") { Task { await model.triggerSync(.userRequested) } }.buttonStyle(.borderedProminent)
+        } else if let notice = availability.notice {
             Text("请向当事人宣读或出示以下告知内容：").font(.footnote)
             Text(notice.text).padding().background(RoundedRectangle(cornerRadius: 8).fill(Color.blue.opacity(0.08)))
+                .accessibilityLabel("权利告知书，版本 \(notice.version)：\(notice.text)")
             Toggle("当事人拒绝签字", isOn: step.$draft.partyRefused)
             if step.draft.partyRefused {
                 TextField("见证人姓名", text: step.$draft.witnessName).textFieldStyle(.roundedBorder)
@@ -391,6 +505,7 @@ private struct RightsNoticeStep: View {
                 SignaturePad(canvas: canvas)
                     .frame(height: 200)
                     .overlay(RoundedRectangle(cornerRadius: 6).stroke(Color.secondary))
+                    .accessibilityLabel("当事人签名区")
                 Button("清除签名") { canvas.drawing = PKDrawing() }
             }
             Button(saving ? "正在保存…" : "确认告知") { Task { await submit(notice) } }
@@ -471,5 +586,24 @@ private struct CloseStep: View {
         guard model.attempt({ try $0.close(id: step.inspectionId, by: model.me) }) != nil else { return }
         model.drafts.remove(step.inspectionId)
         Task { await model.triggerSync(.inspectionClosed) }
+    }
+}
+
+/// What will be recorded as the capture position, updated as fixes arrive; with a
+/// Settings button when location is off.
+struct PositionNote: View {
+    @ObservedObject var location: LocationProvider
+    @EnvironmentObject private var model: AppModel
+
+    var body: some View {
+        let position = location.capturePosition()
+        HStack {
+            Label(position.note, systemImage: position.lat == nil ? "location.slash" : "location")
+                .font(.caption).foregroundStyle(.secondary)
+            if position.offersSettings {
+                Button("打开设置") { model.openSettings() }.font(.caption)
+            }
+        }
+        .onAppear { location.start() }
     }
 }

@@ -9,6 +9,7 @@ struct RecordDetailView: View {
     @EnvironmentObject private var model: AppModel
     @StateObject private var feed = InspectionFeed()
     @ObservedObject private var records = AppModel.shared.records
+    @State private var showingAmend = false
 
     var body: some View {
         List {
@@ -22,7 +23,11 @@ struct RecordDetailView: View {
                         Spacer()
                         Text(Display.dateTime(row.updatedAt)).font(.caption)
                     }
-                    if let reason = row.syncReason { Text(reason).foregroundStyle(.orange) }
+                    if let advice = AttentionAdvice.of(row) {
+                        AttentionSection(advice: advice, showAmend: $showingAmend)
+                    } else if let reason = row.syncReason {
+                        Text(reason).foregroundStyle(.orange)
+                    }
                 }
             }
             if let v = feed.view {
@@ -86,9 +91,20 @@ struct RecordDetailView: View {
                 }
                 if v.closedAt == nil {
                     NavigationLink("继续检查", value: Route.flow(inspectionId: v.id, taskId: v.taskId))
+                } else {
+                    Section {
+                        Button("追加更正") { showingAmend = true }
+                    } footer: {
+                        Text("已结束的记录不能改动，更正将附在原记录旁，原内容保留（R-REC-5）。")
+                    }
                 }
             } else {
                 ProgressView()
+            }
+        }
+        .sheet(isPresented: $showingAmend) {
+            if let v = feed.view, let form = AmendmentForm(view: v) {
+                NavigationStack { AmendView(inspectionId: inspectionId, form: form) }
             }
         }
         .navigationTitle(feed.view?.targetName ?? "检查记录")
@@ -118,6 +134,77 @@ private struct ReviewSection: View {
                     }
                 }
             }
+        }
+    }
+}
+
+/// Why the server refused the record, what fixes it, and the button that does it.
+private struct AttentionSection: View {
+    let advice: AttentionAdvice
+    @Binding var showAmend: Bool
+    @EnvironmentObject private var model: AppModel
+
+    var body: some View {
+        VStack(alignment: .leading, spacing: 6) {
+            Text("原因：\(advice.why)").foregroundStyle(.orange)
+            Text("处理：\(advice.fix)").font(.footnote)
+            HStack {
+                switch advice.action {
+                case .amend:
+                    Button(advice.actionLabel) { showAmend = true }.buttonStyle(.borderedProminent)
+                    Button("重新发送") { resend() }.buttonStyle(.bordered)
+                case .reEnroll:
+                    Button(advice.actionLabel) { model.showingEnrollment = true }.buttonStyle(.borderedProminent)
+                case .syncThenResend, .resend, .contactAdmin:
+                    Button(advice.actionLabel) { resend() }.buttonStyle(.borderedProminent)
+                }
+            }
+        }
+        .accessibilityElement(children: .contain)
+        .accessibilityLabel(advice.accessibilityText)
+    }
+
+    private func resend() {
+        // The record is unchanged; it goes back in the queue and syncs now.
+        if model.attempt({ try $0.resend(id: advice.id) }) != nil {
+            Task { await model.triggerSync(.userRequested) }
+        }
+    }
+}
+
+/// The amendment form (更正) of a closed record.
+private struct AmendView: View {
+    let inspectionId: String
+    @State var form: AmendmentForm
+    @EnvironmentObject private var model: AppModel
+    @Environment(\.dismiss) private var dismiss
+
+    var body: some View {
+        Form {
+            Picker("更正的内容", selection: $form.selected) {
+                Text("请选择").tag(String?.none)
+                ForEach(form.targets) { t in Text(t.label).tag(Optional(t.id)) }
+            }
+            TextField("更正说明", text: $form.text, axis: .vertical).lineLimit(3...10)
+            if let missing = form.missing { Text(missing).font(.footnote).foregroundStyle(.secondary) }
+        }
+        .navigationTitle("追加更正")
+        .toolbar {
+            ToolbarItem(placement: .cancellationAction) { Button("取消") { dismiss() } }
+            ToolbarItem(placement: .confirmationAction) {
+                Button("保存") { save() }.disabled(form.call == nil)
+            }
+        }
+    }
+
+    private func save() {
+        guard let call = form.call else { return }
+        let saved = model.attempt {
+            try $0.amend(id: inspectionId, amends: call.amends, text: call.text, evidence: call.evidence, by: model.me)
+        }
+        if saved != nil {
+            dismiss()
+            Task { await model.triggerSync(.inspectionClosed) }
         }
     }
 }

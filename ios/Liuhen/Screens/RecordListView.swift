@@ -63,6 +63,8 @@ struct RecordRowView: View {
                 Text(reason).font(.caption).foregroundStyle(.orange)
             }
         }
+        .accessibilityElement(children: .combine)
+        .accessibilityLabel("\(row.title)，\(row.statusLabel)，\(row.subtitle)\(row.reason.map { "，原因：\($0)" } ?? "")")
     }
 }
 

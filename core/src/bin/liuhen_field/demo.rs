@@ -74,6 +74,7 @@ pub fn roster() -> Result<RosterSnapshot, CliError> {
             id: AGENCY_ID.into(),
             name: "清远市生态环境局".into(),
             region_code: "441800".into(),
+            rights_notice: None,
         },
         officers: vec![
             officer(

@@ -82,8 +82,12 @@ public struct EnrollmentForm: Equatable, Sendable {
         if trimmedServer.isEmpty && (scanned?.server.isEmpty ?? true) {
             return "请输入服务器地址，例如 https://zf.example.gov.cn"
         }
-        if deviceName.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+        let name = deviceName.trimmingCharacters(in: .whitespacesAndNewlines)
+        if name.isEmpty {
             return "请填写设备名称"
+        }
+        if DeviceNaming.isGeneric(name) {
+            return "「\(name)」无法区分本机，请填写能区分的设备名称，例如「李明的 iPhone」"
         }
         return nil
     }
@@ -102,5 +106,28 @@ public struct EnrollmentForm: Equatable, Sendable {
                 deviceName: name)
         }
         return EnrollmentRequest(codeOrQr: trimmedCode, serverUrl: trimmedServer, deviceName: name)
+    }
+}
+
+/// The device name an administrator sees for this phone. Since iOS 16
+/// `UIDevice.current.name` is just 「iPhone」 for every phone, so the form is prefilled
+/// with the hardware model and a short part of the device id, and the officer may type
+/// a better one (issue 21).
+public enum DeviceNaming {
+    /// Names that do not tell two phones apart.
+    static let generic: Set<String> = ["iphone", "ipad", "ipod touch", "ipod"]
+
+    /// `iPhone15,4 · 3f9a2c` from the hardware model (`utsname.machine`) and the
+    /// core's device id (its last six letters or digits).
+    public static func defaultName(hardwareModel: String, deviceId: String) -> String {
+        let model = hardwareModel.trimmingCharacters(in: .whitespacesAndNewlines)
+        let short = String(deviceId.filter { $0.isLetter || $0.isNumber }.suffix(6)).lowercased()
+        let base = model.isEmpty ? "iPhone" : model
+        return short.isEmpty ? base : "\(base) · \(short)"
+    }
+
+    /// Whether `name` is only a generic model word (「iPhone」).
+    public static func isGeneric(_ name: String) -> Bool {
+        generic.contains(name.trimmingCharacters(in: .whitespacesAndNewlines).lowercased())
     }
 }

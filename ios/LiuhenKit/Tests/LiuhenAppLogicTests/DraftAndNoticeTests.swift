@@ -48,27 +48,36 @@ final class DraftStoreTests: XCTestCase {
 }
 
 final class RightsNoticeTextTests: XCTestCase {
-    func testNoticeNamesAgencyItemAndEveryChannel() {
-        let n = RightsNoticeText.generic(for: Fixture.inspection())
-        XCTAssertTrue(n.text.contains("清远市生态环境局"))
+    private let n = RightsNoticeText.agency(Fixture.agencyNotice, for: Fixture.inspection())
+
+    func testNoticeIsTheAgencysTextWithPartyItemAndEveryChannel() {
+        XCTAssertEqual(n.version, "清远生态环境-2026-01")
+        XCTAssertTrue(n.text.contains("清远市某某化工有限公司"))
         XCTAssertTrue(n.text.contains("排污许可执行情况检查"))
-        XCTAssertFalse(n.remedyChannels.isEmpty)
-        for c in n.remedyChannels { XCTAssertTrue(n.text.contains(c)) }
+        XCTAssertTrue(n.text.contains(Fixture.agencyNotice.text))
+        XCTAssertEqual(n.remedyChannels, Fixture.agencyNotice.remedyChannels)
+        for (i, c) in n.remedyChannels.enumerated() { XCTAssertTrue(n.text.contains("\(i + 1). \(c)")) }
+        XCTAssertTrue(n.text.contains("清远生态环境-2026-01"))
+    }
+
+    func testWithoutAgencyNoticeTheScreenAsksToSync() {
+        let a = RightsNoticeAvailability.from(nil, view: Fixture.inspection())
+        XCTAssertNil(a.notice)
+        XCTAssertEqual(a, .missing(message: RightsNoticeAvailability.missingMessage))
+        XCTAssertTrue(RightsNoticeAvailability.missingMessage.contains("同步"))
+        XCTAssertEqual(RightsNoticeAvailability.from(Fixture.agencyNotice, view: Fixture.inspection()).notice, n)
     }
 
     func testSignedNeedsNameAndSignature() {
-        let n = RightsNoticeText.generic(for: Fixture.inspection())
         var draft = InspectionDraft()
         draft.signerName = "刘经理"
         XCTAssertNil(n.request(draft: draft, signatureSha256: nil))
         let r = n.request(draft: draft, signatureSha256: "s1")
         XCTAssertEqual(r?.response, .signed(signerName: "刘经理", signatureSha256: "s1"))
-        XCTAssertEqual(r?.noticeVersion, n.version)
-        XCTAssertEqual(r?.remedyChannels, n.remedyChannels)
+        XCTAssertEqual(r?.noticeVersion, "清远生态环境-2026-01")
     }
 
     func testRefusalNeedsAWitness() {
-        let n = RightsNoticeText.generic(for: Fixture.inspection())
         var draft = InspectionDraft()
         draft.partyRefused = true
         XCTAssertNil(n.request(draft: draft, signatureSha256: nil))

@@ -46,8 +46,14 @@ enum Fixture {
     static let notice = IdentityNoticeView(
         statement: "现在是……", recordingSha256: "a1", givenAt: t0, givenBy: "o1")
 
+    /// The agency's notice as the server sends it (demo roster).
+    static let agencyNotice = AgencyRightsNotice(
+        version: "清远生态环境-2026-01",
+        text: "你（单位）享有陈述、申辩的权利……对本次执法行为不服的，可以通过下列途径寻求救济：",
+        remedyChannels: ["六十日内申请行政复议", "六个月内提起行政诉讼", "向 12345 投诉、举报"])
+
     static let rights = RightsNoticeView(
-        noticeVersion: "通用-2026-01", remedyChannels: ["行政复议"],
+        noticeVersion: "清远生态环境-2026-01", remedyChannels: ["行政复议"],
         response: .signed(signerName: "刘经理", signatureSha256: "s1"), givenAt: t0, givenBy: "o1")
 
     static func record(_ id: String, _ status: SyncStatus, closed: Bool = true, reason: String? = nil) -> RecordSummary {

@@ -51,7 +51,9 @@ fun recordCompleteInspection(core: LiuhenCore, media: File, by: String = Demo.LI
     val photo = core.captureEvidence(id, Media.jpeg(media, "outlet.jpg").path, CaptureRequest(EvidenceType.PHOTO, "image/jpeg", Step.FINDINGS, 23.6312, 113.2405), by)
     core.addFinding(id, "废水排放口标识牌缺失，现场已拍照。", listOf(photo.sha256), by)
     val signature = core.captureEvidence(id, Media.signaturePng(media, "sign.png").path, CaptureRequest(EvidenceType.SIGNATURE, "image/png", Step.RIGHTS_NOTICE, null, null), by)
-    core.recordRightsNotice(id, RightsNoticeRequest("2026-01", listOf("行政复议", "行政诉讼"), PartyResponse.Signed("张伟", signature.sha256)), by)
+    // R-SCENE-4: the agency's notice as the server sent it with the roster, by version.
+    val notice = checkNotNull(core.agencyRightsNotice()) { "the demo roster carries the agency's rights notice" }
+    core.recordRightsNotice(id, RightsNoticeRequest(notice.version, PartyResponse.Signed("张伟", signature.sha256)), by)
     core.close(id, by)
     id
 }

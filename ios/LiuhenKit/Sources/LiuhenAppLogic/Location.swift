@@ -1,0 +1,112 @@
+import Foundation
+
+/// A position fix from CoreLocation, in plain values (the app copies a CLLocation in).
+/// GPS works without a network: fixes are taken offline too.
+public struct LocationFix: Equatable, Sendable {
+    /// Latitude (WGS-84, degrees).
+    public var latitude: Double
+    /// Longitude (WGS-84, degrees).
+    public var longitude: Double
+    /// Horizontal accuracy radius in metres (negative: invalid).
+    public var accuracyMeters: Double
+    /// When the fix was taken (device clock).
+    public var timestamp: Date
+
+    /// Creates a fix.
+    public init(latitude: Double, longitude: Double, accuracyMeters: Double, timestamp: Date) {
+        self.latitude = latitude
+        self.longitude = longitude
+        self.accuracyMeters = accuracyMeters
+        self.timestamp = timestamp
+    }
+}
+
+/// Location permission as the app reads it from CLLocationManager.
+public enum LocationPermission: Equatable, Sendable {
+    /// Never asked.
+    case notDetermined
+    /// Allowed while the app is in use (precise).
+    case allowed
+    /// Allowed, but only an approximate position (iOS 14 reduced accuracy).
+    case approximate
+    /// Refused by the officer.
+    case denied
+    /// Blocked by device policy.
+    case restricted
+    /// Location services are off for the whole phone.
+    case servicesOff
+}
+
+/// What is recorded as the capture position of evidence, and what the screen says.
+public struct CapturePosition: Equatable, Sendable {
+    /// Latitude for `CaptureRequest.lat` (nil: not recorded).
+    public var lat: Double?
+    /// Longitude for `CaptureRequest.lon`.
+    public var lon: Double?
+    /// The line shown under the capture button, e.g. 「位置：±8 米，10 秒前」.
+    public var note: String
+    /// Whether the screen should offer to open Settings.
+    public var offersSettings: Bool
+}
+
+/// Decides whether a fix is good enough to be recorded as where evidence was taken.
+/// A position is evidence of presence on site: a stale or coarse fix is not recorded
+/// (nil is honest; a wrong position is not), and the screen says why.
+public enum LocationPolicy {
+    /// Fixes older than this are not recorded (the officer may have moved).
+    public static let maxAge: TimeInterval = 120
+    /// Fixes less accurate than this are not recorded (metres).
+    public static let maxAccuracy: Double = 100
+
+    /// The position to record for a capture at `now`.
+    public static func position(
+        permission: LocationPermission, fix: LocationFix?, now: Date
+    ) -> CapturePosition {
+        switch permission {
+        case .denied:
+            return CapturePosition(
+                lat: nil, lon: nil,
+                note: "未记录位置：定位权限已关闭。可在“设置 > 留痕 > 位置”中允许“使用 App 期间”，证据照常保存。",
+                offersSettings: true)
+        case .restricted:
+            return CapturePosition(
+                lat: nil, lon: nil, note: "未记录位置：本设备的管理策略禁止定位，证据照常保存。", offersSettings: false)
+        case .servicesOff:
+            return CapturePosition(
+                lat: nil, lon: nil,
+                note: "未记录位置：手机的定位服务已关闭（设置 > 隐私与安全性 > 定位服务），证据照常保存。",
+                offersSettings: false)
+        case .approximate:
+            return CapturePosition(
+                lat: nil, lon: nil,
+                note: "未记录位置：只允许了“大致位置”，不足以证明现场位置。请在设置中打开“精确位置”。",
+                offersSettings: true)
+        case .notDetermined, .allowed:
+            break
+        }
+        guard let fix else {
+            return CapturePosition(
+                lat: nil, lon: nil, note: "正在定位…（无网络也可定位，室内可能较慢）；未定位时证据照常保存，但不记录位置。",
+                offersSettings: false)
+        }
+        let age = now.timeIntervalSince(fix.timestamp)
+        guard fix.accuracyMeters >= 0, fix.accuracyMeters <= maxAccuracy else {
+            return CapturePosition(
+                lat: nil, lon: nil,
+                note: "未记录位置：定位精度不足（±\(Int(fix.accuracyMeters.rounded())) 米，需 ±\(Int(maxAccuracy)) 米以内），可到室外稍候再拍。",
+                offersSettings: false)
+        }
+        guard age <= maxAge, age >= -30 else {
+            return CapturePosition(
+                lat: nil, lon: nil,
+                note: "未记录位置：最近一次定位已是 \(Int(age / 60)) 分钟前，正在重新定位。", offersSettings: false)
+        }
+        guard (-90...90).contains(fix.latitude), (-180...180).contains(fix.longitude) else {
+            return CapturePosition(lat: nil, lon: nil, note: "未记录位置：定位结果无效。", offersSettings: false)
+        }
+        return CapturePosition(
+            lat: fix.latitude, lon: fix.longitude,
+            note: "位置：±\(Int(fix.accuracyMeters.rounded())) 米，\(max(0, Int(age))) 秒前定位",
+            offersSettings: false)
+    }
+}
