@@ -892,7 +892,9 @@ async fn an_unreadable_document_gets_a_clear_page_and_the_log_pages() {
         .await
         .unwrap();
     assert_eq!(page1.matches("class=\"access-entry\"").count(), 50);
-    assert!(page1.contains("人员54") && !page1.contains("人员4 <"));
+    assert!(page1.contains(">人员54<") && !page1.contains(">人员4<"));
+    // Sequence numbers of this record only, without gaps: 55 down to 6, then 5..1.
+    assert!(page1.contains("data-label=\"序号\">55<") && page1.contains("data-label=\"序号\">6<"));
     assert!(page1.contains("导出") && page1.contains("10.0.0.9"));
     let page2 = desk
         .get(&sup, &format!("/desk/inspections/{id}/access?page=2"))
@@ -901,7 +903,7 @@ async fn an_unreadable_document_gets_a_clear_page_and_the_log_pages() {
         .await
         .unwrap();
     assert_eq!(page2.matches("class=\"access-entry\"").count(), 5);
-    assert!(page2.contains("人员0 <"));
+    assert!(page2.contains(">人员0<") && page2.contains("data-label=\"序号\">1<"));
     let bad = desk
         .get(&sup, &format!("/desk/inspections/{id}/access?page=x"))
         .await;

@@ -274,11 +274,18 @@ fn r_pre_1_to_4_public_pages_profile_uploads_and_roster() {
         .to_str()
         .unwrap()
         .to_string();
+    // Shown in the browser; `?download=1` saves it.
     assert!(
-        disp.starts_with("attachment;") && disp.contains("filename*=UTF-8''"),
+        disp.starts_with("inline;") && disp.contains("filename*=UTF-8''"),
         "{disp}"
     );
     assert_eq!(r.bytes().unwrap().to_vec(), png);
+    let saved = c
+        .get(server.url(&format!("{link}?download=1")))
+        .send()
+        .unwrap();
+    let disp = saved.headers()["content-disposition"].to_str().unwrap();
+    assert!(disp.starts_with("attachment;"), "{disp}");
     let files_before = docs_dir_files(&server);
     assert_eq!(
         files_before.len(),
