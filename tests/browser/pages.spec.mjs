@@ -17,6 +17,7 @@
 //   - a console error or uncaught page error;
 //   - the same status text twice in a row ("按时公开 按时公开");
 //   - a rule ID (R-XXX-n) shown to citizens on /public pages;
+//   - a list of records (table.cards) scrolling sideways at phone width;
 //   - a missing favicon link or a doubled <title>.
 // Screenshots of every page at both widths go to ARTIFACTS_DIR/pages/.
 // Prints one JSON line on stdout at the end; the exit code is 1 if any check failed.
@@ -47,7 +48,7 @@ const ROLES = [
   { login: null, name: 'public', landing: '/public', also: ['/', '/login'] },
   { login: 'supervisor', name: 'supervisor', landing: '/desk' },
   { login: 'legal', name: 'legal', landing: '/legal' },
-  { login: 'admin', name: 'admin', landing: '/admin' },
+  { login: 'admin', name: 'admin', landing: '/admin', also: ['/admin/public-stats?year=2025', '/admin/public-stats?year=2024'] },
   { login: 'qy-zf-001', name: 'officer', landing: '/start' },
 ];
 
@@ -152,13 +153,21 @@ async function inspect(page, isPublic) {
       if (editable && !send) problems.push(`form ${f.id || f.getAttribute('action')} has editable fields and no submit button`);
     }
     const text = document.body.innerText;
-    const doubled = text.match(/(?<![\p{Script=Han}])([\p{Script=Han}]{2,})[ \t\u00a0]+\1(?![\p{Script=Han}])/u);
+    // Within one line of text (table cells are separated by tabs in innerText).
+    const doubled = text.match(/(?<![\p{Script=Han}])([\p{Script=Han}]{2,})[ \u00a0]+\1(?![\p{Script=Han}])/u);
     if (doubled) problems.push(`doubled text "${doubled[0]}"`);
     if (isPublic) {
       const rule = text.match(/R-[A-Z]+-\d+/);
       if (rule) problems.push(`internal rule ID ${rule[0]} shown to citizens`);
     }
     if (!document.querySelector('link[rel~=icon]')) problems.push('no favicon link');
+    // Record lists become cards on a phone: nothing hidden off to the side.
+    for (const t of document.querySelectorAll('table.cards')) {
+      const box = t.closest('.scroll') || t;
+      if (vw < 600 && box.scrollWidth > box.clientWidth + 1) {
+        problems.push(`table#${t.id || '?'} scrolls sideways at ${vw}px (${box.scrollWidth}px)`);
+      }
+    }
     const parts = document.title.split(' · ').map((s) => s.trim());
     if (new Set(parts).size !== parts.length) problems.push(`doubled <title> "${document.title}"`);
     if (!document.title.trim()) problems.push('empty <title>');
@@ -250,6 +259,7 @@ try {
     const queue = [role.landing, ...(role.also || [])].map((p) => new URL(p, BASE));
     const seen = new Set(queue.map((u) => u.href));
     const perPattern = new Map();
+    const linked = new Set();
     const from = new Map();
     const list = [];
     while (queue.length && list.length < MAX_PAGES) {
@@ -273,7 +283,8 @@ try {
         for (const p of problems) fail(`[${role.name} ${WIDTHS[i].width}px] ${u.pathname}${u.search}: ${p}`);
         if (i === 0 && status < 400) {
           for (const l of await linksOf(pages[0])) {
-            if (skipped(l) || seen.has(l.href)) continue;
+            if (skipped(l)) { linked.add(l.href); continue; }
+            if (seen.has(l.href)) continue;
             seen.add(l.href);
             from.set(l.href, u.pathname + u.search);
             queue.push(l);
@@ -283,14 +294,19 @@ try {
     }
     // Downloads and media the pages link to answer without a server error; a
     // flow chart or guide is shown in the browser, not downloaded.
-    const downloads = [...seen].map((h) => new URL(h)).filter((l) => skipped(l) && !l.pathname.startsWith('/api/')
+    const downloads = [...linked].map((h) => new URL(h)).filter((l) => !l.pathname.startsWith('/api/')
       && l.pathname !== '/logout' && !(role.login && l.pathname.startsWith('/public')));
-    for (const l of downloads.slice(0, 25)) {
+    const perKind = new Map();
+    for (const l of downloads) {
+      const pat = pattern(l);
+      if ((perKind.get(pat) || 0) >= PER_PATTERN) continue;
+      perKind.set(pat, (perKind.get(pat) || 0) + 1);
       const r = await contexts[0].request.get(l.href, { maxRedirects: 0 });
-      if (r.status() >= 500) fail(`[${role.name}] ${l.pathname}: answered ${r.status()}`);
+      if (r.status() >= 500) fail(`[${role.name}] ${l.pathname}${l.search}: answered ${r.status()}`);
+      loads += 1;
       const disp = r.headers()['content-disposition'] || '';
       const ctype = r.headers()['content-type'] || '';
-      if (/^(image\/|application\/pdf)/.test(ctype) && /attachment/i.test(disp)) {
+      if (/^(image\/|application\/pdf)/.test(ctype) && /attachment/i.test(disp) && l.searchParams.get('download') !== '1') {
         fail(`[${role.name}] ${l.pathname}: ${ctype} is downloaded (Content-Disposition: ${disp}), not shown inline`);
       }
     }
@@ -301,6 +317,50 @@ try {
 
   const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   const page = await ctx.newPage();
+  const VIOLATIONS = '/desk/inspections/01936d00-0000-7000-8000-00000000d002';
+  const sctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const spage = await sctx.newPage();
+  await signIn(spage, 'supervisor');
+  await check('the queue names each violated rule in Chinese with its ID beside it', async () => {
+    await spage.goto(`${BASE}/desk`);
+    const rules = await spage.$$eval('#queue .rule', (els) => els.map((e) => ({
+      name: e.querySelector('.rule-name')?.textContent.trim() ?? '',
+      id: e.querySelector('.rule-id')?.textContent.trim() ?? '',
+    })));
+    assert.ok(rules.length > 0, 'violations listed');
+    for (const r of rules) assert.ok(r.name && /^R-[A-Z]+-\d+$/.test(r.id), `rule shown as ${JSON.stringify(r)}`);
+  });
+  await check('the inspection page starts with its review state and the action; the form stays beside the record', async () => {
+    await spage.goto(`${BASE}${VIOLATIONS}`);
+    const y = async (sel) => (await spage.locator(sel).boundingBox()).y;
+    assert.ok(await y('#review-summary') < await y('#team'), 'summary above the record');
+    assert.ok(await y('#review-summary') < 300, 'summary on the first screen');
+    assert.ok(await spage.locator('#review-summary .rule .rule-id').count() > 0, 'failed rules named in the summary');
+    assert.equal(await spage.locator('#review-summary a#to-decide[href="#decide-section"]').count(), 1, 'the action at the top');
+    const form = await spage.locator('#decide-section').boundingBox();
+    const team = await spage.locator('#team').boundingBox();
+    assert.ok(form.x > team.x + team.width - 1, `the decision form beside the record (${form.x} vs ${team.x + team.width})`);
+  });
+  await check('the access log shows names and numbers this record\'s accesses without gaps', async () => {
+    await spage.goto(`${BASE}${VIOLATIONS}/access`);
+    const text = await spage.locator('#access-log').innerText();
+    assert.ok(!/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}/.test(text), `no user UUID: ${text.slice(0, 200)}`);
+    const seq = await spage.$$eval('#access-log tr.access-entry td:first-child', (tds) => tds.map((t) => Number(t.textContent)));
+    assert.ok(seq.length >= 1, 'entries');
+    seq.forEach((n, i) => assert.equal(n, seq[0] - i, `sequence ${seq}`));
+    assert.equal(seq[seq.length - 1], 1, `the first access is number 1 (${seq})`);
+  });
+  await sctx.close();
+  const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+  const small = await phone.newPage();
+  await signIn(small, 'supervisor');
+  await check('on a phone the queue\'s filters are folded and the first record is on the first screen', async () => {
+    await small.goto(`${BASE}/desk`);
+    assert.equal(await small.locator('details#filter-box[open]').count(), 0, 'filters folded');
+    const first = await small.locator('#queue tbody tr').first().boundingBox();
+    assert.ok(first && first.y < 844, `first record at y=${first && first.y}`);
+  });
+  await phone.close();
   await check('the home page links what exists and promises nothing', async () => {
     await page.goto(`${BASE}/`);
     const text = await page.locator('main').innerText();
