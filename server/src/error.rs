@@ -314,7 +314,6 @@ where
     }
 }
 
-
 /// Fallback for a known path with another method: 405 JSON.
 pub async fn method_not_allowed() -> AppError {
     AppError::MethodNotAllowed

@@ -345,6 +345,55 @@ fn redirects_stay_on_this_site_and_pages_need_a_session() {
 }
 
 #[test]
+fn each_role_lands_on_its_own_work_and_its_menu_opens_without_refusal() {
+    let server = TestServer::start(true);
+    let c = no_redirects();
+    for (login, landing, menu) in [
+        ("supervisor", "/desk", &["/desk", "/legal", "/publish"][..]),
+        ("legal", "/legal", &["/legal", "/publish"][..]),
+        (
+            "admin",
+            "/admin",
+            &["/desk", "/legal", "/publish", "/admin"][..],
+        ),
+        ("qy-zf-001", "/start", &["/start", "/legal"][..]),
+    ] {
+        let (session, r) = sign_in(&server, &c, login, "");
+        assert_eq!(r.headers().get(LOCATION).unwrap(), landing, "{login}");
+        // A `next` the role may not open gives way to its landing page.
+        let (_, r) = sign_in(&server, &c, login, "/desk?state=pending");
+        let to = r.headers().get(LOCATION).unwrap().to_str().unwrap();
+        if !menu.contains(&"/desk") {
+            assert_eq!(to, landing, "{login}");
+        }
+        // The header's menu is exactly what the role may open, and each opens.
+        let page = c
+            .get(server.url(landing))
+            .header(COOKIE, &session)
+            .send()
+            .unwrap();
+        assert_eq!(page.status(), 200, "{login} {landing}");
+        let html = page.text().unwrap();
+        let nav = &html[html.find("aria-label=\"主菜单\"").expect("menu")..];
+        let nav = &nav[..nav.find("</nav>").unwrap()];
+        let hrefs: Vec<&str> = nav
+            .split("href=\"")
+            .skip(1)
+            .filter_map(|p| p.split('"').next())
+            .collect();
+        assert_eq!(hrefs, menu, "{login}");
+        for href in hrefs {
+            let r = c
+                .get(server.url(href))
+                .header(COOKIE, &session)
+                .send()
+                .unwrap();
+            assert_eq!(r.status(), 200, "{login} opens {href}");
+        }
+    }
+}
+
+#[test]
 fn cookies_are_secure_when_served_behind_tls() {
     let tmp = tempfile::tempdir().unwrap();
     let server = TestServer::start_in(

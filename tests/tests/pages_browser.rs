@@ -75,6 +75,9 @@ fn every_page_reads_well_at_desk_and_phone_width() {
     let loads = result["loads"].as_u64().unwrap_or(0);
     let shots = result["screenshots"].as_u64().unwrap_or(0);
     println!("page loads: {loads}, screenshots: {shots}");
-    assert!(loads >= 40, "the crawl reached every kind of page ({loads} loads)");
+    assert!(
+        loads >= 40,
+        "the crawl reached every kind of page ({loads} loads)"
+    );
     assert!(shots >= loads / 2, "a screenshot of every page ({shots})");
 }

@@ -586,8 +586,14 @@ mod tests {
         assert_eq!(destination("/desk", Role::LegalReviewer), "/legal");
         assert_eq!(destination("/desk?state=pending", Role::Officer), "/start");
         assert_eq!(destination("/admin/legal", Role::Supervisor), "/desk");
-        assert_eq!(destination("/legal/drafts/x", Role::Officer), "/legal/drafts/x");
-        assert_eq!(destination("/desk/inspections/x", Role::Admin), "/desk/inspections/x");
+        assert_eq!(
+            destination("/legal/drafts/x", Role::Officer),
+            "/legal/drafts/x"
+        );
+        assert_eq!(
+            destination("/desk/inspections/x", Role::Admin),
+            "/desk/inspections/x"
+        );
     }
 
     #[test]
