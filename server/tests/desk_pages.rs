@@ -505,11 +505,12 @@ async fn inspection_page_shows_the_whole_record_escaped_with_every_contract_sele
     assert!(!html.contains(XSS_SCRIPT), "raw script tag on the page");
     assert!(!html.contains("<img src=x"), "raw injected img on the page");
     assert!(!html.contains("<b>乙</b>"));
-    // askama writes numeric entities: the finding and the review comment.
+    // askama writes numeric entities: the finding, and the review comment (in the
+    // review panel and again beside the finding it concerns).
     assert_eq!(
         html.matches("&#60;script&#62;alert(1)&#60;/script&#62;")
             .count(),
-        2
+        3
     );
     assert!(html.contains("&#34;&#62;&#60;img src=x onerror=alert(1)&#62;"));
     assert!(html.contains("&#60;b&#62;乙&#60;/b&#62;"));

@@ -295,14 +295,21 @@ fn parallel_wrong_passwords_on_the_form_lock_only_the_attacking_address() {
 fn security_headers_on_pages_json_and_errors() {
     let server = TestServer::start(true);
     let c = no_redirects();
-    for path in ["/login", "/healthz", "/api/v1/me", "/no-such-page"] {
+    for path in [
+        "/login",
+        "/healthz",
+        "/api/v1/me",
+        "/api/v1/no-such-endpoint",
+        "/no-such-page",
+    ] {
         let r = c.get(server.url(path)).send().unwrap();
         let h = r.headers();
         assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
         assert_eq!(h["referrer-policy"], "same-origin", "{path}");
         assert!(h.get("strict-transport-security").is_none(), "{path}");
         let csp = h["content-security-policy"].to_str().unwrap();
-        if path == "/login" {
+        if path == "/login" || path == "/no-such-page" {
+            // Pages (the 404 of an unknown page too) carry the pages' own policy.
             assert!(csp.contains("form-action 'self'"), "the page's own: {csp}");
         } else {
             assert_eq!(csp, "default-src 'none'; frame-ancestors 'none'", "{path}");
