@@ -350,6 +350,11 @@ try {
     seq.forEach((n, i) => assert.equal(n, seq[0] - i, `sequence ${seq}`));
     assert.equal(seq[seq.length - 1], 1, `the first access is number 1 (${seq})`);
   });
+  await check('a signed-in user\'s 404 page keeps their menu', async () => {
+    const r = await spage.goto(`${BASE}/desk/no-such-page`);
+    assert.equal(r.status(), 404);
+    assert.ok(await spage.locator('header.top nav a[href="/desk"]').count() === 1, 'menu shown');
+  });
   await sctx.close();
   const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
   const small = await phone.newPage();

@@ -51,7 +51,7 @@ async fn css() -> Response {
 /// Fallback for an unknown URL: the JSON 404 under `/api/` (clients parse it), the
 /// public portal's 404 page under `/public`, else the Chinese 404 page of the
 /// staff pages.
-pub async fn not_found(uri: axum::http::Uri) -> Response {
+pub async fn not_found(uri: axum::http::Uri, user: Option<session::WebUser>) -> Response {
     let path = uri.path();
     if path == "/api" || path.starts_with("/api/") {
         crate::error::AppError::RouteNotFound(path.to_string()).into_response()
@@ -59,7 +59,11 @@ pub async fn not_found(uri: axum::http::Uri) -> Response {
         crate::public::page::PublicError::NotFound("此页面，请检查网址或从首页进入".into())
             .into_response()
     } else {
-        page::WebError::NotFound("此页面，请检查网址或从首页进入".into()).into_response()
+        let e = page::WebError::NotFound("此页面，请检查网址或从首页进入".into());
+        match user {
+            Some(u) => e.page_with(u.layout("")),
+            None => e.into_response(),
+        }
     }
 }
 

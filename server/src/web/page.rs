@@ -201,6 +201,34 @@ struct ErrorPage<'a> {
     back: &'a str,
 }
 
+impl WebError {
+    /// The error page with the header of `layout` (a signed-in user keeps their
+    /// menu and a way back to their own work).
+    pub fn page_with(self, layout: Layout) -> Response {
+        if matches!(self, WebError::SignIn { .. }) {
+            return self.into_response();
+        }
+        let status = self.status();
+        let heading = match &self {
+            WebError::Forbidden => "无权访问",
+            WebError::NotFound(_) => "找不到页面",
+            _ => "出错了",
+        };
+        let back = layout.home;
+        let page = ErrorPage {
+            layout,
+            heading,
+            message: self.to_string(),
+            hint: None,
+            back,
+        };
+        match page.render() {
+            Ok(body) => html_response(status, body),
+            Err(_) => self.into_response(),
+        }
+    }
+}
+
 impl IntoResponse for WebError {
     fn into_response(self) -> Response {
         match &self {
