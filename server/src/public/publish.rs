@@ -743,6 +743,7 @@ mod tests {
             decided_on: String::new(),
             due_text: String::new(),
             due_unknown: false,
+            due_link: String::new(),
             state,
             state_text: text.into(),
             step: "",
