@@ -29,6 +29,13 @@
       }
     } catch (e) { /* storage disabled: the server-side draft still keeps it */ }
   });
+  // On a phone the queue's filter box starts folded unless a filter is set, so the
+  // list itself is on the first screen (without script it stays open).
+  var box = document.getElementById("filter-box");
+  if (box && !box.hasAttribute("data-filtered") &&
+      window.matchMedia && window.matchMedia("(max-width: 800px)").matches) {
+    box.removeAttribute("open");
+  }
   // A page that confirms a sent form clears what was kept for it.
   document.querySelectorAll("[data-clear-kept]").forEach(function (el) {
     try {

@@ -314,11 +314,6 @@ where
     }
 }
 
-/// Fallback for unknown routes: 404 JSON.
-pub async fn not_found(uri: axum::http::Uri) -> AppError {
-    AppError::RouteNotFound(uri.path().to_string())
-}
-
 /// Fallback for a known path with another method: 405 JSON.
 pub async fn method_not_allowed() -> AppError {
     AppError::MethodNotAllowed

@@ -160,7 +160,8 @@ async fn healthz(State(state): State<AppState>) -> Result<axum::Json<Health>, Ap
 /// The whole HTTP API. Routes:
 /// `GET /healthz`, `POST /api/v1/login`, `GET /api/v1/me`, `POST /api/v1/enroll`,
 /// `/api/v1/admin/...` ([`admin::router`]), plus [`sync::router`] and
-/// [`tus::router`]. Unknown routes answer 404 JSON, wrong methods 405 JSON.
+/// [`tus::router`]. Unknown routes answer 404 JSON under `/api/` and a Chinese
+/// 404 page elsewhere ([`web::not_found`]); wrong methods 405 JSON.
 pub fn app(state: AppState) -> Router {
     // JSON endpoints refuse a declared oversized body before reading any of it;
     // the tus routes and the public-profile upload handle their own sizes.
@@ -182,7 +183,7 @@ pub fn app(state: AppState) -> Router {
         .merge(json_api)
         .merge(tus::router())
         .merge(public::profile_admin::upload_router())
-        .fallback(error::not_found)
+        .fallback(web::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
         .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
         .layer(axum::middleware::from_fn_with_state(

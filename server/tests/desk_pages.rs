@@ -505,11 +505,12 @@ async fn inspection_page_shows_the_whole_record_escaped_with_every_contract_sele
     assert!(!html.contains(XSS_SCRIPT), "raw script tag on the page");
     assert!(!html.contains("<img src=x"), "raw injected img on the page");
     assert!(!html.contains("<b>乙</b>"));
-    // askama writes numeric entities: the finding and the review comment.
+    // askama writes numeric entities: the finding, and the review comment (in the
+    // review panel and again beside the finding it concerns).
     assert_eq!(
         html.matches("&#60;script&#62;alert(1)&#60;/script&#62;")
             .count(),
-        2
+        3
     );
     assert!(html.contains("&#34;&#62;&#60;img src=x onerror=alert(1)&#62;"));
     assert!(html.contains("&#60;b&#62;乙&#60;/b&#62;"));
@@ -892,7 +893,9 @@ async fn an_unreadable_document_gets_a_clear_page_and_the_log_pages() {
         .await
         .unwrap();
     assert_eq!(page1.matches("class=\"access-entry\"").count(), 50);
-    assert!(page1.contains("人员54") && !page1.contains("人员4 <"));
+    assert!(page1.contains(">人员54<") && !page1.contains(">人员4<"));
+    // Sequence numbers of this record only, without gaps: 55 down to 6, then 5..1.
+    assert!(page1.contains("data-label=\"序号\">55<") && page1.contains("data-label=\"序号\">6<"));
     assert!(page1.contains("导出") && page1.contains("10.0.0.9"));
     let page2 = desk
         .get(&sup, &format!("/desk/inspections/{id}/access?page=2"))
@@ -901,7 +904,7 @@ async fn an_unreadable_document_gets_a_clear_page_and_the_log_pages() {
         .await
         .unwrap();
     assert_eq!(page2.matches("class=\"access-entry\"").count(), 5);
-    assert!(page2.contains("人员0 <"));
+    assert!(page2.contains(">人员0<") && page2.contains("data-label=\"序号\">1<"));
     let bad = desk
         .get(&sup, &format!("/desk/inspections/{id}/access?page=x"))
         .await;

@@ -556,7 +556,12 @@ fn r_post_7_three_people_publish_late_is_flagged_and_never_back_dated() {
         ],
     );
     assert_eq!(status, 200, "{page}");
-    assert!(page.contains("逾期公开（超过期限 2 个工作日）"), "{page}");
+    // The state's badge, then its details without repeating it (issue 20).
+    assert!(
+        page.contains("逾期公开</span> 超过期限 2 个工作日"),
+        "{page}"
+    );
+    assert!(page.contains("已审批并公开"), "the step says what happened");
     assert!(page.contains("2025-10-20"));
     assert!(page.contains("填报员甲") && page.contains("审核员乙") && page.contains("审批员丙"));
     let (status, public) = p.get(&format!("/public/decisions/{id}"), None);

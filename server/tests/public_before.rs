@@ -265,7 +265,7 @@ fn r_pre_1_to_4_public_pages_profile_uploads_and_roster() {
                 .take_while(|c| *c != '"')
                 .collect::<String>()
         })
-        .find(|l| !l.ends_with(DEMO_FLOW_CHART_ID))
+        .find(|l| !l.ends_with(DEMO_FLOW_CHART_ID) && !l.contains('?'))
         .unwrap_or_else(|| panic!("no link to the uploaded document: {html}"));
     let r = c.get(server.url(&link)).send().unwrap();
     assert_eq!(r.status(), 200);
@@ -274,11 +274,18 @@ fn r_pre_1_to_4_public_pages_profile_uploads_and_roster() {
         .to_str()
         .unwrap()
         .to_string();
+    // Shown in the browser; `?download=1` saves it.
     assert!(
-        disp.starts_with("attachment;") && disp.contains("filename*=UTF-8''"),
+        disp.starts_with("inline;") && disp.contains("filename*=UTF-8''"),
         "{disp}"
     );
     assert_eq!(r.bytes().unwrap().to_vec(), png);
+    let saved = c
+        .get(server.url(&format!("{link}?download=1")))
+        .send()
+        .unwrap();
+    let disp = saved.headers()["content-disposition"].to_str().unwrap();
+    assert!(disp.starts_with("attachment;"), "{disp}");
     let files_before = docs_dir_files(&server);
     assert_eq!(
         files_before.len(),

@@ -295,14 +295,21 @@ fn parallel_wrong_passwords_on_the_form_lock_only_the_attacking_address() {
 fn security_headers_on_pages_json_and_errors() {
     let server = TestServer::start(true);
     let c = no_redirects();
-    for path in ["/login", "/healthz", "/api/v1/me", "/no-such-page"] {
+    for path in [
+        "/login",
+        "/healthz",
+        "/api/v1/me",
+        "/api/v1/no-such-endpoint",
+        "/no-such-page",
+    ] {
         let r = c.get(server.url(path)).send().unwrap();
         let h = r.headers();
         assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
         assert_eq!(h["referrer-policy"], "same-origin", "{path}");
         assert!(h.get("strict-transport-security").is_none(), "{path}");
         let csp = h["content-security-policy"].to_str().unwrap();
-        if path == "/login" {
+        if path == "/login" || path == "/no-such-page" {
+            // Pages (the 404 of an unknown page too) carry the pages' own policy.
             assert!(csp.contains("form-action 'self'"), "the page's own: {csp}");
         } else {
             assert_eq!(csp, "default-src 'none'; frame-ancestors 'none'", "{path}");
@@ -342,6 +349,55 @@ fn redirects_stay_on_this_site_and_pages_need_a_session() {
         .unwrap();
     let html = r.text().unwrap();
     assert!(!html.contains("<script>alert(1)"), "{html}");
+}
+
+#[test]
+fn each_role_lands_on_its_own_work_and_its_menu_opens_without_refusal() {
+    let server = TestServer::start(true);
+    let c = no_redirects();
+    for (login, landing, menu) in [
+        ("supervisor", "/desk", &["/desk", "/legal", "/publish"][..]),
+        ("legal", "/legal", &["/legal", "/publish"][..]),
+        (
+            "admin",
+            "/admin",
+            &["/desk", "/legal", "/publish", "/admin"][..],
+        ),
+        ("qy-zf-001", "/start", &["/start", "/legal"][..]),
+    ] {
+        let (session, r) = sign_in(&server, &c, login, "");
+        assert_eq!(r.headers().get(LOCATION).unwrap(), landing, "{login}");
+        // A `next` the role may not open gives way to its landing page.
+        let (_, r) = sign_in(&server, &c, login, "/desk?state=pending");
+        let to = r.headers().get(LOCATION).unwrap().to_str().unwrap();
+        if !menu.contains(&"/desk") {
+            assert_eq!(to, landing, "{login}");
+        }
+        // The header's menu is exactly what the role may open, and each opens.
+        let page = c
+            .get(server.url(landing))
+            .header(COOKIE, &session)
+            .send()
+            .unwrap();
+        assert_eq!(page.status(), 200, "{login} {landing}");
+        let html = page.text().unwrap();
+        let nav = &html[html.find("aria-label=\"主菜单\"").expect("menu")..];
+        let nav = &nav[..nav.find("</nav>").unwrap()];
+        let hrefs: Vec<&str> = nav
+            .split("href=\"")
+            .skip(1)
+            .filter_map(|p| p.split('"').next())
+            .collect();
+        assert_eq!(hrefs, menu, "{login}");
+        for href in hrefs {
+            let r = c
+                .get(server.url(href))
+                .header(COOKIE, &session)
+                .send()
+                .unwrap();
+            assert_eq!(r.status(), 200, "{login} opens {href}");
+        }
+    }
 }
 
 #[test]

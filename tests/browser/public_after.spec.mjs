@@ -160,13 +160,20 @@ try {
     await shot(page, 'publish-preview');
     await page.locator('#file-form input[name=confirm]').check();
     await submit(page, '#file-form');
-    await page.locator('#publish-notice').waitFor();
+    // Each step says what happened, never a generic 操作已完成.
+    const said = async (words) => {
+      const n = (await page.locator('#publish-notice').innerText()).trim();
+      assert.ok(n.startsWith(words), `notice says ${words}: ${n}`);
+    };
+    await said('已填报');
     await signIn(page, 'legal');
     await page.goto(`${BASE}/publish/${inspectionId}`);
     await submit(page, '#review-form');
+    await said('已审核');
     await signIn(page, 'admin');
     await page.goto(`${BASE}/publish/${inspectionId}`);
     await submit(page, '#approve-form');
+    await said('已审批并公开');
     await page.locator('#published-on').waitFor();
     for (const who of ['#filer', '#reviewer', '#approver']) {
       assert.ok((await page.locator(who).innerText()).trim().length > 0, `${who} named`);

@@ -97,14 +97,12 @@ pub struct PageQuery {
 /// One row as shown.
 #[derive(Debug)]
 pub struct Row {
-    /// Sequence number.
-    pub id: i64,
+    /// Sequence number within this record's log (1 = first access, no gaps).
+    pub seq: u64,
     /// Beijing time.
     pub at: String,
     /// Name of the user.
     pub user_name: String,
-    /// User id.
-    pub user_id: String,
     /// Role in Chinese.
     pub role: &'static str,
     /// Action in Chinese.
@@ -174,11 +172,12 @@ async fn page(
         .access_log(agency, &id, PAGE_SIZE, offset)
         .await?
         .into_iter()
-        .map(|e| Row {
-            id: e.id,
+        .enumerate()
+        .map(|(k, e)| Row {
+            // Newest first: the first row of page 1 is entry number `total`.
+            seq: total.saturating_sub(u64::from(offset) + k as u64),
             at: beijing_time(e.at),
             user_name: e.user_name,
-            user_id: e.user_id,
             role: role_label(e.user_role),
             action: e.action.label(),
             object: object_text(e.object.as_deref()),

@@ -185,6 +185,8 @@ pub struct FindingView {
     pub at: String,
     /// Evidence it points to.
     pub evidence: Vec<EvLink>,
+    /// Review comments about this finding.
+    pub comments: Vec<CommentView>,
 }
 
 /// The rights notice.
@@ -228,7 +230,7 @@ pub struct AmendmentView {
 }
 
 /// A review comment.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct CommentView {
     /// Author name.
     pub author: String,
@@ -238,6 +240,9 @@ pub struct CommentView {
     pub text: String,
     /// The item it is about, in Chinese (empty for the whole record).
     pub item: String,
+    /// The item's key (`finding:<id>`, `identity_notice`, ...; empty for the whole
+    /// record), to show the comment beside the item it concerns.
+    pub key: String,
 }
 
 /// The review decision so far.
@@ -348,6 +353,11 @@ struct InspectionPage {
     amendments: Vec<AmendmentView>,
     decision: Option<DecisionView>,
     comments: Vec<CommentView>,
+    /// Review comments about the identity notice and the rights notice.
+    identity_comments: Vec<CommentView>,
+    rights_comments: Vec<CommentView>,
+    /// Rules not met, with short names (for the review summary at the top).
+    failed_rules: Vec<super::rule_names::RuleName>,
     timeline: Vec<TimelineRow>,
     rules: Vec<RuleView>,
     arrivals: Vec<ArrivalView>,
@@ -461,6 +471,11 @@ fn evidence_view(
         url: original_url(id, &e.sha256),
         thumb: thumb_url(id, &e.sha256),
     }
+}
+
+/// The comments about the item `key`.
+fn comments_on(comments: &[CommentView], key: &str) -> Vec<CommentView> {
+    comments.iter().filter(|c| c.key == key).cloned().collect()
 }
 
 fn rule_views(violations: &[liuhen_core::rules::Violation]) -> Vec<RuleView> {
@@ -672,6 +687,28 @@ async fn page(
         .map(|e| evidence_view(&st, &id, e, &by_sha, &names, now))
         .collect();
     let ev_of = |sha: &str| evidence.iter().find(|v| v.sha == sha).cloned();
+    let comments: Vec<CommentView> = i
+        .review
+        .comments
+        .iter()
+        .map(|c| CommentView {
+            author: c.author_name.clone(),
+            at: beijing_time(c.at),
+            text: c.text.clone(),
+            item: c
+                .item
+                .as_deref()
+                .map(|it| item_label(i, it))
+                .unwrap_or_default(),
+            key: c.item.clone().unwrap_or_default(),
+        })
+        .collect();
+    let mut failed_rules: Vec<super::rule_names::RuleName> = Vec::new();
+    for v in &detail.violations {
+        if !failed_rules.iter().any(|r| r.id == v.rule) {
+            failed_rules.push(super::rule_names::named(&v.rule));
+        }
+    }
     let m = &i.meta;
     let page = InspectionPage {
         layout: user.layout("queue"),
@@ -730,8 +767,11 @@ async fn page(
                 author: names.of(&f.author),
                 at: beijing_time(f.at),
                 evidence: links(i, &f.evidence),
+                comments: comments_on(&comments, &format!("finding:{}", f.id)),
             })
             .collect(),
+        identity_comments: comments_on(&comments, "identity_notice"),
+        rights_comments: comments_on(&comments, "rights_notice"),
         rights: i.rights_notice.as_ref().map(|r| {
             let (signer, signature_sha, witness, refusal_reason) = match &r.acknowledgement {
                 Acknowledgement::Signed {
@@ -787,21 +827,8 @@ async fn page(
             by: d.decided_by_name.clone(),
             at: beijing_time(d.decided_at),
         }),
-        comments: i
-            .review
-            .comments
-            .iter()
-            .map(|c| CommentView {
-                author: c.author_name.clone(),
-                at: beijing_time(c.at),
-                text: c.text.clone(),
-                item: c
-                    .item
-                    .as_deref()
-                    .map(|it| item_label(i, it))
-                    .unwrap_or_default(),
-            })
-            .collect(),
+        comments,
+        failed_rules,
         timeline: timeline(i, &names, &blobs),
         rules: rule_views(&detail.violations),
         arrivals: arrival_views(i, &evidence),

@@ -7,6 +7,7 @@ pub mod decide;
 pub mod evidence;
 pub mod inspection;
 pub mod queue;
+pub mod rule_names;
 pub mod summary;
 
 use crate::state::AppState;

@@ -284,7 +284,7 @@ struct RowView {
     opened: String,
     state_value: &'static str,
     state_label: &'static str,
-    violations: Vec<String>,
+    violations: Vec<super::rule_names::RuleName>,
     evidence_total: u32,
     evidence_missing: u32,
     oldest_missing: String,
@@ -305,7 +305,11 @@ impl RowView {
             opened: beijing_text(s.opened_at),
             state_value: s.state.as_str(),
             state_label: s.state.label(),
-            violations: s.violations_at(now),
+            violations: s
+                .violations_at(now)
+                .iter()
+                .map(|v| super::rule_names::named(v))
+                .collect(),
             evidence_total: s.evidence_total,
             evidence_missing: s.evidence_missing,
             oldest_missing: s.oldest_missing_at.map(beijing_text).unwrap_or_default(),
@@ -328,6 +332,8 @@ struct QueuePageView {
     next_href: Option<String>,
     prev_href: Option<String>,
     as_of: String,
+    /// Whether any filter beyond the state tab is set (the filter box says so).
+    filtered: bool,
 }
 
 async fn queue_page(
@@ -411,8 +417,16 @@ async fn queue_page(
             (Vec::new(), None, None, StatusCode::BAD_REQUEST)
         }
     };
+    let filtered = !form.officer.is_empty()
+        || !form.target.is_empty()
+        || !form.from.is_empty()
+        || !form.to.is_empty()
+        || form.violations
+        || form.late
+        || form.awaiting;
     let view = QueuePageView {
         layout: user.layout("queue"),
+        filtered,
         form,
         tabs,
         total,

@@ -7,11 +7,12 @@
 use std::collections::HashMap;
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use chrono::NaiveDate;
+use serde::Deserialize;
 
 use liuhen_core::model::{Agency, CertificateStatus, Officer, RosterSnapshot};
 
@@ -367,9 +368,19 @@ fn rfc5987(name: &str) -> String {
     out
 }
 
+/// Query of a public document: `?download=1` saves it instead of showing it.
+#[derive(Debug, Deserialize)]
+pub struct DocumentQuery {
+    /// `1`: served as an attachment (saved), else shown in the browser.
+    pub download: Option<String>,
+}
+
+/// `GET /public/documents/{id}`: a flow chart, guide or list (PDF, PNG or JPEG,
+/// sniffed at upload) shown in the browser, or saved with `?download=1`.
 async fn download(
     State(st): State<AppState>,
     Path(id): Path<String>,
+    Query(q): Query<DocumentQuery>,
 ) -> Result<Response, PublicError> {
     let not_found = || PublicError::NotFound("该公开文件".into());
     if id.len() > 64 {
@@ -400,8 +411,14 @@ async fn download(
             }
         })
         .collect();
+    // Only the sniffed types are ever stored, all safe to show inline.
+    let how = if q.download.as_deref() == Some("1") {
+        "attachment"
+    } else {
+        "inline"
+    };
     let disposition = format!(
-        "attachment; filename=\"{ascii}\"; filename*=UTF-8''{}",
+        "{how}; filename=\"{ascii}\"; filename*=UTF-8''{}",
         rfc5987(&doc.file_name)
     );
     let mut r = bytes.into_response();

@@ -271,7 +271,7 @@ async fn build_page(
         })
         .collect();
     Ok(ProfilePage {
-        layout: user.layout("public_profile"),
+        layout: user.layout("admin"),
         agency_id: agency,
         notice: None,
         error: None,

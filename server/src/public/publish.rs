@@ -159,6 +159,23 @@ pub struct QueueRow {
     pub published_on: String,
 }
 
+impl QueueRow {
+    /// The details of the state without repeating its label (shown after the
+    /// label's badge): 「已撤回（撤销，2026-11-02）」 gives 「撤销，2026-11-02」,
+    /// 「按时公开」 gives "".
+    pub fn state_detail(&self) -> String {
+        let rest = self
+            .state_text
+            .strip_prefix(self.state.label())
+            .unwrap_or(&self.state_text)
+            .trim_start_matches(['，', ',', ' ']);
+        match rest.strip_prefix('（').and_then(|r| r.strip_suffix('）')) {
+            Some(inner) => inner.to_string(),
+            None => rest.to_string(),
+        }
+    }
+}
+
 fn name_of(names: &HashMap<String, String>, id: Option<&String>) -> String {
     id.map(|i| names.get(i).cloned().unwrap_or_else(|| i.clone()))
         .unwrap_or_default()
@@ -499,9 +516,23 @@ async fn detail_page(
     Path(id): Path<String>,
     q: Result<Query<DetailQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, WebError> {
-    let done = q.ok().and_then(|Query(q)| q.done).is_some();
-    let notice = done.then(|| "操作已完成。".to_string());
+    let notice = q
+        .ok()
+        .and_then(|Query(q)| q.done)
+        .map(|d| done_notice(&d).to_string());
     detail_response(&st, &user, &id, StatusCode::OK, None, notice).await
+}
+
+/// What the page says after a step (`done` = [`PublicationStep::action`]).
+fn done_notice(done: &str) -> &'static str {
+    match done {
+        "filed" => "已填报：公示内容已提交，等待法制审核人员审核。",
+        "reviewed" => "已审核：公示内容审核通过，等待管理员审批后公开。",
+        "published" => "已审批并公开：公众现在可以在公示平台查看此决定。",
+        "withdrawn" => "已撤回：公示平台不再显示此决定的内容，只显示撤回说明。",
+        "again" => "此操作此前已完成（表单重复提交），未重复执行。",
+        _ => "操作已完成。",
+    }
 }
 
 /// Fields of the publishing forms.
@@ -553,7 +584,12 @@ async fn run_step(
                 again = outcome == StepOutcome::AlreadyDone,
                 "publication step"
             );
-            Ok(Redirect::to(&format!("/publish/{id}?done=1")).into_response())
+            let done = if outcome == StepOutcome::AlreadyDone {
+                "again"
+            } else {
+                step.action()
+            };
+            Ok(Redirect::to(&format!("/publish/{id}?done={done}")).into_response())
         }
         Err(StorageError::Conflict(msg)) => {
             detail_response(st, user, id, StatusCode::CONFLICT, Some(msg), None).await
@@ -696,6 +732,56 @@ mod tests {
 
     fn d(y: i32, m: u32, day: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    fn row(state: QueueState, text: &str) -> QueueRow {
+        QueueRow {
+            id: String::new(),
+            doc_number: String::new(),
+            title: String::new(),
+            kind_label: "",
+            decided_on: String::new(),
+            due_text: String::new(),
+            due_unknown: false,
+            due_link: String::new(),
+            state,
+            state_text: text.into(),
+            step: "",
+            filer: String::new(),
+            reviewer: String::new(),
+            approver: String::new(),
+            published_on: String::new(),
+        }
+    }
+
+    #[test]
+    fn the_state_badge_and_its_details_never_repeat_the_label() {
+        let cases = [
+            (QueueState::PublishedOnTime, "按时公开", ""),
+            (
+                QueueState::Withdrawn,
+                "已撤回（撤销，2026-11-02）",
+                "撤销，2026-11-02",
+            ),
+            (
+                QueueState::Overdue,
+                "逾期未公开，已超过 3 个工作日",
+                "已超过 3 个工作日",
+            ),
+            (
+                QueueState::PublishedLate,
+                "逾期公开（超过期限 2 个工作日）",
+                "超过期限 2 个工作日",
+            ),
+            (
+                QueueState::PublishedOnTime,
+                "已公开（公开时缺少节假日数据，是否逾期无法判断）",
+                "已公开（公开时缺少节假日数据，是否逾期无法判断）",
+            ),
+        ];
+        for (state, text, detail) in cases {
+            assert_eq!(row(state, text).state_detail(), detail, "{text}");
+        }
     }
 
     #[test]

@@ -262,17 +262,18 @@ async fn index(State(st): State<AppState>) -> Result<Response, PublicError> {
 
 /// One bar of the chart (SVG coordinates).
 struct Bar {
-    y: u32,
-    width: u32,
+    /// Length in percent of the longest bar (at least 1).
+    percent: u64,
     label: String,
     value: u64,
     fill: &'static str,
-    text_x: u32,
+    /// The first bar of an agency (a gap above it).
+    first: bool,
 }
 
 /// The chart: per published agency, four bars of its totals (检查, 决定, 法制审核,
 /// 复议诉讼), then the decisions of each enforcement category (R-POST-5).
-fn chart(rows: &[&AgencyStats]) -> (Vec<Bar>, u32) {
+fn chart(rows: &[&AgencyStats]) -> Vec<Bar> {
     const COLORS: [&str; 4] = ["#2b6cb0", "#c05621", "#2f855a", "#6b46c1"];
     const CATEGORY_COLOR: &str = "#dd6b20";
     let mut bars = Vec::new();
@@ -289,7 +290,7 @@ fn chart(rows: &[&AgencyStats]) -> (Vec<Bar>, u32) {
         .max()
         .unwrap_or(0)
         .max(1);
-    let mut y = 10;
+    let percent = |v: u64| (v * 100 / max).max(1);
     for r in rows {
         let values = [
             ("检查", r.counts.inspections),
@@ -301,33 +302,26 @@ fn chart(rows: &[&AgencyStats]) -> (Vec<Bar>, u32) {
             ),
         ];
         for (i, (what, v)) in values.into_iter().enumerate() {
-            let width = u32::try_from(v * 400 / max).unwrap_or(400).max(1);
             bars.push(Bar {
-                y,
-                width,
+                percent: percent(v),
                 label: format!("{} · {what}", r.name),
                 value: v,
                 fill: COLORS[i],
-                text_x: 330 + width + 6,
+                first: i == 0,
             });
-            y += 22;
         }
         for c in &r.categories {
             let v = c.decisions_total();
-            let width = u32::try_from(v * 400 / max).unwrap_or(400).max(1);
             bars.push(Bar {
-                y,
-                width,
+                percent: percent(v),
                 label: format!("{} · {}决定", r.name, c.category),
                 value: v,
                 fill: CATEGORY_COLOR,
-                text_x: 330 + width + 6,
+                first: false,
             });
-            y += 22;
         }
-        y += 12;
     }
-    (bars, y + 10)
+    bars
 }
 
 #[derive(Template)]
@@ -339,7 +333,6 @@ struct YearPage {
     rows: Vec<AgencyStats>,
     unpublished: Vec<String>,
     bars: Vec<Bar>,
-    chart_height: u32,
     kinds: Vec<&'static str>,
 }
 
@@ -359,7 +352,7 @@ async fn year_file(
     match ext {
         None => {
             let refs: Vec<&AgencyStats> = published.iter().collect();
-            let (bars, chart_height) = chart(&refs);
+            let bars = chart(&refs);
             Ok(render_public(
                 StatusCode::OK,
                 &YearPage {
@@ -369,7 +362,6 @@ async fn year_file(
                     unpublished: unpublished.into_iter().map(|a| a.name).collect(),
                     rows: published,
                     bars,
-                    chart_height,
                     kinds: DECISION_KINDS.iter().map(|(_, l)| *l).collect(),
                 },
             ))
@@ -565,7 +557,7 @@ async fn build_admin(st: &AppState, user: &WebUser, year: i32) -> Result<AdminPa
         .next();
     let publication = row.as_ref().and_then(|r| r.publication.clone());
     Ok(AdminPage {
-        layout: user.layout("public_stats"),
+        layout: user.layout("admin"),
         year,
         years: (FIRST_YEAR.max(current - 6)..current).rev().collect(),
         deadline: deadline(year).to_string(),

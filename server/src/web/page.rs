@@ -23,6 +23,21 @@ pub struct Layout {
     pub section: &'static str,
     /// Program version.
     pub version: &'static str,
+    /// Where the brand link leads: the role's own landing page (`/` signed out).
+    pub home: &'static str,
+    /// The header menu entries this role may open.
+    pub nav: Vec<NavItem>,
+}
+
+/// One entry of the header menu.
+#[derive(Debug, Clone)]
+pub struct NavItem {
+    /// Path it opens.
+    pub href: &'static str,
+    /// Chinese label.
+    pub label: &'static str,
+    /// Whether the page shown belongs to it (`aria-current`).
+    pub current: bool,
 }
 
 impl Layout {
@@ -30,8 +45,48 @@ impl Layout {
     pub fn anonymous() -> Self {
         Layout {
             version: crate::VERSION,
+            home: "/",
             ..Layout::default()
         }
+    }
+}
+
+/// Where a role lands after signing in: its own work, never a page it may not open.
+pub fn landing(role: Role) -> &'static str {
+    match role {
+        Role::Supervisor => "/desk",
+        Role::LegalReviewer => "/legal",
+        Role::Admin => "/admin",
+        Role::Officer => "/start",
+    }
+}
+
+/// The header menu of a role, with `section` marked current.
+pub fn nav_items(role: Role, section: &str) -> Vec<NavItem> {
+    nav_for(role)
+        .into_iter()
+        .map(|(s, href, label)| NavItem {
+            href,
+            label,
+            current: s == section,
+        })
+        .collect()
+}
+
+/// The header menu of a role: only the pages it may open (section, path, label).
+/// Must agree with the role checks of each page (`crate::desk::DESK_ROLES`,
+/// `crate::legal::workflow::READER_ROLES`, `crate::public::publish::QUEUE_ROLES`).
+pub fn nav_for(role: Role) -> Vec<(&'static str, &'static str, &'static str)> {
+    const DESK: (&str, &str, &str) = ("queue", "/desk", "审核队列");
+    const LEGAL: (&str, &str, &str) = ("legal", "/legal", "法制审核");
+    const PUBLISH: (&str, &str, &str) = ("publish", "/publish", "公示发布");
+    const ADMIN: (&str, &str, &str) = ("admin", "/admin", "管理");
+    const START: (&str, &str, &str) = ("start", "/start", "我的工作");
+    match role {
+        Role::Supervisor => vec![DESK, LEGAL, PUBLISH],
+        Role::LegalReviewer => vec![LEGAL, PUBLISH],
+        Role::Admin => vec![DESK, LEGAL, PUBLISH, ADMIN],
+        Role::Officer => vec![START, LEGAL],
     }
 }
 
@@ -146,6 +201,34 @@ struct ErrorPage<'a> {
     back: &'a str,
 }
 
+impl WebError {
+    /// The error page with the header of `layout` (a signed-in user keeps their
+    /// menu and a way back to their own work).
+    pub fn page_with(self, layout: Layout) -> Response {
+        if matches!(self, WebError::SignIn { .. }) {
+            return self.into_response();
+        }
+        let status = self.status();
+        let heading = match &self {
+            WebError::Forbidden => "无权访问",
+            WebError::NotFound(_) => "找不到页面",
+            _ => "出错了",
+        };
+        let back = layout.home;
+        let page = ErrorPage {
+            layout,
+            heading,
+            message: self.to_string(),
+            hint: None,
+            back,
+        };
+        match page.render() {
+            Ok(body) => html_response(status, body),
+            Err(_) => self.into_response(),
+        }
+    }
+}
+
 impl IntoResponse for WebError {
     fn into_response(self) -> Response {
         match &self {
@@ -180,7 +263,7 @@ impl IntoResponse for WebError {
             heading,
             message: self.to_string(),
             hint,
-            back: "/desk",
+            back: "/",
         };
         let body = page
             .render()

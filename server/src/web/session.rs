@@ -21,7 +21,7 @@ use cookie::{Cookie, SameSite};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
-use super::page::{Layout, WebError, html_response, role_label};
+use super::page::{Layout, WebError, html_response, landing, nav_for, role_label};
 use crate::auth::{self, SESSION_TTL, new_token, token_hash};
 use crate::client_addr::ClientAddr;
 use crate::error::AppError;
@@ -109,6 +109,8 @@ impl WebUser {
             csrf: self.csrf.clone(),
             section,
             version: crate::VERSION,
+            home: landing(self.user.role),
+            nav: super::page::nav_items(self.user.role, section),
         }
     }
 
@@ -214,9 +216,9 @@ fn here(parts: &Parts) -> String {
             .uri
             .path_and_query()
             .map(|p| p.as_str().to_string())
-            .unwrap_or_else(|| "/desk".into())
+            .unwrap_or_default()
     } else {
-        "/desk".into()
+        String::new()
     }
 }
 
@@ -258,7 +260,8 @@ impl OptionalFromRequestParts<AppState> for WebUser {
     }
 }
 
-/// A local path to return to; anything else (other sites, `//host`) becomes `/desk`.
+/// A local path to return to; anything else (other sites, `//host`, nothing)
+/// becomes "" (the signed-in role's own landing page, [`destination`]).
 pub fn safe_next(next: Option<&str>) -> String {
     match next {
         Some(n)
@@ -269,7 +272,35 @@ pub fn safe_next(next: Option<&str>) -> String {
         {
             n.to_string()
         }
-        _ => "/desk".into(),
+        _ => String::new(),
+    }
+}
+
+/// Whether `role` may open the page at `path`: a path under a menu section
+/// (`/desk`, `/legal`, `/publish`, `/admin`, `/start`) only if the role's menu
+/// ([`nav_for`]) has that section. Other paths are left to their handler.
+fn may_open(role: Role, path: &str) -> bool {
+    let first = path
+        .trim_start_matches('/')
+        .split(['/', '?', '#'])
+        .next()
+        .unwrap_or("");
+    let sections = ["desk", "legal", "publish", "admin", "start"];
+    if !sections.contains(&first) {
+        return true;
+    }
+    nav_for(role)
+        .iter()
+        .any(|(_, href, _)| href.trim_start_matches('/') == first)
+}
+
+/// Where to send `role` after signing in: `next` if given and open to the role,
+/// else the role's own landing page (never a page that answers 403).
+pub fn destination(next: &str, role: Role) -> String {
+    if next.is_empty() || !may_open(role, next) {
+        landing(role).to_string()
+    } else {
+        next.to_string()
     }
 }
 
@@ -318,8 +349,8 @@ async fn login_page(
     Query(q): Query<LoginQuery>,
 ) -> Response {
     let next = safe_next(q.next.as_deref());
-    if user.is_some() {
-        return Redirect::to(&next).into_response();
+    if let Some(u) = &user {
+        return Redirect::to(&destination(&next, u.user.role)).into_response();
     }
     let notice = if q.expired.as_deref() == Some("1") {
         Some("登录已过期，请重新登录。".to_string())
@@ -449,7 +480,7 @@ async fn login_submit(
         }
     }
     tracing::info!(user = %user.id, role = user.role.as_str(), "web session opened");
-    let mut r = Redirect::to(&next).into_response();
+    let mut r = Redirect::to(&destination(&next, user.role)).into_response();
     let h = r.headers_mut();
     h.append(
         header::SET_COOKIE,
@@ -540,10 +571,29 @@ mod tests {
             safe_next(Some("/desk/inspections/x?a=1")),
             "/desk/inspections/x?a=1"
         );
-        assert_eq!(safe_next(Some("//evil.example/")), "/desk");
-        assert_eq!(safe_next(Some("https://evil.example/")), "/desk");
-        assert_eq!(safe_next(Some("/\\evil")), "/desk");
-        assert_eq!(safe_next(None), "/desk");
+        assert_eq!(safe_next(Some("//evil.example/")), "");
+        assert_eq!(safe_next(Some("https://evil.example/")), "");
+        assert_eq!(safe_next(Some("/\\evil")), "");
+        assert_eq!(safe_next(None), "");
+    }
+
+    #[test]
+    fn each_role_lands_on_its_own_work_never_on_a_refusal() {
+        assert_eq!(destination("", Role::Supervisor), "/desk");
+        assert_eq!(destination("", Role::LegalReviewer), "/legal");
+        assert_eq!(destination("", Role::Admin), "/admin");
+        assert_eq!(destination("", Role::Officer), "/start");
+        assert_eq!(destination("/desk", Role::LegalReviewer), "/legal");
+        assert_eq!(destination("/desk?state=pending", Role::Officer), "/start");
+        assert_eq!(destination("/admin/legal", Role::Supervisor), "/desk");
+        assert_eq!(
+            destination("/legal/drafts/x", Role::Officer),
+            "/legal/drafts/x"
+        );
+        assert_eq!(
+            destination("/desk/inspections/x", Role::Admin),
+            "/desk/inspections/x"
+        );
     }
 
     #[test]

@@ -11,7 +11,7 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 
 use super::draft_form::page_error;
-use super::{SECTION, Typed, form_user, pairs_of};
+use super::{Typed, form_user, pairs_of};
 use crate::desk::queue::beijing_text;
 use crate::legal::workflow::{self, LEADER_ROLES, Staffing};
 use crate::state::AppState;
@@ -91,7 +91,7 @@ async fn build(st: &AppState, user: &WebUser) -> Result<AdminPage, WebError> {
         .collect::<Vec<_>>()
         .join("、");
     Ok(AdminPage {
-        layout: user.layout(SECTION),
+        layout: user.layout("admin"),
         staffing,
         years,
         events,
