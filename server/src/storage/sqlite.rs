@@ -53,7 +53,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0010_public_profile.sql"),
     include_str!("../../migrations/0011_trust_boundary.sql"),
     include_str!("../../migrations/0012_login_addresses.sql"),
-    include_str!("../../migrations/0016_change_cursor.sql"),
+    include_str!("../../migrations/0013_change_cursor.sql"),
 ];
 
 /// The schema version this program writes (the number of migrations).
