@@ -12,8 +12,8 @@ use liuhen_core::api::{CaptureInput, RightsNoticeInput};
 use liuhen_core::export::{self, CaseFormat};
 use liuhen_core::inspection::{Acknowledgement, EvidenceKind, InspectionStep};
 use liuhen_core::model::{
-    Agency, CertificateStatus, CheckItem, CreditCode, GeoPoint, Officer, RosterSnapshot, Target,
-    TargetKind, Task, TaskSource, TaskStatus,
+    Agency, CertificateStatus, CheckItem, CreditCode, GeoPoint, Officer, RightsNoticeText,
+    RosterSnapshot, Target, TargetKind, Task, TaskSource, TaskStatus,
 };
 use liuhen_core::time::FixedClock;
 
@@ -63,6 +63,20 @@ fn officer(
     }
 }
 
+/// The agency's rights notice (R-SCENE-4): the text officers read to the party,
+/// delivered to phones with the roster (the same as `tests/data/demo-roster.json`).
+fn rights_notice() -> RightsNoticeText {
+    RightsNoticeText {
+        version: "清远生态环境-2026-01".into(),
+        text: "清远市生态环境局执法人员依法对你（单位）进行现场检查，已出示执法证件。你（单位）享有陈述、申辩的权利；执法人员少于两人或者未出示执法证件的，你（单位）有权拒绝接受检查；执法人员与你（单位）有直接利害关系的，你（单位）有权申请回避。你（单位）应当如实回答询问，协助检查，不得拒绝、阻挠。对本次执法行为不服的，可以通过下列途径寻求救济：".into(),
+        remedy_channels: vec![
+            "自知道该行为之日起六十日内向清远市人民政府申请行政复议".into(),
+            "自知道该行为之日起六个月内向有管辖权的人民法院提起行政诉讼".into(),
+            "对执法人员的执法行为有异议的，可以向清远市生态环境局或 12345 政务服务便民热线投诉、举报".into(),
+        ],
+    }
+}
+
 /// A realistic demo roster of 清远市生态环境局: four officers (one with an expired
 /// certificate, one suspended), two companies and one natural person, two open tasks.
 pub fn roster() -> Result<RosterSnapshot, CliError> {
@@ -74,7 +88,7 @@ pub fn roster() -> Result<RosterSnapshot, CliError> {
             id: AGENCY_ID.into(),
             name: "清远市生态环境局".into(),
             region_code: "441800".into(),
-            rights_notice: None,
+            rights_notice: Some(rights_notice()),
         },
         officers: vec![
             officer(
@@ -541,12 +555,8 @@ fn run_steps(
     core.record_rights_notice(
         &id,
         RightsNoticeInput {
-            notice_version: "QYHJ-2026-01".into(),
-            remedy_channels: vec![
-                "自收到决定之日起六十日内向清远市人民政府申请行政复议".into(),
-                "自收到决定之日起六个月内向有管辖权的人民法院提起行政诉讼".into(),
-                "对执法行为有异议的，可拨打 12345 政务服务便民热线投诉".into(),
-            ],
+            notice_version: rights_notice().version,
+            remedy_channels: rights_notice().remedy_channels,
             acknowledgement: Acknowledgement::Signed {
                 signer_name: "周国栋（公司环保主管）".into(),
                 signature_sha256: sig.reference.sha256.clone(),
