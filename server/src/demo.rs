@@ -73,11 +73,58 @@ pub fn demo_items() -> Vec<SpotCheckItem> {
 /// (qy-dx-0002), so a draw of QYHJ-SJ-07 shows a staffing shortfall for it.
 pub const DEMO_CONFLICT: (&str, &str, &str) = ("qy-zf-002", "qy-dx-0002", "近亲属在该单位任职");
 
-/// The demo roster, parsed.
+/// The demo roster: [`DEMO_ROSTER_JSON`] plus what the 2025 statistics year needs
+/// (issue 20): two targets catalogued under 固体废物, the second category of the
+/// 2025 decisions, and that category on the certificates of 李明 and 陈晓红, who
+/// inspected them (R-SCENE-1). Drawn items stay 生态环境, so draws are unchanged.
 pub fn demo_roster() -> Result<RosterSnapshot, AppError> {
-    serde_json::from_str(DEMO_ROSTER_JSON)
-        .map_err(|e| AppError::internal(format!("demo roster: {e}")))
+    use liuhen_core::model::Target;
+    let mut roster: RosterSnapshot = serde_json::from_str(DEMO_ROSTER_JSON)
+        .map_err(|e| AppError::internal(format!("demo roster: {e}")))?;
+    for o in roster.officers.iter_mut() {
+        if ["qy-zf-001", "qy-zf-002"].contains(&o.id.as_str())
+            && !o.categories.iter().any(|c| c == SOLID_WASTE)
+        {
+            o.categories.push(SOLID_WASTE.into());
+        }
+    }
+    let agency_id = roster.agency.id.clone();
+    for (id, name, code, address, area) in STATS_YEAR_TARGETS {
+        if roster.targets.iter().any(|t| t.id == *id) {
+            continue;
+        }
+        let target: Target = serde_json::from_value(serde_json::json!({
+            "id": id, "agency_id": agency_id, "name": name, "kind": "organisation",
+            "credit_code": code, "address": address, "category": SOLID_WASTE,
+            "area": area, "location": null
+        }))
+        .map_err(|e| AppError::internal(format!("demo target {id}: {e}")))?;
+        roster.targets.push(target);
+    }
+    Ok(roster)
 }
+
+/// The enforcement category of the demo's solid-waste targets and decisions.
+pub const SOLID_WASTE: &str = "固体废物";
+
+/// Targets catalogued under [`SOLID_WASTE`], inspected in 2025: (id, name, credit
+/// code, address, area).
+pub const STATS_YEAR_TARGETS: &[(&str, &str, &str, &str, &str)] = &[
+    (
+        "qy-dx-0004",
+        "清远市恒通五金制品有限公司",
+        "91441802MA55QH3T01",
+        "清远市清城区石角镇五金工业区 6 号",
+        "441802",
+    ),
+    (
+        "qy-dx-0005",
+        "清远市华美再生资源有限公司",
+        "91441803MA56RW7K2Y",
+        "清远市清新区太和镇再生资源产业园 12 号",
+        "441803",
+    ),
+];
 
 /// Loads the demo agency; running it again changes nothing but issuing a new code.
 pub async fn load(state: &AppState) -> Result<DemoSummary, AppError> {
@@ -213,7 +260,67 @@ pub mod desk_ids {
     pub const SCRIPT_TEXT: &str = "01936d00-0000-7000-8000-00000000d00a";
     /// The second agency's inspection.
     pub const OTHER_AGENCY: &str = "01936d00-0000-7000-8000-00000000d0b1";
+    /// Approved inspections opened in 2025, the demo statistics year (R-POST-5):
+    /// three of 生态环境 targets, then three of 固体废物 targets.
+    pub const STATS_YEAR: [&str; 6] = [
+        "01936d00-0000-7000-8000-00000000d101",
+        "01936d00-0000-7000-8000-00000000d102",
+        "01936d00-0000-7000-8000-00000000d103",
+        "01936d00-0000-7000-8000-00000000d104",
+        "01936d00-0000-7000-8000-00000000d105",
+        "01936d00-0000-7000-8000-00000000d106",
+    ];
 }
+
+/// One approved inspection of the 2025 statistics year: (target id, waste item
+/// rather than permit item, opened month/day at 10:00 Beijing, finding, signer).
+type StatsYearInspection = (&'static str, bool, (u32, u32), &'static str, &'static str);
+
+/// The 2025 inspections seeded under [`desk_ids::STATS_YEAR`], in that order.
+const STATS_YEAR_INSPECTIONS: [StatsYearInspection; 6] = [
+    (
+        "qy-dx-0001",
+        false,
+        (3, 4),
+        "废气排放口在线监测数据超标，已调取 2 月份监测记录。",
+        "周国栋（公司环保主管）",
+    ),
+    (
+        "qy-dx-0002",
+        false,
+        (6, 24),
+        "排污许可证执行报告按时提交，环境管理台账记录完整。",
+        "何嘉欣（仓库负责人）",
+    ),
+    (
+        "qy-dx-0001",
+        true,
+        (9, 10),
+        "危废暂存间标识齐全，贮存量与管理台账一致。",
+        "周国栋（公司环保主管）",
+    ),
+    (
+        "qy-dx-0004",
+        true,
+        (6, 5),
+        "废切削液桶露天堆放，未采取防渗漏措施。",
+        "陈志伟（生产主管）",
+    ),
+    (
+        "qy-dx-0005",
+        true,
+        (8, 1),
+        "一般工业固体废物分类贮存，转移联单 5 份与台账一致。",
+        "梁淑仪（环保专员）",
+    ),
+    (
+        "qy-dx-0004",
+        true,
+        (10, 21),
+        "复查：废切削液桶已移入危废贮存间，防渗整改完成。",
+        "陈志伟（生产主管）",
+    ),
+];
 
 /// The finding text with an injected script (shown literally by the desk).
 pub const SCRIPT_FINDING_TEXT: &str =
@@ -734,8 +841,10 @@ async fn ensure_user(
 
 /// Seeds the supervisor's desk (idempotent): inspections of the demo agency in
 /// every state the desk shows, as the demo officers' devices would have synced
-/// them, with real photos, recordings and signatures in the blob store; and the
-/// second agency with `supervisor2` and one inspection. Needs [`load`] first.
+/// them, with real photos, recordings and signatures in the blob store; six
+/// approved inspections opened in 2025 for the published statistics year
+/// ([`desk_ids::STATS_YEAR`]); and the second agency with `supervisor2` and one
+/// inspection. Needs [`load`] first.
 pub async fn load_desk(state: &AppState) -> Result<DeskSummary, AppError> {
     use desk_ids as ids;
     use liuhen_core::doc::ScalarField;
@@ -1103,6 +1212,42 @@ pub async fn load_desk(state: &AppState) -> Result<DeskSummary, AppError> {
         }),
     ));
 
+    // The statistics year (issue 20): closed, signed and approved a day later, so
+    // the published 2025 statistics count inspections in both categories.
+    let year = crate::public::demo_profile::DEMO_STATS_YEAR;
+    for (k, (&id, (target, is_waste, (m, d), text, signer))) in ids::STATS_YEAR
+        .iter()
+        .zip(STATS_YEAR_INSPECTIONS)
+        .enumerate()
+    {
+        let full = &full;
+        let supervisor = &supervisor;
+        let li = &li;
+        seeds.push((
+            id,
+            Box::new(move || {
+                use chrono::TimeZone;
+                let opened_at = chrono::Utc
+                    .with_ymd_and_hms(year, m, d, 2, 0, 0)
+                    .single()
+                    .ok_or_else(|| AppError::internal("demo 2025 date"))?;
+                let n = 121 + 10 * k as u64;
+                let fid = format!("demo-f-{n:04}");
+                let item = if is_waste { waste } else { permit };
+                let mut s = full(id, target, item, opened_at, n, &[(fid.as_str(), text)])?;
+                s.rights_notice(li, signer)?;
+                s.close(li)?;
+                s.review(
+                    supervisor,
+                    1440,
+                    ReviewOutcome::Approved,
+                    &[(None, "记录完整，同意。")],
+                )?;
+                Ok(s)
+            }),
+        ));
+    }
+
     for (id, build) in seeds {
         if state.storage.doc(id).await?.is_some() {
             continue;
@@ -1170,7 +1315,7 @@ mod tests {
         .unwrap();
         load(&state).await.unwrap();
         let first = load_desk(&state).await.unwrap();
-        assert_eq!(first.created.len(), 11, "{first:?}");
+        assert_eq!(first.created.len(), 17, "{first:?}");
         assert!(first.created_logins.contains(&DEMO_SUPERVISOR2.to_string()));
         let again = load_desk(&state).await.unwrap();
         assert!(again.created.is_empty() && again.created_logins.is_empty());
@@ -1179,7 +1324,7 @@ mod tests {
             .docs_for_agency("qy-sthj", 200, 0)
             .await
             .unwrap();
-        assert_eq!(qy.len(), 10);
+        assert_eq!(qy.len(), 16);
         let yd = state
             .storage
             .docs_for_agency("yd-scjg", 200, 0)
@@ -1246,5 +1391,24 @@ mod tests {
         assert_eq!(conflict.conflicts[0].path, "identity_notice.statement");
         let script = read(&state, desk_ids::SCRIPT_TEXT).await;
         assert_eq!(script.findings[0].text, SCRIPT_FINDING_TEXT);
+        // The 2025 statistics year: approved, opened in 2025, and clean, so the
+        // solid-waste ones are covered by the officers' certificates (R-SCENE-1).
+        for id in desk_ids::STATS_YEAR {
+            let i = read(&state, id).await;
+            assert_eq!(chrono::Datelike::year(&i.meta.opened_at), 2025, "{id}");
+            assert_eq!(
+                i.review.decision.as_ref().map(|d| d.decision),
+                Some(ReviewOutcome::Approved),
+                "{id}"
+            );
+            assert_eq!(rules(&i), Vec::<String>::new(), "{id}");
+        }
+        let waste_targets: Vec<String> = roster
+            .targets
+            .iter()
+            .filter(|t| t.category == SOLID_WASTE)
+            .map(|t| t.id.clone())
+            .collect();
+        assert_eq!(waste_targets, ["qy-dx-0004", "qy-dx-0005"]);
     }
 }

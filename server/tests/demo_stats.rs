@@ -1,7 +1,8 @@
 //! The demo's published statistics year (R-POST-5, issue 20): a real
 //! `serve --demo` process publishes 2025 with real figures — every kind of
-//! decision, fines, legal review opinions and appeals — in two enforcement
-//! categories, so the chart has bars; the CSV's agency total row says so. The
+//! decision, fines, legal review opinions and appeals, and inspections opened
+//! that year — in two enforcement categories, each with inspections, so the
+//! chart has bars; the CSV's agency total row says so. The
 //! decisions behind them are published on time and listed publicly.
 
 mod common;
@@ -56,13 +57,35 @@ fn r_post_5_the_demo_statistics_year_has_figures_in_every_column() {
             total[i]
         );
     }
+    // Every category of the year has inspections (opened in 2025, approved), not
+    // only decisions: the chart's inspection bars are not empty (issue 20).
+    let inspections = head
+        .iter()
+        .position(|h| h == "行政检查记录数")
+        .unwrap_or_else(|| panic!("no inspections column: {head:?}"));
+    let categories: Vec<&Vec<String>> = rows
+        .iter()
+        .filter(|r| r[0] == "清远市生态环境局" && r[1] != "合计")
+        .collect();
     for cat in ["生态环境", "固体废物"] {
         assert!(
-            rows.iter()
-                .any(|r| r[0] == "清远市生态环境局" && r[1] == cat),
+            categories.iter().any(|r| r[1] == cat),
             "category {cat}:\n{csv}"
         );
     }
+    for r in &categories {
+        let n: u64 = r[inspections].parse().unwrap_or(0);
+        assert!(
+            n > 0,
+            "category {} has {} inspections in 2025:\n{csv}",
+            r[1],
+            r[inspections]
+        );
+    }
+    assert_eq!(
+        total[inspections], "6",
+        "the six 2025 inspections of the demo:\n{csv}"
+    );
     let page = http
         .get(server.url("/public/stats/2025"))
         .send()

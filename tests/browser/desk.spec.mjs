@@ -36,6 +36,8 @@ const D = {
   conflict: env('DEMO_CONFLICT'),
   script: env('DEMO_SCRIPT_TEXT'),
   other: env('DEMO_OTHER_AGENCY'),
+  // Approved inspections opened in 2025, the demo's statistics year.
+  statsYear: env('DEMO_STATS_YEAR').split(','),
 };
 const PASSWORD = 'demo-password';
 const WAIT = 30_000;
@@ -89,6 +91,7 @@ async function filterQueue(page, f) {
   if (f.state) await form.locator('select[name=state]').selectOption(f.state);
   if (f.officer) await form.locator('select[name=officer]').selectOption(f.officer);
   if (f.target !== undefined) await form.locator('input[name=target]').fill(f.target);
+  if (f.from) await form.locator('input[name=from]').fill(f.from);
   for (const box of ['violations', 'late', 'awaiting']) {
     if (f[box]) await form.locator(`input[name=${box}]`).check();
   }
@@ -189,8 +192,13 @@ try {
     let ids = await filterQueue(page, { state: 'returned' });
     assert.ok(ids.includes(D.returned), `returned listed (rows: ${ids})`);
     assert.ok(!ids.includes(D.approved) && !ids.includes(D.clean), `not returned gone (rows: ${ids})`);
+    // Opened in the last 30 days: only this week's approved one; without a date
+    // range, the 2025 statistics year's approved inspections too.
+    const since = new Date(Date.now() - 30 * 86_400_000).toISOString().slice(0, 10);
+    ids = await filterQueue(page, { state: 'approved', from: since });
+    assert.deepEqual(ids, [D.approved], 'only the recent approved one');
     ids = await filterQueue(page, { state: 'approved' });
-    assert.deepEqual(ids, [D.approved], 'only the approved one');
+    assert.deepEqual([...ids].sort(), [D.approved, ...D.statsYear].sort(), 'approved, all dates');
     ids = await filterQueue(page, { state: 'open' });
     assert.ok(ids.includes(D.open) && !ids.includes(D.clean), `open on site (rows: ${ids})`);
     ids = await filterQueue(page, { state: 'amended' });

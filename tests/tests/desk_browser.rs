@@ -169,6 +169,10 @@ fn supervisor_reviews_and_returns_an_inspection_in_a_real_browser() {
         .env("AUDIO_SHA", &audio)
         .env("ARTIFACTS_DIR", &artifacts)
         .envs(DEMO_IDS.iter().copied())
+        .env(
+            "DEMO_STATS_YEAR",
+            liuhen_server::demo::desk_ids::STATS_YEAR.join(","),
+        )
         .output()
         .expect("run node tests/browser/desk.spec.mjs");
     let stdout = String::from_utf8_lossy(&out.stdout);
