@@ -87,6 +87,14 @@ class InspectionViewModel(app: Application, private val saved: SavedStateHandle)
         restoreFromAnEarlierProcess()
     }
 
+    /** What the last 重新同步 said (shown under the 需处理 panel). */
+    val resendMessage = kotlinx.coroutines.flow.MutableStateFlow<cn.liuhen.app.logic.UserMessage?>(null)
+
+    /** 重新同步 of this record when it needs attention: resent unchanged (`resend`, R-REC-5), then synced. */
+    fun resend() = viewModelScope.launch {
+        resendMessage.value = afterSync(getApplication(), liuhen.sync.resend(id))
+    }
+
     private fun grantedPermissions(): PermissionState = AppPermission.entries.fold(PermissionState()) { s, p ->
         val granted = getApplication<Application>().checkSelfPermission(p.manifestName) == PackageManager.PERMISSION_GRANTED
         if (granted) s.withResult(p, true, true) else s

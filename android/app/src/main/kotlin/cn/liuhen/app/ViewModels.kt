@@ -89,21 +89,13 @@ class HomeViewModel(app: Application) : AndroidViewModel(app) {
 
     /** The 立即同步 button: runs now; when offline, also queues a run for when the network returns. */
     fun syncNow() = viewModelScope.launch {
-        val out = sync.request(SyncTrigger.USER)
-        _message.value = when (out) {
-            is SyncOutcome.Failed -> out.message.also {
-                if (out.workerResult == cn.liuhen.app.logic.WorkerResult.RETRY) SyncWork.syncWhenOnline(getApplication(), SyncTrigger.USER)
-            }
-            is SyncOutcome.Synced -> {
-                Notifications.post(getApplication(), out.notices)
-                UserMessage(
-                    "同步完成：${out.summary.synced.size} 条记录已上传" +
-                        (if (out.summary.needsAttention.isNotEmpty()) "，${out.summary.needsAttention.size} 条需处理（见“检查记录”）" else ""),
-                    cn.liuhen.app.logic.MessageKind.INFO,
-                )
-            }
-            else -> null
-        }
+        _message.value = afterSync(getApplication(), sync.request(SyncTrigger.USER))
+        refreshTasks()
+    }
+
+    /** 重新同步 of a 需处理 record: resent unchanged (`resend`, R-REC-5), then synced. */
+    fun resend(id: String) = viewModelScope.launch {
+        _message.value = afterSync(getApplication(), sync.resend(id))
         refreshTasks()
     }
 
@@ -125,3 +117,21 @@ class HomeViewModel(app: Application) : AndroidViewModel(app) {
     override fun onCleared() = subscription.cancel()
 }
 
+/**
+ * What the app does after a sync the officer asked for: posts the notifications, queues
+ * a run for when the network returns if it failed offline, and returns the message to show.
+ */
+internal fun afterSync(app: Application, out: SyncOutcome): UserMessage? = when (out) {
+    is SyncOutcome.Failed -> out.message.also {
+        if (out.workerResult == cn.liuhen.app.logic.WorkerResult.RETRY) SyncWork.syncWhenOnline(app, SyncTrigger.USER)
+    }
+    is SyncOutcome.Synced -> {
+        Notifications.post(app, out.notices)
+        UserMessage(
+            "同步完成：${out.summary.synced.size} 条记录已上传" +
+                (if (out.summary.needsAttention.isNotEmpty()) "，${out.summary.needsAttention.size} 条需处理（见“检查记录”）" else ""),
+            cn.liuhen.app.logic.MessageKind.INFO,
+        )
+    }
+    else -> null
+}

@@ -108,6 +108,7 @@ fun HomeScreen(onOpen: (String) -> Unit, onReEnrol: () -> Unit, onDrafts: () -> 
                         Text(r.syncLabel + (r.syncReason?.let { "：$it" } ?: ""))
                         r.attentionHint?.let { Text(it) }
                         if (r.needsAttention) OutlinedButton(onClick = { onOpen(r.id) }) { Text(r.actionLabel) }
+                        r.resend?.let { a -> OutlinedButton(onClick = { vm.resend(r.id) }, enabled = a.enabled) { Text(a.label) } }
                     }
                 }
             }

@@ -195,9 +195,10 @@ fun InspectionScreen(onBack: () -> Unit, online: Boolean, vm: InspectionViewMode
             Heading("需处理")
             Text(a.why)
             Text(a.fix)
-            // Disabled with its reason: the server refuses an unchanged record; after the
+            // Resends the record unchanged (the cause was on the server's side); after a
             // fix the record is 待同步 again and the view-model syncs it at once.
-            Action(a.resend) {}
+            Action(a.resend) { vm.resend() }
+            vm.resendMessage.collectAsStateWithLifecycle().value?.let { Text(it.text) }
         }
 
         // 签到
@@ -268,6 +269,8 @@ fun InspectionScreen(onBack: () -> Unit, online: Boolean, vm: InspectionViewMode
 
         // 权利告知/签字
         Heading(FlowStep.RIGHTS_NOTICE.title)
+        // The agency's text and numbered remedy channels, from the server (R-SCENE-4).
+        s.rights.version?.let { Text("权利告知书版本：$it") }
         Text(s.rights.noticeText)
         s.rights.given?.let { Text(it) }
         if (s.rights.given == null && !s.readOnly) {

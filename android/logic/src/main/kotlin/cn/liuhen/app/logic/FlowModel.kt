@@ -1,5 +1,6 @@
 package cn.liuhen.app.logic
 
+import cn.liuhen.core.AgencyRightsNotice
 import cn.liuhen.core.InspectionView
 import cn.liuhen.core.RuleViolation
 
@@ -55,12 +56,6 @@ enum class Interruption(
     STORAGE_FULL("存储空间不足", "清理存储空间"),
 }
 
-/** Remedy channels told by default in the rights notice (R-SCENE-4). */
-val DEFAULT_REMEDY_CHANNELS: List<String> = listOf("六十日内申请行政复议", "六个月内提起行政诉讼")
-
-/** Version of the rights-notice text the app shows (recorded with the notice). */
-const val RIGHTS_NOTICE_VERSION: String = "2026-01"
-
 /**
  * What the officer typed or chose but the core has not stored yet. It survives every
  * refusal, permission denial and error: only a successful step clears its part.
@@ -90,8 +85,6 @@ data class FlowDraft(
     val witnessName: String = "",
     /** Reason the party gave for refusing. */
     val refusalReason: String = "",
-    /** Remedy channels told. */
-    val remedyChannels: List<String> = DEFAULT_REMEDY_CHANNELS,
     /** What an amendment corrects (`finding:<id>`, `identity_notice`, `rights_notice`). */
     val amendTarget: String? = null,
     /** The amendment being written. */
@@ -116,6 +109,11 @@ data class FlowModel(
     val statement: String = "",
     /** Officers who may check in. */
     val candidates: List<OfficerChoice> = emptyList(),
+    /**
+     * The agency's rights notice held on this device (from `agencyRightsNotice`, it
+     * arrives with the roster at sync); `null` until one was received (R-SCENE-4).
+     */
+    val agencyNotice: AgencyRightsNotice? = null,
     /** Unsaved input. */
     val draft: FlowDraft = FlowDraft(),
     /** Camera and microphone. */

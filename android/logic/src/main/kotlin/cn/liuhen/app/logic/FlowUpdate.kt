@@ -313,8 +313,10 @@ object FlowUpdate {
                     } else {
                         PartyResponse.Signed(d.signerName.trim(), sig?.sha256 ?: "")
                     }
-                    val channels = d.remedyChannels.filter { it.isNotBlank() }
-                    Update(m.copy(busy = true, message = null), CoreEffect.RightsNotice(RightsNoticeRequest(RIGHTS_NOTICE_VERSION, channels, response)))
+                    // The version of the text on screen: the core records that text's
+                    // channels and refuses a version it no longer holds (R-SCENE-4).
+                    val version = m.agencyNotice?.version ?: ""
+                    Update(m.copy(busy = true, message = null), CoreEffect.RightsNotice(RightsNoticeRequest(version, response)))
                 }
             }
             FlowEvent.Close -> {

@@ -68,7 +68,8 @@ class InspectionController(
             try {
                 val statement = runCatching { core.identityStatement(id) }.getOrDefault("")
                 val candidates = candidates()
-                _model.update { it.copy(statement = statement, candidates = candidates, loadError = null) }
+                val notice = agencyNotice()
+                _model.update { it.copy(statement = statement, candidates = candidates, agencyNotice = notice, loadError = null) }
                 subscription = core.observeInspection(id, object : InspectionObserver {
                     override fun onUpdate(inspection: InspectionView) {
                         latestView.value = inspection
@@ -89,13 +90,24 @@ class InspectionController(
         // with the unmet rules computed for it.
         latestView.filterNotNull().collect { v ->
             val (unmet, sync) = withContext(io) { unmetFor(v) to syncOf() }
-            _model.update { it.copy(view = v, unmet = unmet, syncStatus = sync?.syncStatus, syncProblem = sync?.syncReason) }
+            // A sync may have brought a new notice with the roster: read it again.
+            val notice = withContext(io) { agencyNotice() }
+            _model.update {
+                it.copy(view = v, unmet = unmet, syncStatus = sync?.syncStatus, syncProblem = sync?.syncReason, agencyNotice = notice)
+            }
         }
     }
 
     /** This record's line of the device's record list (sync state and reason). */
     private fun syncOf(): cn.liuhen.core.RecordSummary? =
         runCatching { core.records(false).firstOrNull { it.id == id } }.getOrNull()
+
+    /**
+     * The agency's rights notice held on the device (R-SCENE-4); `null` when none was
+     * received yet (before the first sync the core answers NoRoster: also none).
+     */
+    private fun agencyNotice(): cn.liuhen.core.AgencyRightsNotice? =
+        runCatching { core.agencyRightsNotice() }.getOrNull()
 
     private fun unmetFor(v: InspectionView) =
         if (v.closedAt != null) emptyList() else runCatching { core.unmetRules(id) }.getOrDefault(_model.value.unmet)
@@ -126,8 +138,10 @@ class InspectionController(
             // Read the record back right away, so the next event is decided on what
             // the core now holds (the observer delivers the same value shortly after).
             val fresh = withContext(io) { runCatching { core.inspection(id) to unmetFor(core.inspection(id)) }.getOrNull() }
+            // A refused rights notice may mean a newer text arrived: show the one held now.
+            val notice = withContext(io) { agencyNotice() }
             _model.update { m ->
-                val next = result.fold({ FlowUpdate.done(m, eff, it) }, { FlowUpdate.failed(m, eff, it) })
+                val next = result.fold({ FlowUpdate.done(m, eff, it) }, { FlowUpdate.failed(m, eff, it) }).copy(agencyNotice = notice)
                 if (fresh != null) next.copy(view = fresh.first, unmet = fresh.second) else next
             }
             if (result.isSuccess && eff == CoreEffect.Close) onClosed()

@@ -1,5 +1,6 @@
 package cn.liuhen.app.logic
 
+import cn.liuhen.core.AgencyRightsNotice
 import cn.liuhen.core.EvidenceType
 import cn.liuhen.core.EvidenceView
 import cn.liuhen.core.InspectionView
@@ -142,8 +143,10 @@ data class FindingsPanel(
 data class RightsPanel(
     /** The notice read or shown to the party. */
     val noticeText: String,
-    /** Remedy channels told. */
+    /** Remedy channels told (numbered in [noticeText] too). */
     val channels: List<String>,
+    /** Version of the notice shown, or recorded once given; `null` while none is held. */
+    val version: String?,
     /** Whether the party refuses to sign. */
     val partyRefused: Boolean,
     /** Signer name as typed. */
@@ -282,13 +285,19 @@ object InspectionFlow {
     fun pendingSignature(v: InspectionView): EvidenceView? =
         v.evidence.lastOrNull { it.step == Step.RIGHTS_NOTICE && it.kind == EvidenceType.SIGNATURE }
 
-    /** The rights notice read or shown to the party (R-SCENE-4). */
-    fun rightsNoticeText(v: InspectionView, channels: List<String>): String =
-        "${v.agencyName}依据${v.legalBasis.ifBlank { "有关法律法规" }}，对${v.targetName}进行“${v.itemName}”现场检查。" +
-            "你（单位）有权进行陈述和申辩；执法人员少于两人或未出示执法证件的，你（单位）有权拒绝检查；" +
-            "执法人员与你（单位）有直接利害关系的，你（单位）有权申请回避。" +
-            "你（单位）应当如实回答询问、协助检查，不得拒绝或阻挠。" +
-            "对本次执法行为不服的，可以依法" + channels.filter { it.isNotBlank() }.joinToString("，或") + "。"
+    /** Shown instead of the rights notice while the device holds none (R-SCENE-4). */
+    const val NO_RIGHTS_NOTICE: String = "尚未收到本机关的权利告知书，请先同步"
+
+    /**
+     * The rights notice read or shown to the party (R-SCENE-4): the agency's [text]
+     * followed by its remedy [channels], numbered.
+     */
+    fun rightsNoticeText(text: String, channels: List<String>): String =
+        (listOf(text.trim()) + channels.filter { it.isNotBlank() }.mapIndexed { i, c -> "${i + 1}. ${c.trim()}" })
+            .joinToString("\n")
+
+    /** [rightsNoticeText] of the agency's notice [n]. */
+    fun rightsNoticeText(n: AgencyRightsNotice): String = rightsNoticeText(n.text, n.remedyChannels)
 
     /** Renders [m]; dates are shown in [zone]. */
     fun render(m: FlowModel, zone: ZoneId = CHINA_ZONE): FlowScreen {
@@ -394,9 +403,21 @@ object InspectionFlow {
                 is PartyResponse.Refused -> "已告知，当事人拒绝签字，见证人 ${p.witnessName}（${time(r.givenAt, zone)}）"
             }
         }
+        val held = m.agencyNotice
+        val told = v.rightsNotice
         val rights = RightsPanel(
-            noticeText = rightsNoticeText(v, v.rightsNotice?.remedyChannels ?: d.remedyChannels),
-            channels = v.rightsNotice?.remedyChannels ?: d.remedyChannels,
+            noticeText = when {
+                // Once given: what was told (the version recorded and that text's channels).
+                told != null -> if (held != null && held.version == told.noticeVersion) {
+                    rightsNoticeText(held.text, told.remedyChannels)
+                } else {
+                    rightsNoticeText("已按权利告知书（版本 ${told.noticeVersion}）告知，救济途径：", told.remedyChannels)
+                }
+                held != null -> rightsNoticeText(held)
+                else -> NO_RIGHTS_NOTICE
+            },
+            channels = told?.remedyChannels ?: held?.remedyChannels ?: emptyList(),
+            version = told?.noticeVersion ?: held?.version,
             partyRefused = d.partyRefused,
             signerName = d.signerName,
             signatureStored = sig != null,
@@ -406,7 +427,7 @@ object InspectionFlow {
                 closedWhy,
                 if (rightsGiven != null) "权利告知已完成" else null,
                 actorWhy, noticeWhy,
-                if (d.remedyChannels.all { it.isBlank() }) "R-SCENE-4: 请列明救济途径" else null,
+                if (held == null) "R-SCENE-4: $NO_RIGHTS_NOTICE" else null,
                 if (!d.partyRefused && d.signerName.isBlank()) "R-SCENE-4: 请填写签字人姓名" else null,
                 if (!d.partyRefused && sig == null) "R-SCENE-4: 请当事人在签字板上签字" else null,
                 if (d.partyRefused && d.witnessName.isBlank()) "R-SCENE-4: 当事人拒绝签字的，请填写见证人姓名" else null,
@@ -507,7 +528,7 @@ object InspectionFlow {
             checkIn = CheckInPanel(emptyList(), ""),
             identity = IdentityPanel("", "", wait, wait, wait, null, null),
             findings = FindingsPanel(emptyList(), m.draft.findingText, emptyList(), wait, wait, null),
-            rights = RightsPanel("", emptyList(), false, "", false, "", wait, null),
+            rights = RightsPanel("", emptyList(), null, false, "", false, "", wait, null),
             close = ClosePanel(emptyList(), wait, null),
             review = null, amend = null, conflicts = emptyList(),
             message = m.message, busy = m.busy, loadError = m.loadError,

@@ -13,14 +13,16 @@ enum class AttentionFix {
 
 /**
  * A record the server refused (需处理), as the officer can act on it: why, what to do,
- * and resending. The core does not offer a refused record again until it changes on
- * the phone (a local change sets it back to 待同步), so "resend" is: fix, then sync.
+ * and resending. A local change (an edit, or an amendment once closed) sets it back to
+ * 待同步; when the cause was on the server's side (roster, agency data), 重新同步 puts
+ * the unchanged record back in the queue (`resend`, R-REC-5) and syncs
+ * ([SyncCoordinator.resend]).
  *
  * @property why the server's reason, in Chinese.
  * @property fix what to do, in Chinese.
  * @property fixAction where the fix is made.
  * @property fixLabel the label of the button that goes there.
- * @property resend the 重新同步 button (enabled once the record was changed).
+ * @property resend the 重新同步 button (resends the record unchanged, then syncs).
  */
 data class AttentionPanel(
     val why: String,
@@ -47,14 +49,18 @@ object NeedsAttention {
             why = "服务器未接受：$why",
             fix = when (fix) {
                 AttentionFix.AMEND -> "检查已结束，记录不可直接修改（R-REC-5）。请按上述原因添加更正记录；" +
-                    "保存更正后记录会重新同步。如认为记录无误，请联系审核人员。"
-                AttentionFix.EDIT -> "请按上述原因补全或修改记录；修改后记录会重新同步。"
+                    "保存更正后记录会重新同步。如原因已在服务器端消除，可直接重新同步（记录不作修改）。"
+                AttentionFix.EDIT -> "请按上述原因补全或修改记录；修改后记录会重新同步。" +
+                    "如原因已在服务器端消除，可直接重新同步（记录不作修改）。"
             },
             fixAction = fix,
             fixLabel = if (fix == AttentionFix.AMEND) "添加更正" else "修改记录",
-            resend = ActionState.of("重新同步", "服务器不会再次接受未修改的记录，请先${if (closed) "添加更正" else "修改记录"}"),
+            resend = ActionState.of(RESEND),
         )
     }
+
+    /** The label of the button that resends a refused record unchanged. */
+    const val RESEND: String = "重新同步"
 
     /** The button on a record row that needs attention. */
     const val ROW_ACTION: String = "查看原因并处理"

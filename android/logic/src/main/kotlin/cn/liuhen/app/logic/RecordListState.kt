@@ -27,6 +27,8 @@ data class RecordRow(
     val actionLabel: String = "查看",
     /** What a screen reader says for the row (the whole row in one sentence). */
     val contentDescription: String = "",
+    /** 重新同步 of a record that needs attention ([SyncCoordinator.resend]); `null` otherwise. */
+    val resend: ActionState? = null,
 )
 
 /** The "立即同步" button and what is said next to it. */
@@ -124,6 +126,7 @@ object RecordListState {
             attentionHint = attention?.fix,
             actionLabel = if (attention != null) NeedsAttention.ROW_ACTION else "查看",
             contentDescription = listOfNotNull(r.targetName, subtitle, label(r.syncStatus), reason).joinToString("，"),
+            resend = attention?.resend,
         )
     }
 }

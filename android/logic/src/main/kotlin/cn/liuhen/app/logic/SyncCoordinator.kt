@@ -154,6 +154,23 @@ class SyncCoordinator(
         }
     }
 
+    /**
+     * 重新同步 of a record the server refused (需处理): puts record [id] back in the sync
+     * queue without changing it (`resend`, R-REC-5), then runs a sync as the officer's
+     * request. A record that was not waiting for the officer (already 待同步 after a
+     * fix) is simply synced. A core error is a [SyncOutcome.Failed] and no sync runs.
+     */
+    suspend fun resend(id: String): SyncOutcome {
+        try {
+            withContext(io) { core.resend(id) }
+        } catch (e: CancellationException) {
+            throw e
+        } catch (e: Exception) {
+            return SyncOutcome.Failed(e, ErrorPresenter.present(e))
+        }
+        return request(SyncTrigger.USER)
+    }
+
     /** Call after a successful enrolment: clears a stop so background sync resumes. */
     fun enrolled() {
         val next = SyncPolicy.enrolled(_state.value)

@@ -89,8 +89,13 @@ class InspectionFlowTest {
         val base = Views.model(Views.withFinding(), permissions = all)
         val s = InspectionFlow.render(base)
         assertEquals(FlowStep.RIGHTS_NOTICE, s.current)
-        assertTrue(s.rights.noticeText.contains("六十日内申请行政复议"), s.rights.noticeText)
-        assertTrue(s.rights.noticeText.contains("《排污许可管理条例》"))
+        // The agency's text from the server, its channels numbered, its version.
+        assertEquals(
+            Views.notice.text + "\n1. 六十日内申请行政复议\n2. 六个月内提起行政诉讼\n3. 向 12345 政务服务便民热线投诉、举报",
+            s.rights.noticeText,
+        )
+        assertEquals(Views.notice.remedyChannels, s.rights.channels)
+        assertEquals("清远生态环境-2026-01", s.rights.version)
         assertEquals("R-SCENE-4: 请填写签字人姓名", s.rights.save.whyNot)
         val named = InspectionFlow.render(base.copy(draft = FlowDraft(signerName = "张伟")))
         assertEquals("R-SCENE-4: 请当事人在签字板上签字", named.rights.save.whyNot)
@@ -98,6 +103,43 @@ class InspectionFlowTest {
         assertEquals("R-SCENE-4: 当事人拒绝签字的，请填写见证人姓名", refused.rights.save.whyNot)
         val witnessed = InspectionFlow.render(base.copy(draft = FlowDraft(partyRefused = true, witnessName = "村委会王某")))
         assertTrue(witnessed.rights.save.enabled)
+    }
+
+    @Test
+    fun withoutTheAgencysNoticeTheStepAsksForASyncAndCannotBeSaved_R_SCENE_4() {
+        val ready = Views.model(Views.withFinding(), permissions = all)
+            .copy(agencyNotice = null, draft = FlowDraft(partyRefused = true, witnessName = "村委会王某"))
+        val s = InspectionFlow.render(ready)
+        assertEquals("尚未收到本机关的权利告知书，请先同步", s.rights.noticeText)
+        assertEquals(emptyList(), s.rights.channels)
+        assertNull(s.rights.version)
+        assertFalse(s.rights.save.enabled)
+        assertEquals("R-SCENE-4: 尚未收到本机关的权利告知书，请先同步", s.rights.save.whyNot)
+        val u = FlowUpdate.update(ready, FlowEvent.SaveRightsNotice)
+        assertNull(u.effect, "nothing is sent to the core")
+        assertEquals("R-SCENE-4: 尚未收到本机关的权利告知书，请先同步", u.model.message?.text)
+        // With the notice held, its version goes to the core (which records its channels).
+        val sent = FlowUpdate.update(ready.copy(agencyNotice = Views.notice), FlowEvent.SaveRightsNotice).effect
+        assertEquals(
+            CoreEffect.RightsNotice(
+                cn.liuhen.core.RightsNoticeRequest("清远生态环境-2026-01", cn.liuhen.core.PartyResponse.Refused("村委会王某", "")),
+            ),
+            sent,
+        )
+    }
+
+    @Test
+    fun aGivenNoticeShowsTheVersionAndChannelsRecorded() {
+        val given = InspectionFlow.render(Views.model(Views.rightsGiven(), permissions = all))
+        assertEquals("清远生态环境-2026-01", given.rights.version)
+        assertTrue(given.rights.noticeText.startsWith(Views.notice.text), given.rights.noticeText)
+        // A newer text arrived since: the record still shows what was told, by version.
+        val newer = Views.notice.copy(version = "清远生态环境-2026-02", remedyChannels = listOf("新途径"))
+        val later = InspectionFlow.render(Views.model(Views.rightsGiven(), permissions = all).copy(agencyNotice = newer))
+        assertEquals("清远生态环境-2026-01", later.rights.version)
+        assertEquals(Views.notice.remedyChannels, later.rights.channels)
+        assertTrue(later.rights.noticeText.contains("版本 清远生态环境-2026-01"), later.rights.noticeText)
+        assertTrue(later.rights.noticeText.contains("3. 向 12345"), later.rights.noticeText)
     }
 
     @Test

@@ -1,5 +1,6 @@
 package cn.liuhen.app.logic
 
+import cn.liuhen.core.AgencyRightsNotice
 import cn.liuhen.core.EvidenceType
 import cn.liuhen.core.EvidenceView
 import cn.liuhen.core.FindingView
@@ -18,6 +19,13 @@ object Views {
     const val LI = "qy-zf-001"
     const val CHEN = "qy-zf-002"
     val candidates = listOf(OfficerChoice(LI, "李明"), OfficerChoice(CHEN, "陈晓红"))
+
+    /** The agency's rights notice as the core hands it over (shaped like the demo's). */
+    val notice = AgencyRightsNotice(
+        "清远生态环境-2026-01",
+        "清远市生态环境局执法人员依法对你（单位）进行现场检查。对本次执法行为不服的，可以通过下列途径寻求救济：",
+        listOf("六十日内申请行政复议", "六个月内提起行政诉讼", "向 12345 政务服务便民热线投诉、举报"),
+    )
 
     fun opened() = InspectionView(
         id = "insp-1", fromTask = true, taskId = "QY-2026-SJ-0117", agencyName = "清远市生态环境局",
@@ -50,7 +58,7 @@ object Views {
     fun rightsGiven() = withFinding().let { v ->
         v.copy(
             evidence = v.evidence + evidence("c".repeat(64), EvidenceType.SIGNATURE, Step.RIGHTS_NOTICE),
-            rightsNotice = RightsNoticeView("2026-01", DEFAULT_REMEDY_CHANNELS, PartyResponse.Signed("张伟", "c".repeat(64)), T0.plusSeconds(400), LI),
+            rightsNotice = RightsNoticeView(notice.version, notice.remedyChannels, PartyResponse.Signed("张伟", "c".repeat(64)), T0.plusSeconds(400), LI),
         )
     }
 
@@ -65,5 +73,8 @@ object Views {
     )
 
     fun model(v: InspectionView?, unmet: List<RuleViolation> = emptyList(), permissions: PermissionState = PermissionState()) =
-        FlowModel("insp-1", LI, view = v, unmet = unmet, statement = "我们是清远市生态环境局执法人员……", candidates = candidates, permissions = permissions)
+        FlowModel(
+            "insp-1", LI, view = v, unmet = unmet, statement = "我们是清远市生态环境局执法人员……", candidates = candidates,
+            agencyNotice = notice, permissions = permissions,
+        )
 }
