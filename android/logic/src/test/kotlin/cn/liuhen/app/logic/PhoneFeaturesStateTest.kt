@@ -235,7 +235,8 @@ class PhoneFeaturesStateTest {
         assertEquals("1234.5", DraftsController.fineYuan(123_450))
         val input = cn.liuhen.core.DraftInput(
             "penalty", "", "", "company", "", "", "", "", "", "", null,
-            false, false, false, false, false, false, false, false, "", emptyList(), emptyList(),
+            false, false, false, false, false, false, false, false,
+            otherItems = emptyList(), confidential = "", inspectionIds = emptyList(), evidence = emptyList(),
         )
         val f = DraftFormState(null, input, emptyList(), "新草案（未保存）").withField("fine_fen", "12.345")
         assertEquals(

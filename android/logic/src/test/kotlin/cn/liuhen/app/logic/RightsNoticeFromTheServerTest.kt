@@ -16,8 +16,7 @@ import kotlinx.coroutines.cancel
 import kotlinx.coroutines.flow.first
 import kotlinx.coroutines.runBlocking
 import kotlinx.coroutines.withTimeout
-import org.junit.AfterClass
-import org.junit.BeforeClass
+import org.junit.After
 import org.junit.Test
 import java.io.File
 import java.util.concurrent.Executors
@@ -34,17 +33,15 @@ import kotlin.test.assertTrue
  */
 class RightsNoticeFromTheServerTest {
     companion object {
-        private lateinit var server: TestServer
-
         /** The demo agency's notice (core/tests/data/demo-roster.json). */
         const val DEMO_VERSION = "清远生态环境-2026-01"
-
-        @BeforeClass @JvmStatic
-        fun startServer() { server = TestServer.start() }
-
-        @AfterClass @JvmStatic
-        fun stopServer() { server.close() }
     }
+
+    // One server per test: each opens the demo task.
+    private val server = TestServer.start()
+
+    @After
+    fun stopServer() { server.close() }
 
     /** An inspection of the demo task up to the rights-notice step, through the core. */
     private fun atRightsNotice(core: LiuhenCore, media: File): String = runBlocking {
@@ -117,7 +114,7 @@ class RightsNoticeFromTheServerTest {
      * the record unchanged and the sync delivers it.
      */
     @Test
-    fun aRefusedRecordIsResentUnchangedAndSynced_R_REC_5() = runBlocking {
+    fun aRefusedRecordIsResentUnchangedAndSynced_R_REC_5() = runBlocking<Unit> {
         val dir = tempDir("liuhen-phone")
         val core = enrolledPhone(server, dir = dir)
         val media = tempDir("liuhen-media")
