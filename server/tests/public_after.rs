@@ -1303,3 +1303,249 @@ fn spreadsheet_cells_never_start_a_formula_in_csv_or_xlsx() {
         }
     }
 }
+
+// ---- R-POST-2 against what people type (issue 20) ---------------------------
+//
+// R-POST-2 against what people actually type (issue 20): decisions whose public
+// text holds ID numbers written with spaces and dashes, mobiles with dashes or in
+// full-width digits, a mobile with +86, and the names of natural persons other
+// than the party (a relative, a witness, a legal representative) are published,
+// and every public page (crawled from `/public`), the open data JSON and CSV,
+// and the statistics pages, CSV and XLSX of their year are scanned: none of those
+// strings, nor their digits with the separators taken out, may appear. The
+// masked forms (王某, [已隐去]) must. Real router and SQLite storage in-process
+// over real HTTP on loopback; staff sign in through the login form.
+
+/// What people typed, each as written: none may appear on a public answer.
+const TYPED: &[&str] = &[
+    "4401 0319 9003 0712 32",
+    "4401-0319-9003-0712-3X",
+    "138-0013-8001",
+    "139 0222 1234",
+    "１３７００１３７００２",
+    "１３６－００１３－６００３",
+    "+86 135 0013 5004",
+    "王小红",
+    "张强",
+    "欧阳娜娜",
+    "李建国",
+    "刘建华",
+];
+
+/// The digits of `s` with full-width folded and everything else dropped.
+fn digits(s: &str) -> String {
+    s.chars()
+        .filter_map(|c| {
+            if c.is_ascii_digit() {
+                Some(c)
+            } else if ('０'..='９').contains(&c) {
+                char::from_u32(c as u32 - '０' as u32 + '0' as u32)
+            } else {
+                None
+            }
+        })
+        .collect()
+}
+
+/// Fails if `body` of `path` holds any typed value, or (digits only) any typed
+/// number with its separators removed.
+fn assert_clean(path: &str, body: &str) {
+    for v in TYPED {
+        assert!(
+            !body.contains(v),
+            "R-POST-2: {v:?} appears in the public answer of {path}"
+        );
+    }
+    let all = digits(body);
+    for v in TYPED {
+        let d = digits(v);
+        if d.len() >= 11 {
+            let d = d.trim_start_matches("86").to_string();
+            assert!(
+                !all.contains(&d),
+                "R-POST-2: the digits of {v:?} appear in the public answer of {path}"
+            );
+        }
+    }
+}
+
+/// Every text cell of an XLSX file.
+fn xlsx_text(bytes: &[u8]) -> String {
+    use calamine::Reader;
+    let mut wb: calamine::Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(bytes.to_vec())).expect("xlsx");
+    let mut out = String::new();
+    for name in wb.sheet_names() {
+        let range = wb.worksheet_range(&name).expect("sheet");
+        for row in range.rows() {
+            for c in row {
+                out.push_str(&c.to_string());
+                out.push('\t');
+            }
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// Same-site links of a page under the public portal or the open API.
+fn links(html: &str) -> Vec<String> {
+    html.match_indices("href=\"")
+        .filter_map(|(i, m)| {
+            let s = &html[i + m.len()..];
+            let end = s.find('"')?;
+            let href = s[..end].replace("&amp;", "&");
+            let href = href.split('#').next().unwrap_or("").to_string();
+            (href.starts_with("/public") || href.starts_with("/api/open/")).then_some(href)
+        })
+        .collect()
+}
+
+#[test]
+fn r_post_2_what_people_type_never_reaches_a_public_answer() {
+    let p = Portal::start();
+    let person = (PartyKind::Person, "刘建华", "440103199003071232");
+    let company = (PartyKind::Company, "清远市甲化工有限公司", "");
+    let ids = vec![
+        p.decision(
+            "清环罚〔2025〕31号",
+            DecisionKind::Penalty,
+            day(2025, 10, 9),
+            person,
+            "当事人刘建华（身份证号 4401 0319 9003 0712 32，电话 138-0013-8001）露天焚烧废旧轮胎，其妻王小红（电话 １３７００１３７００２）在场，其子张强因故未到场。处罚款二千元。",
+        ),
+        p.decision(
+            "清环罚〔2025〕32号",
+            DecisionKind::Penalty,
+            day(2025, 10, 9),
+            company,
+            "法定代表人：欧阳娜娜（身份证号4401-0319-9003-0712-3X，手机 +86 135 0013 5004）。证人李建国（电话 139 0222 1234，备用 １３６－００１３－６００３）陈述属实。责令改正，处罚款一万元。",
+        ),
+    ];
+    // Filing through the page: the filer is shown each probable name with its
+    // position and must confirm it is masked; without that, nothing is filed.
+    let sup = p.sign_in("supervisor");
+    let (status, page) = p.step(&sup, &ids[1], "file", &[("confirm", "1")]);
+    assert_eq!(status, 400, "{page}");
+    assert!(
+        page.contains("“决定内容”第 7 个字起的“欧阳娜娜”")
+            && page.contains("“李建国”")
+            && page.contains("id=\"name-warnings\""),
+        "the filer is told which spans: {page}"
+    );
+    let (status, page) = p.step(
+        &sup,
+        &ids[1],
+        "file",
+        &[("confirm", "1"), ("confirm_names", "1")],
+    );
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("填报"), "{page}");
+    for id in &ids[..1] {
+        p.publish_direct(id);
+    }
+    {
+        let (l, a) = (p.user_id("legal"), p.user_id("admin"));
+        let now = p.clock.now();
+        let st = &p.state.storage;
+        p.rt.block_on(async {
+            st.publication_step(
+                None,
+                &PublicationStep::Review {
+                    decision_id: ids[1].clone(),
+                    by: l,
+                    at: now,
+                },
+            )
+            .await
+            .unwrap();
+            st.publication_step(
+                None,
+                &PublicationStep::Approve {
+                    decision_id: ids[1].clone(),
+                    by: a.clone(),
+                    at: now,
+                    published_on: liuhen_core::time::local_date(now),
+                    due_on: None,
+                    late: Some(false),
+                    late_working_days: None,
+                },
+            )
+            .await
+            .unwrap();
+        });
+    }
+    // The 2025 statistics are published in January 2026 (R-POST-5).
+    p.set_now(beijing(2026, 1, 10));
+    let admin_id = p.user_id("admin");
+    p.rt.block_on(p.state.storage.publish_stats(
+        &liuhen_server::storage::public_profile::StatsPublication {
+            agency_id: AGENCY.into(),
+            year: 2025,
+            published_by: admin_id,
+            by_name: "审批员丙".into(),
+            published_at: beijing(2026, 1, 10),
+        },
+    ))
+    .unwrap();
+
+    let mut required: Vec<String> = vec![
+        "/public".into(),
+        "/public/decisions".into(),
+        "/public/stats".into(),
+        "/public/stats/2025".into(),
+        "/public/stats/2025.csv".into(),
+        "/api/open/v1/decisions".into(),
+        "/api/open/v1/decisions.csv".into(),
+    ];
+    for id in &ids {
+        required.push(format!("/public/decisions/{id}"));
+        required.push(format!("/api/open/v1/decisions/{id}"));
+    }
+    for q in ["王小红", "4401 0319 9003 0712 32", "138-0013-8001", "王某"] {
+        let q = serde_urlencoded::to_string([("q", q)]).unwrap();
+        required.push(format!("/api/open/v1/decisions?{q}"));
+        required.push(format!("/api/open/v1/decisions.csv?{q}"));
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    let mut todo: std::collections::VecDeque<String> = std::collections::VecDeque::new();
+    for r in &required {
+        let (status, body) = p.get(r, None);
+        if r.starts_with("/api/open/v1/decisions/") && status == 404 {
+            continue; // no per-decision JSON route: the list carries everything
+        }
+        assert_eq!(status, 200, "{r}: {body}");
+        assert_clean(r, &body);
+        seen.insert(r.clone());
+        todo.extend(links(&body));
+    }
+    while let Some(path) = todo.pop_front() {
+        if seen.len() > 300 || !seen.insert(path.clone()) {
+            continue;
+        }
+        let (status, body) = p.get(&path, None);
+        assert!(status == 200 || status == 304, "{status} {path}");
+        assert_clean(&path, &body);
+        todo.extend(links(&body));
+    }
+    // The XLSX, cell by cell.
+    let r = p
+        .http
+        .get(format!("{}/public/stats/2025.xlsx", p.base))
+        .send()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let cells = xlsx_text(&r.bytes().unwrap());
+    assert!(cells.contains("2025"), "{cells}");
+    assert_clean("/public/stats/2025.xlsx", &cells);
+
+    // Published, masked: the relatives and witness as 姓+某, the numbers hidden.
+    let (_, json) = p.get("/api/open/v1/decisions", None);
+    let v: Value = serde_json::from_str(&json).unwrap();
+    let items = v["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2, "{json}");
+    let text = json.to_string();
+    for masked in ["刘某", "王某", "张某", "欧阳某", "李某", mask::REDACTED] {
+        assert!(text.contains(masked), "{masked} in {json}");
+    }
+}

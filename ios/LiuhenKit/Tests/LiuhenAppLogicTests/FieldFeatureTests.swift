@@ -135,8 +135,8 @@ final class DraftEditorTests: XCTestCase {
             kind: "penalty", title: "", category: "", partyKind: "company", partyName: "", partyCode: "",
             legalBasis: "", facts: "", discretion: "", conclusion: "", fineFen: nil, revocation: false,
             suspension: false, majorCoercion: false, hearingHeld: false, crimeSuspected: false,
-            publicInterest: false, socialRisk: false, complex: false, confidential: "", inspectionIds: [],
-            evidence: [])
+            publicInterest: false, socialRisk: false, complex: false, otherItems: [], confidential: "",
+            inspectionIds: [], evidence: [])
     }
 
     func testANewDraftIsFilledFromTheInspection() {
