@@ -22,13 +22,13 @@ use crate::store::SyncState;
 
 /// Key of the roster version tag in the device settings.
 const ROSTER_VERSION_KEY: &str = "roster_version";
+/// Device value: the server's change cursor after the last complete sync (issue 19).
+const OFFER_CURSOR_KEY: &str = "offer_cursor";
+
 /// Whether an exchange failed because the server could not read the request.
 fn is_malformed(attempt: &Result<Exchange, TransportError>) -> bool {
     matches!(attempt, Err(TransportError::Rejected { code, .. }) if code == "malformed_request")
 }
-
-/// Device value: the server's change cursor after the last complete sync (issue 19).
-const OFFER_CURSOR_KEY: &str = "offer_cursor";
 
 /// A failed exchange, classified so the client knows whether to retry.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

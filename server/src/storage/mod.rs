@@ -475,12 +475,6 @@ pub trait Storage:
     async fn commit_sync(&self, write: SyncWrite) -> StorageResult<()>;
     /// Ids of all documents after `after` in id order, at most `limit`.
     async fn doc_ids_after(&self, after: &str, limit: u32) -> StorageResult<Vec<String>>;
-    /// Ids and heads of the documents an officer may see.
-    async fn docs_for_officer(
-        &self,
-        agency_id: &str,
-        officer_id: &str,
-    ) -> StorageResult<Vec<(String, Vec<String>)>>;
     /// What a device may be offered (issue 19): every record of `agency_id` that
     /// `officer_id` may see and that was written after the change cursor `since`
     /// (0: all), with its heads and `device_id`'s stored sync state, and the cursor

@@ -1445,28 +1445,6 @@ impl Storage for SqliteStorage {
         .await
     }
 
-    async fn docs_for_officer(
-        &self,
-        agency_id: &str,
-        officer_id: &str,
-    ) -> StorageResult<Vec<(String, Vec<String>)>> {
-        let (agency_id, officer_id) = (agency_id.to_string(), officer_id.to_string());
-        self.read(move |c| {
-            c.prepare_cached(
-                "SELECT d.id, d.heads FROM docs d JOIN doc_officers o ON o.doc_id = d.id
-                 WHERE d.agency_id = ?1 AND o.officer_id = ?2 ORDER BY d.id",
-            )
-            .and_then(|mut s| {
-                s.query_map(params![agency_id, officer_id], |r| {
-                    Ok((r.get(0)?, get_json(r, 1)?))
-                })?
-                .collect()
-            })
-            .map_err(backend)
-        })
-        .await
-    }
-
     async fn offer_scan(
         &self,
         agency_id: &str,
@@ -2385,14 +2363,15 @@ mod tests {
         s.put_doc(&doc).await.unwrap();
         assert_eq!(s.doc("i1").await.unwrap().unwrap(), doc);
         assert!(
-            s.docs_for_officer("qy-sthj", "o2")
+            s.offer_scan("qy-sthj", "o2", "d1", 0)
                 .await
                 .unwrap()
+                .docs
                 .is_empty()
         );
         assert_eq!(
-            s.docs_for_officer("qy-sthj", "o1").await.unwrap(),
-            vec![("i1".to_string(), vec!["aa".to_string()])]
+            s.offer_scan("qy-sthj", "o1", "d1", 0).await.unwrap().docs,
+            vec![("i1".to_string(), vec!["aa".to_string()], None)]
         );
         assert_eq!(s.docs_for_agency("qy-sthj", 10, 0).await.unwrap().len(), 1);
         assert!(
