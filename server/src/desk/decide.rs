@@ -32,7 +32,7 @@ use crate::state::AppState;
 use crate::storage::Role;
 use crate::storage::review::ReviewSubmission;
 use crate::sync::user_actor;
-use crate::web::page::{Layout, WebError, html_response, same_agency};
+use crate::web::page::{Layout, WebError, same_agency};
 use crate::web::session::{
     SessionProbe, WebUser, forget_kept_form, keep_form_and_sign_in, kept_form,
 };
@@ -469,10 +469,7 @@ impl ResultPage {
     }
 
     fn respond(self, status: StatusCode) -> Response {
-        match self.render() {
-            Ok(body) => html_response(status, body),
-            Err(e) => WebError::Internal(format!("template: {e}")).into_response(),
-        }
+        crate::web::page::render_status(&self, status)
     }
 }
 

@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::get;
 use chrono::{DateTime, FixedOffset, Utc};
 
@@ -28,7 +28,7 @@ use crate::inspections::{DetailError, LoadedDetail, load_detail};
 use crate::state::AppState;
 use crate::storage::BlobRecord;
 use crate::storage::access::AccessAction;
-use crate::web::page::{Layout, WebError, html_response, render};
+use crate::web::page::{Layout, WebError, render};
 use crate::web::session::WebUser;
 
 /// Routes of this page.
@@ -640,10 +640,7 @@ fn unreadable(id: &str, detail: &str, layout: Layout) -> Response {
         hint: Some("请联系本单位管理员处理；如为新版本设备上传的记录，请先升级服务器程序。"),
         back: "/desk",
     };
-    match page.render() {
-        Ok(body) => html_response(StatusCode::INTERNAL_SERVER_ERROR, body),
-        Err(e) => WebError::Internal(format!("template: {e}")).into_response(),
-    }
+    crate::web::page::render_status(&page, StatusCode::INTERNAL_SERVER_ERROR)
 }
 
 async fn page(

@@ -21,7 +21,7 @@ use crate::public::before::size_text;
 use crate::state::AppState;
 use crate::storage::public_profile::{Actor, DocumentKind, PublicDocument, PublicProfile};
 use crate::storage::{Role, StorageError};
-use crate::web::page::{Layout, WebError, html_response};
+use crate::web::page::{Layout, WebError};
 use crate::web::session::WebUser;
 
 /// Largest flow chart or service guide accepted (20 MiB).
@@ -298,10 +298,7 @@ async fn build_page(
 }
 
 fn render_page(status: StatusCode, page: &ProfilePage) -> Response {
-    match page.render() {
-        Ok(body) => html_response(status, body),
-        Err(e) => WebError::Internal(format!("template: {e}")).into_response(),
-    }
+    crate::web::page::render_status(&page, status)
 }
 
 async fn page(

@@ -27,7 +27,7 @@ use crate::storage::public_profile::{
 };
 use crate::storage::publicity::CategoryCounts;
 use crate::storage::{Role, StorageError};
-use crate::web::page::{Layout, WebError, html_response};
+use crate::web::page::{Layout, WebError};
 use crate::web::session::WebUser;
 
 /// First year the portal has statistics for.
@@ -591,10 +591,7 @@ fn admin_year(st: &AppState, s: Option<&str>) -> Result<i32, WebError> {
 }
 
 fn render_admin(status: StatusCode, p: &AdminPage) -> Response {
-    match p.render() {
-        Ok(body) => html_response(status, body),
-        Err(e) => WebError::Internal(format!("template: {e}")).into_response(),
-    }
+    crate::web::page::render_status(&p, status)
 }
 
 async fn admin_page(

@@ -102,8 +102,13 @@ pub fn role_label(role: Role) -> &'static str {
 
 /// Renders a template as an HTML page (200), or the error page if it fails.
 pub fn render(t: &impl Template) -> Response {
+    render_status(t, StatusCode::OK)
+}
+
+/// Renders a template as an HTML page with `status`, or the error page if it fails.
+pub fn render_status(t: &impl Template, status: StatusCode) -> Response {
     match t.render() {
-        Ok(body) => html_response(StatusCode::OK, body),
+        Ok(body) => html_response(status, body),
         Err(e) => WebError::Internal(format!("template: {e}")).into_response(),
     }
 }

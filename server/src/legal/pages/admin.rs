@@ -15,7 +15,7 @@ use super::{Typed, form_user, pairs_of};
 use crate::desk::queue::beijing_text;
 use crate::legal::workflow::{self, LEADER_ROLES, Staffing};
 use crate::state::AppState;
-use crate::web::page::{Layout, WebError, html_response};
+use crate::web::page::{Layout, WebError};
 use crate::web::session::{SessionProbe, WebUser};
 
 /// Routes: the admin page and its calendar import.
@@ -103,10 +103,7 @@ async fn build(st: &AppState, user: &WebUser) -> Result<AdminPage, WebError> {
 }
 
 fn respond(p: AdminPage, status: StatusCode) -> Response {
-    match p.render() {
-        Ok(body) => html_response(status, body),
-        Err(e) => WebError::Internal(format!("template: {e}")).into_response(),
-    }
+    crate::web::page::render_status(&p, status)
 }
 
 /// Query of the page.

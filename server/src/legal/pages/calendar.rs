@@ -18,7 +18,7 @@ use crate::legal::calendar::{CALENDAR_PAGE, MissingYear, missing_years, pending_
 use crate::legal::workflow::{self, LEADER_ROLES, READER_ROLES};
 use crate::state::AppState;
 use crate::storage::Role;
-use crate::web::page::{Layout, WebError, html_response};
+use crate::web::page::{Layout, WebError};
 use crate::web::session::{SessionProbe, WebUser};
 
 /// Routes: the page and its import.
@@ -97,10 +97,7 @@ async fn build(st: &AppState, user: &WebUser) -> Result<CalendarPage, WebError> 
 }
 
 fn respond(p: CalendarPage, status: StatusCode) -> Response {
-    match p.render() {
-        Ok(body) => html_response(status, body),
-        Err(e) => WebError::Internal(format!("template: {e}")).into_response(),
-    }
+    crate::web::page::render_status(&p, status)
 }
 
 /// Query of the page.

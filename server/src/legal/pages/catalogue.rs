@@ -19,7 +19,7 @@ use crate::desk::queue::beijing_text;
 use crate::legal::workflow::{self, READER_ROLES};
 use crate::state::AppState;
 use crate::storage::Role;
-use crate::web::page::{Layout, WebError, html_response};
+use crate::web::page::{Layout, WebError};
 use crate::web::session::{SessionProbe, WebUser};
 
 /// Routes: the catalogue page.
@@ -141,10 +141,7 @@ async fn build(
 }
 
 fn respond(p: CataloguePage, status: StatusCode) -> Response {
-    match p.render() {
-        Ok(body) => html_response(status, body),
-        Err(e) => WebError::Internal(format!("template: {e}")).into_response(),
-    }
+    crate::web::page::render_status(&p, status)
 }
 
 /// Query of the page.

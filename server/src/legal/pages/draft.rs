@@ -27,7 +27,7 @@ use crate::legal::workflow::{
 };
 use crate::state::AppState;
 use crate::storage::legal::{DisputeOutcome, DraftStatus, LegalEvent};
-use crate::web::page::{Layout, WebError, html_response};
+use crate::web::page::{Layout, WebError};
 use crate::web::session::{SessionProbe, WebUser, forget_kept_form, kept_form};
 
 /// Routes: the draft page and its action forms.
@@ -458,10 +458,7 @@ async fn build(st: &AppState, user: &WebUser, id: &str, o: Outcome) -> Result<Dr
 }
 
 fn respond(p: DraftPage, status: StatusCode) -> Response {
-    match p.render() {
-        Ok(body) => html_response(status, body),
-        Err(e) => WebError::Internal(format!("template: {e}")).into_response(),
-    }
+    crate::web::page::render_status(&p, status)
 }
 
 /// Query of the draft page.

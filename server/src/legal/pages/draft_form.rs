@@ -17,7 +17,7 @@ use super::{Reply, SECTION, Typed, form_user, pairs_of, parse_yuan, yuan_input};
 use crate::legal::workflow::{self, DRAFTER_ROLES, LegalError};
 use crate::state::AppState;
 use crate::storage::legal::DraftStatus;
-use crate::web::page::{Layout, WebError, html_response};
+use crate::web::page::{Layout, WebError};
 use crate::web::session::{SessionProbe, WebUser, forget_kept_form, kept_form};
 
 /// Routes: the new-draft and edit forms.
@@ -296,10 +296,7 @@ pub fn lockout_view(l: &workflow::Lockout) -> LockoutView {
 
 impl FormPage {
     fn respond(self, status: StatusCode) -> Response {
-        match self.render() {
-            Ok(body) => html_response(status, body),
-            Err(e) => WebError::Internal(format!("template: {e}")).into_response(),
-        }
+        crate::web::page::render_status(&self, status)
     }
 }
 

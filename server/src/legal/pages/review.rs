@@ -18,7 +18,7 @@ use super::{DeadlineView, SECTION, Typed, deadline_view, form_user, new_form_id,
 use crate::legal::workflow::{self, LegalError, READER_ROLES, ReviewInput};
 use crate::state::AppState;
 use crate::storage::legal::DraftStatus;
-use crate::web::page::{Layout, WebError, html_response};
+use crate::web::page::{Layout, WebError};
 use crate::web::session::{SessionProbe, WebUser, forget_kept_form, kept_form};
 
 /// Routes: the review page.
@@ -77,10 +77,7 @@ struct RefusedPage {
 }
 
 fn html(t: &impl Template, status: StatusCode) -> Response {
-    match t.render() {
-        Ok(body) => html_response(status, body),
-        Err(e) => WebError::Internal(format!("template: {e}")).into_response(),
-    }
+    crate::web::page::render_status(&t, status)
 }
 
 fn page_path(id: &str) -> String {
