@@ -6,7 +6,7 @@
 //! yearly holiday arrangement (国务院办公厅关于部分节假日安排的通知), including
 //! make-up workdays (调休上班) that fall on a Saturday or Sunday.
 //!
-//! The arrangement for each year is vendored under `core/data/holidays/` in
+//! The arrangement for each year is vendored under `domain/data/holidays/` in
 //! the JSON shape of the holiday-cn project and validated when loaded. A
 //! calculation that touches a date in a year without data fails with
 //! [`CalendarError::NoDataForYear`]; the calendar never guesses.

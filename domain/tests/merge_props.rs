@@ -5,8 +5,8 @@
 
 use automerge::ActorId;
 use chrono::{DateTime, TimeZone, Utc};
-use liuhen_core::doc::{InspectionDoc, NewInspection};
-use liuhen_core::inspection::{
+use liuhen_domain::doc::{InspectionDoc, NewInspection};
+use liuhen_domain::inspection::{
     EvidenceKind, EvidenceRef, Finding, IdentityNotice, InspectionKind, InspectionMeta,
     InspectionStep, TeamMember,
 };

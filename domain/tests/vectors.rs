@@ -7,7 +7,7 @@
 //! cannot drift apart.
 //!
 //! Regenerate after a deliberate change with
-//! `LIUHEN_WRITE_VECTORS=1 cargo test -p liuhen-core --test vectors`, then review
+//! `LIUHEN_WRITE_VECTORS=1 cargo test -p liuhen-domain --test vectors`, then review
 //! the diff of `docs/vectors/` and bump the document version if it changed.
 
 use std::path::PathBuf;
@@ -19,17 +19,17 @@ use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use ed25519_dalek::{Signature, SigningKey, Verifier, VerifyingKey};
 use serde_json::{Value as Json, json};
 
-use liuhen_core::audit::{GENESIS_HASH, LogEntry, NewLogEntry, verify_chain};
-use liuhen_core::doc::{
+use liuhen_domain::audit::{GENESIS_HASH, LogEntry, NewLogEntry, verify_chain};
+use liuhen_domain::doc::{
     InspectionDoc, NewInspection, SCHEMA_VERSION, schema_actor, schema_chain_changes,
     schema_chain_hashes,
 };
-use liuhen_core::draft_doc::{DraftDoc, DraftMeta};
-use liuhen_core::inspection::{
+use liuhen_domain::draft_doc::{DraftDoc, DraftMeta};
+use liuhen_domain::inspection::{
     Acknowledgement, Amendment, Closure, EvidenceKind, EvidenceRef, Finding, IdentityNotice,
     InspectionKind, InspectionMeta, InspectionStep, RightsNotice, TeamMember,
 };
-use liuhen_core::legal::{DecisionKind, DraftContent, EvidenceLink, PartyKind};
+use liuhen_domain::legal::{DecisionKind, DraftContent, EvidenceLink, PartyKind};
 
 // ---- the fixed identities of every vector -----------------------------------------
 
@@ -74,7 +74,7 @@ fn vector(name: &str, value: Json) -> Json {
         committed == value,
         "docs/vectors/{name} differs from what the code produces: the document and the \
          implementation drifted apart. If the change is deliberate, regenerate with \
-         LIUHEN_WRITE_VECTORS=1 cargo test -p liuhen-core --test vectors, update \
+         LIUHEN_WRITE_VECTORS=1 cargo test -p liuhen-domain --test vectors, update \
          docs/protocol/ and bump its version.\ncode produces:\n{}",
         serde_json::to_string_pretty(&value).unwrap_or_default()
     );

@@ -1,4 +1,4 @@
-//! Sync with the server: the wire types ([`protocol`]), a transport trait with an
+//! Sync with the server: the wire types ([`protocol`], from `liuhen-domain`), a transport trait with an
 //! HTTP implementation, and the client that runs one batched exchange for all of a
 //! device's changed documents, then uploads the evidence the server lacks.
 //!
@@ -9,6 +9,6 @@
 pub mod client;
 #[cfg(feature = "http")]
 pub mod http;
-pub mod protocol;
+pub use liuhen_domain::protocol;
 
 pub use client::{Backoff, SyncClient, SyncError, SyncReport, Transport, TransportError};
