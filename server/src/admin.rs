@@ -11,7 +11,7 @@ use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use liuhen_core::model::RosterSnapshot;
+use liuhen_domain::model::RosterSnapshot;
 
 use crate::auth::{MIN_PASSWORD_CHARS, UserAuth, hash_password, require_role};
 use crate::enroll::create_code;

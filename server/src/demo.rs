@@ -6,7 +6,7 @@
 //! `--demo-without-inspections`) also seeds the supervisor's desk. For trying the
 //! system out only.
 
-use liuhen_core::model::{RosterSnapshot, TargetKind};
+use liuhen_domain::model::{RosterSnapshot, TargetKind};
 
 use crate::admin::{NewUser, create_user, load_roster};
 use crate::draws::algorithm::SpotCheckItem;
@@ -78,7 +78,7 @@ pub const DEMO_CONFLICT: (&str, &str, &str) = ("qy-zf-002", "qy-dx-0002", "近�
 /// 2025 decisions, and that category on the certificates of 李明 and 陈晓红, who
 /// inspected them (R-SCENE-1). Drawn items stay 生态环境, so draws are unchanged.
 pub fn demo_roster() -> Result<RosterSnapshot, AppError> {
-    use liuhen_core::model::Target;
+    use liuhen_domain::model::Target;
     let mut roster: RosterSnapshot = serde_json::from_str(DEMO_ROSTER_JSON)
         .map_err(|e| AppError::internal(format!("demo roster: {e}")))?;
     for o in roster.officers.iter_mut() {
@@ -337,7 +337,7 @@ pub struct DeskSummary {
 
 /// A demo officer's phone: the device id and automerge actor its changes carry.
 struct DemoDevice {
-    officer: liuhen_core::model::Officer,
+    officer: liuhen_domain::model::Officer,
     device_id: String,
     actor: automerge::ActorId,
 }
@@ -371,14 +371,14 @@ enum Arrival {
 
 /// One evidence file of a seeded inspection, with its bytes.
 struct SeedBlob {
-    reference: liuhen_core::inspection::EvidenceRef,
+    reference: liuhen_domain::inspection::EvidenceRef,
     bytes: Vec<u8>,
     arrival: Arrival,
 }
 
 /// An inspection being seeded: the document, its evidence files and a clock.
 struct Seed {
-    doc: liuhen_core::doc::InspectionDoc,
+    doc: liuhen_domain::doc::InspectionDoc,
     blobs: Vec<SeedBlob>,
     at: chrono::DateTime<chrono::Utc>,
     n: u64,
@@ -389,7 +389,7 @@ type SeedResult<T> = Result<T, AppError>;
 /// Builds one seeded inspection (run only if it is not stored yet).
 type SeedBuild<'a> = Box<dyn FnOnce() -> SeedResult<Seed> + 'a>;
 
-fn doc_err(e: liuhen_core::doc::DocError) -> AppError {
+fn doc_err(e: liuhen_domain::doc::DocError) -> AppError {
     AppError::internal(format!("demo inspection: {e}"))
 }
 
@@ -404,8 +404,8 @@ impl Seed {
         opened_at: chrono::DateTime<chrono::Utc>,
         seed: u64,
     ) -> SeedResult<Seed> {
-        use liuhen_core::doc::{InspectionDoc, NewInspection};
-        use liuhen_core::inspection::{InspectionKind, InspectionMeta};
+        use liuhen_domain::doc::{InspectionDoc, NewInspection};
+        use liuhen_domain::inspection::{InspectionKind, InspectionMeta};
         let target = roster
             .targets
             .iter()
@@ -451,7 +451,7 @@ impl Seed {
         let at = self.tick(1);
         self.doc.set_actor(d.actor.clone());
         self.doc
-            .add_team_member(&liuhen_core::inspection::TeamMember {
+            .add_team_member(&liuhen_domain::inspection::TeamMember {
                 officer_id: who.officer.id.clone(),
                 name: who.officer.name.clone(),
                 certificate_no: who.officer.certificate_no.clone(),
@@ -466,12 +466,12 @@ impl Seed {
     fn capture(
         &mut self,
         d: &DemoDevice,
-        kind: liuhen_core::inspection::EvidenceKind,
-        step: liuhen_core::inspection::InspectionStep,
+        kind: liuhen_domain::inspection::EvidenceKind,
+        step: liuhen_domain::inspection::InspectionStep,
         bytes: Vec<u8>,
         arrival: Arrival,
     ) -> SeedResult<String> {
-        use liuhen_core::inspection::{EvidenceKind, EvidenceRef};
+        use liuhen_domain::inspection::{EvidenceKind, EvidenceRef};
         use sha2::{Digest, Sha256};
         let at = self.tick(2);
         let sha256 = hex::encode(Sha256::digest(&bytes));
@@ -504,7 +504,7 @@ impl Seed {
 
     /// The identity notice with its audio recording.
     fn identity_notice(&mut self, d: &DemoDevice) -> SeedResult<()> {
-        use liuhen_core::inspection::{EvidenceKind, IdentityNotice, InspectionStep};
+        use liuhen_domain::inspection::{EvidenceKind, IdentityNotice, InspectionStep};
         let n = self.n;
         let sha = self.capture(
             d,
@@ -515,7 +515,7 @@ impl Seed {
         )?;
         let at = self.tick(1);
         let v = self.doc.read().map_err(doc_err)?;
-        let statement = liuhen_core::statement::identity_statement(&v, at);
+        let statement = liuhen_domain::statement::identity_statement(&v, at);
         self.doc.set_actor(d.actor.clone());
         self.doc
             .set_identity_notice(&IdentityNotice {
@@ -535,7 +535,7 @@ impl Seed {
         text: &str,
         photo: Option<Arrival>,
     ) -> SeedResult<String> {
-        use liuhen_core::inspection::{EvidenceKind, Finding, InspectionStep};
+        use liuhen_domain::inspection::{EvidenceKind, Finding, InspectionStep};
         let mut evidence = vec![];
         if let Some(arrival) = photo {
             self.n += 1;
@@ -564,7 +564,7 @@ impl Seed {
 
     /// The rights notice, signed by the party.
     fn rights_notice(&mut self, d: &DemoDevice, signer: &str) -> SeedResult<()> {
-        use liuhen_core::inspection::{
+        use liuhen_domain::inspection::{
             Acknowledgement, EvidenceKind, InspectionStep, RightsNotice,
         };
         let n = self.n;
@@ -599,7 +599,7 @@ impl Seed {
         let at = self.tick(2);
         self.doc.set_actor(d.actor.clone());
         self.doc
-            .set_closure(&liuhen_core::inspection::Closure {
+            .set_closure(&liuhen_domain::inspection::Closure {
                 closed_at: at,
                 closed_by: d.officer.id.clone(),
             })
@@ -611,10 +611,10 @@ impl Seed {
         &mut self,
         supervisor: &crate::storage::User,
         minutes_later: i64,
-        outcome: liuhen_core::inspection::ReviewOutcome,
+        outcome: liuhen_domain::inspection::ReviewOutcome,
         comments: &[(Option<&str>, &str)],
     ) -> SeedResult<()> {
-        use liuhen_core::inspection::{ReviewComment, ReviewDecision};
+        use liuhen_domain::inspection::{ReviewComment, ReviewDecision};
         let at = self.tick(minutes_later);
         self.doc.set_actor(crate::sync::user_actor(&supervisor.id));
         for (i, (item, text)) in comments.iter().enumerate() {
@@ -641,7 +641,7 @@ impl Seed {
 
     /// Stores evidence, then the document, as if the officers' devices had synced.
     async fn store(mut self, state: &AppState) -> SeedResult<String> {
-        use liuhen_core::inspection::InspectionStatus;
+        use liuhen_domain::inspection::InspectionStatus;
         let i = self.doc.read().map_err(doc_err)?;
         let id = i.meta.id.clone();
         for b in &self.blobs {
@@ -847,8 +847,8 @@ async fn ensure_user(
 /// inspection. Needs [`load`] first.
 pub async fn load_desk(state: &AppState) -> Result<DeskSummary, AppError> {
     use desk_ids as ids;
-    use liuhen_core::doc::ScalarField;
-    use liuhen_core::inspection::{Amendment, ReviewOutcome};
+    use liuhen_domain::doc::ScalarField;
+    use liuhen_domain::inspection::{Amendment, ReviewOutcome};
 
     let mut summary = DeskSummary::default();
     let roster = demo_roster()?;
@@ -1294,9 +1294,9 @@ pub async fn load_draw(state: &AppState) -> Result<Option<String>, AppError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use liuhen_core::doc::InspectionDoc;
-    use liuhen_core::inspection::{Inspection, ReviewOutcome};
-    use liuhen_core::rules::{RuleContext, check};
+    use liuhen_domain::doc::InspectionDoc;
+    use liuhen_domain::inspection::{Inspection, ReviewOutcome};
+    use liuhen_domain::rules::{RuleContext, check};
 
     async fn read(state: &AppState, id: &str) -> Inspection {
         let rec = state.storage.doc(id).await.unwrap().expect(id);

@@ -75,11 +75,11 @@ pub fn is_valid_public_key(bytes: &[u8; PUBLIC_KEY_BYTES]) -> bool {
 }
 
 /// An automerge actor id as 32 hex characters (returned in lower case), refused if
-/// it is the schema chain's actor (`liuhen_core::doc::schema_actor`).
+/// it is the schema chain's actor (`liuhen_domain::doc::schema_actor`).
 pub fn parse_actor_id(value: &str) -> Result<String, AppError> {
     let raw = hex_bytes("actor_id", value, ACTOR_ID_BYTES, "automerge actor id")?;
     let actor = hex::encode(raw);
-    if actor == liuhen_core::doc::schema_actor().to_hex_string() {
+    if actor == liuhen_domain::doc::schema_actor().to_hex_string() {
         return Err(actor_reserved(&actor));
     }
     Ok(actor)
@@ -171,7 +171,7 @@ mod tests {
 
     #[test]
     fn the_schema_actor_is_reserved() {
-        let schema = liuhen_core::doc::schema_actor().to_hex_string();
+        let schema = liuhen_domain::doc::schema_actor().to_hex_string();
         assert_eq!(
             parse_actor_id(&schema).unwrap_err().code(),
             "actor_id_reserved"

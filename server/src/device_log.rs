@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use ed25519_dalek::VerifyingKey;
 use serde::Serialize;
 
-use liuhen_core::audit::{ChainError, LogEntry, verify_chain_with};
+use liuhen_domain::audit::{ChainError, LogEntry, verify_chain_with};
 
 use crate::auth::DeviceAuth;
 use crate::state::AppState;

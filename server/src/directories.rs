@@ -16,7 +16,7 @@ use chrono::NaiveDate;
 use indicatif::ProgressBar;
 use serde::{Deserialize, Serialize};
 
-use liuhen_core::model::{
+use liuhen_domain::model::{
     CertificateStatus, CreditCode, GeoPoint, ModelError, Officer, Target, TargetKind,
 };
 

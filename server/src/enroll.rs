@@ -250,7 +250,7 @@ mod tests {
         phone.device_id = "phone-1".into();
         let e = validate_device_fields(&phone).unwrap_err();
         assert!(matches!(e, AppError::InvalidField { ref field, .. } if field == "device_id"));
-        let schema = liuhen_core::doc::schema_actor().to_hex_string();
+        let schema = liuhen_domain::doc::schema_actor().to_hex_string();
         let e = validate_device_fields(&req(&good_key, &schema)).unwrap_err();
         assert_eq!(e.code(), "actor_id_reserved");
     }

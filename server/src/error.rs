@@ -8,8 +8,8 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
 
-use liuhen_core::model::ModelError;
-use liuhen_core::sync::protocol::ApiError;
+use liuhen_domain::model::ModelError;
+use liuhen_domain::protocol::ApiError;
 
 use crate::storage::StorageError;
 

@@ -7,8 +7,8 @@ use std::collections::{HashMap, HashSet};
 
 use automerge::Change;
 
-use liuhen_core::rules::Violation;
-use liuhen_core::write_rules::{
+use liuhen_domain::rules::Violation;
+use liuhen_domain::write_rules::{
     DeviceAuthor, Judge, RecordContext, Violation as WriteViolation, check_history,
 };
 
@@ -84,7 +84,7 @@ pub fn violations(
 /// officer, the device time and whether it came after closure.
 pub fn describe(v: WriteViolation) -> Violation {
     let when = chrono::DateTime::from_timestamp(v.time, 0)
-        .map(liuhen_core::time::local_text)
+        .map(liuhen_domain::time::local_text)
         .unwrap_or_else(|| "时间不明".into());
     let who = v.officer_id.unwrap_or_else(|| v.actor.clone());
     let stage = if v.after_closure { "结案后" } else { "" };

@@ -7,10 +7,10 @@ use axum::extract::{Path, Query, State};
 use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
 
-use liuhen_core::inspection::{Inspection, ReviewComment, ReviewDecision, ReviewOutcome};
-use liuhen_core::rules::{self, RuleContext, Violation};
+use liuhen_domain::inspection::{Inspection, ReviewComment, ReviewDecision, ReviewOutcome};
+use liuhen_domain::rules::{self, RuleContext, Violation};
 
-use liuhen_core::model::Officer;
+use liuhen_domain::model::Officer;
 
 use crate::auth::UserAuth;
 use crate::desk::access::{ClientIp, record_access};
@@ -162,7 +162,7 @@ pub async fn load_detail(
         .await?
         .filter(|r| r.agency_id == agency_id)
         .ok_or_else(|| DetailError::NotFound(id.to_string()))?;
-    let mut doc = liuhen_core::doc::InspectionDoc::load(&record.bytes)
+    let mut doc = liuhen_domain::doc::InspectionDoc::load(&record.bytes)
         .map_err(|e| DetailError::Unreadable(e.to_string()))?;
     let inspection = doc
         .read()
@@ -190,7 +190,7 @@ pub async fn load_detail(
 
 /// The officers of a record's task on the roster (they may write while it is open).
 pub fn task_officers(
-    roster: Option<&liuhen_core::model::RosterSnapshot>,
+    roster: Option<&liuhen_domain::model::RosterSnapshot>,
     record: &DocRecord,
 ) -> Vec<String> {
     record

@@ -46,9 +46,9 @@ use serde::{Deserialize, Serialize};
 use tower_http::trace::{DefaultMakeSpan, DefaultOnFailure, DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
-use liuhen_core::blobs::{BlobError, BlobStore};
-use liuhen_core::calendar::WorkCalendar;
-use liuhen_core::time::{Clock, SystemClock};
+use liuhen_domain::blobs::{BlobError, BlobStore};
+use liuhen_domain::calendar::WorkCalendar;
+use liuhen_domain::time::{Clock, SystemClock};
 
 use crate::error::AppError;
 use crate::state::{AppState, Config, DocLocks};
@@ -59,7 +59,7 @@ use crate::storage::sqlite::{DB_FILE_NAME, SqliteStorage};
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// Default request body limit for JSON endpoints (the tus router sets its own).
-pub const JSON_BODY_LIMIT: usize = liuhen_core::sync::protocol::MAX_REQUEST_BYTES;
+pub const JSON_BODY_LIMIT: usize = liuhen_domain::protocol::MAX_REQUEST_BYTES;
 
 /// How much of a refused oversized body is read before answering 413.
 const DRAIN_BEFORE_REFUSING: usize = 64 * 1024 * 1024;

@@ -20,7 +20,7 @@ use clap::{Args, Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
 use indicatif::{ProgressBar, ProgressStyle};
-use liuhen_core::model::RosterSnapshot;
+use liuhen_domain::model::RosterSnapshot;
 use liuhen_server::admin::{self, NewUser};
 use liuhen_server::client_addr::TrustedProxies;
 use liuhen_server::directories::{self, ListKind};
@@ -391,7 +391,7 @@ async fn admin_command(cmd: AdminCommand) -> Result<(), CliError> {
             println!("{code}");
             eprintln!(
                 "登记码（一次性，有效至 {}）：{code}",
-                liuhen_core::time::local_text(expires_at)
+                liuhen_domain::time::local_text(expires_at)
             );
             if let Some(server) = server {
                 eprintln!("二维码内容：{}", admin::qr_payload(&server, &code));

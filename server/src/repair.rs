@@ -8,7 +8,7 @@
 //! devices' sync states of them, so each device is offered the record again and
 //! told which files to upload.
 
-use liuhen_core::doc::InspectionDoc;
+use liuhen_domain::doc::InspectionDoc;
 
 use crate::state::AppState;
 use crate::storage::{BlobRecord, StorageError};

@@ -4,9 +4,9 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, RwLock};
 
-use liuhen_core::blobs::BlobStore;
-use liuhen_core::calendar::WorkCalendar;
-use liuhen_core::time::Clock;
+use liuhen_domain::blobs::BlobStore;
+use liuhen_domain::calendar::WorkCalendar;
+use liuhen_domain::time::Clock;
 
 use crate::client_addr::TrustedProxies;
 use crate::login_limit::{AddressRate, LoginLimits};

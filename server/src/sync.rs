@@ -15,14 +15,14 @@ use axum::routing::post;
 use chrono::{DateTime, Utc};
 use futures_util::{StreamExt, TryStreamExt};
 
-use liuhen_core::doc::{InspectionDoc, schema_actor, schema_chain_hashes};
-use liuhen_core::inspection::Inspection;
-use liuhen_core::model::RosterSnapshot;
-use liuhen_core::sync::protocol::{
+use liuhen_domain::doc::{InspectionDoc, schema_actor, schema_chain_hashes};
+use liuhen_domain::inspection::Inspection;
+use liuhen_domain::model::RosterSnapshot;
+use liuhen_domain::protocol::{
     ApiError, DocMessage, DocReply, DocStatus, MAX_DOCS_PER_REQUEST, MAX_DRAFTS_PER_REQUEST,
     MAX_LOG_ENTRIES_PER_REQUEST, PROTOCOL_VERSION, SYNC_PATH, SyncRequest, SyncResponse,
 };
-use liuhen_core::write_rules::DeviceAuthor;
+use liuhen_domain::write_rules::DeviceAuthor;
 
 use crate::auth::DeviceAuth;
 use crate::state::AppState;
@@ -345,7 +345,7 @@ enum Merged {
     Changed {
         record: Box<DocRecord>,
         inspection: Box<Inspection>,
-        history: Vec<liuhen_core::rules::Violation>,
+        history: Vec<liuhen_domain::rules::Violation>,
         blobs: Vec<BlobRecord>,
         msg: Option<Vec<u8>>,
         state: Vec<u8>,
@@ -505,7 +505,7 @@ impl Ctx<'_> {
 
 /// The blocking part of one document's sync: applies the device's message to a
 /// fork of the stored document and, if it brought changes, checks them against
-/// the write rules (`liuhen_core::write_rules`) and the merged record against the
+/// the write rules (`liuhen_domain::write_rules`) and the merged record against the
 /// schema. Nothing here writes; the caller commits a `Changed` outcome whole.
 fn merge(input: MergeInput) -> Result<Merged, SyncFailure> {
     let id = input.id.as_str();
@@ -683,8 +683,8 @@ fn merge(input: MergeInput) -> Result<Merged, SyncFailure> {
         task_id: inspection.meta.task_id.clone(),
         target_name: inspection.meta.target_name.clone(),
         status: match inspection.status() {
-            liuhen_core::inspection::InspectionStatus::Open => "open".into(),
-            liuhen_core::inspection::InspectionStatus::Closed => "closed".into(),
+            liuhen_domain::inspection::InspectionStatus::Open => "open".into(),
+            liuhen_domain::inspection::InspectionStatus::Closed => "closed".into(),
         },
         heads,
         bytes,
@@ -727,7 +727,7 @@ pub async fn write_review(
     st: &AppState,
     user: &User,
     id: &str,
-    change: impl FnOnce(&mut InspectionDoc) -> Result<(), liuhen_core::doc::DocError>,
+    change: impl FnOnce(&mut InspectionDoc) -> Result<(), liuhen_domain::doc::DocError>,
 ) -> Result<Inspection, SyncFailure> {
     let lock = st.doc_locks.get(id);
     let _guard = lock.lock().await;
@@ -738,7 +738,7 @@ pub async fn write_review(
     if rec.agency_id != user.agency_id {
         return Err(not_found());
     }
-    let unreadable = |e: liuhen_core::doc::DocError| SyncFailure {
+    let unreadable = |e: liuhen_domain::doc::DocError| SyncFailure {
         status: StatusCode::INTERNAL_SERVER_ERROR,
         code: "document_unreadable",
         message: format!("服务器上的该记录无法读取：{e}"),
@@ -788,8 +788,8 @@ pub async fn commit_server_write(
 fn summary_of(
     record: DocRecord,
     inspection: Inspection,
-    officers: Vec<liuhen_core::model::Officer>,
-    history: Vec<liuhen_core::rules::Violation>,
+    officers: Vec<liuhen_domain::model::Officer>,
+    history: Vec<liuhen_domain::rules::Violation>,
     now: DateTime<Utc>,
 ) -> crate::storage::SummaryFn {
     Box::new(move |blobs| {

@@ -57,9 +57,9 @@ use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt;
 use tokio::sync::Notify;
 
-use liuhen_core::blobs::is_sha256_hex;
-pub use liuhen_core::upload::FILES_PATH;
-use liuhen_core::upload::{
+use liuhen_domain::blobs::is_sha256_hex;
+pub use liuhen_domain::upload::FILES_PATH;
+use liuhen_domain::upload::{
     CODE_BLOB_HASH, CODE_CHUNK_CHECKSUM, CODE_INTERRUPTED, ERROR_CODE_HEADER, OFFSET_OCTET_STREAM,
     STATUS_CHECKSUM_MISMATCH, TUS_CHECKSUM_ALGORITHMS, TUS_EXTENSIONS, TUS_VERSION, meta,
     parse_metadata,

@@ -132,7 +132,7 @@ fn object_text(object: Option<&str>) -> String {
     };
     match o.split_once(':') {
         Some((kind, sha)) => {
-            let label = liuhen_core::inspection::EvidenceKind::parse(kind)
+            let label = liuhen_domain::inspection::EvidenceKind::parse(kind)
                 .map(|k| k.label())
                 .unwrap_or(kind);
             format!("{label} {sha}")

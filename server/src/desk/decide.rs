@@ -24,8 +24,8 @@ use chrono::SubsecRound;
 use rand::RngCore;
 
 use automerge::ChangeHash;
-use liuhen_core::doc::InspectionDoc;
-use liuhen_core::inspection::{Inspection, ReviewComment, ReviewDecision, ReviewOutcome};
+use liuhen_domain::doc::InspectionDoc;
+use liuhen_domain::inspection::{Inspection, ReviewComment, ReviewDecision, ReviewOutcome};
 
 use crate::inspections::{CommentError, MAX_COMMENT_CHARS, valid_comment};
 use crate::state::AppState;
@@ -161,7 +161,7 @@ fn decision_text(i: &Inspection) -> Option<String> {
             "{}（{}，{}）",
             d.decision.label(),
             d.decided_by_name,
-            liuhen_core::time::local_text(d.decided_at)
+            liuhen_domain::time::local_text(d.decided_at)
         )
     })
 }
@@ -278,7 +278,7 @@ pub async fn form_view(
     if let Some(k) = kept {
         view.kept_notice = Some(format!(
             "您在登录失效前（{}）填写的审核意见已恢复，尚未提交。请核对记录后再次提交。",
-            liuhen_core::time::local_text(k.saved_at)
+            liuhen_domain::time::local_text(k.saved_at)
         ));
         forget_kept_form(st, user, &path).await?;
         tracing::info!(user = %user.user.id, inspection = inspection_id, "kept review form restored");
@@ -378,7 +378,7 @@ pub fn changes_between(old: &Inspection, new: &Inspection) -> Vec<ChangeLine> {
         let what = match &new.closure {
             Some(c) => format!(
                 "现场检查已结束（{}）",
-                liuhen_core::time::local_text(c.closed_at)
+                liuhen_domain::time::local_text(c.closed_at)
             ),
             None => "现场检查的结束状态有变化".to_string(),
         };
@@ -398,7 +398,7 @@ pub fn changes_between(old: &Inspection, new: &Inspection) -> Vec<ChangeLine> {
             Some(d) => format!(
                 "审核决定已由 {} 于 {} 作出：{}",
                 d.decided_by_name,
-                liuhen_core::time::local_text(d.decided_at),
+                liuhen_domain::time::local_text(d.decided_at),
                 d.decision.label()
             ),
             None => "审核决定有变化".to_string(),
@@ -571,7 +571,7 @@ fn sorted(mut v: Vec<String>) -> Vec<String> {
     v
 }
 
-fn unreadable(e: liuhen_core::doc::DocError) -> WebError {
+fn unreadable(e: liuhen_domain::doc::DocError) -> WebError {
     WebError::Internal(format!("stored document unreadable: {e}"))
 }
 
@@ -699,7 +699,7 @@ async fn decide_inner(
     let now = st.clock.now().trunc_subsecs(3);
     doc.migrate().map_err(unreadable)?;
     doc.set_actor(user_actor(&user.user.id));
-    let write = |doc: &mut InspectionDoc| -> Result<(), liuhen_core::doc::DocError> {
+    let write = |doc: &mut InspectionDoc| -> Result<(), liuhen_domain::doc::DocError> {
         for (item, text) in &ready.comments {
             doc.add_review_comment(&ReviewComment {
                 id: uuid::Uuid::now_v7().to_string(),
@@ -753,7 +753,7 @@ async fn decide_inner(
     page.decision_label = ready.outcome.label().into();
     page.message = format!(
         "审核决定已于 {} 写入检查记录，执法人员的设备在下次同步时收到。",
-        liuhen_core::time::local_text(now)
+        liuhen_domain::time::local_text(now)
     );
     page.comments = ready
         .comments
@@ -784,7 +784,7 @@ fn duplicate_page(
         .unwrap_or_else(|| done.decision.clone());
     page.message = format!(
         "此审核决定已于 {} 提交，重复提交未再次执行。",
-        liuhen_core::time::local_text(done.at)
+        liuhen_domain::time::local_text(done.at)
     );
     // The comments of that submission: the record's comments by this user at that time.
     page.comments = current

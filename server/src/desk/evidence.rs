@@ -20,9 +20,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use tower_http::services::ServeFile;
 
-use liuhen_core::blobs::is_sha256_hex;
-use liuhen_core::doc::InspectionDoc;
-use liuhen_core::inspection::{EvidenceKind, EvidenceRef};
+use liuhen_domain::blobs::is_sha256_hex;
+use liuhen_domain::doc::InspectionDoc;
+use liuhen_domain::inspection::{EvidenceKind, EvidenceRef};
 
 use super::DESK_ROLES;
 use super::access::{ClientIp, record_access};

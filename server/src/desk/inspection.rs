@@ -16,7 +16,7 @@ use axum::response::Response;
 use axum::routing::get;
 use chrono::{DateTime, FixedOffset, Utc};
 
-use liuhen_core::inspection::{
+use liuhen_domain::inspection::{
     Acknowledgement, EvidenceRef, Inspection, InspectionKind, InspectionStep,
 };
 
@@ -478,7 +478,7 @@ fn comments_on(comments: &[CommentView], key: &str) -> Vec<CommentView> {
     comments.iter().filter(|c| c.key == key).cloned().collect()
 }
 
-fn rule_views(violations: &[liuhen_core::rules::Violation]) -> Vec<RuleView> {
+fn rule_views(violations: &[liuhen_domain::rules::Violation]) -> Vec<RuleView> {
     let mut out: Vec<RuleView> = CHECKED_RULES
         .iter()
         .map(|(id, name)| RuleView {
@@ -885,11 +885,11 @@ mod tests {
     #[test]
     fn every_violation_lands_on_its_rule() {
         let v = vec![
-            liuhen_core::rules::Violation {
+            liuhen_domain::rules::Violation {
                 rule: "R-SCENE-2".into(),
                 message: "R-SCENE-2: 少".into(),
             },
-            liuhen_core::rules::Violation {
+            liuhen_domain::rules::Violation {
                 rule: "R-X-9".into(),
                 message: "R-X-9: 新规则".into(),
             },

@@ -11,7 +11,7 @@ pub struct RuleName {
     pub short: &'static str,
 }
 
-/// Short names of the rules the checks of `liuhen_core::rules` report.
+/// Short names of the rules the checks of `liuhen_domain::rules` report.
 const SHORT_NAMES: &[(&str, &str)] = &[
     ("R-SCENE-1", "持证上岗"),
     ("R-SCENE-2", "两人以上执法"),

@@ -8,7 +8,7 @@
 
 use chrono::{DateTime, Utc};
 
-use liuhen_core::inspection::{Inspection, ReviewOutcome};
+use liuhen_domain::inspection::{Inspection, ReviewOutcome};
 
 use crate::inspections::{DetailError, LoadedDetail, load_detail};
 use crate::state::AppState;

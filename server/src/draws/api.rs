@@ -17,7 +17,7 @@ use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
-use liuhen_core::model::{Officer, Target, Task};
+use liuhen_domain::model::{Officer, Target, Task};
 
 use super::algorithm::SpotCheckItem;
 use super::{

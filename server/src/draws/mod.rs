@@ -14,7 +14,7 @@ use chrono::{Duration, NaiveDate};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 
-use liuhen_core::model::{CheckItem, Officer, TargetKind, Task, TaskSource, TaskStatus};
+use liuhen_domain::model::{CheckItem, Officer, TargetKind, Task, TaskSource, TaskStatus};
 
 use crate::error::AppError;
 use crate::state::AppState;
@@ -144,7 +144,7 @@ pub async fn create_draw(
 ) -> Result<StoredDraw, AppError> {
     require_drawer(user)?;
     let now = state.clock.now();
-    let draw_date = liuhen_core::time::local_date(now);
+    let draw_date = liuhen_domain::time::local_date(now);
     let due_date = req.due_date.unwrap_or(draw_date + Duration::days(30));
     if due_date < draw_date || due_date > draw_date + Duration::days(MAX_DRAW_WINDOW_DAYS) {
         return Err(AppError::invalid(
@@ -406,7 +406,7 @@ pub async fn reassign_task(
         .iter()
         .map(|s| s.trim().to_string())
         .collect();
-    let today = liuhen_core::time::local_date(state.clock.now());
+    let today = liuhen_domain::time::local_date(state.clock.now());
     check_team(
         &roster.officers,
         &conflicts,

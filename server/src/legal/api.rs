@@ -10,7 +10,7 @@ use axum::{Json, Router};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-use liuhen_core::legal::{
+use liuhen_domain::legal::{
     Catalogue, CheckResult, DeadlineStatus, DraftContent, FieldChange, MajorTrigger, Opinion,
 };
 

@@ -7,9 +7,9 @@ use std::collections::BTreeMap;
 
 use chrono::Datelike;
 
-use liuhen_core::calendar::CalendarError;
-use liuhen_core::legal::{DeadlineStatus, publication_due};
-use liuhen_core::time::local_date;
+use liuhen_domain::calendar::CalendarError;
+use liuhen_domain::legal::{DeadlineStatus, publication_due};
+use liuhen_domain::time::local_date;
 
 use crate::legal::workflow::{self, LegalResult};
 use crate::state::AppState;

@@ -5,7 +5,7 @@
 //! published statistics ([`load_stats_year`]).
 
 use chrono::Duration;
-use liuhen_core::legal::{
+use liuhen_domain::legal::{
     Catalogue, CheckItem, CheckResult, DecisionKind, DraftContent, EvidenceLink, Opinion, PartyKind,
 };
 
@@ -137,7 +137,7 @@ pub async fn load(st: &AppState, agency_id: &str) -> Result<Vec<String>, AppErro
         .map(|d| d.title)
         .collect();
     let mut created = vec![];
-    let today = liuhen_core::time::local_date(st.clock.now());
+    let today = liuhen_domain::time::local_date(st.clock.now());
     let e = |r| dx(r);
 
     // A major company penalty: returned once, amended, approved, decided.
@@ -515,7 +515,7 @@ pub const STATS_YEAR_DECISIONS: &[StatsYearDecision] = &[
 /// the document numbers stored now.
 pub async fn load_stats_year(st: &AppState, agency_id: &str) -> Result<Vec<String>, AppError> {
     use chrono::{NaiveDate, NaiveTime, TimeZone, Utc};
-    use liuhen_core::draft_doc::{DraftDoc, DraftMeta};
+    use liuhen_domain::draft_doc::{DraftDoc, DraftMeta};
 
     let Some(cat) = st.storage.catalogue(agency_id, None).await? else {
         return Ok(vec![]);
@@ -586,7 +586,7 @@ pub async fn load_stats_year(st: &AppState, agency_id: &str) -> Result<Vec<Strin
             version: 1,
             submitted_by: sup.id.clone(),
             submitted_at,
-            received_on: liuhen_core::time::local_date(submitted_at),
+            received_on: liuhen_domain::time::local_date(submitted_at),
             heads: docd.heads_hex(),
             content: c.clone(),
             catalogue_version: cat.version,

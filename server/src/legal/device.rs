@@ -7,9 +7,9 @@
 //! reply; the device keeps its changes and shows the reason.
 
 use automerge::ActorId;
-use liuhen_core::draft_doc::DraftDoc;
-use liuhen_core::legal::diff;
-use liuhen_core::sync::protocol::{DocStatus, DraftPush, DraftReply, MAX_DRAFT_BYTES};
+use liuhen_domain::draft_doc::DraftDoc;
+use liuhen_domain::legal::diff;
+use liuhen_domain::protocol::{DocStatus, DraftPush, DraftReply, MAX_DRAFT_BYTES};
 
 use super::workflow::{
     DRAFTER_ROLES, LegalError, LegalResult, check_links, new_record, require, save_with_event,

@@ -9,13 +9,13 @@ use std::collections::HashMap;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
-use liuhen_core::draft_doc::{DraftConflict, DraftDoc, DraftDocError, DraftMeta, parse_heads};
-use liuhen_core::legal::{
+use liuhen_domain::draft_doc::{DraftConflict, DraftDoc, DraftDocError, DraftMeta, parse_heads};
+use liuhen_domain::legal::{
     Catalogue, CheckResult, DeadlineStatus, DraftContent, FieldChange, LegalInputError,
     MajorTrigger, Opinion, diff, review_deadline_status, reviewers_required, validate_review,
 };
 
-use liuhen_core::time::local_date;
+use liuhen_domain::time::local_date;
 
 use crate::desk::queue::beijing_text;
 use crate::state::AppState;

@@ -12,7 +12,7 @@ use axum::response::Response;
 use axum::routing::get;
 use chrono::NaiveDate;
 
-use liuhen_core::legal::DecisionKind;
+use liuhen_domain::legal::DecisionKind;
 
 use crate::public::mask::{PublicDecision, public_decision};
 use crate::public::page::{PublicError, PublicLayout, render_public};

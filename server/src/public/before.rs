@@ -14,7 +14,7 @@ use axum::routing::get;
 use chrono::NaiveDate;
 use serde::Deserialize;
 
-use liuhen_core::model::{Agency, CertificateStatus, Officer, RosterSnapshot};
+use liuhen_domain::model::{Agency, CertificateStatus, Officer, RosterSnapshot};
 
 use crate::desk::queue::beijing_text;
 use crate::public::mask::mask_person_name;
@@ -41,7 +41,7 @@ pub fn router() -> axum::Router<AppState> {
 
 /// Today's date in Beijing.
 pub fn beijing_today(st: &AppState) -> NaiveDate {
-    liuhen_core::time::local_date(st.clock.now())
+    liuhen_domain::time::local_date(st.clock.now())
 }
 
 /// Whether an officer may be listed on the public roster on `date` (R-PRE-2): the
@@ -233,7 +233,7 @@ async fn items_page(
     State(st): State<AppState>,
     Path(agency): Path<String>,
 ) -> Result<Response, PublicError> {
-    use liuhen_core::model::TargetKind;
+    use liuhen_domain::model::TargetKind;
     let r = roster(&st, &agency).await?;
     let items = st
         .storage
@@ -470,7 +470,7 @@ async fn catalogue_page(
             version: v.version,
             date: beijing_text(v.created_at),
             triggers: v.catalogue.triggers.iter().map(|t| t.label()).collect(),
-            threshold: liuhen_core::legal::yuan(v.catalogue.fine_threshold_fen),
+            threshold: liuhen_domain::legal::yuan(v.catalogue.fine_threshold_fen),
             other_items: v.catalogue.other_items,
             note: v.note,
         })
@@ -592,7 +592,7 @@ async fn draw_page(
         .ok_or_else(not_found)?;
     let outcome = d.outcome.clone().ok_or_else(not_found)?;
     let r = roster(&st, &d.agency_id).await?;
-    let targets: HashMap<&str, &liuhen_core::model::Target> =
+    let targets: HashMap<&str, &liuhen_domain::model::Target> =
         r.targets.iter().map(|t| (t.id.as_str(), t)).collect();
     let officers: HashMap<&str, &str> = r
         .officers

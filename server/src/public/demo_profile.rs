@@ -205,7 +205,7 @@ pub async fn load(state: &AppState) -> Result<(), AppError> {
             .storage
             .add_catalogue(
                 "qy-sthj",
-                &liuhen_core::legal::Catalogue::default_for_agency(),
+                &liuhen_domain::legal::Catalogue::default_for_agency(),
                 "演示数据：初始目录",
                 &admin_id,
                 now,

@@ -8,8 +8,8 @@
 
 use chrono::{DateTime, Duration, NaiveTime, TimeZone, Utc};
 
-use liuhen_core::legal::publication_due;
-use liuhen_core::time::local_date;
+use liuhen_domain::legal::publication_due;
+use liuhen_domain::time::local_date;
 
 use crate::error::AppError;
 use crate::legal::demo::{DEMO_DECISION_COMPANY_DOC, DEMO_DECISION_PERSON_DOC};

@@ -6,7 +6,7 @@
 
 use serde::Serialize;
 
-use liuhen_core::legal::{PartyKind, yuan};
+use liuhen_domain::legal::{PartyKind, yuan};
 
 use crate::storage::publicity::{PublicSource, PublicationRecord};
 
@@ -615,7 +615,7 @@ pub fn source_of(d: &crate::storage::legal::DecisionRecord) -> PublicSource {
 mod tests {
     use super::*;
     use chrono::NaiveDate;
-    use liuhen_core::legal::DecisionKind;
+    use liuhen_domain::legal::DecisionKind;
     use proptest::prelude::*;
 
     /// Whether `s` holds an ID-number-shaped run (17 digits + digit or X).

@@ -190,7 +190,7 @@ fn csv_bytes(rows: &[PublicDecision]) -> Result<Vec<u8>, csv::Error> {
             let fine = d
                 .fine_fen
                 .map(|f| {
-                    liuhen_core::legal::yuan(f)
+                    liuhen_domain::legal::yuan(f)
                         .trim_end_matches(" 元")
                         .to_string()
                 })

@@ -23,9 +23,9 @@ use chrono::NaiveDate;
 use rand::RngCore;
 use serde::Deserialize;
 
-use liuhen_core::calendar::WorkCalendar;
-use liuhen_core::legal::{DecisionKind, publication_due};
-use liuhen_core::time::local_date;
+use liuhen_domain::calendar::WorkCalendar;
+use liuhen_domain::legal::{DecisionKind, publication_due};
+use liuhen_domain::time::local_date;
 
 use crate::public::mask::{
     PublicDecision, public_code, public_decision, public_target, source_spans, unsafe_spans_message,
@@ -454,7 +454,7 @@ async fn detail_response(
         .await?
         .into_iter()
         .map(|ev| HistoryLine {
-            at: liuhen_core::time::local_text(ev.at),
+            at: liuhen_domain::time::local_text(ev.at),
             what: match ev.kind.as_str() {
                 "filed" => "填报".to_string(),
                 "reviewed" => "审核通过".to_string(),

@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use liuhen_core::audit::LogEntry;
+use liuhen_domain::audit::LogEntry;
 
 use super::StorageResult;
 

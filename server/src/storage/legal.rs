@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-use liuhen_core::legal::{
+use liuhen_domain::legal::{
     Catalogue, CheckResult, DecisionKind, DraftContent, MajorTrigger, Opinion, PartyKind,
 };
 

@@ -17,7 +17,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use liuhen_core::model::{Officer, RosterSnapshot, Target, Task};
+use liuhen_domain::model::{Officer, RosterSnapshot, Target, Task};
 
 use crate::draws::algorithm::{DrawInputs, DrawOutcome, SpotCheckItem};
 

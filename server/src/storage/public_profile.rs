@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use liuhen_core::model::Agency;
+use liuhen_domain::model::Agency;
 
 use super::StorageResult;
 

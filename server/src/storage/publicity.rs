@@ -10,7 +10,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-use liuhen_core::legal::{DecisionKind, PartyKind};
+use liuhen_domain::legal::{DecisionKind, PartyKind};
 
 use super::StorageResult;
 use super::public_profile::YearCounts;

@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use liuhen_core::model::Officer;
+use liuhen_domain::model::Officer;
 
 use super::StorageResult;
 

@@ -15,7 +15,7 @@ use rusqlite::types::Type;
 use rusqlite::{Connection, OptionalExtension, Row, Transaction, TransactionBehavior, params};
 use sha2::{Digest, Sha256};
 
-use liuhen_core::model::{Agency, Officer, RosterSnapshot, Target, Task};
+use liuhen_domain::model::{Agency, Officer, RosterSnapshot, Target, Task};
 
 use super::{
     BlobRecord, ConflictRecord, Device, DeviceRefusal, DocRecord, DrawStatus, DrawSummary,
@@ -23,7 +23,7 @@ use super::{
     TaskEvent, TaskEventKind, User,
 };
 use crate::draws::algorithm::SpotCheckItem;
-use liuhen_core::model::TaskStatus;
+use liuhen_domain::model::TaskStatus;
 
 mod access;
 mod device_log;

@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use serde::Deserialize;
 
-use liuhen_core::legal::{Catalogue, MajorTrigger, yuan};
+use liuhen_domain::legal::{Catalogue, MajorTrigger, yuan};
 
 use super::draft_form::{Check, page_error};
 use super::{SECTION, Typed, form_user, pairs_of, parse_yuan, yuan_input};

@@ -16,7 +16,7 @@ use axum::routing::{get, post};
 use chrono::NaiveDate;
 use serde::Deserialize;
 
-use liuhen_core::legal::{CheckItem, FieldChange, display_fields};
+use liuhen_domain::legal::{CheckItem, FieldChange, display_fields};
 
 use super::draft_form::page_error;
 use super::{DeadlineView, SECTION, Typed, deadline_view, form_user, new_form_id, pairs_of};
@@ -434,7 +434,7 @@ async fn build(st: &AppState, user: &WebUser, id: &str, o: Outcome) -> Result<Dr
         csrf: user.csrf.clone(),
         submit_form_id: new_form_id(),
         decide_form_id: new_form_id(),
-        today: liuhen_core::time::local_date(st.clock.now()).to_string(),
+        today: liuhen_domain::time::local_date(st.clock.now()).to_string(),
         can_submit,
         can_edit: drafter && !decided,
         can_review: REVIEWER_ROLES.contains(&role) && status == DraftStatus::InReview,

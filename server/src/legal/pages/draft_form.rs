@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use serde::Deserialize;
 
-use liuhen_core::legal::{DecisionKind, DraftContent, EvidenceLink, PartyKind};
+use liuhen_domain::legal::{DecisionKind, DraftContent, EvidenceLink, PartyKind};
 
 use super::{Reply, SECTION, Typed, form_user, pairs_of, parse_yuan, yuan_input};
 use crate::legal::workflow::{self, DRAFTER_ROLES, LegalError};

@@ -23,7 +23,7 @@ use axum::extract::rejection::FormRejection;
 use axum::response::{IntoResponse, Response};
 use rand::RngCore;
 
-use liuhen_core::legal::{DeadlineStatus, MajorTrigger};
+use liuhen_domain::legal::{DeadlineStatus, MajorTrigger};
 
 use crate::state::AppState;
 use crate::web::page::WebError;

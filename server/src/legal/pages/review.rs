@@ -11,7 +11,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 
-use liuhen_core::legal::{CheckItem, CheckResult, FieldChange, Opinion, display_fields};
+use liuhen_domain::legal::{CheckItem, CheckResult, FieldChange, Opinion, display_fields};
 
 use super::draft_form::page_error;
 use super::{DeadlineView, SECTION, Typed, deadline_view, form_user, new_form_id, pairs_of};

@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, Row, Transaction, params};
 
-use liuhen_core::audit::LogEntry;
+use liuhen_domain::audit::LogEntry;
 
 use super::{SqliteStorage, backend, get_json, get_ts, to_json, ts};
 use crate::storage::device_log::{DeviceLogStorage, LogDevice, LogUploadOutcome, StoredLogEntry};
@@ -287,7 +287,7 @@ impl DeviceLogStorage for SqliteStorage {
 mod tests {
     use chrono::TimeZone;
     use ed25519_dalek::SigningKey;
-    use liuhen_core::audit::NewLogEntry;
+    use liuhen_domain::audit::NewLogEntry;
 
     use super::super::DB_FILE_NAME;
     use super::*;

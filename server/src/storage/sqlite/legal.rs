@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
 
-use liuhen_core::legal::{DecisionKind, Opinion, PartyKind};
+use liuhen_domain::legal::{DecisionKind, Opinion, PartyKind};
 
 use super::{
     SqliteStorage, backend, get_date, get_json, get_opt_ts, get_ts, is_unique_violation, to_json,
@@ -619,7 +619,7 @@ impl LegalStorage for SqliteStorage {
     async fn add_catalogue(
         &self,
         agency_id: &str,
-        catalogue: &liuhen_core::legal::Catalogue,
+        catalogue: &liuhen_domain::legal::Catalogue,
         note: &str,
         by_user: &str,
         at: DateTime<Utc>,

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::types::Type;
 use rusqlite::{OptionalExtension, Transaction, params};
 
-use liuhen_core::model::Agency;
+use liuhen_domain::model::Agency;
 
 use super::{
     SqliteStorage, backend, get_json, get_opt_ts, get_ts, is_unique_violation, to_json, ts,

@@ -10,7 +10,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::types::Type;
 use rusqlite::{OptionalExtension, Row, Transaction, params};
 
-use liuhen_core::legal::{DecisionKind, PartyKind};
+use liuhen_domain::legal::{DecisionKind, PartyKind};
 
 use super::{SqliteStorage, backend, get_opt_ts, get_ts, is_unique_violation, ts};
 use crate::storage::public_profile::{DECISION_KINDS, YearCounts};

@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
 
-use liuhen_core::model::Officer;
+use liuhen_domain::model::Officer;
 
 use super::{SqliteStorage, backend, get_json, get_opt_ts, get_ts, to_json, ts};
 use crate::storage::StorageResult;
