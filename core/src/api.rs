@@ -816,14 +816,27 @@ impl Core {
 
     fn insert_new(
         &mut self,
+        doc: InspectionDoc,
+        id: &str,
+        by: &str,
+        action: &str,
+        local_change: bool,
+    ) -> Result<(), CoreError> {
+        let view = doc.read()?;
+        self.insert_read(doc, view, id, by, action, local_change)
+    }
+
+    /// As [`Core::insert_new`], with the document already read into `view`.
+    fn insert_read(
+        &mut self,
         mut doc: InspectionDoc,
+        view: Inspection,
         id: &str,
         by: &str,
         action: &str,
         local_change: bool,
     ) -> Result<(), CoreError> {
         let now = self.clock.now();
-        let view = doc.read()?;
         let heads = doc.heads();
         let heads_s = heads_hex(&heads);
         let bytes = doc.save();
@@ -923,14 +936,45 @@ impl Core {
         Ok(true)
     }
 
-    /// Stores a document first received from the server. Returns its id.
-    pub(crate) fn sync_insert_new(&mut self, bytes: &[u8]) -> Result<String, CoreError> {
-        let mut incoming = InspectionDoc::load(bytes)?;
-        let id = incoming.id()?;
-        incoming.set_actor(self.device.actor.clone());
+    /// Stores a document first received from the server, once it is a readable
+    /// inspection of a schema this build knows; until then (more sync messages will
+    /// complete it) it is handed back unchanged as `Err`. Returns its id.
+    pub(crate) fn sync_insert_received(
+        &mut self,
+        mut doc: InspectionDoc,
+    ) -> Result<Result<String, InspectionDoc>, CoreError> {
+        if !doc.schema_version().is_ok_and(|v| v <= SCHEMA_VERSION) {
+            return Ok(Err(doc));
+        }
+        let (Ok(view), Ok(id)) = (doc.read(), doc.id()) else {
+            return Ok(Err(doc));
+        };
+        doc.set_actor(self.device.actor.clone());
         let by = self.device.device_id.clone();
-        self.insert_new(incoming, &id, &by, "sync_new", false)?;
-        Ok(id)
+        self.insert_read(doc, view, &id, &by, "sync_new", false)?;
+        Ok(Ok(id))
+    }
+
+    /// Runs `f` with every store write inside it in one durable transaction (one
+    /// fsync instead of one per write; issue 19 item 3). If `f` fails, nothing it
+    /// wrote stays, and the cached documents are dropped so none claims a write
+    /// that was undone. Nested calls join the outer batch.
+    pub(crate) fn in_batch<R, E: From<CoreError>>(
+        &mut self,
+        f: impl FnOnce(&mut Core) -> Result<R, E>,
+    ) -> Result<R, E> {
+        if self.store.in_batch() {
+            return f(self);
+        }
+        self.store.begin_batch().map_err(CoreError::from)?;
+        let result = f(self);
+        let ended = self.store.end_batch(result.is_ok());
+        if result.is_err() || ended.is_err() {
+            self.docs.clear();
+        }
+        let r = result?;
+        ended.map_err(CoreError::from)?;
+        Ok(r)
     }
 
     /// Current heads of a stored document.

@@ -83,6 +83,10 @@ pub enum StoreError {
         /// Why.
         reason: String,
     },
+    /// A batch of writes was begun twice or ended without being begun (a bug in
+    /// the caller, never the user's doing).
+    #[error("本地数据库批量写入状态错误：{0}")]
+    Batch(&'static str),
     /// Any other SQLite failure.
     #[error("本地数据库操作失败：{0}")]
     Sqlite(rusqlite::Error),
@@ -210,6 +214,34 @@ pub struct StoredDocument {
 pub struct Store {
     conn: Connection,
     path: PathBuf,
+    /// Inside [`Store::begin_batch`]: every write joins one outer transaction.
+    batch: bool,
+}
+
+/// The transaction of one store write: its own immediate transaction, or a
+/// savepoint inside a batch (so a failing write still undoes only itself).
+enum Tx<'c> {
+    Own(rusqlite::Transaction<'c>),
+    InBatch(rusqlite::Savepoint<'c>),
+}
+
+impl std::ops::Deref for Tx<'_> {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        match self {
+            Tx::Own(t) => t,
+            Tx::InBatch(s) => s,
+        }
+    }
+}
+
+impl Tx<'_> {
+    fn commit(self) -> rusqlite::Result<()> {
+        match self {
+            Tx::Own(t) => t.commit(),
+            Tx::InBatch(s) => s.commit(),
+        }
+    }
 }
 
 fn ts(t: DateTime<Utc>) -> i64 {
@@ -242,7 +274,11 @@ impl Store {
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.pragma_update(None, "journal_size_limit", 8 * 1024 * 1024)?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
-        let mut store = Store { conn, path };
+        let mut store = Store {
+            conn,
+            path,
+            batch: false,
+        };
         store.migrate()?;
         Ok(store)
     }
@@ -250,6 +286,54 @@ impl Store {
     /// Path of the database file.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Starts a batch: every write until [`Store::end_batch`] commits in one durable
+    /// transaction (one fsync), e.g. a page of records received in a sync (issue 19
+    /// item 3). Each write inside still undoes only itself when it fails.
+    pub fn begin_batch(&mut self) -> Result<(), StoreError> {
+        if self.batch {
+            return Err(StoreError::Batch("批量写入已经开始"));
+        }
+        self.conn.execute_batch("BEGIN IMMEDIATE")?;
+        self.batch = true;
+        Ok(())
+    }
+
+    /// Ends a batch: commits it (durably) if `commit`, otherwise undoes every write
+    /// made since [`Store::begin_batch`].
+    pub fn end_batch(&mut self, commit: bool) -> Result<(), StoreError> {
+        if !self.batch {
+            return Err(StoreError::Batch("没有进行中的批量写入"));
+        }
+        self.batch = false;
+        if commit {
+            if let Err(e) = self.conn.execute_batch("COMMIT") {
+                // A failed COMMIT may leave the transaction open: undo it.
+                let _ = self.conn.execute_batch("ROLLBACK");
+                return Err(e.into());
+            }
+        } else {
+            self.conn.execute_batch("ROLLBACK")?;
+        }
+        Ok(())
+    }
+
+    /// Whether a batch is open.
+    pub fn in_batch(&self) -> bool {
+        self.batch
+    }
+
+    /// The transaction of one write (see [`Tx`]).
+    fn tx(&mut self) -> Result<Tx<'_>, StoreError> {
+        Ok(if self.batch {
+            Tx::InBatch(self.conn.savepoint()?)
+        } else {
+            Tx::Own(
+                self.conn
+                    .transaction_with_behavior(TransactionBehavior::Immediate)?,
+            )
+        })
     }
 
     fn migrate(&mut self) -> Result<(), StoreError> {
@@ -352,9 +436,7 @@ impl Store {
         entry: NewLogEntry,
         seal: impl FnOnce(NewLogEntry, Option<(u64, String)>) -> LogEntry,
     ) -> Result<LogEntry, StoreError> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tx = self.tx()?;
         let heads = serde_json::to_string(doc.heads).unwrap_or_else(|_| "[]".into());
         let existing: Option<i64> = tx
             .query_row(
@@ -441,9 +523,7 @@ impl Store {
         entry: NewLogEntry,
         seal: impl FnOnce(NewLogEntry, Option<(u64, String)>) -> LogEntry,
     ) -> Result<LogEntry, StoreError> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tx = self.tx()?;
         let sealed = chain_log(&tx, entry, seal)?;
         tx.commit()?;
         Ok(sealed)
@@ -756,7 +836,7 @@ fn log_entry(row: LogRow) -> Result<LogEntry, StoreError> {
 
 /// Seals `entry` after the last log entry and inserts it, inside `tx`.
 fn chain_log(
-    tx: &rusqlite::Transaction<'_>,
+    tx: &Connection,
     entry: NewLogEntry,
     seal: impl FnOnce(NewLogEntry, Option<(u64, String)>) -> LogEntry,
 ) -> Result<LogEntry, StoreError> {
@@ -772,7 +852,7 @@ fn chain_log(
     Ok(sealed)
 }
 
-fn insert_log(tx: &rusqlite::Transaction<'_>, e: &LogEntry) -> Result<(), StoreError> {
+fn insert_log(tx: &Connection, e: &LogEntry) -> Result<(), StoreError> {
     tx.execute(
         "INSERT INTO log_entries (seq, prev_hash, at, officer_id, device_id, inspection_id, action,
            detail, evidence, doc_heads, hash, signature)
@@ -849,6 +929,59 @@ mod tests {
         // Acknowledged entries stay on the device and still verify.
         let all = store.log_entries(None).unwrap();
         assert_eq!(all.len(), 25);
+        assert_eq!(
+            crate::audit::verify_chain(&all, &key.verifying_key()),
+            Ok(())
+        );
+    }
+
+    fn entry(i: i64) -> NewLogEntry {
+        NewLogEntry {
+            at: DateTime::from_timestamp_millis(1_700_000_000_000 + i).unwrap(),
+            officer_id: "o1".into(),
+            inspection_id: None,
+            action: "roster_refresh".into(),
+            detail: serde_json::json!({ "n": i }),
+            evidence: vec![],
+            doc_heads: vec![],
+        }
+    }
+
+    #[test]
+    fn a_batch_commits_together_or_not_at_all_and_a_failing_write_undoes_only_itself() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("store.db");
+        let mut store = Store::open(&path).unwrap();
+        let key = SigningKey::from_bytes(&[5u8; 32]);
+        let seal = |e, prev| LogEntry::seal(e, prev, "dev-a", &key);
+
+        // Undone: nothing of a rolled-back batch stays, and the chain goes on.
+        store.begin_batch().unwrap();
+        store.append_log(entry(1), seal).unwrap();
+        store.set_device_value("k", b"undone").unwrap();
+        store.end_batch(false).unwrap();
+        assert_eq!(store.last_log_seq().unwrap(), 0);
+        assert_eq!(store.device_value("k").unwrap(), None);
+
+        // Committed: everything, durably (a reopened store sees it).
+        store.begin_batch().unwrap();
+        assert!(matches!(store.begin_batch(), Err(StoreError::Batch(_))));
+        store.append_log(entry(2), seal).unwrap();
+        // A write that fails inside the batch (a document that does not exist)
+        // leaves the batch's other writes in place.
+        assert!(matches!(
+            store.set_sync_state("missing", SyncState::Synced, None),
+            Err(StoreError::NotFound { .. })
+        ));
+        store.append_log(entry(3), seal).unwrap();
+        store.set_device_value("k", b"kept").unwrap();
+        store.end_batch(true).unwrap();
+        assert!(matches!(store.end_batch(true), Err(StoreError::Batch(_))));
+        drop(store);
+        let store = Store::open(&path).unwrap();
+        assert_eq!(store.last_log_seq().unwrap(), 2);
+        assert_eq!(store.device_value("k").unwrap(), Some(b"kept".to_vec()));
+        let all = store.log_entries(None).unwrap();
         assert_eq!(
             crate::audit::verify_chain(&all, &key.verifying_key()),
             Ok(())

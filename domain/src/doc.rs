@@ -294,6 +294,18 @@ impl InspectionDoc {
         Ok(this)
     }
 
+    /// Wraps a document received through sync without saving and re-loading it; the
+    /// schema is checked when it is read or stored, as for [`InspectionDoc::load`].
+    pub fn from_automerge(doc: AutoCommit) -> Self {
+        InspectionDoc { doc }
+    }
+
+    /// The automerge document inside (to go on syncing a document that is not a
+    /// readable inspection yet).
+    pub fn into_automerge(self) -> AutoCommit {
+        self.doc
+    }
+
     /// Applies incremental bytes (from [`InspectionDoc::save_after`]) on top.
     pub fn load_incremental(&mut self, bytes: &[u8]) -> Result<(), DocError> {
         self.doc

@@ -3,7 +3,7 @@
 //! what the server said at the last sync.
 
 use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, TransactionBehavior, params};
+use rusqlite::{OptionalExtension, params};
 
 use super::{Store, StoreError, chain_log, from_ts, ts};
 use crate::audit::{LogEntry, NewLogEntry};
@@ -137,9 +137,7 @@ impl Store {
         entry: NewLogEntry,
         seal: impl FnOnce(NewLogEntry, Option<(u64, String)>) -> LogEntry,
     ) -> Result<LogEntry, StoreError> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tx = self.tx()?;
         tx.execute(
             "INSERT INTO drafts (id, title, bytes, heads, created_at, updated_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?5)
@@ -160,9 +158,7 @@ impl Store {
         server: &DraftServerState<'_>,
         at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tx = self.tx()?;
         if let Some((title, bytes, heads)) = merged {
             tx.execute(
                 "UPDATE drafts SET title = ?2, bytes = ?3, heads = ?4, updated_at = ?5 WHERE id = ?1",

@@ -6,7 +6,7 @@
 //! shown from a stale row: the caller hydrates the document instead (and finds the
 //! damage).
 
-use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
+use rusqlite::{Connection, OptionalExtension, params};
 use sha2::{Digest, Sha256};
 
 use super::{Store, StoreError};
@@ -60,7 +60,7 @@ fn digest_stored(conn: &rusqlite::Connection, id: &str) -> Result<Vec<u8>, Store
 /// Writes (or, with `view` `None`, drops) the read model of document `id` inside the
 /// transaction that has just written its chunks and heads.
 pub(super) fn write_in(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     id: &str,
     version: &str,
     heads: &str,
@@ -125,9 +125,7 @@ impl Store {
         heads: &[String],
         view: &str,
     ) -> Result<(), StoreError> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tx = self.tx()?;
         let stored_json: Option<String> = tx
             .query_row("SELECT heads FROM documents WHERE id = ?1", [id], |r| {
                 r.get(0)

@@ -283,9 +283,12 @@ impl<T: Transport> SyncClient<T> {
                 docs.insert(d.id, Local::Stored);
             }
         }
-        for id in docs.keys() {
-            core.set_sync_state(id, SyncState::Syncing, None)?;
-        }
+        core.in_batch(|core| -> Result<(), SyncError> {
+            for id in docs.keys() {
+                core.set_sync_state(id, SyncState::Syncing, None)?;
+            }
+            Ok(())
+        })?;
         let mut states: HashMap<String, State> = HashMap::new();
         let mut attention: BTreeMap<String, String> = BTreeMap::new();
         let mut missing: BTreeSet<String> = BTreeSet::new();
@@ -388,85 +391,93 @@ impl<T: Transport> SyncClient<T> {
                         roster_version = Some(resp.roster_version.clone());
                         report.roster_updated = true;
                     }
-                    for reply in resp.docs {
-                        let id = reply.id;
-                        match reply.status {
-                            DocStatus::Ok => {}
-                            DocStatus::Rejected
-                            | DocStatus::Forbidden
-                            | DocStatus::Malformed
-                            | DocStatus::NotFound => {
-                                let reason = reply
-                                    .reason
-                                    .unwrap_or_else(|| "服务器拒绝了该记录".to_string());
-                                if core.has_document(&id)? {
-                                    core.set_sync_state(
-                                        &id,
-                                        SyncState::NeedsAttention,
-                                        Some(&reason),
-                                    )?;
+                    // Everything this page brought (new records, merged changes, sync
+                    // states) commits in one durable transaction (issue 19 item 3).
+                    core.in_batch(|core| -> Result<(), SyncError> {
+                        for reply in resp.docs {
+                            let id = reply.id;
+                            match reply.status {
+                                DocStatus::Ok => {}
+                                DocStatus::Rejected
+                                | DocStatus::Forbidden
+                                | DocStatus::Malformed
+                                | DocStatus::NotFound => {
+                                    let reason = reply
+                                        .reason
+                                        .unwrap_or_else(|| "服务器拒绝了该记录".to_string());
+                                    if core.has_document(&id)? {
+                                        core.set_sync_state(
+                                            &id,
+                                            SyncState::NeedsAttention,
+                                            Some(&reason),
+                                        )?;
+                                    }
+                                    attention.insert(id, reason);
+                                    continue;
                                 }
-                                attention.insert(id, reason);
+                            }
+                            let Some(bytes) = reply.msg else { continue };
+                            let msg = Message::decode(&bytes)
+                                .map_err(|e| TransportError::Decode(format!("{id}: {e}")))?;
+                            let Some(local) = docs.get_mut(&id) else {
+                                continue;
+                            };
+                            let state = states.entry(id.clone()).or_default();
+                            match local {
+                                Local::Stored => {
+                                    if core.sync_receive(&id, state, msg)? {
+                                        changed.insert(id.clone());
+                                    }
+                                }
+                                Local::Incoming(doc) => {
+                                    doc.sync().receive_sync_message(state, msg).map_err(|e| {
+                                        TransportError::Decode(format!("{id}: {e}"))
+                                    })?;
+                                    let received =
+                                        InspectionDoc::from_automerge(*std::mem::take(doc));
+                                    match core.sync_insert_received(received)? {
+                                        Ok(_) => {
+                                            report.received_new.push(id.clone());
+                                            *local = Local::Stored;
+                                        }
+                                        Err(partial) => **doc = partial.into_automerge(),
+                                    }
+                                }
+                            }
+                        }
+                        for id in resp.offer {
+                            if docs.contains_key(&id)
+                                || attention.contains_key(&id)
+                                || parked.contains(&id)
+                            {
                                 continue;
                             }
+                            let local = if core.has_document(&id)? {
+                                Local::Stored
+                            } else {
+                                Local::Incoming(Box::default())
+                            };
+                            docs.insert(id.clone(), local);
+                            must_ask.insert(id);
                         }
-                        let Some(bytes) = reply.msg else { continue };
-                        let msg = Message::decode(&bytes)
-                            .map_err(|e| TransportError::Decode(format!("{id}: {e}")))?;
-                        let Some(local) = docs.get_mut(&id) else {
-                            continue;
-                        };
-                        let state = states.entry(id.clone()).or_default();
-                        match local {
-                            Local::Stored => {
-                                if core.sync_receive(&id, state, msg)? {
-                                    changed.insert(id.clone());
-                                }
-                            }
-                            Local::Incoming(doc) => {
-                                doc.sync()
-                                    .receive_sync_message(state, msg)
-                                    .map_err(|e| TransportError::Decode(format!("{id}: {e}")))?;
-                                let bytes = doc.save();
-                                if InspectionDoc::load(&bytes).and_then(|d| d.read()).is_ok() {
-                                    core.sync_insert_new(&bytes)?;
-                                    report.received_new.push(id.clone());
-                                    *local = Local::Stored;
-                                }
+                        // Every record offered above is now tracked in `docs`, so later
+                        // requests of this run need offers only of newer writes.
+                        if let Some(c) = resp.offer_cursor {
+                            cursor = cursor.max(c);
+                        }
+                        missing.extend(resp.missing_blobs);
+                        // Persist what this page changed, so an interrupted run resumes.
+                        for id in &page_ids {
+                            if let Some(state) = states.get(id)
+                                && core.has_document(id)?
+                            {
+                                core.store()
+                                    .set_peer_state(id, &state.encode(), core.now())
+                                    .map_err(CoreError::from)?;
                             }
                         }
-                    }
-                    for id in resp.offer {
-                        if docs.contains_key(&id)
-                            || attention.contains_key(&id)
-                            || parked.contains(&id)
-                        {
-                            continue;
-                        }
-                        let local = if core.has_document(&id)? {
-                            Local::Stored
-                        } else {
-                            Local::Incoming(Box::default())
-                        };
-                        docs.insert(id.clone(), local);
-                        must_ask.insert(id);
-                    }
-                    // Every record offered above is now tracked in `docs`, so later
-                    // requests of this run need offers only of newer writes.
-                    if let Some(c) = resp.offer_cursor {
-                        cursor = cursor.max(c);
-                    }
-                    missing.extend(resp.missing_blobs);
-                    // Persist what this page changed, so an interrupted run resumes.
-                    for id in &page_ids {
-                        if let Some(state) = states.get(id)
-                            && core.has_document(id)?
-                        {
-                            core.store()
-                                .set_peer_state(id, &state.encode(), core.now())
-                                .map_err(CoreError::from)?;
-                        }
-                    }
+                        Ok(())
+                    })?;
                 }
             }
             if complete && use_cursor {
@@ -484,38 +495,41 @@ impl<T: Transport> SyncClient<T> {
             Ok(()) => self.upload_missing(core, &docs, &missing, &mut report),
             Err(_) => BTreeMap::new(),
         };
-        for (id, local) in &docs {
-            if let Some(reason) = attention.get(id) {
-                report.needs_attention.push((id.clone(), reason.clone()));
-                continue;
-            }
-            if !matches!(local, Local::Stored) || !core.has_document(id)? {
-                continue;
-            }
-            let converged = match (&result, states.get(id)) {
-                (Ok(()), Some(state)) => {
-                    sorted(state.shared_heads.clone()) == sorted(core.doc_heads(id)?)
-                }
-                _ => false,
-            };
-            match uploads.get(id) {
-                Some((reason, true)) => {
-                    core.set_sync_state(id, SyncState::NeedsAttention, Some(reason))?;
+        core.in_batch(|core| -> Result<(), SyncError> {
+            for (id, local) in &docs {
+                if let Some(reason) = attention.get(id) {
                     report.needs_attention.push((id.clone(), reason.clone()));
+                    continue;
                 }
-                None if converged => {
-                    core.set_sync_state(id, SyncState::Synced, None)?;
-                    report.synced.push(id.clone());
+                if !matches!(local, Local::Stored) || !core.has_document(id)? {
+                    continue;
                 }
-                problem => {
-                    let reason = problem
-                        .map(|(r, _)| r.clone())
-                        .unwrap_or_else(|| "尚未与服务器一致，将在下次同步时继续".to_string());
-                    core.set_sync_state(id, SyncState::Pending, Some(&reason))?;
-                    report.still_pending.push((id.clone(), reason));
+                let converged = match (&result, states.get(id)) {
+                    (Ok(()), Some(state)) => {
+                        sorted(state.shared_heads.clone()) == sorted(core.doc_heads(id)?)
+                    }
+                    _ => false,
+                };
+                match uploads.get(id) {
+                    Some((reason, true)) => {
+                        core.set_sync_state(id, SyncState::NeedsAttention, Some(reason))?;
+                        report.needs_attention.push((id.clone(), reason.clone()));
+                    }
+                    None if converged => {
+                        core.set_sync_state(id, SyncState::Synced, None)?;
+                        report.synced.push(id.clone());
+                    }
+                    problem => {
+                        let reason = problem
+                            .map(|(r, _)| r.clone())
+                            .unwrap_or_else(|| "尚未与服务器一致，将在下次同步时继续".to_string());
+                        core.set_sync_state(id, SyncState::Pending, Some(&reason))?;
+                        report.still_pending.push((id.clone(), reason));
+                    }
                 }
             }
-        }
+            Ok(())
+        })?;
         report.received_changes = changed.into_iter().collect();
         result.map(|()| report)
     }
