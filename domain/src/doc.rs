@@ -284,14 +284,22 @@ impl InspectionDoc {
     pub fn load(bytes: &[u8]) -> Result<Self, DocError> {
         let doc = AutoCommit::load(bytes).map_err(|e| DocError::Corrupt(e.to_string()))?;
         let this = InspectionDoc { doc };
-        let v = this.schema_version()?;
+        this.check_schema()?;
+        Ok(this)
+    }
+
+    /// Refuses a document of a schema newer than this build knows (what
+    /// [`InspectionDoc::load`] checks; a document from [`InspectionDoc::from_automerge`]
+    /// is checked with this before it is read).
+    pub fn check_schema(&self) -> Result<(), DocError> {
+        let v = self.schema_version()?;
         if v > SCHEMA_VERSION {
             return Err(DocError::NewerSchema {
                 found: v,
                 supported: SCHEMA_VERSION,
             });
         }
-        Ok(this)
+        Ok(())
     }
 
     /// Wraps a document received through sync without saving and re-loading it; the

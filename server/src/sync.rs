@@ -610,8 +610,12 @@ fn merge(input: MergeInput) -> Result<Merged, SyncFailure> {
     // The merged record must read as a complete inspection (typed fields, times
     // as integer milliseconds, ...): a change that leaves it unreadable is refused,
     // never acknowledged and dropped.
+    // Read from the merged document itself (the saved bytes load to the same state:
+    // loading them again only cost a second parse, issue 19 item 1).
     let bytes = fork.save();
-    let read = InspectionDoc::load(&bytes).and_then(|d| d.read());
+    let merged = InspectionDoc::from_automerge(fork);
+    let read = merged.check_schema().and_then(|()| merged.read());
+    let mut fork = merged.into_automerge();
     let task_id = match (&input.existing, &read) {
         (Some(rec), _) => rec.task_id.clone(),
         (None, Ok(i)) => i.meta.task_id.clone(),
