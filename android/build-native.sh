@@ -39,7 +39,7 @@ cargo build $FLAG -p liuhen-ffi
 rm -rf "$GEN"
 mkdir -p "$GEN"
 # shellcheck disable=SC2086
-cargo run -q $FLAG -p liuhen-ffi --features bindgen --bin uniffi-bindgen -- generate \
+cargo run -q $FLAG -p uniffi-bindgen -- generate \
   --library "$TARGET_DIR/$PROFILE/$HOST_LIB" --language kotlin --out-dir "$GEN"
 
 ls -l "$JNI"/*/libliuhen_ffi.so

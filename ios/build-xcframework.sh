@@ -73,7 +73,7 @@ rustup target add "$device_target" "${sim_targets[@]}"
 cd "$root"
 for target in "$device_target" "${sim_targets[@]}"; do
     echo "==> cargo build ($profile) -p $crate --target $target"
-    # --lib: the uniffi-bindgen binary of the crate is a host tool, not built for iOS.
+    # --lib: only the library is built for iOS (the generator is the uniffi-bindgen crate).
     cargo build "${cargo_profile[@]}" -p "$crate" --lib --target "$target"
     [[ -f "target/$target/$profile/$lib_name.a" ]] \
         || die "cargo did not produce target/$target/$profile/$lib_name.a"
@@ -90,7 +90,7 @@ host_lib="target/$profile/$lib_name.dylib"
 rm -rf "$work"
 mkdir -p "$work/gen"
 echo "==> uniffi-bindgen generate --language swift"
-cargo run "${cargo_profile[@]}" -q -p "$crate" --features bindgen --bin uniffi-bindgen -- \
+cargo run "${cargo_profile[@]}" -q -p uniffi-bindgen -- \
     generate --no-format --library "$host_lib" --language swift --out-dir "$work/gen"
 for f in "$swift_module.swift" "$ffi_module.h"; do
     [[ -f "$work/gen/$f" ]] || die "uniffi-bindgen did not write $f (check bindings/uniffi.toml)"

@@ -168,7 +168,7 @@ KT="${CARGO_TARGET_DIR:-$ROOT/target}/kotlin"
 # With the server, as scripts/test-kotlin.sh builds it: the same features, so nothing is rebuilt.
 cargo build -q -p liuhen-ffi -p liuhen-server
 rm -rf "$KT/gen" && mkdir -p "$KT/gen" "$KT/classes"
-cargo run -q -p liuhen-ffi --features bindgen --bin uniffi-bindgen -- generate --no-format \
+cargo run -q -p uniffi-bindgen -- generate --no-format \
   --library "$PROFILE_DIR/libliuhen_ffi.so" --language kotlin --out-dir "$KT/gen"
 compile() { # name, classpath, sources... (recompiled only when a source changed)
   local name="$1" cp="$2"

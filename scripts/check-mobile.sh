@@ -40,7 +40,7 @@ cargo build -q -p liuhen-ffi -p liuhen-server
 echo "== generating Swift bindings"
 rm -rf "$OUT/gen"
 mkdir -p "$OUT/gen"
-cargo run -q -p liuhen-ffi --features bindgen --bin uniffi-bindgen -- generate --no-format \
+cargo run -q -p uniffi-bindgen -- generate --no-format \
   --library "$PROFILE_DIR/libliuhen_ffi.so" --language swift --out-dir "$OUT/gen"
 GEN="$OUT/gen/LiuhenCore.swift"
 if [ ! -f "$GEN" ]; then

@@ -26,7 +26,7 @@ fi
 echo "== generating Kotlin bindings"
 rm -rf "$OUT/gen"
 mkdir -p "$OUT/gen" "$OUT/classes"
-cargo run -q -p liuhen-ffi --features bindgen --bin uniffi-bindgen -- generate --no-format \
+cargo run -q -p uniffi-bindgen -- generate --no-format \
   --library "$PROFILE_DIR/libliuhen_ffi.so" --language kotlin --out-dir "$OUT/gen"
 
 # Recompile a jar only when its sources changed (kotlinc is slow on two cores).

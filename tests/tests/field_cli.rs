@@ -26,7 +26,7 @@ fn field_binary() -> PathBuf {
     let bin = dir.join("liuhen-field");
     assert!(
         bin.is_file(),
-        "{} is missing: build it with `cargo build -p liuhen-core --bin liuhen-field` \
+        "{} is missing: build it with `cargo build -p liuhen-field` \
          (cargo test --workspace does)",
         bin.display()
     );

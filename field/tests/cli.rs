@@ -1,6 +1,7 @@
 //! Integration tests of the `liuhen-field` binary, driven step by step the way a
 //! shell script drives it: every step is a separate process on a data directory.
 
+#[path = "../../core/tests/common/mod.rs"]
 mod common;
 
 use std::path::{Path, PathBuf};
@@ -18,7 +19,7 @@ const EXPIRED: &str = "qy-zf-003";
 const SUSPENDED: &str = "qy-zf-004";
 
 fn demo_roster() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/demo-roster.json")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../core/tests/data/demo-roster.json")
 }
 
 /// 2026-11-20 (a date on which the demo certificates of LEAD and SECOND are valid
@@ -670,7 +671,7 @@ fn demo_runs_to_the_end() {
     let saved: Value =
         serde_json::from_str(&std::fs::read_to_string(demo_roster()).expect("saved roster"))
             .expect("saved roster json");
-    assert_eq!(printed, saved, "tests/data/demo-roster.json is stale");
+    assert_eq!(printed, saved, "core/tests/data/demo-roster.json is stale");
 }
 
 /// (4) One device exports, two officers add findings on two devices at the same

@@ -64,7 +64,7 @@ fn officer(
 }
 
 /// The agency's rights notice (R-SCENE-4): the text officers read to the party,
-/// delivered to phones with the roster (the same as `tests/data/demo-roster.json`).
+/// delivered to phones with the roster (the same as `core/tests/data/demo-roster.json`).
 fn rights_notice() -> RightsNoticeText {
     RightsNoticeText {
         version: "清远生态环境-2026-01".into(),

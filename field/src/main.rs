@@ -15,15 +15,10 @@
 //! reads is Chinese; refused input and unmet rules exit with code 2, other failures
 //! with code 1.
 
-#[path = "liuhen_field/demo.rs"]
 mod demo;
-#[path = "liuhen_field/drafts.rs"]
 mod drafts;
-#[path = "liuhen_field/error.rs"]
 mod error;
-#[path = "liuhen_field/online.rs"]
 mod online;
-#[path = "liuhen_field/render.rs"]
 mod render;
 
 use std::io::{IsTerminal as _, Write as _};
