@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Sourced by scripts/test-kotlin.sh and scripts/check-mobile.sh: the native library,
+# the server and the bindings generator, built so that nothing is compiled twice
+# (issue 17).
+#
+# `cargo test --workspace --no-run` is exactly the build `cargo test --workspace`
+# makes: the same packages, so the same features for every crate. scripts/test-all.sh
+# runs the tests just before, so in CI this is a no-op. A narrower command (`cargo build
+# -p liuhen-ffi -p liuhen-server`, as before) resolves features over fewer packages
+# (core without its default `cli`; regex and zerocopy without the features proptest
+# adds) and rebuilt core, ffi, the server and 23 dependencies (27 units). It leaves
+# target/debug/libliuhen_ffi.so and target/debug/liuhen-server.
+native_build() {
+  cargo test -q --workspace --no-run
+}
+
+# Runs the uniffi generator (the bindgen/ crate) on the library built by native_build:
+# `uniffi_bindgen ARGS...`.
+uniffi_bindgen() {
+  cargo run -q -p uniffi-bindgen -- "$@"
+}
