@@ -15,7 +15,13 @@ native_build() {
 }
 
 # Runs the uniffi generator (the bindgen/ crate) on the library built by native_build:
-# `uniffi_bindgen ARGS...`.
+# `uniffi_bindgen ARGS...`. native_build built the binary (bindgen/tests/cli.rs makes
+# `cargo test` build it, with the workspace's features); `cargo run -p uniffi-bindgen`
+# would resolve features for that crate alone and compile uniffi again.
 uniffi_bindgen() {
-  cargo run -q -p uniffi-bindgen -- "$@"
+  local bin="${CARGO_TARGET_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/target}/debug/uniffi-bindgen"
+  if [ ! -x "$bin" ]; then
+    native_build
+  fi
+  "$bin" "$@"
 }
