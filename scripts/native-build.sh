@@ -7,7 +7,7 @@
 # makes: the same packages, so the same features for every crate. scripts/test-all.sh
 # runs the tests just before, so in CI this is a no-op. A narrower command (`cargo build
 # -p liuhen-ffi -p liuhen-server`, as before) resolves features over fewer packages
-# (core without its default `cli`; regex and zerocopy without the features proptest
+# (core with other features; regex and zerocopy without the features proptest
 # adds) and rebuilt core, ffi, the server and 23 dependencies (27 units). It leaves
 # target/debug/libliuhen_ffi.so and target/debug/liuhen-server.
 native_build() {
@@ -15,13 +15,10 @@ native_build() {
 }
 
 # Runs the uniffi generator (the bindgen/ crate) on the library built by native_build:
-# `uniffi_bindgen ARGS...`. native_build built the binary (bindgen/tests/cli.rs makes
-# `cargo test` build it, with the workspace's features); `cargo run -p uniffi-bindgen`
-# would resolve features for that crate alone and compile uniffi again.
+# `uniffi_bindgen ARGS...`. native_build made target/debug/uniffi-bindgen too (the
+# crate's integration test needs the binary), with the workspace's features; a
+# `cargo run -p uniffi-bindgen` would resolve features for that crate alone and
+# compile uniffi and its generator a second time.
 uniffi_bindgen() {
-  local bin="${CARGO_TARGET_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/target}/debug/uniffi-bindgen"
-  if [ ! -x "$bin" ]; then
-    native_build
-  fi
-  "$bin" "$@"
+  "${CARGO_TARGET_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/target}/debug/uniffi-bindgen" "$@"
 }

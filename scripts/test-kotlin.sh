@@ -20,7 +20,7 @@ source scripts/native-build.sh
 echo "== building the native library and the server (the test run's own build)"
 if [ -n "${LIUHEN_SKIP_SERVER_BUILD:-}" ]; then
   # Development only: reuse the last server binary while the server crate is mid-edit.
-  cargo build -q -p liuhen-ffi
+  cargo build -q -p liuhen-ffi -p uniffi-bindgen
 else
   native_build
 fi

@@ -1,17 +1,17 @@
-//! The generator binary runs. Having an integration test also makes
-//! `cargo test --workspace` build the real `uniffi-bindgen` binary with the
-//! workspace's one feature set, so `scripts/native-build.sh` runs that binary instead
-//! of compiling uniffi a second time under other features (issue 17).
+//! The generator starts and offers `generate`. Having a test also makes
+//! `cargo test --workspace` build `target/<profile>/uniffi-bindgen` with the
+//! workspace's features, so the mobile scripts can run that binary and compile
+//! nothing more.
 
 use std::process::Command;
 
 #[test]
-fn the_generator_answers_with_its_usage() {
+fn the_generator_runs_and_offers_generate() {
     let out = Command::new(env!("CARGO_BIN_EXE_uniffi-bindgen"))
         .arg("--help")
         .output()
         .expect("run uniffi-bindgen");
     assert!(out.status.success(), "{out:?}");
-    let usage = String::from_utf8_lossy(&out.stdout);
-    assert!(usage.contains("generate"), "{usage}");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("generate"), "{text}");
 }
