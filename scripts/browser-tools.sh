@@ -2,7 +2,7 @@
 # Installs what the browser tests of the supervisor's desk need (idempotent):
 # Chromium from Debian at /usr/bin/chromium, and playwright-core (pinned in
 # tests/browser/package-lock.json) under tests/browser/node_modules. Run it once
-# before `cargo test -p liuhen-e2e --test desk_browser`; scripts/test-all.sh does.
+# before `cargo test -p liuhen-e2e --test it desk_browser::`; scripts/test-all.sh does.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -2,7 +2,7 @@
 # Installs the packages of the independent JavaScript device client (idempotent):
 # @automerge/automerge and tus-js-client, pinned in tests/js-client/package-lock.json,
 # under tests/js-client/node_modules. Run it once before
-# `cargo test -p liuhen-e2e --test js_client`.
+# `cargo test -p liuhen-e2e --test it js_client::`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

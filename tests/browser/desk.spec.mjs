@@ -1,5 +1,5 @@
 // The supervisor's desk (审核工作台) in headless Chromium, driven by playwright-core.
-// Run by tests/tests/desk_browser.rs, which starts the server with the desk demo
+// Run by tests/tests/it/desk_browser.rs, which starts the server with the desk demo
 // data and syncs a fresh inspection from a simulated phone; it passes in env:
 //   BASE_URL, INSPECTION_ID, FINDING_ID, PHOTO_SHA, AUDIO_SHA, ARTIFACTS_DIR and
 //   DEMO_* ids of the seeded inspections (server/src/demo.rs).

@@ -1,5 +1,5 @@
 // The legal review workflow (法制审核, R-LEGAL-1..7) in headless Chromium, driven by
-// playwright-core. Run by tests/tests/legal_browser.rs, which starts the server with
+// playwright-core. Run by tests/tests/it/legal_browser.rs, which starts the server with
 // the demo accounts and a published catalogue (R-LEGAL-2); it passes in env:
 //   BASE_URL, ARTIFACTS_DIR.
 // The full cycle: the supervisor drafts a major penalty (fine ¥80,000 above the

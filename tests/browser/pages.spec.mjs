@@ -1,5 +1,5 @@
 // Every web page at desk width (1280×800) and phone width (390×844), in headless
-// Chromium driven by playwright-core. Run by tests/tests/pages_browser.rs against a
+// Chromium driven by playwright-core. Run by tests/tests/it/pages_browser.rs against a
 // real `serve --demo` process; env: BASE_URL, ARTIFACTS_DIR.
 //
 // For the public portal (no sign-in) and for each demo role (supervisor, legal,

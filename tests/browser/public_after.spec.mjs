@@ -1,5 +1,5 @@
 // Published decisions (公示, R-POST-1..3, R-POST-7) in headless Chromium, driven by
-// playwright-core. Run by tests/tests/public_browser_after.rs, which starts
+// playwright-core. Run by tests/tests/it/public_browser_after.rs, which starts
 // `serve --demo` (legal demo decisions + demo publications) and adds published
 // fixture decisions so the public list has two pages; it passes in env:
 //   BASE_URL, ARTIFACTS_DIR, COMPANY_DOC, PERSON_DOC, INSPECTION_DOC, PERSON_NAME,

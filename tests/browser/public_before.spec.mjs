@@ -1,7 +1,7 @@
 // The public portal's "before enforcement" pages (事前公开, R-PRE-1..4), the double
 // random results (R-POST-4) and the annual statistics (R-POST-5) in headless
 // Chromium, driven by playwright-core, without signing in. Run by
-// tests/tests/public_browser_before.rs, which starts the server with the full demo
+// tests/tests/it/public_browser_before.rs, which starts the server with the full demo
 // data and commits and runs one draw of QYHJ-SJ-07 (its population holds the
 // natural person 刘建华); it passes in env: BASE_URL, ARTIFACTS_DIR, DRAW_ID.
 // Prints one JSON line on stdout at the end: the screenshots it took, the pages it

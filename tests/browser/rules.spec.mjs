@@ -1,5 +1,5 @@
 // The rules half of issue 20 in headless Chromium, driven by playwright-core. Run
-// by tests/tests/rules_browser.rs against `serve --demo` (legal demo, publications
+// by tests/tests/it/rules_browser.rs against `serve --demo` (legal demo, publications
 // and desk inspections); env: BASE_URL, ARTIFACTS_DIR, DEMO_PENDING (a pending
 // desk inspection). Checks:
 //  - the desk queue tells the truth after a web decision: an inspection approved

@@ -3,7 +3,7 @@
 //! writer child (the `writer_child` test, ignored unless asked for), kills it at a
 //! random moment many times, and checks the store after each kill.
 
-mod common;
+use crate::common;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};

@@ -1204,7 +1204,7 @@ fn fixtures_dir() -> PathBuf {
 }
 
 /// Writes the fixture files. Run by hand when they need to change:
-/// `cargo test -p liuhen-core --test evidence -- --ignored write_fixtures`.
+/// `cargo test -p liuhen-core --test it -- --ignored evidence::write_fixtures`.
 #[test]
 #[ignore]
 fn write_fixtures() {

@@ -2,7 +2,7 @@
 //! recorded through `Core`, exported as a folder and as a zip, verified clean, then
 //! damaged in every way the issue lists; each damage is named precisely.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};

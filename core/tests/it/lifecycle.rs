@@ -1,7 +1,7 @@
 //! A whole on-site inspection recorded offline through the `Core` facade, and every
 //! bad input the issue lists: each gets a clear error and loses nothing.
 
-mod common;
+use crate::common;
 
 use common::*;
 use liuhen_core::CoreError;

@@ -3,7 +3,7 @@
 //! equals a fresh hydration of its stored document (conflicts included); a row made
 //! by other code or from other bytes is never served.
 
-mod common;
+use crate::common;
 
 use common::{TestClock, open_core, start_time};
 use liuhen_core::api::Core;

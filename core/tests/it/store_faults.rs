@@ -2,7 +2,7 @@
 //! blob, a store file from a newer version, a file that is not a database, and a
 //! document from a newer schema. Each gets a clear error and loses nothing.
 
-mod common;
+use crate::common;
 
 use automerge::transaction::Transactable;
 use common::*;

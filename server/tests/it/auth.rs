@@ -2,7 +2,7 @@
 //! enrollment (password, one-time code), sessions, lockout, revocation, field
 //! validation, agency scoping, and the endpoint × role matrix.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -5,7 +5,7 @@
 //! chart has bars; the CSV's agency total row says so. The
 //! decisions behind them are published on time and listed publicly.
 
-mod common;
+use crate::common;
 
 use common::{TestServer, client};
 

@@ -9,7 +9,7 @@
 //! change and keeps the text); an ended session keeps the text through sign-in; CSRF,
 //! roles and bad input write nothing; typed markup is escaped.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::path::Path;

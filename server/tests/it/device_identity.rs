@@ -5,7 +5,7 @@
 //! same person with the same actor id, and the device id, public key and actor id
 //! are checked (property test over HTTP).
 
-mod common;
+use crate::common;
 
 use proptest::prelude::*;
 use proptest::test_runner::{Config as ProptestConfig, TestRunner};

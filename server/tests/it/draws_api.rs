@@ -3,7 +3,7 @@
 //! cancellation and reassignment reaching the devices, the public record (natural
 //! persons masked, R-POST-2/R-POST-4), `verify-draw`, and bad input.
 
-mod common;
+use crate::common;
 
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};

@@ -4,7 +4,7 @@
 //! errors unless `--skip-bad-rows`, clear errors for wrong headers and encodings;
 //! property tests of the parsers.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

@@ -5,7 +5,7 @@
 //! edit leaves drafts under review with the version that classified them; every
 //! step lands in the audit trail.
 
-mod common;
+use crate::common;
 
 use common::legal::{Api, checks, content};
 use common::{DEMO_PASSWORD, TestServer};

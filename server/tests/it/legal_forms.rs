@@ -16,7 +16,7 @@
 //! (R-LEGAL-2); the calendar form on /admin/legal refuses malformed JSON clearly
 //! and imports a valid year.
 
-mod common;
+use crate::common;
 
 use serde_json::{Value, json};
 

@@ -9,7 +9,7 @@
 //! major draft before approval is refused with R-LEGAL-1 and no decision exists;
 //! an injected `<script>` in a title is escaped.
 
-mod common;
+use crate::common;
 
 use serde_json::{Value, json};
 

@@ -1,7 +1,7 @@
 //! The server process: health, error bodies, graceful shutdown, `--demo`, schema
 //! versions and the admin commands, against a real `liuhen-server` on loopback.
 
-mod common;
+use crate::common;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;

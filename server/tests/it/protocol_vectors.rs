@@ -11,9 +11,9 @@
 //! `reason`/`message` texts (their codes and statuses are compared).
 //!
 //! Regenerate after a deliberate change with
-//! `LIUHEN_WRITE_VECTORS=1 cargo test -p liuhen-server --test protocol_vectors`.
+//! `LIUHEN_WRITE_VECTORS=1 cargo test -p liuhen-server --test it protocol_vectors::`.
 
-mod common;
+use crate::common;
 
 use std::path::PathBuf;
 
@@ -63,7 +63,7 @@ fn check_vector(name: &str, value: Value) {
     panic!(
         "docs/vectors/{name} differs from what the server does (first differing step: {first:?}). \
          If the change is deliberate, regenerate with LIUHEN_WRITE_VECTORS=1 cargo test -p \
-         liuhen-server --test protocol_vectors, update docs/protocol/ and bump its version.\n\
+         liuhen-server --test it protocol_vectors::, update docs/protocol/ and bump its version.\n\
          committed: {}\nserver now: {}",
         first
             .and_then(|i| a.get(i))

@@ -4,7 +4,7 @@
 //! admin edits with CSRF and roles, checked uploads, masked persons, CSV/XLSX
 //! downloads matching the page, late publication, and clear error pages.
 
-mod common;
+use crate::common;
 
 use common::{DEMO_PASSWORD, TestServer};
 use reqwest::blocking::{Client, Response};

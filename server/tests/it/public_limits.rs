@@ -4,7 +4,7 @@
 //! the query is merely over the 8 KiB limit; a normal search still works; script
 //! in a search is shown escaped. Against a real `liuhen-server` process.
 
-mod common;
+use crate::common;
 
 use std::io::{Read, Write};
 

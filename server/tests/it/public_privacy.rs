@@ -7,7 +7,7 @@
 //! any of `DEMO_PRIVATE_VALUES`. The masked name 刘某 must appear for the person's
 //! decision.
 
-mod common;
+use crate::common;
 
 use std::collections::{BTreeSet, VecDeque};
 

@@ -3,7 +3,7 @@
 //! SameSite, Secure behind TLS), CSRF on the sign-in and sign-out forms, a form
 //! sent from another site, open redirects, and sign-out ending the session.
 
-mod common;
+use crate::common;
 
 use common::{DEMO_PASSWORD, TestServer};
 use reqwest::blocking::{Client, Response};

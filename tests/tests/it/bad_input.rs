@@ -19,7 +19,7 @@
 //! - a device clock hours ahead or behind;
 //! - evidence whose bytes do not match its hash (damaged on the phone, or on the
 //!   way), and an upload that stops halfway, then the app restarts (through the
-//!   sync client, end to end; the tus details are in `server/tests/tus_upload.rs`).
+//!   sync client, end to end; the tus details are in `server/tests/it/tus_upload.rs`).
 
 use std::collections::BTreeSet;
 use std::io::Write;

@@ -92,6 +92,8 @@ fn jpeg_photo() -> Vec<u8> {
 fn supervisor_reviews_and_returns_an_inspection_in_a_real_browser() {
     let root = repo_root();
     require_browser_tools(&root);
+    // One Chromium at a time: the suites share this test binary (see browser.rs).
+    let _browser = crate::browser::exclusive();
     let server = TestServer::start_demo_desk();
 
     // The officers' phone: a full on-site inspection with real media, synced.

@@ -78,6 +78,8 @@ fn ensure_catalogue(server: &TestServer, admin: &str) {
 fn r_legal_full_review_cycle_in_a_real_browser() {
     let root = repo_root();
     require_browser_tools(&root);
+    // One Chromium at a time: the suites share this test binary (see browser.rs).
+    let _browser = crate::browser::exclusive();
     let server = TestServer::start_demo();
     let admin = server.login("admin");
     ensure_catalogue(&server, &admin);

@@ -131,6 +131,8 @@ fn add_published_fixtures(data_dir: &Path) {
 fn public_decisions_search_page_publish_and_withdraw_in_a_real_browser() {
     let root = repo_root();
     require_browser_tools(&root);
+    // One Chromium at a time: the suites share this test binary (see browser.rs).
+    let _browser = crate::browser::exclusive();
     let server = TestServer::start_demo_desk();
     add_published_fixtures(&server.data_dir);
 

@@ -89,6 +89,8 @@ fn completed_draw(server: &TestServer) -> String {
 fn visitor_reads_the_before_enforcement_pages_and_statistics_in_a_real_browser() {
     let root = repo_root();
     require_browser_tools(&root);
+    // One Chromium at a time: the suites share this test binary (see browser.rs).
+    let _browser = crate::browser::exclusive();
     let server = TestServer::start_demo_desk();
     let draw = completed_draw(&server);
 

@@ -46,6 +46,8 @@ fn require_browser_tools(root: &Path) {
 fn issue_20_rules_in_a_real_browser() {
     let root = repo_root();
     require_browser_tools(&root);
+    // One Chromium at a time: the suites share this test binary (see browser.rs).
+    let _browser = crate::browser::exclusive();
     let server = TestServer::start_demo_desk();
     let artifacts = root.join("target/browser-artifacts");
     std::fs::create_dir_all(&artifacts).unwrap();

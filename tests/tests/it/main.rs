@@ -1,0 +1,24 @@
+//! End-to-end tests, one binary (issue 17: one link instead of one per file). Each
+//! module is one former `tests/*.rs` file; the harness (real server processes, devices,
+//! fault proxy) is the `liuhen_e2e` library.
+
+mod agency_boundary;
+mod bad_input;
+mod browser;
+mod convergence_props;
+mod crash_points;
+mod desk_browser;
+mod device_log_e2e;
+mod draft_sync_e2e;
+mod draws_e2e;
+mod faults;
+mod field_cli;
+mod js_client;
+mod legal_browser;
+mod pages_browser;
+mod public_browser_after;
+mod public_browser_before;
+mod rights_notice_e2e;
+mod rules_browser;
+mod sync_e2e;
+mod trust_boundary;
