@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs the evidence benchmarks (core/benches/evidence.rs): photo ingest against
+# Runs the evidence benchmarks (benches/benches/evidence.rs): photo ingest against
 # vipsthumbnail and ImageMagick, hashing against sha256sum, audit-chain verification.
 # Installs the reference tools first when they are missing (Debian/Ubuntu, apt-get;
 # `apt-get update` only if the plain install fails). Without them the bench still
@@ -44,4 +44,4 @@ command -v sha256sum >/dev/null 2>&1 ||
 
 echo "== vipsthumbnail: $(vipsthumbnail --version 2>/dev/null || echo absent)"
 echo "== ImageMagick:   $(if has_imagemagick; then echo present; else echo absent; fi)"
-exec cargo bench -p liuhen-core --bench evidence -- "$@"
+exec cargo bench -p liuhen-benches --no-default-features --bench evidence -- "$@"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs the sync benchmarks (tests/benches/sync.rs) against a real liuhen-server
+# Runs the sync benchmarks (benches/benches/sync.rs) against a real liuhen-server
 # process on loopback: batched sync of 1, 100 and 1,000 changed inspections against
 # a naive one-request-per-document baseline, then N = 1, 4, 16, 32 devices syncing
 # at once (throughput, p50/p99 exchange latency).
@@ -15,5 +15,5 @@ cd "$(dirname "$0")/.."
 
 echo "== cargo build --release -p liuhen-server" >&2
 cargo build --release -p liuhen-server
-echo "== cargo bench -p liuhen-e2e --bench sync" >&2
-exec cargo bench -p liuhen-e2e --bench sync -- "$@"
+echo "== cargo bench -p liuhen-benches --no-default-features --features e2e --bench sync" >&2
+exec cargo bench -p liuhen-benches --no-default-features --features e2e --bench sync -- "$@"

@@ -7,9 +7,9 @@
 //! recording, 6 photos, 5 findings (some citing photos), rights notice signed (with a
 //! signature image), close, one amendment.
 //!
-//! Run: `cargo bench -p liuhen-core --bench doc_size`
+//! Run: `cargo bench -p liuhen-benches --no-default-features --bench doc_size`
 
-#[path = "../tests/common/mod.rs"]
+#[path = "../../core/tests/common/mod.rs"]
 mod common;
 
 use std::error::Error;

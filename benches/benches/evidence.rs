@@ -15,7 +15,7 @@
 //! `Instant`, interleaving ours and the references, and prints a table. Missing
 //! reference tools are reported as absent (`scripts/bench-evidence.sh` installs them).
 //!
-//! Run: `cargo bench -p liuhen-core --bench evidence [-- ingest|hash|chain ...]`
+//! Run: `cargo bench -p liuhen-benches --no-default-features --bench evidence [-- ingest|hash|chain ...]`
 //!
 //! Under `cargo test --benches` (no `--bench` argument, or `--test`) a smoke version
 //! runs instead: one small photo, an 8 MiB file, 1,000 entries, one repetition.

@@ -11,7 +11,7 @@
 //! Under `cargo test --benches` (criterion's test mode) a small uncached store of
 //! 200 inspections is used instead, so test runs stay quick.
 //!
-//! Run: `cargo bench -p liuhen-core --bench store -- --warm-up-time 1 --measurement-time 3`
+//! Run: `cargo bench -p liuhen-benches --no-default-features --bench store -- --warm-up-time 1 --measurement-time 3`
 
 use std::error::Error;
 use std::path::{Path, PathBuf};

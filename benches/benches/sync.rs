@@ -24,7 +24,7 @@
 //!    growing as N², an artefact of the setup). The server still computes and sends
 //!    the offers; their bytes are counted.
 //!
-//! Run one part only with `cargo bench -p liuhen-e2e --bench sync -- compare` (or
+//! Run one part only with `cargo bench -p liuhen-benches --no-default-features --features e2e --bench sync -- compare` (or
 //! `-- load`). Every scenario stops at a time cap (the transport refuses further
 //! exchanges and the run is reported as capped). Under `cargo test --benches` (no
 //! `--bench` argument) a smoke version runs instead: n = 1 and 5, N = 1 and 2, with
@@ -999,7 +999,7 @@ fn main() {
     } else {
         &SMOKE
     };
-    // Optional filter: `cargo bench -p liuhen-e2e --bench sync -- compare` (or `load`).
+    // Optional filter: `cargo bench -p liuhen-benches --no-default-features --features e2e --bench sync -- compare` (or `load`).
     let only: Vec<&str> = args
         .iter()
         .map(String::as_str)

@@ -301,7 +301,7 @@ fn verify_chain_in(
 
 /// The reference verifier: every check of [`verify_chain_with`], one signature at a
 /// time (the algorithm before batch verification). Kept as the oracle of the property
-/// tests and the baseline of the benchmark (`core/benches/evidence.rs`).
+/// tests and the baseline of the benchmark (`benches/benches/evidence.rs`).
 pub fn verify_chain_one_by_one(
     entries: &[LogEntry],
     mut key_of: impl FnMut(usize, &LogEntry) -> Option<VerifyingKey>,
