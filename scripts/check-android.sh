@@ -165,10 +165,12 @@ PROFILE_DIR="${CARGO_TARGET_DIR:-$ROOT/target}/debug"
 # The same directory, generation and jar stamps as scripts/test-kotlin.sh: the bindings
 # and logic jars it built are reused when their sources did not change.
 KT="${CARGO_TARGET_DIR:-$ROOT/target}/kotlin"
-# With the server, as scripts/test-kotlin.sh builds it: the same features, so nothing is rebuilt.
-cargo build -q -p liuhen-ffi -p liuhen-server
+# The build scripts/test-kotlin.sh makes (scripts/native-build.sh): the same features, so
+# nothing is rebuilt.
+source scripts/native-build.sh
+native_build
 rm -rf "$KT/gen" && mkdir -p "$KT/gen" "$KT/classes"
-cargo run -q -p uniffi-bindgen -- generate --no-format \
+uniffi_bindgen generate --no-format \
   --library "$PROFILE_DIR/libliuhen_ffi.so" --language kotlin --out-dir "$KT/gen"
 compile() { # name, classpath, sources... (recompiled only when a source changed)
   local name="$1" cp="$2"

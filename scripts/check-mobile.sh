@@ -2,8 +2,8 @@
 # Every check of the phone apps this Linux machine allows (no Xcode, no Android SDK):
 #
 #  1. generates the Swift bindings from the real native library with uniffi-bindgen
-#     (the same `cargo build` and the same bindgen binary as scripts/test-kotlin.sh, so
-#     nothing is built twice when both run);
+#     (the same build, scripts/native-build.sh, and the same bindgen binary as
+#     scripts/test-kotlin.sh, so nothing is built twice when both run);
 #  2. scripts/check_swift_bindings.py: every core call, argument label, record
 #     initialiser, enum case and record field the iOS Swift code uses exists in the
 #     generated Swift — then its self-test: misspelled calls, labels, cases and fields
@@ -34,13 +34,15 @@ fi
 
 status=0
 
-echo "== building the native library (same command as scripts/test-kotlin.sh)"
-cargo build -q -p liuhen-ffi -p liuhen-server
+source scripts/native-build.sh
+
+echo "== building the native library (scripts/native-build.sh, as scripts/test-kotlin.sh)"
+native_build
 
 echo "== generating Swift bindings"
 rm -rf "$OUT/gen"
 mkdir -p "$OUT/gen"
-cargo run -q -p uniffi-bindgen -- generate --no-format \
+uniffi_bindgen generate --no-format \
   --library "$PROFILE_DIR/libliuhen_ffi.so" --language swift --out-dir "$OUT/gen"
 GEN="$OUT/gen/LiuhenCore.swift"
 if [ ! -f "$GEN" ]; then

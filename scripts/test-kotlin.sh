@@ -15,18 +15,20 @@ PROFILE_DIR="${CARGO_TARGET_DIR:-$ROOT/target}/debug"
 OUT="${CARGO_TARGET_DIR:-$ROOT/target}/kotlin"
 FILTER="${1:-}"
 
-echo "== building the native library and the server (dev profile)"
+source scripts/native-build.sh
+
+echo "== building the native library and the server (the test run's own build)"
 if [ -n "${LIUHEN_SKIP_SERVER_BUILD:-}" ]; then
   # Development only: reuse the last server binary while the server crate is mid-edit.
   cargo build -q -p liuhen-ffi
 else
-  cargo build -q -p liuhen-ffi -p liuhen-server
+  native_build
 fi
 
 echo "== generating Kotlin bindings"
 rm -rf "$OUT/gen"
 mkdir -p "$OUT/gen" "$OUT/classes"
-cargo run -q -p uniffi-bindgen -- generate --no-format \
+uniffi_bindgen generate --no-format \
   --library "$PROFILE_DIR/libliuhen_ffi.so" --language kotlin --out-dir "$OUT/gen"
 
 # Recompile a jar only when its sources changed (kotlinc is slow on two cores).
