@@ -7,7 +7,7 @@
 //! cannot drift apart.
 //!
 //! Regenerate after a deliberate change with
-//! `LIUHEN_WRITE_VECTORS=1 cargo test -p liuhen-domain --test vectors`, then review
+//! `LIUHEN_WRITE_VECTORS=1 cargo test -p liuhen-domain --test it vectors::`, then review
 //! the diff of `docs/vectors/` and bump the document version if it changed.
 
 use std::path::PathBuf;
@@ -74,7 +74,7 @@ fn vector(name: &str, value: Json) -> Json {
         committed == value,
         "docs/vectors/{name} differs from what the code produces: the document and the \
          implementation drifted apart. If the change is deliberate, regenerate with \
-         LIUHEN_WRITE_VECTORS=1 cargo test -p liuhen-domain --test vectors, update \
+         LIUHEN_WRITE_VECTORS=1 cargo test -p liuhen-domain --test it vectors::, update \
          docs/protocol/ and bump its version.\ncode produces:\n{}",
         serde_json::to_string_pretty(&value).unwrap_or_default()
     );
