@@ -54,6 +54,15 @@ fn writer_child() {
     }
 }
 
+/// The writer's test name as the harness knows it: its module path without the crate
+/// (`crash::writer_child` in the core's one test binary, tests/it).
+fn writer_test_name() -> String {
+    match module_path!().split_once("::") {
+        Some((_, module)) => format!("{module}::writer_child"),
+        None => "writer_child".to_string(),
+    }
+}
+
 #[test]
 fn killed_writer_loses_no_acknowledged_step() {
     let dir = tempfile::tempdir().unwrap();
@@ -73,7 +82,7 @@ fn killed_writer_loses_no_acknowledged_step() {
         let mut child = Command::new(&exe)
             .args([
                 "--exact",
-                "writer_child",
+                &writer_test_name(),
                 "--ignored",
                 "--nocapture",
                 "--test-threads=1",
