@@ -35,7 +35,6 @@ use std::io::{self, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Datelike, Timelike, Utc};
-use chrono_tz::Asia::Shanghai;
 use ed25519_dalek::{Signature, Verifier, VerifyingKey};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -1199,7 +1198,7 @@ fn check_case(case: &CaseFile<'_>) -> Result<(), ExportError> {
 
 /// The zip timestamp of the export, in China time (zip has no time zone).
 fn zip_time(t: DateTime<Utc>) -> zip::DateTime {
-    let t = t.with_timezone(&Shanghai);
+    let t = crate::time::beijing(t);
     u16::try_from(t.year())
         .ok()
         .and_then(|y| {

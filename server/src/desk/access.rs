@@ -14,7 +14,7 @@ use axum::routing::get;
 use serde::Deserialize;
 
 use super::DESK_ROLES;
-use super::inspection::beijing_time;
+use liuhen_domain::time::beijing_seconds_text;
 use crate::state::AppState;
 use crate::storage::access::{AccessAction, AccessEntry};
 use crate::storage::{StorageError, User};
@@ -176,7 +176,7 @@ async fn page(
         .map(|(k, e)| Row {
             // Newest first: the first row of page 1 is entry number `total`.
             seq: total.saturating_sub(u64::from(offset) + k as u64),
-            at: beijing_time(e.at),
+            at: beijing_seconds_text(e.at),
             user_name: e.user_name,
             role: role_label(e.user_role),
             action: e.action.label(),

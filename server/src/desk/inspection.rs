@@ -14,8 +14,9 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
-use chrono::{DateTime, FixedOffset, Utc};
+use chrono::{DateTime, Utc};
 
+use liuhen_domain::time::{beijing_seconds_text, local_date};
 use liuhen_domain::inspection::{
     Acknowledgement, EvidenceRef, Inspection, InspectionKind, InspectionStep,
 };
@@ -52,18 +53,6 @@ pub const CHECKED_RULES: &[(&str, &str)] = &[
     ("R-REC-5", "记录及证据不得删改"),
     ("R-REC-4", "音像记录 24 小时内存储到平台"),
 ];
-
-/// China Standard Time (UTC+8, no daylight saving).
-fn beijing() -> FixedOffset {
-    FixedOffset::east_opt(8 * 3600).expect("UTC+8 is a valid offset")
-}
-
-/// An instant in Beijing time, e.g. `2026-11-20 09:05:00`.
-pub fn beijing_time(t: DateTime<Utc>) -> String {
-    t.with_timezone(&beijing())
-        .format("%Y-%m-%d %H:%M:%S")
-        .to_string()
-}
 
 fn short(sha: &str) -> String {
     sha.get(..12).unwrap_or(sha).to_string()
@@ -457,7 +446,7 @@ fn evidence_view(
         kind_label: e.kind.label(),
         media_type: e.media_type.clone(),
         size: size_text(e.size_bytes),
-        captured_at: beijing_time(e.captured_at),
+        captured_at: beijing_seconds_text(e.captured_at),
         captured_by: names.of(&e.captured_by),
         device_id: e.device_id.clone(),
         step: step_label(e.step),
@@ -466,7 +455,7 @@ fn evidence_view(
             _ => String::new(),
         },
         present,
-        received_at: received.map(beijing_time).unwrap_or_default(),
+        received_at: received.map(beijing_seconds_text).unwrap_or_default(),
         late,
         url: original_url(id, &e.sha256),
         thumb: thumb_url(id, &e.sha256),
@@ -532,7 +521,7 @@ fn timeline(i: &Inspection, names: &Names, blobs: &[BlobRecord]) -> Vec<Timeline
     let mut rows = Vec::new();
     let mut push = |sort: DateTime<Utc>, what: String, who: String| {
         rows.push(TimelineRow {
-            at: beijing_time(sort),
+            at: beijing_seconds_text(sort),
             what,
             who,
             sort,
@@ -690,7 +679,7 @@ async fn page(
         .iter()
         .map(|c| CommentView {
             author: c.author_name.clone(),
-            at: beijing_time(c.at),
+            at: beijing_seconds_text(c.at),
             text: c.text.clone(),
             item: c
                 .item
@@ -730,7 +719,7 @@ async fn page(
         item_code: m.item_code.clone(),
         item_name: m.item_name.clone(),
         legal_basis: m.legal_basis.clone(),
-        opened_at: beijing_time(m.opened_at),
+        opened_at: beijing_seconds_text(m.opened_at),
         opened_by: names.of(&m.opened_by),
         team: i
             .team
@@ -741,14 +730,14 @@ async fn page(
                 certificate_no: t.certificate_no.clone(),
                 valid_until: t.certificate_valid_until.format("%Y-%m-%d").to_string(),
                 expired: t.certificate_valid_until
-                    < t.checked_in_at.with_timezone(&beijing()).date_naive(),
-                checked_in_at: beijing_time(t.checked_in_at),
+                    < local_date(t.checked_in_at),
+                checked_in_at: beijing_seconds_text(t.checked_in_at),
                 device_id: t.device_id.clone(),
             })
             .collect(),
         identity: i.identity_notice.as_ref().map(|n| IdentityView {
             statement: n.statement.clone(),
-            given_at: beijing_time(n.given_at),
+            given_at: beijing_seconds_text(n.given_at),
             given_by: names.of(&n.given_by),
             recording: ev_of(&n.recording_sha256),
             recording_sha: n.recording_sha256.clone(),
@@ -762,7 +751,7 @@ async fn page(
                 n: k + 1,
                 text: f.text.clone(),
                 author: names.of(&f.author),
-                at: beijing_time(f.at),
+                at: beijing_seconds_text(f.at),
                 evidence: links(i, &f.evidence),
                 comments: comments_on(&comments, &format!("finding:{}", f.id)),
             })
@@ -793,7 +782,7 @@ async fn page(
             RightsView {
                 version: r.notice_version.clone(),
                 channels: r.remedy_channels.clone(),
-                given_at: beijing_time(r.given_at),
+                given_at: beijing_seconds_text(r.given_at),
                 given_by: names.of(&r.given_by),
                 signer,
                 signature: ev_of(&signature_sha),
@@ -805,7 +794,7 @@ async fn page(
         closure: i
             .closure
             .as_ref()
-            .map(|c| (beijing_time(c.closed_at), names.of(&c.closed_by))),
+            .map(|c| (beijing_seconds_text(c.closed_at), names.of(&c.closed_by))),
         amendments: i
             .amendments
             .iter()
@@ -814,7 +803,7 @@ async fn page(
                 amends: item_label(i, &a.amends),
                 text: a.text.clone(),
                 author: names.of(&a.author),
-                at: beijing_time(a.at),
+                at: beijing_seconds_text(a.at),
                 evidence: links(i, &a.evidence),
             })
             .collect(),
@@ -822,7 +811,7 @@ async fn page(
             label: d.decision.label(),
             class: d.decision.as_str(),
             by: d.decided_by_name.clone(),
-            at: beijing_time(d.decided_at),
+            at: beijing_seconds_text(d.decided_at),
         }),
         comments,
         failed_rules,
@@ -874,13 +863,6 @@ async fn page(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::TimeZone;
-
-    #[test]
-    fn beijing_time_is_utc_plus_8() {
-        let t = Utc.with_ymd_and_hms(2026, 11, 19, 17, 30, 5).unwrap();
-        assert_eq!(beijing_time(t), "2026-11-20 01:30:05");
-    }
 
     #[test]
     fn every_violation_lands_on_its_rule() {

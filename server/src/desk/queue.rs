@@ -10,7 +10,9 @@ use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
+
+use liuhen_domain::time::{beijing_day_start, beijing_text};
 
 use crate::state::AppState;
 use crate::storage::queue::{PageAt, QueueCursor, QueueFilter, QueueSummary, ReviewState};
@@ -26,23 +28,6 @@ const MAX_TARGET_CHARS: usize = 50;
 /// Routes of this page.
 pub fn router() -> axum::Router<AppState> {
     axum::Router::new().route("/desk", get(queue_page))
-}
-
-/// China has one time zone and no daylight saving time since 1991, so Beijing time
-/// (Asia/Shanghai) is exactly UTC+8 for every instant this system records.
-const BEIJING_OFFSET_HOURS: i64 = 8;
-
-/// An instant as `2026-11-20 09:05` in Beijing time.
-pub fn beijing_text(t: DateTime<Utc>) -> String {
-    (t + Duration::hours(BEIJING_OFFSET_HOURS))
-        .naive_utc()
-        .format("%Y-%m-%d %H:%M")
-        .to_string()
-}
-
-/// The instant a Beijing calendar day begins.
-pub fn beijing_day_start(d: NaiveDate) -> DateTime<Utc> {
-    (d.and_time(chrono::NaiveTime::MIN) - Duration::hours(BEIJING_OFFSET_HOURS)).and_utc()
 }
 
 /// A cursor as it travels in the query string: `rank_updatedMicros_id`.
@@ -458,13 +443,5 @@ mod tests {
         for bad in ["", "x", "1_2", "9_1_a", "1_x_a", "1_2_<script>", "1_2_"] {
             assert_eq!(decode_cursor(bad), None, "{bad}");
         }
-    }
-
-    #[test]
-    fn beijing_is_utc_plus_eight() {
-        let t = chrono::TimeZone::with_ymd_and_hms(&Utc, 2026, 11, 19, 17, 30, 0).unwrap();
-        assert_eq!(beijing_text(t), "2026-11-20 01:30");
-        let d = NaiveDate::from_ymd_opt(2026, 11, 20).unwrap();
-        assert_eq!(beijing_day_start(d), t - Duration::minutes(90));
     }
 }

@@ -514,7 +514,7 @@ pub const STATS_YEAR_DECISIONS: &[StatsYearDecision] = &[
 /// directly). Idempotent: a document number already decided is skipped. Returns
 /// the document numbers stored now.
 pub async fn load_stats_year(st: &AppState, agency_id: &str) -> Result<Vec<String>, AppError> {
-    use chrono::{NaiveDate, NaiveTime, TimeZone, Utc};
+    use chrono::{NaiveDate, NaiveTime};
     use liuhen_domain::draft_doc::{DraftDoc, DraftMeta};
 
     let Some(cat) = st.storage.catalogue(agency_id, None).await? else {
@@ -539,9 +539,9 @@ pub async fn load_stats_year(st: &AppState, agency_id: &str) -> Result<Vec<Strin
         let decided_on = NaiveDate::from_ymd_opt(year, *m, *d).ok_or_else(|| dx("demo date"))?;
         // 10:00 Beijing, some days before the decision.
         let at_day = |n: i64| {
-            Utc.from_utc_datetime(
-                &(decided_on - Duration::days(n))
-                    .and_time(NaiveTime::from_hms_opt(2, 0, 0).unwrap_or_default()),
+            liuhen_domain::time::beijing_instant(
+                decided_on - Duration::days(n),
+                NaiveTime::from_hms_opt(10, 0, 0).unwrap_or_default(),
             )
         };
         let mut c = DraftContent::empty(*kind);

@@ -15,9 +15,8 @@ use liuhen_domain::legal::{
     MajorTrigger, Opinion, diff, review_deadline_status, reviewers_required, validate_review,
 };
 
-use liuhen_domain::time::local_date;
+use liuhen_domain::time::{beijing_text, local_date};
 
-use crate::desk::queue::beijing_text;
 use crate::state::AppState;
 use crate::storage::legal::{
     CatalogueVersion, DecisionRecord, DisputeOutcome, DisputeRecord, DraftRecord, DraftStatus,

@@ -15,8 +15,8 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 
 use liuhen_domain::model::{Agency, CertificateStatus, Officer, RosterSnapshot};
+use liuhen_domain::time::beijing_text;
 
-use crate::desk::queue::beijing_text;
 use crate::public::mask::mask_person_name;
 use crate::public::page::{PublicError, PublicLayout, public_headers, render_public};
 use crate::public::profile_admin::public_docs_dir;

@@ -6,10 +6,10 @@
 //! statistics year) are published on time. Idempotent: steps already taken are
 //! skipped.
 
-use chrono::{DateTime, Duration, NaiveTime, TimeZone, Utc};
+use chrono::{DateTime, Duration, NaiveTime, Utc};
 
 use liuhen_domain::legal::publication_due;
-use liuhen_domain::time::local_date;
+use liuhen_domain::time::{beijing_instant, local_date};
 
 use crate::error::AppError;
 use crate::legal::demo::{DEMO_DECISION_COMPANY_DOC, DEMO_DECISION_PERSON_DOC};
@@ -34,8 +34,7 @@ pub struct DemoPublishSummary {
 
 /// 10:00 Beijing time on `d`.
 fn beijing_ten(d: chrono::NaiveDate) -> DateTime<Utc> {
-    let t = d.and_time(NaiveTime::from_hms_opt(2, 0, 0).unwrap_or_default());
-    Utc.from_utc_datetime(&t)
+    beijing_instant(d, NaiveTime::from_hms_opt(10, 0, 0).unwrap_or_default())
 }
 
 /// Publishes the demo decisions (see the module documentation).

@@ -16,7 +16,8 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
-use crate::desk::queue::beijing_text;
+use liuhen_domain::time::beijing_text;
+
 use crate::public::before::size_text;
 use crate::state::AppState;
 use crate::storage::public_profile::{Actor, DocumentKind, PublicDocument, PublicProfile};

@@ -17,7 +17,8 @@ use axum::routing::{get, post};
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::Deserialize;
 
-use crate::desk::queue::{beijing_day_start, beijing_text};
+use liuhen_domain::time::{beijing_day_start, beijing_text};
+
 use crate::public::before::beijing_today;
 use crate::public::page::{PublicError, PublicLayout, public_headers, render_public};
 use crate::spreadsheet;
@@ -50,7 +51,7 @@ pub fn deadline(year: i32) -> NaiveDate {
 
 /// Whether a publication at `at` is late for `year` (R-POST-5), by Beijing date.
 pub fn is_late(year: i32, at: DateTime<Utc>) -> bool {
-    (at + chrono::Duration::hours(8)).date_naive() > deadline(year)
+    liuhen_domain::time::local_date(at) > deadline(year)
 }
 
 /// A year asked for in a URL: four digits from [`FIRST_YEAR`] to `current`.

@@ -27,9 +27,7 @@ fn create(api: &Api<'_>, title: &str, fine_yuan: i64) -> (String, Vec<String>) {
 }
 
 fn decide(api: &Api<'_>, id: &str, doc: &str) -> (u16, Value) {
-    let today = chrono::Utc::now()
-        .with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).expect("tz"))
-        .date_naive();
+    let today = liuhen_core::time::local_date(chrono::Utc::now());
     api.post(
         &format!("/api/v1/legal/drafts/{id}/decide"),
         &json!({"doc_number": doc, "decided_on": today.to_string()}),

@@ -12,7 +12,8 @@ use serde::Deserialize;
 
 use super::draft_form::page_error;
 use super::{Typed, form_user, pairs_of};
-use crate::desk::queue::beijing_text;
+use liuhen_domain::time::beijing_text;
+
 use crate::legal::workflow::{self, LEADER_ROLES, Staffing};
 use crate::state::AppState;
 use crate::web::page::{Layout, WebError};

@@ -12,10 +12,10 @@ use axum::routing::get;
 use serde::Deserialize;
 
 use liuhen_domain::legal::{Catalogue, MajorTrigger, yuan};
+use liuhen_domain::time::beijing_text;
 
 use super::draft_form::{Check, page_error};
 use super::{SECTION, Typed, form_user, pairs_of, parse_yuan, yuan_input};
-use crate::desk::queue::beijing_text;
 use crate::legal::workflow::{self, READER_ROLES};
 use crate::state::AppState;
 use crate::storage::Role;

@@ -455,7 +455,7 @@ async fn restore(
     forget_kept_form(st, user, path).await?;
     let notice = format!(
         "您在登录失效前（{}）填写的内容已恢复，尚未保存。请核对后再次提交。",
-        crate::desk::queue::beijing_text(k.saved_at)
+        liuhen_domain::time::beijing_text(k.saved_at)
     );
     Ok(Some((Typed::new(k.fields), notice)))
 }

@@ -184,7 +184,7 @@ async fn page(
         forget_kept_form(&st, &user, &path).await?;
         p.kept_notice = Some(format!(
             "您在登录失效前（{}）填写的审核意见已恢复，尚未提交。请核对后再次提交。",
-            crate::desk::queue::beijing_text(k.saved_at)
+            liuhen_domain::time::beijing_text(k.saved_at)
         ));
     }
     Ok(html(&p, StatusCode::OK))
