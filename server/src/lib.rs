@@ -8,6 +8,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod body_limit;
 pub mod client_addr;
 pub mod demo;
 pub mod desk;
@@ -60,9 +61,6 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// Default request body limit for JSON endpoints (the tus router sets its own).
 pub const JSON_BODY_LIMIT: usize = liuhen_domain::protocol::MAX_REQUEST_BYTES;
-
-/// How much of a refused oversized body is read before answering 413.
-const DRAIN_BEFORE_REFUSING: usize = 64 * 1024 * 1024;
 
 /// How long graceful shutdown waits for in-flight requests before giving up.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
@@ -163,8 +161,10 @@ async fn healthz(State(state): State<AppState>) -> Result<axum::Json<Health>, Ap
 /// [`tus::router`]. Unknown routes answer 404 JSON under `/api/` and a Chinese
 /// 404 page elsewhere ([`web::not_found`]); wrong methods 405 JSON.
 pub fn app(state: AppState) -> Router {
-    // JSON endpoints refuse a declared oversized body before reading any of it;
-    // the tus routes and the public-profile upload handle their own sizes.
+    // JSON endpoints: tower-http's body limit (a declared oversized body is refused
+    // before the handler runs, a chunked one while read), and a refused body is
+    // still read for a while so that the client sees the 413. The tus routes and
+    // the public-profile upload handle their own sizes.
     let json_api = Router::new()
         .route("/", get(home::home))
         .route("/healthz", get(healthz))
@@ -178,7 +178,8 @@ pub fn app(state: AppState) -> Router {
         .merge(desk::router())
         .merge(legal::router())
         .merge(public::router())
-        .layer(axum::middleware::from_fn(refuse_declared_oversize));
+        .layer(body_limit::RequestBodyLimitLayer::new(JSON_BODY_LIMIT))
+        .layer(axum::middleware::map_request(body_limit::drain_on_drop));
     Router::new()
         .merge(json_api)
         .merge(tus::router())
@@ -186,6 +187,8 @@ pub fn app(state: AppState) -> Router {
         .fallback(web::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
         .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
+        // A plain-text 413 (tower-http, axum extractors) answers the JSON error.
+        .layer(axum::middleware::map_response(body_limit::in_chinese))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             client_addr::resolve_layer,
@@ -201,40 +204,6 @@ pub fn app(state: AppState) -> Router {
                 .on_failure(DefaultOnFailure::new().level(Level::ERROR)),
         )
         .with_state(state)
-}
-
-/// 413 `body_too_large` at once when `Content-Length` exceeds [`JSON_BODY_LIMIT`]
-/// (bodies without a length are limited while read, by [`DefaultBodyLimit`]).
-async fn refuse_declared_oversize(
-    req: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> axum::response::Response {
-    use axum::response::IntoResponse;
-    let declared = req
-        .headers()
-        .get(axum::http::header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok());
-    if declared.is_some_and(|len| len > JSON_BODY_LIMIT as u64) {
-        // Read (and drop) a bounded part of the body first: a client still writing
-        // when the connection closes sees a broken pipe instead of the 413.
-        let mut stream = req.into_body().into_data_stream();
-        let mut seen = 0usize;
-        while seen < DRAIN_BEFORE_REFUSING {
-            // A client that waits for the answer before sending the rest gets it
-            // after a short pause.
-            let next = tokio::time::timeout(
-                Duration::from_millis(500),
-                futures_util::StreamExt::next(&mut stream),
-            );
-            match next.await {
-                Ok(Some(Ok(chunk))) => seen += chunk.len(),
-                _ => break,
-            }
-        }
-        return AppError::BodyTooLarge.into_response();
-    }
-    next.run(req).await
 }
 
 /// Deletes expired sessions, codes and old login failures, and forgets idle
@@ -296,15 +265,12 @@ pub async fn serve(
     tokio::spawn(repair::at_start(state.clone()));
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     // With connect info, the access log (R-REC-7) records the client's address.
-    // Over-long query strings get a Chinese 414 (issue 10): the middleware for
-    // those hyper lets through, the guarded listener for those hyper refuses itself.
-    let router = app(state)
+    // Over-long query strings get a Chinese 414 (issue 10); request lines and
+    // heads too long for hyper itself get hyper's own 414/431.
+    let make_service = app(state)
         .layer(axum::middleware::from_fn(query_limit::refuse_long_query))
-        .layer(axum::middleware::from_fn(
-            query_limit::peer_addr_as_socket_addr,
-        ));
-    let make_service = router.into_make_service_with_connect_info::<query_limit::PeerAddr>();
-    let server = axum::serve(query_limit::GuardedListener(listener), make_service)
+        .into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let server = axum::serve(listener, make_service)
         .with_graceful_shutdown(async move {
             let _ = stop_rx.await;
         });
