@@ -6,7 +6,7 @@
 
 use serde::Serialize;
 
-use liuhen_domain::legal::{PartyKind, yuan};
+use liuhen_domain::legal::{DecisionKind, PartyKind, yuan};
 
 use crate::storage::publicity::{PublicSource, PublicationRecord};
 
@@ -491,46 +491,75 @@ pub fn unsafe_spans_fix(spans: &[UnsafeSpan]) -> String {
 
 /// A published decision as the public sees it (R-POST-2): body, target, category,
 /// document number, decision date and conclusion; personal data masked.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+///
+/// It is also the `Decision` schema of the open data API's OpenAPI document
+/// ([`super::open_data`]): the field doc comments below are its descriptions, in
+/// Chinese for the data's users.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[schema(as = Decision, description = "一条公示的执法决定（R-POST-2）")]
 pub struct PublicDecision {
-    /// Decision id.
+    /// 决定编号
     pub id: String,
-    /// Agency id.
+    /// 执法主体编号
     pub agency_id: String,
-    /// 执法主体 (the enforcing body's name).
+    /// 执法主体名称
     pub body: String,
-    /// 当事人: a company's name, or a natural person's masked name.
+    /// 当事人：法人或其他组织的名称；自然人为隐名后的名称（如“刘某”）
     pub target: String,
-    /// `company` or `person`.
+    /// 当事人类型
+    #[schema(schema_with = party_kind_schema)]
     pub party_kind: &'static str,
-    /// 统一社会信用代码 of a company (None for a natural person).
+    /// 统一社会信用代码（仅法人或其他组织）
     pub credit_code: Option<String>,
-    /// 执法类别.
+    /// 执法类别
     pub category: String,
-    /// Kind (stable text).
+    /// 决定类型
+    #[schema(schema_with = decision_kind_schema)]
     pub kind: &'static str,
-    /// Kind in Chinese.
+    /// 决定类型（中文）
     pub kind_label: &'static str,
-    /// Title (masked).
+    /// 标题（已隐名）
     pub title: String,
-    /// 文书编号.
+    /// 文书编号
     pub doc_number: String,
-    /// 决定日期 (YYYY-MM-DD).
+    /// 决定日期
+    #[schema(format = Date)]
     pub decided_on: String,
-    /// 法律依据 (masked).
+    /// 法律依据
     pub legal_basis: String,
-    /// 决定内容 (masked).
+    /// 决定内容（已隐名，证件号码、手机号码显示为“[已隐去]”）
     pub conclusion: String,
-    /// Fine in fen.
+    /// 罚款金额（分）
     pub fine_fen: Option<i64>,
-    /// Fine as yuan text (`12345.67 元`).
+    /// 罚款金额（元，文本）
     pub fine_yuan: Option<String>,
-    /// 公开日期 (YYYY-MM-DD); None in a preview before publication.
+    /// 公开日期
+    #[schema(format = Date)]
     pub published_on: Option<String>,
-    /// 逾期公开 (published after the R-POST-1 deadline).
+    /// 是否逾期公开（超过 R-POST-1 规定的期限）
     pub late: bool,
-    /// Working days late, if known.
+    /// 超过期限的工作日数
     pub late_working_days: Option<u32>,
+}
+
+/// The OpenAPI schema of [`PublicDecision::party_kind`]: the stable texts of
+/// [`PartyKind`].
+pub fn party_kind_schema() -> utoipa::openapi::Object {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::Type::String)
+        .description(Some("当事人类型"))
+        .enum_values(Some([PartyKind::Company, PartyKind::Person].map(PartyKind::as_str)))
+        .build()
+}
+
+/// The OpenAPI schema of a decision kind (the field and the `kind` filter): the
+/// stable texts of every [`DecisionKind`].
+pub fn decision_kind_schema() -> utoipa::openapi::Object {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::Type::String)
+        .description(Some("决定类型"))
+        .enum_values(Some(DecisionKind::ALL.map(DecisionKind::as_str)))
+        .build()
 }
 
 /// The public target of a decision: a company's name, or the masked name of a

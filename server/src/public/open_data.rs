@@ -1,11 +1,17 @@
 //! Open data of published decisions (R-POST-6: data for the credit system and
 //! anyone else): `GET /api/open/v1/decisions` (JSON, paged), `.csv` (UTF-8 with
-//! BOM, every matching record), `GET /api/open/v1/openapi.json` (the hand-written
-//! OpenAPI 3.0 description) and the human page `GET /public/open-data`. Same
+//! BOM, every matching record), `GET /api/open/v1/openapi.json` (the OpenAPI 3.1
+//! description) and the human page `GET /public/open-data`. Same
 //! filters and the same masking as the public search (R-POST-2); withdrawn records
 //! are gone at once (R-POST-3). Answers are cacheable for a minute, carry a strong
 //! ETag (SHA-256 of the body; `If-None-Match` → 304) and, on the API only,
 //! `Access-Control-Allow-Origin: *`.
+//!
+//! The OpenAPI document is derived with utoipa (issue 17: it cannot drift): the API
+//! routes are registered through one [`OpenApiRouter`], which records each
+//! handler's `#[utoipa::path]` beside its route; the response types derive
+//! `ToSchema`; the query parameters are [`FilterParams`] and [`PageParams`], whose
+//! names the tests check against the real parser ([`parse_search`]).
 
 use askama::Template;
 use axum::extract::{RawQuery, State};
@@ -14,6 +20,10 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
+use utoipa::openapi::OpenApi as OpenApiDoc;
+use utoipa::{IntoParams, OpenApi, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::public::after::{MAX_PER_PAGE, QueryError, Search, parse_search, run_search};
 use crate::public::mask::PublicDecision;
@@ -21,34 +31,123 @@ use crate::public::page::{PublicError, PublicLayout, public_headers, render_publ
 use crate::spreadsheet::{number_cell, text_cell};
 use crate::state::AppState;
 
-/// The OpenAPI document of the open data API.
-pub const OPENAPI_JSON: &str = include_str!("../../assets/open_data_openapi.json");
 /// Most records one CSV export holds.
 pub const MAX_CSV_ROWS: u64 = 100_000;
 
-/// Routes of the open data API and its page.
-pub fn router() -> axum::Router<AppState> {
-    axum::Router::new()
-        .route("/api/open/v1/decisions", get(json_list))
-        .route("/api/open/v1/decisions.csv", get(csv_export))
-        .route("/api/open/v1/openapi.json", get(openapi))
-        .route("/public/open-data", get(page))
+/// The document's top: title, version and description of the API.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "行政执法决定公示开放数据接口",
+        version = "1.0.0",
+        description = "公开已公示、未撤回的行政执法决定（R-POST-1、R-POST-2、R-POST-6）。自然人当事人姓名隐名（如“刘某”），身份证件号码、手机号码不予公开；已撤回的决定（R-POST-3）不再出现在任何结果中。"
+    ),
+    components(schemas(ErrorBody))
+)]
+struct OpenDataApi;
+
+/// The open data API's routes, each registered with its OpenAPI operation.
+pub fn api_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(OpenDataApi::openapi())
+        .routes(routes!(json_list))
+        .routes(routes!(csv_export))
+        .routes(routes!(openapi))
 }
 
-/// A page of the JSON API.
-#[derive(Debug, Serialize)]
+/// The OpenAPI document of the open data API, generated from [`api_router`].
+pub fn openapi_document() -> OpenApiDoc {
+    api_router().into_openapi()
+}
+
+/// The OpenAPI document as served (pretty JSON, built once).
+pub fn openapi_json() -> &'static str {
+    static JSON: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        openapi_document().to_pretty_json().unwrap_or_else(|e| {
+            tracing::error!(error = %e, "OpenAPI document does not serialize");
+            "{}".into()
+        })
+    });
+    &JSON
+}
+
+/// Routes of the open data API and its page.
+pub fn router() -> axum::Router<AppState> {
+    let (api, _) = api_router().split_for_parts();
+    api.route("/public/open-data", get(page))
+}
+
+/// A page of the JSON API (schema `DecisionPage`).
+#[derive(Debug, Serialize, ToSchema)]
 pub struct DecisionPage {
-    /// Records of this page.
+    /// 本页记录，按决定日期从新到旧（同日按编号）排列
     pub items: Vec<PublicDecision>,
-    /// Page number (from 1).
+    /// 页码，从 1 开始
     pub page: u64,
-    /// Records per page.
+    /// 每页条数
     pub per_page: u32,
-    /// Matching records in all.
+    /// 符合条件的记录总数
     pub total: u64,
-    /// Path and query of the next page, or null on the last page.
+    /// 下一页的路径和查询串；最后一页为 null
     pub next: Option<String>,
 }
+
+/// The body of a refused API request (schema `Error`).
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Error)]
+pub struct ErrorBody {
+    /// 错误说明（中文）
+    pub error: String,
+}
+
+/// The filters of the JSON list and the CSV export, as documented; the handlers
+/// read them with [`parse_search`] (tests check the two agree, and that the limits
+/// written here are the parser's constants: utoipa drops a parameter's description
+/// when its schema comes from a function, so they are literals).
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct FilterParams {
+    /// 当事人名称（自然人为隐名后的名称，如“刘某”）或统一社会信用代码的一部分
+    #[param(max_length = 100)]
+    q: Option<String>,
+    /// 执法类别（完全匹配）
+    category: Option<String>,
+    /// 决定类型
+    #[param(inline, value_type = Option<DecisionKindText>)]
+    kind: Option<String>,
+    /// 决定日期起（含），YYYY-MM-DD
+    #[param(format = Date)]
+    from: Option<String>,
+    /// 决定日期止（含），YYYY-MM-DD
+    #[param(format = Date)]
+    to: Option<String>,
+    /// 执法主体编号
+    agency: Option<String>,
+}
+
+/// The paging of the JSON list, as documented (read by [`parse_search`]).
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct PageParams {
+    /// 页码，从 1 开始
+    #[param(minimum = 1, maximum = 1_000_000, default = 1)]
+    page: Option<u64>,
+    /// 每页条数，最多 100
+    #[param(minimum = 1, maximum = 100, default = 20)]
+    per_page: Option<u32>,
+}
+
+/// The schema of a decision kind in a query: the stable texts of every kind.
+pub struct DecisionKindText;
+
+impl utoipa::PartialSchema for DecisionKindText {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        crate::public::mask::decision_kind_schema().into()
+    }
+}
+
+impl ToSchema for DecisionKindText {}
 
 /// Strong ETag of a body: the quoted SHA-256 (first 32 hex digits).
 pub fn etag_of(body: &[u8]) -> String {
@@ -142,6 +241,24 @@ fn next_link(s: &Search, total: u64) -> Option<String> {
     })
 }
 
+/// 分页查询已公示的执法决定
+#[utoipa::path(
+    get,
+    path = "/api/open/v1/decisions",
+    operation_id = "listDecisions",
+    params(FilterParams, PageParams),
+    responses(
+        (status = 200, description = "一页记录，按决定日期从新到旧（同日按编号）排列",
+            body = DecisionPage, content_type = "application/json",
+            headers(
+                ("ETag" = String, description = "响应内容的 SHA-256 强校验值；请求时以 If-None-Match 携带可得到 304"),
+                ("Cache-Control" = String, description = "public, max-age=60"),
+                ("Access-Control-Allow-Origin" = String, description = "*")
+            )),
+        (status = 304, description = "内容未变化（If-None-Match 命中）"),
+        (status = 400, description = "查询条件有误（页码、每页条数、日期、查询词过长等）", body = ErrorBody)
+    )
+)]
 async fn json_list(
     State(st): State<AppState>,
     headers: HeaderMap,
@@ -221,6 +338,24 @@ fn csv_bytes(rows: &[PublicDecision]) -> Result<Vec<u8>, csv::Error> {
     Ok(out)
 }
 
+/// 导出全部符合条件的执法决定（CSV，UTF-8 带 BOM）
+#[utoipa::path(
+    get,
+    path = "/api/open/v1/decisions.csv",
+    operation_id = "exportDecisionsCsv",
+    params(FilterParams),
+    responses(
+        (status = 200, description = "CSV 文件；列：编号、执法主体、当事人、统一社会信用代码、执法类别、决定类型、标题、文书编号、决定日期、法律依据、决定内容、罚款金额（元）、公开日期、逾期公开。以 = + - @、制表符或回车开头的文字前加英文单引号 '（防止电子表格执行公式）；罚款金额是数字，原样输出",
+            body = String, content_type = "text/csv",
+            headers(
+                ("ETag" = String, description = "响应内容的 SHA-256 强校验值；请求时以 If-None-Match 携带可得到 304"),
+                ("Cache-Control" = String, description = "public, max-age=60"),
+                ("Access-Control-Allow-Origin" = String, description = "*")
+            )),
+        (status = 304, description = "内容未变化（If-None-Match 命中）"),
+        (status = 400, description = "查询条件有误（页码、每页条数、日期、查询词过长等）", body = ErrorBody)
+    )
+)]
 async fn csv_export(
     State(st): State<AppState>,
     headers: HeaderMap,
@@ -248,11 +383,26 @@ async fn csv_export(
     Ok(r)
 }
 
+/// 本接口说明（OpenAPI 3.1）
+#[utoipa::path(
+    get,
+    path = "/api/open/v1/openapi.json",
+    operation_id = "openapi",
+    responses(
+        (status = 200, description = "OpenAPI 文档", body = Object, content_type = "application/json",
+            headers(
+                ("ETag" = String, description = "响应内容的 SHA-256 强校验值；请求时以 If-None-Match 携带可得到 304"),
+                ("Cache-Control" = String, description = "public, max-age=60"),
+                ("Access-Control-Allow-Origin" = String, description = "*")
+            )),
+        (status = 304, description = "内容未变化（If-None-Match 命中）")
+    )
+)]
 async fn openapi(headers: HeaderMap) -> Response {
     cached(
         &headers,
         "application/json; charset=utf-8",
-        OPENAPI_JSON.as_bytes().to_vec(),
+        openapi_json().as_bytes().to_vec(),
     )
 }
 
@@ -279,18 +429,208 @@ async fn page() -> Result<Response, PublicError> {
 mod tests {
     use super::*;
 
-    #[test]
-    fn the_openapi_document_is_valid_json_describing_the_endpoints() {
-        let v: serde_json::Value = serde_json::from_str(OPENAPI_JSON).unwrap();
-        assert!(v["openapi"].as_str().unwrap().starts_with("3.0"));
-        for p in [
-            "/api/open/v1/decisions",
-            "/api/open/v1/decisions.csv",
-            "/api/open/v1/openapi.json",
-        ] {
-            assert!(v["paths"][p].is_object(), "{p}");
+    use crate::public::after::{MAX_PAGE, MAX_Q_CHARS, PAGE_SIZE};
+    use serde_json::Value;
+
+    /// The served document, parsed back.
+    fn served() -> Value {
+        serde_json::from_str(openapi_json()).unwrap()
+    }
+
+    /// The `$ref`'d component schema of a response, resolved in `doc`.
+    fn resolve<'a>(doc: &'a Value, schema: &'a Value) -> &'a Value {
+        match schema["$ref"].as_str() {
+            Some(r) => {
+                let name = r.trim_start_matches("#/components/schemas/");
+                &doc["components"]["schemas"][name]
+            }
+            None => schema,
         }
-        assert!(v["components"]["schemas"]["Decision"].is_object());
+    }
+
+    #[test]
+    fn the_openapi_document_is_valid_and_has_every_route_the_router_registers() {
+        let text = openapi_json();
+        // Valid: it reads back as an OpenAPI document and as plain JSON.
+        let back: OpenApiDoc = serde_json::from_str(text).unwrap();
+        assert_eq!(serde_json::to_value(&back).unwrap(), served());
+        let doc = served();
+        assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
+        assert_eq!(doc["info"]["title"], "行政执法决定公示开放数据接口");
+        // Every route of the router (read from its registry, not a list here)
+        // is described with its operation, parameters and a 200 schema.
+        let registered = api_router().get_openapi().paths.paths.clone();
+        assert_eq!(registered.len(), 3, "{:?}", registered.keys());
+        for (path, item) in &registered {
+            let op = &doc["paths"][path]["get"];
+            assert!(op.is_object(), "{path} is not in the document");
+            assert!(op["summary"].as_str().is_some_and(|s| !s.is_empty()), "{path}");
+            let ok = &op["responses"]["200"];
+            assert!(ok["description"].is_string(), "{path}");
+            let content = ok["content"].as_object().unwrap();
+            assert_eq!(content.len(), 1, "{path}");
+            let (_, media) = content.iter().next().unwrap();
+            assert!(media["schema"].is_object(), "{path}");
+            assert!(!resolve(&doc, &media["schema"]).is_null(), "{path}");
+            assert!(ok["headers"]["ETag"].is_object(), "{path}");
+            let params = item.get.as_ref().unwrap().parameters.as_ref().map_or(0, Vec::len);
+            assert_eq!(
+                op["parameters"].as_array().map_or(0, Vec::len),
+                params,
+                "{path}"
+            );
+        }
+        let list = &doc["paths"]["/api/open/v1/decisions"]["get"];
+        let page = resolve(&doc, &list["responses"]["200"]["content"]["application/json"]["schema"]);
+        assert!(page["properties"]["items"].is_object());
+        let bad = resolve(&doc, &list["responses"]["400"]["content"]["application/json"]["schema"]);
+        assert!(bad["properties"]["error"].is_object());
+    }
+
+    /// The names of the query parameters an operation documents.
+    fn documented_params(doc: &Value, path: &str) -> Vec<String> {
+        doc["paths"][path]["get"]["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| {
+                assert_eq!(p["in"], "query", "{p}");
+                assert!(p["description"].is_string(), "{p}");
+                p["name"].as_str().unwrap().to_string()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_documented_parameters_are_the_ones_the_parser_reads() {
+        let doc = served();
+        let list = documented_params(&doc, "/api/open/v1/decisions");
+        let csv = documented_params(&doc, "/api/open/v1/decisions.csv");
+        // Every documented parameter changes what the real parser returns.
+        let plain = parse_search(None, true).unwrap();
+        for name in &list {
+            let value = match name.as_str() {
+                "kind" => "penalty",
+                "from" | "to" => "2026-01-01",
+                "page" | "per_page" => "3",
+                _ => "x",
+            };
+            let s = parse_search(Some(&format!("{name}={value}")), true).unwrap();
+            assert_ne!(s, plain, "{name} is documented but not read");
+        }
+        // Every parameter the API writes in its own links is documented.
+        let all = parse_search(
+            Some("q=a&category=b&kind=penalty&from=2026-01-01&to=2026-01-02&agency=c"),
+            true,
+        )
+        .unwrap();
+        let link = next_link(&all, u64::MAX).unwrap();
+        let (_, query) = link.split_once('?').unwrap();
+        let written: Vec<(String, String)> = serde_urlencoded::from_str(query).unwrap();
+        assert_eq!(written.len(), list.len(), "{link}");
+        for (k, _) in &written {
+            assert!(list.contains(k), "{k} is read but not documented");
+        }
+        // The export takes the filters only.
+        let filters: Vec<&String> = list
+            .iter()
+            .filter(|n| !["page", "per_page"].contains(&n.as_str()))
+            .collect();
+        assert_eq!(csv.iter().collect::<Vec<_>>(), filters);
+        // Limits and values come from the parser's constants and the domain.
+        let p = |name: &str| -> Value {
+            doc["paths"]["/api/open/v1/decisions"]["get"]["parameters"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|p| p["name"] == name)
+                .unwrap()["schema"]
+                .clone()
+        };
+        assert_eq!(p("per_page")["maximum"], u64::from(MAX_PER_PAGE));
+        assert_eq!(p("per_page")["default"], u64::from(PAGE_SIZE));
+        assert_eq!(p("page")["minimum"], 1);
+        assert_eq!(p("page")["maximum"], MAX_PAGE);
+        assert_eq!(p("q")["maxLength"], MAX_Q_CHARS);
+        let kinds = liuhen_domain::legal::DecisionKind::ALL.map(|k| Value::from(k.as_str()));
+        assert_eq!(p("kind")["enum"].as_array().unwrap(), &kinds.to_vec());
+    }
+
+    /// A decision with every optional field set.
+    fn full_decision() -> PublicDecision {
+        PublicDecision {
+            id: "d".into(),
+            agency_id: "a".into(),
+            body: "b".into(),
+            target: "t".into(),
+            party_kind: "company",
+            credit_code: Some("c".into()),
+            category: "c".into(),
+            kind: "penalty",
+            kind_label: "行政处罚",
+            title: "t".into(),
+            doc_number: "n".into(),
+            decided_on: "2026-01-01".into(),
+            legal_basis: "l".into(),
+            conclusion: "c".into(),
+            fine_fen: Some(1),
+            fine_yuan: Some("0.01 元".into()),
+            published_on: Some("2026-01-02".into()),
+            late: false,
+            late_working_days: Some(0),
+        }
+    }
+
+    /// The property names of a component schema.
+    fn properties(doc: &Value, name: &str) -> Vec<String> {
+        let mut v: Vec<String> = doc["components"]["schemas"][name]["properties"]
+            .as_object()
+            .unwrap_or_else(|| panic!("no schema {name}"))
+            .keys()
+            .cloned()
+            .collect();
+        v.sort();
+        v
+    }
+
+    /// The keys of a value serialized as a JSON object.
+    fn keys(v: &impl Serialize) -> Vec<String> {
+        let mut k: Vec<String> = serde_json::to_value(v)
+            .unwrap()
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect();
+        k.sort();
+        k
+    }
+
+    #[test]
+    fn the_schemas_are_the_response_types_field_for_field() {
+        // A field added to a response type is in its JSON, so it must be in the
+        // document too: the schema is derived from the type, never written by hand.
+        let doc = served();
+        assert_eq!(properties(&doc, "Decision"), keys(&full_decision()));
+        let page = DecisionPage {
+            items: vec![full_decision()],
+            page: 1,
+            per_page: 20,
+            total: 1,
+            next: Some("/api/open/v1/decisions?page=2".into()),
+        };
+        assert_eq!(properties(&doc, "DecisionPage"), keys(&page));
+        let err = ErrorBody { error: "x".into() };
+        assert_eq!(properties(&doc, "Error"), keys(&err));
+        // Chinese descriptions and the values of the kinds travel with the types.
+        let d = &doc["components"]["schemas"]["Decision"];
+        assert_eq!(d["description"], "一条公示的执法决定（R-POST-2）");
+        assert_eq!(d["properties"]["doc_number"]["description"], "文书编号");
+        assert_eq!(d["properties"]["party_kind"]["enum"], serde_json::json!(["company", "person"]));
+        assert_eq!(d["properties"]["decided_on"]["format"], "date");
+        // Optional fields are nullable, the rest required.
+        let required: Vec<&str> = d["required"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+        assert!(required.contains(&"late") && !required.contains(&"fine_fen"));
     }
 
     #[test]

@@ -1014,6 +1014,20 @@ fn r_post_6_open_data_is_cacheable_with_etag_cors_and_a_bom_csv() {
     assert_eq!(rows.len(), 1);
     assert_eq!(&rows[0][0], id.as_str());
     assert_eq!(&rows[0][3], "91441800MA4UJ5X21K");
+    // The OpenAPI document (derived from the handlers, issue 17) describes what
+    // the server answers: every path it lists is served, and the JSON list has the
+    // properties its schema names.
+    let doc: serde_json::Value = p.get_resp("/api/open/v1/openapi.json").json().unwrap();
+    let paths = doc["paths"].as_object().unwrap();
+    assert_eq!(paths.len(), 3, "{doc}");
+    for path in paths.keys() {
+        assert_eq!(p.get_resp(path).status(), 200, "{path}");
+    }
+    let list: serde_json::Value = p.get_resp("/api/open/v1/decisions").json().unwrap();
+    let schema = &doc["components"]["schemas"]["Decision"]["properties"];
+    for key in list["items"][0].as_object().unwrap().keys() {
+        assert!(schema[key].is_object(), "{key} is not documented");
+    }
 }
 
 /// The `data-key` cells of the first `<tr` row carrying `attrs` (in this order).
