@@ -270,10 +270,9 @@ pub async fn serve(
     let make_service = app(state)
         .layer(axum::middleware::from_fn(query_limit::refuse_long_query))
         .into_make_service_with_connect_info::<std::net::SocketAddr>();
-    let server = axum::serve(listener, make_service)
-        .with_graceful_shutdown(async move {
-            let _ = stop_rx.await;
-        });
+    let server = axum::serve(listener, make_service).with_graceful_shutdown(async move {
+        let _ = stop_rx.await;
+    });
     let mut server = tokio::spawn(async move { server.await });
     tracing::info!("listening on http://{addr}");
     let result = tokio::select! {

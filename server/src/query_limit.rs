@@ -60,4 +60,3 @@ pub async fn refuse_long_query(req: Request, next: Next) -> Response {
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     r
 }
-

@@ -548,7 +548,9 @@ pub fn party_kind_schema() -> utoipa::openapi::Object {
     utoipa::openapi::ObjectBuilder::new()
         .schema_type(utoipa::openapi::Type::String)
         .description(Some("当事人类型"))
-        .enum_values(Some([PartyKind::Company, PartyKind::Person].map(PartyKind::as_str)))
+        .enum_values(Some(
+            [PartyKind::Company, PartyKind::Person].map(PartyKind::as_str),
+        ))
         .build()
 }
 

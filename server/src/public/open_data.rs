@@ -464,7 +464,10 @@ mod tests {
         for (path, item) in &registered {
             let op = &doc["paths"][path]["get"];
             assert!(op.is_object(), "{path} is not in the document");
-            assert!(op["summary"].as_str().is_some_and(|s| !s.is_empty()), "{path}");
+            assert!(
+                op["summary"].as_str().is_some_and(|s| !s.is_empty()),
+                "{path}"
+            );
             let ok = &op["responses"]["200"];
             assert!(ok["description"].is_string(), "{path}");
             let content = ok["content"].as_object().unwrap();
@@ -473,7 +476,13 @@ mod tests {
             assert!(media["schema"].is_object(), "{path}");
             assert!(!resolve(&doc, &media["schema"]).is_null(), "{path}");
             assert!(ok["headers"]["ETag"].is_object(), "{path}");
-            let params = item.get.as_ref().unwrap().parameters.as_ref().map_or(0, Vec::len);
+            let params = item
+                .get
+                .as_ref()
+                .unwrap()
+                .parameters
+                .as_ref()
+                .map_or(0, Vec::len);
             assert_eq!(
                 op["parameters"].as_array().map_or(0, Vec::len),
                 params,
@@ -481,9 +490,15 @@ mod tests {
             );
         }
         let list = &doc["paths"]["/api/open/v1/decisions"]["get"];
-        let page = resolve(&doc, &list["responses"]["200"]["content"]["application/json"]["schema"]);
+        let page = resolve(
+            &doc,
+            &list["responses"]["200"]["content"]["application/json"]["schema"],
+        );
         assert!(page["properties"]["items"].is_object());
-        let bad = resolve(&doc, &list["responses"]["400"]["content"]["application/json"]["schema"]);
+        let bad = resolve(
+            &doc,
+            &list["responses"]["400"]["content"]["application/json"]["schema"],
+        );
         assert!(bad["properties"]["error"].is_object());
     }
 
@@ -626,10 +641,18 @@ mod tests {
         let d = &doc["components"]["schemas"]["Decision"];
         assert_eq!(d["description"], "一条公示的执法决定（R-POST-2）");
         assert_eq!(d["properties"]["doc_number"]["description"], "文书编号");
-        assert_eq!(d["properties"]["party_kind"]["enum"], serde_json::json!(["company", "person"]));
+        assert_eq!(
+            d["properties"]["party_kind"]["enum"],
+            serde_json::json!(["company", "person"])
+        );
         assert_eq!(d["properties"]["decided_on"]["format"], "date");
         // Optional fields are nullable, the rest required.
-        let required: Vec<&str> = d["required"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+        let required: Vec<&str> = d["required"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect();
         assert!(required.contains(&"late") && !required.contains(&"fine_fen"));
     }
 
