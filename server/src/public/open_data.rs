@@ -78,6 +78,7 @@ pub fn router() -> axum::Router<AppState> {
 
 /// A page of the JSON API (schema `DecisionPage`).
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(description = "一页查询结果")]
 pub struct DecisionPage {
     /// 本页记录，按决定日期从新到旧（同日按编号）排列
     pub items: Vec<PublicDecision>,
@@ -88,12 +89,13 @@ pub struct DecisionPage {
     /// 符合条件的记录总数
     pub total: u64,
     /// 下一页的路径和查询串；最后一页为 null
+    #[schema(required = true)]
     pub next: Option<String>,
 }
 
 /// The body of a refused API request (schema `Error`).
 #[derive(Debug, Serialize, ToSchema)]
-#[schema(as = Error)]
+#[schema(as = Error, description = "查询被拒绝时的说明")]
 pub struct ErrorBody {
     /// 错误说明（中文）
     pub error: String,
@@ -654,6 +656,10 @@ mod tests {
             .map(|v| v.as_str().unwrap())
             .collect();
         assert!(required.contains(&"late") && !required.contains(&"fine_fen"));
+        // `next` is always there (null on the last page).
+        let page = &doc["components"]["schemas"]["DecisionPage"];
+        assert!(page["required"].as_array().unwrap().contains(&"next".into()));
+        assert_eq!(page["description"], "一页查询结果");
     }
 
     #[test]
