@@ -14,12 +14,12 @@ use axum::routing::get;
 use serde::Deserialize;
 
 use super::DESK_ROLES;
-use liuhen_domain::time::beijing_seconds_text;
 use crate::state::AppState;
 use crate::storage::access::{AccessAction, AccessEntry};
 use crate::storage::{StorageError, User};
 use crate::web::page::{Layout, WebError, render, role_label, same_agency};
 use crate::web::session::WebUser;
+use liuhen_domain::time::beijing_seconds_text;
 
 /// Entries per page of the access log.
 pub const PAGE_SIZE: u32 = 50;

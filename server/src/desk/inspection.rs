@@ -16,10 +16,10 @@ use axum::response::Response;
 use axum::routing::get;
 use chrono::{DateTime, Utc};
 
-use liuhen_domain::time::{beijing_seconds_text, local_date};
 use liuhen_domain::inspection::{
     Acknowledgement, EvidenceRef, Inspection, InspectionKind, InspectionStep,
 };
+use liuhen_domain::time::{beijing_seconds_text, local_date};
 
 use super::DESK_ROLES;
 use super::access::{ClientIp, record_access};
@@ -729,8 +729,7 @@ async fn page(
                 officer_id: t.officer_id.clone(),
                 certificate_no: t.certificate_no.clone(),
                 valid_until: t.certificate_valid_until.format("%Y-%m-%d").to_string(),
-                expired: t.certificate_valid_until
-                    < local_date(t.checked_in_at),
+                expired: t.certificate_valid_until < local_date(t.checked_in_at),
                 checked_in_at: beijing_seconds_text(t.checked_in_at),
                 device_id: t.device_id.clone(),
             })

@@ -658,7 +658,12 @@ mod tests {
         assert!(required.contains(&"late") && !required.contains(&"fine_fen"));
         // `next` is always there (null on the last page).
         let page = &doc["components"]["schemas"]["DecisionPage"];
-        assert!(page["required"].as_array().unwrap().contains(&"next".into()));
+        assert!(
+            page["required"]
+                .as_array()
+                .unwrap()
+                .contains(&"next".into())
+        );
         assert_eq!(page["description"], "一页查询结果");
     }
 
