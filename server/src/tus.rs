@@ -70,8 +70,7 @@ use crate::error::AppError;
 use crate::state::AppState;
 use crate::storage::BlobRecord;
 
-/// R-REC-4: recordings must be on the platform within this long after capture.
-pub const UPLOAD_DEADLINE: Duration = Duration::hours(24);
+pub use crate::storage::UPLOAD_DEADLINE;
 
 /// Whether a blob breaks R-REC-4: it arrived (or, not received yet, is still
 /// missing at `now`) more than [`UPLOAD_DEADLINE`] after it was captured.

@@ -15,6 +15,7 @@ use serde::Deserialize;
 
 use super::DESK_ROLES;
 use super::inspection::beijing_time;
+use crate::labels::Label;
 use crate::state::AppState;
 use crate::storage::access::{AccessAction, AccessEntry};
 use crate::storage::{StorageError, User};

@@ -12,6 +12,7 @@ use axum::response::Response;
 use axum::routing::get;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 
+use crate::labels::Label;
 use crate::state::AppState;
 use crate::storage::queue::{PageAt, QueueCursor, QueueFilter, QueueSummary, ReviewState};
 use crate::web::page::{Layout, WebError, html_response};

@@ -15,6 +15,7 @@ use super::workflow::{
     DRAFTER_ROLES, LegalError, LegalResult, check_links, new_record, require, save_with_event,
 };
 use crate::auth::DeviceAuth;
+use crate::labels::Label;
 use crate::state::AppState;
 use crate::storage::StorageError;
 use crate::storage::legal::{DraftRecord, DraftStatus};

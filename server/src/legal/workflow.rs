@@ -18,6 +18,7 @@ use liuhen_domain::legal::{
 use liuhen_domain::time::local_date;
 
 use crate::desk::queue::beijing_text;
+use crate::labels::Label;
 use crate::state::AppState;
 use crate::storage::legal::{
     CatalogueVersion, DecisionRecord, DisputeOutcome, DisputeRecord, DraftRecord, DraftStatus,

@@ -14,6 +14,7 @@ use chrono::NaiveDate;
 
 use liuhen_domain::legal::DecisionKind;
 
+use crate::labels::Label;
 use crate::public::mask::{PublicDecision, public_decision};
 use crate::public::page::{PublicError, PublicLayout, render_public};
 use crate::state::AppState;

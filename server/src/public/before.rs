@@ -17,6 +17,7 @@ use serde::Deserialize;
 use liuhen_domain::model::{Agency, CertificateStatus, Officer, RosterSnapshot};
 
 use crate::desk::queue::beijing_text;
+use crate::labels::Label;
 use crate::public::mask::mask_person_name;
 use crate::public::page::{PublicError, PublicLayout, public_headers, render_public};
 use crate::public::profile_admin::public_docs_dir;

@@ -133,7 +133,14 @@ pub async fn load(state: &AppState) -> Result<(), AppError> {
             ] {
                 state
                     .storage
-                    .put_appeal_stats(a.id, DEMO_STATS_YEAR, kind, &n, &by)
+                    .put_appeal_stats(
+                        a.id,
+                        DEMO_STATS_YEAR,
+                        kind,
+                        &n,
+                        &by,
+                        &crate::labels::appeals_detail(DEMO_STATS_YEAR, kind, &n),
+                    )
                     .await?;
             }
         }
@@ -174,24 +181,23 @@ pub async fn load(state: &AppState) -> Result<(), AppError> {
             .await
             .map_err(AppError::internal)?
             .map_err(AppError::internal)?;
+        let doc = PublicDocument {
+            id: DEMO_FLOW_CHART_ID.into(),
+            agency_id: "qy-sthj".into(),
+            kind: DocumentKind::FlowChart,
+            title: "行政检查流程图".into(),
+            file_name: "行政检查流程图.png".into(),
+            content_type: "image/png".into(),
+            sha256: sha,
+            size: png.len() as u64,
+            uploaded_by: admin_id.clone(),
+            uploaded_at: now,
+            deleted_at: None,
+        };
+        let detail = crate::labels::document_added_detail(&doc);
         state
             .storage
-            .add_public_document(
-                &PublicDocument {
-                    id: DEMO_FLOW_CHART_ID.into(),
-                    agency_id: "qy-sthj".into(),
-                    kind: DocumentKind::FlowChart,
-                    title: "行政检查流程图".into(),
-                    file_name: "行政检查流程图.png".into(),
-                    content_type: "image/png".into(),
-                    sha256: sha,
-                    size: png.len() as u64,
-                    uploaded_by: admin_id.clone(),
-                    uploaded_at: now,
-                    deleted_at: None,
-                },
-                &admin_name,
-            )
+            .add_public_document(&doc, &admin_name, &detail)
             .await?;
     }
     if state

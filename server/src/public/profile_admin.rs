@@ -17,6 +17,7 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use crate::desk::queue::beijing_text;
+use crate::labels::Label;
 use crate::public::before::size_text;
 use crate::state::AppState;
 use crate::storage::public_profile::{Actor, DocumentKind, PublicDocument, PublicProfile};
@@ -590,7 +591,11 @@ async fn upload(
         deleted_at: None,
     };
     st.storage
-        .add_public_document(&doc, &user.user.name)
+        .add_public_document(
+            &doc,
+            &user.user.name,
+            &crate::labels::document_added_detail(&doc),
+        )
         .await?;
     tracing::info!(user = %user.user.id, doc = %doc.id, sha256 = %doc.sha256, size, "public document uploaded");
     Ok(Redirect::to("/admin/public-profile?saved=document").into_response())

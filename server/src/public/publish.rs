@@ -27,6 +27,7 @@ use liuhen_domain::calendar::WorkCalendar;
 use liuhen_domain::legal::{DecisionKind, publication_due};
 use liuhen_domain::time::local_date;
 
+use crate::labels::Label;
 use crate::public::mask::{
     PublicDecision, public_code, public_decision, public_target, source_spans, unsafe_spans_message,
 };

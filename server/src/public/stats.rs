@@ -18,6 +18,7 @@ use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::Deserialize;
 
 use crate::desk::queue::{beijing_day_start, beijing_text};
+use crate::labels::Label;
 use crate::public::before::beijing_today;
 use crate::public::page::{PublicError, PublicLayout, public_headers, render_public};
 use crate::spreadsheet;
@@ -703,7 +704,14 @@ async fn save_appeals(
         (AppealKind::Litigation, lt),
     ] {
         st.storage
-            .put_appeal_stats(&user.user.agency_id, year, kind, &n, &by)
+            .put_appeal_stats(
+                &user.user.agency_id,
+                year,
+                kind,
+                &n,
+                &by,
+                &crate::labels::appeals_detail(year, kind, &n),
+            )
             .await?;
     }
     tracing::info!(user = %user.user.id, year, "appeal statistics saved");

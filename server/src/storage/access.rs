@@ -42,16 +42,6 @@ impl AccessAction {
             _ => return None,
         })
     }
-
-    /// Chinese label.
-    pub fn label(self) -> &'static str {
-        match self {
-            AccessAction::ViewRecord => "查看记录",
-            AccessAction::ViewOriginal => "查看原件",
-            AccessAction::PlayRecording => "播放录音",
-            AccessAction::Export => "导出",
-        }
-    }
 }
 
 /// One entry of the access log.

@@ -57,17 +57,6 @@ impl DraftStatus {
         .into_iter()
         .find(|x| x.as_str() == s)
     }
-    /// Chinese label.
-    pub fn label(self) -> &'static str {
-        match self {
-            DraftStatus::Drafting => "起草中",
-            DraftStatus::InReview => "审核中",
-            DraftStatus::Returned => "退回修改",
-            DraftStatus::Disputed => "协调中",
-            DraftStatus::Approved => "审核通过",
-            DraftStatus::Decided => "已作出决定",
-        }
-    }
 }
 
 /// A draft of a decision as stored.
@@ -198,13 +187,6 @@ impl DisputeOutcome {
             "upheld" => Some(DisputeOutcome::Upheld),
             "overturned" => Some(DisputeOutcome::Overturned),
             _ => None,
-        }
-    }
-    /// Chinese label.
-    pub fn label(self) -> &'static str {
-        match self {
-            DisputeOutcome::Upheld => "维持审核意见",
-            DisputeOutcome::Overturned => "采纳承办单位意见",
         }
     }
 }

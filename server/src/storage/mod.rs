@@ -4,6 +4,8 @@
 
 pub mod access;
 pub mod device_log;
+pub mod draw_algorithm;
+pub mod failpoints;
 pub mod legal;
 pub mod login_attempts;
 pub mod public_profile;
@@ -19,7 +21,11 @@ use serde::{Deserialize, Serialize};
 
 use liuhen_domain::model::{Officer, RosterSnapshot, Target, Task};
 
-use crate::draws::algorithm::{DrawInputs, DrawOutcome, SpotCheckItem};
+use draw_algorithm::{DrawInputs, DrawOutcome, SpotCheckItem};
+
+/// R-REC-4: recordings must be on the platform within this long after capture (the
+/// tus upload and the review queue's "late" both use it).
+pub const UPLOAD_DEADLINE: chrono::Duration = chrono::Duration::hours(24);
 
 /// Errors of any storage backend.
 #[derive(Debug, thiserror::Error)]

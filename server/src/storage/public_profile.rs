@@ -57,13 +57,6 @@ impl DocumentKind {
             _ => None,
         }
     }
-    /// Chinese label.
-    pub fn label(self) -> &'static str {
-        match self {
-            DocumentKind::FlowChart => "流程图",
-            DocumentKind::ServiceGuide => "服务指南",
-        }
-    }
 }
 
 /// An uploaded flow chart or service guide; its bytes are in the data directory
@@ -120,13 +113,6 @@ impl AppealKind {
             "reconsideration" => Some(AppealKind::Reconsideration),
             "litigation" => Some(AppealKind::Litigation),
             _ => None,
-        }
-    }
-    /// Chinese label.
-    pub fn label(self) -> &'static str {
-        match self {
-            AppealKind::Reconsideration => "行政复议",
-            AppealKind::Litigation => "行政诉讼",
         }
     }
 }
@@ -254,7 +240,12 @@ pub trait PublicProfileStorage {
     /// One document (withdrawn or not).
     async fn public_document(&self, id: &str) -> StorageResult<Option<PublicDocument>>;
     /// Adds a document (its file is already in place) and records it in the history.
-    async fn add_public_document(&self, doc: &PublicDocument, by_name: &str) -> StorageResult<()>;
+    async fn add_public_document(
+        &self,
+        doc: &PublicDocument,
+        by_name: &str,
+        detail: &str,
+    ) -> StorageResult<()>;
     /// Withdraws a document of the agency from the portal; `NotFound` if there is
     /// no such current document.
     async fn withdraw_public_document(
@@ -269,7 +260,8 @@ pub trait PublicProfileStorage {
         agency_id: Option<&str>,
         year: i32,
     ) -> StorageResult<Vec<(String, AppealKind, AppealCounts)>>;
-    /// Sets the appeal numbers of an agency, year and kind, recorded in the history.
+    /// Sets the appeal numbers of an agency, year and kind, recorded in the history
+    /// as `detail` (the caller's words).
     async fn put_appeal_stats(
         &self,
         agency_id: &str,
@@ -277,6 +269,7 @@ pub trait PublicProfileStorage {
         kind: AppealKind,
         counts: &AppealCounts,
         by: &Actor,
+        detail: &str,
     ) -> StorageResult<()>;
     /// Publications (of one year, or of all years), by year then agency.
     async fn stats_publications(&self, year: Option<i32>) -> StorageResult<Vec<StatsPublication>>;

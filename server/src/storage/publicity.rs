@@ -46,14 +46,6 @@ impl WithdrawReason {
     pub fn parse(s: &str) -> Option<WithdrawReason> {
         WithdrawReason::ALL.into_iter().find(|r| r.as_str() == s)
     }
-    /// Chinese label (shown publicly as the category of the reason).
-    pub fn label(self) -> &'static str {
-        match self {
-            WithdrawReason::Revoked => "决定被撤销",
-            WithdrawReason::ConfirmedIllegal => "决定被确认违法",
-            WithdrawReason::Redo => "决定被责令重新作出",
-        }
-    }
 }
 
 /// The publication of one decision (exists once a filer filed it).

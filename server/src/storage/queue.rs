@@ -56,17 +56,6 @@ impl ReviewState {
             _ => return None,
         })
     }
-
-    /// Chinese label (the state badge).
-    pub fn label(self) -> &'static str {
-        match self {
-            ReviewState::Open => "现场进行中",
-            ReviewState::Pending => "待审核",
-            ReviewState::Returned => "已退回",
-            ReviewState::Amended => "已补正待复核",
-            ReviewState::Approved => "审核通过",
-        }
-    }
 }
 
 /// The queue's summary of one inspection document.
@@ -116,7 +105,7 @@ impl QueueSummary {
     /// Whether a missing evidence item is more than 24 hours old at `now` (R-REC-4).
     pub fn missing_late(&self, now: DateTime<Utc>) -> bool {
         self.oldest_missing_at
-            .is_some_and(|t| now - t > crate::tus::UPLOAD_DEADLINE)
+            .is_some_and(|t| now - t > crate::storage::UPLOAD_DEADLINE)
     }
 
     /// Violated rule ids at `now`: the stored ones, plus R-REC-4 once missing

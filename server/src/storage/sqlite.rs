@@ -22,7 +22,7 @@ use super::{
     DrawTask, OfferScan, Role, Storage, StorageError, StorageResult, StoredDraw, SyncWrite,
     TaskEvent, TaskEventKind, User,
 };
-use crate::draws::algorithm::SpotCheckItem;
+use crate::storage::draw_algorithm::SpotCheckItem;
 use liuhen_domain::model::TaskStatus;
 
 mod access;
@@ -1564,22 +1564,22 @@ impl Storage for SqliteStorage {
             // Failpoints (issue 16): the crash test aborts the process at each write
             // boundary; everything below is one transaction, so a crash leaves either
             // all of it or none of it.
-            crate::failpoints::crash_point("sync.commit.begin");
+            crate::storage::failpoints::crash_point("sync.commit.begin");
             write_doc(tx, &doc)?;
-            crate::failpoints::crash_point("sync.commit.after_doc");
+            crate::storage::failpoints::crash_point("sync.commit.after_doc");
             for b in &blobs {
                 write_blob_ref(tx, b)?;
             }
-            crate::failpoints::crash_point("sync.commit.after_evidence");
+            crate::storage::failpoints::crash_point("sync.commit.after_evidence");
             let all = read_blobs_of(tx, &doc.id)?;
             if let Some(s) = summary(all) {
                 queue::upsert(tx, &s)?;
             }
-            crate::failpoints::crash_point("sync.commit.after_summary");
+            crate::storage::failpoints::crash_point("sync.commit.after_summary");
             if let Some((device_id, state)) = &peer_state {
                 write_peer_state(tx, device_id, &doc.id, state, &now)?;
             }
-            crate::failpoints::crash_point("sync.commit.after_peer_state");
+            crate::storage::failpoints::crash_point("sync.commit.after_peer_state");
             Ok(())
         })
         .await
@@ -2013,7 +2013,7 @@ mod tests {
 
     #[tokio::test]
     async fn drawn_tasks_survive_a_roster_reload_and_move_the_version() {
-        use crate::draws::algorithm::{self, DrawInputs};
+        use crate::storage::draw_algorithm::{self as algorithm, DrawInputs, SpotCheckItem};
         let (_d, s) = open().await;
         let r = roster();
         s.put_roster(&r).await.unwrap();
@@ -2037,7 +2037,19 @@ mod tests {
                 agency_id: "qy-sthj".into(),
                 draw_date: r.tasks[0].due_date,
                 due_date: r.tasks[0].due_date,
-                item: crate::demo::demo_items().remove(0),
+                item: SpotCheckItem {
+                    code: "QYHJ-SJ-03".into(),
+                    name: "排污许可证执行情况检查".into(),
+                    checking_body: "清远市生态环境局".into(),
+                    legal_basis: "《排污许可管理条例》".into(),
+                    category: "生态环境".into(),
+                    target_kinds: vec![],
+                    target_areas: vec![],
+                    content: "排污许可证载明事项执行情况".into(),
+                    ratio_bp: 5_000,
+                    method: "现场检查".into(),
+                    frequency: "每年一次".into(),
+                },
                 targets: vec![],
                 officers: vec![],
                 conflicts: vec![],

@@ -1101,7 +1101,8 @@ fn r_post_5_statistics_per_enforcement_category_with_totals_in_page_csv_and_xlsx
             corrected: 1,
             other: 0,
         };
-        st.put_appeal_stats(AGENCY, 2025, AppealKind::Reconsideration, &rc, &by)
+        let detail = liuhen_server::labels::appeals_detail(2025, AppealKind::Reconsideration, &rc);
+        st.put_appeal_stats(AGENCY, 2025, AppealKind::Reconsideration, &rc, &by, &detail)
             .await
             .unwrap();
         st.publish_stats(&StatsPublication {

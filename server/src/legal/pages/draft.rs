@@ -21,6 +21,7 @@ use liuhen_domain::legal::{CheckItem, FieldChange, display_fields};
 use super::draft_form::page_error;
 use super::{DeadlineView, SECTION, Typed, deadline_view, form_user, new_form_id, pairs_of};
 use crate::desk::queue::beijing_text;
+use crate::labels::Label;
 use crate::legal::workflow::{
     self, DECIDER_ROLES, DRAFTER_ROLES, DecideInput, DraftDetail, LEADER_ROLES, LegalError,
     READER_ROLES, REVIEWER_ROLES,

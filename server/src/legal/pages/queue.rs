@@ -8,6 +8,7 @@ use axum::routing::get;
 use serde::Deserialize;
 
 use super::{DeadlineView, SECTION, deadline_view, trigger_labels};
+use crate::labels::Label;
 use crate::legal::workflow::{self, DRAFTER_ROLES, READER_ROLES};
 use crate::state::AppState;
 use crate::storage::Role;

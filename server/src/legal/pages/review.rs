@@ -15,6 +15,7 @@ use liuhen_domain::legal::{CheckItem, CheckResult, FieldChange, Opinion, display
 
 use super::draft_form::page_error;
 use super::{DeadlineView, SECTION, Typed, deadline_view, form_user, new_form_id, pairs_of};
+use crate::labels::Label;
 use crate::legal::workflow::{self, LegalError, READER_ROLES, ReviewInput};
 use crate::state::AppState;
 use crate::storage::legal::DraftStatus;

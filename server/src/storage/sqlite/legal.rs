@@ -200,8 +200,7 @@ fn apply_tx(tx: &Transaction<'_>, w: &LegalWrite) -> StorageResult<()> {
             None => return Err(StorageError::NotFound(format!("草案 {id}"))),
             Some(s) if !states.contains(&s) => {
                 return Err(StorageError::Conflict(format!(
-                    "草案当前状态为“{}”",
-                    s.label()
+                    "草案 {id} 的状态已被他人更改，请刷新后重试"
                 )));
             }
             Some(_) => {}

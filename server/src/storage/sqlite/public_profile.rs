@@ -193,9 +193,14 @@ impl PublicProfileStorage for SqliteStorage {
         .await
     }
 
-    async fn add_public_document(&self, doc: &PublicDocument, by_name: &str) -> StorageResult<()> {
+    async fn add_public_document(
+        &self,
+        doc: &PublicDocument,
+        by_name: &str,
+        detail: &str,
+    ) -> StorageResult<()> {
         let d = doc.clone();
-        let by_name = by_name.to_string();
+        let (by_name, detail) = (by_name.to_string(), detail.to_string());
         self.write(move |tx| {
             tx.execute(
                 "INSERT INTO public_documents (id, agency_id, kind, title, file_name,
@@ -221,14 +226,6 @@ impl PublicProfileStorage for SqliteStorage {
                     backend(e)
                 }
             })?;
-            let detail = format!(
-                "上传{}《{}》（{}，{} 字节，SHA-256 {}）",
-                d.kind.label(),
-                d.title,
-                d.file_name,
-                d.size,
-                d.sha256
-            );
             log_event(
                 tx,
                 &d.agency_id,
@@ -321,8 +318,10 @@ impl PublicProfileStorage for SqliteStorage {
         kind: AppealKind,
         counts: &AppealCounts,
         by: &Actor,
+        detail: &str,
     ) -> StorageResult<()> {
         let (agency_id, n, by) = (agency_id.to_string(), *counts, by.clone());
+        let detail = detail.to_string();
         self.write(move |tx| {
             tx.execute(
                 "INSERT INTO appeal_stats (agency_id, year, kind, total, upheld, corrected,
@@ -344,14 +343,6 @@ impl PublicProfileStorage for SqliteStorage {
                 ],
             )
             .map_err(backend)?;
-            let detail = format!(
-                "{year} 年{}：受理 {}，维持/驳回 {}，撤销/变更/确认违法 {}，其他 {}",
-                kind.label(),
-                n.total,
-                n.upheld,
-                n.corrected,
-                n.other
-            );
             log_event(
                 tx,
                 &agency_id,
@@ -579,6 +570,7 @@ mod tests {
                 other: 0,
             },
             &actor(1),
+            "2025 年行政诉讼：受理 3",
         )
         .await
         .unwrap();

@@ -90,7 +90,7 @@ fn filter_sql(agency_id: &str, f: &QueueFilter, now: DateTime<Utc>) -> (String, 
     let mut sql = String::from("s.agency_id = ?");
     let mut p: Vec<Value> = vec![Value::Text(agency_id.to_string())];
     // Missing evidence captured before this instant is late now (R-REC-4).
-    let late_cutoff = ts(now - crate::tus::UPLOAD_DEADLINE);
+    let late_cutoff = ts(now - crate::storage::UPLOAD_DEADLINE);
     if let Some(state) = f.state {
         sql.push_str(" AND s.state = ?");
         p.push(Value::Text(state.as_str().into()));
