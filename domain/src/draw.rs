@@ -30,7 +30,7 @@ use rand_chacha::rand_core::{RngCore, SeedableRng};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use liuhen_domain::model::{CertificateProblem, Officer, TargetKind};
+use crate::model::{CertificateProblem, Officer, TargetKind};
 
 /// Version tag of the inputs format and the algorithm; part of the RNG key.
 pub const FORMAT: &str = "liuhen-draw/1";

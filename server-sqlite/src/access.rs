@@ -1,4 +1,4 @@
-//! SQLite implementation of [`crate::storage::access::AccessStorage`]: one
+//! SQLite implementation of [`liuhen_server_store::access::AccessStorage`]: one
 //! append-only table (`access_log`, migration 0006, guarded by triggers).
 
 use async_trait::async_trait;
@@ -6,8 +6,8 @@ use rusqlite::params;
 use rusqlite::types::Type;
 
 use super::{SqliteStorage, backend, get_ts, ts};
-use crate::storage::access::{AccessAction, AccessEntry, AccessStorage};
-use crate::storage::{Role, StorageResult};
+use liuhen_server_store::access::{AccessAction, AccessEntry, AccessStorage};
+use liuhen_server_store::{Role, StorageResult};
 
 fn entry_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AccessEntry> {
     let bad = |idx: usize, what: String| {

@@ -1,4 +1,4 @@
-//! SQLite implementation of [`crate::storage::device_log::DeviceLogStorage`].
+//! SQLite implementation of [`liuhen_server_store::device_log::DeviceLogStorage`].
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -7,8 +7,10 @@ use rusqlite::{OptionalExtension, Row, Transaction, params};
 use liuhen_domain::audit::LogEntry;
 
 use super::{SqliteStorage, backend, get_json, get_ts, to_json, ts};
-use crate::storage::device_log::{DeviceLogStorage, LogDevice, LogUploadOutcome, StoredLogEntry};
-use crate::storage::{StorageError, StorageResult};
+use liuhen_server_store::device_log::{
+    DeviceLogStorage, LogDevice, LogUploadOutcome, StoredLogEntry,
+};
+use liuhen_server_store::{StorageError, StorageResult};
 
 const ENTRY_COLS: &str = "seq, prev_hash, at, officer_id, device_id, inspection_id, action, \
      detail, evidence, doc_heads, hash, signature, public_key, received_at";

@@ -11,7 +11,7 @@ use std::sync::mpsc;
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 use tokio::sync::oneshot;
 
-use super::super::{StorageError, StorageResult};
+use liuhen_server_store::{StorageError, StorageResult};
 
 /// Most jobs committed together (bounds the time one transaction holds the lock).
 const MAX_GROUP: usize = 256;

@@ -1,4 +1,4 @@
-//! SQLite implementation of [`crate::storage::legal::LegalStorage`].
+//! SQLite implementation of [`liuhen_server_store::legal::LegalStorage`].
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -10,11 +10,11 @@ use super::{
     SqliteStorage, backend, get_date, get_json, get_opt_ts, get_ts, is_unique_violation, to_json,
     ts,
 };
-use crate::storage::legal::{
+use liuhen_server_store::legal::{
     CatalogueVersion, DecisionRecord, DisputeOutcome, DisputeRecord, DraftRecord, DraftStatus,
     ExtensionRecord, LegalEvent, LegalStorage, LegalWrite, ReviewRecord, VersionRecord,
 };
-use crate::storage::{StorageError, StorageResult};
+use liuhen_server_store::{StorageError, StorageResult};
 
 fn bad_text(idx: usize, what: &str) -> rusqlite::Error {
     rusqlite::Error::FromSqlConversionFailure(

@@ -17,13 +17,13 @@ use sha2::{Digest, Sha256};
 
 use liuhen_domain::model::{Agency, Officer, RosterSnapshot, Target, Task};
 
-use super::{
+use liuhen_domain::draw::SpotCheckItem;
+use liuhen_domain::model::TaskStatus;
+use liuhen_server_store::{
     BlobRecord, ConflictRecord, Device, DeviceRefusal, DocRecord, DrawStatus, DrawSummary,
     DrawTask, OfferScan, Role, Storage, StorageError, StorageResult, StoredDraw, SyncWrite,
     TaskEvent, TaskEventKind, User,
 };
-use crate::storage::draw_algorithm::SpotCheckItem;
-use liuhen_domain::model::TaskStatus;
 
 mod access;
 mod device_log;
@@ -41,19 +41,19 @@ pub const DB_FILE_NAME: &str = "liuhen-server.db";
 
 /// Migrations, in order: migration `i` (0-based) brings the schema to version `i + 1`.
 const MIGRATIONS: &[&str] = &[
-    include_str!("../../migrations/0001_init.sql"),
-    include_str!("../../migrations/0002_draws.sql"),
-    include_str!("../../migrations/0003_web.sql"),
-    include_str!("../../migrations/0004_device_log.sql"),
-    include_str!("../../migrations/0005_review_queue.sql"),
-    include_str!("../../migrations/0006_access_log.sql"),
-    include_str!("../../migrations/0007_review_submissions.sql"),
-    include_str!("../../migrations/0008_legal.sql"),
-    include_str!("../../migrations/0009_publicity.sql"),
-    include_str!("../../migrations/0010_public_profile.sql"),
-    include_str!("../../migrations/0011_trust_boundary.sql"),
-    include_str!("../../migrations/0012_login_addresses.sql"),
-    include_str!("../../migrations/0013_change_cursor.sql"),
+    include_str!("../migrations/0001_init.sql"),
+    include_str!("../migrations/0002_draws.sql"),
+    include_str!("../migrations/0003_web.sql"),
+    include_str!("../migrations/0004_device_log.sql"),
+    include_str!("../migrations/0005_review_queue.sql"),
+    include_str!("../migrations/0006_access_log.sql"),
+    include_str!("../migrations/0007_review_submissions.sql"),
+    include_str!("../migrations/0008_legal.sql"),
+    include_str!("../migrations/0009_publicity.sql"),
+    include_str!("../migrations/0010_public_profile.sql"),
+    include_str!("../migrations/0011_trust_boundary.sql"),
+    include_str!("../migrations/0012_login_addresses.sql"),
+    include_str!("../migrations/0013_change_cursor.sql"),
 ];
 
 /// The schema version this program writes (the number of migrations).
@@ -82,8 +82,15 @@ impl std::fmt::Debug for SqliteStorage {
     }
 }
 
+/// A rusqlite error as a storage error: a locked or busy database (past the busy
+/// timeout) is [`StorageError::Busy`], which callers may retry.
 fn backend(e: rusqlite::Error) -> StorageError {
-    StorageError::Backend(e.to_string())
+    match e.sqlite_error_code() {
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => {
+            StorageError::Busy(e.to_string())
+        }
+        _ => StorageError::Backend(e.to_string()),
+    }
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -1564,22 +1571,22 @@ impl Storage for SqliteStorage {
             // Failpoints (issue 16): the crash test aborts the process at each write
             // boundary; everything below is one transaction, so a crash leaves either
             // all of it or none of it.
-            crate::storage::failpoints::crash_point("sync.commit.begin");
+            liuhen_server_store::failpoints::crash_point("sync.commit.begin");
             write_doc(tx, &doc)?;
-            crate::storage::failpoints::crash_point("sync.commit.after_doc");
+            liuhen_server_store::failpoints::crash_point("sync.commit.after_doc");
             for b in &blobs {
                 write_blob_ref(tx, b)?;
             }
-            crate::storage::failpoints::crash_point("sync.commit.after_evidence");
+            liuhen_server_store::failpoints::crash_point("sync.commit.after_evidence");
             let all = read_blobs_of(tx, &doc.id)?;
             if let Some(s) = summary(all) {
                 queue::upsert(tx, &s)?;
             }
-            crate::storage::failpoints::crash_point("sync.commit.after_summary");
+            liuhen_server_store::failpoints::crash_point("sync.commit.after_summary");
             if let Some((device_id, state)) = &peer_state {
                 write_peer_state(tx, device_id, &doc.id, state, &now)?;
             }
-            crate::storage::failpoints::crash_point("sync.commit.after_peer_state");
+            liuhen_server_store::failpoints::crash_point("sync.commit.after_peer_state");
             Ok(())
         })
         .await
@@ -1902,7 +1909,7 @@ mod tests {
     }
 
     fn roster() -> RosterSnapshot {
-        serde_json::from_str(include_str!("../../../core/tests/data/demo-roster.json")).unwrap()
+        serde_json::from_str(include_str!("../../core/tests/data/demo-roster.json")).unwrap()
     }
 
     fn user(id: &str, login: &str) -> User {
@@ -2013,7 +2020,7 @@ mod tests {
 
     #[tokio::test]
     async fn drawn_tasks_survive_a_roster_reload_and_move_the_version() {
-        use crate::storage::draw_algorithm::{self as algorithm, DrawInputs, SpotCheckItem};
+        use liuhen_domain::draw::{self as algorithm, DrawInputs, SpotCheckItem};
         let (_d, s) = open().await;
         let r = roster();
         s.put_roster(&r).await.unwrap();

@@ -1,4 +1,4 @@
-//! SQLite implementation of [`crate::storage::login_attempts::LoginAttemptStorage`]
+//! SQLite implementation of [`liuhen_server_store::login_attempts::LoginAttemptStorage`]
 //! over `login_failures` (migration 0001, `addr` added by 0012). The writer is one
 //! connection and every write an IMMEDIATE transaction, so the check and the
 //! insert of [`LoginAttemptStorage::begin_login_attempt`] cannot interleave with
@@ -8,8 +8,8 @@ use async_trait::async_trait;
 use rusqlite::{OptionalExtension, params};
 
 use super::{SqliteStorage, backend, parse_ts, ts};
-use crate::storage::login_attempts::{LoginAttemptStorage, LoginGate, LoginPolicy};
-use crate::storage::{StorageError, StorageResult};
+use liuhen_server_store::login_attempts::{LoginAttemptStorage, LoginGate, LoginPolicy};
+use liuhen_server_store::{StorageError, StorageResult};
 
 fn stored_ts(s: &str) -> StorageResult<chrono::DateTime<chrono::Utc>> {
     parse_ts(s).map_err(|e| StorageError::Backend(format!("bad timestamp {s}: {e}")))
@@ -93,7 +93,7 @@ mod tests {
     use chrono::{DateTime, Duration, TimeZone, Utc};
 
     use super::*;
-    use crate::storage::sqlite::DB_FILE_NAME;
+    use crate::DB_FILE_NAME;
 
     fn t(min: i64) -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 11, 23, 8, 0, 0).unwrap() + Duration::minutes(min)

@@ -1,4 +1,4 @@
-//! SQLite implementation of [`crate::storage::public_profile::PublicProfileStorage`]
+//! SQLite implementation of [`liuhen_server_store::public_profile::PublicProfileStorage`]
 //! (tables of migration 0010; the history tables are guarded by triggers). The
 //! yearly counts read the queue summaries, decisions and legal reviews read-only.
 
@@ -12,11 +12,11 @@ use liuhen_domain::model::Agency;
 use super::{
     SqliteStorage, backend, get_json, get_opt_ts, get_ts, is_unique_violation, to_json, ts,
 };
-use crate::storage::public_profile::{
+use liuhen_server_store::public_profile::{
     Actor, AppealCounts, AppealKind, DECISION_KINDS, DocumentKind, ProfileEvent, PublicDocument,
     PublicProfile, PublicProfileStorage, StatsPublication, TaskOutcome, YearCounts,
 };
-use crate::storage::{StorageError, StorageResult};
+use liuhen_server_store::{StorageError, StorageResult};
 
 fn bad(idx: usize, what: String) -> rusqlite::Error {
     rusqlite::Error::FromSqlConversionFailure(idx, Type::Text, what.into())

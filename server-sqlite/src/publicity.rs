@@ -1,4 +1,4 @@
-//! SQLite implementation of [`crate::storage::publicity::PublicityStorage`]
+//! SQLite implementation of [`liuhen_server_store::publicity::PublicityStorage`]
 //! (migration 0009). Reads the `decisions` table of the legal workflow read-only,
 //! selecting only the columns a public record may use: a person's ID number and
 //! the confidential notes are never selected (R-POST-2).
@@ -13,13 +13,13 @@ use rusqlite::{OptionalExtension, Row, Transaction, params};
 use liuhen_domain::legal::{DecisionKind, PartyKind};
 
 use super::{SqliteStorage, backend, get_opt_ts, get_ts, is_unique_violation, ts};
-use crate::storage::public_profile::{DECISION_KINDS, YearCounts};
-use crate::storage::publicity::{
+use liuhen_server_store::public_profile::{DECISION_KINDS, YearCounts};
+use liuhen_server_store::publicity::{
     CategoryCounts, PublicFilter, PublicSource, PublicationEvent, PublicationRecord,
     PublicationStep, PublicityStorage, PublishedRow, QueueEntry, StepOutcome, WithdrawReason,
     WithdrawalRecord,
 };
-use crate::storage::{StorageError, StorageResult};
+use liuhen_server_store::{StorageError, StorageResult};
 
 /// Columns of [`PublicSource`] (alias `d`), 13 of them. `party_code` only for a
 /// company; `confidential` never.

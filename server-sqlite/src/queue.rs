@@ -1,4 +1,4 @@
-//! SQLite implementation of [`crate::storage::queue::QueueStorage`].
+//! SQLite implementation of [`liuhen_server_store::queue::QueueStorage`].
 //!
 //! Paging is keyset paging on the row value `(rank, recency, doc_id)` with the
 //! index `queue_order` (or `queue_state_order` with a state filter): a page deep in
@@ -13,8 +13,8 @@ use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
 use liuhen_domain::model::Officer;
 
 use super::{SqliteStorage, backend, get_json, get_opt_ts, get_ts, to_json, ts};
-use crate::storage::StorageResult;
-use crate::storage::queue::{
+use liuhen_server_store::StorageResult;
+use liuhen_server_store::queue::{
     PageAt, QueueCursor, QueueFilter, QueuePage, QueueStorage, QueueSummary, ReviewState,
 };
 
@@ -90,7 +90,7 @@ fn filter_sql(agency_id: &str, f: &QueueFilter, now: DateTime<Utc>) -> (String, 
     let mut sql = String::from("s.agency_id = ?");
     let mut p: Vec<Value> = vec![Value::Text(agency_id.to_string())];
     // Missing evidence captured before this instant is late now (R-REC-4).
-    let late_cutoff = ts(now - crate::storage::UPLOAD_DEADLINE);
+    let late_cutoff = ts(now - liuhen_server_store::UPLOAD_DEADLINE);
     if let Some(state) = f.state {
         sql.push_str(" AND s.state = ?");
         p.push(Value::Text(state.as_str().into()));
@@ -454,6 +454,6 @@ impl QueueStorage for SqliteStorage {
     }
 }
 
-fn backend_text(msg: String) -> crate::storage::StorageError {
-    crate::storage::StorageError::Backend(msg)
+fn backend_text(msg: String) -> liuhen_server_store::StorageError {
+    liuhen_server_store::StorageError::Backend(msg)
 }

@@ -1,11 +1,11 @@
-//! SQLite implementation of [`crate::storage::review::ReviewStorage`].
+//! SQLite implementation of [`liuhen_server_store::review::ReviewStorage`].
 
 use async_trait::async_trait;
 use rusqlite::{OptionalExtension, params};
 
 use super::{SqliteStorage, backend, get_json, get_ts, is_unique_violation, to_json, ts};
-use crate::storage::review::{ReviewStorage, ReviewSubmission};
-use crate::storage::{StorageError, StorageResult};
+use liuhen_server_store::review::{ReviewStorage, ReviewSubmission};
+use liuhen_server_store::{StorageError, StorageResult};
 
 #[async_trait]
 impl ReviewStorage for SqliteStorage {

@@ -1,11 +1,11 @@
-//! SQLite implementation of [`crate::storage::web::WebStorage`].
+//! SQLite implementation of [`liuhen_server_store::web::WebStorage`].
 
 use async_trait::async_trait;
 use rusqlite::{OptionalExtension, params};
 
 use super::{SqliteStorage, backend, get_ts, to_json, ts};
-use crate::storage::StorageResult;
-use crate::storage::web::{FormDraft, WebStorage};
+use liuhen_server_store::StorageResult;
+use liuhen_server_store::web::{FormDraft, WebStorage};
 
 #[async_trait]
 impl WebStorage for SqliteStorage {

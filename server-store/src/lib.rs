@@ -4,7 +4,6 @@
 
 pub mod access;
 pub mod device_log;
-pub mod draw_algorithm;
 pub mod failpoints;
 pub mod legal;
 pub mod login_attempts;
@@ -12,7 +11,6 @@ pub mod public_profile;
 pub mod publicity;
 pub mod queue;
 pub mod review;
-pub mod sqlite;
 pub mod web;
 
 use async_trait::async_trait;
@@ -21,7 +19,7 @@ use serde::{Deserialize, Serialize};
 
 use liuhen_domain::model::{Officer, RosterSnapshot, Target, Task};
 
-use draw_algorithm::{DrawInputs, DrawOutcome, SpotCheckItem};
+use liuhen_domain::draw::{DrawInputs, DrawOutcome, SpotCheckItem};
 
 /// R-REC-4: recordings must be on the platform within this long after capture (the
 /// tus upload and the review queue's "late" both use it).
@@ -30,9 +28,15 @@ pub const UPLOAD_DEADLINE: chrono::Duration = chrono::Duration::hours(24);
 /// Errors of any storage backend.
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {
-    /// A unique key already exists (login, device id, ...).
+    /// A unique key already exists (login, device id, ...), or the record is no
+    /// longer in the state the write expected: permanent for this request.
     #[error("记录已存在：{0}")]
     Conflict(String),
+    /// The backend could not run the unit of work now (locked, busy, a
+    /// serialization failure or deadlock of another transaction): running the
+    /// same unit of work again may succeed.
+    #[error("服务器存储繁忙，请稍后重试：{0}")]
+    Busy(String),
     /// No such record.
     #[error("找不到{0}")]
     NotFound(String),
@@ -47,6 +51,37 @@ pub enum StorageError {
         /// Highest supported.
         supported: u32,
     },
+}
+
+/// What kind of failure a [`StorageError`] is, for callers that decide whether to
+/// retry (several server instances on one database, issue 18).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// A unique key or an expected state did not hold; retrying cannot help.
+    Conflict,
+    /// No such record.
+    NotFound,
+    /// Transient contention; the same unit of work may be run again.
+    Retryable,
+    /// The backend failed or the schema is newer; retrying cannot help.
+    Permanent,
+}
+
+impl StorageError {
+    /// The kind of this error.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            StorageError::Conflict(_) => ErrorKind::Conflict,
+            StorageError::NotFound(_) => ErrorKind::NotFound,
+            StorageError::Busy(_) => ErrorKind::Retryable,
+            StorageError::Backend(_) | StorageError::NewerSchema { .. } => ErrorKind::Permanent,
+        }
+    }
+
+    /// Whether running the same unit of work again may succeed.
+    pub fn is_retryable(&self) -> bool {
+        self.kind() == ErrorKind::Retryable
+    }
 }
 
 /// Result of storage calls.

@@ -105,7 +105,7 @@ impl QueueSummary {
     /// Whether a missing evidence item is more than 24 hours old at `now` (R-REC-4).
     pub fn missing_late(&self, now: DateTime<Utc>) -> bool {
         self.oldest_missing_at
-            .is_some_and(|t| now - t > crate::storage::UPLOAD_DEADLINE)
+            .is_some_and(|t| now - t > crate::UPLOAD_DEADLINE)
     }
 
     /// Violated rule ids at `now`: the stored ones, plus R-REC-4 once missing

@@ -7,7 +7,7 @@
 //! stored with the roster's tasks, so [`crate::storage::Storage::roster_for`]
 //! delivers each one to its two officers' devices at their next sync.
 
-pub use crate::storage::draw_algorithm as algorithm;
+pub use liuhen_domain::draw as algorithm;
 pub mod api;
 
 use chrono::{Duration, NaiveDate};
