@@ -122,7 +122,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn r_rec_7_access_log_is_append_only_and_newest_first() {
+    async fn r_rec_7_access_log_refuses_update_and_delete_even_in_raw_sql() {
         let dir = tempfile::tempdir().unwrap();
         let st = SqliteStorage::open_async(dir.path().join("db"))
             .await
@@ -132,17 +132,6 @@ mod tests {
                 .await
                 .unwrap();
         }
-        st.log_access(&entry(3, AccessAction::PlayRecording))
-            .await
-            .unwrap();
-        assert_eq!(st.access_count("a1", "i1").await.unwrap(), 4);
-        assert_eq!(st.access_count("a2", "i1").await.unwrap(), 0);
-        let page = st.access_log("a1", "i1", 2, 0).await.unwrap();
-        assert_eq!(page.len(), 2);
-        assert_eq!(page[0].action, AccessAction::PlayRecording);
-        assert_eq!(page[1].object.as_deref(), Some("photo:2"));
-        let rest = st.access_log("a1", "i1", 10, 2).await.unwrap();
-        assert_eq!(rest.len(), 2);
         // Neither update nor delete gets through, even with raw SQL.
         let upd = st
             .write(|tx| {
@@ -155,6 +144,6 @@ mod tests {
             .write(|tx| tx.execute("DELETE FROM access_log", []).map_err(backend))
             .await;
         assert!(del.is_err(), "{del:?}");
-        assert_eq!(st.access_count("a1", "i1").await.unwrap(), 4);
+        assert_eq!(st.access_count("a1", "i1").await.unwrap(), 3);
     }
 }

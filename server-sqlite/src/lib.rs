@@ -1899,6 +1899,22 @@ fn write_peer_state(
     Ok(())
 }
 
+/// The backend-agnostic store suite on a fresh SQLite file per test.
+#[cfg(test)]
+mod suite {
+    use super::{DB_FILE_NAME, SqliteStorage};
+
+    async fn make() -> (tempfile::TempDir, SqliteStorage) {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let s = SqliteStorage::open_async(dir.path().join(DB_FILE_NAME))
+            .await
+            .expect("open a fresh database");
+        (dir, s)
+    }
+
+    liuhen_server_store::store_test_suite!(make);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1906,10 +1922,6 @@ mod tests {
 
     fn t(h: u32) -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 11, 23, h, 0, 0).unwrap()
-    }
-
-    fn roster() -> RosterSnapshot {
-        serde_json::from_str(include_str!("../../core/tests/data/demo-roster.json")).unwrap()
     }
 
     fn user(id: &str, login: &str) -> User {
@@ -1973,226 +1985,6 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn roster_round_trips_and_filters_tasks_per_officer() {
-        let (_d, s) = open().await;
-        let r = roster();
-        s.put_roster(&r).await.unwrap();
-        let (all, v_all) = s.roster_for("qy-sthj", None).await.unwrap().unwrap();
-        assert_eq!(all, r);
-        let officer = &r.tasks[0].officer_ids[0];
-        let (mine, v_mine) = s
-            .roster_for("qy-sthj", Some(officer))
-            .await
-            .unwrap()
-            .unwrap();
-        assert!(mine.tasks.iter().all(|t| t.officer_ids.contains(officer)));
-        assert_eq!(mine.officers, r.officers);
-        // Putting the same roster again keeps the version; a change moves it.
-        s.put_roster(&r).await.unwrap();
-        let (_, v_again) = s.roster_for("qy-sthj", None).await.unwrap().unwrap();
-        assert_eq!(v_all, v_again);
-        let mut changed = r.clone();
-        changed.tasks.clear();
-        s.put_roster(&changed).await.unwrap();
-        let (_, v_changed) = s
-            .roster_for("qy-sthj", Some(officer))
-            .await
-            .unwrap()
-            .unwrap();
-        assert_ne!(v_mine, v_changed);
-        assert!(s.roster_for("other", None).await.unwrap().is_none());
-    }
-
-    #[tokio::test]
-    async fn duplicate_roster_ids_are_a_conflict_and_change_nothing() {
-        let (_d, s) = open().await;
-        let r = roster();
-        s.put_roster(&r).await.unwrap();
-        let mut bad = r.clone();
-        bad.officers.push(bad.officers[0].clone());
-        assert!(matches!(
-            s.put_roster(&bad).await,
-            Err(StorageError::Conflict(_))
-        ));
-        let (still, _) = s.roster_for("qy-sthj", None).await.unwrap().unwrap();
-        assert_eq!(still, r);
-    }
-
-    #[tokio::test]
-    async fn drawn_tasks_survive_a_roster_reload_and_move_the_version() {
-        use liuhen_domain::draw::{self as algorithm, DrawInputs, SpotCheckItem};
-        let (_d, s) = open().await;
-        let r = roster();
-        s.put_roster(&r).await.unwrap();
-        let (_, v0) = s
-            .roster_for("qy-sthj", Some("qy-zf-003"))
-            .await
-            .unwrap()
-            .unwrap();
-        let draw = StoredDraw {
-            id: "SJ-1".into(),
-            agency_id: "qy-sthj".into(),
-            status: DrawStatus::Committed,
-            created_at: t(1),
-            created_by: "u".into(),
-            inputs_hash: "h".into(),
-            seed_commitment: "c".into(),
-            seed: "00".repeat(32),
-            public_entropy: None,
-            inputs: DrawInputs {
-                format: algorithm::FORMAT.into(),
-                agency_id: "qy-sthj".into(),
-                draw_date: r.tasks[0].due_date,
-                due_date: r.tasks[0].due_date,
-                item: SpotCheckItem {
-                    code: "QYHJ-SJ-03".into(),
-                    name: "排污许可证执行情况检查".into(),
-                    checking_body: "清远市生态环境局".into(),
-                    legal_basis: "《排污许可管理条例》".into(),
-                    category: "生态环境".into(),
-                    target_kinds: vec![],
-                    target_areas: vec![],
-                    content: "排污许可证载明事项执行情况".into(),
-                    ratio_bp: 5_000,
-                    method: "现场检查".into(),
-                    frequency: "每年一次".into(),
-                },
-                targets: vec![],
-                officers: vec![],
-                conflicts: vec![],
-                last_teams: vec![],
-            },
-            outcome: None,
-            completed_at: None,
-        };
-        s.create_draw(&draw).await.unwrap();
-        let mut task = r.tasks[0].clone();
-        task.id = "SJ-1-0001".into();
-        task.officer_ids = vec!["qy-zf-003".into(), "qy-zf-001".into()];
-        let done = StoredDraw {
-            status: DrawStatus::Completed,
-            completed_at: Some(t(2)),
-            ..draw.clone()
-        };
-        s.complete_draw(&done, &[(1, task.clone())]).await.unwrap();
-        // Completing twice is a conflict and adds nothing.
-        assert!(matches!(
-            s.complete_draw(&done, &[(1, task.clone())]).await,
-            Err(StorageError::Conflict(_))
-        ));
-        let (mine, v1) = s
-            .roster_for("qy-sthj", Some("qy-zf-003"))
-            .await
-            .unwrap()
-            .unwrap();
-        assert_ne!(v0, v1);
-        assert_eq!(mine.tasks, vec![task.clone()]);
-        // A roster reload replaces manual tasks but keeps the drawn one.
-        s.put_roster(&r).await.unwrap();
-        let (all, _) = s.roster_for("qy-sthj", None).await.unwrap().unwrap();
-        assert_eq!(all.tasks.len(), r.tasks.len() + 1);
-        assert_eq!(s.draw_tasks("SJ-1").await.unwrap()[0].task, task);
-        assert_eq!(
-            s.last_teams("qy-sthj").await.unwrap(),
-            vec![(
-                task.target_id.clone(),
-                vec!["qy-zf-001".to_string(), "qy-zf-003".to_string()]
-            )]
-        );
-    }
-
-    #[tokio::test]
-    async fn users_are_unique_by_login_ignoring_case() {
-        let (_d, s) = open().await;
-        s.create_user(&user("u1", "qy-zf-001")).await.unwrap();
-        assert!(matches!(
-            s.create_user(&user("u2", "QY-ZF-001")).await,
-            Err(StorageError::Conflict(_))
-        ));
-        assert_eq!(
-            s.user_by_login("Qy-Zf-001").await.unwrap().unwrap().id,
-            "u1"
-        );
-        assert_eq!(
-            s.user_by_id("u1").await.unwrap().unwrap().login,
-            "qy-zf-001"
-        );
-        assert_eq!(s.users_of_agency("qy-sthj").await.unwrap().len(), 1);
-    }
-
-    #[tokio::test]
-    async fn enrollment_codes_are_single_use_and_expire() {
-        let (_d, s) = open().await;
-        s.create_user(&user("u1", "a")).await.unwrap();
-        s.put_enrollment_code("h1", "u1", t(5)).await.unwrap();
-        s.put_enrollment_code("h2", "u1", t(5)).await.unwrap();
-        assert_eq!(
-            s.take_enrollment_code("h1", t(4)).await.unwrap().as_deref(),
-            Some("u1")
-        );
-        assert_eq!(s.take_enrollment_code("h1", t(4)).await.unwrap(), None);
-        assert_eq!(s.take_enrollment_code("h2", t(5)).await.unwrap(), None);
-        assert_eq!(s.take_enrollment_code("nope", t(1)).await.unwrap(), None);
-    }
-
-    #[tokio::test]
-    async fn device_identity_is_fixed_and_reenrolling_forgets_sync_state() {
-        let (_d, s) = open().await;
-        s.create_user(&user("u1", "a")).await.unwrap();
-        s.create_user(&user("u2", "b")).await.unwrap();
-        let actor = "00".repeat(16);
-        let enroll = |d: Device| {
-            let s = s.clone();
-            async move { s.enroll_device(&d, "手机").await.unwrap() }
-        };
-        assert_eq!(enroll(device("d1", "t1", &actor)).await, Ok(()));
-        assert_eq!(
-            s.device_with_actor(&actor).await.unwrap().as_deref(),
-            Some("d1")
-        );
-        assert_eq!(
-            enroll(device("d1", "t2", &"11".repeat(16))).await,
-            Err(DeviceRefusal::Active)
-        );
-        // Same actor id on another device, active or revoked.
-        assert_eq!(
-            enroll(device("d2", "t3", &actor)).await,
-            Err(DeviceRefusal::ActorTaken)
-        );
-        s.put_peer_state("d1", "doc", b"state").await.unwrap();
-        s.revoke_device("d1", t(2)).await.unwrap();
-        s.revoke_device("d1", t(3)).await.unwrap();
-        let d = s.device_by_token_hash("t1").await.unwrap().unwrap();
-        assert_eq!(d.revoked_at, Some(t(2)));
-        assert!(matches!(
-            s.revoke_device("zz", t(2)).await,
-            Err(StorageError::NotFound(_))
-        ));
-        assert_eq!(
-            enroll(device("d2", "t3", &actor)).await,
-            Err(DeviceRefusal::ActorTaken)
-        );
-        // The revoked id: not for another person, not with another actor id.
-        let mut other = device("d1", "t5", &actor);
-        other.user_id = "u2".into();
-        assert_eq!(enroll(other).await, Err(DeviceRefusal::OtherPerson));
-        assert_eq!(
-            enroll(device("d1", "t5", &"22".repeat(16))).await,
-            Err(DeviceRefusal::ActorChanged(actor.clone()))
-        );
-        // The same person, the same actor id: a new token, the sync state forgotten.
-        s.put_device(&device("d1", "t4", &actor)).await.unwrap();
-        assert!(s.device_by_token_hash("t1").await.unwrap().is_none());
-        assert_eq!(
-            s.device_by_id("d1").await.unwrap().unwrap().token_hash,
-            "t4"
-        );
-        assert_eq!(s.peer_state("d1", "doc").await.unwrap(), None);
-        assert_eq!(s.devices_of_agency("qy-sthj").await.unwrap().len(), 1);
-        assert_eq!(s.all_user_ids().await.unwrap(), vec!["u1", "u2"]);
-    }
-
-    #[tokio::test]
     async fn the_database_keeps_actor_ids_unique_forever_and_device_identity_fixed() {
         let (_d, s) = open().await;
         s.create_user(&user("u1", "a")).await.unwrap();
@@ -2235,18 +2027,6 @@ mod tests {
         );
     }
 
-    #[tokio::test]
-    async fn sessions_expire() {
-        let (_d, s) = open().await;
-        s.create_user(&user("u1", "a")).await.unwrap();
-        s.put_session("s1", "u1", t(5)).await.unwrap();
-        assert_eq!(s.session_user("s1", t(4)).await.unwrap().unwrap().id, "u1");
-        assert!(s.session_user("s1", t(5)).await.unwrap().is_none());
-        assert_eq!(s.session_info("s1").await.unwrap().unwrap().1, t(5));
-        s.purge_expired(t(6), t(6)).await.unwrap();
-        assert!(s.session_info("s1").await.unwrap().is_none());
-    }
-
     fn doc_rec(id: &str, agency: &str, officers: &[&str], heads: &[&str]) -> DocRecord {
         DocRecord {
             id: id.into(),
@@ -2259,61 +2039,6 @@ mod tests {
             bytes: vec![1],
             updated_at: t(1),
         }
-    }
-
-    /// Issue 19: the change cursor offers only records written after it, with the
-    /// device's own sync state, only to officers who may see them, per agency.
-    #[tokio::test]
-    async fn offer_scan_returns_what_was_written_after_the_cursor() {
-        let (_d, s) = open().await;
-        s.put_doc(&doc_rec("i1", "qy", &["o1"], &["a1"]))
-            .await
-            .unwrap();
-        s.put_doc(&doc_rec("i2", "qy", &["o1", "o2"], &["b1"]))
-            .await
-            .unwrap();
-        s.put_doc(&doc_rec("x1", "yd", &["o1"], &["c1"]))
-            .await
-            .unwrap();
-        s.put_peer_state("d1", "i2", b"st").await.unwrap();
-        let all = s.offer_scan("qy", "o1", "d1", 0).await.unwrap();
-        assert_eq!(
-            all.docs,
-            vec![
-                ("i1".to_string(), vec!["a1".to_string()], None),
-                (
-                    "i2".to_string(),
-                    vec!["b1".to_string()],
-                    Some(b"st".to_vec())
-                ),
-            ]
-        );
-        assert!(s.offer_scan("qy", "o2", "d1", 0).await.unwrap().docs.len() == 1);
-        let cursor = all.cursor;
-        assert!(
-            s.offer_scan("qy", "o1", "d1", cursor)
-                .await
-                .unwrap()
-                .docs
-                .is_empty()
-        );
-        // A rewrite moves the record past the cursor; the others stay behind it.
-        s.put_doc(&doc_rec("i1", "qy", &["o1"], &["a2"]))
-            .await
-            .unwrap();
-        let next = s.offer_scan("qy", "o1", "d1", cursor).await.unwrap();
-        assert_eq!(
-            next.docs,
-            vec![("i1".to_string(), vec!["a2".to_string()], None)]
-        );
-        assert!(next.cursor > cursor);
-        assert!(
-            s.offer_scan("qy", "o1", "d1", next.cursor)
-                .await
-                .unwrap()
-                .docs
-                .is_empty()
-        );
     }
 
     /// Issue 19, group commit: writes that arrive together commit together, a
@@ -2359,121 +2084,6 @@ mod tests {
             .await
             .unwrap();
         assert!(s.doc("after").await.unwrap().is_some());
-    }
-
-    #[tokio::test]
-    async fn docs_and_blobs() {
-        let (_d, s) = open().await;
-        let mut doc = DocRecord {
-            id: "i1".into(),
-            agency_id: "qy-sthj".into(),
-            officer_ids: vec!["o2".into(), "o1".into()],
-            task_id: None,
-            target_name: "某公司".into(),
-            status: "open".into(),
-            heads: vec!["aa".into()],
-            bytes: vec![1, 2, 3],
-            updated_at: t(1),
-        };
-        s.put_doc(&doc).await.unwrap();
-        assert_eq!(s.doc("i1").await.unwrap().unwrap(), doc);
-        doc.officer_ids = vec!["o1".into()];
-        doc.updated_at = t(2);
-        s.put_doc(&doc).await.unwrap();
-        assert_eq!(s.doc("i1").await.unwrap().unwrap(), doc);
-        assert!(
-            s.offer_scan("qy-sthj", "o2", "d1", 0)
-                .await
-                .unwrap()
-                .docs
-                .is_empty()
-        );
-        assert_eq!(
-            s.offer_scan("qy-sthj", "o1", "d1", 0).await.unwrap().docs,
-            vec![("i1".to_string(), vec!["aa".to_string()], None)]
-        );
-        assert_eq!(s.docs_for_agency("qy-sthj", 10, 0).await.unwrap().len(), 1);
-        assert!(
-            s.docs_for_agency("qy-sthj", 10, 1)
-                .await
-                .unwrap()
-                .is_empty()
-        );
-
-        let sha = "ab".repeat(32);
-        assert!(
-            !s.mark_blob_received("qy-sthj", &sha, 3, t(2))
-                .await
-                .unwrap()
-        );
-        let blob = BlobRecord {
-            sha256: sha.clone(),
-            inspection_id: "i1".into(),
-            captured_at: t(1),
-            received_at: None,
-            size: 3,
-        };
-        s.reference_blob(&blob).await.unwrap();
-        s.reference_blob(&blob).await.unwrap();
-        assert_eq!(
-            s.missing_blobs(&["i1".into()]).await.unwrap(),
-            vec![sha.clone()]
-        );
-        // Another agency cannot receive it for the first (none of its records
-        // references it).
-        assert!(
-            !s.mark_blob_received("yd-scjg", &sha, 3, t(2))
-                .await
-                .unwrap()
-        );
-        assert!(
-            s.mark_blob_received("qy-sthj", &sha, 3, t(2))
-                .await
-                .unwrap()
-        );
-        assert!(s.missing_blobs(&["i1".into()]).await.unwrap().is_empty());
-        // A second document of the agency referencing a received blob does not ask
-        // for it again.
-        for (id, agency) in [("i2", "qy-sthj"), ("i3", "yd-scjg")] {
-            s.put_doc(&DocRecord {
-                id: id.into(),
-                agency_id: agency.into(),
-                ..doc.clone()
-            })
-            .await
-            .unwrap();
-            s.reference_blob(&BlobRecord {
-                inspection_id: id.into(),
-                captured_at: t(3),
-                ..blob.clone()
-            })
-            .await
-            .unwrap();
-        }
-        assert!(s.missing_blobs(&["i2".into()]).await.unwrap().is_empty());
-        let got = s.blob("qy-sthj", &sha).await.unwrap().unwrap();
-        assert_eq!(got.received_at, Some(t(2)));
-        assert_eq!(got.inspection_id, "i1");
-        assert_eq!(s.blobs_of("i2").await.unwrap().len(), 1);
-        // Another agency's record of the same bytes: not received for that agency
-        // (issue 16 item 6) until its own device uploads them.
-        assert_eq!(
-            s.missing_blobs(&["i3".into()]).await.unwrap(),
-            vec![sha.clone()]
-        );
-        let theirs = s.blob("yd-scjg", &sha).await.unwrap().unwrap();
-        assert_eq!(
-            (theirs.inspection_id.as_str(), theirs.received_at),
-            ("i3", None)
-        );
-        assert_eq!(s.blobs_of("i3").await.unwrap()[0].received_at, None);
-        assert!(
-            s.mark_blob_received("yd-scjg", &sha, 3, t(4))
-                .await
-                .unwrap()
-        );
-        assert_eq!(s.blobs_of("i3").await.unwrap()[0].received_at, Some(t(4)));
-        assert_eq!(s.blobs_of("i1").await.unwrap()[0].received_at, Some(t(2)));
     }
 
     /// Migration 0011 gives an existing receipt to the agency of the inspection that

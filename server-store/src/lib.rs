@@ -11,6 +11,8 @@ pub mod public_profile;
 pub mod publicity;
 pub mod queue;
 pub mod review;
+#[cfg(feature = "testsuite")]
+pub mod testsuite;
 pub mod web;
 
 use async_trait::async_trait;
