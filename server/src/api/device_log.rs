@@ -177,11 +177,11 @@ pub enum ReceiveError {
 /// Stable code of [`ReceiveError::OtherAgency`] (HTTP 403).
 pub const CODE_LOG_ENTRY_FORBIDDEN: &str = "log_entry_forbidden";
 
-impl From<ReceiveError> for crate::sync::SyncFailure {
+impl From<ReceiveError> for crate::api::sync::SyncFailure {
     fn from(e: ReceiveError) -> Self {
         match e {
             ReceiveError::Storage(e) => e.into(),
-            other => crate::sync::SyncFailure::new(
+            other => crate::api::sync::SyncFailure::new(
                 axum::http::StatusCode::FORBIDDEN,
                 CODE_LOG_ENTRY_FORBIDDEN,
                 other.to_string(),

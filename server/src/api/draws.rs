@@ -19,15 +19,15 @@ use serde::{Deserialize, Serialize};
 
 use liuhen_domain::model::{Officer, Target, Task};
 
-use super::algorithm::SpotCheckItem;
-use super::{
-    CancelRequest, CreateDrawRequest, PublicDrawRow, PublishedDraw, ReassignRequest, publish,
-};
 use crate::auth::{UserAuth, require_role};
-use crate::directories::{
+use crate::error::{ApiJson, AppError};
+use crate::services::directories::{
     BUILTIN_CATEGORIES, check_item, check_officer, check_target, known_categories,
 };
-use crate::error::{ApiJson, AppError};
+use crate::services::draws::algorithm::SpotCheckItem;
+use crate::services::draws::{
+    CancelRequest, CreateDrawRequest, PublicDrawRow, PublishedDraw, ReassignRequest, publish,
+};
 use crate::state::AppState;
 use crate::storage::{ConflictRecord, DrawStatus, Role, StorageError, User};
 
@@ -355,7 +355,7 @@ async fn create_draw(
     auth: UserAuth,
     ApiJson(req): ApiJson<CreateDrawRequest>,
 ) -> Result<(StatusCode, Json<PublishedDraw>), AppError> {
-    let d = super::create_draw(&st, &auth.user, &req).await?;
+    let d = crate::services::draws::create_draw(&st, &auth.user, &req).await?;
     Ok((StatusCode::CREATED, Json(publish(&st, d).await?)))
 }
 
@@ -388,7 +388,7 @@ async fn run_draw(
     Path(id): Path<String>,
     ApiJson(req): ApiJson<RunRequest>,
 ) -> Result<Json<PublishedDraw>, AppError> {
-    let d = super::run_draw(&st, &auth.user, &id, req.public_entropy).await?;
+    let d = crate::services::draws::run_draw(&st, &auth.user, &id, req.public_entropy).await?;
     Ok(Json(publish(&st, d).await?))
 }
 
@@ -399,7 +399,7 @@ async fn cancel_task(
     ApiJson(req): ApiJson<CancelRequest>,
 ) -> Result<Json<Task>, AppError> {
     Ok(Json(
-        super::cancel_task(&st, &auth.user, &id, &req.reason).await?,
+        crate::services::draws::cancel_task(&st, &auth.user, &id, &req.reason).await?,
     ))
 }
 
@@ -410,7 +410,7 @@ async fn reassign_task(
     ApiJson(req): ApiJson<ReassignRequest>,
 ) -> Result<Json<Task>, AppError> {
     Ok(Json(
-        super::reassign_task(&st, &auth.user, &id, &req).await?,
+        crate::services::draws::reassign_task(&st, &auth.user, &id, &req).await?,
     ))
 }
 

@@ -10,10 +10,10 @@ use rand::Rng;
 use rand::rngs::OsRng;
 use serde::{Deserialize, Serialize};
 
-use crate::auth::{UserView, check_password, new_token, token_hash};
-use crate::device_identity::{
+use crate::api::device_identity::{
     actor_reserved, is_user_actor, parse_actor_id, parse_device_id, parse_public_key, refusal,
 };
+use crate::auth::{UserView, check_password, new_token, token_hash};
 use crate::error::{ApiJson, AppError};
 use crate::state::AppState;
 use crate::storage::{Device, Role, User};
@@ -127,7 +127,7 @@ fn validate_device_fields(
 /// code); the other rules need the person and are checked after: an actor id the
 /// server writes with (a user's actor), an actor id another device has (ever), a
 /// revoked device id of another person, or a revoked device id with another actor
-/// id are refused, each with its own code (see [`crate::device_identity`]).
+/// id are refused, each with its own code (see [`crate::api::device_identity`]).
 async fn enroll(
     State(state): State<AppState>,
     client: crate::client_addr::ClientAddr,

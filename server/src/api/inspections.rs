@@ -12,12 +12,12 @@ use liuhen_domain::rules::{self, RuleContext, Violation};
 
 use liuhen_domain::model::Officer;
 
+use crate::api::sync::{SyncFailure, write_review};
 use crate::auth::UserAuth;
-use crate::desk::access::{ClientIp, record_access};
+use crate::pages::desk::access::{ClientIp, record_access};
 use crate::state::AppState;
 use crate::storage::access::AccessAction;
 use crate::storage::{BlobRecord, DocRecord, Role, StorageError};
-use crate::sync::{SyncFailure, write_review};
 
 /// Routes of this module.
 pub fn router() -> axum::Router<AppState> {
@@ -172,8 +172,8 @@ pub async fn load_detail(
     let officers = roster.map(|(r, _)| r.officers).unwrap_or_default();
     let blobs = st.storage.blobs_of(id).await?;
     // R-REC-5 over the whole history: what older merges let through is shown.
-    let authors = crate::history::authors(st.storage.as_ref(), agency_id).await?;
-    let history = crate::history::audit(
+    let authors = crate::services::history::authors(st.storage.as_ref(), agency_id).await?;
+    let history = crate::services::history::audit(
         &doc.automerge_mut().get_changes(&[]),
         &authors,
         &task_officers,
@@ -203,7 +203,7 @@ pub fn task_officers(
 
 /// The detail of a read inspection from what the server holds about it: the rule
 /// check against the roster's officers, the R-REC-5 findings of its history
-/// (`history`, from [`crate::history::audit`]), plus R-REC-4 for evidence that reached (or
+/// (`history`, from [`crate::services::history::audit`]), plus R-REC-4 for evidence that reached (or
 /// has not yet reached) the platform more than 24 hours after capture. Pure, so a
 /// merge can compute it from the very evidence records it commits with.
 pub fn detail_from(
@@ -224,7 +224,7 @@ pub fn detail_from(
     let evidence_arrival: Vec<EvidenceArrival> = blobs
         .iter()
         .map(|b| EvidenceArrival {
-            late: crate::tus::is_late(b, now),
+            late: crate::api::tus::is_late(b, now),
             sha256: b.sha256.clone(),
             captured_at: b.captured_at,
             received_at: b.received_at,
@@ -261,7 +261,8 @@ async fn one(
 ) -> Result<Json<DetailJson>, SyncFailure> {
     forbid(&auth.user)?;
     let loaded = load_detail(&st, &auth.user.agency_id, &id).await?;
-    let log_check = crate::device_log::check_inspection(&st, &auth.user.agency_id, &id).await?;
+    let log_check =
+        crate::api::device_log::check_inspection(&st, &auth.user.agency_id, &id).await?;
     // R-REC-7: the view is recorded before the record is handed out.
     record_access(&st, &auth.user, &id, AccessAction::ViewRecord, None, ip.0).await?;
     Ok(Json(DetailJson {
@@ -278,7 +279,7 @@ pub struct DetailJson {
     pub detail: Detail,
     /// The tamper check of each device log that recorded steps of it (R-REC-5):
     /// verified, or broken at entry N and why.
-    pub log_check: Vec<crate::device_log::DeviceLogCheck>,
+    pub log_check: Vec<crate::api::device_log::DeviceLogCheck>,
 }
 
 /// Longest review comment, in characters (the API and the desk share it).

@@ -1,5 +1,5 @@
 //! JSON API of the legal workflow (`/api/v1/legal/...`, session token). A thin
-//! layer over [`super::workflow`], which enforces every rule for the API and the
+//! layer over [`crate::services::legal::workflow`], which enforces every rule for the API and the
 //! pages alike: a major decision cannot be made through this API without a
 //! passed review either (R-LEGAL-1).
 
@@ -14,9 +14,9 @@ use liuhen_domain::legal::{
     Catalogue, CheckResult, DeadlineStatus, DraftContent, FieldChange, MajorTrigger, Opinion,
 };
 
-use super::workflow::{self, DecideInput, DraftDetail, ReviewInput, Staffing};
 use crate::auth::UserAuth;
 use crate::error::{ApiJson, AppError};
+use crate::services::legal::workflow::{self, DecideInput, DraftDetail, ReviewInput, Staffing};
 use crate::state::AppState;
 use crate::storage::legal::{DisputeOutcome, DraftRecord, DraftStatus};
 

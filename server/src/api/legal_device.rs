@@ -11,11 +11,11 @@ use liuhen_domain::draft_doc::DraftDoc;
 use liuhen_domain::legal::diff;
 use liuhen_domain::protocol::{DocStatus, DraftPush, DraftReply, MAX_DRAFT_BYTES};
 
-use super::workflow::{
+use crate::auth::DeviceAuth;
+use crate::services::labels::Label;
+use crate::services::legal::workflow::{
     DRAFTER_ROLES, LegalError, LegalResult, check_links, new_record, require, save_with_event,
 };
-use crate::auth::DeviceAuth;
-use crate::labels::Label;
 use crate::state::AppState;
 use crate::storage::StorageError;
 use crate::storage::legal::{DraftRecord, DraftStatus};

@@ -15,10 +15,10 @@ use axum::routing::get;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::public::after::{MAX_PER_PAGE, QueryError, Search, parse_search, run_search};
-use crate::public::mask::PublicDecision;
-use crate::public::page::{PublicError, PublicLayout, public_headers, render_public};
-use crate::spreadsheet::{number_cell, text_cell};
+use crate::pages::public::after::{MAX_PER_PAGE, QueryError, Search, parse_search, run_search};
+use crate::pages::public::page::{PublicError, PublicLayout, public_headers, render_public};
+use crate::services::mask::PublicDecision;
+use crate::services::spreadsheet::{number_cell, text_cell};
 use crate::state::AppState;
 
 /// The OpenAPI document of the open data API.
@@ -180,7 +180,7 @@ pub const CSV_HEADINGS: [&str; 14] = [
 
 /// The CSV export: UTF-8 with a byte-order mark; text cells a spreadsheet would
 /// run as a formula get a leading `'`, the fine stays a number
-/// ([`crate::spreadsheet`]).
+/// ([`crate::services::spreadsheet`]).
 fn csv_bytes(rows: &[PublicDecision]) -> Result<Vec<u8>, csv::Error> {
     let mut out = "\u{feff}".as_bytes().to_vec();
     {

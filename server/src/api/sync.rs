@@ -189,9 +189,9 @@ async fn sync(
             .map(|(r, _)| r)
     };
     let authors = if req.docs.is_empty() {
-        crate::history::Authors::default()
+        crate::services::history::Authors::default()
     } else {
-        crate::history::authors(st.storage.as_ref(), &auth.user.agency_id).await?
+        crate::services::history::authors(st.storage.as_ref(), &auth.user.agency_id).await?
     };
     let ctx = Ctx {
         st: &st,
@@ -208,7 +208,7 @@ async fn sync(
     let log_acked_seq = if req.log.is_empty() {
         None
     } else {
-        Some(crate::device_log::receive(&st, &auth, &req.log).await?)
+        Some(crate::api::device_log::receive(&st, &auth, &req.log).await?)
     };
 
     if req.drafts.len() > MAX_DRAFTS_PER_REQUEST {
@@ -218,7 +218,7 @@ async fn sync(
         ));
     }
     // Drafts of decisions made on the device (R-LEGAL-1), one reply each.
-    let draft_replies = crate::legal::device::receive(&st, &auth, &req.drafts).await?;
+    let draft_replies = crate::api::legal_device::receive(&st, &auth, &req.drafts).await?;
 
     // Documents are merged concurrently (each under its own lock) so their commits
     // meet in the storage's group commit: one transaction and one fsync for many
@@ -305,7 +305,7 @@ struct Ctx<'a> {
     /// read once per request.
     roster: Option<RosterSnapshot>,
     /// The agency's device and user actors, for the history check (R-REC-5).
-    authors: crate::history::Authors,
+    authors: crate::services::history::Authors,
 }
 
 fn reply(id: &str, status: DocStatus, reason: impl Into<String>) -> DocReply {
@@ -327,7 +327,7 @@ struct MergeInput {
     author: DeviceAuthor,
     agency_id: String,
     tasks: Vec<(String, Vec<String>)>,
-    authors: crate::history::Authors,
+    authors: crate::services::history::Authors,
     now: DateTime<Utc>,
     skew: i64,
 }
@@ -512,7 +512,8 @@ fn merge(input: MergeInput) -> Result<Merged, SyncFailure> {
     let refused = |status, reason: String| Ok(Merged::Refused(reply(id, status, reason)));
     // Untrusted bytes (issue 16): bounded before automerge loads or decodes anything.
     if let Some(bytes) = &input.msg
-        && let Err(e) = crate::sync_guard::check(bytes, &crate::sync_guard::Limits::default())
+        && let Err(e) =
+            crate::api::sync_guard::check(bytes, &crate::api::sync_guard::Limits::default())
     {
         tracing::warn!(id, device = %input.author.device_id, code = e.code(), error = %e,
             "sync message refused by the guard");
@@ -633,7 +634,7 @@ fn merge(input: MergeInput) -> Result<Merged, SyncFailure> {
         .authors
         .clone()
         .with_device(&input.device_actor, input.author.clone());
-    let found = crate::history::violations(&all, &authors, &task_officers);
+    let found = crate::services::history::violations(&all, &authors, &task_officers);
     if let Some(v) = found.iter().find(|v| new.contains(&v.change)) {
         return refused(
             DocStatus::Rejected,
@@ -708,7 +709,10 @@ fn merge(input: MergeInput) -> Result<Merged, SyncFailure> {
         })
         .collect();
     // Older merges may have let rule-breaking changes through: the summary shows them.
-    let history = found.into_iter().map(crate::history::describe).collect();
+    let history = found
+        .into_iter()
+        .map(crate::services::history::describe)
+        .collect();
     let msg = fork
         .sync()
         .generate_sync_message(&mut state)
@@ -770,11 +774,12 @@ pub async fn commit_server_write(
 ) -> Result<(), StorageError> {
     let now = rec.updated_at;
     let roster = st.storage.roster_for(&rec.agency_id, None).await?;
-    let task_officers = crate::inspections::task_officers(roster.as_ref().map(|(r, _)| r), &rec);
+    let task_officers =
+        crate::api::inspections::task_officers(roster.as_ref().map(|(r, _)| r), &rec);
     let officers = roster.map(|(r, _)| r.officers).unwrap_or_default();
-    let authors = crate::history::authors(st.storage.as_ref(), &rec.agency_id).await?;
+    let authors = crate::services::history::authors(st.storage.as_ref(), &rec.agency_id).await?;
     let history = AutoCommit::load(&rec.bytes)
-        .map(|mut d| crate::history::audit(&d.get_changes(&[]), &authors, &task_officers))
+        .map(|mut d| crate::services::history::audit(&d.get_changes(&[]), &authors, &task_officers))
         .unwrap_or_default();
     let summary = summary_of(rec.clone(), inspection, officers, history, now);
     st.storage
@@ -798,8 +803,8 @@ fn summary_of(
 ) -> crate::storage::SummaryFn {
     Box::new(move |blobs| {
         let loaded =
-            crate::inspections::detail_from(record, inspection, officers, blobs, history, now);
-        Some(crate::desk::summary::summarize(&loaded, now))
+            crate::api::inspections::detail_from(record, inspection, officers, blobs, history, now);
+        Some(crate::services::summary::summarize(&loaded, now))
     })
 }
 

@@ -973,7 +973,7 @@ async fn mark_received(state: &AppState, info: &UploadInfo, size: u64) -> Result
         );
         return Ok(());
     }
-    crate::desk::summary::blob_received(state, agency, sha256).await;
+    crate::services::summary::blob_received(state, agency, sha256).await;
     if let Some(blob) = state.storage.blob(agency, sha256).await? {
         let at = blob.received_at.unwrap_or(now);
         if is_late(&blob, at) {

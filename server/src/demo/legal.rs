@@ -9,8 +9,8 @@ use liuhen_domain::legal::{
     Catalogue, CheckItem, CheckResult, DecisionKind, DraftContent, EvidenceLink, Opinion, PartyKind,
 };
 
-use super::workflow::{self, DecideInput, ReviewInput};
 use crate::error::AppError;
+use crate::services::legal::workflow::{self, DecideInput, ReviewInput};
 use crate::state::AppState;
 use crate::storage::User;
 use crate::storage::legal::{DraftStatus, LegalWrite, VersionRecord};
@@ -420,7 +420,7 @@ pub type StatsYearDecision = (
     bool,
 );
 
-/// The demo's decisions of [`DEMO_STATS_YEAR`](crate::public::demo_profile::DEMO_STATS_YEAR)
+/// The demo's decisions of [`DEMO_STATS_YEAR`](crate::demo::public_profile::DEMO_STATS_YEAR)
 /// (2025), so its published statistics (R-POST-5) have real figures in every
 /// column: each kind of decision, two enforcement categories, fines, and legal
 /// reviews.
@@ -530,7 +530,7 @@ pub async fn load_stats_year(st: &AppState, agency_id: &str) -> Result<Vec<Strin
         .into_iter()
         .map(|e| e.source.doc_number)
         .collect();
-    let year = crate::public::demo_profile::DEMO_STATS_YEAR;
+    let year = crate::demo::public_profile::DEMO_STATS_YEAR;
     let mut stored = vec![];
     for (doc, kind, category, party, fine, (m, d), reviewed) in STATS_YEAR_DECISIONS {
         if existing.iter().any(|e| e == doc) {
@@ -578,7 +578,8 @@ pub async fn load_stats_year(st: &AppState, agency_id: &str) -> Result<Vec<Strin
             created_by: sup.id.clone(),
             created_at,
         };
-        let mut docd = DraftDoc::create(crate::sync::user_actor(&sup.id), &meta, &c).map_err(dx)?;
+        let mut docd =
+            DraftDoc::create(crate::api::sync::user_actor(&sup.id), &meta, &c).map_err(dx)?;
         let triggers = cat.catalogue.classify(&c);
         let submitted_at = at_day(8);
         let version = VersionRecord {

@@ -6,17 +6,21 @@
 //! `--demo-without-inspections`) also seeds the supervisor's desk. For trying the
 //! system out only.
 
+pub mod legal;
+pub mod public_profile;
+pub mod publish;
+
 use liuhen_domain::model::{RosterSnapshot, TargetKind};
 
-use crate::admin::{NewUser, create_user, load_roster};
-use crate::draws::algorithm::SpotCheckItem;
-use crate::enroll::create_code;
+use crate::api::enroll::create_code;
 use crate::error::AppError;
+use crate::pages::admin::{NewUser, create_user, load_roster};
+use crate::services::draws::algorithm::SpotCheckItem;
 use crate::state::AppState;
 use crate::storage::{ConflictRecord, Role};
 
 /// The demo roster (also used by the core's tests and the field CLI demo).
-pub const DEMO_ROSTER_JSON: &str = include_str!("../../core/tests/data/demo-roster.json");
+pub const DEMO_ROSTER_JSON: &str = include_str!("../../../core/tests/data/demo-roster.json");
 
 /// Password of every demo account. Demo only: never on a real deployment.
 pub const DEMO_PASSWORD: &str = "demo-password";
@@ -616,7 +620,8 @@ impl Seed {
     ) -> SeedResult<()> {
         use liuhen_domain::inspection::{ReviewComment, ReviewDecision};
         let at = self.tick(minutes_later);
-        self.doc.set_actor(crate::sync::user_actor(&supervisor.id));
+        self.doc
+            .set_actor(crate::api::sync::user_actor(&supervisor.id));
         for (i, (item, text)) in comments.iter().enumerate() {
             self.doc
                 .add_review_comment(&ReviewComment {
@@ -695,7 +700,7 @@ impl Seed {
                     .await?;
             }
         }
-        crate::desk::summary::refresh(state, &id).await?;
+        crate::services::summary::refresh(state, &id).await?;
         Ok(id)
     }
 }
@@ -1214,7 +1219,7 @@ pub async fn load_desk(state: &AppState) -> Result<DeskSummary, AppError> {
 
     // The statistics year (issue 20): closed, signed and approved a day later, so
     // the published 2025 statistics count inspections in both categories.
-    let year = crate::public::demo_profile::DEMO_STATS_YEAR;
+    let year = crate::demo::public_profile::DEMO_STATS_YEAR;
     for (k, (&id, (target, is_waste, (m, d), text, signer))) in ids::STATS_YEAR
         .iter()
         .zip(STATS_YEAR_INSPECTIONS)
@@ -1277,17 +1282,22 @@ pub async fn load_draw(state: &AppState) -> Result<Option<String>, AppError> {
     let Some(item) = demo_items().into_iter().next() else {
         return Ok(None);
     };
-    let draw = crate::draws::create_draw(
+    let draw = crate::services::draws::create_draw(
         state,
         &user,
-        &crate::draws::CreateDrawRequest {
+        &crate::services::draws::CreateDrawRequest {
             item_code: item.code,
             due_date: None,
         },
     )
     .await?;
-    let done =
-        crate::draws::run_draw(state, &user, &draw.id, Some("demo-public-entropy".into())).await?;
+    let done = crate::services::draws::run_draw(
+        state,
+        &user,
+        &draw.id,
+        Some("demo-public-entropy".into()),
+    )
+    .await?;
     Ok(Some(done.id))
 }
 
@@ -1362,7 +1372,9 @@ mod tests {
         let late = state.storage.blobs_of(desk_ids::LATE_PHOTO).await.unwrap();
         let now = state.clock.now();
         assert_eq!(
-            late.iter().filter(|b| crate::tus::is_late(b, now)).count(),
+            late.iter()
+                .filter(|b| crate::api::tus::is_late(b, now))
+                .count(),
             1
         );
         let awaiting = state

@@ -6,7 +6,7 @@
 use chrono::{TimeZone, Utc};
 
 use crate::error::AppError;
-use crate::public::profile_admin::{R_REC_2_STEPS, public_docs_dir, store_file};
+use crate::pages::public::profile_admin::{R_REC_2_STEPS, public_docs_dir, store_file};
 use crate::state::AppState;
 use crate::storage::public_profile::{
     Actor, AppealCounts, AppealKind, DocumentKind, PublicDocument, PublicProfile, StatsPublication,
@@ -139,7 +139,7 @@ pub async fn load(state: &AppState) -> Result<(), AppError> {
                         kind,
                         &n,
                         &by,
-                        &crate::labels::appeals_detail(DEMO_STATS_YEAR, kind, &n),
+                        &crate::services::labels::appeals_detail(DEMO_STATS_YEAR, kind, &n),
                     )
                     .await?;
             }
@@ -194,7 +194,7 @@ pub async fn load(state: &AppState) -> Result<(), AppError> {
             uploaded_at: now,
             deleted_at: None,
         };
-        let detail = crate::labels::document_added_detail(&doc);
+        let detail = crate::services::labels::document_added_detail(&doc);
         state
             .storage
             .add_public_document(&doc, &admin_name, &detail)

@@ -11,10 +11,10 @@ use chrono::{DateTime, Duration, NaiveTime, TimeZone, Utc};
 use liuhen_domain::legal::publication_due;
 use liuhen_domain::time::local_date;
 
+use crate::demo::legal::{DEMO_DECISION_COMPANY_DOC, DEMO_DECISION_PERSON_DOC};
 use crate::error::AppError;
-use crate::legal::demo::{DEMO_DECISION_COMPANY_DOC, DEMO_DECISION_PERSON_DOC};
-use crate::public::mask::{public_code, public_target};
-use crate::public::publish::{agency_name, publication_timing};
+use crate::pages::public::publish::{agency_name, publication_timing};
+use crate::services::mask::{public_code, public_target};
 use crate::state::AppState;
 use crate::storage::publicity::{PublicationStep, QueueEntry};
 
@@ -55,7 +55,7 @@ pub async fn load(state: &AppState) -> Result<DemoPublishSummary, AppError> {
     let body = agency_name(state, DEMO_AGENCY).await?;
     let now = state.clock.now();
     let cal = state.calendar();
-    let stats_year = crate::legal::demo::STATS_YEAR_DECISIONS
+    let stats_year = crate::demo::legal::STATS_YEAR_DECISIONS
         .iter()
         .map(|d| (d.0, true));
     for (doc, on_time) in [

@@ -13,8 +13,8 @@ use serde::{Deserialize, Serialize};
 
 use liuhen_domain::model::RosterSnapshot;
 
+use crate::api::enroll::create_code;
 use crate::auth::{MIN_PASSWORD_CHARS, UserAuth, hash_password, require_role};
-use crate::enroll::create_code;
 use crate::error::{ApiJson, AppError};
 use crate::state::AppState;
 use crate::storage::{Device, Role, StorageError, User};
@@ -137,13 +137,13 @@ pub async fn create_user(state: &AppState, new: NewUser) -> Result<User, AppErro
     Ok(user)
 }
 
-/// A new user id whose server actor ([`crate::sync::user_actor`]) no enrolled
+/// A new user id whose server actor ([`crate::api::sync::user_actor`]) no enrolled
 /// device has registered (issue 16 item 5: a device never writes as a user; the
 /// ids are random, so a clash means someone registered a guessed one).
 async fn fresh_user_id(state: &AppState) -> Result<String, AppError> {
     for _ in 0..8 {
         let id = uuid::Uuid::now_v7().to_string();
-        let actor = crate::sync::user_actor(&id).to_hex_string();
+        let actor = crate::api::sync::user_actor(&id).to_hex_string();
         match state.storage.device_with_actor(&actor).await? {
             None => return Ok(id),
             Some(device) => {
@@ -558,7 +558,7 @@ mod tests {
     use super::*;
 
     fn roster() -> RosterSnapshot {
-        serde_json::from_str(include_str!("../../core/tests/data/demo-roster.json")).unwrap()
+        serde_json::from_str(include_str!("../../../core/tests/data/demo-roster.json")).unwrap()
     }
 
     #[test]

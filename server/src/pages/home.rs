@@ -5,9 +5,9 @@ use askama::Template;
 use axum::extract::State;
 use axum::response::Response;
 
+use crate::pages::web::page::{Layout, render};
+use crate::pages::web::session::WebUser;
 use crate::state::AppState;
-use crate::web::page::{Layout, render};
-use crate::web::session::WebUser;
 
 #[derive(Template)]
 #[template(path = "landing/home.html")]

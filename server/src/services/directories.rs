@@ -20,8 +20,8 @@ use liuhen_domain::model::{
     CertificateStatus, CreditCode, GeoPoint, ModelError, Officer, Target, TargetKind,
 };
 
-use crate::draws::algorithm::{FULL_RATIO_BP, SpotCheckItem};
 use crate::error::AppError;
+use crate::services::draws::algorithm::{FULL_RATIO_BP, SpotCheckItem};
 use crate::state::AppState;
 use crate::storage::StorageError;
 

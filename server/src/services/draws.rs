@@ -8,7 +8,6 @@
 //! delivers each one to its two officers' devices at their next sync.
 
 pub use liuhen_domain::draw as algorithm;
-pub mod api;
 
 use chrono::{Duration, NaiveDate};
 use rand::RngCore;
@@ -35,7 +34,7 @@ impl From<DrawError> for AppError {
 
 /// A natural person's name as published (R-POST-2): one masking rule for the
 /// whole server.
-pub use crate::public::mask::mask_person_name;
+pub use crate::services::mask::mask_person_name;
 
 /// Longest time between a draw and the due date of its inspections.
 pub const MAX_DRAW_WINDOW_DAYS: i64 = 366;

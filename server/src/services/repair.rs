@@ -61,7 +61,7 @@ pub async fn evidence_references(st: &AppState) -> Result<u64, StorageError> {
                 // The devices that hold the record are offered it again at their
                 // next sync, and so learn which files the server still needs.
                 st.storage.forget_peer_states(id).await?;
-                crate::desk::summary::refresh_or_log(st, id).await;
+                crate::services::summary::refresh_or_log(st, id).await;
             }
         }
     }
@@ -76,5 +76,5 @@ pub async fn at_start(st: AppState) {
         Ok(n) => tracing::warn!(added = n, "evidence references repaired at start"),
         Err(e) => tracing::error!(error = %e, "evidence reference repair stopped"),
     }
-    crate::desk::summary::backfill(st).await;
+    crate::services::summary::backfill(st).await;
 }

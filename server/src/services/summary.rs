@@ -3,18 +3,18 @@
 //!
 //! The summary is derived data: [`refresh`] recomputes it from the stored document,
 //! the server's roster and the evidence records (the same rule check as the JSON
-//! API, [`crate::inspections::load_detail`]), and [`backfill`] catches documents
+//! API, [`crate::api::inspections::load_detail`]), and [`backfill`] catches documents
 //! stored before the queue existed or whose refresh failed.
 
 use chrono::{DateTime, Utc};
 
 use liuhen_domain::inspection::{Inspection, ReviewOutcome};
 
-use crate::inspections::{DetailError, LoadedDetail, load_detail};
+use crate::api::inspections::{DetailError, LoadedDetail, load_detail};
+use crate::api::tus::{UPLOAD_DEADLINE, is_late};
 use crate::state::AppState;
 use crate::storage::StorageError;
 use crate::storage::queue::{QueueSummary, ReviewState};
-use crate::tus::{UPLOAD_DEADLINE, is_late};
 
 /// The review state of an inspection, from its document: a decision decides
 /// (returned becomes amended once an amendment is written after it); without one,

@@ -15,12 +15,12 @@ use serde::Deserialize;
 
 use super::DESK_ROLES;
 use super::inspection::beijing_time;
-use crate::labels::Label;
+use crate::pages::web::page::{Layout, WebError, render, role_label, same_agency};
+use crate::pages::web::session::WebUser;
+use crate::services::labels::Label;
 use crate::state::AppState;
 use crate::storage::access::{AccessAction, AccessEntry};
 use crate::storage::{StorageError, User};
-use crate::web::page::{Layout, WebError, render, role_label, same_agency};
-use crate::web::session::WebUser;
 
 /// Entries per page of the access log.
 pub const PAGE_SIZE: u32 = 50;

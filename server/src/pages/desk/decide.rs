@@ -27,15 +27,15 @@ use automerge::ChangeHash;
 use liuhen_domain::doc::InspectionDoc;
 use liuhen_domain::inspection::{Inspection, ReviewComment, ReviewDecision, ReviewOutcome};
 
-use crate::inspections::{CommentError, MAX_COMMENT_CHARS, valid_comment};
+use crate::api::inspections::{CommentError, MAX_COMMENT_CHARS, valid_comment};
+use crate::api::sync::user_actor;
+use crate::pages::web::page::{Layout, WebError, same_agency};
+use crate::pages::web::session::{
+    SessionProbe, WebUser, forget_kept_form, keep_form_and_sign_in, kept_form,
+};
 use crate::state::AppState;
 use crate::storage::Role;
 use crate::storage::review::ReviewSubmission;
-use crate::sync::user_actor;
-use crate::web::page::{Layout, WebError, same_agency};
-use crate::web::session::{
-    SessionProbe, WebUser, forget_kept_form, keep_form_and_sign_in, kept_form,
-};
 
 /// Routes of this page: `POST /desk/inspections/{id}/decide`.
 pub fn router() -> axum::Router<AppState> {
@@ -469,7 +469,7 @@ impl ResultPage {
     }
 
     fn respond(self, status: StatusCode) -> Response {
-        crate::web::page::render_status(&self, status)
+        crate::pages::web::page::render_status(&self, status)
     }
 }
 
@@ -596,7 +596,7 @@ async fn decide_inner(
     };
     let typed = Typed::parse(pairs);
     user.check_csrf(typed.csrf.as_deref())?;
-    user.require(crate::desk::DESK_ROLES)?;
+    user.require(crate::pages::desk::DESK_ROLES)?;
     if user.user.role != Role::Supervisor {
         tracing::warn!(user = %user.user.id, inspection = id, "decision refused: not a supervisor");
         let mut page = ResultPage::new(&user, id, "forbidden", "不能作出审核决定");
@@ -723,7 +723,7 @@ async fn decide_inner(
     rec.bytes = doc.save();
     rec.updated_at = now;
     // With its queue summary, in one transaction (the queue shows the decision at once).
-    crate::sync::commit_server_write(st, rec.clone(), written.clone()).await?;
+    crate::api::sync::commit_server_write(st, rec.clone(), written.clone()).await?;
     let submission = ReviewSubmission {
         form_id: typed.form_id.clone(),
         inspection_id: id.to_string(),

@@ -26,10 +26,10 @@ use liuhen_domain::inspection::{EvidenceKind, EvidenceRef};
 
 use super::DESK_ROLES;
 use super::access::{ClientIp, record_access};
+use crate::pages::web::page::{WebError, same_agency};
+use crate::pages::web::session::WebUser;
 use crate::state::AppState;
 use crate::storage::access::AccessAction;
-use crate::web::page::{WebError, same_agency};
-use crate::web::session::WebUser;
 
 /// Largest side of a thumbnail, in pixels.
 pub const THUMB_MAX: u32 = 320;

@@ -23,13 +23,13 @@ use liuhen_domain::inspection::{
 use super::DESK_ROLES;
 use super::access::{ClientIp, record_access};
 use super::evidence::{original_url, thumb_url};
-use crate::device_log::{self, LogOutcome};
-use crate::inspections::{DetailError, LoadedDetail, load_detail};
+use crate::api::device_log::{self, LogOutcome};
+use crate::api::inspections::{DetailError, LoadedDetail, load_detail};
+use crate::pages::web::page::{Layout, WebError, render};
+use crate::pages::web::session::WebUser;
 use crate::state::AppState;
 use crate::storage::BlobRecord;
 use crate::storage::access::AccessAction;
-use crate::web::page::{Layout, WebError, render};
-use crate::web::session::WebUser;
 
 /// Routes of this page.
 pub fn router() -> axum::Router<AppState> {
@@ -363,7 +363,7 @@ struct InspectionPage {
     arrivals: Vec<ArrivalView>,
     tamper: Vec<TamperView>,
     conflicts: Vec<ConflictView>,
-    decide: crate::desk::decide::DecideView,
+    decide: crate::pages::desk::decide::DecideView,
 }
 
 #[derive(Template)]
@@ -447,7 +447,7 @@ fn evidence_view(
     let received = rec.and_then(|b| b.received_at);
     let present = received.is_some() && st.blobs.contains(&e.sha256);
     let late = match rec {
-        Some(b) => crate::tus::is_late(b, now),
+        Some(b) => crate::api::tus::is_late(b, now),
         None => now - e.captured_at > chrono::Duration::hours(24),
     };
     EvidenceView {
@@ -640,7 +640,7 @@ fn unreadable(id: &str, detail: &str, layout: Layout) -> Response {
         hint: Some("请联系本单位管理员处理；如为新版本设备上传的记录，请先升级服务器程序。"),
         back: "/desk",
     };
-    crate::web::page::render_status(&page, StatusCode::INTERNAL_SERVER_ERROR)
+    crate::pages::web::page::render_status(&page, StatusCode::INTERNAL_SERVER_ERROR)
 }
 
 async fn page(
@@ -664,7 +664,7 @@ async fn page(
         blobs,
     } = loaded;
     let i = &detail.inspection;
-    let decide = crate::desk::decide::form_view(&st, &user, &id, i, &record.heads).await?;
+    let decide = crate::pages::desk::decide::form_view(&st, &user, &id, i, &record.heads).await?;
     // R-REC-7: the view is recorded before the page is sent.
     record_access(&st, &user.user, &id, AccessAction::ViewRecord, None, ip.0).await?;
 

@@ -8,7 +8,6 @@ pub mod evidence;
 pub mod inspection;
 pub mod queue;
 pub mod rule_names;
-pub mod summary;
 
 use crate::state::AppState;
 use crate::storage::Role;

@@ -1,7 +1,7 @@
 //! The review queue (审核队列): filters, attention order, paging.
 //!
 //! `GET /desk` lists the signed-in user's agency's inspections from their queue
-//! summaries ([`super::summary`]) in attention order, 50 a page, with keyset paging
+//! summaries ([`crate::services::summary`]) in attention order, 50 a page, with keyset paging
 //! (`after=` / `before=` cursors), so a page deep in costs what the first does.
 //! Bad filter values answer 400 with the page and a Chinese message, never a 500.
 
@@ -12,11 +12,11 @@ use axum::response::Response;
 use axum::routing::get;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 
-use crate::labels::Label;
+use crate::pages::web::page::{Layout, WebError, html_response};
+use crate::pages::web::session::WebUser;
+use crate::services::labels::Label;
 use crate::state::AppState;
 use crate::storage::queue::{PageAt, QueueCursor, QueueFilter, QueueSummary, ReviewState};
-use crate::web::page::{Layout, WebError, html_response};
-use crate::web::session::WebUser;
 
 /// Rows per page.
 pub const PAGE_SIZE: u32 = 50;

@@ -47,7 +47,7 @@ mod tests {
 
     #[test]
     fn every_checked_rule_has_a_short_name() {
-        for (id, _) in crate::desk::inspection::CHECKED_RULES {
+        for (id, _) in crate::pages::desk::inspection::CHECKED_RULES {
             assert!(!short_name(id).is_empty(), "{id} has no short name");
         }
         assert_eq!(named("R-X-9").short, "");

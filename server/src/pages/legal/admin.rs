@@ -12,11 +12,11 @@ use serde::Deserialize;
 
 use super::draft_form::page_error;
 use super::{Typed, form_user, pairs_of};
-use crate::desk::queue::beijing_text;
-use crate::legal::workflow::{self, LEADER_ROLES, Staffing};
+use crate::pages::desk::queue::beijing_text;
+use crate::pages::web::page::{Layout, WebError};
+use crate::pages::web::session::{SessionProbe, WebUser};
+use crate::services::legal::workflow::{self, LEADER_ROLES, Staffing};
 use crate::state::AppState;
-use crate::web::page::{Layout, WebError};
-use crate::web::session::{SessionProbe, WebUser};
 
 /// Routes: the admin page and its calendar import.
 pub fn router() -> axum::Router<AppState> {
@@ -103,7 +103,7 @@ async fn build(st: &AppState, user: &WebUser) -> Result<AdminPage, WebError> {
 }
 
 fn respond(p: AdminPage, status: StatusCode) -> Response {
-    crate::web::page::render_status(&p, status)
+    crate::pages::web::page::render_status(&p, status)
 }
 
 /// Query of the page.

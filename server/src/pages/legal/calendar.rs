@@ -14,12 +14,12 @@ use serde::Deserialize;
 
 use super::draft_form::page_error;
 use super::{SECTION, Typed, form_user, pairs_of};
-use crate::legal::calendar::{CALENDAR_PAGE, MissingYear, missing_years, pending_text};
-use crate::legal::workflow::{self, LEADER_ROLES, READER_ROLES};
+use crate::pages::web::page::{Layout, WebError};
+use crate::pages::web::session::{SessionProbe, WebUser};
+use crate::services::legal::calendar::{CALENDAR_PAGE, MissingYear, missing_years, pending_text};
+use crate::services::legal::workflow::{self, LEADER_ROLES, READER_ROLES};
 use crate::state::AppState;
 use crate::storage::Role;
-use crate::web::page::{Layout, WebError};
-use crate::web::session::{SessionProbe, WebUser};
 
 /// Routes: the page and its import.
 pub fn router() -> axum::Router<AppState> {
@@ -97,7 +97,7 @@ async fn build(st: &AppState, user: &WebUser) -> Result<CalendarPage, WebError> 
 }
 
 fn respond(p: CalendarPage, status: StatusCode) -> Response {
-    crate::web::page::render_status(&p, status)
+    crate::pages::web::page::render_status(&p, status)
 }
 
 /// Query of the page.

@@ -15,12 +15,12 @@ use liuhen_domain::legal::{Catalogue, MajorTrigger, yuan};
 
 use super::draft_form::{Check, page_error};
 use super::{SECTION, Typed, form_user, pairs_of, parse_yuan, yuan_input};
-use crate::desk::queue::beijing_text;
-use crate::legal::workflow::{self, READER_ROLES};
+use crate::pages::desk::queue::beijing_text;
+use crate::pages::web::page::{Layout, WebError};
+use crate::pages::web::session::{SessionProbe, WebUser};
+use crate::services::legal::workflow::{self, READER_ROLES};
 use crate::state::AppState;
 use crate::storage::Role;
-use crate::web::page::{Layout, WebError};
-use crate::web::session::{SessionProbe, WebUser};
 
 /// Routes: the catalogue page.
 pub fn router() -> axum::Router<AppState> {
@@ -141,7 +141,7 @@ async fn build(
 }
 
 fn respond(p: CataloguePage, status: StatusCode) -> Response {
-    crate::web::page::render_status(&p, status)
+    crate::pages::web::page::render_status(&p, status)
 }
 
 /// Query of the page.

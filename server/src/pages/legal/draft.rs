@@ -20,16 +20,16 @@ use liuhen_domain::legal::{CheckItem, FieldChange, display_fields};
 
 use super::draft_form::page_error;
 use super::{DeadlineView, SECTION, Typed, deadline_view, form_user, new_form_id, pairs_of};
-use crate::desk::queue::beijing_text;
-use crate::labels::Label;
-use crate::legal::workflow::{
+use crate::pages::desk::queue::beijing_text;
+use crate::pages::web::page::{Layout, WebError};
+use crate::pages::web::session::{SessionProbe, WebUser, forget_kept_form, kept_form};
+use crate::services::labels::Label;
+use crate::services::legal::workflow::{
     self, DECIDER_ROLES, DRAFTER_ROLES, DecideInput, DraftDetail, LEADER_ROLES, LegalError,
     READER_ROLES, REVIEWER_ROLES,
 };
 use crate::state::AppState;
 use crate::storage::legal::{DisputeOutcome, DraftStatus, LegalEvent};
-use crate::web::page::{Layout, WebError};
-use crate::web::session::{SessionProbe, WebUser, forget_kept_form, kept_form};
 
 /// Routes: the draft page and its action forms.
 pub fn router() -> axum::Router<AppState> {
@@ -459,7 +459,7 @@ async fn build(st: &AppState, user: &WebUser, id: &str, o: Outcome) -> Result<Dr
 }
 
 fn respond(p: DraftPage, status: StatusCode) -> Response {
-    crate::web::page::render_status(&p, status)
+    crate::pages::web::page::render_status(&p, status)
 }
 
 /// Query of the draft page.

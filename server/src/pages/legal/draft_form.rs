@@ -14,11 +14,11 @@ use serde::Deserialize;
 use liuhen_domain::legal::{DecisionKind, DraftContent, EvidenceLink, PartyKind};
 
 use super::{Reply, SECTION, Typed, form_user, pairs_of, parse_yuan, yuan_input};
-use crate::legal::workflow::{self, DRAFTER_ROLES, LegalError};
+use crate::pages::web::page::{Layout, WebError};
+use crate::pages::web::session::{SessionProbe, WebUser, forget_kept_form, kept_form};
+use crate::services::legal::workflow::{self, DRAFTER_ROLES, LegalError};
 use crate::state::AppState;
 use crate::storage::legal::DraftStatus;
-use crate::web::page::{Layout, WebError};
-use crate::web::session::{SessionProbe, WebUser, forget_kept_form, kept_form};
 
 /// Routes: the new-draft and edit forms.
 pub fn router() -> axum::Router<AppState> {
@@ -296,7 +296,7 @@ pub fn lockout_view(l: &workflow::Lockout) -> LockoutView {
 
 impl FormPage {
     fn respond(self, status: StatusCode) -> Response {
-        crate::web::page::render_status(&self, status)
+        crate::pages::web::page::render_status(&self, status)
     }
 }
 
@@ -455,7 +455,7 @@ async fn restore(
     forget_kept_form(st, user, path).await?;
     let notice = format!(
         "您在登录失效前（{}）填写的内容已恢复，尚未保存。请核对后再次提交。",
-        crate::desk::queue::beijing_text(k.saved_at)
+        crate::pages::desk::queue::beijing_text(k.saved_at)
     );
     Ok(Some((Typed::new(k.fields), notice)))
 }

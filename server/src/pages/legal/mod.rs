@@ -1,5 +1,5 @@
 //! The pages of the legal review workflow (法制审核, R-LEGAL-1..7), in Simplified
-//! Chinese, over [`super::workflow`], which enforces every rule: the queue
+//! Chinese, over [`crate::services::legal::workflow`], which enforces every rule: the queue
 //! ([`queue`]), the draft form ([`draft_form`]), the draft page with its action
 //! forms ([`draft`]), the reviewer's page ([`review`]), the catalogue of major
 //! decisions ([`catalogue`]), the admin page ([`admin`]) and the holiday
@@ -25,9 +25,9 @@ use rand::RngCore;
 
 use liuhen_domain::legal::{DeadlineStatus, MajorTrigger};
 
+use crate::pages::web::page::WebError;
+use crate::pages::web::session::{SessionProbe, WebUser, keep_form_and_sign_in};
 use crate::state::AppState;
-use crate::web::page::WebError;
-use crate::web::session::{SessionProbe, WebUser, keep_form_and_sign_in};
 
 /// Section of the header menu these pages belong to.
 pub const SECTION: &str = "legal";
@@ -207,7 +207,7 @@ pub fn deadline_view(d: &DeadlineStatus) -> DeadlineView {
         },
         // Never the calculation's error text: what to import, and where.
         DeadlineStatus::Unknown { missing_year, .. } => {
-            let p = crate::legal::calendar::pending_of_year(*missing_year);
+            let p = crate::services::legal::calendar::pending_of_year(*missing_year);
             DeadlineView {
                 class: "deadline-unknown",
                 due: String::new(),

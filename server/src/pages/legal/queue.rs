@@ -8,13 +8,13 @@ use axum::routing::get;
 use serde::Deserialize;
 
 use super::{DeadlineView, SECTION, deadline_view, trigger_labels};
-use crate::labels::Label;
-use crate::legal::workflow::{self, DRAFTER_ROLES, READER_ROLES};
+use crate::pages::web::page::{Layout, WebError, render};
+use crate::pages::web::session::WebUser;
+use crate::services::labels::Label;
+use crate::services::legal::workflow::{self, DRAFTER_ROLES, READER_ROLES};
 use crate::state::AppState;
 use crate::storage::Role;
 use crate::storage::legal::DraftStatus;
-use crate::web::page::{Layout, WebError, render};
-use crate::web::session::WebUser;
 
 /// Routes: `GET /legal`.
 pub fn router() -> axum::Router<AppState> {

@@ -15,12 +15,12 @@ use liuhen_domain::legal::{CheckItem, CheckResult, FieldChange, Opinion, display
 
 use super::draft_form::page_error;
 use super::{DeadlineView, SECTION, Typed, deadline_view, form_user, new_form_id, pairs_of};
-use crate::labels::Label;
-use crate::legal::workflow::{self, LegalError, READER_ROLES, ReviewInput};
+use crate::pages::web::page::{Layout, WebError};
+use crate::pages::web::session::{SessionProbe, WebUser, forget_kept_form, kept_form};
+use crate::services::labels::Label;
+use crate::services::legal::workflow::{self, LegalError, READER_ROLES, ReviewInput};
 use crate::state::AppState;
 use crate::storage::legal::DraftStatus;
-use crate::web::page::{Layout, WebError};
-use crate::web::session::{SessionProbe, WebUser, forget_kept_form, kept_form};
 
 /// Routes: the review page.
 pub fn router() -> axum::Router<AppState> {
@@ -78,7 +78,7 @@ struct RefusedPage {
 }
 
 fn html(t: &impl Template, status: StatusCode) -> Response {
-    crate::web::page::render_status(&t, status)
+    crate::pages::web::page::render_status(&t, status)
 }
 
 fn page_path(id: &str) -> String {
@@ -185,7 +185,7 @@ async fn page(
         forget_kept_form(&st, &user, &path).await?;
         p.kept_notice = Some(format!(
             "您在登录失效前（{}）填写的审核意见已恢复，尚未提交。请核对后再次提交。",
-            crate::desk::queue::beijing_text(k.saved_at)
+            crate::pages::desk::queue::beijing_text(k.saved_at)
         ));
     }
     Ok(html(&p, StatusCode::OK))

@@ -14,9 +14,9 @@ use chrono::NaiveDate;
 
 use liuhen_domain::legal::DecisionKind;
 
-use crate::labels::Label;
-use crate::public::mask::{PublicDecision, public_decision};
-use crate::public::page::{PublicError, PublicLayout, render_public};
+use crate::pages::public::page::{PublicError, PublicLayout, render_public};
+use crate::services::labels::Label;
+use crate::services::mask::{PublicDecision, public_decision};
 use crate::state::AppState;
 use crate::storage::publicity::{PublicFilter, PublishedRow};
 

@@ -16,11 +16,11 @@ use serde::Deserialize;
 
 use liuhen_domain::model::{Agency, CertificateStatus, Officer, RosterSnapshot};
 
-use crate::desk::queue::beijing_text;
-use crate::labels::Label;
-use crate::public::mask::mask_person_name;
-use crate::public::page::{PublicError, PublicLayout, public_headers, render_public};
-use crate::public::profile_admin::public_docs_dir;
+use crate::pages::desk::queue::beijing_text;
+use crate::pages::public::page::{PublicError, PublicLayout, public_headers, render_public};
+use crate::pages::public::profile_admin::public_docs_dir;
+use crate::services::labels::Label;
+use crate::services::mask::mask_person_name;
 use crate::state::AppState;
 use crate::storage::DrawStatus;
 

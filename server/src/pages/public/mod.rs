@@ -3,10 +3,6 @@
 
 pub mod after;
 pub mod before;
-pub mod demo_profile;
-pub mod demo_publish;
-pub mod mask;
-pub mod open_data;
 pub mod page;
 pub mod profile_admin;
 pub mod publish;
@@ -22,5 +18,4 @@ pub fn router() -> axum::Router<AppState> {
         .merge(profile_admin::router())
         .merge(after::router())
         .merge(publish::router())
-        .merge(open_data::router())
 }

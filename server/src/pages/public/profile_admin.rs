@@ -16,14 +16,14 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
-use crate::desk::queue::beijing_text;
-use crate::labels::Label;
-use crate::public::before::size_text;
+use crate::pages::desk::queue::beijing_text;
+use crate::pages::public::before::size_text;
+use crate::pages::web::page::{Layout, WebError};
+use crate::pages::web::session::WebUser;
+use crate::services::labels::Label;
 use crate::state::AppState;
 use crate::storage::public_profile::{Actor, DocumentKind, PublicDocument, PublicProfile};
 use crate::storage::{Role, StorageError};
-use crate::web::page::{Layout, WebError};
-use crate::web::session::WebUser;
 
 /// Largest flow chart or service guide accepted (20 MiB).
 pub const MAX_DOCUMENT_BYTES: usize = 20 * 1024 * 1024;
@@ -299,7 +299,7 @@ async fn build_page(
 }
 
 fn render_page(status: StatusCode, page: &ProfilePage) -> Response {
-    crate::web::page::render_status(&page, status)
+    crate::pages::web::page::render_status(&page, status)
 }
 
 async fn page(
@@ -594,7 +594,7 @@ async fn upload(
         .add_public_document(
             &doc,
             &user.user.name,
-            &crate::labels::document_added_detail(&doc),
+            &crate::services::labels::document_added_detail(&doc),
         )
         .await?;
     tracing::info!(user = %user.user.id, doc = %doc.id, sha256 = %doc.sha256, size, "public document uploaded");

@@ -27,8 +27,10 @@ use liuhen_domain::calendar::WorkCalendar;
 use liuhen_domain::legal::{DecisionKind, publication_due};
 use liuhen_domain::time::local_date;
 
-use crate::labels::Label;
-use crate::public::mask::{
+use crate::pages::web::page::{Layout, WebError, render};
+use crate::pages::web::session::WebUser;
+use crate::services::labels::Label;
+use crate::services::mask::{
     PublicDecision, public_code, public_decision, public_target, source_spans, unsafe_spans_message,
 };
 use crate::state::AppState;
@@ -36,8 +38,6 @@ use crate::storage::publicity::{
     PublicationStep, QueueEntry, StepOutcome, WithdrawReason, WithdrawalRecord,
 };
 use crate::storage::{Role, StorageError};
-use crate::web::page::{Layout, WebError, render};
-use crate::web::session::WebUser;
 
 /// Roles that see the publishing queue.
 pub const QUEUE_ROLES: &[Role] = &[Role::Supervisor, Role::LegalReviewer, Role::Admin];
@@ -231,7 +231,10 @@ pub fn queue_row(
             }
             Err(e) => (
                 QueueState::Due,
-                format!("待公开（{}）", crate::legal::calendar::pending_of(e).text),
+                format!(
+                    "待公开（{}）",
+                    crate::services::legal::calendar::pending_of(e).text
+                ),
             ),
         }
     };
@@ -250,12 +253,12 @@ pub fn queue_row(
         decided_on: s.decided_on.to_string(),
         due_text: match &due {
             Ok(d) => d.to_string(),
-            Err(e) => crate::legal::calendar::pending_of(e).text,
+            Err(e) => crate::services::legal::calendar::pending_of(e).text,
         },
         due_unknown: due.is_err(),
         due_link: match &due {
             Ok(_) => String::new(),
-            Err(e) => crate::legal::calendar::pending_of(e).link,
+            Err(e) => crate::services::legal::calendar::pending_of(e).link,
         },
         state,
         state_text,

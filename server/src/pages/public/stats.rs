@@ -17,19 +17,19 @@ use axum::routing::{get, post};
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::Deserialize;
 
-use crate::desk::queue::{beijing_day_start, beijing_text};
-use crate::labels::Label;
-use crate::public::before::beijing_today;
-use crate::public::page::{PublicError, PublicLayout, public_headers, render_public};
-use crate::spreadsheet;
+use crate::pages::desk::queue::{beijing_day_start, beijing_text};
+use crate::pages::public::before::beijing_today;
+use crate::pages::public::page::{PublicError, PublicLayout, public_headers, render_public};
+use crate::pages::web::page::{Layout, WebError};
+use crate::pages::web::session::WebUser;
+use crate::services::labels::Label;
+use crate::services::spreadsheet;
 use crate::state::AppState;
 use crate::storage::public_profile::{
     Actor, AppealCounts, AppealKind, DECISION_KINDS, StatsPublication, YearCounts,
 };
 use crate::storage::publicity::CategoryCounts;
 use crate::storage::{Role, StorageError};
-use crate::web::page::{Layout, WebError};
-use crate::web::session::WebUser;
 
 /// First year the portal has statistics for.
 pub const FIRST_YEAR: i32 = 2019;
@@ -473,7 +473,7 @@ fn all_rows(year: i32, rows: &[AgencyStats]) -> Vec<Vec<String>> {
 
 /// The CSV download: UTF-8 with a byte-order mark so Excel reads the Chinese.
 /// Text cells that a spreadsheet would run as a formula are neutralised, numbers
-/// stay numbers ([`crate::spreadsheet`]).
+/// stay numbers ([`crate::services::spreadsheet`]).
 pub fn csv_bytes(year: i32, rows: &[AgencyStats]) -> Result<Vec<u8>, csv::Error> {
     let mut w = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
     w.write_record(COLUMNS)?;
@@ -495,7 +495,7 @@ pub fn csv_bytes(year: i32, rows: &[AgencyStats]) -> Result<Vec<u8>, csv::Error>
 }
 
 /// The XLSX download: one sheet named `{year}年度统计`, numbers as numbers, text
-/// cells neutralised as in the CSV ([`crate::spreadsheet::text_cell`]).
+/// cells neutralised as in the CSV ([`crate::services::spreadsheet::text_cell`]).
 pub fn xlsx_bytes(year: i32, rows: &[AgencyStats]) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
     let mut book = rust_xlsxwriter::Workbook::new();
     let sheet = book.add_worksheet();
@@ -592,7 +592,7 @@ fn admin_year(st: &AppState, s: Option<&str>) -> Result<i32, WebError> {
 }
 
 fn render_admin(status: StatusCode, p: &AdminPage) -> Response {
-    crate::web::page::render_status(&p, status)
+    crate::pages::web::page::render_status(&p, status)
 }
 
 async fn admin_page(
@@ -710,7 +710,7 @@ async fn save_appeals(
                 kind,
                 &n,
                 &by,
-                &crate::labels::appeals_detail(year, kind, &n),
+                &crate::services::labels::appeals_detail(year, kind, &n),
             )
             .await?;
     }

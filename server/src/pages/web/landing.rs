@@ -7,10 +7,10 @@ use askama::Template;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 
+use crate::pages::web::page::{Layout, WebError, landing, render};
+use crate::pages::web::session::WebUser;
 use crate::state::AppState;
 use crate::storage::Role;
-use crate::web::page::{Layout, WebError, landing, render};
-use crate::web::session::WebUser;
 
 /// Routes: `/start` and `/admin`.
 pub fn router() -> axum::Router<AppState> {

@@ -2,7 +2,7 @@
 //! templates (checked at build time, HTML-escaped by default): sign-in and
 //! sign-out ([`session`]), the layout and error page ([`page`]), and the static
 //! assets (one stylesheet, one small script; no framework, no build step). The
-//! supervisor's desk is [`crate::desk`].
+//! supervisor's desk is [`crate::pages::desk`].
 
 pub mod landing;
 pub mod page;
@@ -14,9 +14,9 @@ use axum::routing::get;
 
 use crate::state::AppState;
 
-const DESK_CSS: &str = include_str!("../../assets/desk.css");
-const DESK_JS: &str = include_str!("../../assets/desk.js");
-const FAVICON: &str = include_str!("../../assets/favicon.svg");
+const DESK_CSS: &str = include_str!("../../../assets/desk.css");
+const DESK_JS: &str = include_str!("../../../assets/desk.js");
+const FAVICON: &str = include_str!("../../../assets/favicon.svg");
 
 /// Routes: sign-in, sign-out and `/assets/*`.
 pub fn router() -> axum::Router<AppState> {
@@ -56,7 +56,7 @@ pub async fn not_found(uri: axum::http::Uri, user: Option<session::WebUser>) -> 
     if path == "/api" || path.starts_with("/api/") {
         crate::error::AppError::RouteNotFound(path.to_string()).into_response()
     } else if path == "/public" || path.starts_with("/public/") {
-        crate::public::page::PublicError::NotFound("此页面，请检查网址或从首页进入".into())
+        crate::pages::public::page::PublicError::NotFound("此页面，请检查网址或从首页进入".into())
             .into_response()
     } else {
         let e = page::WebError::NotFound("此页面，请检查网址或从首页进入".into());

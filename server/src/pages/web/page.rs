@@ -5,8 +5,8 @@ use askama::Template;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 
+use crate::api::sync::SyncFailure;
 use crate::storage::{Role, StorageError, User};
-use crate::sync::SyncFailure;
 
 /// What the header of every page shows.
 #[derive(Debug, Clone, Default)]
@@ -74,8 +74,8 @@ pub fn nav_items(role: Role, section: &str) -> Vec<NavItem> {
 }
 
 /// The header menu of a role: only the pages it may open (section, path, label).
-/// Must agree with the role checks of each page (`crate::desk::DESK_ROLES`,
-/// `crate::legal::workflow::READER_ROLES`, `crate::public::publish::QUEUE_ROLES`).
+/// Must agree with the role checks of each page (`crate::pages::desk::DESK_ROLES`,
+/// `crate::services::legal::workflow::READER_ROLES`, `crate::pages::public::publish::QUEUE_ROLES`).
 pub fn nav_for(role: Role) -> Vec<(&'static str, &'static str, &'static str)> {
     const DESK: (&str, &str, &str) = ("queue", "/desk", "审核队列");
     const LEGAL: (&str, &str, &str) = ("legal", "/legal", "法制审核");

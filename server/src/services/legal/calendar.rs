@@ -11,7 +11,7 @@ use liuhen_domain::calendar::CalendarError;
 use liuhen_domain::legal::{DeadlineStatus, publication_due};
 use liuhen_domain::time::local_date;
 
-use crate::legal::workflow::{self, LegalResult};
+use crate::services::legal::workflow::{self, LegalResult};
 use crate::state::AppState;
 use crate::storage::legal::DraftStatus;
 

@@ -17,15 +17,15 @@ use liuhen_domain::legal::{
 
 use liuhen_domain::time::local_date;
 
-use crate::desk::queue::beijing_text;
-use crate::labels::Label;
+use crate::api::sync::user_actor;
+use crate::pages::desk::queue::beijing_text;
+use crate::services::labels::Label;
 use crate::state::AppState;
 use crate::storage::legal::{
     CatalogueVersion, DecisionRecord, DisputeOutcome, DisputeRecord, DraftRecord, DraftStatus,
     ExtensionRecord, LegalEvent, LegalWrite, ReviewRecord, VersionRecord,
 };
 use crate::storage::{Role, StorageError, User};
-use crate::sync::user_actor;
 
 /// Roles that draft, submit and dispute: the handling unit (承办机构), and legal
 /// reviewers for matters their own office handles — who then never review those
@@ -169,9 +169,9 @@ impl From<LegalError> for crate::error::AppError {
     }
 }
 
-impl From<LegalError> for crate::web::page::WebError {
+impl From<LegalError> for crate::pages::web::page::WebError {
     fn from(e: LegalError) -> Self {
-        use crate::web::page::WebError;
+        use crate::pages::web::page::WebError;
         match e {
             LegalError::NotFound(w) => WebError::NotFound(w),
             LegalError::Storage(s) => WebError::Storage(s),
@@ -185,13 +185,13 @@ impl From<LegalError> for crate::web::page::WebError {
 /// Result of workflow steps.
 pub type LegalResult<T> = Result<T, LegalError>;
 
-pub(super) fn require(user: &User, roles: &[Role], what: &str) -> LegalResult<()> {
+pub(crate) fn require(user: &User, roles: &[Role], what: &str) -> LegalResult<()> {
     if roles.contains(&user.role) {
         Ok(())
     } else {
         Err(LegalError::Forbidden(format!(
             "您的账号（{}）无权{what}",
-            crate::web::page::role_label(user.role)
+            crate::pages::web::page::role_label(user.role)
         )))
     }
 }
@@ -279,7 +279,7 @@ async fn apply(st: &AppState, w: LegalWrite, draft_id: &str) -> LegalResult<()> 
 }
 
 /// Checks the inspections and evidence a draft links to belong to the agency.
-pub(super) async fn check_links(st: &AppState, user: &User, c: &DraftContent) -> LegalResult<()> {
+pub(crate) async fn check_links(st: &AppState, user: &User, c: &DraftContent) -> LegalResult<()> {
     for id in &c.inspection_ids {
         let ok = st
             .storage
@@ -327,15 +327,15 @@ pub fn check_public_text(c: &DraftContent) -> LegalResult<()> {
         field: "conclusion".into(),
         reason: format!(
             "{}{}",
-            crate::public::mask::unsafe_spans_message(&spans),
-            crate::public::mask::unsafe_spans_fix(&spans)
+            crate::services::mask::unsafe_spans_message(&spans),
+            crate::services::mask::unsafe_spans_fix(&spans)
         ),
     })
 }
 
 /// The probable names of persons other than the party in what `c` publishes.
-pub fn public_text_spans(c: &DraftContent) -> Vec<crate::public::mask::UnsafeSpan> {
-    crate::public::mask::spans_other_than_party(
+pub fn public_text_spans(c: &DraftContent) -> Vec<crate::services::mask::UnsafeSpan> {
+    crate::services::mask::spans_other_than_party(
         c.party_kind,
         &c.party_name,
         &[
@@ -410,7 +410,7 @@ pub async fn lockout_of_edit(
 }
 
 /// The row of a draft just made (drafting, never submitted) for `doc`.
-pub(super) fn new_record(
+pub(crate) fn new_record(
     meta: &DraftMeta,
     content: &DraftContent,
     doc: &mut DraftDoc,
@@ -436,7 +436,7 @@ pub(super) fn new_record(
 }
 
 /// Writes a draft's new state with one audit entry, in one transaction.
-pub(super) async fn save_with_event(
+pub(crate) async fn save_with_event(
     st: &AppState,
     rec: &DraftRecord,
     kind: &str,

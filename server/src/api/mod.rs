@@ -1,0 +1,32 @@
+//! The JSON/HTTP endpoints for devices and machines: sync, evidence upload (tus),
+//! enrollment, device logs, the inspections API, draws and directories, the legal
+//! workflow's API and device drafts, and the open data API (R-POST-6).
+//!
+//! Layer rule (issue 17): `api` uses `services`, `storage` and the infrastructure
+//! modules (state, error, auth); it never imports `pages` (checked by
+//! `tests/layers.rs`).
+
+pub mod device_identity;
+pub mod device_log;
+pub mod draws;
+pub mod enroll;
+pub mod inspections;
+pub mod legal;
+pub mod legal_device;
+pub mod open_data;
+pub mod sync;
+pub mod sync_guard;
+pub mod tus;
+
+use crate::state::AppState;
+
+/// Every JSON route except tus (which sets its own body limit).
+pub fn router() -> axum::Router<AppState> {
+    axum::Router::new()
+        .merge(enroll::router())
+        .merge(sync::router())
+        .merge(inspections::router())
+        .merge(draws::router())
+        .merge(legal::router())
+        .merge(open_data::router())
+}
