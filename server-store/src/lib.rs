@@ -27,6 +27,12 @@ use liuhen_domain::draw::{DrawInputs, DrawOutcome, SpotCheckItem};
 /// tus upload and the review queue's "late" both use it).
 pub const UPLOAD_DEADLINE: chrono::Duration = chrono::Duration::hours(24);
 
+/// Whether a blob breaks R-REC-4: it arrived (or, not received yet, is still
+/// missing at `now`) more than [`UPLOAD_DEADLINE`] after it was captured.
+pub fn is_late(blob: &BlobRecord, now: DateTime<Utc>) -> bool {
+    blob.received_at.unwrap_or(now) - blob.captured_at > UPLOAD_DEADLINE
+}
+
 /// Errors of any storage backend.
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {

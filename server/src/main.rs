@@ -21,11 +21,11 @@ use tracing_subscriber::EnvFilter;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use liuhen_domain::model::RosterSnapshot;
+use liuhen_server::api::admin::{self, NewUser};
 use liuhen_server::api::enroll;
 use liuhen_server::client_addr::TrustedProxies;
 use liuhen_server::error::AppError;
 use liuhen_server::login_limit::{self, LoginLimits};
-use liuhen_server::pages::admin::{self, NewUser};
 use liuhen_server::services::directories::{self, ListKind};
 use liuhen_server::services::draws::{self, PublishedDraw};
 use liuhen_server::state::{Config, Security};

@@ -137,13 +137,13 @@ pub async fn create_user(state: &AppState, new: NewUser) -> Result<User, AppErro
     Ok(user)
 }
 
-/// A new user id whose server actor ([`crate::api::sync::user_actor`]) no enrolled
+/// A new user id whose server actor ([`crate::services::actors::user_actor`]) no enrolled
 /// device has registered (issue 16 item 5: a device never writes as a user; the
 /// ids are random, so a clash means someone registered a guessed one).
 async fn fresh_user_id(state: &AppState) -> Result<String, AppError> {
     for _ in 0..8 {
         let id = uuid::Uuid::now_v7().to_string();
-        let actor = crate::api::sync::user_actor(&id).to_hex_string();
+        let actor = crate::services::actors::user_actor(&id).to_hex_string();
         match state.storage.device_with_actor(&actor).await? {
             None => return Ok(id),
             Some(device) => {

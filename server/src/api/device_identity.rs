@@ -86,11 +86,11 @@ pub fn parse_actor_id(value: &str) -> Result<String, AppError> {
 }
 
 /// Whether `actor` (hex) is the server actor of one of `user_ids`
-/// ([`crate::api::sync::user_actor`]: supervisors and legal reviewers write with it).
+/// ([`crate::services::actors::user_actor`]: supervisors and legal reviewers write with it).
 pub fn is_user_actor<'a>(actor: &str, user_ids: impl IntoIterator<Item = &'a String>) -> bool {
     user_ids
         .into_iter()
-        .any(|id| crate::api::sync::user_actor(id).to_hex_string() == actor)
+        .any(|id| crate::services::actors::user_actor(id).to_hex_string() == actor)
 }
 
 /// 409 `actor_id_reserved`: an actor id the server writes with.
@@ -180,7 +180,7 @@ mod tests {
             parse_actor_id(&schema.to_uppercase()).unwrap_err().code(),
             "actor_id_reserved"
         );
-        let user = crate::api::sync::user_actor("u-1").to_hex_string();
+        let user = crate::services::actors::user_actor("u-1").to_hex_string();
         assert!(is_user_actor(
             &user,
             &["u-0".to_string(), "u-1".to_string()]

@@ -14,7 +14,7 @@ use liuhen_domain::model::Officer;
 
 use crate::api::sync::{SyncFailure, write_review};
 use crate::auth::UserAuth;
-use crate::pages::desk::access::{ClientIp, record_access};
+use crate::services::access_log::{ClientIp, record_access};
 use crate::state::AppState;
 use crate::storage::access::AccessAction;
 use crate::storage::{BlobRecord, DocRecord, Role, StorageError};
@@ -224,7 +224,7 @@ pub fn detail_from(
     let evidence_arrival: Vec<EvidenceArrival> = blobs
         .iter()
         .map(|b| EvidenceArrival {
-            late: crate::api::tus::is_late(b, now),
+            late: crate::storage::is_late(b, now),
             sha256: b.sha256.clone(),
             captured_at: b.captured_at,
             received_at: b.received_at,

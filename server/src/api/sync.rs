@@ -808,9 +808,4 @@ fn summary_of(
     })
 }
 
-/// The automerge actor of a server user (supervisor): stable, distinct per user.
-pub fn user_actor(user_id: &str) -> automerge::ActorId {
-    use sha2::{Digest, Sha256};
-    let h = Sha256::digest(format!("liuhen-user:{user_id}").as_bytes());
-    automerge::ActorId::from(&h[..16])
-}
+pub use crate::services::actors::user_actor;

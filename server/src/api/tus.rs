@@ -68,15 +68,8 @@ use liuhen_domain::upload::{
 use crate::auth::DeviceAuth;
 use crate::error::AppError;
 use crate::state::AppState;
-use crate::storage::BlobRecord;
 
-pub use crate::storage::UPLOAD_DEADLINE;
-
-/// Whether a blob breaks R-REC-4: it arrived (or, not received yet, is still
-/// missing at `now`) more than [`UPLOAD_DEADLINE`] after it was captured.
-pub fn is_late(blob: &BlobRecord, now: DateTime<Utc>) -> bool {
-    blob.received_at.unwrap_or(now) - blob.captured_at > UPLOAD_DEADLINE
-}
+pub use crate::storage::{UPLOAD_DEADLINE, is_late};
 
 /// Message of a whole-file hash mismatch.
 pub const HASH_MISMATCH_MESSAGE: &str = "文件内容与声明的哈希不符，已丢弃；请重新上传";
@@ -1050,6 +1043,7 @@ pub async fn purge_stale(state: &AppState) -> io::Result<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::storage::BlobRecord;
     use chrono::TimeZone;
 
     #[test]

@@ -578,8 +578,8 @@ pub async fn load_stats_year(st: &AppState, agency_id: &str) -> Result<Vec<Strin
             created_by: sup.id.clone(),
             created_at,
         };
-        let mut docd =
-            DraftDoc::create(crate::api::sync::user_actor(&sup.id), &meta, &c).map_err(dx)?;
+        let mut docd = DraftDoc::create(crate::services::actors::user_actor(&sup.id), &meta, &c)
+            .map_err(dx)?;
         let triggers = cat.catalogue.classify(&c);
         let submitted_at = at_day(8);
         let version = VersionRecord {

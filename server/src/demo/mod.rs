@@ -12,9 +12,9 @@ pub mod publish;
 
 use liuhen_domain::model::{RosterSnapshot, TargetKind};
 
+use crate::api::admin::{NewUser, create_user, load_roster};
 use crate::api::enroll::create_code;
 use crate::error::AppError;
-use crate::pages::admin::{NewUser, create_user, load_roster};
 use crate::services::draws::algorithm::SpotCheckItem;
 use crate::state::AppState;
 use crate::storage::{ConflictRecord, Role};
@@ -621,7 +621,7 @@ impl Seed {
         use liuhen_domain::inspection::{ReviewComment, ReviewDecision};
         let at = self.tick(minutes_later);
         self.doc
-            .set_actor(crate::api::sync::user_actor(&supervisor.id));
+            .set_actor(crate::services::actors::user_actor(&supervisor.id));
         for (i, (item, text)) in comments.iter().enumerate() {
             self.doc
                 .add_review_comment(&ReviewComment {

@@ -33,7 +33,7 @@ pub async fn authors(storage: &dyn Storage, agency_id: &str) -> StorageResult<Au
     let mut out = Authors {
         users: users
             .iter()
-            .map(|u| crate::api::sync::user_actor(&u.id).to_hex_string())
+            .map(|u| crate::services::actors::user_actor(&u.id).to_hex_string())
             .collect(),
         ..Authors::default()
     };

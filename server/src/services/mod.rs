@@ -6,6 +6,8 @@
 //! Layer rule (issue 17): `services` uses `storage` and the infrastructure modules;
 //! it never imports `api` or `pages` (checked by `tests/layers.rs`).
 
+pub mod access_log;
+pub mod actors;
 pub mod directories;
 pub mod draws;
 pub mod history;

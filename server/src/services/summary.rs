@@ -11,10 +11,10 @@ use chrono::{DateTime, Utc};
 use liuhen_domain::inspection::{Inspection, ReviewOutcome};
 
 use crate::api::inspections::{DetailError, LoadedDetail, load_detail};
-use crate::api::tus::{UPLOAD_DEADLINE, is_late};
 use crate::state::AppState;
 use crate::storage::StorageError;
 use crate::storage::queue::{QueueSummary, ReviewState};
+use crate::storage::{UPLOAD_DEADLINE, is_late};
 
 /// The review state of an inspection, from its document: a decision decides
 /// (returned becomes amended once an amendment is written after it); without one,

@@ -29,9 +29,9 @@ use liuhen_core::inspection::{
 };
 use liuhen_core::model::RosterSnapshot;
 use liuhen_core::time::FixedClock;
+use liuhen_server::api::admin::{NewUser, create_user, load_roster};
 use liuhen_server::auth::{new_token, token_hash};
 use liuhen_server::demo::{DEMO_PASSWORD, DEMO_ROSTER_JSON};
-use liuhen_server::pages::admin::{NewUser, create_user, load_roster};
 use liuhen_server::state::{AppState, Config};
 use liuhen_server::storage::queue::{PageAt, QueueFilter, QueueStorage, QueueSummary, ReviewState};
 use liuhen_server::storage::sqlite::SqliteStorage;

@@ -226,9 +226,9 @@ async fn r_legal_3_a_reviewer_edit_would_lock_them_out_and_names_the_way_out() {
     assert!(l.other_reviewers.is_empty(), "the demo has one reviewer");
     assert_eq!(l.staffing.reviewers, 1);
     // A second reviewer is the way out.
-    liuhen_server::pages::admin::create_user(
+    liuhen_server::api::admin::create_user(
         &st,
-        liuhen_server::pages::admin::NewUser {
+        liuhen_server::api::admin::NewUser {
             agency_id: agency.clone(),
             login: "legal2".into(),
             name: "第二审核员".into(),

@@ -3,12 +3,8 @@
 //! `GET /desk/inspections/{id}/access` lists it, newest first. There is no route that
 //! edits or deletes an entry (the table refuses it too, migration 0006).
 
-use std::net::SocketAddr;
-
 use askama::Template;
-use axum::extract::connect_info::ConnectInfo;
-use axum::extract::{FromRequestParts, Path, Query, State};
-use axum::http::request::Parts;
+use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use axum::routing::get;
 use serde::Deserialize;
@@ -19,8 +15,6 @@ use crate::pages::web::page::{Layout, WebError, render, role_label, same_agency}
 use crate::pages::web::session::WebUser;
 use crate::services::labels::Label;
 use crate::state::AppState;
-use crate::storage::access::{AccessAction, AccessEntry};
-use crate::storage::{StorageError, User};
 
 /// Entries per page of the access log.
 pub const PAGE_SIZE: u32 = 50;
@@ -30,63 +24,7 @@ pub fn router() -> axum::Router<AppState> {
     axum::Router::new().route("/desk/inspections/{id}/access", get(page))
 }
 
-/// The client's address, when the server knows it (served with connect info):
-/// the one [`crate::client_addr`] resolved (a `--trusted-proxy`'s client), else
-/// the TCP peer.
-#[derive(Debug, Clone, Default)]
-pub struct ClientIp(pub Option<String>);
-
-impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let resolved = parts
-            .extensions
-            .get::<crate::client_addr::ClientAddr>()
-            .map(|c| c.0);
-        let peer = || {
-            parts
-                .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|c| c.0.ip())
-        };
-        Ok(ClientIp(resolved.or_else(peer).map(|ip| ip.to_string())))
-    }
-}
-
-/// Writes one access to inspection `inspection_id` (of the user's agency) into the
-/// log (R-REC-7). Callers show nothing when this fails: an unlogged view is refused.
-pub async fn record_access(
-    st: &AppState,
-    user: &User,
-    inspection_id: &str,
-    action: AccessAction,
-    object: Option<String>,
-    client_ip: Option<String>,
-) -> Result<(), StorageError> {
-    let entry = AccessEntry {
-        id: 0,
-        agency_id: user.agency_id.clone(),
-        inspection_id: inspection_id.to_string(),
-        user_id: user.id.clone(),
-        user_name: user.name.clone(),
-        user_role: user.role,
-        action,
-        object,
-        at: st.clock.now(),
-        client_ip,
-    };
-    let id = st.storage.log_access(&entry).await?;
-    tracing::info!(
-        entry = id,
-        user = %user.id,
-        inspection = inspection_id,
-        action = action.as_str(),
-        object = entry.object.as_deref().unwrap_or(""),
-        "R-REC-7 access recorded"
-    );
-    Ok(())
-}
+pub use crate::services::access_log::{ClientIp, record_access};
 
 /// Query of the page.
 #[derive(Debug, Deserialize)]

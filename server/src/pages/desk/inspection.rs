@@ -447,7 +447,7 @@ fn evidence_view(
     let received = rec.and_then(|b| b.received_at);
     let present = received.is_some() && st.blobs.contains(&e.sha256);
     let late = match rec {
-        Some(b) => crate::api::tus::is_late(b, now),
+        Some(b) => crate::storage::is_late(b, now),
         None => now - e.captured_at > chrono::Duration::hours(24),
     };
     EvidenceView {

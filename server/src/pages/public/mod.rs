@@ -3,6 +3,7 @@
 
 pub mod after;
 pub mod before;
+pub mod open_data;
 pub mod page;
 pub mod profile_admin;
 pub mod publish;
@@ -18,4 +19,5 @@ pub fn router() -> axum::Router<AppState> {
         .merge(profile_admin::router())
         .merge(after::router())
         .merge(publish::router())
+        .merge(open_data::router())
 }

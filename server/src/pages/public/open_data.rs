@@ -22,7 +22,7 @@ use crate::services::spreadsheet::{number_cell, text_cell};
 use crate::state::AppState;
 
 /// The OpenAPI document of the open data API.
-pub const OPENAPI_JSON: &str = include_str!("../../assets/open_data_openapi.json");
+pub const OPENAPI_JSON: &str = include_str!("../../../assets/open_data_openapi.json");
 /// Most records one CSV export holds.
 pub const MAX_CSV_ROWS: u64 = 100_000;
 

@@ -17,8 +17,8 @@ use liuhen_domain::legal::{
 
 use liuhen_domain::time::local_date;
 
-use crate::api::sync::user_actor;
 use crate::pages::desk::queue::beijing_text;
+use crate::services::actors::user_actor;
 use crate::services::labels::Label;
 use crate::state::AppState;
 use crate::storage::legal::{
