@@ -2,6 +2,7 @@
 //! place that shows them to a person: pages, messages of the services, the device
 //! API's labels. The store keeps only stable codes (`as_str`); words live here.
 
+use crate::storage::Role;
 use crate::storage::access::AccessAction;
 use crate::storage::legal::{DisputeOutcome, DraftStatus};
 use crate::storage::public_profile::{AppealCounts, AppealKind, DocumentKind, PublicDocument};
@@ -116,4 +117,14 @@ pub fn appeals_detail(year: i32, kind: AppealKind, n: &AppealCounts) -> String {
         n.corrected,
         n.other
     )
+}
+
+/// Chinese name of a role.
+pub fn role_label(role: Role) -> &'static str {
+    match role {
+        Role::Officer => "执法人员",
+        Role::Supervisor => "审核人员",
+        Role::LegalReviewer => "法制审核人员",
+        Role::Admin => "管理员",
+    }
 }

@@ -8,6 +8,7 @@
 
 pub mod access_log;
 pub mod actors;
+pub mod detail;
 pub mod directories;
 pub mod draws;
 pub mod history;

@@ -3,14 +3,14 @@
 //!
 //! The summary is derived data: [`refresh`] recomputes it from the stored document,
 //! the server's roster and the evidence records (the same rule check as the JSON
-//! API, [`crate::api::inspections::load_detail`]), and [`backfill`] catches documents
+//! API, [`crate::services::detail::load_detail`]), and [`backfill`] catches documents
 //! stored before the queue existed or whose refresh failed.
 
 use chrono::{DateTime, Utc};
 
 use liuhen_domain::inspection::{Inspection, ReviewOutcome};
 
-use crate::api::inspections::{DetailError, LoadedDetail, load_detail};
+use crate::services::detail::{DetailError, LoadedDetail, load_detail};
 use crate::state::AppState;
 use crate::storage::StorageError;
 use crate::storage::queue::{QueueSummary, ReviewState};

@@ -273,6 +273,20 @@ pub fn yuan_input(fen: i64) -> String {
     }
 }
 
+/// A workflow refusal as the pages show it.
+impl From<crate::services::legal::workflow::LegalError> for WebError {
+    fn from(e: crate::services::legal::workflow::LegalError) -> Self {
+        use crate::services::legal::workflow::LegalError;
+        match e {
+            LegalError::NotFound(w) => WebError::NotFound(w),
+            LegalError::Storage(s) => WebError::Storage(s),
+            LegalError::Damaged(d) => WebError::Internal(d),
+            LegalError::Forbidden(_) => WebError::Forbidden,
+            other => WebError::BadRequest(other.to_string()),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

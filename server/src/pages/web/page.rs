@@ -90,15 +90,7 @@ pub fn nav_for(role: Role) -> Vec<(&'static str, &'static str, &'static str)> {
     }
 }
 
-/// Chinese name of a role.
-pub fn role_label(role: Role) -> &'static str {
-    match role {
-        Role::Officer => "执法人员",
-        Role::Supervisor => "审核人员",
-        Role::LegalReviewer => "法制审核人员",
-        Role::Admin => "管理员",
-    }
-}
+pub use crate::services::labels::role_label;
 
 /// Renders a template as an HTML page (200), or the error page if it fails.
 pub fn render(t: &impl Template) -> Response {

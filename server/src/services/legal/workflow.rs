@@ -169,19 +169,6 @@ impl From<LegalError> for crate::error::AppError {
     }
 }
 
-impl From<LegalError> for crate::pages::web::page::WebError {
-    fn from(e: LegalError) -> Self {
-        use crate::pages::web::page::WebError;
-        match e {
-            LegalError::NotFound(w) => WebError::NotFound(w),
-            LegalError::Storage(s) => WebError::Storage(s),
-            LegalError::Damaged(d) => WebError::Internal(d),
-            LegalError::Forbidden(_) => WebError::Forbidden,
-            other => WebError::BadRequest(other.to_string()),
-        }
-    }
-}
-
 /// Result of workflow steps.
 pub type LegalResult<T> = Result<T, LegalError>;
 
@@ -191,7 +178,7 @@ pub(crate) fn require(user: &User, roles: &[Role], what: &str) -> LegalResult<()
     } else {
         Err(LegalError::Forbidden(format!(
             "您的账号（{}）无权{what}",
-            crate::pages::web::page::role_label(user.role)
+            crate::services::labels::role_label(user.role)
         )))
     }
 }
