@@ -11,6 +11,8 @@ pub mod auth;
 pub mod client_addr;
 pub mod demo;
 pub mod error;
+#[cfg(test)]
+mod layers;
 pub use storage::failpoints;
 pub mod login_limit;
 pub mod pages;

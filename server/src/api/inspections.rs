@@ -13,8 +13,8 @@ use crate::api::sync::{SyncFailure, write_review};
 use crate::auth::UserAuth;
 use crate::services::access_log::{ClientIp, record_access};
 use crate::state::AppState;
-use crate::storage::access::AccessAction;
 use crate::storage::Role;
+use crate::storage::access::AccessAction;
 
 /// Routes of this module.
 pub fn router() -> axum::Router<AppState> {

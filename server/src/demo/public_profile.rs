@@ -6,7 +6,7 @@
 use chrono::{TimeZone, Utc};
 
 use crate::error::AppError;
-use crate::pages::public::profile_admin::{R_REC_2_STEPS, public_docs_dir, store_file};
+use crate::services::public_docs::{R_REC_2_STEPS, public_docs_dir, store_file};
 use crate::state::AppState;
 use crate::storage::public_profile::{
     Actor, AppealCounts, AppealKind, DocumentKind, PublicDocument, PublicProfile, StatsPublication,

@@ -13,8 +13,8 @@ use liuhen_domain::time::local_date;
 
 use crate::demo::legal::{DEMO_DECISION_COMPANY_DOC, DEMO_DECISION_PERSON_DOC};
 use crate::error::AppError;
-use crate::pages::public::publish::{agency_name, publication_timing};
 use crate::services::mask::{public_code, public_target};
+use crate::services::publish::{agency_name, publication_timing};
 use crate::state::AppState;
 use crate::storage::publicity::{PublicationStep, QueueEntry};
 

@@ -15,6 +15,8 @@ pub mod history;
 pub mod labels;
 pub mod legal;
 pub mod mask;
+pub mod public_docs;
+pub mod publish;
 pub mod repair;
 pub mod spreadsheet;
 pub mod summary;

@@ -24,8 +24,10 @@ use rand::RngCore;
 use serde::Deserialize;
 
 use liuhen_domain::calendar::WorkCalendar;
-use liuhen_domain::legal::{DecisionKind, publication_due};
+use liuhen_domain::legal::publication_due;
 use liuhen_domain::time::local_date;
+
+pub use crate::services::publish::{agency_name, publication_timing};
 
 use crate::pages::web::page::{Layout, WebError, render};
 use crate::pages::web::session::WebUser;
@@ -54,28 +56,6 @@ pub fn router() -> axum::Router<AppState> {
         .route("/publish/{id}/review", post(review))
         .route("/publish/{id}/approve", post(approve))
         .route("/publish/{id}/withdraw", post(withdraw))
-}
-
-/// When a decision published on `published_on` was due and whether it was late
-/// (R-POST-1): (deadline, late, working days late). A year without calendar data
-/// gives None rather than a guess.
-pub fn publication_timing(
-    cal: &WorkCalendar,
-    kind: DecisionKind,
-    decided_on: NaiveDate,
-    published_on: NaiveDate,
-) -> (Option<NaiveDate>, Option<bool>, Option<u32>) {
-    let Ok(due) = publication_due(cal, kind, decided_on) else {
-        return (None, None, None);
-    };
-    if published_on <= due {
-        return (Some(due), Some(false), None);
-    }
-    (
-        Some(due),
-        Some(true),
-        cal.working_days_between(due, published_on).ok(),
-    )
 }
 
 /// Where a decision stands in the publishing queue (R-POST-1, R-POST-3).
@@ -271,16 +251,6 @@ pub fn queue_row(
             .map(|d| d.to_string())
             .unwrap_or_default(),
     }
-}
-
-/// The enforcing body's name of an agency (its roster's agency name).
-pub async fn agency_name(st: &AppState, agency_id: &str) -> Result<String, StorageError> {
-    Ok(st
-        .storage
-        .roster_for(agency_id, None)
-        .await?
-        .map(|(r, _)| r.agency.name)
-        .unwrap_or_else(|| agency_id.to_string()))
 }
 
 async fn user_names(st: &AppState, agency_id: &str) -> Result<HashMap<String, String>, WebError> {
@@ -733,6 +703,7 @@ async fn withdraw(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use liuhen_domain::legal::DecisionKind;
 
     fn d(y: i32, m: u32, day: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, day).unwrap()
