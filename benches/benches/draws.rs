@@ -16,8 +16,8 @@ use rand_chacha::ChaCha20Rng;
 use rand_chacha::rand_core::SeedableRng;
 
 use liuhen_core::model::{CertificateStatus, CreditCode, Officer, TargetKind};
-use liuhen_server::directories::{self, ListKind};
-use liuhen_server::draws::algorithm::{self, DrawInputs, DrawTarget, SpotCheckItem};
+use liuhen_server::services::directories::{self, ListKind};
+use liuhen_server::services::draws::algorithm::{self, DrawInputs, DrawTarget, SpotCheckItem};
 use liuhen_server::state::Config;
 
 const TARGETS: usize = 100_000;

@@ -17,6 +17,7 @@ pub mod blobs;
 pub mod calendar;
 pub mod doc;
 pub mod draft_doc;
+pub mod draw;
 pub mod inspection;
 pub mod legal;
 pub mod model;

@@ -175,6 +175,7 @@ impl AppError {
             AppError::Storage(e) => match e {
                 StorageError::Conflict(_) => StatusCode::CONFLICT,
                 StorageError::NotFound(_) => StatusCode::NOT_FOUND,
+                StorageError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
                 StorageError::Backend(_) | StorageError::NewerSchema { .. } => {
                     StatusCode::INTERNAL_SERVER_ERROR
                 }
@@ -210,6 +211,7 @@ impl AppError {
             AppError::Storage(e) => match e {
                 StorageError::Conflict(_) => "conflict",
                 StorageError::NotFound(_) => "not_found",
+                StorageError::Busy(_) => "storage_busy",
                 StorageError::Backend(_) => "internal",
                 StorageError::NewerSchema { .. } => "schema_newer",
             },
@@ -222,6 +224,7 @@ impl AppError {
             AppError::Storage(StorageError::Backend(_)) => {
                 AppError::Internal(String::new()).to_string()
             }
+            AppError::Storage(StorageError::Busy(_)) => "服务器繁忙，请稍后重试".into(),
             other => other.to_string(),
         }
     }
@@ -279,7 +282,9 @@ impl IntoResponse for AppError {
         match &self {
             AppError::Internal(detail) => tracing::error!(%detail, "internal error"),
             AppError::Storage(
-                e @ (StorageError::Backend(_) | StorageError::NewerSchema { .. }),
+                e @ (StorageError::Backend(_)
+                | StorageError::Busy(_)
+                | StorageError::NewerSchema { .. }),
             ) => {
                 tracing::error!(error = %e, "storage error")
             }

@@ -6,35 +6,22 @@
 //! until SIGTERM/SIGINT and lets in-flight requests finish. Errors are
 //! [`error::AppError`], answered as JSON `{ code, message }` with Chinese messages.
 
-pub mod admin;
+pub mod api;
 pub mod auth;
 pub mod body_limit;
 pub mod client_addr;
 pub mod demo;
-pub mod desk;
-pub mod device_identity;
-pub mod device_log;
-pub mod directories;
-pub mod draws;
-pub mod enroll;
 pub mod error;
-pub mod failpoints;
-pub mod history;
-pub mod home;
-pub mod inspections;
-pub mod legal;
+#[cfg(test)]
+mod layers;
+pub use storage::failpoints;
 pub mod login_limit;
-pub mod public;
+pub mod pages;
 pub mod query_limit;
-pub mod repair;
 pub mod security_headers;
-pub mod spreadsheet;
+pub mod services;
 pub mod state;
 pub mod storage;
-pub mod sync;
-pub mod sync_guard;
-pub mod tus;
-pub mod web;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -157,34 +144,26 @@ async fn healthz(State(state): State<AppState>) -> Result<axum::Json<Health>, Ap
 
 /// The whole HTTP API. Routes:
 /// `GET /healthz`, `POST /api/v1/login`, `GET /api/v1/me`, `POST /api/v1/enroll`,
-/// `/api/v1/admin/...` ([`admin::router`]), plus [`sync::router`] and
-/// [`tus::router`]. Unknown routes answer 404 JSON under `/api/` and a Chinese
-/// 404 page elsewhere ([`web::not_found`]); wrong methods 405 JSON.
+/// `/api/v1/admin/...` ([`pages::admin::router`]), plus [`api::sync::router`] and
+/// [`api::tus::router`]. Unknown routes answer 404 JSON under `/api/` and a Chinese
+/// 404 page elsewhere ([`pages::web::not_found`]); wrong methods 405 JSON.
 pub fn app(state: AppState) -> Router {
     // JSON endpoints: tower-http's body limit (a declared oversized body is refused
     // before the handler runs, a chunked one while read), and a refused body is
     // still read for a while so that the client sees the 413. The tus routes and
     // the public-profile upload handle their own sizes.
     let json_api = Router::new()
-        .route("/", get(home::home))
         .route("/healthz", get(healthz))
         .merge(auth::router())
-        .merge(enroll::router())
-        .merge(admin::router())
-        .merge(sync::router())
-        .merge(inspections::router())
-        .merge(draws::api::router())
-        .merge(web::router())
-        .merge(desk::router())
-        .merge(legal::router())
-        .merge(public::router())
+        .merge(api::router())
+        .merge(pages::router())
         .layer(body_limit::RequestBodyLimitLayer::new(JSON_BODY_LIMIT))
         .layer(axum::middleware::map_request(body_limit::drain_on_drop));
     Router::new()
         .merge(json_api)
-        .merge(tus::router())
-        .merge(public::profile_admin::upload_router())
-        .fallback(web::not_found)
+        .merge(api::tus::router())
+        .merge(pages::public::profile_admin::upload_router())
+        .fallback(pages::web::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
         .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
         // A plain-text 413 (tower-http, axum extractors) answers the JSON error.
@@ -262,7 +241,7 @@ pub async fn serve(
         source,
     })?;
     let keeper = tokio::spawn(housekeeping(state.clone()));
-    tokio::spawn(repair::at_start(state.clone()));
+    tokio::spawn(services::repair::at_start(state.clone()));
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     // With connect info, the access log (R-REC-7) records the client's address.
     // Over-long query strings get a Chinese 414 (issue 10); request lines and

@@ -21,16 +21,17 @@ use tracing_subscriber::EnvFilter;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use liuhen_domain::model::RosterSnapshot;
-use liuhen_server::admin::{self, NewUser};
+use liuhen_server::api::admin::{self, NewUser};
+use liuhen_server::api::enroll;
 use liuhen_server::client_addr::TrustedProxies;
-use liuhen_server::directories::{self, ListKind};
-use liuhen_server::draws::{self, PublishedDraw};
 use liuhen_server::error::AppError;
 use liuhen_server::login_limit::{self, LoginLimits};
+use liuhen_server::services::directories::{self, ListKind};
+use liuhen_server::services::draws::{self, PublishedDraw};
 use liuhen_server::state::{Config, Security};
 use liuhen_server::storage::Role;
 use liuhen_server::storage::login_attempts::LoginPolicy;
-use liuhen_server::{StartupError, build_state, demo, enroll};
+use liuhen_server::{StartupError, build_state, demo};
 
 #[derive(Debug, Parser)]
 #[command(name = "liuhen-server", version, about = "liuhen 执法记录服务器")]
@@ -223,7 +224,7 @@ enum CliError {
     #[error("{0}")]
     Usage(String),
     #[error("{0}")]
-    Import(#[from] liuhen_server::directories::ImportError),
+    Import(#[from] liuhen_server::services::directories::ImportError),
 }
 
 fn config(data_dir: PathBuf, secure_cookies: bool, max_upload_mib: u64) -> Config {
@@ -273,11 +274,11 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
     );
     if args.demo {
         let mut summary = demo::load(&state).await?;
-        liuhen_server::legal::demo::load_catalogue(&state, &summary.agency_id).await?;
-        liuhen_server::public::demo_profile::load(&state).await?;
+        liuhen_server::demo::legal::load_catalogue(&state, &summary.agency_id).await?;
+        liuhen_server::demo::public_profile::load(&state).await?;
         if !args.demo_without_inspections {
             let desk = demo::load_desk(&state).await?;
-            let drafts = liuhen_server::legal::demo::load(&state, &summary.agency_id).await?;
+            let drafts = liuhen_server::demo::legal::load(&state, &summary.agency_id).await?;
             tracing::info!(
                 created = drafts.len(),
                 "demo decision drafts loaded for legal review (one per state, three decided)"
@@ -287,7 +288,7 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
                 ?draw,
                 "demo double-random draw completed (public results, R-POST-4)"
             );
-            let published = liuhen_server::public::demo_publish::load(&state).await?;
+            let published = liuhen_server::demo::publish::load(&state).await?;
             tracing::info!(
                 ?published,
                 "demo publication records loaded for the public portal"

@@ -1,7 +1,7 @@
 //! Security headers every answer carries (issue 16), added by one middleware
 //! around the whole router. Page-specific headers stay where the page is made
-//! (the CSP, frame and cache headers of [`crate::web::page::html_response`] and
-//! [`crate::public::page::public_headers`], the sandbox of evidence originals);
+//! (the CSP, frame and cache headers of [`crate::pages::web::page::html_response`] and
+//! [`crate::pages::public::page::public_headers`], the sandbox of evidence originals);
 //! this layer only fills in what an answer does not set itself:
 //! - `X-Content-Type-Options: nosniff` on everything (JSON, CSV, errors, 404s);
 //! - `Referrer-Policy: same-origin`: nothing of a URL (inspection ids, search

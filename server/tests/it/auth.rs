@@ -189,7 +189,7 @@ fn expired_enrollment_code_is_refused() {
             .await
             .unwrap()
             .unwrap();
-        liuhen_server::enroll::create_code(state, &user)
+        liuhen_server::api::enroll::create_code(state, &user)
             .await
             .unwrap()
             .0
@@ -794,9 +794,9 @@ fn admins_manage_only_their_own_agency() {
 
     // An admin of another agency sees nothing of this one.
     with_state(&server, Duration::zero(), async |state| {
-        liuhen_server::admin::create_user(
+        liuhen_server::api::admin::create_user(
             state,
-            liuhen_server::admin::NewUser {
+            liuhen_server::api::admin::NewUser {
                 agency_id: "other-agency".into(),
                 login: "other-admin".into(),
                 name: "外单位管理员".into(),

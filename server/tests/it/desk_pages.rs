@@ -21,7 +21,7 @@ use liuhen_core::inspection::{
     InspectionMeta, InspectionStep, ReviewComment, RightsNotice, TeamMember,
 };
 use liuhen_core::time::FixedClock;
-use liuhen_server::admin::{NewUser, create_user, load_roster};
+use liuhen_server::api::admin::{NewUser, create_user, load_roster};
 use liuhen_server::state::{AppState, Config};
 use liuhen_server::storage::access::{AccessAction, AccessEntry};
 use liuhen_server::storage::{BlobRecord, DocRecord, Role};

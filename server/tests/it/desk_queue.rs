@@ -29,7 +29,7 @@ use liuhen_core::inspection::{
 };
 use liuhen_core::model::RosterSnapshot;
 use liuhen_core::time::FixedClock;
-use liuhen_server::admin::{NewUser, create_user, load_roster};
+use liuhen_server::api::admin::{NewUser, create_user, load_roster};
 use liuhen_server::auth::{new_token, token_hash};
 use liuhen_server::demo::{DEMO_PASSWORD, DEMO_ROSTER_JSON};
 use liuhen_server::state::{AppState, Config};
@@ -503,7 +503,7 @@ async fn store(state: &AppState, spec: &Spec) -> String {
                 .unwrap();
         }
     }
-    liuhen_server::desk::summary::refresh(state, &id)
+    liuhen_server::services::summary::refresh(state, &id)
         .await
         .unwrap();
     id

@@ -134,7 +134,7 @@ fn a_device_cannot_take_a_server_actor_id() {
     // The supervisor's server actor (`sync::user_actor`), and the admin's and the
     // other agency's officer's: refused, whoever enrols.
     for login in ["supervisor", "admin", SECOND_OFFICER] {
-        let actor = liuhen_server::sync::user_actor(&user_id(&server, login)).to_hex_string();
+        let actor = liuhen_server::api::sync::user_actor(&user_id(&server, login)).to_hex_string();
         for (officer, actor) in [
             ("qy-zf-001", actor.clone()),
             ("qy-zf-002", actor.to_uppercase()),
@@ -301,7 +301,7 @@ fn enrolment_fields_are_checked_property() {
                         };
                         b["public_key"] = json!(value);
                         let ok = !as_text
-                            || liuhen_server::device_identity::is_valid_public_key(&key_bytes);
+                            || liuhen_server::api::device_identity::is_valid_public_key(&key_bytes);
                         (!ok).then_some("public_key")
                     }
                     _ => {

@@ -7,7 +7,7 @@ use chrono::NaiveDate;
 use proptest::prelude::*;
 
 use liuhen_core::model::{CertificateStatus, Officer, TargetKind};
-use liuhen_server::draws::algorithm::{
+use liuhen_server::services::draws::algorithm::{
     self, ConflictPair, DrawError, DrawInputs, DrawTarget, LastTeam, ShortfallKind, SpotCheckItem,
 };
 

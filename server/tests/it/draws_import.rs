@@ -13,7 +13,9 @@ use proptest::prelude::*;
 
 use common::run_cli;
 use liuhen_core::model::CreditCode;
-use liuhen_server::directories::{self, ListKind, decode_text, parse_csv, parse_date, parse_ratio};
+use liuhen_server::services::directories::{
+    self, ListKind, decode_text, parse_csv, parse_date, parse_ratio,
+};
 use liuhen_server::state::Config;
 
 /// A data directory with the demo agency loaded (in-process, then closed).

@@ -11,7 +11,7 @@ use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 
 use liuhen_core::legal::{DeadlineStatus, DecisionKind, DraftContent};
 use liuhen_core::time::Clock;
-use liuhen_server::legal::workflow;
+use liuhen_server::services::legal::workflow;
 use liuhen_server::state::{AppState, Config};
 use liuhen_server::storage::User;
 
@@ -88,7 +88,7 @@ async fn r_legal_5_received_before_national_day_is_due_after_the_make_up_workday
     clock.set(2025, 9, 30);
     let st = start(tmp.path(), clock.clone()).await;
     let demo = liuhen_server::demo::load(&st).await.expect("demo");
-    liuhen_server::legal::demo::load_catalogue(&st, &demo.agency_id)
+    liuhen_server::demo::legal::load_catalogue(&st, &demo.agency_id)
         .await
         .expect("catalogue");
     let sup = user(&st, "supervisor").await;
@@ -174,7 +174,7 @@ async fn r_legal_5_a_deadline_in_a_year_without_data_is_a_clear_error_until_impo
     {
         let st = start(tmp.path(), clock.clone()).await;
         let demo = liuhen_server::demo::load(&st).await.expect("demo");
-        liuhen_server::legal::demo::load_catalogue(&st, &demo.agency_id)
+        liuhen_server::demo::legal::load_catalogue(&st, &demo.agency_id)
             .await
             .expect("catalogue");
         let sup = user(&st, "supervisor").await;

@@ -13,7 +13,7 @@ use chrono::{DateTime, TimeZone, Utc};
 
 use liuhen_core::legal::{DecisionKind, DraftContent, MajorTrigger};
 use liuhen_core::time::Clock;
-use liuhen_server::legal::workflow;
+use liuhen_server::services::legal::workflow;
 use liuhen_server::state::{AppState, Config};
 use liuhen_server::storage::User;
 
@@ -71,7 +71,7 @@ fn major_draft() -> DraftContent {
 async fn setup(clock: &TestClock, dir: &std::path::Path) -> (AppState, String) {
     let st = start(dir, clock.clone()).await;
     let demo = liuhen_server::demo::load(&st).await.expect("demo");
-    liuhen_server::legal::demo::load_catalogue(&st, &demo.agency_id)
+    liuhen_server::demo::legal::load_catalogue(&st, &demo.agency_id)
         .await
         .expect("catalogue");
     (st, demo.agency_id)
@@ -137,8 +137,8 @@ async fn r_post_2_a_person_named_in_the_decision_is_refused_with_its_position() 
     )
     .await
     .expect("decided once the name is masked");
-    let public = liuhen_server::public::mask::public_decision(
-        &liuhen_server::public::mask::source_of(&dec),
+    let public = liuhen_server::services::mask::public_decision(
+        &liuhen_server::services::mask::source_of(&dec),
         "清远市生态环境局",
         None,
     );
@@ -226,9 +226,9 @@ async fn r_legal_3_a_reviewer_edit_would_lock_them_out_and_names_the_way_out() {
     assert!(l.other_reviewers.is_empty(), "the demo has one reviewer");
     assert_eq!(l.staffing.reviewers, 1);
     // A second reviewer is the way out.
-    liuhen_server::admin::create_user(
+    liuhen_server::api::admin::create_user(
         &st,
-        liuhen_server::admin::NewUser {
+        liuhen_server::api::admin::NewUser {
             agency_id: agency.clone(),
             login: "legal2".into(),
             name: "第二审核员".into(),
@@ -283,7 +283,7 @@ async fn calendar_missing_years_name_the_year_and_what_needs_it() {
     workflow::submit(&st, &sup, &d2.id, "", None)
         .await
         .expect("submit");
-    let missing = liuhen_server::legal::calendar::missing_years(&st, &agency)
+    let missing = liuhen_server::services::legal::calendar::missing_years(&st, &agency)
         .await
         .expect("missing");
     assert_eq!(missing.len(), 1, "{missing:?}");
@@ -291,14 +291,14 @@ async fn calendar_missing_years_name_the_year_and_what_needs_it() {
     assert_eq!(missing[0].reviews, 1);
     assert!(missing[0].near);
     assert_eq!(
-        liuhen_server::legal::calendar::pending_text(2027),
+        liuhen_server::services::legal::calendar::pending_text(2027),
         "待导入 2027 年节假日安排"
     );
     let good = r#"{"year": 2027, "papers": ["https://www.gov.cn/"], "days": [{"name": "元旦", "date": "2027-01-01", "isOffDay": true}]}"#;
     workflow::import_calendar_year(&st, &admin, good)
         .await
         .expect("import");
-    let missing = liuhen_server::legal::calendar::missing_years(&st, &agency)
+    let missing = liuhen_server::services::legal::calendar::missing_years(&st, &agency)
         .await
         .expect("missing");
     assert!(missing.is_empty(), "{missing:?}");

@@ -16,9 +16,9 @@ use serde_json::Value;
 use liuhen_core::legal::{DecisionKind, PartyKind};
 use liuhen_core::model::RosterSnapshot;
 use liuhen_core::time::Clock;
-use liuhen_server::admin::{NewUser, create_user, load_roster};
+use liuhen_server::api::admin::{NewUser, create_user, load_roster};
 use liuhen_server::demo::{DEMO_PASSWORD, DEMO_ROSTER_JSON};
-use liuhen_server::public::mask;
+use liuhen_server::services::mask;
 use liuhen_server::state::{AppState, Config};
 use liuhen_server::storage::legal::{DecisionRecord, DraftRecord, DraftStatus, LegalWrite};
 use liuhen_server::storage::publicity::{PublicationStep, WithdrawReason, WithdrawalRecord};
@@ -1115,7 +1115,9 @@ fn r_post_5_statistics_per_enforcement_category_with_totals_in_page_csv_and_xlsx
             corrected: 1,
             other: 0,
         };
-        st.put_appeal_stats(AGENCY, 2025, AppealKind::Reconsideration, &rc, &by)
+        let detail =
+            liuhen_server::services::labels::appeals_detail(2025, AppealKind::Reconsideration, &rc);
+        st.put_appeal_stats(AGENCY, 2025, AppealKind::Reconsideration, &rc, &by, &detail)
             .await
             .unwrap();
         st.publish_stats(&StatsPublication {

@@ -14,7 +14,7 @@ use std::collections::{BTreeSet, VecDeque};
 use serde_json::Value;
 
 use common::{TestServer, client};
-use liuhen_server::legal::demo::{DEMO_DECISION_PERSON_DOC, DEMO_PERSON_NAME, DEMO_PRIVATE_VALUES};
+use liuhen_server::demo::legal::{DEMO_DECISION_PERSON_DOC, DEMO_PERSON_NAME, DEMO_PRIVATE_VALUES};
 
 /// Demo agency.
 const AGENCY: &str = "qy-sthj";

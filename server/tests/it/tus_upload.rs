@@ -23,10 +23,10 @@ use sha2::{Digest, Sha256};
 
 use liuhen_core::time::FixedClock;
 use liuhen_core::upload::{TusClient, UploadError, encode_metadata};
+use liuhen_server::api::tus::{HASH_MISMATCH_MESSAGE, is_late};
 use liuhen_server::auth::{new_token, token_hash};
 use liuhen_server::state::{AppState, Config};
 use liuhen_server::storage::{BlobRecord, Device, DocRecord, Role, User};
-use liuhen_server::tus::{HASH_MISMATCH_MESSAGE, is_late};
 
 const INSPECTION: &str = "0193a7c2-0000-7000-8000-000000000001";
 const AGENCY: &str = "qy-sthjj";

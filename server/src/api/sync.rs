@@ -1,0 +1,811 @@
+//! The batched sync endpoint (`POST /api/v1/sync`, see `docs/sync-protocol.md`):
+//! automerge's sync protocol per document, many documents per request. Every change
+//! a device sends is checked against the write rules before it is merged.
+
+use std::collections::BTreeSet;
+
+use automerge::sync::{Message, State, SyncDoc};
+use automerge::{AutoCommit, ChangeHash, ReadDoc};
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State as AxState;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use chrono::{DateTime, Utc};
+use futures_util::{StreamExt, TryStreamExt};
+
+use liuhen_domain::doc::{InspectionDoc, schema_actor, schema_chain_hashes};
+use liuhen_domain::inspection::Inspection;
+use liuhen_domain::model::RosterSnapshot;
+use liuhen_domain::protocol::{
+    ApiError, DocMessage, DocReply, DocStatus, MAX_DOCS_PER_REQUEST, MAX_DRAFTS_PER_REQUEST,
+    MAX_LOG_ENTRIES_PER_REQUEST, PROTOCOL_VERSION, SYNC_PATH, SyncRequest, SyncResponse,
+};
+use liuhen_domain::write_rules::DeviceAuthor;
+
+use crate::auth::DeviceAuth;
+use crate::state::AppState;
+use crate::storage::{BlobRecord, DocRecord, Storage, StorageError, SyncWrite, User};
+
+/// Routes of this module.
+pub fn router() -> axum::Router<AppState> {
+    axum::Router::new().route(SYNC_PATH, post(sync))
+}
+
+/// A failure of the whole request (per-document problems are replies, not errors).
+#[derive(Debug)]
+pub struct SyncFailure {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+}
+
+impl IntoResponse for SyncFailure {
+    fn into_response(self) -> Response {
+        (
+            self.status,
+            Json(ApiError {
+                code: self.code.to_string(),
+                message: self.message,
+            }),
+        )
+            .into_response()
+    }
+}
+
+impl From<StorageError> for SyncFailure {
+    fn from(e: StorageError) -> Self {
+        tracing::error!(error = %e, "storage failed during sync");
+        SyncFailure {
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            code: "storage_unavailable",
+            message: "服务器存储暂时不可用，请稍后重试；设备上的记录不受影响".into(),
+        }
+    }
+}
+
+impl SyncFailure {
+    /// HTTP status.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+    /// Stable code.
+    pub fn code(&self) -> &'static str {
+        self.code
+    }
+    /// Chinese message.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+    /// Any status with a code and a Chinese message.
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        SyncFailure {
+            status,
+            code,
+            message: message.into(),
+        }
+    }
+    /// 400 with a code and a Chinese message.
+    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
+        SyncFailure {
+            status: StatusCode::BAD_REQUEST,
+            code,
+            message: message.into(),
+        }
+    }
+    /// 403.
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        SyncFailure {
+            status: StatusCode::FORBIDDEN,
+            code: "forbidden",
+            message: message.into(),
+        }
+    }
+    /// 404 for an inspection (also for another agency's: no existence leak).
+    pub fn not_found(id: &str) -> Self {
+        SyncFailure {
+            status: StatusCode::NOT_FOUND,
+            code: "not_found",
+            message: format!("找不到检查记录 {id}"),
+        }
+    }
+    /// 500 for a stored document that does not read.
+    pub fn unreadable(detail: &str) -> Self {
+        tracing::error!(detail, "stored document unreadable");
+        SyncFailure {
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            code: "document_unreadable",
+            message: "服务器上的该记录无法读取，已通知管理员".into(),
+        }
+    }
+}
+
+fn bad_request(code: &'static str, message: impl Into<String>) -> SyncFailure {
+    SyncFailure::bad_request(code, message)
+}
+
+async fn sync(
+    AxState(st): AxState<AppState>,
+    auth: DeviceAuth,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> Result<Json<SyncResponse>, SyncFailure> {
+    let body = body.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            SyncFailure {
+                status: StatusCode::PAYLOAD_TOO_LARGE,
+                code: "body_too_large",
+                message: "同步请求过大，请分批同步（设备上的记录不受影响）".into(),
+            }
+        } else {
+            bad_request("malformed_request", format!("同步请求无法读取：{e}"))
+        }
+    })?;
+    let req: SyncRequest = serde_json::from_slice(&body).map_err(|e| {
+        bad_request(
+            "malformed_request",
+            format!("同步请求格式错误，无法解析：{e}"),
+        )
+    })?;
+    if req.protocol != PROTOCOL_VERSION {
+        return Err(bad_request(
+            "protocol_mismatch",
+            format!(
+                "同步协议版本 {} 不受支持（服务器为 {PROTOCOL_VERSION}），请升级应用",
+                req.protocol
+            ),
+        ));
+    }
+    if req.docs.len() > MAX_DOCS_PER_REQUEST {
+        return Err(bad_request(
+            "too_many_documents",
+            format!("一次同步最多 {MAX_DOCS_PER_REQUEST} 条记录，请分批发送"),
+        ));
+    }
+    if req.log.len() > MAX_LOG_ENTRIES_PER_REQUEST {
+        return Err(bad_request(
+            "too_many_log_entries",
+            format!("一次同步最多上传 {MAX_LOG_ENTRIES_PER_REQUEST} 条设备日志，请分批发送"),
+        ));
+    }
+    let Some(officer_id) = auth.user.officer_id.clone() else {
+        return Err(SyncFailure {
+            status: StatusCode::FORBIDDEN,
+            code: "forbidden",
+            message: "该账号不是执法人员，不能同步检查记录".into(),
+        });
+    };
+    let now = st.clock.now();
+    let skew = (req.device_time - now).num_seconds();
+    if skew.abs() > 300 {
+        tracing::warn!(device = %auth.device.id, skew, "device clock is off");
+    }
+    let roster = if req.docs.is_empty() {
+        None
+    } else {
+        st.storage
+            .roster_for(&auth.user.agency_id, None)
+            .await?
+            .map(|(r, _)| r)
+    };
+    let authors = if req.docs.is_empty() {
+        crate::services::history::Authors::default()
+    } else {
+        crate::services::history::authors(st.storage.as_ref(), &auth.user.agency_id).await?
+    };
+    let ctx = Ctx {
+        st: &st,
+        auth: &auth,
+        officer_id: &officer_id,
+        now,
+        skew,
+        roster,
+        authors,
+    };
+
+    // The signed device log (R-REC-5): acknowledged only when the request carried
+    // some, so a client that never sends it never sees the field.
+    let log_acked_seq = if req.log.is_empty() {
+        None
+    } else {
+        Some(crate::api::device_log::receive(&st, &auth, &req.log).await?)
+    };
+
+    if req.drafts.len() > MAX_DRAFTS_PER_REQUEST {
+        return Err(bad_request(
+            "too_many_drafts",
+            format!("一次同步最多 {MAX_DRAFTS_PER_REQUEST} 份决定草案，请分批发送"),
+        ));
+    }
+    // Drafts of decisions made on the device (R-LEGAL-1), one reply each.
+    let draft_replies = crate::api::legal_device::receive(&st, &auth, &req.drafts).await?;
+
+    // Documents are merged concurrently (each under its own lock) so their commits
+    // meet in the storage's group commit: one transaction and one fsync for many
+    // documents, each still answered only once it is durable (issue 19).
+    let pending: Vec<_> = req.docs.iter().map(|m| ctx.handle(m)).collect();
+    let replies: Vec<DocReply> = futures_util::stream::iter(pending)
+        .buffered(MERGE_CONCURRENCY)
+        .try_collect()
+        .await?;
+
+    let asked: BTreeSet<&str> = req.docs.iter().map(|d| d.id.as_str()).collect();
+    // Offers (issue 19): only records written after the device's change cursor are
+    // compared; a device without one (0, or an older client that sends none) has
+    // every visible record compared, in one query.
+    let scan = st
+        .storage
+        .offer_scan(
+            &auth.user.agency_id,
+            &officer_id,
+            &auth.device.id,
+            req.offer_since.unwrap_or(0),
+        )
+        .await?;
+    let mut offer = vec![];
+    for (id, heads, state) in scan.docs {
+        if asked.contains(id.as_str()) {
+            continue;
+        }
+        let shared: Vec<String> = state
+            .and_then(|b| State::decode(&b).ok())
+            .map(|s| s.shared_heads.iter().map(|h| h.to_string()).collect())
+            .unwrap_or_default();
+        if sorted(shared) != sorted(heads) {
+            offer.push(id);
+        }
+    }
+    // Only records this device may see: a forbidden one leaks no evidence hashes.
+    let doc_ids: Vec<String> = replies
+        .iter()
+        .filter(|r| r.status == DocStatus::Ok)
+        .map(|r| r.id.clone())
+        .collect();
+    let missing_blobs = st.storage.missing_blobs(&doc_ids).await?;
+    let (roster, roster_version) = match st
+        .storage
+        .roster_for(&auth.user.agency_id, Some(&officer_id))
+        .await?
+    {
+        Some((r, v)) if req.roster_version.as_deref() != Some(v.as_str()) => (Some(r), v),
+        Some((_, v)) => (None, v),
+        None => (None, String::new()),
+    };
+    Ok(Json(SyncResponse {
+        protocol: PROTOCOL_VERSION,
+        server_time: now,
+        clock_skew_seconds: skew,
+        docs: replies,
+        offer,
+        missing_blobs,
+        roster,
+        roster_version,
+        log_acked_seq,
+        drafts: draft_replies,
+        offer_cursor: req.offer_since.map(|_| scan.cursor),
+    }))
+}
+
+/// Documents of one request in flight at once (merging on the blocking pool or
+/// waiting for their group commit).
+const MERGE_CONCURRENCY: usize = 16;
+
+fn sorted(mut v: Vec<String>) -> Vec<String> {
+    v.sort();
+    v
+}
+
+struct Ctx<'a> {
+    st: &'a AppState,
+    auth: &'a DeviceAuth,
+    officer_id: &'a str,
+    now: DateTime<Utc>,
+    skew: i64,
+    /// The agency's roster (officers for the rule check, tasks for membership),
+    /// read once per request.
+    roster: Option<RosterSnapshot>,
+    /// The agency's device and user actors, for the history check (R-REC-5).
+    authors: crate::services::history::Authors,
+}
+
+fn reply(id: &str, status: DocStatus, reason: impl Into<String>) -> DocReply {
+    DocReply {
+        id: id.to_string(),
+        status,
+        reason: Some(reason.into()),
+        msg: None,
+    }
+}
+
+/// What the blocking part of a merge needs; owned, so it runs off the async workers.
+struct MergeInput {
+    id: String,
+    existing: Option<DocRecord>,
+    peer_state: Option<Vec<u8>>,
+    msg: Option<Vec<u8>>,
+    device_actor: String,
+    author: DeviceAuthor,
+    agency_id: String,
+    tasks: Vec<(String, Vec<String>)>,
+    authors: crate::services::history::Authors,
+    now: DateTime<Utc>,
+    skew: i64,
+}
+
+/// The outcome of the blocking part of a merge.
+enum Merged {
+    /// Nothing is written; this is the answer (malformed, rejected, forbidden).
+    Refused(DocReply),
+    /// The server's document did not change: the reply and the new sync state.
+    Unchanged {
+        msg: Option<Vec<u8>>,
+        state: Vec<u8>,
+    },
+    /// New changes that pass every rule, to commit before answering `ok`.
+    Changed {
+        record: Box<DocRecord>,
+        inspection: Box<Inspection>,
+        history: Vec<liuhen_domain::rules::Violation>,
+        blobs: Vec<BlobRecord>,
+        msg: Option<Vec<u8>>,
+        state: Vec<u8>,
+    },
+}
+
+impl Ctx<'_> {
+    /// Answers the entries that need no merge (docs/sync-protocol.md, "Per-document
+    /// replies"): a `msg` that is not base64 is `malformed` (that entry only).
+    async fn precheck(&self, m: &DocMessage) -> Result<Option<DocReply>, SyncFailure> {
+        if let Some(e) = &m.invalid_msg {
+            return Ok(Some(reply(
+                &m.id,
+                DocStatus::Malformed,
+                format!("同步消息不是有效的 base64（标准字母表，带填充）：{e}"),
+            )));
+        }
+        Ok(None)
+    }
+
+    /// One entry of a request: its precheck, then its merge and commit.
+    async fn handle(&self, m: &DocMessage) -> Result<DocReply, SyncFailure> {
+        match self.precheck(m).await? {
+            Some(reply) => Ok(reply),
+            None => self.process(m).await,
+        }
+    }
+
+    async fn process(&self, m: &DocMessage) -> Result<DocReply, SyncFailure> {
+        if uuid::Uuid::parse_str(&m.id).is_err() {
+            return Ok(reply(
+                &m.id,
+                DocStatus::Malformed,
+                "记录编号不是有效的 UUID",
+            ));
+        }
+        let lock = self.st.doc_locks.get(&m.id);
+        let _guard = lock.lock().await;
+        let storage = &self.st.storage;
+        let existing = storage.doc(&m.id).await?;
+        // Asking for a record (no message): one answer whether the server does not
+        // hold it or holds it for another agency or other officers, so nothing
+        // leaks (issue 16).
+        let visible = existing.as_ref().is_some_and(|rec| {
+            rec.agency_id == self.auth.user.agency_id
+                && rec.officer_ids.iter().any(|o| o == self.officer_id)
+        });
+        if m.msg.is_none() && !visible {
+            return Ok(reply(
+                &m.id,
+                DocStatus::NotFound,
+                "服务器上没有此检查记录，或您无权查看，没有可同步的内容",
+            ));
+        }
+        if let Some(rec) = &existing {
+            if rec.agency_id != self.auth.user.agency_id {
+                return Ok(reply(
+                    &m.id,
+                    DocStatus::Forbidden,
+                    "该检查记录属于其他执法主体，无权同步",
+                ));
+            }
+            if !rec.officer_ids.iter().any(|o| o == self.officer_id) {
+                return Ok(reply(
+                    &m.id,
+                    DocStatus::Forbidden,
+                    "您不是该检查记录的检查人员，无权同步",
+                ));
+            }
+        }
+        let input = MergeInput {
+            id: m.id.clone(),
+            existing,
+            peer_state: storage.peer_state(&self.auth.device.id, &m.id).await?,
+            msg: m.msg.clone(),
+            device_actor: self.auth.device.actor_id.clone(),
+            author: DeviceAuthor {
+                officer_id: self.officer_id.to_string(),
+                device_id: self.auth.device.id.clone(),
+            },
+            agency_id: self.auth.user.agency_id.clone(),
+            tasks: self
+                .roster
+                .iter()
+                .flat_map(|r| r.tasks.iter())
+                .map(|t| (t.id.clone(), t.officer_ids.clone()))
+                .collect(),
+            authors: self.authors.clone(),
+            now: self.now,
+            skew: self.skew,
+        };
+        let had_doc = input.existing.is_some();
+        // automerge work is CPU-bound: run it off the async workers so one device's
+        // large merge never stalls other requests.
+        let merged = tokio::task::spawn_blocking(move || merge(input))
+            .await
+            .map_err(|e| {
+                tracing::error!(error = %e, "merge task failed");
+                SyncFailure::unreadable("merge task failed")
+            })??;
+        match merged {
+            Merged::Refused(r) => {
+                if r.status == DocStatus::Rejected {
+                    tracing::warn!(id = %m.id, device = %self.auth.device.id,
+                        reason = r.reason.as_deref().unwrap_or(""), "changes rejected");
+                }
+                Ok(r)
+            }
+            Merged::Unchanged { msg, state } => {
+                if had_doc {
+                    storage
+                        .put_peer_state(&self.auth.device.id, &m.id, &state)
+                        .await?;
+                }
+                Ok(DocReply {
+                    id: m.id.clone(),
+                    status: DocStatus::Ok,
+                    reason: None,
+                    msg,
+                })
+            }
+            Merged::Changed {
+                record,
+                inspection,
+                history,
+                blobs,
+                msg,
+                state,
+            } => {
+                crate::failpoints::crash_point("sync.merge.before_commit");
+                let officers = self
+                    .roster
+                    .as_ref()
+                    .map(|r| r.officers.clone())
+                    .unwrap_or_default();
+                let summary =
+                    summary_of((*record).clone(), *inspection, officers, history, self.now);
+                storage
+                    .commit_sync(SyncWrite {
+                        doc: *record,
+                        blobs,
+                        peer_state: Some((self.auth.device.id.clone(), state)),
+                        summary,
+                    })
+                    .await?;
+                crate::failpoints::crash_point("sync.merge.after_commit");
+                Ok(DocReply {
+                    id: m.id.clone(),
+                    status: DocStatus::Ok,
+                    reason: None,
+                    msg,
+                })
+            }
+        }
+    }
+}
+
+/// The blocking part of one document's sync: applies the device's message to a
+/// fork of the stored document and, if it brought changes, checks them against
+/// the write rules (`liuhen_domain::write_rules`) and the merged record against the
+/// schema. Nothing here writes; the caller commits a `Changed` outcome whole.
+fn merge(input: MergeInput) -> Result<Merged, SyncFailure> {
+    let id = input.id.as_str();
+    let refused = |status, reason: String| Ok(Merged::Refused(reply(id, status, reason)));
+    // Untrusted bytes (issue 16): bounded before automerge loads or decodes anything.
+    if let Some(bytes) = &input.msg
+        && let Err(e) =
+            crate::api::sync_guard::check(bytes, &crate::api::sync_guard::Limits::default())
+    {
+        tracing::warn!(id, device = %input.author.device_id, code = e.code(), error = %e,
+            "sync message refused by the guard");
+        return refused(
+            DocStatus::Malformed,
+            format!("同步消息被拒绝（{}）：{e}", e.code()),
+        );
+    }
+    let mut doc = match &input.existing {
+        Some(rec) => match AutoCommit::load(&rec.bytes) {
+            Ok(d) => d,
+            Err(e) => {
+                tracing::error!(id, error = %e, "stored document does not load");
+                return Err(SyncFailure::unreadable("stored document does not load"));
+            }
+        },
+        None => AutoCommit::new(),
+    };
+    let mut state = match &input.peer_state {
+        Some(b) => State::decode(b).unwrap_or_default(),
+        None => State::new(),
+    };
+    // Repair (issue 16): an older server acknowledged changes it never stored, and
+    // kept a sync state claiming them. Forget such a state, so this sync finds out
+    // afresh what the device has and the device sends the lost changes again.
+    if state
+        .shared_heads
+        .iter()
+        .any(|h| doc.get_change_by_hash(h).is_none())
+    {
+        tracing::warn!(
+            id,
+            device = %input.author.device_id,
+            "sync state names changes the server does not hold; starting afresh"
+        );
+        state = State::new();
+    }
+
+    let Some(bytes) = &input.msg else {
+        let msg = doc
+            .sync()
+            .generate_sync_message(&mut state)
+            .map(|m| m.encode());
+        return Ok(Merged::Unchanged {
+            msg,
+            state: state.encode(),
+        });
+    };
+    let msg = match Message::decode(bytes) {
+        Ok(msg) => msg,
+        Err(e) => {
+            return refused(DocStatus::Malformed, format!("同步消息无法解析：{e}"));
+        }
+    };
+    let before = doc.get_heads();
+    let mut fork = doc.fork();
+    if let Err(e) = fork.sync().receive_sync_message(&mut state, msg) {
+        return refused(DocStatus::Malformed, format!("同步消息无法应用：{e}"));
+    }
+    if fork.get_heads() == before {
+        let msg = doc
+            .sync()
+            .generate_sync_message(&mut state)
+            .map(|m| m.encode());
+        return Ok(Merged::Unchanged {
+            msg,
+            state: state.encode(),
+        });
+    }
+
+    // Every new change carries this device's actor, or is the schema chain.
+    let chain: BTreeSet<ChangeHash> = schema_chain_hashes()
+        .map_err(|e| SyncFailure::unreadable(&e.to_string()))?
+        .into_iter()
+        .collect();
+    let schema = schema_actor();
+    let new: BTreeSet<ChangeHash> = fork.get_changes(&before).iter().map(|c| c.hash()).collect();
+    for h in &new {
+        let Some(change) = fork.get_change_by_hash(h) else {
+            continue;
+        };
+        let actor = change.actor_id();
+        if actor.to_hex_string() == input.device_actor || (*actor == schema && chain.contains(h)) {
+            continue;
+        }
+        return refused(
+            DocStatus::Rejected,
+            format!(
+                "R-REC-5: 记录中包含不是由本设备作出的修改（作者 {}），已拒绝；请联系管理员",
+                actor.to_hex_string()
+            ),
+        );
+    }
+
+    // The merged record must read as a complete inspection (typed fields, times
+    // as integer milliseconds, ...): a change that leaves it unreadable is refused,
+    // never acknowledged and dropped.
+    // Read from the merged document itself (the saved bytes load to the same state:
+    // loading them again only cost a second parse, issue 19 item 1).
+    let bytes = fork.save();
+    let merged = InspectionDoc::from_automerge(fork);
+    let read = merged.check_schema().and_then(|()| merged.read());
+    let mut fork = merged.into_automerge();
+    let task_id = match (&input.existing, &read) {
+        (Some(rec), _) => rec.task_id.clone(),
+        (None, Ok(i)) => i.meta.task_id.clone(),
+        (None, Err(_)) => None,
+    };
+    let task_officers: Vec<String> = task_id
+        .as_ref()
+        .and_then(|t| input.tasks.iter().find(|(id, _)| id == t))
+        .map(|(_, o)| o.clone())
+        .unwrap_or_default();
+    // One pass over the history: a violation by a change this device just sent
+    // refuses the sync; one an older merge let through is shown on the desk.
+    let all = fork.get_changes(&[]);
+    let authors = input
+        .authors
+        .clone()
+        .with_device(&input.device_actor, input.author.clone());
+    let found = crate::services::history::violations(&all, &authors, &task_officers);
+    if let Some(v) = found.iter().find(|v| new.contains(&v.change)) {
+        return refused(
+            DocStatus::Rejected,
+            format!("{}；已拒绝，设备上的记录保持不变", v.message),
+        );
+    }
+    let inspection = match read {
+        Ok(i) => i,
+        Err(e) => {
+            return refused(
+                DocStatus::Rejected,
+                format!("R-REC-5: 合并后的检查记录无法读取（{e}），已拒绝；设备上的记录保持不变"),
+            );
+        }
+    };
+    if inspection.meta.id != id {
+        // Never let a document stored under one id replace another record.
+        return refused(
+            DocStatus::Rejected,
+            format!(
+                "记录编号 {id} 与文档内的编号 {} 不一致，已拒绝",
+                inspection.meta.id
+            ),
+        );
+    }
+    if inspection.meta.agency_id != input.agency_id {
+        return refused(
+            DocStatus::Forbidden,
+            "该检查记录属于其他执法主体，无权同步".into(),
+        );
+    }
+    let mut officers: BTreeSet<String> = BTreeSet::new();
+    officers.insert(inspection.meta.opened_by.clone());
+    officers.extend(inspection.team.iter().map(|m| m.officer_id.clone()));
+    officers.extend(task_officers);
+    if let Some(rec) = &input.existing {
+        // Once on a record, an officer stays on it (the team only grows).
+        officers.extend(rec.officer_ids.iter().cloned());
+    }
+    if !officers.contains(&input.author.officer_id) {
+        return refused(
+            DocStatus::Forbidden,
+            "您不是该检查记录的检查人员，无权同步".into(),
+        );
+    }
+    let heads: Vec<String> = fork.get_heads().iter().map(|h| h.to_string()).collect();
+    let record = DocRecord {
+        id: id.to_string(),
+        agency_id: inspection.meta.agency_id.clone(),
+        officer_ids: officers.into_iter().collect(),
+        task_id: inspection.meta.task_id.clone(),
+        target_name: inspection.meta.target_name.clone(),
+        status: match inspection.status() {
+            liuhen_domain::inspection::InspectionStatus::Open => "open".into(),
+            liuhen_domain::inspection::InspectionStatus::Closed => "closed".into(),
+        },
+        heads,
+        bytes,
+        updated_at: input.now,
+    };
+    // Every evidence reference (capture time corrected by the device's clock
+    // skew), so uploads are matched and the 24-hour rule tracked (R-REC-4).
+    let blobs = inspection
+        .evidence
+        .iter()
+        .map(|e| BlobRecord {
+            sha256: e.sha256.clone(),
+            inspection_id: id.to_string(),
+            captured_at: e.captured_at - chrono::Duration::seconds(input.skew),
+            received_at: None,
+            size: e.size_bytes,
+        })
+        .collect();
+    // Older merges may have let rule-breaking changes through: the summary shows them.
+    let history = found
+        .into_iter()
+        .map(crate::services::history::describe)
+        .collect();
+    let msg = fork
+        .sync()
+        .generate_sync_message(&mut state)
+        .map(|m| m.encode());
+    Ok(Merged::Changed {
+        record: Box::new(record),
+        inspection: Box::new(inspection),
+        history,
+        blobs,
+        msg,
+        state: state.encode(),
+    })
+}
+
+/// Writes a supervisor's comment or decision into an inspection document as that
+/// supervisor (a deterministic actor per user), so it reaches the officers' devices
+/// at their next sync.
+pub async fn write_review(
+    storage: &dyn Storage,
+    st: &AppState,
+    user: &User,
+    id: &str,
+    change: impl FnOnce(&mut InspectionDoc) -> Result<(), liuhen_domain::doc::DocError>,
+) -> Result<Inspection, SyncFailure> {
+    let lock = st.doc_locks.get(id);
+    let _guard = lock.lock().await;
+    let not_found = || SyncFailure::not_found(id);
+    let Some(mut rec) = storage.doc(id).await? else {
+        return Err(not_found());
+    };
+    if rec.agency_id != user.agency_id {
+        return Err(not_found());
+    }
+    let unreadable = |e: liuhen_domain::doc::DocError| SyncFailure {
+        status: StatusCode::INTERNAL_SERVER_ERROR,
+        code: "document_unreadable",
+        message: format!("服务器上的该记录无法读取：{e}"),
+    };
+    let mut doc = InspectionDoc::load(&rec.bytes).map_err(unreadable)?;
+    doc.migrate().map_err(unreadable)?;
+    doc.set_actor(user_actor(&user.id));
+    change(&mut doc).map_err(|e| bad_request("review_failed", e.to_string()))?;
+    let inspection = doc.read().map_err(unreadable)?;
+    rec.heads = doc.heads().iter().map(|h| h.to_string()).collect();
+    rec.bytes = doc.save();
+    let now = st.clock.now();
+    rec.updated_at = now;
+    commit_server_write(st, rec, inspection.clone()).await?;
+    Ok(inspection)
+}
+
+/// Stores a document written on the server (a supervisor's review) together with
+/// its queue summary, in one transaction: the desk's queue and statistics never
+/// lag a decision.
+pub async fn commit_server_write(
+    st: &AppState,
+    rec: DocRecord,
+    inspection: Inspection,
+) -> Result<(), StorageError> {
+    let now = rec.updated_at;
+    let roster = st.storage.roster_for(&rec.agency_id, None).await?;
+    let task_officers =
+        crate::api::inspections::task_officers(roster.as_ref().map(|(r, _)| r), &rec);
+    let officers = roster.map(|(r, _)| r.officers).unwrap_or_default();
+    let authors = crate::services::history::authors(st.storage.as_ref(), &rec.agency_id).await?;
+    let history = AutoCommit::load(&rec.bytes)
+        .map(|mut d| crate::services::history::audit(&d.get_changes(&[]), &authors, &task_officers))
+        .unwrap_or_default();
+    let summary = summary_of(rec.clone(), inspection, officers, history, now);
+    st.storage
+        .commit_sync(SyncWrite {
+            doc: rec,
+            blobs: vec![],
+            peer_state: None,
+            summary,
+        })
+        .await
+}
+
+/// The queue summary of a record being committed, computed inside the write from
+/// the evidence rows it commits with (so the two always agree).
+fn summary_of(
+    record: DocRecord,
+    inspection: Inspection,
+    officers: Vec<liuhen_domain::model::Officer>,
+    history: Vec<liuhen_domain::rules::Violation>,
+    now: DateTime<Utc>,
+) -> crate::storage::SummaryFn {
+    Box::new(move |blobs| {
+        let loaded =
+            crate::api::inspections::detail_from(record, inspection, officers, blobs, history, now);
+        Some(crate::services::summary::summarize(&loaded, now))
+    })
+}
+
+pub use crate::services::actors::user_actor;
