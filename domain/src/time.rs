@@ -42,6 +42,13 @@ pub fn local_text(t: DateTime<Utc>) -> String {
         .to_string()
 }
 
+/// China time to the second, e.g. `2026年11月20日 09时05分30秒` (fix times).
+pub fn local_text_seconds(t: DateTime<Utc>) -> String {
+    t.with_timezone(&Shanghai)
+        .format("%Y年%m月%d日 %H时%M分%S秒")
+        .to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

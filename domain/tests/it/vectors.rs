@@ -309,6 +309,8 @@ fn evidence_ref(i: usize, at: DateTime<Utc>) -> EvidenceRef {
         step: *step,
         lat: (i == 1).then_some(23.6312),
         lon: (i == 1).then_some(113.2405),
+        accuracy_m: None,
+        fixed_at: None,
     }
 }
 
@@ -330,6 +332,7 @@ fn inspection() -> (InspectionDoc, Vec<Json>) {
             certificate_valid_until: NaiveDate::from_ymd_opt(2029, 12, 31).unwrap(),
             checked_in_at: at,
             device_id: DEVICE_ID.into(),
+            location: None,
         };
         d.add_team_member(&member).unwrap();
         steps.push(json!({ "message": "check_in", "input": member }));
@@ -483,6 +486,7 @@ fn migration_vector() {
         certificate_valid_until: NaiveDate::from_ymd_opt(2029, 12, 31).unwrap(),
         checked_in_at: t(1, 1, 0),
         device_id: DEVICE_ID.into(),
+        location: None,
     })
     .unwrap();
     let v1_bytes = v1.save();

@@ -326,6 +326,8 @@ fn evidence(sha: &str, kind: EvidenceKind, media: &str, size: u64, h: i64) -> Ev
         },
         lat: Some(23.68),
         lon: Some(113.05),
+        accuracy_m: None,
+        fixed_at: None,
     }
 }
 
@@ -375,6 +377,7 @@ async fn seed(desk: &Desk) -> Fixture {
             certificate_valid_until: chrono::NaiveDate::from_ymd_opt(2029, 12, 31).unwrap(),
             checked_in_at: at(30),
             device_id: "dev-a".into(),
+            location: None,
         })
         .unwrap();
     }
