@@ -115,6 +115,26 @@ impl CaptureLocation {
     }
 }
 
+/// Coordinates as records word them: 「北纬 23.68120，东经 113.05610」.
+pub fn coordinates_text(lat: f64, lon: f64) -> String {
+    let ns = if lat >= 0.0 { "北纬" } else { "南纬" };
+    let ew = if lon >= 0.0 { "东经" } else { "西经" };
+    format!("{ns} {:.5}，{ew} {:.5}", lat.abs(), lon.abs())
+}
+
+impl CaptureLocation {
+    /// The position as records show it, with the fix time in the caller's words
+    /// (Beijing time): 「北纬 23.68120，东经 113.05610，精度约 8 米，<time> 定位」.
+    pub fn text(&self, time: impl Fn(DateTime<Utc>) -> String) -> String {
+        format!(
+            "{}，精度约 {} 米，{} 定位",
+            coordinates_text(self.lat, self.lon),
+            self.accuracy_m.round().max(1.0) as i64,
+            time(self.fixed_at)
+        )
+    }
+}
+
 /// Checks one numeric field of a location (`lat`, `lon`, `accuracy_m`) as stored in
 /// a document; other keys pass. The server's write rules call this for every value
 /// a device writes there.
@@ -304,6 +324,16 @@ impl EvidenceRef {
             accuracy_m: self.accuracy_m?,
             fixed_at: self.fixed_at?,
         })
+    }
+
+    /// The capture position as records show it: the whole fix (see
+    /// [`CaptureLocation::text`]) or, on older evidence, the bare coordinates.
+    pub fn position_text(&self, time: impl Fn(DateTime<Utc>) -> String) -> Option<String> {
+        match (self.location(), self.lat, self.lon) {
+            (Some(l), _, _) => Some(l.text(time)),
+            (None, Some(lat), Some(lon)) => Some(coordinates_text(lat, lon)),
+            _ => None,
+        }
     }
 
     /// Sets `lat`, `lon`, `accuracy_m` and `fixed_at` from a location (or clears them).
