@@ -58,6 +58,17 @@ fn view_json(view: &Inspection) -> Option<String> {
     serde_json::to_string(view).ok()
 }
 
+/// A capture position in a log entry's detail: coordinates as strings, since the
+/// device log's canonical encoding allows only integer numbers.
+fn location_detail(l: &CaptureLocation) -> serde_json::Value {
+    json!({
+        "lat": l.lat.to_string(),
+        "lon": l.lon.to_string(),
+        "accuracy_m": l.accuracy_m.to_string(),
+        "fixed_at_ms": l.fixed_at.timestamp_millis(),
+    })
+}
+
 /// A capture position refused on the device (R-REC-3), naming the field.
 fn location_error(at: &str, p: crate::inspection::LocationProblem) -> CoreError {
     ModelError::new(format!("{at}.{}", p.field), p.reason).into()
@@ -1184,7 +1195,7 @@ impl Core {
         };
         let mut detail = json!({ "certificate_no": o.certificate_no, "name": o.name });
         if let Some(l) = &location {
-            detail["location"] = json!(l);
+            detail["location"] = location_detail(l);
         }
         self.persist(id, "check_in", officer_id, detail, vec![], move |d| {
             d.add_team_member(&member)
@@ -1260,8 +1271,8 @@ impl Core {
         if let Some(w) = &captured.exif_warning {
             detail["exif_warning"] = json!(w);
         }
-        if let Some(l) = r.location() {
-            detail["location"] = json!(l);
+        if let Some(l) = &r.location() {
+            detail["location"] = location_detail(l);
         }
         self.persist(
             id,
