@@ -69,6 +69,15 @@ fn location_detail(l: &CaptureLocation) -> serde_json::Value {
     })
 }
 
+/// The position with its fix time cut to whole milliseconds, as the document
+/// stores it, so what was written reads back equal.
+fn whole_ms(mut l: CaptureLocation) -> CaptureLocation {
+    if let Some(t) = DateTime::from_timestamp_millis(l.fixed_at.timestamp_millis()) {
+        l.fixed_at = t;
+    }
+    l
+}
+
 /// A capture position refused on the device (R-REC-3), naming the field.
 fn location_error(at: &str, p: crate::inspection::LocationProblem) -> CoreError {
     ModelError::new(format!("{at}.{}", p.field), p.reason).into()
@@ -1180,6 +1189,7 @@ impl Core {
                 name: o.name.clone(),
             });
         }
+        let location = location.map(whole_ms);
         if let Some(l) = &location {
             l.check(now)
                 .map_err(|p| location_error("team.location", p))?;
@@ -1227,6 +1237,10 @@ impl Core {
         Self::require_member(&v, by)?;
         require("evidence.media_type", &input.media_type, 100)?;
         let now = self.clock.now();
+        let input = CaptureInput {
+            location: input.location.map(whole_ms),
+            ..input
+        };
         if let Some(l) = &input.location {
             l.check(now).map_err(|p| location_error("evidence", p))?;
         }

@@ -398,7 +398,7 @@ async fn seed(desk: &Desk) -> Fixture {
             checked_in_at: at(30),
             device_id: "dev-a".into(),
             // R-REC-3: the first officer's phone had a fix, the second's none.
-            location: (oid == "qy-zf-001").then(|| check_in_fix()),
+            location: (oid == "qy-zf-001").then(check_in_fix),
         })
         .unwrap();
     }

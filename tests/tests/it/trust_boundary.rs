@@ -346,7 +346,7 @@ fn a_change_that_leaves_the_record_unreadable_is_rejected_not_acknowledged() {
     let chain: Vec<ChangeHash> = schema_chain_hashes().unwrap();
     let mut bare = AutoCommit::load(&a.core.export_document(&id).unwrap())
         .unwrap()
-        .fork_at(&chain)
+        .fork_at(&chain[..liuhen_core::doc::BASE_SCHEMA_VERSION as usize])
         .unwrap();
     bare.set_actor(a.core.device().actor.clone());
     let replies = raw_sync(&server, &a.token(), &fresh, &mut bare, 6);
@@ -738,11 +738,15 @@ fn positions_out_of_range_are_refused_r_rec_3() {
     let mut a = Device::enrolled(&server, O1);
     a.sync();
     let id = a.core.open_for_task(TASK, O1).unwrap();
+    // Fix times as the document stores them: whole milliseconds.
+    let ms = |t: chrono::DateTime<chrono::Utc>| {
+        chrono::DateTime::from_timestamp_millis(t.timestamp_millis()).unwrap()
+    };
     let at_check_in = CaptureLocation {
         lat: 23.681_2,
         lon: 113.056_1,
         accuracy_m: 8.0,
-        fixed_at: a.core.now() - chrono::Duration::seconds(20),
+        fixed_at: ms(a.core.now() - chrono::Duration::seconds(20)),
     };
     a.core.check_in_at(&id, O1, Some(at_check_in)).unwrap();
     a.core.check_in(&id, O2).unwrap();
@@ -752,7 +756,7 @@ fn positions_out_of_range_are_refused_r_rec_3() {
         lat: 23.681_5,
         lon: 113.056_4,
         accuracy_m: 11.5,
-        fixed_at: a.core.now() - chrono::Duration::seconds(5),
+        fixed_at: ms(a.core.now() - chrono::Duration::seconds(5)),
     };
     let mut input = liuhen_e2e::photo_input("image/png");
     input.location = Some(at_photo);
