@@ -3,7 +3,7 @@
 //! out of range is refused naming its field and the rule, and a record without a
 //! position stays a schema-3 document.
 
-mod common;
+use crate::common;
 
 use chrono::Duration;
 use common::*;
