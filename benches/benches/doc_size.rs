@@ -127,8 +127,12 @@ fn capture(
             kind,
             media_type: media_type.into(),
             step,
-            lat: Some(23.6817),
-            lon: Some(113.0562),
+            location: Some(liuhen_core::inspection::CaptureLocation {
+                lat: 23.6817,
+                lon: 113.0562,
+                accuracy_m: 8.0,
+                fixed_at: core.now(),
+            }),
         },
         by,
     )?;

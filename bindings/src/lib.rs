@@ -346,9 +346,17 @@ impl LiuhenCore {
     }
 
     /// Checks an officer in; the certificate is checked against the cached roster
-    /// (R-SCENE-1) and the task's assignment (R-RAND-2).
-    pub fn check_in(&self, id: String, officer_id: String) -> Result<(), LiuhenError> {
-        self.step(&id, |c| c.check_in(&id, &officer_id))
+    /// (R-SCENE-1) and the task's assignment (R-RAND-2). `location` is where, when
+    /// the phone had a good fix (R-REC-3); its ranges are checked first.
+    #[uniffi::method(default(location = None))]
+    pub fn check_in(
+        &self,
+        id: String,
+        officer_id: String,
+        location: Option<CaptureLocation>,
+    ) -> Result<(), LiuhenError> {
+        let location = location.map(TryInto::try_into).transpose()?;
+        self.step(&id, |c| c.check_in_at(&id, &officer_id, location))
     }
 
     /// The identity-notice statement to show while it is spoken and recorded.
@@ -371,8 +379,7 @@ impl LiuhenCore {
                 kind: request.kind.into(),
                 media_type: request.media_type,
                 step: request.step.into(),
-                lat: request.lat,
-                lon: request.lon,
+                location: request.location.map(TryInto::try_into).transpose()?,
             };
             let captured = self.step(&id, |c| {
                 c.capture_evidence(&id, &PathBuf::from(&file_path), input, &by)

@@ -20,6 +20,62 @@ fn time(t: DateTime<Utc>) -> SystemTime {
     SystemTime::from(t)
 }
 
+/// A time from the app, if chrono can represent it (any real clock reading can).
+fn from_time(t: SystemTime) -> Option<DateTime<Utc>> {
+    match t.duration_since(SystemTime::UNIX_EPOCH) {
+        Ok(d) => DateTime::from_timestamp(i64::try_from(d.as_secs()).ok()?, d.subsec_nanos()),
+        Err(e) => {
+            let d = e.duration();
+            let at = DateTime::from_timestamp(-i64::try_from(d.as_secs()).ok()?, 0)?;
+            at.checked_sub_signed(chrono::Duration::nanoseconds(i64::from(d.subsec_nanos())))
+        }
+    }
+}
+
+/// Where a check-in or an evidence item was captured: a fix of the phone's
+/// location service (GPS works offline), with its accuracy and the fix's own time.
+/// The core refuses values out of range (R-REC-3); the apps pass a fix only when it
+/// is fresh and precise enough, else nothing (「未取得位置」).
+#[derive(Debug, Clone, Copy, PartialEq, uniffi::Record)]
+pub struct CaptureLocation {
+    /// Latitude, WGS-84 degrees (-90 to 90).
+    pub lat: f64,
+    /// Longitude, WGS-84 degrees (-180 to 180).
+    pub lon: f64,
+    /// Accuracy radius the location service reported, metres (> 0).
+    pub accuracy_m: f64,
+    /// When the fix was taken (not the time it reached the app).
+    pub fixed_at: SystemTime,
+}
+
+impl From<liuhen_core::inspection::CaptureLocation> for CaptureLocation {
+    fn from(l: liuhen_core::inspection::CaptureLocation) -> Self {
+        CaptureLocation {
+            lat: l.lat,
+            lon: l.lon,
+            accuracy_m: l.accuracy_m,
+            fixed_at: time(l.fixed_at),
+        }
+    }
+}
+
+impl TryFrom<CaptureLocation> for liuhen_core::inspection::CaptureLocation {
+    type Error = crate::LiuhenError;
+
+    fn try_from(l: CaptureLocation) -> Result<Self, Self::Error> {
+        let fixed_at = from_time(l.fixed_at).ok_or_else(|| crate::LiuhenError::InvalidInput {
+            field: "location.fixed_at".into(),
+            detail: "R-REC-3: 定位时间无效".into(),
+        })?;
+        Ok(liuhen_core::inspection::CaptureLocation {
+            lat: l.lat,
+            lon: l.lon,
+            accuracy_m: l.accuracy_m,
+            fixed_at,
+        })
+    }
+}
+
 /// One unmet rule: its ID and the Chinese message (which starts with the ID).
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct RuleViolation {
@@ -300,10 +356,9 @@ pub struct CaptureRequest {
     pub media_type: String,
     /// Step it belongs to.
     pub step: Step,
-    /// Latitude, if known.
-    pub lat: Option<f64>,
-    /// Longitude, if known.
-    pub lon: Option<f64>,
+    /// Where it was captured, if the phone had a good fix; none otherwise.
+    #[uniffi(default = None)]
+    pub location: Option<CaptureLocation>,
 }
 
 /// What capturing produced: the evidence hash and, for images, what to display.
@@ -438,7 +493,7 @@ impl From<RightsNoticeText> for AgencyRightsNotice {
 }
 
 /// An officer checked in to an inspection.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
 pub struct TeamMemberView {
     /// Roster id.
     pub officer_id: String,
@@ -448,6 +503,9 @@ pub struct TeamMemberView {
     pub certificate_no: String,
     /// When they checked in.
     pub checked_in_at: SystemTime,
+    /// Where they checked in, if the phone had a good fix (R-REC-3).
+    #[uniffi(default = None)]
+    pub location: Option<CaptureLocation>,
 }
 
 /// The identity notice as given.
@@ -495,11 +553,17 @@ pub struct EvidenceView {
     pub captured_by: String,
     /// Step.
     pub step: Step,
+    /// Where it was captured (with accuracy and fix time), if recorded; evidence
+    /// of older app versions may have bare coordinates only, not shown here.
+    #[uniffi(default = None)]
+    pub location: Option<CaptureLocation>,
 }
 
 impl From<EvidenceRef> for EvidenceView {
     fn from(e: EvidenceRef) -> Self {
+        let location = e.location().map(CaptureLocation::from);
         EvidenceView {
+            location,
             sha256: e.sha256,
             kind: e.kind.into(),
             media_type: e.media_type,
@@ -646,6 +710,7 @@ impl From<Inspection> for InspectionView {
                     name: t.name,
                     certificate_no: t.certificate_no,
                     checked_in_at: time(t.checked_in_at),
+                    location: t.location.map(CaptureLocation::from),
                 })
                 .collect(),
             identity_notice: i.identity_notice.map(|n| IdentityNoticeView {

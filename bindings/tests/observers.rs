@@ -65,8 +65,8 @@ fn inspection_observer_gets_the_current_value_then_every_change_until_cancelled(
         "current value at once"
     );
 
-    core.check_in(id.clone(), "qy-zf-001".into()).unwrap();
-    core.check_in(id.clone(), "qy-zf-002".into()).unwrap();
+    core.check_in(id.clone(), "qy-zf-001".into(), None).unwrap();
+    core.check_in(id.clone(), "qy-zf-002".into(), None).unwrap();
     {
         let got = seen.inspections.lock().unwrap();
         assert_eq!(got.len(), 3);
@@ -74,7 +74,7 @@ fn inspection_observer_gets_the_current_value_then_every_change_until_cancelled(
     }
 
     // A refused step changes nothing and notifies nobody.
-    let refused = core.check_in(id.clone(), "qy-zf-003".into());
+    let refused = core.check_in(id.clone(), "qy-zf-003".into(), None);
     assert!(
         matches!(refused, Err(LiuhenError::RuleNotMet { ref rule, .. }) if rule == "R-SCENE-1")
     );
@@ -82,7 +82,7 @@ fn inspection_observer_gets_the_current_value_then_every_change_until_cancelled(
 
     // Another inspection's change is not delivered to this observer.
     let other = ad_hoc(&core);
-    core.check_in(other, "qy-zf-001".into()).unwrap();
+    core.check_in(other, "qy-zf-001".into(), None).unwrap();
     assert_eq!(seen.inspections.lock().unwrap().len(), 3);
 
     sub.cancel();

@@ -14,14 +14,15 @@ use serde_json::json;
 
 use crate::audit::{ChainError, LogEntry, NewLogEntry, verify_chain};
 use crate::blobs::{BlobError, BlobStore, is_sha256_hex};
-use crate::doc::{DocError, InspectionDoc, NewInspection, SCHEMA_VERSION};
+use crate::doc::{BASE_SCHEMA_VERSION, DocError, InspectionDoc, NewInspection, SCHEMA_VERSION};
 use crate::evidence::{
     self, DerivedImage, EvidenceError, EvidenceLimits, IngestRequest, PhotoInfo,
 };
 use crate::export::{self, CaseFile, CaseFormat, ExportError, ExportSummary};
 use crate::inspection::{
-    Acknowledgement, Amendment, Closure, EvidenceKind, EvidenceRef, Finding, IdentityNotice,
-    Inspection, InspectionKind, InspectionMeta, InspectionStatus, RightsNotice, TeamMember,
+    Acknowledgement, Amendment, CaptureLocation, Closure, EvidenceKind, EvidenceRef, Finding,
+    IdentityNotice, Inspection, InspectionKind, InspectionMeta, InspectionStatus, RightsNotice,
+    TeamMember,
 };
 use crate::model::{
     CertificateProblem, CheckItem, ModelError, RightsNoticeText, RosterSnapshot, Task, TaskStatus,
@@ -38,7 +39,7 @@ const MAX_CACHED_DOCS: usize = 64;
 /// [`Inspection`] changes what a record reads as, so that rows made by older code are
 /// rebuilt rather than shown (issue 19 item 4). The document schema version and the
 /// crate version are part of the stored version too.
-const READ_MODEL_VERSION: u32 = 1;
+const READ_MODEL_VERSION: u32 = 2;
 
 /// The version string stored with each read model row.
 fn read_model_version() -> &'static str {
@@ -55,6 +56,31 @@ fn read_model_version() -> &'static str {
 /// if it cannot be encoded.
 fn view_json(view: &Inspection) -> Option<String> {
     serde_json::to_string(view).ok()
+}
+
+/// A capture position in a log entry's detail: coordinates as strings, since the
+/// device log's canonical encoding allows only integer numbers.
+fn location_detail(l: &CaptureLocation) -> serde_json::Value {
+    json!({
+        "lat": l.lat.to_string(),
+        "lon": l.lon.to_string(),
+        "accuracy_m": l.accuracy_m.to_string(),
+        "fixed_at_ms": l.fixed_at.timestamp_millis(),
+    })
+}
+
+/// The position with its fix time cut to whole milliseconds, as the document
+/// stores it, so what was written reads back equal.
+fn whole_ms(mut l: CaptureLocation) -> CaptureLocation {
+    if let Some(t) = DateTime::from_timestamp_millis(l.fixed_at.timestamp_millis()) {
+        l.fixed_at = t;
+    }
+    l
+}
+
+/// A capture position refused on the device (R-REC-3), naming the field.
+fn location_error(at: &str, p: crate::inspection::LocationProblem) -> CoreError {
+    ModelError::new(format!("{at}.{}", p.field), p.reason).into()
 }
 
 /// Longest finding or amendment text accepted (characters).
@@ -334,10 +360,9 @@ pub struct CaptureInput {
     pub media_type: String,
     /// Step it belongs to.
     pub step: crate::inspection::InspectionStep,
-    /// Latitude, if known.
-    pub lat: Option<f64>,
-    /// Longitude, if known.
-    pub lon: Option<f64>,
+    /// Where it was captured, if the device had a good fix (R-REC-3); without one,
+    /// a photo's EXIF GPS position is recorded (without accuracy and fix time).
+    pub location: Option<CaptureLocation>,
 }
 
 /// What capturing an evidence item produced.
@@ -552,13 +577,13 @@ impl Core {
             }
             self.evict_if_full();
             self.docs.insert(id.to_string(), Cached { doc, persisted });
-            if v < SCHEMA_VERSION {
+            if v < BASE_SCHEMA_VERSION {
                 let by = self.device.device_id.clone();
                 self.persist(
                     id,
                     "migrate",
                     &by,
-                    json!({ "from": v, "to": SCHEMA_VERSION }),
+                    json!({ "from": v, "to": BASE_SCHEMA_VERSION }),
                     vec![],
                     |d| d.migrate().map(|_| ()),
                 )?;
@@ -1134,6 +1159,17 @@ impl Core {
     /// Checks an officer in: the certificate must be valid today and cover the
     /// inspection's category and area (R-SCENE-1), checked against the cached roster.
     pub fn check_in(&mut self, id: &str, officer_id: &str) -> Result<(), CoreError> {
+        self.check_in_at(id, officer_id, None)
+    }
+
+    /// [`Core::check_in`] with where the officer checked in, when the device had a
+    /// good fix; the position's ranges and fix time are checked first (R-REC-3).
+    pub fn check_in_at(
+        &mut self,
+        id: &str,
+        officer_id: &str,
+        location: Option<CaptureLocation>,
+    ) -> Result<(), CoreError> {
         let v = self.open_view(id)?;
         let roster = self.roster()?;
         let o = officer(&roster, officer_id)?;
@@ -1153,6 +1189,11 @@ impl Core {
                 name: o.name.clone(),
             });
         }
+        let location = location.map(whole_ms);
+        if let Some(l) = &location {
+            l.check(now)
+                .map_err(|p| location_error("team.location", p))?;
+        }
         let member = TeamMember {
             officer_id: o.id.clone(),
             name: o.name.clone(),
@@ -1160,15 +1201,15 @@ impl Core {
             certificate_valid_until: o.valid_until,
             checked_in_at: now,
             device_id: self.device.device_id.clone(),
+            location,
         };
-        self.persist(
-            id,
-            "check_in",
-            officer_id,
-            json!({ "certificate_no": o.certificate_no, "name": o.name }),
-            vec![],
-            move |d| d.add_team_member(&member),
-        )?;
+        let mut detail = json!({ "certificate_no": o.certificate_no, "name": o.name });
+        if let Some(l) = &location {
+            detail["location"] = location_detail(l);
+        }
+        self.persist(id, "check_in", officer_id, detail, vec![], move |d| {
+            d.add_team_member(&member)
+        })?;
         Ok(())
     }
 
@@ -1195,17 +1236,13 @@ impl Core {
         }
         Self::require_member(&v, by)?;
         require("evidence.media_type", &input.media_type, 100)?;
-        for (field, value, range) in [
-            ("evidence.lat", input.lat, 90.0),
-            ("evidence.lon", input.lon, 180.0),
-        ] {
-            if let Some(x) = value
-                && !(x.is_finite() && (-range..=range).contains(&x))
-            {
-                return Err(
-                    ModelError::new(field, format!("应在 -{range} 到 {range} 之间")).into(),
-                );
-            }
+        let now = self.clock.now();
+        let input = CaptureInput {
+            location: input.location.map(whole_ms),
+            ..input
+        };
+        if let Some(l) = &input.location {
+            l.check(now).map_err(|p| location_error("evidence", p))?;
         }
         let req = IngestRequest {
             kind: input.kind,
@@ -1213,12 +1250,15 @@ impl Core {
             captured_by: by,
             device_id: &self.device.device_id,
             step: input.step,
-            device_time: self.clock.now(),
-            lat: input.lat,
-            lon: input.lon,
+            device_time: now,
+            lat: input.location.map(|l| l.lat),
+            lon: input.location.map(|l| l.lon),
         };
         let ingested = evidence::ingest_file(&self.blobs, file, &req, &self.limits)?;
-        let r = ingested.evidence_ref();
+        let mut r = ingested.evidence_ref();
+        if input.location.is_some() {
+            r = r.with_location(input.location);
+        }
         let captured = Captured {
             reference: r.clone(),
             photo: ingested.photo,
@@ -1244,6 +1284,9 @@ impl Core {
         }
         if let Some(w) = &captured.exif_warning {
             detail["exif_warning"] = json!(w);
+        }
+        if let Some(l) = &r.location() {
+            detail["location"] = location_detail(l);
         }
         self.persist(
             id,

@@ -321,6 +321,8 @@ impl Ingested {
             step: self.capture.step,
             lat,
             lon,
+            accuracy_m: None,
+            fixed_at: None,
         }
     }
 }

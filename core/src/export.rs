@@ -45,7 +45,7 @@ use crate::doc::{DocError, InspectionDoc};
 use crate::inspection::{
     Acknowledgement, EvidenceKind, Inspection, InspectionKind, InspectionStep,
 };
-use crate::time::local_text;
+use crate::time::{local_text, local_text_seconds};
 
 /// `format` written in every manifest.
 pub const CASE_FORMAT: &str = "liuhen-case";
@@ -70,7 +70,7 @@ const RECORD_TEMPLATE: &str = include_str!("../templates/record.html");
 /// Bump when the code that builds the template context changes what it renders:
 /// `verify_case` only regenerates `record.html` for case files made by the same
 /// renderer (this version plus the template's hash).
-const RENDERER_VERSION: &str = "liuhen-record/1";
+const RENDERER_VERSION: &str = "liuhen-record/2";
 /// A small template rendered to fingerprint the template engine's output.
 const RENDER_CANARY: &str = "{{ s }}|{% for x in xs %}{{ loop.index }}{{ x }}{% if not loop.last %},{% endif %}{% endfor %}|{{ p|evidence_path }}|{{ 'x/y'|evidence_path }}\n";
 /// Files read whole into memory when verifying are capped at this size; a longer
@@ -639,6 +639,7 @@ struct TeamRow<'a> {
     certificate_no: &'a str,
     valid_until: String,
     checked_in_at: String,
+    location: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -677,6 +678,7 @@ struct EvidenceRow<'a> {
     size: u64,
     captured_at: String,
     captured_by: String,
+    location: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -855,10 +857,7 @@ fn render_record(
             short: e.sha256.chars().take(8).collect(),
             captured_at: local_text(e.captured_at),
             captured_by: who(&e.captured_by),
-            location: match (e.lat, e.lon) {
-                (Some(lat), Some(lon)) => Some(format!("北纬 {lat:.5}，东经 {lon:.5}")),
-                _ => None,
-            },
+            location: e.position_text(local_text_seconds),
         })
         .collect();
     let evidence = ins
@@ -872,6 +871,7 @@ fn render_record(
             size: e.size_bytes,
             captured_at: local_text(e.captured_at),
             captured_by: who(&e.captured_by),
+            location: e.position_text(local_text_seconds),
         })
         .collect();
     let rights = ins.rights_notice.as_ref().map(|r| {
@@ -980,6 +980,7 @@ fn render_record(
                 certificate_no: &t.certificate_no,
                 valid_until: t.certificate_valid_until.format("%Y年%m月%d日").to_string(),
                 checked_in_at: local_text(t.checked_in_at),
+                location: t.location.map(|l| l.text(local_text_seconds)),
             })
             .collect(),
         identity_notice,
@@ -2058,7 +2059,7 @@ mod tests {
                 "&lt;a href=&#x27;x&#x27;&gt;&amp;&quot;&#x2f; 中文&lt;&#x2f;a&gt;|11,22|evidence/{zeros}.jpg|x&#x2f;y"
             )
         );
-        assert!(renderer_id().starts_with("liuhen-record/1+"));
+        assert!(renderer_id().starts_with("liuhen-record/2+"));
     }
 
     #[test]

@@ -7,10 +7,12 @@
 //! ROOT
 //!   schema_version: int                 (written only by the schema chain)
 //!   meta: map          id, kind, task_id, agency_id, target_*, category, item_*, legal_basis?, opened_at, opened_by, device_id
-//!   team: list<map>    one check-in per entry (officer_id, name, certificate_no, valid_until, at, device_id)
+//!   team: list<map>    one check-in per entry (officer_id, name, certificate_no, valid_until, at, device_id,
+//!                      location?: map (v4) lat, lon, accuracy_m, fixed_at)
 //!   identity_notice: map   statement, recording_sha256, given_at, given_by
 //!   findings: list<map>    id, text, author, at, evidence: list<str>
-//!   evidence: list<map>    sha256, kind, media_type, size_bytes, captured_at, captured_by, device_id, step, lat?, lon?
+//!   evidence: list<map>    sha256, kind, media_type, size_bytes, captured_at, captured_by, device_id, step, lat?, lon?,
+//!                          accuracy_m? (v4), fixed_at? (v4)
 //!   rights_notice: map     notice_version, remedy_channels (JSON list), ack_kind, signer_name,
 //!                          signature_sha256, witness_name, refusal_reason, given_at, given_by
 //!   closure: map           closed_at, closed_by
@@ -18,7 +20,13 @@
 //!   review: map            (v2) decision, decided_by, decided_by_name, decided_at
 //!     comments: list<map>  (v3) id, author_id, author_name, at, text, item?
 //! ```
-//! Timestamps are integer milliseconds since the Unix epoch (UTC).
+//! Timestamps are integer milliseconds since the Unix epoch (UTC). `lat`/`lon` are
+//! WGS-84 degrees and `accuracy_m` metres, as f64.
+//!
+//! Version 4 adds no container: it marks a document that carries capture positions
+//! with accuracy and fix time. New documents start at [`BASE_SCHEMA_VERSION`] (3) and
+//! take the v4 link with the first check-in or evidence that has a location, so a
+//! record without a location is byte for byte what older builds wrote.
 //!
 //! # The schema chain (why containers never conflict)
 //! If two devices each created `findings` they would hold two conflicting lists and
@@ -44,13 +52,22 @@ use automerge::{
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::inspection::{
-    Acknowledgement, Amendment, Closure, EvidenceKind, EvidenceRef, FieldConflict, Finding,
-    IdentityNotice, Inspection, InspectionKind, InspectionMeta, InspectionStep, Review,
+    Acknowledgement, Amendment, CaptureLocation, Closure, EvidenceKind, EvidenceRef, FieldConflict,
+    Finding, IdentityNotice, Inspection, InspectionKind, InspectionMeta, InspectionStep, Review,
     ReviewComment, ReviewDecision, ReviewOutcome, RightsNotice, TeamMember,
 };
 
 /// The schema version this build writes and fully understands.
-pub const SCHEMA_VERSION: u64 = 3;
+pub const SCHEMA_VERSION: u64 = 4;
+
+/// The version new documents start at and [`InspectionDoc::migrate`] brings older
+/// ones to; the links above it are added by the first write that needs them (v4:
+/// a capture position).
+pub const BASE_SCHEMA_VERSION: u64 = 3;
+
+/// The first version whose documents may carry capture positions with accuracy
+/// and fix time (`team[].location`, `evidence[].accuracy_m`/`fixed_at`).
+pub const LOCATION_SCHEMA_VERSION: u64 = 4;
 
 /// Actor id of the schema chain; no device ever uses it.
 const SCHEMA_ACTOR: &[u8; 16] = b"liuhen.schema.cn";
@@ -107,6 +124,9 @@ fn schema_step(doc: &mut AutoCommit, version: u64) -> Result<(), DocError> {
             };
             doc.put_object(&review, "comments", ObjType::List)?;
         }
+        // v4: capture positions (`team[].location`, `evidence[].accuracy_m`,
+        // `evidence[].fixed_at`); no new container, only the version.
+        4 => {}
         other => {
             return Err(DocError::NewerSchema {
                 found: other,
@@ -241,7 +261,7 @@ fn scalar_text(key: &str, v: &Value<'_>) -> String {
 impl InspectionDoc {
     /// Opens a new inspection with its meta written by `actor` at `meta.opened_at`.
     pub fn create(actor: ActorId, new: NewInspection) -> Result<Self, DocError> {
-        let mut doc = chain_doc(SCHEMA_VERSION)?;
+        let mut doc = chain_doc(BASE_SCHEMA_VERSION)?;
         doc.set_actor(actor);
         let mut this = InspectionDoc { doc };
         let m = &new.meta;
@@ -342,10 +362,18 @@ impl InspectionDoc {
         }
     }
 
-    /// Brings an older document up to [`SCHEMA_VERSION`] by merging the missing
+    /// Brings an older document up to [`BASE_SCHEMA_VERSION`] by merging the missing
     /// schema-chain changes. Returns the version it started from. Deterministic:
     /// two devices migrating the same document produce the very same change.
     pub fn migrate(&mut self) -> Result<u64, DocError> {
+        let from = self.schema_version()?;
+        self.require_version(BASE_SCHEMA_VERSION)?;
+        Ok(from)
+    }
+
+    /// Merges the schema chain up to `version` if the document is older; a no-op
+    /// otherwise. The chain's changes are the same bytes on every device.
+    fn require_version(&mut self, version: u64) -> Result<(), DocError> {
         let from = self.schema_version()?;
         if from > SCHEMA_VERSION {
             return Err(DocError::NewerSchema {
@@ -353,12 +381,12 @@ impl InspectionDoc {
                 supported: SCHEMA_VERSION,
             });
         }
-        if from < SCHEMA_VERSION {
-            let mut chain = chain_doc(SCHEMA_VERSION)?;
+        if from < version {
+            let mut chain = chain_doc(version)?;
             self.doc.merge(&mut chain)?;
-            tracing::info!(from, to = SCHEMA_VERSION, "migrated inspection document");
+            tracing::info!(from, to = version, "migrated inspection document");
         }
-        Ok(from)
+        Ok(())
     }
 
     /// Builds a document at an older schema version (for migration tests and
@@ -369,7 +397,7 @@ impl InspectionDoc {
         new: NewInspection,
     ) -> Result<Self, DocError> {
         let mut this = Self::create(actor.clone(), new)?;
-        if version == SCHEMA_VERSION {
+        if version == BASE_SCHEMA_VERSION {
             return Ok(this);
         }
         // Rebuild on the older chain: copy meta through a fresh doc at `version`.
@@ -448,6 +476,9 @@ impl InspectionDoc {
     /// Appends a check-in (R-SCENE-2). Validation of the certificate is the
     /// lifecycle's job; this only records it.
     pub fn add_team_member(&mut self, m: &TeamMember) -> Result<(), DocError> {
+        if m.location.is_some() {
+            self.require_version(LOCATION_SCHEMA_VERSION)?;
+        }
         let team = self.container("team")?;
         let at = self.doc.length(&team);
         let obj = self.doc.insert_object(&team, at, ObjType::Map)?;
@@ -462,6 +493,13 @@ impl InspectionDoc {
         )?;
         d.put(&obj, "at", ms(m.checked_in_at))?;
         d.put(&obj, "device_id", m.device_id.as_str())?;
+        if let Some(l) = &m.location {
+            let loc = d.put_object(&obj, "location", ObjType::Map)?;
+            d.put(&loc, "lat", l.lat)?;
+            d.put(&loc, "lon", l.lon)?;
+            d.put(&loc, "accuracy_m", l.accuracy_m)?;
+            d.put(&loc, "fixed_at", ms(l.fixed_at))?;
+        }
         self.commit("check_in", m.checked_in_at);
         Ok(())
     }
@@ -535,6 +573,9 @@ impl InspectionDoc {
 
     /// Appends an evidence reference. References are append-only (R-REC-5).
     pub fn add_evidence(&mut self, e: &EvidenceRef) -> Result<(), DocError> {
+        if e.accuracy_m.is_some() || e.fixed_at.is_some() {
+            self.require_version(LOCATION_SCHEMA_VERSION)?;
+        }
         let list = self.container("evidence")?;
         let at = self.doc.length(&list);
         let obj = self.doc.insert_object(&list, at, ObjType::Map)?;
@@ -552,6 +593,12 @@ impl InspectionDoc {
         }
         if let Some(lon) = e.lon {
             d.put(&obj, "lon", lon)?;
+        }
+        if let Some(a) = e.accuracy_m {
+            d.put(&obj, "accuracy_m", a)?;
+        }
+        if let Some(t) = e.fixed_at {
+            d.put(&obj, "fixed_at", ms(t))?;
         }
         self.commit("evidence", e.captured_at);
         Ok(())
@@ -746,6 +793,28 @@ impl InspectionDoc {
         })
     }
 
+    /// A check-in's `location` map (v4): absent, or complete with every field typed.
+    fn location(&self, entry: &ObjId) -> Result<Option<CaptureLocation>, DocError> {
+        let p = "team[].location";
+        let loc = match self.doc.get(entry, "location")? {
+            None => return Ok(None),
+            Some((Value::Object(ObjType::Map), id)) => id,
+            Some(_) => return Err(DocError::Malformed { path: p.into() }),
+        };
+        let num = |key: &str| -> Result<f64, DocError> {
+            self.f64_field(&loc, key)?
+                .ok_or_else(|| DocError::Malformed {
+                    path: format!("{p}.{key}"),
+                })
+        };
+        Ok(Some(CaptureLocation {
+            lat: num("lat")?,
+            lon: num("lon")?,
+            accuracy_m: num("accuracy_m")?,
+            fixed_at: self.req_time(&loc, p, "fixed_at")?,
+        }))
+    }
+
     fn str_list(&self, obj: &ObjId, key: &str) -> Result<Vec<String>, DocError> {
         let list = match self.doc.get(obj, key)? {
             Some((Value::Object(ObjType::List), id)) => id,
@@ -841,6 +910,7 @@ impl InspectionDoc {
                 )?,
                 checked_in_at: self.req_time(&obj, p, "at")?,
                 device_id: self.req_str(&obj, p, "device_id")?,
+                location: self.location(&obj)?,
             };
             match team.iter_mut().find(|m| m.officer_id == member.officer_id) {
                 Some(existing) if existing.checked_in_at > member.checked_in_at => {
@@ -894,6 +964,11 @@ impl InspectionDoc {
                 })?,
                 lat: self.f64_field(&obj, "lat")?,
                 lon: self.f64_field(&obj, "lon")?,
+                accuracy_m: self.f64_field(&obj, "accuracy_m")?,
+                fixed_at: match self.int_field(&obj, "fixed_at")? {
+                    Some(t) => Some(from_ms("evidence[].fixed_at", t)?),
+                    None => None,
+                },
             };
             if !evidence.iter().any(|x| x.sha256 == e.sha256) {
                 evidence.push(e);
@@ -1098,7 +1173,7 @@ pub(crate) mod tests {
         let loaded = InspectionDoc::load(&bytes).unwrap();
         let i = loaded.read().unwrap();
         assert_eq!(i.meta, meta());
-        assert_eq!(i.schema_version, SCHEMA_VERSION);
+        assert_eq!(i.schema_version, BASE_SCHEMA_VERSION);
         assert_eq!(i.findings.len(), 1);
         assert_eq!(i.findings[0].evidence, vec!["ab".repeat(32)]);
         assert!(i.conflicts.is_empty());
@@ -1199,7 +1274,7 @@ pub(crate) mod tests {
         );
         let mut fork = v1.fork_as(actor(2));
         assert_eq!(v1.migrate().unwrap(), 1);
-        assert_eq!(v1.schema_version().unwrap(), SCHEMA_VERSION);
+        assert_eq!(v1.schema_version().unwrap(), BASE_SCHEMA_VERSION);
         // The second device migrates on its own: the same change, no conflict.
         fork.migrate().unwrap();
         v1.merge(&mut fork).unwrap();
@@ -1217,7 +1292,7 @@ pub(crate) mod tests {
         .unwrap();
         assert_eq!(v1.read().unwrap().amendments.len(), 1);
         // Migrating again is a no-op.
-        assert_eq!(v1.migrate().unwrap(), SCHEMA_VERSION);
+        assert_eq!(v1.migrate().unwrap(), BASE_SCHEMA_VERSION);
     }
 
     /// Regenerates the committed v1 fixture (run explicitly with `--ignored`); the
@@ -1235,6 +1310,7 @@ pub(crate) mod tests {
             certificate_valid_until: NaiveDate::from_ymd_opt(2026, 12, 31).unwrap(),
             checked_in_at: t(1, 1),
             device_id: "dev-a".into(),
+            location: None,
         })
         .unwrap();
         d.add_finding(&finding("f1", "v1 时代的检查发现", "o1", t(1, 5)))
@@ -1257,7 +1333,7 @@ pub(crate) mod tests {
         let before = d.read().unwrap();
         d.migrate().unwrap();
         let after = d.read().unwrap();
-        assert_eq!(after.schema_version, SCHEMA_VERSION);
+        assert_eq!(after.schema_version, BASE_SCHEMA_VERSION);
         assert_eq!(after.findings, before.findings);
         assert_eq!(after.team, before.team);
     }
@@ -1321,5 +1397,118 @@ pub(crate) mod tests {
             InspectionDoc::load(b"not a document"),
             Err(DocError::Corrupt(_))
         ));
+    }
+
+    fn located(at: DateTime<Utc>) -> CaptureLocation {
+        CaptureLocation {
+            lat: 23.681_2,
+            lon: 113.056_1,
+            accuracy_m: 8.5,
+            fixed_at: at - chrono::Duration::seconds(20),
+        }
+    }
+
+    fn member(officer: &str, at: DateTime<Utc>, location: Option<CaptureLocation>) -> TeamMember {
+        TeamMember {
+            officer_id: officer.into(),
+            name: format!("{officer} 姓名"),
+            certificate_no: format!("44{officer}"),
+            certificate_valid_until: NaiveDate::from_ymd_opt(2030, 1, 1).unwrap(),
+            checked_in_at: at,
+            device_id: "dev-a".into(),
+            location,
+        }
+    }
+
+    fn photo(sha: char, at: DateTime<Utc>, location: Option<CaptureLocation>) -> EvidenceRef {
+        EvidenceRef {
+            sha256: sha.to_string().repeat(64),
+            kind: EvidenceKind::Photo,
+            media_type: "image/jpeg".into(),
+            size_bytes: 10,
+            captured_at: at,
+            captured_by: "o1".into(),
+            device_id: "dev-a".into(),
+            step: InspectionStep::Findings,
+            lat: None,
+            lon: None,
+            accuracy_m: None,
+            fixed_at: None,
+        }
+        .with_location(location)
+    }
+
+    #[test]
+    fn a_record_without_location_stays_at_v3_with_no_v4_change() {
+        let mut d = InspectionDoc::create(actor(1), NewInspection { meta: meta() }).unwrap();
+        d.add_team_member(&member("o1", t(1, 1), None)).unwrap();
+        d.add_evidence(&photo('a', t(1, 2), None)).unwrap();
+        assert_eq!(d.schema_version().unwrap(), BASE_SCHEMA_VERSION);
+        let chain = schema_chain_hashes().unwrap();
+        let has = d.automerge_mut().get_change_by_hash(&chain[3]).is_some();
+        assert!(!has, "the v4 link is added only with a location");
+        let i = d.read().unwrap();
+        assert_eq!(i.team[0].location, None);
+        assert_eq!(i.evidence[0].location(), None);
+    }
+
+    #[test]
+    fn locations_round_trip_and_take_the_v4_link() {
+        let mut d = InspectionDoc::create(actor(1), NewInspection { meta: meta() }).unwrap();
+        let mut other = d.fork_as(actor(2));
+        d.add_team_member(&member("o1", t(1, 1), Some(located(t(1, 1)))))
+            .unwrap();
+        assert_eq!(d.schema_version().unwrap(), LOCATION_SCHEMA_VERSION);
+        d.add_evidence(&photo('a', t(1, 2), Some(located(t(1, 2)))))
+            .unwrap();
+        // A second device still at v3 checks in concurrently, without a position;
+        // it takes the v4 link by merging, and nothing conflicts.
+        other.add_team_member(&member("o2", t(1, 3), None)).unwrap();
+        d.merge(&mut other).unwrap();
+        other.merge(&mut d).unwrap();
+        let bytes = d.save();
+        let i = InspectionDoc::load(&bytes).unwrap().read().unwrap();
+        assert_eq!(i.schema_version, LOCATION_SCHEMA_VERSION);
+        assert_eq!(i, other.read().unwrap());
+        assert!(i.conflicts.is_empty(), "{:?}", i.conflicts);
+        let o1 = i.team.iter().find(|m| m.officer_id == "o1").unwrap();
+        assert_eq!(o1.location, Some(located(t(1, 1))));
+        let o2 = i.team.iter().find(|m| m.officer_id == "o2").unwrap();
+        assert_eq!(o2.location, None);
+        assert_eq!(i.evidence[0].location(), Some(located(t(1, 2))));
+        assert_eq!(i.location_problem(), None);
+        // Migrating a v4 document is a no-op (it is above the base version).
+        let mut again = InspectionDoc::load(&bytes).unwrap();
+        assert_eq!(again.migrate().unwrap(), LOCATION_SCHEMA_VERSION);
+        assert_eq!(again.save(), bytes);
+    }
+
+    #[test]
+    fn a_v1_document_takes_every_link_with_its_first_location() {
+        let mut v1 =
+            InspectionDoc::create_at_version(actor(1), 1, NewInspection { meta: meta() }).unwrap();
+        v1.add_evidence(&photo('b', t(1, 2), Some(located(t(1, 2)))))
+            .unwrap();
+        let i = v1.read().unwrap();
+        assert_eq!(i.schema_version, SCHEMA_VERSION);
+        assert_eq!(i.evidence[0].location(), Some(located(t(1, 2))));
+    }
+
+    #[test]
+    fn an_incomplete_check_in_location_does_not_read() {
+        let mut d = InspectionDoc::create(actor(1), NewInspection { meta: meta() }).unwrap();
+        d.add_team_member(&member("o1", t(1, 1), Some(located(t(1, 1)))))
+            .unwrap();
+        let team = d.container("team").unwrap();
+        let Some((_, entry)) = d.doc.get(&team, 0).unwrap() else {
+            panic!("entry")
+        };
+        let Some((_, loc)) = d.doc.get(&entry, "location").unwrap() else {
+            panic!("location")
+        };
+        d.doc.delete(&loc, "accuracy_m").unwrap();
+        d.doc.commit();
+        let e = d.read().unwrap_err();
+        assert!(e.to_string().contains("team[].location.accuracy_m"), "{e}");
     }
 }

@@ -73,8 +73,113 @@ pub struct InspectionMeta {
     pub device_id: String,
 }
 
+/// Where a check-in or an evidence item was captured: a position fix from the
+/// device's location service (GPS works offline), with its accuracy and the fix's
+/// own time (R-REC-3: the record states the place of the on-site action).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct CaptureLocation {
+    /// Latitude, WGS-84 degrees, in [-90, 90].
+    pub lat: f64,
+    /// Longitude, WGS-84 degrees, in [-180, 180].
+    pub lon: f64,
+    /// Accuracy radius the location service reported, metres (finite, > 0).
+    pub accuracy_m: f64,
+    /// When the fix was taken (device clock); not after the capture time by more
+    /// than [`MAX_FIX_AHEAD_MS`].
+    pub fixed_at: DateTime<Utc>,
+}
+
+/// How far a fix's time may lie after the capture it is recorded with (clock
+/// granularity of the location service), in milliseconds.
+pub const MAX_FIX_AHEAD_MS: i64 = 60_000;
+
+/// A location value out of its range (R-REC-3): the field (`lat`, `lon`,
+/// `accuracy_m`, `fixed_at`) and the Chinese reason, starting with the rule ID.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{reason}")]
+pub struct LocationProblem {
+    /// The offending field of the location.
+    pub field: &'static str,
+    /// Chinese explanation, starting with `R-REC-3`.
+    pub reason: String,
+}
+
+impl CaptureLocation {
+    /// Checks every field's range, and that the fix was not taken after
+    /// `captured_at` (the check-in or capture time) by more than [`MAX_FIX_AHEAD_MS`].
+    pub fn check(&self, captured_at: DateTime<Utc>) -> Result<(), LocationProblem> {
+        check_location_number("lat", self.lat)?;
+        check_location_number("lon", self.lon)?;
+        check_location_number("accuracy_m", self.accuracy_m)?;
+        check_fix_time(self.fixed_at, captured_at)
+    }
+}
+
+/// Coordinates as records word them: 「北纬 23.68120，东经 113.05610」.
+pub fn coordinates_text(lat: f64, lon: f64) -> String {
+    let ns = if lat >= 0.0 { "北纬" } else { "南纬" };
+    let ew = if lon >= 0.0 { "东经" } else { "西经" };
+    format!("{ns} {:.5}，{ew} {:.5}", lat.abs(), lon.abs())
+}
+
+impl CaptureLocation {
+    /// The position as records show it, with the fix time in the caller's words
+    /// (Beijing time): 「北纬 23.68120，东经 113.05610，精度约 8 米，<time> 定位」.
+    pub fn text(&self, time: impl Fn(DateTime<Utc>) -> String) -> String {
+        format!(
+            "{}，精度约 {} 米，{} 定位",
+            coordinates_text(self.lat, self.lon),
+            self.accuracy_m.round().max(1.0) as i64,
+            time(self.fixed_at)
+        )
+    }
+}
+
+/// Checks one numeric field of a location (`lat`, `lon`, `accuracy_m`) as stored in
+/// a document; other keys pass. The server's write rules call this for every value
+/// a device writes there.
+pub fn check_location_number(field: &'static str, v: f64) -> Result<(), LocationProblem> {
+    let bad = |reason: String| {
+        Err(LocationProblem {
+            field,
+            reason: format!("R-REC-3: {reason}"),
+        })
+    };
+    match field {
+        "lat" if !(v.is_finite() && (-90.0..=90.0).contains(&v)) => {
+            bad(format!("位置的纬度（lat）{v} 无效，应在 -90 到 90 之间"))
+        }
+        "lon" if !(v.is_finite() && (-180.0..=180.0).contains(&v)) => {
+            bad(format!("位置的经度（lon）{v} 无效，应在 -180 到 180 之间"))
+        }
+        "accuracy_m" if !(v.is_finite() && v > 0.0) => bad(format!(
+            "位置的精度（accuracy_m）{v} 米无效，应为大于 0 的有限数"
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Checks that a fix taken at `fixed_at` may go on a record made at `captured_at`.
+pub fn check_fix_time(
+    fixed_at: DateTime<Utc>,
+    captured_at: DateTime<Utc>,
+) -> Result<(), LocationProblem> {
+    if (fixed_at - captured_at).num_milliseconds() > MAX_FIX_AHEAD_MS {
+        return Err(LocationProblem {
+            field: "fixed_at",
+            reason: format!(
+                "R-REC-3: 定位时间（fixed_at）{} 晚于记录时间 {}，超过允许的 {} 秒时钟误差",
+                crate::time::local_text_seconds(fixed_at),
+                crate::time::local_text_seconds(captured_at),
+                MAX_FIX_AHEAD_MS / 1000
+            ),
+        });
+    }
+    Ok(())
+}
+
 /// One officer checked in to the team (R-SCENE-1, R-SCENE-2).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TeamMember {
     /// Officer id on the roster.
     pub officer_id: String,
@@ -88,6 +193,9 @@ pub struct TeamMember {
     pub checked_in_at: DateTime<Utc>,
     /// Device that recorded the check-in.
     pub device_id: String,
+    /// Where the officer checked in, if the device had a good fix (schema v4).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<CaptureLocation>,
 }
 
 /// Kind of an evidence item.
@@ -199,6 +307,43 @@ pub struct EvidenceRef {
     pub lat: Option<f64>,
     /// Longitude, if the device knew it.
     pub lon: Option<f64>,
+    /// Accuracy of `lat`/`lon` in metres (schema v4; absent on older evidence).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accuracy_m: Option<f64>,
+    /// When the position was fixed (schema v4; absent on older evidence).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fixed_at: Option<DateTime<Utc>>,
+}
+
+impl EvidenceRef {
+    /// The complete capture position (schema v4), if the reference has one.
+    pub fn location(&self) -> Option<CaptureLocation> {
+        Some(CaptureLocation {
+            lat: self.lat?,
+            lon: self.lon?,
+            accuracy_m: self.accuracy_m?,
+            fixed_at: self.fixed_at?,
+        })
+    }
+
+    /// The capture position as records show it: the whole fix (see
+    /// [`CaptureLocation::text`]) or, on older evidence, the bare coordinates.
+    pub fn position_text(&self, time: impl Fn(DateTime<Utc>) -> String) -> Option<String> {
+        match (self.location(), self.lat, self.lon) {
+            (Some(l), _, _) => Some(l.text(time)),
+            (None, Some(lat), Some(lon)) => Some(coordinates_text(lat, lon)),
+            _ => None,
+        }
+    }
+
+    /// Sets `lat`, `lon`, `accuracy_m` and `fixed_at` from a location (or clears them).
+    pub fn with_location(mut self, l: Option<CaptureLocation>) -> Self {
+        self.lat = l.map(|l| l.lat);
+        self.lon = l.map(|l| l.lon);
+        self.accuracy_m = l.map(|l| l.accuracy_m);
+        self.fixed_at = l.map(|l| l.fixed_at);
+        self
+    }
 }
 
 /// The spoken identity notice (亮证告知, R-SCENE-3, R-REC-3).
@@ -424,5 +569,31 @@ impl Inspection {
     /// The evidence reference with this hash, if any.
     pub fn evidence_by_hash(&self, sha256: &str) -> Option<&EvidenceRef> {
         self.evidence.iter().find(|e| e.sha256 == sha256)
+    }
+
+    /// The first capture position out of range (R-REC-3), on a check-in or an
+    /// evidence reference, with where it is; the server refuses a record with one.
+    /// Evidence positions are checked field by field (older evidence has only
+    /// `lat`/`lon`); a fix time is checked against the capture time.
+    pub fn location_problem(&self) -> Option<(String, LocationProblem)> {
+        for m in &self.team {
+            if let Some(l) = &m.location
+                && let Err(p) = l.check(m.checked_in_at)
+            {
+                return Some((format!("team[{}].location.{}", m.officer_id, p.field), p));
+            }
+        }
+        for e in &self.evidence {
+            let fields = [("lat", e.lat), ("lon", e.lon), ("accuracy_m", e.accuracy_m)];
+            let checked = fields
+                .into_iter()
+                .filter_map(|(f, v)| v.map(|v| check_location_number(f, v)))
+                .chain(e.fixed_at.map(|t| check_fix_time(t, e.captured_at)))
+                .find_map(Result::err);
+            if let Some(p) = checked {
+                return Some((format!("evidence[{}].{}", e.sha256, p.field), p));
+            }
+        }
+        None
     }
 }

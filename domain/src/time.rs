@@ -80,6 +80,11 @@ pub fn beijing_day_start(date: NaiveDate) -> DateTime<Utc> {
     beijing_instant(date, NaiveTime::MIN)
 }
 
+/// China time to the second, e.g. `2026年11月20日 09时05分30秒` (fix times).
+pub fn local_text_seconds(t: DateTime<Utc>) -> String {
+    beijing(t).format("%Y年%m月%d日 %H时%M分%S秒").to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

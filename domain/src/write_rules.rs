@@ -14,6 +14,9 @@
 //!   the device (`opened_by`, `device_id`); it never changes afterwards;
 //! - `team` only grows: an entry is written in the change that appends it, with
 //!   the writing device's id (R-SCENE-2);
+//! - a capture position (`team[].location`, `evidence[].lat`/`lon`/`accuracy_m`/
+//!   `fixed_at`) is written with its entry, numbers in range, the fix time as
+//!   integer milliseconds (R-REC-3);
 //! - the identity and rights notices (R-SCENE-3, R-SCENE-4) are given while the
 //!   record is open by the officer of the device; only that device re-gives them;
 //! - findings are appended while open with their author the officer of the device
@@ -83,6 +86,7 @@ enum Kind {
     Meta,
     Team,
     TeamEntry,
+    TeamLocation,
     IdentityNotice,
     Findings,
     Finding { author: Option<String> },
@@ -118,6 +122,7 @@ impl Kind {
             Kind::Meta => "meta".into(),
             Kind::Team => "team".into(),
             Kind::TeamEntry => "team[]".into(),
+            Kind::TeamLocation => "team[].location".into(),
             Kind::IdentityNotice => "identity_notice".into(),
             Kind::Findings => "findings".into(),
             Kind::Finding { .. } => "findings[]".into(),
@@ -275,6 +280,9 @@ impl Model {
                 let new_kind = match (&kind, key, op.insert) {
                     (None, Some(k), _) => Kind::root(k),
                     (Some(Kind::Team), None, true) if *t == ObjType::Map => Kind::TeamEntry,
+                    (Some(Kind::TeamEntry), Some("location"), false) if *t == ObjType::Map => {
+                        Kind::TeamLocation
+                    }
                     (Some(Kind::Findings), None, true) if *t == ObjType::Map => {
                         Kind::Finding { author: None }
                     }
@@ -361,6 +369,49 @@ impl Model {
             message,
         })
     }
+}
+
+/// The keys of a capture position, on a check-in's `location` and on evidence.
+const LOCATION_KEYS: [&str; 4] = ["lat", "lon", "accuracy_m", "fixed_at"];
+
+/// Judges a value written at a location key (R-REC-3): `lat`, `lon` and
+/// `accuracy_m` numbers within their ranges, `fixed_at` integer milliseconds.
+/// Whether the fix time fits the capture time is checked on the merged record
+/// ([`crate::inspection::Inspection::location_problem`]).
+fn location_value(key: &str, path: &str, action: &OpType) -> OpResult {
+    let value = match action {
+        OpType::Put(v) => v,
+        _ => {
+            return refuse("R-REC-3", format!("R-REC-3: {path}.{key} 必须是普通数值"));
+        }
+    };
+    let field: &'static str = match key {
+        "lat" => "lat",
+        "lon" => "lon",
+        "accuracy_m" => "accuracy_m",
+        "fixed_at" => {
+            return match value {
+                ScalarValue::Int(t) if chrono::DateTime::from_timestamp_millis(*t).is_some() => {
+                    Ok(())
+                }
+                _ => refuse(
+                    "R-REC-3",
+                    format!("R-REC-3: {path}.fixed_at 必须是整数毫秒时间（Unix 纪元起）"),
+                ),
+            };
+        }
+        _ => return Ok(()),
+    };
+    let number = match value {
+        ScalarValue::F64(f) => *f,
+        ScalarValue::Int(i) => *i as f64,
+        ScalarValue::Uint(u) => *u as f64,
+        _ => {
+            return refuse("R-REC-3", format!("R-REC-3: {path}.{key} 必须是数值"));
+        }
+    };
+    crate::inspection::check_location_number(field, number)
+        .or_else(|p| refuse("R-REC-3", format!("{}（{path}.{key}）", p.reason)))
 }
 
 /// Judges one operation of a device change.
@@ -464,6 +515,7 @@ fn judge_op(
             }
         }
         Kind::TeamEntry
+        | Kind::TeamLocation
         | Kind::Finding { .. }
         | Kind::EvidenceEntry
         | Kind::Amendment
@@ -488,12 +540,26 @@ fn judge_op(
             };
             match kind {
                 Kind::TeamEntry => must_be("device_id", &author.device_id, "本设备的编号"),
+                Kind::TeamLocation => {
+                    if !LOCATION_KEYS.contains(&key.as_str()) {
+                        return refuse(
+                            "R-REC-3",
+                            format!(
+                                "R-REC-3: 签到位置（team[].location）只有 lat、lon、accuracy_m、fixed_at，不能写入 {key}"
+                            ),
+                        );
+                    }
+                    location_value(&key, &path, &op.action)
+                }
                 Kind::Finding { .. } | Kind::Amendment => {
                     must_be("author", o, "本设备登记的执法人员")
                 }
                 Kind::EvidenceEntry => {
                     must_be("captured_by", o, "本设备登记的执法人员")?;
                     must_be("device_id", &author.device_id, "本设备的编号")?;
+                    if LOCATION_KEYS.contains(&key.as_str()) {
+                        location_value(&key, &path, &op.action)?;
+                    }
                     if before.closed && key == "step" && !is_value("amendment") {
                         return refuse(
                             "R-REC-5",
@@ -528,7 +594,7 @@ fn judge_op(
                 ),
             }
         }
-        Kind::TeamEntry => refuse(
+        Kind::TeamEntry | Kind::TeamLocation => refuse(
             "R-SCENE-2",
             format!("R-SCENE-2: 已签到的执法人员信息（{field}）不能更改"),
         ),

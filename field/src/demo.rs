@@ -473,8 +473,12 @@ fn run_steps(
             kind: EvidenceKind::Audio,
             media_type: "audio/wav".into(),
             step: InspectionStep::IdentityNotice,
-            lat: Some(23.6313),
-            lon: Some(113.2404),
+            location: Some(liuhen_core::inspection::CaptureLocation {
+                lat: 23.6313,
+                lon: 113.2404,
+                accuracy_m: 6.0,
+                fixed_at: core.now(),
+            }),
         },
         lead,
     )?;
@@ -502,8 +506,12 @@ fn run_steps(
             kind: EvidenceKind::Photo,
             media_type: "image/png".into(),
             step: InspectionStep::Findings,
-            lat: Some(23.6309),
-            lon: Some(113.2411),
+            location: Some(liuhen_core::inspection::CaptureLocation {
+                lat: 23.6309,
+                lon: 113.2411,
+                accuracy_m: 9.0,
+                fixed_at: core.now(),
+            }),
         },
         second,
     )?;
@@ -542,8 +550,7 @@ fn run_steps(
             kind: EvidenceKind::Signature,
             media_type: "image/png".into(),
             step: InspectionStep::RightsNotice,
-            lat: None,
-            lon: None,
+            location: None,
         },
         lead,
     )?;

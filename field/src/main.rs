@@ -35,7 +35,7 @@ use liuhen_core::api::{CaptureInput, RightsNoticeInput};
 use liuhen_core::doc::DocError;
 use liuhen_core::evidence::{EvidenceError, EvidenceLimits, MIB};
 use liuhen_core::export::{self, CaseFormat};
-use liuhen_core::inspection::{Acknowledgement, EvidenceKind, InspectionStep};
+use liuhen_core::inspection::{Acknowledgement, CaptureLocation, EvidenceKind, InspectionStep};
 use liuhen_core::model::{CheckItem, RosterSnapshot};
 use liuhen_core::time::{Clock, FixedClock, SystemClock, local_date, local_text};
 use serde::Serialize;
@@ -155,7 +155,7 @@ enum Command {
         /// 纬度 (latitude)
         #[arg(
             long,
-            requires = "lon",
+            requires_all = ["lon", "accuracy_m"],
             allow_negative_numbers = true,
             value_name = "LAT"
         )]
@@ -168,6 +168,10 @@ enum Command {
             value_name = "LON"
         )]
         lon: Option<f64>,
+        /// 定位精度（米），与经纬度一起记录，定位时间记为当前时间
+        /// (accuracy in metres; the fix time recorded is now)
+        #[arg(long, requires = "lat", value_name = "METRES")]
+        accuracy_m: Option<f64>,
     },
     /// 记录亮证告知 (record the identity notice)
     IdentityNotice {
@@ -704,6 +708,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
             media_type,
             lat,
             lon,
+            accuracy_m,
         } => cmd_evidence(
             c,
             &id,
@@ -711,8 +716,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
             kind.into(),
             step.into(),
             media_type,
-            lat,
-            lon,
+            (lat, lon, accuracy_m),
         ),
         Command::IdentityNotice {
             id,
@@ -1158,8 +1162,7 @@ fn cmd_evidence(
     kind: EvidenceKind,
     step: InspectionStep,
     media_type: Option<String>,
-    lat: Option<f64>,
-    lon: Option<f64>,
+    (lat, lon, accuracy_m): (Option<f64>, Option<f64>, Option<f64>),
 ) -> Result<(), CliError> {
     let by = c.officer()?;
     for (name, v, max) in [("纬度", lat, 90.0), ("经度", lon, 180.0)] {
@@ -1201,12 +1204,21 @@ fn cmd_evidence(
         pb.enable_steady_tick(Duration::from_millis(100));
         pb
     });
+    // clap makes --lat, --lon and --accuracy-m come together.
+    let location = match (lat, lon, accuracy_m) {
+        (Some(lat), Some(lon), Some(accuracy_m)) => Some(CaptureLocation {
+            lat,
+            lon,
+            accuracy_m,
+            fixed_at: c.core.now(),
+        }),
+        _ => None,
+    };
     let input = CaptureInput {
         kind,
         media_type,
         step,
-        lat,
-        lon,
+        location,
     };
     let result = c.core.capture_evidence(id, file, input, &by);
     if let Some(pb) = spinner {

@@ -242,6 +242,8 @@ fn whole_lifecycle_like_a_shell_script() {
             "23.6313",
             "--lon",
             "113.2404",
+            "--accuracy-m",
+            "8",
             "--as",
             LEAD,
             &at(3),

@@ -331,8 +331,7 @@ pub fn photo_input(media_type: &str) -> liuhen_core::api::CaptureInput {
         kind: liuhen_core::inspection::EvidenceKind::Photo,
         media_type: media_type.to_string(),
         step: liuhen_core::inspection::InspectionStep::Findings,
-        lat: None,
-        lon: None,
+        location: None,
     }
 }
 
@@ -644,8 +643,7 @@ impl Device {
             kind,
             media_type: media_type.to_string(),
             step,
-            lat: None,
-            lon: None,
+            location: None,
         };
         let shot = self
             .core

@@ -253,8 +253,12 @@ pub fn capture(
             kind,
             media_type: media_type.into(),
             step,
-            lat: Some(23.68),
-            lon: Some(113.05),
+            location: Some(liuhen_core::inspection::CaptureLocation {
+                lat: 23.68,
+                lon: 113.05,
+                accuracy_m: 12.0,
+                fixed_at: core.now(),
+            }),
         },
         by,
     )

@@ -757,6 +757,8 @@ fn r_rec_6_the_record_reads_as_a_chinese_inspection_record_and_escapes_text() {
         "废水排放口未设置标志牌",
         "现场照片",
         &format!("<img src=\"evidence/{}.jpg\" width=\"240\"", r.photo),
+        // Where the photo was taken, with accuracy and fix time (R-REC-3).
+        "北纬 23.68000，东经 113.05000，精度约 12 米，2026年11月20日 ",
         "权利告知",
         "2026-01",
         "申请行政复议",

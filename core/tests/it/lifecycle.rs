@@ -385,8 +385,7 @@ fn bad_evidence_references_are_refused() {
                 kind: EvidenceKind::Audio,
                 media_type: "audio/wav".into(),
                 step: InspectionStep::IdentityNotice,
-                lat: None,
-                lon: None,
+                location: None,
             },
             "o1",
         )

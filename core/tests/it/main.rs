@@ -7,5 +7,6 @@ mod crash;
 mod evidence;
 mod export;
 mod lifecycle;
+mod location;
 mod read_model;
 mod store_faults;

@@ -205,7 +205,7 @@ fn document_from_a_newer_schema_is_refused_on_merge() {
     );
     assert_eq!(
         core.inspection(&id).unwrap().schema_version,
-        liuhen_core::doc::SCHEMA_VERSION
+        liuhen_core::doc::BASE_SCHEMA_VERSION
     );
     let e = core.merge_document(b"garbage", "o1").unwrap_err();
     assert!(matches!(e, CoreError::Doc(DocError::Corrupt(_))), "{e:?}");
@@ -301,6 +301,7 @@ fn committed_v1_store_upgrades_and_keeps_everything() {
     assert_eq!(core.verify_log().unwrap(), 13);
     let last = core.store().log_entries(None).unwrap().pop().unwrap();
     assert_eq!(last.action, "migrate");
-    assert_eq!(i.schema_version, liuhen_core::doc::SCHEMA_VERSION);
+    // Migration brings it to the base version; v4 comes with a first position.
+    assert_eq!(i.schema_version, liuhen_core::doc::BASE_SCHEMA_VERSION);
     assert!(core.roster().unwrap().officers.len() >= 4);
 }

@@ -48,6 +48,7 @@ fn member(officer: &str, device: &str, at: DateTime<Utc>) -> TeamMember {
         certificate_valid_until: chrono::NaiveDate::from_ymd_opt(2030, 1, 1).unwrap(),
         checked_in_at: at,
         device_id: device.into(),
+        location: None,
     }
 }
 
@@ -73,6 +74,8 @@ fn evidence(sha: char, who: &str, device: &str, step: InspectionStep) -> Evidenc
         step,
         lat: None,
         lon: None,
+        accuracy_m: None,
+        fixed_at: None,
     }
 }
 
@@ -506,4 +509,97 @@ proptest! {
         prop_assert_eq!(v.len(), 1, "{:?}", v);
         prop_assert!(v[0].message.contains("不能删改"));
     }
+}
+
+fn fix(at: DateTime<Utc>) -> crate::inspection::CaptureLocation {
+    crate::inspection::CaptureLocation {
+        lat: 23.68,
+        lon: 113.05,
+        accuracy_m: 9.0,
+        fixed_at: at,
+    }
+}
+
+#[test]
+fn positions_on_check_in_and_evidence_break_no_rule() {
+    let (mut a, mut b) = opened();
+    let mut m = member("o3", "dev-a", t(1, 6));
+    m.location = Some(fix(t(1, 6)));
+    a.add_team_member(&m).unwrap();
+    b.add_evidence(
+        &evidence('b', "o2", "dev-b", InspectionStep::Findings).with_location(Some(fix(t(2, 0)))),
+    )
+    .unwrap();
+    a.merge(&mut b).unwrap();
+    assert_eq!(judge_all(&mut a), vec![]);
+}
+
+/// Writes a check-in whose location holds `key: value`, by device A, raw.
+fn check_in_with_raw_location(doc: &mut InspectionDoc, key: &str, value: ScalarValue) {
+    let team = container(doc, "team");
+    let d = raw(doc);
+    let n = d.length(&team);
+    let entry = d.insert_object(&team, n, ObjType::Map).unwrap();
+    d.put(&entry, "officer_id", "o1").unwrap();
+    d.put(&entry, "device_id", "dev-a").unwrap();
+    let loc = d.put_object(&entry, "location", ObjType::Map).unwrap();
+    for (k, v) in [
+        ("lat", ScalarValue::F64(23.68)),
+        ("lon", ScalarValue::F64(113.05)),
+        ("accuracy_m", ScalarValue::F64(9.0)),
+        ("fixed_at", ScalarValue::Int(t(1, 6).timestamp_millis())),
+    ] {
+        let v = if k == key { value.clone() } else { v };
+        d.put(&loc, k, v).unwrap();
+    }
+    if !["lat", "lon", "accuracy_m", "fixed_at"].contains(&key) {
+        d.put(&loc, key, value).unwrap();
+    }
+    d.commit();
+}
+
+#[test]
+fn a_check_in_position_out_of_range_is_refused_r_rec_3() {
+    for (key, value, says) in [
+        ("lat", ScalarValue::F64(90.5), "lat"),
+        ("lon", ScalarValue::F64(-181.0), "lon"),
+        ("accuracy_m", ScalarValue::F64(0.0), "accuracy_m"),
+        ("accuracy_m", ScalarValue::F64(f64::NAN), "accuracy_m"),
+        ("lat", ScalarValue::Str("北纬23度".into()), "必须是数值"),
+        ("fixed_at", ScalarValue::F64(1.5), "整数毫秒"),
+        ("altitude", ScalarValue::F64(12.0), "altitude"),
+    ] {
+        let (mut a, _) = opened();
+        check_in_with_raw_location(&mut a, key, value);
+        let v = only_violation(&mut a);
+        assert_eq!(v.rule, "R-REC-3", "{key}: {v:?}");
+        assert!(v.message.contains(says), "{key}: {}", v.message);
+    }
+}
+
+#[test]
+fn an_evidence_position_out_of_range_is_refused_r_rec_3() {
+    let (mut a, _) = opened();
+    let mut e = evidence('c', "o1", "dev-a", InspectionStep::Findings);
+    e.lat = Some(23.0);
+    e.lon = Some(200.0);
+    a.add_evidence(&e).unwrap();
+    let v = only_violation(&mut a);
+    assert_eq!(v.rule, "R-REC-3");
+    assert!(v.message.contains("evidence[].lon"), "{}", v.message);
+}
+
+#[test]
+fn a_check_in_position_is_never_rewritten() {
+    let (mut a, _) = opened();
+    let mut m = member("o3", "dev-a", t(1, 6));
+    m.location = Some(fix(t(1, 6)));
+    a.add_team_member(&m).unwrap();
+    let entry = list_item(&mut a, "team", 2);
+    let d = raw(&mut a);
+    let loc = d.get(&entry, "location").unwrap().unwrap().1;
+    d.put(&loc, "lat", 24.0).unwrap();
+    d.commit();
+    let v = only_violation(&mut a);
+    assert_eq!(v.rule, "R-SCENE-2");
 }

@@ -84,6 +84,8 @@ proptest! {
                         sha256: sha.clone(), kind: EvidenceKind::Photo, media_type: "image/jpeg".into(),
                         size_bytes: 10, captured_at: t, captured_by: "o1".into(), device_id: format!("d{dev}"),
                         step: InspectionStep::Findings, lat: None, lon: None,
+                        accuracy_m: None,
+                        fixed_at: None,
                     }).unwrap();
                     hashes.insert(sha);
                 }
@@ -93,6 +95,7 @@ proptest! {
                         certificate_no: format!("C{officer}"),
                         certificate_valid_until: chrono::NaiveDate::from_ymd_opt(2030, 1, 1).unwrap(),
                         checked_in_at: t, device_id: format!("d{dev}"),
+                        location: None,
                     }).unwrap();
                     officers.insert(format!("o{officer}"));
                 }

@@ -21,8 +21,8 @@ use serde_json::{Value as Json, json};
 
 use liuhen_domain::audit::{GENESIS_HASH, LogEntry, NewLogEntry, verify_chain};
 use liuhen_domain::doc::{
-    InspectionDoc, NewInspection, SCHEMA_VERSION, schema_actor, schema_chain_changes,
-    schema_chain_hashes,
+    BASE_SCHEMA_VERSION, InspectionDoc, NewInspection, SCHEMA_VERSION, schema_actor,
+    schema_chain_changes, schema_chain_hashes,
 };
 use liuhen_domain::draft_doc::{DraftDoc, DraftMeta};
 use liuhen_domain::inspection::{
@@ -218,8 +218,9 @@ fn schema_chain_vector() {
     let committed = vector(
         "schema-chain.json",
         json!({
-            "description": "The schema chain of the inspection document (docs/protocol/document.md): one change per schema version by the fixed schema actor at time 0. Apply these exact bytes (in order) to an empty document before the first change of a new inspection; apply the missing ones to migrate an older document.",
+            "description": "The schema chain of the inspection document (docs/protocol/document.md): one change per schema version by the fixed schema actor at time 0. Apply these exact bytes (in order, up to base_version) to an empty document before the first change of a new inspection; apply the missing ones up to base_version to migrate an older document; apply change 4 before the first check-in or evidence that carries a capture position (accuracy_m, fixed_at).",
             "schema_version": SCHEMA_VERSION,
+            "base_version": BASE_SCHEMA_VERSION,
             "schema_actor": schema_actor().to_hex_string(),
             "schema_actor_ascii": "liuhen.schema.cn",
             "changes": listed,
@@ -309,6 +310,8 @@ fn evidence_ref(i: usize, at: DateTime<Utc>) -> EvidenceRef {
         step: *step,
         lat: (i == 1).then_some(23.6312),
         lon: (i == 1).then_some(113.2405),
+        accuracy_m: None,
+        fixed_at: None,
     }
 }
 
@@ -330,6 +333,7 @@ fn inspection() -> (InspectionDoc, Vec<Json>) {
             certificate_valid_until: NaiveDate::from_ymd_opt(2029, 12, 31).unwrap(),
             checked_in_at: at,
             device_id: DEVICE_ID.into(),
+            location: None,
         };
         d.add_team_member(&member).unwrap();
         steps.push(json!({ "message": "check_in", "input": member }));
@@ -483,6 +487,7 @@ fn migration_vector() {
         certificate_valid_until: NaiveDate::from_ymd_opt(2029, 12, 31).unwrap(),
         checked_in_at: t(1, 1, 0),
         device_id: DEVICE_ID.into(),
+        location: None,
     })
     .unwrap();
     let v1_bytes = v1.save();
@@ -495,7 +500,7 @@ fn migration_vector() {
         json!({
             "description": "A schema-1 inspection (chain change 1, the opening change, one check-in) and the same document after migration: the schema chain's changes 2 and 3 (schema-chain.json) applied to it. Migration adds no change of its own; two devices migrating the same document produce the same heads.",
             "from_version": 1,
-            "to_version": SCHEMA_VERSION,
+            "to_version": BASE_SCHEMA_VERSION,
             "v1_document_hex": hex::encode(&v1_bytes),
             "v1_heads": v1_heads,
             "v1_typed": v1_typed,
@@ -511,7 +516,8 @@ fn migration_vector() {
         .collect();
     let mut doc = AutoCommit::load(&unhex(&committed["v1_document_hex"])).unwrap();
     assert_eq!(typed(&doc, &ROOT), committed["v1_typed"]);
-    doc.apply_changes(chain[1..].to_vec()).unwrap();
+    doc.apply_changes(chain[1..BASE_SCHEMA_VERSION as usize].to_vec())
+        .unwrap();
     assert_eq!(json!(heads_of(&mut doc)), committed["migrated_heads"]);
     assert_eq!(typed(&doc, &ROOT), committed["migrated_typed"]);
 }

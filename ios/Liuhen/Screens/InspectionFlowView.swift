@@ -173,11 +173,18 @@ private struct CheckInStep: View {
                     Text(row.name).font(.headline)
                     Text("执法证号 \(row.certificateNo)").font(.caption)
                     Text(row.status).font(.caption).foregroundStyle(.secondary)
+                    if let position = row.position {
+                        Label(position, systemImage: position == LocationPolicy.noPosition ? "location.slash" : "location")
+                            .font(.caption).foregroundStyle(.secondary)
+                    }
                 }
                 Spacer()
                 if row.checkedInAt == nil && !step.flow.isClosed {
                     Button("出示证件并签到") {
-                        model.attempt { try $0.checkIn(id: step.inspectionId, officerId: row.officerId) }
+                        // Where, when the fix is fresh and accurate (LocationPolicy); else
+                        // none, and the row says 「未取得位置」.
+                        let location = model.location.capturePosition().location
+                        model.attempt { try $0.checkIn(id: step.inspectionId, officerId: row.officerId, location: location) }
                     }
                     .buttonStyle(.borderedProminent)
                 }
@@ -297,7 +304,7 @@ private struct IdentityNoticeStep: View {
         let request = CaptureRequest(
             kind: isVideo ? .video : .audio,
             mediaType: isVideo ? NoticeMedium.video.mediaType : NoticeMedium.audio.mediaType,
-            step: .identityNotice, lat: position.lat, lon: position.lon)
+            step: .identityNotice, location: position.location)
         guard let captured = await model.attemptAsync({
             try await $0.captureEvidence(id: step.inspectionId, filePath: path, request: request, by: model.me)
         }) else { return }
@@ -433,7 +440,7 @@ private struct FindingsStep: View {
     private func capture(path: String, mediaType: String) async {
         // Where the photo was taken, when the fix is fresh and accurate (LocationPolicy).
         let position = model.location.capturePosition()
-        let request = CaptureRequest(kind: .photo, mediaType: mediaType, step: .findings, lat: position.lat, lon: position.lon)
+        let request = CaptureRequest(kind: .photo, mediaType: mediaType, step: .findings, location: position.location)
         let captured = await model.attemptAsync {
             try await $0.captureEvidence(id: step.inspectionId, filePath: path, request: request, by: model.me)
         }
@@ -442,6 +449,8 @@ private struct FindingsStep: View {
             try? FileManager.default.removeItem(atPath: path)
             if let warning = captured.exifWarning {
                 model.error = ErrorPresentation(title: "照片已保存", message: warning, action: .dismiss)
+            } else if request.location == nil {
+                model.error = ErrorPresentation(title: "照片已保存", message: "\(LocationPolicy.noPosition)。\(position.note)", action: .dismiss)
             }
         }
     }
@@ -554,7 +563,7 @@ private struct RightsNoticeStep: View {
             path = url.path
         }
         guard let file = path else { return nil }
-        let request = CaptureRequest(kind: .signature, mediaType: "image/png", step: .rightsNotice, lat: nil, lon: nil)
+        let request = CaptureRequest(kind: .signature, mediaType: "image/png", step: .rightsNotice)
         return await model.attemptAsync {
             try await $0.captureEvidence(id: step.inspectionId, filePath: file, request: request, by: model.me)
         }?.sha256
@@ -598,7 +607,7 @@ struct PositionNote: View {
     var body: some View {
         let position = location.capturePosition()
         HStack {
-            Label(position.note, systemImage: position.lat == nil ? "location.slash" : "location")
+            Label(position.note, systemImage: position.location == nil ? "location.slash" : "location")
                 .font(.caption).foregroundStyle(.secondary)
             if position.offersSettings {
                 Button("打开设置") { model.openSettings() }.font(.caption)

@@ -660,6 +660,21 @@ fn merge(input: MergeInput) -> Result<Merged, SyncFailure> {
             ),
         );
     }
+    // Capture positions in range, fix times not after their capture (R-REC-3). A
+    // problem an older server already accepted does not block later syncs.
+    if let Some((path, problem)) = inspection.location_problem() {
+        let before = input
+            .existing
+            .as_ref()
+            .and_then(|rec| InspectionDoc::load(&rec.bytes).and_then(|d| d.read()).ok())
+            .and_then(|old| old.location_problem());
+        if before.as_ref().map(|(p, _)| p) != Some(&path) {
+            return refused(
+                DocStatus::Rejected,
+                format!("{problem}（{path}）；已拒绝，设备上的记录保持不变"),
+            );
+        }
+    }
     if inspection.meta.agency_id != input.agency_id {
         return refused(
             DocStatus::Forbidden,

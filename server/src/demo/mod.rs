@@ -462,6 +462,7 @@ impl Seed {
                 certificate_valid_until: who.officer.valid_until,
                 checked_in_at: at,
                 device_id: d.device_id.clone(),
+                location: None,
             })
             .map_err(doc_err)
     }
@@ -495,6 +496,8 @@ impl Seed {
             step,
             lat: Some(23.6312),
             lon: Some(113.2405),
+            accuracy_m: None,
+            fixed_at: None,
         };
         self.doc.set_actor(d.actor.clone());
         self.doc.add_evidence(&reference).map_err(doc_err)?;

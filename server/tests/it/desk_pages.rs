@@ -326,6 +326,28 @@ fn evidence(sha: &str, kind: EvidenceKind, media: &str, size: u64, h: i64) -> Ev
         },
         lat: Some(23.68),
         lon: Some(113.05),
+        accuracy_m: None,
+        fixed_at: None,
+    }
+}
+
+/// Where 李明 checked in (R-REC-3).
+fn check_in_fix() -> liuhen_core::inspection::CaptureLocation {
+    liuhen_core::inspection::CaptureLocation {
+        lat: 23.6812,
+        lon: 113.0561,
+        accuracy_m: 8.4,
+        fixed_at: at(30) - Duration::seconds(20),
+    }
+}
+
+/// Where the photo was taken (R-REC-3).
+fn photo_fix() -> liuhen_core::inspection::CaptureLocation {
+    liuhen_core::inspection::CaptureLocation {
+        lat: 23.6815,
+        lon: 113.0566,
+        accuracy_m: 15.0,
+        fixed_at: at(29) - Duration::seconds(3),
     }
 }
 
@@ -375,6 +397,8 @@ async fn seed(desk: &Desk) -> Fixture {
             certificate_valid_until: chrono::NaiveDate::from_ymd_opt(2029, 12, 31).unwrap(),
             checked_in_at: at(30),
             device_id: "dev-a".into(),
+            // R-REC-3: the first officer's phone had a fix, the second's none.
+            location: (oid == "qy-zf-001").then(check_in_fix),
         })
         .unwrap();
     }
@@ -385,7 +409,8 @@ async fn seed(desk: &Desk) -> Fixture {
             "image/jpeg",
             photo_bytes.len() as u64,
             29,
-        ),
+        )
+        .with_location(Some(photo_fix())),
         evidence(
             &audio,
             EvidenceKind::Audio,
@@ -537,6 +562,29 @@ async fn inspection_page_shows_the_whole_record_escaped_with_every_contract_sele
         assert!(html.contains(sel), "missing {sel}");
     }
     assert!(html.contains("44180021001") && html.contains("2029-12-31"));
+    // Capture positions (R-REC-3): coordinates, accuracy and the fix time in Beijing
+    // time for the check-in and the photo; 「未取得位置」 where the phone had none.
+    use liuhen_domain::time::beijing_seconds_text as beijing_time;
+    let fixed = beijing_time(check_in_fix().fixed_at);
+    assert!(
+        html.contains(&format!(
+            "北纬 23.68120，东经 113.05610，精度约 8 米，{fixed} 定位"
+        )),
+        "check-in position"
+    );
+    let fixed = beijing_time(photo_fix().fixed_at);
+    assert!(
+        html.contains(&format!(
+            "北纬 23.68150，东经 113.05660，精度约 15 米，{fixed} 定位"
+        )),
+        "photo position"
+    );
+    // Older evidence with bare coordinates shows them without accuracy.
+    assert!(html.contains("<span class=\"position\">北纬 23.68000，东经 113.05000</span>"));
+    assert!(
+        html.contains("未取得位置"),
+        "陈晓红 checked in without a fix"
+    );
     let ev = |sha: &str| format!("/desk/inspections/{}/evidence/{sha}", f.id);
     assert!(html.contains(&format!(
         "<audio controls preload=\"none\" src=\"{}\"></audio>",

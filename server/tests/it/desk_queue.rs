@@ -357,6 +357,7 @@ fn build(spec: &Spec, actor: ActorId, id: &str) -> (InspectionDoc, Vec<(Evidence
             certificate_valid_until: NaiveDate::from_ymd_opt(2029, 12, 31).unwrap(),
             checked_in_at: opened_at + Duration::minutes(n as i64),
             device_id: "dev-1".into(),
+            location: None,
         })
         .unwrap();
     }
@@ -373,6 +374,8 @@ fn build(spec: &Spec, actor: ActorId, id: &str) -> (InspectionDoc, Vec<(Evidence
             step,
             lat: None,
             lon: None,
+            accuracy_m: None,
+            fixed_at: None,
         };
         d.add_evidence(&r).unwrap();
         evidence.push((r.clone(), ev));

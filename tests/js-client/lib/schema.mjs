@@ -30,11 +30,29 @@ function change(doc, message, at, fn) {
  */
 export function fromChain(actor) {
   const chain = schemaChain();
-  const [doc] = A.applyChanges(A.init({ actor }), chain.changes);
-  if (doc.schema_version !== chain.version) {
+  const [doc] = A.applyChanges(A.init({ actor }), chain.changes.slice(0, chain.base));
+  if (doc.schema_version !== chain.base) {
     throw new Error(`schema chain gave version ${doc.schema_version}`);
   }
   return doc;
+}
+
+/**
+ * Brings `doc` to schema `version` by applying the chain's missing changes (the
+ * same bytes as everywhere): version 4 before the first capture position.
+ */
+export function requireVersion(doc, version) {
+  if (doc.schema_version >= version) return doc;
+  const [d] = A.applyChanges(doc, schemaChain().changes.slice(0, version));
+  return d;
+}
+
+/** Writes a capture position's fields (schema 4, R-REC-3) into `x`. */
+function putLocation(x, l) {
+  x.lat = new A.Float64(l.lat);
+  x.lon = new A.Float64(l.lon);
+  x.accuracy_m = new A.Float64(l.accuracy_m);
+  x.fixed_at = ms(l.fixed_at);
 }
 
 /**
@@ -68,6 +86,7 @@ export function open(actor, m) {
 
 /** Appends a check-in to `team`. */
 export function checkIn(doc, m) {
+  if (m.location) doc = requireVersion(doc, 4);
   return change(doc, "check_in", m.at, (d) => {
     const t = append(d.team);
     t.officer_id = S(m.officer_id);
@@ -76,11 +95,17 @@ export function checkIn(doc, m) {
     t.certificate_valid_until = S(m.certificate_valid_until); // YYYY-MM-DD
     t.at = ms(m.at);
     t.device_id = S(m.device_id);
+    if (m.location) {
+      t.location = {};
+      putLocation(t.location, m.location);
+    }
   });
 }
 
 /** Appends an evidence reference (append-only, R-REC-5). */
 export function addEvidence(doc, e) {
+  const located = e.accuracy_m !== undefined && e.accuracy_m !== null;
+  if (located) doc = requireVersion(doc, 4);
   return change(doc, "evidence", e.captured_at, (d) => {
     const x = append(d.evidence);
     x.sha256 = S(e.sha256);
@@ -93,6 +118,10 @@ export function addEvidence(doc, e) {
     x.step = S(e.step);
     if (e.lat !== undefined && e.lat !== null) x.lat = new A.Float64(e.lat);
     if (e.lon !== undefined && e.lon !== null) x.lon = new A.Float64(e.lon);
+    if (located) {
+      x.accuracy_m = new A.Float64(e.accuracy_m);
+      x.fixed_at = ms(e.fixed_at);
+    }
   });
 }
 

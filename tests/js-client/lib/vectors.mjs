@@ -24,6 +24,9 @@ export function schemaChain() {
   const v = vector("schema-chain.json");
   return {
     version: v.schema_version,
+    // New documents start at the base version; later links (4: capture positions)
+    // are applied by the first write that needs them.
+    base: v.base_version ?? v.schema_version,
     actor: v.schema_actor,
     changes: v.changes.map((c) => unhex(c.bytes_hex)),
     hashes: v.changes.map((c) => c.hash),

@@ -346,7 +346,7 @@ fn a_change_that_leaves_the_record_unreadable_is_rejected_not_acknowledged() {
     let chain: Vec<ChangeHash> = schema_chain_hashes().unwrap();
     let mut bare = AutoCommit::load(&a.core.export_document(&id).unwrap())
         .unwrap()
-        .fork_at(&chain)
+        .fork_at(&chain[..liuhen_core::doc::BASE_SCHEMA_VERSION as usize])
         .unwrap();
     bare.set_actor(a.core.device().actor.clone());
     let replies = raw_sync(&server, &a.token(), &fresh, &mut bare, 6);
@@ -726,4 +726,132 @@ fn the_desk_shows_rewrites_that_older_merges_let_through_with_who_and_when() {
         detail["violations"].to_string().contains("结案后"),
         "{detail}"
     );
+}
+
+/// The capture position (R-REC-3): an honest phone's check-in and photo positions
+/// reach the server whole; a position out of range, or fixed after its capture
+/// beyond the clock skew, is refused and nothing of it stored.
+#[test]
+fn positions_out_of_range_are_refused_r_rec_3() {
+    use liuhen_core::inspection::CaptureLocation;
+    let server = TestServer::start_demo();
+    let mut a = Device::enrolled(&server, O1);
+    a.sync();
+    let id = a.core.open_for_task(TASK, O1).unwrap();
+    // Fix times as the document stores them: whole milliseconds.
+    let ms = |t: chrono::DateTime<chrono::Utc>| {
+        chrono::DateTime::from_timestamp_millis(t.timestamp_millis()).unwrap()
+    };
+    let at_check_in = CaptureLocation {
+        lat: 23.681_2,
+        lon: 113.056_1,
+        accuracy_m: 8.0,
+        fixed_at: ms(a.core.now() - chrono::Duration::seconds(20)),
+    };
+    a.core.check_in_at(&id, O1, Some(at_check_in)).unwrap();
+    a.core.check_in(&id, O2).unwrap();
+    let photo_file = std::env::temp_dir().join(format!("liuhen-loc-{id}.png"));
+    std::fs::write(&photo_file, png_bytes(24, 16, 31)).unwrap();
+    let at_photo = CaptureLocation {
+        lat: 23.681_5,
+        lon: 113.056_4,
+        accuracy_m: 11.5,
+        fixed_at: ms(a.core.now() - chrono::Duration::seconds(5)),
+    };
+    let mut input = liuhen_e2e::photo_input("image/png");
+    input.location = Some(at_photo);
+    let photo = a
+        .core
+        .capture_evidence(&id, &photo_file, input, O1)
+        .unwrap()
+        .reference
+        .sha256;
+    let _ = std::fs::remove_file(&photo_file);
+    assert!(a.sync().synced.contains(&id));
+    let session = server.login("supervisor");
+    let shown = server.supervisor_inspection(&session, &id).unwrap();
+    let o1 = shown.team.iter().find(|m| m.officer_id == O1).unwrap();
+    assert_eq!(o1.location, Some(at_check_in));
+    assert_eq!(
+        shown.evidence_by_hash(&photo).unwrap().location(),
+        Some(at_photo)
+    );
+    let before = stored(&server, &id).unwrap();
+
+    let device_id = a.core.device().device_id.clone();
+    let now_ms = a.core.now().timestamp_millis();
+    type Edit = Box<dyn FnOnce(&mut AutoCommit)>;
+    let evidence_with = |lat: f64, lon: f64, accuracy: f64, device_id: String| -> Edit {
+        Box::new(move |d: &mut AutoCommit| {
+            let l = container(d, "evidence");
+            let n = d.length(&l);
+            let e = d.insert_object(&l, n, automerge::ObjType::Map).unwrap();
+            d.put(&e, "sha256", "e".repeat(64)).unwrap();
+            d.put(&e, "kind", "photo").unwrap();
+            d.put(&e, "media_type", "image/jpeg").unwrap();
+            d.put(&e, "size_bytes", 100_i64).unwrap();
+            d.put(&e, "captured_at", now_ms).unwrap();
+            d.put(&e, "captured_by", O1).unwrap();
+            d.put(&e, "device_id", device_id.as_str()).unwrap();
+            d.put(&e, "step", "findings").unwrap();
+            d.put(&e, "lat", lat).unwrap();
+            d.put(&e, "lon", lon).unwrap();
+            d.put(&e, "accuracy_m", accuracy).unwrap();
+            d.put(&e, "fixed_at", now_ms).unwrap();
+        })
+    };
+    let attacks: Vec<(&str, &str, Edit)> = vec![
+        (
+            "latitude beyond the pole",
+            "纬度",
+            evidence_with(123.0, 113.0, 5.0, device_id.clone()),
+        ),
+        (
+            "longitude beyond 180",
+            "经度",
+            evidence_with(23.0, -200.0, 5.0, device_id.clone()),
+        ),
+        (
+            "a negative accuracy",
+            "精度",
+            evidence_with(23.0, 113.0, -3.0, device_id.clone()),
+        ),
+        (
+            "a check-in fixed ten minutes after it was made",
+            "fixed_at",
+            Box::new(move |d: &mut AutoCommit| {
+                let t = container(d, "team");
+                let n = d.length(&t);
+                let m = d.insert_object(&t, n, automerge::ObjType::Map).unwrap();
+                d.put(&m, "officer_id", O3).unwrap();
+                d.put(&m, "name", "第三人").unwrap();
+                d.put(&m, "certificate_no", "44180021003").unwrap();
+                d.put(&m, "certificate_valid_until", "2029-12-31").unwrap();
+                d.put(&m, "at", now_ms).unwrap();
+                d.put(&m, "device_id", device_id.as_str()).unwrap();
+                let l = d
+                    .put_object(&m, "location", automerge::ObjType::Map)
+                    .unwrap();
+                d.put(&l, "lat", 23.68).unwrap();
+                d.put(&l, "lon", 113.05).unwrap();
+                d.put(&l, "accuracy_m", 6.0).unwrap();
+                d.put(&l, "fixed_at", now_ms + 600_000).unwrap();
+            }),
+        ),
+    ];
+    for (what, says, edit) in attacks {
+        let replies = attack(&server, &mut a, &id, edit);
+        assert_refused(&replies, "R-REC-3");
+        let why = replies
+            .last()
+            .and_then(|r| r.reason.clone())
+            .unwrap_or_default();
+        assert!(why.contains(says), "{what}: {why}");
+        assert_eq!(
+            stored(&server, &id).unwrap(),
+            before,
+            "{what}: nothing stored"
+        );
+    }
+    assert_eq!(server.supervisor_inspection(&session, &id).unwrap(), shown);
 }

@@ -163,13 +163,14 @@ public struct InspectionFlowState: Equatable, Sendable {
         var rows = assigned.map { o in
             CheckInRow(
                 officerId: o.id, name: o.name, certificateNo: o.certificateNo,
-                checkedInAt: checkedIn[o.id]?.checkedInAt)
+                checkedInAt: checkedIn[o.id]?.checkedInAt,
+                position: checkedIn[o.id].map { LocationPolicy.recorded($0.location) })
         }
         // Someone checked in who is not in the list (e.g. the roster changed): show them too.
         for m in view.team where !rows.contains(where: { $0.officerId == m.officerId }) {
             rows.append(CheckInRow(
                 officerId: m.officerId, name: m.name, certificateNo: m.certificateNo,
-                checkedInAt: m.checkedInAt))
+                checkedInAt: m.checkedInAt, position: LocationPolicy.recorded(m.location)))
         }
         return rows
     }
@@ -206,6 +207,8 @@ public struct CheckInRow: Equatable, Sendable, Identifiable {
     public var certificateNo: String
     /// When they checked in, nil before.
     public var checkedInAt: Date?
+    /// Where the check-in was recorded (「位置：…」 or 「未取得位置」); nil before check-in.
+    public var position: String? = nil
     /// Id for lists.
     public var id: String { officerId }
     /// “已签到 14:05” or “未签到”.

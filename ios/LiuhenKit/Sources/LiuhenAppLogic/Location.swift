@@ -1,4 +1,5 @@
 import Foundation
+import LiuhenCore
 
 /// A position fix from CoreLocation, in plain values (the app copies a CLLocation in).
 /// GPS works without a network: fixes are taken offline too.
@@ -37,16 +38,44 @@ public enum LocationPermission: Equatable, Sendable {
     case servicesOff
 }
 
-/// What is recorded as the capture position of evidence, and what the screen says.
+/// What is recorded as the capture position of a check-in or evidence, and what the
+/// screen says.
 public struct CapturePosition: Equatable, Sendable {
-    /// Latitude for `CaptureRequest.lat` (nil: not recorded).
+    /// Latitude (nil: not recorded — 「未取得位置」).
     public var lat: Double?
-    /// Longitude for `CaptureRequest.lon`.
+    /// Longitude.
     public var lon: Double?
+    /// Accuracy of the fix in metres.
+    public var accuracyMeters: Double? = nil
+    /// When the fix was taken.
+    public var fixedAt: Date? = nil
     /// The line shown under the capture button, e.g. 「位置：±8 米，10 秒前」.
     public var note: String
     /// Whether the screen should offer to open Settings.
     public var offersSettings: Bool
+
+    /// The position for `checkIn(location:)` and `CaptureRequest.location`, with its
+    /// accuracy and fix time (R-REC-3); nil when none is good enough.
+    public var location: CaptureLocation? {
+        guard let lat, let lon, let accuracyMeters, let fixedAt else { return nil }
+        return CaptureLocation(lat: lat, lon: lon, accuracyM: accuracyMeters, fixedAt: fixedAt)
+    }
+}
+
+extension LocationPolicy {
+    /// Shown for a check-in or capture recorded without a position.
+    public static let noPosition = "未取得位置"
+
+    /// What the officer reads about a recorded position (Beijing time):
+    /// 「位置：北纬 23.63120，东经 113.24050，精度约 8 米，2026-03-05 14:07 定位」, or 「未取得位置」.
+    public static func recorded(_ l: CaptureLocation?) -> String {
+        guard let l else { return noPosition }
+        let ns = l.lat >= 0 ? "北纬" : "南纬"
+        let ew = l.lon >= 0 ? "东经" : "西经"
+        let coords = String(format: "%@ %.5f，%@ %.5f", ns, abs(l.lat), ew, abs(l.lon))
+        let metres = max(1, Int(l.accuracyM.rounded()))
+        return "位置：\(coords)，精度约 \(metres) 米，\(Display.dateTime(l.fixedAt)) 定位"
+    }
 }
 
 /// Decides whether a fix is good enough to be recorded as where evidence was taken.
@@ -90,7 +119,7 @@ public enum LocationPolicy {
                 offersSettings: false)
         }
         let age = now.timeIntervalSince(fix.timestamp)
-        guard fix.accuracyMeters >= 0, fix.accuracyMeters <= maxAccuracy else {
+        guard fix.accuracyMeters > 0, fix.accuracyMeters <= maxAccuracy else {
             return CapturePosition(
                 lat: nil, lon: nil,
                 note: "未记录位置：定位精度不足（±\(Int(fix.accuracyMeters.rounded())) 米，需 ±\(Int(maxAccuracy)) 米以内），可到室外稍候再拍。",
@@ -106,6 +135,7 @@ public enum LocationPolicy {
         }
         return CapturePosition(
             lat: fix.latitude, lon: fix.longitude,
+            accuracyMeters: fix.accuracyMeters, fixedAt: fix.timestamp,
             note: "位置：±\(Int(fix.accuracyMeters.rounded())) 米，\(max(0, Int(age))) 秒前定位",
             offersSettings: false)
     }

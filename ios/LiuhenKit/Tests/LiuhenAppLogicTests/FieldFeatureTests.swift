@@ -15,6 +15,30 @@ final class LocationPolicyTests: XCTestCase {
         XCTAssertEqual(p.note, "位置：±8 米，10 秒前定位")
     }
 
+    func testTheRecordedLocationCarriesAccuracyAndFixTime() {
+        let p = LocationPolicy.position(permission: .allowed, fix: fix(), now: now)
+        XCTAssertEqual(
+            p.location,
+            CaptureLocation(lat: 23.6312, lon: 113.2405, accuracyM: 8, fixedAt: now.addingTimeInterval(-10)))
+        XCTAssertNil(LocationPolicy.position(permission: .denied, fix: fix(), now: now).location)
+        XCTAssertNil(LocationPolicy.position(permission: .allowed, fix: fix(accuracy: 0), now: now).location)
+        XCTAssertEqual(LocationPolicy.recorded(nil), "未取得位置")
+        XCTAssertTrue(LocationPolicy.recorded(p.location).hasPrefix("位置：北纬 23.63120，东经 113.24050，精度约 8 米，"))
+    }
+
+    func testACheckInRowSaysWhereOrThatNoPositionWasTaken() {
+        let at = now.addingTimeInterval(-5)
+        let located = TeamMemberView(
+            officerId: "o1", name: "李明", certificateNo: "44180021001", checkedInAt: now,
+            location: CaptureLocation(lat: 23.6312, lon: 113.2405, accuracyM: 6.4, fixedAt: at))
+        let plain = TeamMemberView(officerId: "o2", name: "陈晓红", certificateNo: "44180021002", checkedInAt: now)
+        var view = Fixture.inspection()
+        view.team = [located, plain]
+        let rows = InspectionFlowState(view: view, unmet: [], current: .checkIn).checkInRows(assigned: [])
+        XCTAssertTrue(rows[0].position?.contains("精度约 6 米") == true)
+        XCTAssertEqual(rows[1].position, "未取得位置")
+    }
+
     func testStaleOrCoarseFixesAreNotRecorded() {
         XCTAssertNil(LocationPolicy.position(permission: .allowed, fix: fix(age: 600), now: now).lat)
         let coarse = LocationPolicy.position(permission: .allowed, fix: fix(accuracy: 1500), now: now)

@@ -140,6 +140,9 @@ pub struct TeamRow {
     pub expired: bool,
     /// Check-in time.
     pub checked_in_at: String,
+    /// Where the officer checked in (R-REC-3): coordinates, 「精度约 N 米」 and the
+    /// fix time in Beijing time; empty if the device had no good fix.
+    pub position: String,
     /// Device.
     pub device_id: String,
 }
@@ -450,10 +453,7 @@ fn evidence_view(
         captured_by: names.of(&e.captured_by),
         device_id: e.device_id.clone(),
         step: step_label(e.step),
-        position: match (e.lat, e.lon) {
-            (Some(lat), Some(lon)) => format!("{lat:.6}, {lon:.6}"),
-            _ => String::new(),
-        },
+        position: e.position_text(beijing_seconds_text).unwrap_or_default(),
         present,
         received_at: received.map(beijing_seconds_text).unwrap_or_default(),
         late,
@@ -731,6 +731,10 @@ async fn page(
                 valid_until: t.certificate_valid_until.format("%Y-%m-%d").to_string(),
                 expired: t.certificate_valid_until < local_date(t.checked_in_at),
                 checked_in_at: beijing_seconds_text(t.checked_in_at),
+                position: t
+                    .location
+                    .map(|l| l.text(beijing_seconds_text))
+                    .unwrap_or_default(),
                 device_id: t.device_id.clone(),
             })
             .collect(),

@@ -66,7 +66,7 @@ class ErrorsAcrossTheBoundaryTest {
     fun identityNoticeNeedsTwoOfficersRSCENE2() = runBlocking<Unit> {
         val id = openAdHoc()
         core.checkIn(id, Demo.LI_MING)
-        val audio = core.captureEvidence(id, Media.wav(tempDir("m"), "a.wav").path, CaptureRequest(EvidenceType.AUDIO, "audio/wav", Step.IDENTITY_NOTICE, null, null), Demo.LI_MING)
+        val audio = core.captureEvidence(id, Media.wav(tempDir("m"), "a.wav").path, CaptureRequest(EvidenceType.AUDIO, "audio/wav", Step.IDENTITY_NOTICE), Demo.LI_MING)
         val e = assertFailsWith<LiuhenException.RuleNotMet> { core.recordIdentityNotice(id, null, audio.sha256, Demo.LI_MING) }
         assertEquals("R-SCENE-2", e.rule)
     }
@@ -92,15 +92,15 @@ class ErrorsAcrossTheBoundaryTest {
         val dir = tempDir("bad")
         val text = File(dir, "photo.jpg").apply { writeText("这不是照片") }
         assertFailsWith<LiuhenException.EvidenceRefused> {
-            core.captureEvidence(id, text.path, CaptureRequest(EvidenceType.PHOTO, "image/jpeg", Step.FINDINGS, null, null), Demo.LI_MING)
+            core.captureEvidence(id, text.path, CaptureRequest(EvidenceType.PHOTO, "image/jpeg", Step.FINDINGS), Demo.LI_MING)
         }
         val good = Media.jpeg(dir, "good.jpg", 400, 300)
         val truncated = File(dir, "cut.jpg").apply { writeBytes(good.readBytes().copyOf(good.length().toInt() / 2)) }
         assertFailsWith<LiuhenException.EvidenceRefused> {
-            core.captureEvidence(id, truncated.path, CaptureRequest(EvidenceType.PHOTO, "image/jpeg", Step.FINDINGS, null, null), Demo.LI_MING)
+            core.captureEvidence(id, truncated.path, CaptureRequest(EvidenceType.PHOTO, "image/jpeg", Step.FINDINGS), Demo.LI_MING)
         }
         val missing = assertFailsWith<LiuhenException.EvidenceRefused> {
-            core.captureEvidence(id, File(dir, "absent.jpg").path, CaptureRequest(EvidenceType.PHOTO, "image/jpeg", Step.FINDINGS, null, null), Demo.LI_MING)
+            core.captureEvidence(id, File(dir, "absent.jpg").path, CaptureRequest(EvidenceType.PHOTO, "image/jpeg", Step.FINDINGS), Demo.LI_MING)
         }
         assertTrue(missing.detail.isNotBlank())
         assertTrue(core.inspection(id).evidence.isEmpty(), "refused files leave no evidence behind")

@@ -1,5 +1,6 @@
 package cn.liuhen.bindings.test
 
+import cn.liuhen.core.CaptureLocation
 import cn.liuhen.core.CaptureRequest
 import cn.liuhen.core.EvidenceType
 import cn.liuhen.core.InspectionObserver
@@ -46,11 +47,11 @@ fun recordCompleteInspection(core: LiuhenCore, media: File, by: String = Demo.LI
     val id = core.openForTask(Demo.TASK, by)
     core.checkIn(id, Demo.LI_MING)
     core.checkIn(id, Demo.CHEN_XIAOHONG)
-    val audio = core.captureEvidence(id, Media.wav(media, "notice.wav").path, CaptureRequest(EvidenceType.AUDIO, "audio/wav", Step.IDENTITY_NOTICE, null, null), by)
+    val audio = core.captureEvidence(id, Media.wav(media, "notice.wav").path, CaptureRequest(EvidenceType.AUDIO, "audio/wav", Step.IDENTITY_NOTICE), by)
     core.recordIdentityNotice(id, null, audio.sha256, by)
-    val photo = core.captureEvidence(id, Media.jpeg(media, "outlet.jpg").path, CaptureRequest(EvidenceType.PHOTO, "image/jpeg", Step.FINDINGS, 23.6312, 113.2405), by)
+    val photo = core.captureEvidence(id, Media.jpeg(media, "outlet.jpg").path, CaptureRequest(EvidenceType.PHOTO, "image/jpeg", Step.FINDINGS, CaptureLocation(23.6312, 113.2405, 9.0, java.time.Instant.now().minusSeconds(10))), by)
     core.addFinding(id, "废水排放口标识牌缺失，现场已拍照。", listOf(photo.sha256), by)
-    val signature = core.captureEvidence(id, Media.signaturePng(media, "sign.png").path, CaptureRequest(EvidenceType.SIGNATURE, "image/png", Step.RIGHTS_NOTICE, null, null), by)
+    val signature = core.captureEvidence(id, Media.signaturePng(media, "sign.png").path, CaptureRequest(EvidenceType.SIGNATURE, "image/png", Step.RIGHTS_NOTICE), by)
     // R-SCENE-4: the agency's notice as the server sent it with the roster, by version.
     val notice = checkNotNull(core.agencyRightsNotice()) { "the demo roster carries the agency's rights notice" }
     core.recordRightsNotice(id, RightsNoticeRequest(notice.version, PartyResponse.Signed("张伟", signature.sha256)), by)

@@ -24,7 +24,7 @@ object KillChild {
             n += 1
             if (n % 3 == 0) {
                 val photo = Media.jpeg(media, "p$round-$n.jpg", 640, 480, seed = round.toInt() * 1000 + n)
-                val c = core.captureEvidence(id, photo.path, CaptureRequest(EvidenceType.PHOTO, "image/jpeg", Step.FINDINGS, null, null), Demo.LI_MING)
+                val c = core.captureEvidence(id, photo.path, CaptureRequest(EvidenceType.PHOTO, "image/jpeg", Step.FINDINGS), Demo.LI_MING)
                 println("ACK photo ${c.sha256}")
             } else {
                 core.addFinding(id, "第 $round 轮第 $n 条检查情况", emptyList(), Demo.LI_MING)

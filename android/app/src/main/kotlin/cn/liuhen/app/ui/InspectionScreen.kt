@@ -205,7 +205,12 @@ fun InspectionScreen(onBack: () -> Unit, online: Boolean, vm: InspectionViewMode
         Heading(FlowStep.CHECK_IN.title + " · " + s.checkIn.summary)
         s.checkIn.officers.forEach { o ->
             Text(o.label)
+            if (o.position.isNotEmpty()) Text(o.position, style = MaterialTheme.typography.bodySmall)
             if (!o.checkedIn && !s.readOnly) Action(o.checkIn) { c.onEvent(FlowEvent.CheckIn(o.id)) }
+        }
+        // Where a check-in will be recorded (or why not): the same line as for captures.
+        if (!s.readOnly && s.checkIn.officers.any { !it.checkedIn }) {
+            Text(s.findings.location, style = MaterialTheme.typography.bodySmall)
         }
 
         // 亮证告知: the statement stays on screen while recording.

@@ -1,5 +1,6 @@
 package cn.liuhen.app.logic
 
+import cn.liuhen.core.CaptureLocation
 import cn.liuhen.core.CaptureRequest
 import cn.liuhen.core.EvidenceType
 import cn.liuhen.core.PartyResponse
@@ -74,8 +75,8 @@ sealed interface FlowEvent {
     data class PhotoTaken(
         val filePath: String,
         val mediaType: String = "image/jpeg",
-        val lat: Double? = null,
-        val lon: Double? = null,
+        /** The fix taken when the shutter was pressed, if the screen kept one. */
+        val fix: LocationFix? = null,
     ) : FlowEvent
 
     /** Store the finding with the photos not yet attached. */
@@ -117,8 +118,8 @@ sealed interface FlowEvent {
 
 /** A call into the core that an event asks for; the controller performs it off the UI thread. */
 sealed interface CoreEffect {
-    /** `checkIn`. */
-    data class CheckIn(val officerId: String) : CoreEffect
+    /** `checkIn`, with where (null: 「未取得位置」). */
+    data class CheckIn(val officerId: String, val location: CaptureLocation? = null) : CoreEffect
 
     /** `captureEvidence` of a file. */
     data class Capture(val filePath: String, val request: CaptureRequest) : CoreEffect
@@ -267,7 +268,7 @@ object FlowUpdate {
             is FlowEvent.CheckIn -> {
                 val row = screen.checkIn.officers.firstOrNull { it.id == e.officerId }
                 if (row != null && !row.checkIn.enabled) blocked(row.checkIn)
-                else Update(m.copy(busy = true, message = null), CoreEffect.CheckIn(e.officerId))
+                else Update(m.copy(busy = true, message = null), CoreEffect.CheckIn(e.officerId, LocationPolicy.forCapture(m.location)))
             }
             FlowEvent.SaveIdentityNotice -> {
                 val a = screen.identity.save
@@ -282,8 +283,8 @@ object FlowUpdate {
                     m.copy(busy = true, message = null),
                     CoreEffect.Capture(
                         e.filePath,
-                        if (e.lat != null && e.lon != null) {
-                            CaptureRequest(EvidenceType.PHOTO, e.mediaType, Step.FINDINGS, e.lat, e.lon)
+                        if (e.fix != null && e.fix.valid) {
+                            CaptureRequest(EvidenceType.PHOTO, e.mediaType, Step.FINDINGS, LocationPolicy.toCapture(e.fix))
                         } else {
                             captureRequest(m, EvidenceType.PHOTO, e.mediaType, Step.FINDINGS)
                         },
@@ -358,6 +359,16 @@ object FlowUpdate {
             // An interruption's explanation stays on screen once the part is stored.
             is CoreEffect.Capture -> m.message ?: (result as? cn.liuhen.core.CapturedEvidence)?.exifWarning?.let {
                 UserMessage("照片已保存。$it", MessageKind.INFO)
+            } ?: if (effect.request.kind == EvidenceType.PHOTO && effect.request.location == null) {
+                // The officer is told when a photo went on the record without a position.
+                UserMessage("照片已保存（${LocationPolicy.NO_POSITION}）。", MessageKind.INFO)
+            } else {
+                null
+            }
+            is CoreEffect.CheckIn -> if (effect.location == null) {
+                UserMessage("已签到（${LocationPolicy.NO_POSITION}）。", MessageKind.INFO)
+            } else {
+                null
             }
             else -> null
         }
@@ -375,8 +386,7 @@ object FlowUpdate {
 
     /** A capture request with the position the location policy allows (or none). */
     private fun captureRequest(m: FlowModel, kind: EvidenceType, mediaType: String, step: Step): CaptureRequest {
-        val (lat, lon) = LocationPolicy.forCapture(m.location)
-        return CaptureRequest(kind, mediaType, step, lat, lon)
+        return CaptureRequest(kind, mediaType, step, LocationPolicy.forCapture(m.location))
     }
 
     private fun permissionMessage(m: FlowModel, p: AppPermission): UserMessage =

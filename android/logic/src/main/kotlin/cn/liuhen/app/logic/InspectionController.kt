@@ -151,7 +151,7 @@ class InspectionController(
     private suspend fun perform(e: CoreEffect): Any? {
         val by = _model.value.actor
         return when (e) {
-            is CoreEffect.CheckIn -> core.checkIn(id, e.officerId)
+            is CoreEffect.CheckIn -> core.checkIn(id, e.officerId, e.location)
             is CoreEffect.Capture -> core.captureEvidence(id, e.filePath, e.request, by)
             is CoreEffect.IdentityNotice -> core.recordIdentityNotice(id, e.statement, e.recordingSha256, by)
             is CoreEffect.AddFinding -> core.addFinding(id, e.text, e.evidence, by)

@@ -73,6 +73,8 @@ data class OfficerRow(
     val label: String,
     /** Whether checked in. */
     val checkedIn: Boolean,
+    /** Where the check-in was recorded (「位置：…」), or 「未取得位置」; empty before check-in. */
+    val position: String = "",
     /** The check-in button. */
     val checkIn: ActionState,
 )
@@ -323,6 +325,7 @@ object InspectionFlow {
                 id = id,
                 label = if (member != null) "$name（证号 ${member.certificateNo}）${time(member.checkedInAt, zone)} 已签到" else "$name 未签到",
                 checkedIn = member != null,
+                position = if (member != null) LocationPolicy.recorded(member.location, zone) else "",
                 checkIn = ActionState.of("$name 签到", closedWhy, if (member != null) "$name 已签到" else null, busy),
             )
         }

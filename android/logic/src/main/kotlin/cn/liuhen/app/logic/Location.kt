@@ -1,5 +1,6 @@
 package cn.liuhen.app.logic
 
+import cn.liuhen.core.CaptureLocation
 import java.time.Instant
 import java.time.ZoneId
 
@@ -67,7 +68,7 @@ object LocationPolicy {
 
     /** Whether [fix] may go on a capture at [nowMillis]. */
     fun usable(fix: LocationFix, nowMillis: Long): Boolean =
-        fix.valid && fix.accuracyMeters <= MAX_ACCURACY_METERS &&
+        fix.valid && fix.accuracyMeters > 0 && fix.accuracyMeters <= MAX_ACCURACY_METERS &&
             nowMillis - fix.atMillis <= MAX_AGE_MILLIS && fix.atMillis <= nowMillis + 60_000
 
     /** The better of two fixes: the newer one unless it is much coarser and the old one is still fresh. */
@@ -98,7 +99,28 @@ object LocationPolicy {
         return "$ns ${"%.5f".format(kotlin.math.abs(f.lat))}，$ew ${"%.5f".format(kotlin.math.abs(f.lon))}"
     }
 
-    /** The position to put on a capture request (`lat`, `lon`), or nulls. */
-    fun forCapture(s: LocationStatus): Pair<Double?, Double?> =
-        if (s is LocationStatus.Usable) s.fix.lat to s.fix.lon else null to null
+    /**
+     * The position to record with a check-in or a capture: the fix with its accuracy
+     * and time (R-REC-3), or null — no permission, no fix, or one too old or too
+     * coarse — and the screen says 「未取得位置」.
+     */
+    fun forCapture(s: LocationStatus): CaptureLocation? =
+        if (s is LocationStatus.Usable) toCapture(s.fix) else null
+
+    /** A fix as the core records it. */
+    fun toCapture(f: LocationFix): CaptureLocation =
+        CaptureLocation(f.lat, f.lon, f.accuracyMeters, Instant.ofEpochMilli(f.atMillis))
+
+    /** What the officer reads about a recorded position: 「位置：北纬 …，精度约 N 米，时间 定位」, or 「未取得位置」. */
+    fun recorded(l: CaptureLocation?, zone: ZoneId = CHINA_ZONE): String =
+        if (l == null) {
+            NO_POSITION
+        } else {
+            "位置：" + coordinates(LocationFix(l.lat, l.lon, l.accuracyM, l.fixedAt.toEpochMilli())) +
+                "，精度约 ${kotlin.math.max(1L, Math.round(l.accuracyM))} 米，" +
+                InspectionFlow.time(l.fixedAt, zone) + " 定位"
+        }
+
+    /** Shown for a check-in or capture recorded without a position. */
+    const val NO_POSITION: String = "未取得位置"
 }

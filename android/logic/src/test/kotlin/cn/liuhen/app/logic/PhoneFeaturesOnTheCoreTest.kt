@@ -102,6 +102,52 @@ class PhoneFeaturesOnTheCoreTest {
     }
 
     @Test
+    fun aCheckInAndAPhotoWithAFixReachTheServerWithTheirLocation() = withController { core, c, media ->
+        c.start()
+        c.loaded()
+        // 李明 checks in with a fresh GPS fix; then the fix is lost (indoors) and
+        // 陈晓红 checks in without one: 「未取得位置」, nothing made up.
+        val t0 = System.currentTimeMillis()
+        val atCheckIn = LocationFix(23.681234, 113.056789, 6.5, t0 - 4_000)
+        c.onEvent(FlowEvent.LocationChanged(LocationPolicy.status(atCheckIn, permitted = true, serviceOn = true, nowMillis = t0))).join()
+        c.onEvent(FlowEvent.CheckIn(Demo.LI_MING)).join()
+        c.loaded { s -> s.checkIn.officers.any { it.id == Demo.LI_MING && it.checkedIn } }
+        c.onEvent(FlowEvent.LocationChanged(LocationStatus.Searching(null))).join()
+        c.onEvent(FlowEvent.CheckIn(Demo.CHEN_XIAOHONG)).join()
+        val rows = c.loaded { s -> s.checkIn.officers.all { it.checkedIn } }.checkIn.officers
+        assertTrue(rows.first { it.id == Demo.LI_MING }.position.startsWith("位置：北纬 23.68123，东经 113.05679，精度约 7 米"), rows.toString())
+        assertEquals("未取得位置", rows.first { it.id == Demo.CHEN_XIAOHONG }.position)
+
+        c.onEvent(FlowEvent.RecordingStarted).join()
+        val wav = Media.wav(media, "notice.wav")
+        c.onEvent(FlowEvent.RecordingFinished(wav.path, wav.length(), 2_000, "audio/wav")).join()
+        c.loaded { it.identity.save.enabled }
+        c.onEvent(FlowEvent.SaveIdentityNotice).join()
+        c.loaded { it.current == FlowStep.FINDINGS }
+        val t1 = System.currentTimeMillis()
+        val atPhoto = LocationFix(23.681377, 113.056911, 11.5, t1 - 2_000)
+        c.onEvent(FlowEvent.LocationChanged(LocationPolicy.status(atPhoto, permitted = true, serviceOn = true, nowMillis = t1))).join()
+        c.onEvent(FlowEvent.PhotoTaken(Media.jpeg(media, "outlet.jpg", seed = 11).path)).join()
+        c.loaded { it.findings.unattachedPhotos.size == 1 }
+
+        // On the phone: the core reads both back exactly.
+        val id = c.model.value.inspectionId
+        val view = core.inspection(id)
+        val li = view.team.first { it.officerId == Demo.LI_MING }
+        assertEquals(LocationPolicy.toCapture(atCheckIn), li.location)
+        assertEquals(null, view.team.first { it.officerId == Demo.CHEN_XIAOHONG }.location)
+        val photo = view.evidence.first { it.kind == EvidenceType.PHOTO }
+        assertEquals(LocationPolicy.toCapture(atPhoto), photo.location)
+
+        // On the server: the record it stored carries both, with accuracy and fix time.
+        core.syncNow()
+        val json = assertNotNull(server.inspectionJson(id))
+        for (part in listOf("23.681234", "113.056789", "\"accuracy_m\":6.5", "23.681377", "113.056911", "\"accuracy_m\":11.5", "\"fixed_at\"")) {
+            assertTrue(json.contains(part), "$part on the server's record: $json")
+        }
+    }
+
+    @Test
     fun aVideoNoticeCutByACallKeepsEverySegmentAndSaysWhatToDo() = withController { core, c, media ->
         c.start()
         c.loaded()

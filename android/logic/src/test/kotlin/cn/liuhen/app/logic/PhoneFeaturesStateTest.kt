@@ -1,5 +1,6 @@
 package cn.liuhen.app.logic
 
+import cn.liuhen.core.CaptureLocation
 import cn.liuhen.core.EvidenceType
 import cn.liuhen.core.RecordSummary
 import cn.liuhen.core.RecordsSnapshot
@@ -30,6 +31,28 @@ class PhoneFeaturesStateTest {
     // --- location
 
     @Test
+    fun aCheckInCarriesTheFixOrSaysNoPositionWasTaken() {
+        val fix = LocationFix(23.6821, 113.0561, 7.6, now - 10_000)
+        val ok = LocationPolicy.status(fix, permitted = true, serviceOn = true, nowMillis = now)
+        val m = Views.model(Views.opened(), permissions = granted)
+        val located = apply(m, FlowEvent.LocationChanged(ok), FlowEvent.CheckIn(Views.LI))
+        assertEquals(
+            CoreEffect.CheckIn(Views.LI, CaptureLocation(23.6821, 113.0561, 7.6, Instant.ofEpochMilli(now - 10_000))),
+            located.effect,
+        )
+        for (status in listOf(LocationStatus.NoPermission, LocationStatus.ServiceOff, LocationStatus.Searching(null))) {
+            val u = apply(m, FlowEvent.LocationChanged(status), FlowEvent.CheckIn(Views.LI))
+            assertEquals(CoreEffect.CheckIn(Views.LI, null), u.effect, "$status: no position rather than a wrong one")
+            assertEquals("已签到（未取得位置）。", FlowUpdate.done(u.model, u.effect as CoreEffect, null).message?.text)
+        }
+        assertEquals(
+            "位置：北纬 23.68210，东经 113.05610，精度约 8 米，2026-03-02 09:59 定位",
+            LocationPolicy.recorded(CaptureLocation(23.6821, 113.0561, 7.6, Instant.ofEpochMilli(now - 10_000))),
+        )
+        assertEquals("未取得位置", LocationPolicy.recorded(null))
+    }
+
+    @Test
     fun aFreshPreciseFixGoesOnThePhotoAStaleOrCoarseOneDoesNot() {
         val fix = LocationFix(23.6821, 113.0561, 12.0, now - 30_000)
         val ok = LocationPolicy.status(fix, permitted = true, serviceOn = true, nowMillis = now)
@@ -47,10 +70,14 @@ class PhoneFeaturesStateTest {
         val m = Views.model(Views.noticed(), permissions = granted).copy(draft = FlowDraft(findingText = "x"))
         val withFix = apply(m, FlowEvent.LocationChanged(ok), FlowEvent.PhotoTaken("/tmp/p.jpg"))
         val req = assertIs<CoreEffect.Capture>(withFix.effect).request
-        assertEquals(23.6821, req.lat)
-        assertEquals(113.0561, req.lon)
+        assertEquals(CaptureLocation(23.6821, 113.0561, 12.0, Instant.ofEpochMilli(now - 30_000)), req.location)
         val without = apply(m, FlowEvent.LocationChanged(stale), FlowEvent.PhotoTaken("/tmp/p.jpg"))
-        assertNull(assertIs<CoreEffect.Capture>(without.effect).request.lat, "no position rather than a wrong one")
+        assertNull(assertIs<CoreEffect.Capture>(without.effect).request.location, "no position rather than a wrong one")
+        // The officer is told when the photo is stored without a position.
+        val stored = FlowUpdate.done(without.model, without.effect as CoreEffect, null)
+        assertEquals("照片已保存（未取得位置）。", stored.message?.text)
+        // A fix with no accuracy (0) never goes on the record: the core would refuse it.
+        assertIs<LocationStatus.Searching>(LocationPolicy.status(fix.copy(accuracyMeters = 0.0), true, true, now))
         assertTrue(InspectionFlow.render(withFix.model).findings.location.startsWith("位置：北纬"))
     }
 

@@ -49,9 +49,9 @@ class RightsNoticeFromTheServerTest {
         val id = core.openForTask(Demo.TASK, by)
         core.checkIn(id, Demo.LI_MING)
         core.checkIn(id, Demo.CHEN_XIAOHONG)
-        val audio = core.captureEvidence(id, Media.wav(media, "notice.wav").path, CaptureRequest(EvidenceType.AUDIO, "audio/wav", Step.IDENTITY_NOTICE, null, null), by)
+        val audio = core.captureEvidence(id, Media.wav(media, "notice.wav").path, CaptureRequest(EvidenceType.AUDIO, "audio/wav", Step.IDENTITY_NOTICE), by)
         core.recordIdentityNotice(id, null, audio.sha256, by)
-        val photo = core.captureEvidence(id, Media.jpeg(media, "outlet.jpg").path, CaptureRequest(EvidenceType.PHOTO, "image/jpeg", Step.FINDINGS, null, null), by)
+        val photo = core.captureEvidence(id, Media.jpeg(media, "outlet.jpg").path, CaptureRequest(EvidenceType.PHOTO, "image/jpeg", Step.FINDINGS), by)
         core.addFinding(id, "废水排放口标识牌缺失", listOf(photo.sha256), by)
         id
     }
@@ -120,7 +120,7 @@ class RightsNoticeFromTheServerTest {
         val media = tempDir("liuhen-media")
         val id = core.openForTask(Demo.TASK, Demo.LI_MING)
         core.checkIn(id, Demo.LI_MING)
-        val photo = core.captureEvidence(id, Media.jpeg(media, "outlet.jpg").path, CaptureRequest(EvidenceType.PHOTO, "image/jpeg", Step.FINDINGS, null, null), Demo.LI_MING)
+        val photo = core.captureEvidence(id, Media.jpeg(media, "outlet.jpg").path, CaptureRequest(EvidenceType.PHOTO, "image/jpeg", Step.FINDINGS), Demo.LI_MING)
         val blob = File(File(File(dir, "blobs"), photo.sha256.take(2)), photo.sha256)
         assertTrue(blob.isFile, "the core keeps evidence at $blob")
         val original = blob.readBytes()
