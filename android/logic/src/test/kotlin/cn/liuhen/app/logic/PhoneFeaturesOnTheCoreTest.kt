@@ -57,8 +57,8 @@ class PhoneFeaturesOnTheCoreTest {
     private val io = ioPool.asCoroutineDispatcher()
     private val granted = PermissionState().withResult(AppPermission.CAMERA, true, true).withResult(AppPermission.MICROPHONE, true, true)
 
-    private fun <T> withController(body: suspend (LiuhenCore, InspectionController, File) -> T): T {
-        val core = enrolledPhone(server)
+    private fun <T> withController(srv: TestServer = server, body: suspend (LiuhenCore, InspectionController, File) -> T): T {
+        val core = enrolledPhone(srv)
         val id = core.openForTask(Demo.TASK, Demo.LI_MING)
         val scope = CoroutineScope(SupervisorJob() + io)
         val c = InspectionController(core, id, Demo.LI_MING, scope, io, granted)
@@ -102,7 +102,17 @@ class PhoneFeaturesOnTheCoreTest {
     }
 
     @Test
-    fun aCheckInAndAPhotoWithAFixReachTheServerWithTheirLocation() = withController { core, c, media ->
+    fun aCheckInAndAPhotoWithAFixReachTheServerWithTheirLocation() {
+        // A server of its own: the record stays open there, and the other tests open the same task.
+        val own = TestServer.start()
+        try {
+            located(own)
+        } finally {
+            own.close()
+        }
+    }
+
+    private fun located(own: TestServer) = withController(own) { core, c, media ->
         c.start()
         c.loaded()
         // 李明 checks in with a fresh GPS fix; then the fix is lost (indoors) and
@@ -141,7 +151,7 @@ class PhoneFeaturesOnTheCoreTest {
 
         // On the server: the record it stored carries both, with accuracy and fix time.
         core.syncNow()
-        val json = assertNotNull(server.inspectionJson(id))
+        val json = assertNotNull(own.inspectionJson(id))
         for (part in listOf("23.681234", "113.056789", "\"accuracy_m\":6.5", "23.681377", "113.056911", "\"accuracy_m\":11.5", "\"fixed_at\"")) {
             assertTrue(json.contains(part), "$part on the server's record: $json")
         }
