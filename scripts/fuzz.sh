@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Fuzzing of the server's sync-message intake (issue 16): the guard
-# (server/src/sync_guard.rs), automerge's decode, receive_sync_message on a fork of
+# (server/src/api/sync_guard.rs), automerge's decode, receive_sync_message on a fork of
 # a fixed document and on an empty one, and the reply. See fuzz/.
 #
 #   scripts/fuzz.sh short        CI, stable toolchain: replays fuzz/corpus/sync_intake (seeds)

@@ -9,9 +9,16 @@
 # -p liuhen-ffi -p liuhen-server`, as before) resolves features over fewer packages
 # (core with other features; regex and zerocopy without the features proptest
 # adds) and rebuilt core, ffi, the server and 23 dependencies (27 units). It leaves
-# target/debug/libliuhen_ffi.so and target/debug/liuhen-server.
+# target/debug/liuhen-server (a binary the server's tests run, so cargo copies it up)
+# and the native library in target/debug/deps/: cargo copies a library up to
+# target/debug/ only for a command that names its package, so native_build copies it
+# (a fresh clone has no target/debug/libliuhen_ffi.so at all, and an old one would be
+# stale).
 native_build() {
   cargo test -q --workspace --no-run
+  local debug
+  debug="${CARGO_TARGET_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/target}/debug"
+  cp -p "$debug/deps/libliuhen_ffi.so" "$debug/libliuhen_ffi.so"
 }
 
 # Runs the uniffi generator (the bindgen/ crate) on the library built by native_build:

@@ -1,7 +1,7 @@
 //! The server's intake of one device sync message, as a function of the bytes:
-//! the guard (`server/src/sync_guard.rs`, included as it is), then automerge's
+//! the guard (`server/src/api/sync_guard.rs`, included as it is), then automerge's
 //! decode, `receive_sync_message` on a fork of a small fixed document (and on an
-//! empty one: the first upload of an inspection), then what `server/src/sync.rs`
+//! empty one: the first upload of an inspection), then what `server/src/api/sync.rs`
 //! does with a fork whose heads moved (changes since, diff, save and load, the
 //! document at the old heads) and the reply (`generate_sync_message`).
 //!
@@ -15,7 +15,7 @@ use automerge::transaction::{CommitOptions, Transactable};
 use automerge::{ActorId, AutoCommit, ObjType, ROOT, ReadDoc};
 
 // The server's file as it is (its tests run here too).
-#[path = "../../server/src/sync_guard.rs"]
+#[path = "../../server/src/api/sync_guard.rs"]
 #[allow(dead_code)]
 pub mod sync_guard;
 
@@ -88,7 +88,7 @@ fn receive(mut doc: AutoCommit, data: &[u8]) -> Outcome {
     }
     let after = fork.get_heads();
     if after != before {
-        // check_write_rules and record_of in server/src/sync.rs.
+        // check_write_rules and record_of in server/src/api/sync.rs.
         for change in fork.get_changes(&before) {
             let _ = (change.actor_id().to_hex_string(), change.hash());
         }
