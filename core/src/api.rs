@@ -946,15 +946,11 @@ impl Core {
         if cached.doc.heads() == before {
             return Ok(false);
         }
-        // The document may now be at a newer schema written by a newer device.
-        let v = cached.doc.schema_version()?;
-        if v > SCHEMA_VERSION {
+        // The document may now be at a newer schema written by a newer device: the
+        // cached copy holds changes that are not stored, so it goes.
+        if let Err(e) = cached.doc.check_schema() {
             self.docs.remove(id);
-            return Err(DocError::NewerSchema {
-                found: v,
-                supported: SCHEMA_VERSION,
-            }
-            .into());
+            return Err(e.into());
         }
         let by = self.device.device_id.clone();
         self.persist_with(id, "sync_merge", &by, json!({}), vec![], false, |_| Ok(()))?;
@@ -968,7 +964,7 @@ impl Core {
         &mut self,
         mut doc: InspectionDoc,
     ) -> Result<Result<String, InspectionDoc>, CoreError> {
-        if !doc.schema_version().is_ok_and(|v| v <= SCHEMA_VERSION) {
+        if doc.check_schema().is_err() {
             return Ok(Err(doc));
         }
         let (Ok(view), Ok(id)) = (doc.read(), doc.id()) else {
