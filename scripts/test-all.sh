@@ -8,29 +8,64 @@ cd "$(dirname "$0")/.."
 # A one-shot build gains nothing from incremental artifacts; they only take disk.
 export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
 
+mkdir -p target
+# The tools the later steps need (Debian packages, npm packages, kotlinc) wait on the
+# network and the disk, the first build on the CPU: fetch them meanwhile (issue 17).
+tools_log=target/tools.log
+(
+    bash scripts/system-packages.sh &&
+        bash scripts/browser-tools.sh &&
+        bash scripts/js-client-tools.sh &&
+        source scripts/kotlin-tools.sh
+) >"$tools_log" 2>&1 &
+tools_pid=$!
+
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 
-echo "== cargo clippy (all targets, warnings are errors)"
-cargo clippy --workspace --all-targets -- -D warnings
+# Clippy runs inside the test build instead of before it (issue 17): clippy-driver
+# compiles the workspace's crates (its lints, warnings are errors, exactly what
+# `cargo clippy --workspace --all-targets -- -D warnings` checks), rustc the
+# dependencies -- once, where `cargo clippy` would build all of them a second time in
+# check mode. Exported, so every cargo call below (and in the scripts) reuses the build.
+RUSTC_WORKSPACE_WRAPPER="$(command -v clippy-driver || echo "$(rustc --print sysroot)/bin/clippy-driver")"
+export RUSTC_WORKSPACE_WRAPPER
+export CLIPPY_ARGS="-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__"
+echo "== build of every target with clippy (warnings are errors)"
+cargo test --workspace --all-targets --no-run
 
 status=0
-echo "== browser tools (Chromium, playwright-core) for the desk's browser test"
-bash scripts/browser-tools.sh || status=1
+echo "== tools: system packages (scripts/system-packages.sh), Chromium and playwright-core,"
+echo "   @automerge/automerge and tus-js-client, kotlinc (fetched during the build)"
+if ! wait "$tools_pid"; then
+    status=1
+    echo "tool installation failed:" >&2
+fi
+cat "$tools_log"
 
-echo "== JavaScript client tools (@automerge/automerge, tus-js-client) for the independent client test"
-bash scripts/js-client-tools.sh || status=1
+# The checks beside the cargo tests (the fuzz run, the Kotlin tests, the phone app
+# checks) run while the cargo tests run: those mostly wait on servers, sockets and
+# Chromium, these on the CPU. Their output follows the cargo tests'.
+side_log=target/side-checks.log
+(
+    side=0
+    echo "== fuzzing the server's sync-message intake (short run, stable toolchain)"
+    # The fuzz crate is a workspace of its own with its own release build: no clippy.
+    env -u RUSTC_WORKSPACE_WRAPPER -u CLIPPY_ARGS FUZZ_SECONDS="${FUZZ_SECONDS:-60}" \
+        bash scripts/fuzz.sh short || side=1
+    echo "== Kotlin tests (generated bindings on the real native library, Android logic module)"
+    bash scripts/test-kotlin.sh || side=1
+    echo "== phone app checks (Swift against the generated bindings, Info.plist, Android checks)"
+    bash scripts/check-mobile.sh || side=1
+    exit $side
+) >"$side_log" 2>&1 &
+side_pid=$!
 
 echo "== cargo test"
 cargo test --workspace --no-fail-fast || status=1
 
-echo "== fuzzing the server's sync-message intake (short run, stable toolchain)"
-FUZZ_SECONDS="${FUZZ_SECONDS:-60}" bash scripts/fuzz.sh short || status=1
-
-echo "== Kotlin tests (generated bindings on the real native library, Android logic module)"
-bash scripts/test-kotlin.sh || status=1
-
-echo "== phone app checks (Swift against the generated bindings, Info.plist, Android checks)"
-bash scripts/check-mobile.sh || status=1
+echo "== fuzz run, Kotlin tests, phone app checks (run beside the cargo tests)"
+wait "$side_pid" || status=1
+cat "$side_log"
 
 exit $status
