@@ -61,6 +61,10 @@ side_log=target/side-checks.log
 ) >"$side_log" 2>&1 &
 side_pid=$!
 
+echo "== PostgreSQL test cluster (issue 18; stopped on exit)"
+eval "$(bash scripts/postgres.sh start)"
+trap 'bash scripts/postgres.sh stop' EXIT
+
 echo "== cargo test"
 cargo test --workspace --no-fail-fast || status=1
 

@@ -1,0 +1,2 @@
+-- 0002: the legal workflow, publication and public profile tables (helper pg-b).
+-- Placeholder until they are written.

@@ -1,0 +1,580 @@
+//! The PostgreSQL backend (issue 18): several server instances on one database.
+//!
+//! A deadpool pool of tokio-postgres connections; every trait method is one unit of
+//! work, and every write of several statements is one transaction. Numbered
+//! migrations (`migrations/NNNN_*.sql`) are tracked in `schema_migrations` and run
+//! under a transaction-level advisory lock, so instances starting together migrate
+//! once. Errors are mapped once ([`pg`]): a unique violation is a
+//! [`StorageError::Conflict`]; serialization failures, deadlocks, lock timeouts,
+//! pool timeouts and lost connections are [`StorageError::Busy`] (retryable).
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use deadpool_postgres::{Manager, ManagerConfig, Pool, PoolError, RecyclingMethod, Runtime};
+use tokio_postgres::NoTls;
+use tokio_postgres::error::SqlState;
+
+use liuhen_domain::draw::SpotCheckItem;
+use liuhen_domain::model::{Officer, RosterSnapshot, Target, Task};
+use liuhen_server_store::{
+    BlobRecord, ConflictRecord, Device, DeviceRefusal, DocRecord, DrawSummary, DrawTask, OfferScan,
+    Storage, StorageError, StorageResult, StoredDraw, SyncWrite, TaskEvent, User,
+};
+
+mod access;
+mod device_log;
+mod legal;
+mod login_attempts;
+mod public_profile;
+mod publicity;
+mod queue;
+mod review;
+mod web;
+
+/// Migrations, in order: migration `i` (0-based) brings the schema to version `i + 1`.
+const MIGRATIONS: &[(&str, &str)] = &[
+    ("0001_core", include_str!("../migrations/0001_core.sql")),
+    (
+        "0002_legal_publicity",
+        include_str!("../migrations/0002_legal_publicity.sql"),
+    ),
+];
+
+/// The schema version this program writes (the number of migrations).
+pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
+
+/// Pool size when the URL does not say (`?pool_max=N`).
+pub const DEFAULT_POOL_MAX: usize = 16;
+
+/// Advisory lock class of this program (the first key of the two-key locks).
+const LOCK_CLASS: i32 = 0x6c68; // "lh"
+/// Second key of the migration lock.
+const LOCK_MIGRATE: i32 = 1;
+
+/// How long a request waits for a pooled connection before it is told "busy".
+const POOL_WAIT: Duration = Duration::from_secs(30);
+
+/// The PostgreSQL storage backend.
+#[derive(Clone)]
+pub struct PgStorage {
+    pool: Pool,
+}
+
+impl std::fmt::Debug for PgStorage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let status = self.pool.status();
+        f.debug_struct("PgStorage")
+            .field("pool_max", &status.max_size)
+            .field("pool_size", &status.size)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A tokio-postgres error as a storage error: a unique violation is a Conflict;
+/// serialization failures, deadlocks, lock timeouts, a server shutting down or too
+/// many connections, and a lost connection are Busy (the unit of work may be run
+/// again); anything else is Backend.
+pub(crate) fn pg(e: tokio_postgres::Error) -> StorageError {
+    match e.code() {
+        Some(c) if *c == SqlState::UNIQUE_VIOLATION => StorageError::Conflict(e.to_string()),
+        Some(c) if is_transient(c) => StorageError::Busy(e.to_string()),
+        Some(_) => StorageError::Backend(db_message(&e)),
+        None if e.is_closed() || is_io(&e) => StorageError::Busy(e.to_string()),
+        None => StorageError::Backend(e.to_string()),
+    }
+}
+
+fn is_transient(c: &SqlState) -> bool {
+    [
+        SqlState::T_R_SERIALIZATION_FAILURE,
+        SqlState::T_R_DEADLOCK_DETECTED,
+        SqlState::LOCK_NOT_AVAILABLE,
+        SqlState::ADMIN_SHUTDOWN,
+        SqlState::CANNOT_CONNECT_NOW,
+        SqlState::TOO_MANY_CONNECTIONS,
+        SqlState::CONNECTION_EXCEPTION,
+        SqlState::CONNECTION_FAILURE,
+    ]
+    .contains(c)
+}
+
+fn is_io(e: &tokio_postgres::Error) -> bool {
+    std::error::Error::source(e).is_some_and(|s| s.is::<std::io::Error>())
+}
+
+/// The server's own words for a database error (tokio-postgres' Display says only
+/// "db error").
+fn db_message(e: &tokio_postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => format!("{}: {}", db.code().code(), db.message()),
+        None => e.to_string(),
+    }
+}
+
+/// Whether the error is a unique violation (for callers that name what is taken).
+pub(crate) fn is_unique(e: &tokio_postgres::Error) -> bool {
+    e.code() == Some(&SqlState::UNIQUE_VIOLATION)
+}
+
+/// A pool error: waiting too long or failing to connect is Busy (retryable).
+pub(crate) fn pool_error(e: PoolError) -> StorageError {
+    match e {
+        PoolError::Backend(e) => pg(e),
+        PoolError::Timeout(_) => StorageError::Busy(format!("数据库连接池已满：{e}")),
+        other => StorageError::Busy(other.to_string()),
+    }
+}
+
+/// What a method of a part not written yet answers.
+pub(crate) fn not_yet() -> StorageError {
+    StorageError::Backend("尚未实现".into())
+}
+
+/// Splits `pool_max=N` off a connection URL (tokio-postgres refuses options it
+/// does not know); returns the URL without it and the pool size.
+fn split_pool_max(url: &str) -> StorageResult<(String, usize)> {
+    let Some((base, query)) = url.split_once('?') else {
+        return Ok((url.to_string(), DEFAULT_POOL_MAX));
+    };
+    let mut max = DEFAULT_POOL_MAX;
+    let mut rest = Vec::new();
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        match pair.strip_prefix("pool_max=") {
+            Some(n) => {
+                max = n.parse().ok().filter(|n| *n > 0).ok_or_else(|| {
+                    StorageError::Backend(format!("数据库地址中的 pool_max={n} 不是正整数"))
+                })?;
+            }
+            None => rest.push(pair),
+        }
+    }
+    let url = if rest.is_empty() {
+        base.to_string()
+    } else {
+        format!("{base}?{}", rest.join("&"))
+    };
+    Ok((url, max))
+}
+
+impl PgStorage {
+    /// Connects to `url` (`postgres://user@host:port/db`, optionally
+    /// `?pool_max=N`, default [`DEFAULT_POOL_MAX`]) and brings the schema up to
+    /// [`SCHEMA_VERSION`], or refuses a newer schema.
+    pub async fn connect(url: &str) -> StorageResult<Self> {
+        let (url, pool_max) = split_pool_max(url)?;
+        let config: tokio_postgres::Config = url
+            .parse()
+            .map_err(|e| StorageError::Backend(format!("数据库地址无效：{e}")))?;
+        let manager = Manager::from_config(
+            config,
+            NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(pool_max)
+            .runtime(Runtime::Tokio1)
+            .wait_timeout(Some(POOL_WAIT))
+            .create_timeout(Some(Duration::from_secs(10)))
+            .build()
+            .map_err(|e| StorageError::Backend(format!("cannot build the pool: {e}")))?;
+        let storage = PgStorage { pool };
+        storage.migrate().await?;
+        Ok(storage)
+    }
+
+    /// A pooled connection.
+    pub(crate) async fn client(&self) -> StorageResult<deadpool_postgres::Object> {
+        self.pool.get().await.map_err(pool_error)
+    }
+
+    /// Applies the missing migrations in one transaction under the migration
+    /// advisory lock (another instance starting at once waits, then finds them
+    /// applied).
+    async fn migrate(&self) -> StorageResult<()> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(pg)?;
+        tx.execute(
+            "SELECT pg_advisory_xact_lock($1, $2)",
+            &[&LOCK_CLASS, &LOCK_MIGRATE],
+        )
+        .await
+        .map_err(pg)?;
+        tx.batch_execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (
+                 version     integer PRIMARY KEY,
+                 name        text NOT NULL,
+                 applied_at  timestamptz NOT NULL DEFAULT now()
+             )",
+        )
+        .await
+        .map_err(pg)?;
+        let found: i32 = tx
+            .query_one(
+                "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
+                &[],
+            )
+            .await
+            .map_err(pg)?
+            .get(0);
+        let found = u32::try_from(found).unwrap_or(0);
+        if found > SCHEMA_VERSION {
+            return Err(StorageError::NewerSchema {
+                found,
+                supported: SCHEMA_VERSION,
+            });
+        }
+        for (i, (name, sql)) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+            let version = i as i32 + 1;
+            tx.batch_execute(sql).await.map_err(|e| {
+                StorageError::Backend(format!("migration {name}: {}", db_message(&e)))
+            })?;
+            tx.execute(
+                "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)",
+                &[&version, name],
+            )
+            .await
+            .map_err(pg)?;
+            tracing::info!(version, name, "applied PostgreSQL migration");
+        }
+        tx.commit().await.map_err(pg)
+    }
+}
+
+#[async_trait]
+impl Storage for PgStorage {
+    async fn put_roster(&self, _roster: &RosterSnapshot) -> StorageResult<()> {
+        Err(not_yet())
+    }
+
+    async fn roster_for(
+        &self,
+        _agency_id: &str,
+        _officer_id: Option<&str>,
+    ) -> StorageResult<Option<(RosterSnapshot, String)>> {
+        Err(not_yet())
+    }
+
+    async fn upsert_directory(
+        &self,
+        _agency_id: &str,
+        _officers: &[Officer],
+        _targets: &[Target],
+    ) -> StorageResult<()> {
+        Err(not_yet())
+    }
+
+    async fn delete_officer(&self, _agency_id: &str, _officer_id: &str) -> StorageResult<()> {
+        Err(not_yet())
+    }
+
+    async fn delete_target(&self, _agency_id: &str, _target_id: &str) -> StorageResult<()> {
+        Err(not_yet())
+    }
+
+    async fn check_items(&self, _agency_id: &str) -> StorageResult<Vec<SpotCheckItem>> {
+        Err(not_yet())
+    }
+
+    async fn upsert_check_items(
+        &self,
+        _agency_id: &str,
+        _items: &[SpotCheckItem],
+    ) -> StorageResult<()> {
+        Err(not_yet())
+    }
+
+    async fn delete_check_item(&self, _agency_id: &str, _code: &str) -> StorageResult<()> {
+        Err(not_yet())
+    }
+
+    async fn categories(&self, _agency_id: &str) -> StorageResult<Vec<String>> {
+        Err(not_yet())
+    }
+
+    async fn put_categories(&self, _agency_id: &str, _names: &[String]) -> StorageResult<()> {
+        Err(not_yet())
+    }
+
+    async fn conflicts(&self, _agency_id: &str) -> StorageResult<Vec<ConflictRecord>> {
+        Err(not_yet())
+    }
+
+    async fn put_conflict(&self, _conflict: &ConflictRecord) -> StorageResult<()> {
+        Err(not_yet())
+    }
+
+    async fn delete_conflict(
+        &self,
+        _agency_id: &str,
+        _officer_id: &str,
+        _target_id: &str,
+    ) -> StorageResult<()> {
+        Err(not_yet())
+    }
+
+    async fn last_teams(&self, _agency_id: &str) -> StorageResult<Vec<(String, Vec<String>)>> {
+        Err(not_yet())
+    }
+
+    async fn create_draw(&self, _draw: &StoredDraw) -> StorageResult<()> {
+        Err(not_yet())
+    }
+
+    async fn draw(&self, _agency_id: Option<&str>, _id: &str) -> StorageResult<Option<StoredDraw>> {
+        Err(not_yet())
+    }
+
+    async fn draws(&self, _agency_id: Option<&str>) -> StorageResult<Vec<DrawSummary>> {
+        Err(not_yet())
+    }
+
+    async fn complete_draw(&self, _draw: &StoredDraw, _tasks: &[(u32, Task)]) -> StorageResult<()> {
+        Err(not_yet())
+    }
+
+    async fn draw_tasks(&self, _draw_id: &str) -> StorageResult<Vec<DrawTask>> {
+        Err(not_yet())
+    }
+
+    async fn task(&self, _agency_id: &str, _task_id: &str) -> StorageResult<Option<Task>> {
+        Err(not_yet())
+    }
+
+    async fn update_task(&self, _task: &Task, _event: &TaskEvent) -> StorageResult<()> {
+        Err(not_yet())
+    }
+
+    async fn task_events(
+        &self,
+        _agency_id: &str,
+        _task_ids: &[String],
+    ) -> StorageResult<Vec<TaskEvent>> {
+        Err(not_yet())
+    }
+
+    async fn task_has_inspection(&self, _task_id: &str) -> StorageResult<bool> {
+        Err(not_yet())
+    }
+
+    async fn create_user(&self, _user: &User) -> StorageResult<()> {
+        Err(not_yet())
+    }
+
+    async fn user_by_login(&self, _login: &str) -> StorageResult<Option<User>> {
+        Err(not_yet())
+    }
+
+    async fn user_by_id(&self, _id: &str) -> StorageResult<Option<User>> {
+        Err(not_yet())
+    }
+
+    async fn put_enrollment_code(
+        &self,
+        _code_hash: &str,
+        _user_id: &str,
+        _expires_at: DateTime<Utc>,
+    ) -> StorageResult<()> {
+        Err(not_yet())
+    }
+
+    async fn take_enrollment_code(
+        &self,
+        _code_hash: &str,
+        _now: DateTime<Utc>,
+    ) -> StorageResult<Option<String>> {
+        Err(not_yet())
+    }
+
+    async fn put_device(&self, _device: &Device) -> StorageResult<()> {
+        Err(not_yet())
+    }
+
+    async fn device_by_token_hash(&self, _token_hash: &str) -> StorageResult<Option<Device>> {
+        Err(not_yet())
+    }
+
+    async fn revoke_device(&self, _device_id: &str, _at: DateTime<Utc>) -> StorageResult<()> {
+        Err(not_yet())
+    }
+
+    async fn put_session(
+        &self,
+        _token_hash: &str,
+        _user_id: &str,
+        _expires_at: DateTime<Utc>,
+    ) -> StorageResult<()> {
+        Err(not_yet())
+    }
+
+    async fn session_user(
+        &self,
+        _token_hash: &str,
+        _now: DateTime<Utc>,
+    ) -> StorageResult<Option<User>> {
+        Err(not_yet())
+    }
+
+    async fn doc(&self, _id: &str) -> StorageResult<Option<DocRecord>> {
+        Err(not_yet())
+    }
+
+    async fn put_doc(&self, _doc: &DocRecord) -> StorageResult<()> {
+        Err(not_yet())
+    }
+
+    async fn commit_sync(&self, _write: SyncWrite) -> StorageResult<()> {
+        Err(not_yet())
+    }
+
+    async fn doc_ids_after(&self, _after: &str, _limit: u32) -> StorageResult<Vec<String>> {
+        Err(not_yet())
+    }
+
+    async fn offer_scan(
+        &self,
+        _agency_id: &str,
+        _officer_id: &str,
+        _device_id: &str,
+        _since: u64,
+    ) -> StorageResult<OfferScan> {
+        Err(not_yet())
+    }
+
+    async fn docs_for_agency(
+        &self,
+        _agency_id: &str,
+        _limit: u32,
+        _offset: u32,
+    ) -> StorageResult<Vec<DocRecord>> {
+        Err(not_yet())
+    }
+
+    async fn peer_state(&self, _device_id: &str, _doc_id: &str) -> StorageResult<Option<Vec<u8>>> {
+        Err(not_yet())
+    }
+
+    async fn forget_peer_states(&self, _doc_id: &str) -> StorageResult<()> {
+        Err(not_yet())
+    }
+
+    async fn put_peer_state(
+        &self,
+        _device_id: &str,
+        _doc_id: &str,
+        _state: &[u8],
+    ) -> StorageResult<()> {
+        Err(not_yet())
+    }
+
+    async fn reference_blob(&self, _blob: &BlobRecord) -> StorageResult<()> {
+        Err(not_yet())
+    }
+
+    async fn mark_blob_received(
+        &self,
+        _agency_id: &str,
+        _sha256: &str,
+        _size: u64,
+        _at: DateTime<Utc>,
+    ) -> StorageResult<bool> {
+        Err(not_yet())
+    }
+
+    async fn missing_blobs(&self, _doc_ids: &[String]) -> StorageResult<Vec<String>> {
+        Err(not_yet())
+    }
+
+    async fn blob(&self, _agency_id: &str, _sha256: &str) -> StorageResult<Option<BlobRecord>> {
+        Err(not_yet())
+    }
+
+    async fn blobs_of(&self, _inspection_id: &str) -> StorageResult<Vec<BlobRecord>> {
+        Err(not_yet())
+    }
+
+    async fn schema_version(&self) -> StorageResult<u32> {
+        Err(not_yet())
+    }
+
+    async fn total_docs(&self) -> StorageResult<u64> {
+        Err(not_yet())
+    }
+
+    async fn enroll_device(
+        &self,
+        _device: &Device,
+        _name: &str,
+    ) -> StorageResult<Result<(), DeviceRefusal>> {
+        Err(not_yet())
+    }
+
+    async fn device_with_actor(&self, _actor_id: &str) -> StorageResult<Option<String>> {
+        Err(not_yet())
+    }
+
+    async fn all_user_ids(&self) -> StorageResult<Vec<String>> {
+        Err(not_yet())
+    }
+
+    async fn device_by_id(&self, _id: &str) -> StorageResult<Option<Device>> {
+        Err(not_yet())
+    }
+
+    async fn devices_of_agency(&self, _agency_id: &str) -> StorageResult<Vec<(Device, String)>> {
+        Err(not_yet())
+    }
+
+    async fn users_of_agency(&self, _agency_id: &str) -> StorageResult<Vec<User>> {
+        Err(not_yet())
+    }
+
+    async fn session_info(
+        &self,
+        _token_hash: &str,
+    ) -> StorageResult<Option<(User, DateTime<Utc>)>> {
+        Err(not_yet())
+    }
+
+    async fn purge_expired(
+        &self,
+        _now: DateTime<Utc>,
+        _failures_before: DateTime<Utc>,
+    ) -> StorageResult<()> {
+        Err(not_yet())
+    }
+}
+
+/// Creates database `name` on the cluster of `admin_url` (a role allowed to create
+/// databases) and returns the URL of the new database, for tests and first setup.
+/// `name` must be a plain identifier (letters, digits, `_`).
+pub async fn create_database(admin_url: &str, name: &str) -> StorageResult<String> {
+    if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        return Err(StorageError::Backend(format!("数据库名 {name} 无效")));
+    }
+    let (admin, _) = split_pool_max(admin_url)?;
+    let (client, connection) = tokio_postgres::connect(&admin, NoTls).await.map_err(pg)?;
+    let conn = tokio::spawn(connection);
+    client
+        .batch_execute(&format!("CREATE DATABASE {name}"))
+        .await
+        .map_err(pg)?;
+    drop(client);
+    let _ = conn.await;
+    let (base, query) = match admin.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (admin.as_str(), None),
+    };
+    let scheme_end = base.find("://").map_or(0, |i| i + 3);
+    let host_end = base[scheme_end..]
+        .find('/')
+        .map_or(base.len(), |i| scheme_end + i);
+    let mut url = format!("{}/{name}", &base[..host_end]);
+    if let Some(q) = query {
+        url = format!("{url}?{q}");
+    }
+    Ok(url)
+}
