@@ -10,27 +10,25 @@
 
 use std::time::Duration;
 
-use async_trait::async_trait;
-use chrono::{DateTime, Utc};
 use deadpool_postgres::{Manager, ManagerConfig, Pool, PoolError, RecyclingMethod, Runtime};
-use tokio_postgres::NoTls;
 use tokio_postgres::error::SqlState;
+use tokio_postgres::types::{FromSql, Json};
+use tokio_postgres::{NoTls, Row};
 
-use liuhen_domain::draw::SpotCheckItem;
-use liuhen_domain::model::{Officer, RosterSnapshot, Target, Task};
-use liuhen_server_store::{
-    BlobRecord, ConflictRecord, Device, DeviceRefusal, DocRecord, DrawSummary, DrawTask, OfferScan,
-    Storage, StorageError, StorageResult, StoredDraw, SyncWrite, TaskEvent, User,
-};
+use liuhen_server_store::{StorageError, StorageResult};
 
 mod access;
+mod accounts;
 mod device_log;
+mod docs;
 mod legal;
 mod login_attempts;
 mod public_profile;
 mod publicity;
 mod queue;
 mod review;
+mod roster;
+mod storage;
 mod web;
 
 /// Migrations, in order: migration `i` (0-based) brings the schema to version `i + 1`.
@@ -52,6 +50,10 @@ pub const DEFAULT_POOL_MAX: usize = 16;
 const LOCK_CLASS: i32 = 0x6c68; // "lh"
 /// Second key of the migration lock.
 const LOCK_MIGRATE: i32 = 1;
+/// First key of the per-login locks of sign-in attempts (second: hash of the login).
+pub(crate) const LOCK_CLASS_LOGIN: i32 = 0x6c69; // "li"
+/// First key of the per-device locks of log uploads (second: hash of the device id).
+pub(crate) const LOCK_CLASS_DEVICE_LOG: i32 = 0x6c6a; // "lj"
 
 /// How long a request waits for a pooled connection before it is told "busy".
 const POOL_WAIT: Duration = Duration::from_secs(30);
@@ -82,7 +84,7 @@ pub(crate) fn pg(e: tokio_postgres::Error) -> StorageError {
         Some(c) if is_transient(c) => StorageError::Busy(e.to_string()),
         Some(_) => StorageError::Backend(db_message(&e)),
         None if e.is_closed() || is_io(&e) => StorageError::Busy(e.to_string()),
-        None => StorageError::Backend(e.to_string()),
+        None => StorageError::Backend(db_message(&e)),
     }
 }
 
@@ -109,7 +111,10 @@ fn is_io(e: &tokio_postgres::Error) -> bool {
 fn db_message(e: &tokio_postgres::Error) -> String {
     match e.as_db_error() {
         Some(db) => format!("{}: {}", db.code().code(), db.message()),
-        None => e.to_string(),
+        None => match std::error::Error::source(e) {
+            Some(source) => format!("{e}: {source}"),
+            None => e.to_string(),
+        },
     }
 }
 
@@ -125,6 +130,17 @@ pub(crate) fn pool_error(e: PoolError) -> StorageError {
         PoolError::Timeout(_) => StorageError::Busy(format!("数据库连接池已满：{e}")),
         other => StorageError::Busy(other.to_string()),
     }
+}
+
+/// Column `idx` of a row (a type mismatch is a Backend error, never a panic).
+pub(crate) fn col<'a, T: FromSql<'a>>(row: &'a Row, idx: usize) -> StorageResult<T> {
+    row.try_get(idx).map_err(pg)
+}
+
+/// Column `idx` of a row, JSON (jsonb) of `T`.
+pub(crate) fn json_col<T: serde::de::DeserializeOwned>(row: &Row, idx: usize) -> StorageResult<T> {
+    let Json(v) = row.try_get::<_, Json<T>>(idx).map_err(pg)?;
+    Ok(v)
 }
 
 /// What a method of a part not written yet answers.
@@ -241,310 +257,6 @@ impl PgStorage {
             tracing::info!(version, name, "applied PostgreSQL migration");
         }
         tx.commit().await.map_err(pg)
-    }
-}
-
-#[async_trait]
-impl Storage for PgStorage {
-    async fn put_roster(&self, _roster: &RosterSnapshot) -> StorageResult<()> {
-        Err(not_yet())
-    }
-
-    async fn roster_for(
-        &self,
-        _agency_id: &str,
-        _officer_id: Option<&str>,
-    ) -> StorageResult<Option<(RosterSnapshot, String)>> {
-        Err(not_yet())
-    }
-
-    async fn upsert_directory(
-        &self,
-        _agency_id: &str,
-        _officers: &[Officer],
-        _targets: &[Target],
-    ) -> StorageResult<()> {
-        Err(not_yet())
-    }
-
-    async fn delete_officer(&self, _agency_id: &str, _officer_id: &str) -> StorageResult<()> {
-        Err(not_yet())
-    }
-
-    async fn delete_target(&self, _agency_id: &str, _target_id: &str) -> StorageResult<()> {
-        Err(not_yet())
-    }
-
-    async fn check_items(&self, _agency_id: &str) -> StorageResult<Vec<SpotCheckItem>> {
-        Err(not_yet())
-    }
-
-    async fn upsert_check_items(
-        &self,
-        _agency_id: &str,
-        _items: &[SpotCheckItem],
-    ) -> StorageResult<()> {
-        Err(not_yet())
-    }
-
-    async fn delete_check_item(&self, _agency_id: &str, _code: &str) -> StorageResult<()> {
-        Err(not_yet())
-    }
-
-    async fn categories(&self, _agency_id: &str) -> StorageResult<Vec<String>> {
-        Err(not_yet())
-    }
-
-    async fn put_categories(&self, _agency_id: &str, _names: &[String]) -> StorageResult<()> {
-        Err(not_yet())
-    }
-
-    async fn conflicts(&self, _agency_id: &str) -> StorageResult<Vec<ConflictRecord>> {
-        Err(not_yet())
-    }
-
-    async fn put_conflict(&self, _conflict: &ConflictRecord) -> StorageResult<()> {
-        Err(not_yet())
-    }
-
-    async fn delete_conflict(
-        &self,
-        _agency_id: &str,
-        _officer_id: &str,
-        _target_id: &str,
-    ) -> StorageResult<()> {
-        Err(not_yet())
-    }
-
-    async fn last_teams(&self, _agency_id: &str) -> StorageResult<Vec<(String, Vec<String>)>> {
-        Err(not_yet())
-    }
-
-    async fn create_draw(&self, _draw: &StoredDraw) -> StorageResult<()> {
-        Err(not_yet())
-    }
-
-    async fn draw(&self, _agency_id: Option<&str>, _id: &str) -> StorageResult<Option<StoredDraw>> {
-        Err(not_yet())
-    }
-
-    async fn draws(&self, _agency_id: Option<&str>) -> StorageResult<Vec<DrawSummary>> {
-        Err(not_yet())
-    }
-
-    async fn complete_draw(&self, _draw: &StoredDraw, _tasks: &[(u32, Task)]) -> StorageResult<()> {
-        Err(not_yet())
-    }
-
-    async fn draw_tasks(&self, _draw_id: &str) -> StorageResult<Vec<DrawTask>> {
-        Err(not_yet())
-    }
-
-    async fn task(&self, _agency_id: &str, _task_id: &str) -> StorageResult<Option<Task>> {
-        Err(not_yet())
-    }
-
-    async fn update_task(&self, _task: &Task, _event: &TaskEvent) -> StorageResult<()> {
-        Err(not_yet())
-    }
-
-    async fn task_events(
-        &self,
-        _agency_id: &str,
-        _task_ids: &[String],
-    ) -> StorageResult<Vec<TaskEvent>> {
-        Err(not_yet())
-    }
-
-    async fn task_has_inspection(&self, _task_id: &str) -> StorageResult<bool> {
-        Err(not_yet())
-    }
-
-    async fn create_user(&self, _user: &User) -> StorageResult<()> {
-        Err(not_yet())
-    }
-
-    async fn user_by_login(&self, _login: &str) -> StorageResult<Option<User>> {
-        Err(not_yet())
-    }
-
-    async fn user_by_id(&self, _id: &str) -> StorageResult<Option<User>> {
-        Err(not_yet())
-    }
-
-    async fn put_enrollment_code(
-        &self,
-        _code_hash: &str,
-        _user_id: &str,
-        _expires_at: DateTime<Utc>,
-    ) -> StorageResult<()> {
-        Err(not_yet())
-    }
-
-    async fn take_enrollment_code(
-        &self,
-        _code_hash: &str,
-        _now: DateTime<Utc>,
-    ) -> StorageResult<Option<String>> {
-        Err(not_yet())
-    }
-
-    async fn put_device(&self, _device: &Device) -> StorageResult<()> {
-        Err(not_yet())
-    }
-
-    async fn device_by_token_hash(&self, _token_hash: &str) -> StorageResult<Option<Device>> {
-        Err(not_yet())
-    }
-
-    async fn revoke_device(&self, _device_id: &str, _at: DateTime<Utc>) -> StorageResult<()> {
-        Err(not_yet())
-    }
-
-    async fn put_session(
-        &self,
-        _token_hash: &str,
-        _user_id: &str,
-        _expires_at: DateTime<Utc>,
-    ) -> StorageResult<()> {
-        Err(not_yet())
-    }
-
-    async fn session_user(
-        &self,
-        _token_hash: &str,
-        _now: DateTime<Utc>,
-    ) -> StorageResult<Option<User>> {
-        Err(not_yet())
-    }
-
-    async fn doc(&self, _id: &str) -> StorageResult<Option<DocRecord>> {
-        Err(not_yet())
-    }
-
-    async fn put_doc(&self, _doc: &DocRecord) -> StorageResult<()> {
-        Err(not_yet())
-    }
-
-    async fn commit_sync(&self, _write: SyncWrite) -> StorageResult<()> {
-        Err(not_yet())
-    }
-
-    async fn doc_ids_after(&self, _after: &str, _limit: u32) -> StorageResult<Vec<String>> {
-        Err(not_yet())
-    }
-
-    async fn offer_scan(
-        &self,
-        _agency_id: &str,
-        _officer_id: &str,
-        _device_id: &str,
-        _since: u64,
-    ) -> StorageResult<OfferScan> {
-        Err(not_yet())
-    }
-
-    async fn docs_for_agency(
-        &self,
-        _agency_id: &str,
-        _limit: u32,
-        _offset: u32,
-    ) -> StorageResult<Vec<DocRecord>> {
-        Err(not_yet())
-    }
-
-    async fn peer_state(&self, _device_id: &str, _doc_id: &str) -> StorageResult<Option<Vec<u8>>> {
-        Err(not_yet())
-    }
-
-    async fn forget_peer_states(&self, _doc_id: &str) -> StorageResult<()> {
-        Err(not_yet())
-    }
-
-    async fn put_peer_state(
-        &self,
-        _device_id: &str,
-        _doc_id: &str,
-        _state: &[u8],
-    ) -> StorageResult<()> {
-        Err(not_yet())
-    }
-
-    async fn reference_blob(&self, _blob: &BlobRecord) -> StorageResult<()> {
-        Err(not_yet())
-    }
-
-    async fn mark_blob_received(
-        &self,
-        _agency_id: &str,
-        _sha256: &str,
-        _size: u64,
-        _at: DateTime<Utc>,
-    ) -> StorageResult<bool> {
-        Err(not_yet())
-    }
-
-    async fn missing_blobs(&self, _doc_ids: &[String]) -> StorageResult<Vec<String>> {
-        Err(not_yet())
-    }
-
-    async fn blob(&self, _agency_id: &str, _sha256: &str) -> StorageResult<Option<BlobRecord>> {
-        Err(not_yet())
-    }
-
-    async fn blobs_of(&self, _inspection_id: &str) -> StorageResult<Vec<BlobRecord>> {
-        Err(not_yet())
-    }
-
-    async fn schema_version(&self) -> StorageResult<u32> {
-        Err(not_yet())
-    }
-
-    async fn total_docs(&self) -> StorageResult<u64> {
-        Err(not_yet())
-    }
-
-    async fn enroll_device(
-        &self,
-        _device: &Device,
-        _name: &str,
-    ) -> StorageResult<Result<(), DeviceRefusal>> {
-        Err(not_yet())
-    }
-
-    async fn device_with_actor(&self, _actor_id: &str) -> StorageResult<Option<String>> {
-        Err(not_yet())
-    }
-
-    async fn all_user_ids(&self) -> StorageResult<Vec<String>> {
-        Err(not_yet())
-    }
-
-    async fn device_by_id(&self, _id: &str) -> StorageResult<Option<Device>> {
-        Err(not_yet())
-    }
-
-    async fn devices_of_agency(&self, _agency_id: &str) -> StorageResult<Vec<(Device, String)>> {
-        Err(not_yet())
-    }
-
-    async fn users_of_agency(&self, _agency_id: &str) -> StorageResult<Vec<User>> {
-        Err(not_yet())
-    }
-
-    async fn session_info(
-        &self,
-        _token_hash: &str,
-    ) -> StorageResult<Option<(User, DateTime<Utc>)>> {
-        Err(not_yet())
-    }
-
-    async fn purge_expired(
-        &self,
-        _now: DateTime<Utc>,
-        _failures_before: DateTime<Utc>,
-    ) -> StorageResult<()> {
-        Err(not_yet())
     }
 }
 
