@@ -43,3 +43,6 @@ mod suite {
     use super::make;
     liuhen_server_store::store_test_suite!(make);
 }
+
+mod cursor;
+mod migrations;
