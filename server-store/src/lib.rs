@@ -13,6 +13,8 @@ pub mod queue;
 pub mod review;
 #[cfg(feature = "testsuite")]
 pub mod testsuite;
+#[cfg(feature = "testsuite")]
+pub mod testsuite_publication;
 pub mod web;
 
 use async_trait::async_trait;

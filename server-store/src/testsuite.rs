@@ -29,6 +29,7 @@ use crate::login_attempts::{LoginGate, LoginPolicy};
 use crate::public_profile::{Actor, AppealCounts, AppealKind, StatsPublication, YearCounts};
 use crate::queue::{QueueSummary, ReviewState};
 use crate::review::ReviewSubmission;
+pub use crate::testsuite_publication::*;
 use crate::web::FormDraft;
 use crate::{
     BlobRecord, Device, DeviceRefusal, DocRecord, DrawStatus, Role, Storage, StorageError,
@@ -61,6 +62,17 @@ macro_rules! store_test_suite {
             form_drafts_replace_and_delete,
             calendar_years_replace_an_earlier_import,
             r_post_5_publication_is_once_and_appeals_are_kept,
+            // testsuite_publication.rs
+            r_legal_3_workflow_steps_check_state_form_and_numbers,
+            r_legal_2_catalogue_versions_are_numbered_in_turn,
+            r_post_7_publication_steps_need_three_people_in_order,
+            publication_steps_at_once_are_done_once,
+            r_post_2_public_search_finds_only_what_is_published,
+            r_post_5_year_counts_add_up_per_category,
+            r_post_4_task_outcomes_are_the_newest_inspection,
+            r_pre_4_public_profile_and_documents_keep_their_history,
+            queue_pages_walk_both_ways_and_filter,
+            queue_summary_is_refused_when_its_evidence_changed,
         );
     };
     (@tests $make:path; $($name:ident,)*) => {
