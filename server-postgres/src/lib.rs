@@ -143,11 +143,6 @@ pub(crate) fn json_col<T: serde::de::DeserializeOwned>(row: &Row, idx: usize) ->
     Ok(v)
 }
 
-/// What a method of a part not written yet answers.
-pub(crate) fn not_yet() -> StorageError {
-    StorageError::Backend("尚未实现".into())
-}
-
 /// Splits `pool_max=N` off a connection URL (tokio-postgres refuses options it
 /// does not know); returns the URL without it and the pool size.
 fn split_pool_max(url: &str) -> StorageResult<(String, usize)> {

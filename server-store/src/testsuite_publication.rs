@@ -1565,11 +1565,14 @@ pub async fn r_pre_4_public_profile_and_documents_keep_their_history(s: &dyn Sto
 
 // ---- review queue ---------------------------------------------------------------
 
+/// Id, rank, hour of the last change, state, officers and target of a queue row.
+type QueueSpec<'a> = (&'a str, u8, u32, ReviewState, &'a [&'a str], &'a str);
+
 /// Summaries of five inspections of agency `qy` (and one of `yd`) in a known
 /// attention order: q1, q2, q3, q4, q5.
 async fn queue_rows(s: &dyn Storage) -> Vec<QueueSummary> {
     let mut out = Vec::new();
-    let specs: [(&str, u8, u32, ReviewState, &[&str], &str); 5] = [
+    let specs: [QueueSpec<'_>; 5] = [
         ("q1", 0, 10, ReviewState::Pending, &["o1"], "甲公司"),
         ("q2", 1, 12, ReviewState::Pending, &["o2"], "乙公司"),
         ("q3", 1, 11, ReviewState::Returned, &["o1", "o2"], "丙公司"),
