@@ -46,3 +46,4 @@ mod suite {
 
 mod cursor;
 mod migrations;
+mod publication;
