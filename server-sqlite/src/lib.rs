@@ -1437,9 +1437,18 @@ impl Storage for SqliteStorage {
         .await
     }
 
-    async fn put_doc(&self, doc: &DocRecord) -> StorageResult<()> {
+    async fn put_doc(
+        &self,
+        doc: &DocRecord,
+        expected_heads: Option<&[String]>,
+    ) -> StorageResult<()> {
         let doc = doc.clone();
-        self.write(move |tx| write_doc(tx, &doc)).await
+        let expected = expected_heads.map(<[String]>::to_vec);
+        self.write(move |tx| {
+            check_heads(tx, &doc.id, expected.as_deref())?;
+            write_doc(tx, &doc)
+        })
+        .await
     }
 
     async fn doc_ids_after(&self, after: &str, limit: u32) -> StorageResult<Vec<String>> {
@@ -1564,6 +1573,7 @@ impl Storage for SqliteStorage {
         self.write(move |tx| {
             let SyncWrite {
                 doc,
+                expected_heads,
                 blobs,
                 peer_state,
                 summary,
@@ -1572,6 +1582,7 @@ impl Storage for SqliteStorage {
             // boundary; everything below is one transaction, so a crash leaves either
             // all of it or none of it.
             liuhen_server_store::failpoints::crash_point("sync.commit.begin");
+            check_heads(tx, &doc.id, expected_heads.as_deref())?;
             write_doc(tx, &doc)?;
             liuhen_server_store::failpoints::crash_point("sync.commit.after_doc");
             for b in &blobs {
@@ -1801,6 +1812,37 @@ impl Storage for SqliteStorage {
             Ok(())
         })
         .await
+    }
+}
+
+/// The optimistic check of a document write (issue 18), inside the write's
+/// transaction (an IMMEDIATE one: no other connection, in this process or another,
+/// writes between this read and the write): the stored heads must equal
+/// `expected` as sets, and with `expected` None no document may be stored.
+fn check_heads(tx: &Transaction<'_>, id: &str, expected: Option<&[String]>) -> StorageResult<()> {
+    let stored: Option<String> = tx
+        .query_row("SELECT heads FROM docs WHERE id = ?1", [id], |r| r.get(0))
+        .optional()
+        .map_err(backend)?;
+    let stored: Option<Vec<String>> = stored
+        .map(|s| serde_json::from_str(&s))
+        .transpose()
+        .map_err(|e| StorageError::Backend(format!("heads of {id} unreadable: {e}")))?;
+    let same = match (stored, expected) {
+        (None, None) => true,
+        (Some(stored), Some(expected)) => {
+            let stored: std::collections::BTreeSet<&String> = stored.iter().collect();
+            let expected: std::collections::BTreeSet<&String> = expected.iter().collect();
+            stored == expected
+        }
+        _ => false,
+    };
+    if same {
+        Ok(())
+    } else {
+        Err(StorageError::Stale(format!(
+            "document {id} changed since it was read"
+        )))
     }
 }
 
@@ -2080,7 +2122,7 @@ mod tests {
         // A panicking write is refused and the writer goes on.
         let boom: StorageResult<()> = s.write(|_| -> StorageResult<()> { panic!("boom") }).await;
         assert!(boom.is_err());
-        s.put_doc(&doc_rec("after", "qy", &["o1"], &["h"]))
+        s.put_doc(&doc_rec("after", "qy", &["o1"], &["h"]), None)
             .await
             .unwrap();
         assert!(s.doc("after").await.unwrap().is_some());

@@ -50,6 +50,12 @@ pub enum StorageError {
     /// No such record.
     #[error("找不到{0}")]
     NotFound(String),
+    /// An optimistic write found the document changed since the writer read it
+    /// (its heads differ from the expected ones, or it exists where none was
+    /// expected): nothing was written. The caller re-reads, merges again and
+    /// retries (issue 18: several server instances on one database).
+    #[error("记录已被其他写入更新，请重新读取后重试：{0}")]
+    Stale(String),
     /// The backend failed (SQLite or PostgreSQL words inside).
     #[error("服务器存储操作失败：{0}")]
     Backend(String),
@@ -73,6 +79,8 @@ pub enum ErrorKind {
     NotFound,
     /// Transient contention; the same unit of work may be run again.
     Retryable,
+    /// The document moved since it was read: re-read, re-merge, then retry.
+    Stale,
     /// The backend failed or the schema is newer; retrying cannot help.
     Permanent,
 }
@@ -84,11 +92,15 @@ impl StorageError {
             StorageError::Conflict(_) => ErrorKind::Conflict,
             StorageError::NotFound(_) => ErrorKind::NotFound,
             StorageError::Busy(_) => ErrorKind::Retryable,
+            StorageError::Stale(_) => ErrorKind::Stale,
             StorageError::Backend(_) | StorageError::NewerSchema { .. } => ErrorKind::Permanent,
         }
     }
 
-    /// Whether running the same unit of work again may succeed.
+    /// Whether running the same unit of work again may succeed (a [`Stale`]
+    /// write is not: it must be built again from a fresh read).
+    ///
+    /// [`Stale`]: StorageError::Stale
     pub fn is_retryable(&self) -> bool {
         self.kind() == ErrorKind::Retryable
     }
@@ -228,6 +240,10 @@ pub struct OfferScan {
 pub struct SyncWrite {
     /// The merged document.
     pub doc: DocRecord,
+    /// The heads (hex) of the document the writer read and merged into (None: it
+    /// read no document, which must still not exist). When the stored heads differ
+    /// (as sets), nothing is written and the commit is [`StorageError::Stale`].
+    pub expected_heads: Option<Vec<String>>,
     /// Every evidence reference of the document (inserted if missing).
     pub blobs: Vec<BlobRecord>,
     /// The device and its new sync state for this document.
@@ -519,10 +535,19 @@ pub trait Storage:
     // ---- documents and sync -------------------------------------------------
     /// A document by id.
     async fn doc(&self, id: &str) -> StorageResult<Option<DocRecord>>;
-    /// Inserts or replaces a document.
-    async fn put_doc(&self, doc: &DocRecord) -> StorageResult<()>;
+    /// Inserts or replaces a document, if the stored one still has
+    /// `expected_heads` (compared as sets; None: no document with this id may
+    /// exist). Otherwise nothing is written and the result is
+    /// [`StorageError::Stale`].
+    async fn put_doc(
+        &self,
+        doc: &DocRecord,
+        expected_heads: Option<&[String]>,
+    ) -> StorageResult<()>;
     /// Commits a merged document with its evidence references, queue summary and
-    /// the device's sync state in one transaction.
+    /// the device's sync state in one transaction, if the stored document still
+    /// has `write.expected_heads` (see [`Storage::put_doc`]); otherwise nothing is
+    /// written and the result is [`StorageError::Stale`].
     async fn commit_sync(&self, write: SyncWrite) -> StorageResult<()>;
     /// Ids of all documents after `after` in id order, at most `limit`.
     async fn doc_ids_after(&self, after: &str, limit: u32) -> StorageResult<Vec<String>>;

@@ -32,8 +32,8 @@ use crate::review::ReviewSubmission;
 pub use crate::testsuite_publication::*;
 use crate::web::FormDraft;
 use crate::{
-    BlobRecord, Device, DeviceRefusal, DocRecord, DrawStatus, Role, Storage, StorageError,
-    StoredDraw, User,
+    BlobRecord, Device, DeviceRefusal, DocRecord, DrawStatus, ErrorKind, Role, Storage,
+    StorageError, StoredDraw, SyncWrite, User,
 };
 
 /// Generates one `#[tokio::test]` per suite test, each on a fresh store made by
@@ -51,6 +51,7 @@ macro_rules! store_test_suite {
             sessions_expire,
             offer_scan_returns_what_was_written_after_the_cursor,
             docs_and_blobs,
+            optimistic_doc_writes_refuse_stale_heads_and_write_nothing,
             device_log_keeps_divergent_entries_aside,
             device_log_ack_stops_at_a_gap,
             r_rec_7_access_log_is_newest_first_and_per_agency,
@@ -358,13 +359,13 @@ pub async fn sessions_expire(s: &dyn Storage) {
 /// Issue 19: the change cursor offers only records written after it, with the
 /// device's own sync state, only to officers who may see them, per agency.
 pub async fn offer_scan_returns_what_was_written_after_the_cursor(s: &dyn Storage) {
-    s.put_doc(&doc_rec("i1", "qy", &["o1"], &["a1"]))
+    s.put_doc(&doc_rec("i1", "qy", &["o1"], &["a1"]), None)
         .await
         .unwrap();
-    s.put_doc(&doc_rec("i2", "qy", &["o1", "o2"], &["b1"]))
+    s.put_doc(&doc_rec("i2", "qy", &["o1", "o2"], &["b1"]), None)
         .await
         .unwrap();
-    s.put_doc(&doc_rec("x1", "yd", &["o1"], &["c1"]))
+    s.put_doc(&doc_rec("x1", "yd", &["o1"], &["c1"]), None)
         .await
         .unwrap();
     s.put_peer_state("d1", "i2", b"st").await.unwrap();
@@ -390,9 +391,12 @@ pub async fn offer_scan_returns_what_was_written_after_the_cursor(s: &dyn Storag
             .is_empty()
     );
     // A rewrite moves the record past the cursor; the others stay behind it.
-    s.put_doc(&doc_rec("i1", "qy", &["o1"], &["a2"]))
-        .await
-        .unwrap();
+    s.put_doc(
+        &doc_rec("i1", "qy", &["o1"], &["a2"]),
+        Some(&["a1".to_string()]),
+    )
+    .await
+    .unwrap();
     let next = s.offer_scan("qy", "o1", "d1", cursor).await.unwrap();
     assert_eq!(
         next.docs,
@@ -408,6 +412,109 @@ pub async fn offer_scan_returns_what_was_written_after_the_cursor(s: &dyn Storag
     );
 }
 
+fn heads(h: &[&str]) -> Vec<String> {
+    h.iter().map(|h| h.to_string()).collect()
+}
+
+/// A sync commit of `doc` expecting `expected`, with one evidence reference, a
+/// queue summary and a device's sync state (all or nothing).
+fn sync_write(doc: &DocRecord, expected: Option<&[&str]>) -> SyncWrite {
+    let sum = summary(doc);
+    SyncWrite {
+        doc: doc.clone(),
+        expected_heads: expected.map(heads),
+        blobs: vec![BlobRecord {
+            sha256: "cd".repeat(32),
+            inspection_id: doc.id.clone(),
+            captured_at: t(1),
+            received_at: None,
+            size: 5,
+        }],
+        peer_state: Some(("d1".into(), doc.heads.join(",").into_bytes())),
+        summary: Box::new(move |_| Some(sum)),
+    }
+}
+
+/// Issue 18: optimistic per-document writes. A write whose expected heads are not
+/// the stored ones (as sets), or that expects no document where one exists, or
+/// one where none exists, is `Stale` and writes nothing (not the document, its
+/// evidence, its queue summary nor the device's sync state); the matching heads
+/// are accepted in any order.
+pub async fn optimistic_doc_writes_refuse_stale_heads_and_write_nothing(s: &dyn Storage) {
+    let stale = |r: Result<(), StorageError>| match r {
+        Err(e @ StorageError::Stale(_)) => {
+            assert_eq!(e.kind(), ErrorKind::Stale);
+            assert!(!e.is_retryable(), "a stale write is rebuilt, not rerun");
+        }
+        other => panic!("expected Stale, got {other:?}"),
+    };
+    // Expecting a document that does not exist.
+    let v1 = doc_rec("i1", "qy", &["o1"], &["h1", "h2"]);
+    stale(s.put_doc(&v1, Some(&heads(&["h0"]))).await);
+    stale(s.commit_sync(sync_write(&v1, Some(&["h0"]))).await);
+    assert!(s.doc("i1").await.unwrap().is_none());
+    assert!(s.blobs_of("i1").await.unwrap().is_empty());
+    assert!(s.peer_state("d1", "i1").await.unwrap().is_none());
+    assert!(s.queue_summary("i1").await.unwrap().is_none());
+
+    // Creating it (None), then None again on the existing document is refused.
+    s.commit_sync(sync_write(&v1, None)).await.unwrap();
+    assert_eq!(s.doc("i1").await.unwrap().unwrap(), v1);
+    let cursor = s.offer_scan("qy", "o1", "d2", 0).await.unwrap().cursor;
+    let other = doc_rec("i1", "qy", &["o1", "o2"], &["x9"]);
+    stale(s.put_doc(&other, None).await);
+    stale(s.commit_sync(sync_write(&other, None)).await);
+
+    // Stale heads (a subset, a superset, other heads): nothing changes.
+    for expected in [&["h1"][..], &["h1", "h2", "h3"], &["h3"], &[]] {
+        stale(s.put_doc(&other, Some(&heads(expected))).await);
+        stale(s.commit_sync(sync_write(&other, Some(expected))).await);
+    }
+    assert_eq!(s.doc("i1").await.unwrap().unwrap(), v1);
+    assert_eq!(s.blobs_of("i1").await.unwrap().len(), 1);
+    assert_eq!(
+        s.peer_state("d1", "i1").await.unwrap(),
+        Some(b"h1,h2".to_vec())
+    );
+    assert_eq!(
+        s.queue_summary("i1").await.unwrap().unwrap().doc_heads,
+        heads(&["h1", "h2"])
+    );
+    assert!(
+        s.offer_scan("qy", "o1", "d2", cursor)
+            .await
+            .unwrap()
+            .docs
+            .is_empty(),
+        "a refused write does not move the change cursor"
+    );
+    assert!(
+        s.offer_scan("qy", "o2", "d2", 0)
+            .await
+            .unwrap()
+            .docs
+            .is_empty()
+    );
+
+    // The heads read, in any order, are accepted.
+    let v2 = doc_rec("i1", "qy", &["o1", "o2"], &["h3"]);
+    s.commit_sync(sync_write(&v2, Some(&["h2", "h1"])))
+        .await
+        .unwrap();
+    assert_eq!(s.doc("i1").await.unwrap().unwrap(), v2);
+    assert_eq!(
+        s.peer_state("d1", "i1").await.unwrap(),
+        Some(b"h3".to_vec())
+    );
+    let v3 = doc_rec("i1", "qy", &["o1", "o2"], &["h4", "h5"]);
+    stale(s.put_doc(&v3, Some(&heads(&["h1", "h2"]))).await);
+    s.put_doc(&v3, Some(&heads(&["h3"]))).await.unwrap();
+    assert_eq!(s.doc("i1").await.unwrap().unwrap(), v3);
+    let v4 = doc_rec("i1", "qy", &["o1", "o2"], &["h6"]);
+    s.put_doc(&v4, Some(&heads(&["h5", "h4"]))).await.unwrap();
+    assert_eq!(s.doc("i1").await.unwrap().unwrap().heads, heads(&["h6"]));
+}
+
 /// Docs and blobs.
 pub async fn docs_and_blobs(s: &dyn Storage) {
     let mut doc = DocRecord {
@@ -421,11 +528,11 @@ pub async fn docs_and_blobs(s: &dyn Storage) {
         bytes: vec![1, 2, 3],
         updated_at: t(1),
     };
-    s.put_doc(&doc).await.unwrap();
+    s.put_doc(&doc, None).await.unwrap();
     assert_eq!(s.doc("i1").await.unwrap().unwrap(), doc);
     doc.officer_ids = vec!["o1".into()];
     doc.updated_at = t(2);
-    s.put_doc(&doc).await.unwrap();
+    s.put_doc(&doc, Some(&["aa".to_string()])).await.unwrap();
     assert_eq!(s.doc("i1").await.unwrap().unwrap(), doc);
     assert!(
         s.offer_scan("qy-sthj", "o2", "d1", 0)
@@ -481,11 +588,14 @@ pub async fn docs_and_blobs(s: &dyn Storage) {
     // A second document of the agency referencing a received blob does not ask
     // for it again.
     for (id, agency) in [("i2", "qy-sthj"), ("i3", "yd-scjg")] {
-        s.put_doc(&DocRecord {
-            id: id.into(),
-            agency_id: agency.into(),
-            ..doc.clone()
-        })
+        s.put_doc(
+            &DocRecord {
+                id: id.into(),
+                agency_id: agency.into(),
+                ..doc.clone()
+            },
+            None,
+        )
         .await
         .unwrap();
         s.reference_blob(&BlobRecord {
@@ -795,7 +905,7 @@ fn summary(doc: &DocRecord) -> QueueSummary {
 /// document moved past the heads it was computed from.
 pub async fn queue_summary_round_trips_and_is_refused_for_stale_heads(s: &dyn Storage) {
     let doc = doc_rec("i1", "qy", &["o1"], &["h1"]);
-    s.put_doc(&doc).await.unwrap();
+    s.put_doc(&doc, None).await.unwrap();
     let sum = summary(&doc);
     assert!(s.put_queue_summary(&sum).await.unwrap());
     assert_eq!(s.queue_summary("i1").await.unwrap(), Some(sum.clone()));
@@ -804,9 +914,12 @@ pub async fn queue_summary_round_trips_and_is_refused_for_stale_heads(s: &dyn St
         vec![(ReviewState::Pending, 1)]
     );
     assert!(s.queue_counts("yd").await.unwrap().is_empty());
-    s.put_doc(&doc_rec("i1", "qy", &["o1"], &["h2"]))
-        .await
-        .unwrap();
+    s.put_doc(
+        &doc_rec("i1", "qy", &["o1"], &["h2"]),
+        Some(&["h1".to_string()]),
+    )
+    .await
+    .unwrap();
     assert!(!s.put_queue_summary(&sum).await.unwrap());
     assert_eq!(s.queue_summary("i1").await.unwrap(), Some(sum));
 }

@@ -175,7 +175,7 @@ impl AppError {
             AppError::Storage(e) => match e {
                 StorageError::Conflict(_) => StatusCode::CONFLICT,
                 StorageError::NotFound(_) => StatusCode::NOT_FOUND,
-                StorageError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
+                StorageError::Busy(_) | StorageError::Stale(_) => StatusCode::SERVICE_UNAVAILABLE,
                 StorageError::Backend(_) | StorageError::NewerSchema { .. } => {
                     StatusCode::INTERNAL_SERVER_ERROR
                 }
@@ -211,7 +211,8 @@ impl AppError {
             AppError::Storage(e) => match e {
                 StorageError::Conflict(_) => "conflict",
                 StorageError::NotFound(_) => "not_found",
-                StorageError::Busy(_) => "storage_busy",
+                // A write that stayed stale after its retries (issue 18): as retryable.
+                StorageError::Busy(_) | StorageError::Stale(_) => "storage_busy",
                 StorageError::Backend(_) => "internal",
                 StorageError::NewerSchema { .. } => "schema_newer",
             },
@@ -224,7 +225,9 @@ impl AppError {
             AppError::Storage(StorageError::Backend(_)) => {
                 AppError::Internal(String::new()).to_string()
             }
-            AppError::Storage(StorageError::Busy(_)) => "服务器繁忙，请稍后重试".into(),
+            AppError::Storage(StorageError::Busy(_) | StorageError::Stale(_)) => {
+                "服务器繁忙，请稍后重试".into()
+            }
             other => other.to_string(),
         }
     }
@@ -284,6 +287,7 @@ impl IntoResponse for AppError {
             AppError::Storage(
                 e @ (StorageError::Backend(_)
                 | StorageError::Busy(_)
+                | StorageError::Stale(_)
                 | StorageError::NewerSchema { .. }),
             ) => {
                 tracing::error!(error = %e, "storage error")

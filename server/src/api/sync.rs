@@ -416,6 +416,9 @@ impl Ctx<'_> {
                 ));
             }
         }
+        // The heads this merge starts from: the commit is refused (Stale) if
+        // another writer moved the document meanwhile (issue 18).
+        let expected_heads = existing.as_ref().map(|r| r.heads.clone());
         let input = MergeInput {
             id: m.id.clone(),
             existing,
@@ -486,6 +489,7 @@ impl Ctx<'_> {
                 storage
                     .commit_sync(SyncWrite {
                         doc: *record,
+                        expected_heads,
                         blobs,
                         peer_state: Some((self.auth.device.id.clone(), state)),
                         summary,
@@ -771,20 +775,25 @@ pub async fn write_review(
     doc.set_actor(user_actor(&user.id));
     change(&mut doc).map_err(|e| bad_request("review_failed", e.to_string()))?;
     let inspection = doc.read().map_err(unreadable)?;
-    rec.heads = doc.heads().iter().map(|h| h.to_string()).collect();
+    let read_heads = std::mem::replace(
+        &mut rec.heads,
+        doc.heads().iter().map(|h| h.to_string()).collect(),
+    );
     rec.bytes = doc.save();
     let now = st.clock.now();
     rec.updated_at = now;
-    commit_server_write(st, rec, inspection.clone()).await?;
+    commit_server_write(st, rec, &read_heads, inspection.clone()).await?;
     Ok(inspection)
 }
 
 /// Stores a document written on the server (a supervisor's review) together with
 /// its queue summary, in one transaction: the desk's queue and statistics never
-/// lag a decision.
+/// lag a decision. `read_heads` are the stored heads the write started from:
+/// [`StorageError::Stale`] (nothing written) if the document moved since.
 pub async fn commit_server_write(
     st: &AppState,
     rec: DocRecord,
+    read_heads: &[String],
     inspection: Inspection,
 ) -> Result<(), StorageError> {
     let now = rec.updated_at;
@@ -800,6 +809,7 @@ pub async fn commit_server_write(
     st.storage
         .commit_sync(SyncWrite {
             doc: rec,
+            expected_heads: Some(read_heads.to_vec()),
             blobs: vec![],
             peer_state: None,
             summary,

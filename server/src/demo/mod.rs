@@ -682,7 +682,7 @@ impl Seed {
             bytes: self.doc.save(),
             updated_at: (self.at + chrono::Duration::minutes(10)).min(state.clock.now()),
         };
-        state.storage.put_doc(&rec).await?;
+        state.storage.put_doc(&rec, None).await?;
         // Receipt is per agency (issue 16 item 6): granted to the stored record's
         // agency, so after the document.
         for b in &self.blobs {

@@ -254,19 +254,23 @@ impl Desk {
     }
 
     async fn put_doc(&self, id: &str, doc: &mut InspectionDoc, target_name: &str) {
+        let read = self.state.storage.doc(id).await.unwrap().map(|r| r.heads);
         self.state
             .storage
-            .put_doc(&DocRecord {
-                id: id.into(),
-                agency_id: self.agency.clone(),
-                officer_ids: vec!["qy-zf-001".into(), "qy-zf-002".into()],
-                task_id: None,
-                target_name: target_name.into(),
-                status: "closed".into(),
-                heads: doc.heads().iter().map(|h| h.to_string()).collect(),
-                bytes: doc.save(),
-                updated_at: now(),
-            })
+            .put_doc(
+                &DocRecord {
+                    id: id.into(),
+                    agency_id: self.agency.clone(),
+                    officer_ids: vec!["qy-zf-001".into(), "qy-zf-002".into()],
+                    task_id: None,
+                    target_name: target_name.into(),
+                    status: "closed".into(),
+                    heads: doc.heads().iter().map(|h| h.to_string()).collect(),
+                    bytes: doc.save(),
+                    updated_at: now(),
+                },
+                read.as_deref(),
+            )
             .await
             .unwrap();
     }
@@ -896,17 +900,20 @@ async fn an_unreadable_document_gets_a_clear_page_and_the_log_pages() {
     let id = "0193a5c0-0000-7000-8000-00000000dead";
     desk.state
         .storage
-        .put_doc(&DocRecord {
-            id: id.into(),
-            agency_id: desk.agency.clone(),
-            officer_ids: vec![],
-            task_id: None,
-            target_name: "损坏的记录".into(),
-            status: "open".into(),
-            heads: vec![],
-            bytes: b"definitely not automerge".to_vec(),
-            updated_at: now(),
-        })
+        .put_doc(
+            &DocRecord {
+                id: id.into(),
+                agency_id: desk.agency.clone(),
+                officer_ids: vec![],
+                task_id: None,
+                target_name: "损坏的记录".into(),
+                status: "open".into(),
+                heads: vec![],
+                bytes: b"definitely not automerge".to_vec(),
+                updated_at: now(),
+            },
+            None,
+        )
         .await
         .unwrap();
     let r = desk.get(&sup, &format!("/desk/inspections/{id}")).await;

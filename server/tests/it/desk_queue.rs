@@ -483,17 +483,20 @@ async fn store(state: &AppState, spec: &Spec) -> String {
     officers.sort();
     state
         .storage
-        .put_doc(&DocRecord {
-            id: id.clone(),
-            agency_id: spec.agency.into(),
-            officer_ids: officers,
-            task_id: None,
-            target_name: TARGETS[spec.target].1.into(),
-            status: if spec.closed { "closed" } else { "open" }.into(),
-            heads: d.heads().iter().map(|h| h.to_string()).collect(),
-            bytes: d.save(),
-            updated_at: now() - spec.updated_ago,
-        })
+        .put_doc(
+            &DocRecord {
+                id: id.clone(),
+                agency_id: spec.agency.into(),
+                officer_ids: officers,
+                task_id: None,
+                target_name: TARGETS[spec.target].1.into(),
+                status: if spec.closed { "closed" } else { "open" }.into(),
+                heads: d.heads().iter().map(|h| h.to_string()).collect(),
+                bytes: d.save(),
+                updated_at: now() - spec.updated_ago,
+            },
+            None,
+        )
         .await
         .unwrap();
     // Receipt is per agency: granted once the agency's record is stored.

@@ -99,17 +99,20 @@ impl Harness {
             }
             state
                 .storage
-                .put_doc(&DocRecord {
-                    id: INSPECTION.into(),
-                    agency_id: AGENCY.into(),
-                    officer_ids: vec!["o1".into()],
-                    task_id: None,
-                    target_name: "清远市某化工有限公司".into(),
-                    status: "open".into(),
-                    heads: vec![],
-                    bytes: vec![],
-                    updated_at: now(),
-                })
+                .put_doc(
+                    &DocRecord {
+                        id: INSPECTION.into(),
+                        agency_id: AGENCY.into(),
+                        officer_ids: vec!["o1".into()],
+                        task_id: None,
+                        target_name: "清远市某化工有限公司".into(),
+                        status: "open".into(),
+                        heads: vec![],
+                        bytes: vec![],
+                        updated_at: now(),
+                    },
+                    None,
+                )
                 .await
                 .unwrap();
         });

@@ -719,11 +719,14 @@ async fn decide_inner(
     };
     write(&mut doc).map_err(|e| WebError::Internal(format!("review write: {e}")))?;
     let written = doc.read().map_err(unreadable)?;
-    rec.heads = doc.heads().iter().map(|h| h.to_string()).collect();
+    let read_heads = std::mem::replace(
+        &mut rec.heads,
+        doc.heads().iter().map(|h| h.to_string()).collect(),
+    );
     rec.bytes = doc.save();
     rec.updated_at = now;
     // With its queue summary, in one transaction (the queue shows the decision at once).
-    crate::api::sync::commit_server_write(st, rec.clone(), written.clone()).await?;
+    crate::api::sync::commit_server_write(st, rec.clone(), &read_heads, written.clone()).await?;
     let submission = ReviewSubmission {
         form_id: typed.form_id.clone(),
         inspection_id: id.to_string(),
