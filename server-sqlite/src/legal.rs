@@ -11,8 +11,9 @@ use super::{
     ts,
 };
 use liuhen_server_store::legal::{
-    CatalogueVersion, DecisionRecord, DisputeOutcome, DisputeRecord, DraftRecord, DraftStatus,
-    ExtensionRecord, LegalEvent, LegalStorage, LegalWrite, ReviewRecord, VersionRecord,
+    CatalogueVersion, DecisionRecord, DisputeOutcome, DisputeRecord, DraftBase, DraftRecord,
+    DraftStatus, ExtensionRecord, LegalEvent, LegalStorage, LegalWrite, ReviewRecord,
+    VersionRecord,
 };
 use liuhen_server_store::{StorageError, StorageResult};
 
@@ -174,6 +175,17 @@ fn draft_status(c: &Connection, id: &str) -> StorageResult<Option<DraftStatus>> 
     Ok(s.and_then(|s| DraftStatus::parse(&s)))
 }
 
+/// A draft as stored, inside a write's transaction (the optimistic check).
+fn read_draft(tx: &Transaction<'_>, id: &str) -> StorageResult<Option<DraftRecord>> {
+    tx.query_row(
+        &format!("SELECT {DRAFT_COLS} FROM legal_drafts WHERE id = ?1"),
+        [id],
+        draft_from_row,
+    )
+    .optional()
+    .map_err(backend)
+}
+
 fn apply_tx(tx: &Transaction<'_>, w: &LegalWrite) -> StorageResult<()> {
     if let Some((form_id, action)) = &w.form {
         let draft_id = w
@@ -194,6 +206,23 @@ fn apply_tx(tx: &Transaction<'_>, w: &LegalWrite) -> StorageResult<()> {
             params![form_id, draft_id, action, user, ts(at)],
         )
         .map_err(|e| conflict_or(e, format!("表单 {form_id}")))?;
+    }
+    match &w.base {
+        None => {}
+        Some(DraftBase::New) => {
+            let id = w.draft.as_ref().map(|d| d.id.as_str()).unwrap_or_default();
+            if read_draft(tx, id)?.is_some() {
+                return Err(StorageError::Stale(format!("draft {id} exists already")));
+            }
+        }
+        Some(DraftBase::Read(read)) => {
+            if read_draft(tx, &read.id)?.as_ref() != Some(read.as_ref()) {
+                return Err(StorageError::Stale(format!(
+                    "draft {} changed since it was read",
+                    read.id
+                )));
+            }
+        }
     }
     if let Some((id, states)) = &w.expect {
         match draft_status(tx, id)? {

@@ -304,6 +304,19 @@ pub struct LegalEvent {
     pub detail: serde_json::Value,
 }
 
+/// What the stored draft must be for a workflow step to go ahead (issue 18:
+/// optimistic writes instead of a per-process lock): otherwise the step writes
+/// nothing and is [`super::StorageError::Stale`], and the caller reads again and
+/// redoes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DraftBase {
+    /// No draft with the id of [`LegalWrite::draft`] may exist yet.
+    New,
+    /// The stored draft must still be exactly this record, as the step read it
+    /// (every column: the document's heads and bytes, status, version, ...).
+    Read(Box<DraftRecord>),
+}
+
 /// One workflow step, written in one transaction with its audit events.
 #[derive(Debug, Clone, Default)]
 pub struct LegalWrite {
@@ -313,6 +326,9 @@ pub struct LegalWrite {
     /// The draft must be in one of these states (checked inside the transaction;
     /// Conflict otherwise): (draft id, states).
     pub expect: Option<(String, Vec<DraftStatus>)>,
+    /// The optimistic check of the draft (None: none; a step that writes
+    /// `draft` always sets it). Checked before anything is written.
+    pub base: Option<DraftBase>,
     /// Inserts or replaces the draft.
     pub draft: Option<DraftRecord>,
     /// Inserts a submitted version (Conflict if that number exists).

@@ -24,7 +24,7 @@ use liuhen_domain::model::RosterSnapshot;
 
 use crate::access::{AccessAction, AccessEntry};
 use crate::device_log::LogUploadOutcome;
-use crate::legal::LegalEvent;
+use crate::legal::{DraftBase, DraftRecord, DraftStatus, LegalEvent, LegalWrite};
 use crate::login_attempts::{LoginGate, LoginPolicy};
 use crate::public_profile::{Actor, AppealCounts, AppealKind, StatsPublication, YearCounts};
 use crate::queue::{QueueSummary, ReviewState};
@@ -52,6 +52,7 @@ macro_rules! store_test_suite {
             offer_scan_returns_what_was_written_after_the_cursor,
             docs_and_blobs,
             optimistic_doc_writes_refuse_stale_heads_and_write_nothing,
+            optimistic_draft_writes_refuse_a_changed_draft_and_write_nothing,
             device_log_keeps_divergent_entries_aside,
             device_log_ack_stops_at_a_gap,
             r_rec_7_access_log_is_newest_first_and_per_agency,
@@ -513,6 +514,128 @@ pub async fn optimistic_doc_writes_refuse_stale_heads_and_write_nothing(s: &dyn 
     let v4 = doc_rec("i1", "qy", &["o1", "o2"], &["h6"]);
     s.put_doc(&v4, Some(&heads(&["h5", "h4"]))).await.unwrap();
     assert_eq!(s.doc("i1").await.unwrap().unwrap().heads, heads(&["h6"]));
+}
+
+fn draft(id: &str, heads: &[&str]) -> DraftRecord {
+    DraftRecord {
+        id: id.into(),
+        agency_id: "qy".into(),
+        created_by: "u1".into(),
+        created_at: t(1),
+        updated_at: t(1),
+        status: DraftStatus::Drafting,
+        title: "行政处罚决定".into(),
+        kind: liuhen_domain::legal::DecisionKind::Penalty,
+        catalogue_version: None,
+        triggers: vec![],
+        version: 0,
+        received_on: None,
+        extended: false,
+        heads: heads.iter().map(|h| h.to_string()).collect(),
+        bytes: vec![7],
+    }
+}
+
+fn draft_step(base: DraftBase, d: &DraftRecord, form: Option<&str>) -> LegalWrite {
+    LegalWrite {
+        form: form.map(|f| (f.to_string(), "edit".to_string())),
+        base: Some(base),
+        draft: Some(d.clone()),
+        events: vec![LegalEvent {
+            seq: 0,
+            agency_id: d.agency_id.clone(),
+            draft_id: Some(d.id.clone()),
+            kind: "edited".into(),
+            version: None,
+            by_user: "u1".into(),
+            at: t(2),
+            detail: serde_json::json!({}),
+        }],
+        ..LegalWrite::default()
+    }
+}
+
+/// Issue 18: optimistic writes of decision drafts. A step based on a draft that
+/// changed since it was read -- in any column, not only its document's heads --
+/// or creating one that exists, is `Stale` and writes nothing (not the draft, its
+/// audit entry nor its form id); a step based on the draft as stored goes ahead.
+pub async fn optimistic_draft_writes_refuse_a_changed_draft_and_write_nothing(s: &dyn Storage) {
+    let stale = |r: Result<(), StorageError>| match r {
+        Err(e @ StorageError::Stale(_)) => assert_eq!(e.kind(), ErrorKind::Stale),
+        other => panic!("expected Stale, got {other:?}"),
+    };
+    s.create_user(&user("u1", "a")).await.unwrap();
+    let d1 = draft("g1", &["h1"]);
+    s.apply_legal(&draft_step(DraftBase::New, &d1, None))
+        .await
+        .unwrap();
+    stale(
+        s.apply_legal(&draft_step(DraftBase::New, &draft("g1", &["x"]), None))
+            .await,
+    );
+    let read = s.legal_draft("g1").await.unwrap().unwrap();
+    assert_eq!(read, d1);
+    assert_eq!(s.legal_events("g1").await.unwrap().len(), 1);
+
+    // Another step changes only the workflow columns (same heads): a step based
+    // on the earlier read is refused all the same.
+    let mut moved = read.clone();
+    moved.extended = true;
+    s.apply_legal(&draft_step(
+        DraftBase::Read(Box::new(read.clone())),
+        &moved,
+        None,
+    ))
+    .await
+    .unwrap();
+    let mut edit = read.clone();
+    edit.heads = vec!["h2".into()];
+    edit.bytes = vec![8];
+    stale(
+        s.apply_legal(&draft_step(
+            DraftBase::Read(Box::new(read.clone())),
+            &edit,
+            Some("form-0000000000000001"),
+        ))
+        .await,
+    );
+    assert_eq!(s.legal_draft("g1").await.unwrap().unwrap(), moved);
+    assert_eq!(s.legal_events("g1").await.unwrap().len(), 2);
+    assert!(
+        s.legal_form("form-0000000000000001")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    // Based on a draft that does not exist.
+    stale(
+        s.apply_legal(&draft_step(
+            DraftBase::Read(Box::new(draft("g2", &["h1"]))),
+            &draft("g2", &["h2"]),
+            None,
+        ))
+        .await,
+    );
+    assert!(s.legal_draft("g2").await.unwrap().is_none());
+
+    // Read again and redone: accepted.
+    let fresh = s.legal_draft("g1").await.unwrap().unwrap();
+    let mut edit = fresh.clone();
+    edit.heads = vec!["h2".into()];
+    edit.bytes = vec![8];
+    s.apply_legal(&draft_step(
+        DraftBase::Read(Box::new(fresh)),
+        &edit,
+        Some("form-0000000000000001"),
+    ))
+    .await
+    .unwrap();
+    let stored = s.legal_draft("g1").await.unwrap().unwrap();
+    assert_eq!(
+        (stored.heads, stored.extended),
+        (vec!["h2".to_string()], true)
+    );
+    assert_eq!(s.legal_events("g1").await.unwrap().len(), 3);
 }
 
 /// Docs and blobs.

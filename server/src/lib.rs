@@ -39,7 +39,7 @@ use liuhen_domain::calendar::WorkCalendar;
 use liuhen_domain::time::{Clock, SystemClock};
 
 use crate::error::AppError;
-use crate::state::{AppState, Config, DocLocks};
+use crate::state::{AppState, Config};
 use crate::storage::StorageError;
 use crate::storage::sqlite::{DB_FILE_NAME, SqliteStorage};
 
@@ -99,7 +99,6 @@ pub async fn build_state_with_clock(
         blobs,
         clock,
         config: Arc::new(config),
-        doc_locks: Arc::new(DocLocks::default()),
         calendar: Arc::new(std::sync::RwLock::new(Arc::new(calendar))),
         security: Arc::new(state::Security::default()),
     })

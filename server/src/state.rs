@@ -1,8 +1,7 @@
 //! Shared state of the server process, handed to every handler.
 
-use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, RwLock};
 
 use liuhen_domain::blobs::BlobStore;
 use liuhen_domain::calendar::WorkCalendar;
@@ -46,20 +45,6 @@ impl Security {
     }
 }
 
-/// Per-document async locks: one writer per document at a time in this process.
-#[derive(Debug, Default)]
-pub struct DocLocks {
-    inner: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
-}
-
-impl DocLocks {
-    /// The lock of one document.
-    pub fn get(&self, id: &str) -> Arc<tokio::sync::Mutex<()>> {
-        let mut map = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-        map.entry(id.to_string()).or_default().clone()
-    }
-}
-
 /// Everything a handler needs.
 #[derive(Clone)]
 pub struct AppState {
@@ -71,8 +56,6 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     /// Configuration.
     pub config: Arc<Config>,
-    /// Per-document locks.
-    pub doc_locks: Arc<DocLocks>,
     /// The working-day calendar: the years built into the program plus those an
     /// admin imported (R-POST-1, R-LEGAL-5). Replaced whole when a year is imported.
     pub calendar: Arc<RwLock<Arc<WorkCalendar>>>,

@@ -193,14 +193,14 @@ async fn review(
     let user = auth.user.clone();
     let storage = st.storage.clone();
     let inspection = write_review(storage.as_ref(), &st, &auth.user, &id, move |doc| {
-        if let Some(text) = comment {
+        if let Some(text) = &comment {
             doc.add_review_comment(&ReviewComment {
                 id: uuid::Uuid::now_v7().to_string(),
                 author_id: user.id.clone(),
                 author_name: user.name.clone(),
                 at: now,
-                text,
-                item: input.item,
+                text: text.clone(),
+                item: input.item.clone(),
             })?;
         }
         if let Some(decision) = input.decision {

@@ -18,7 +18,7 @@ use crate::services::legal::workflow::{
 };
 use crate::state::AppState;
 use crate::storage::StorageError;
-use crate::storage::legal::{DraftRecord, DraftStatus};
+use crate::storage::legal::{DraftBase, DraftRecord, DraftStatus};
 
 /// Answers every draft a device sent. Only a storage failure fails the request.
 pub async fn receive(
@@ -98,15 +98,24 @@ fn load_pushed(p: &DraftPush) -> LegalResult<DraftDoc> {
     DraftDoc::load(bytes).map_err(|e| malformed(e.to_string()))
 }
 
+/// One draft: created or merged, optimistically (issue 18): when another writer
+/// (the web, another device, another server instance) changed the draft since it
+/// was read, nothing was written and the push is merged again into the draft as
+/// it is now.
 async fn receive_one(st: &AppState, auth: &DeviceAuth, p: &DraftPush) -> LegalResult<DraftReply> {
+    crate::services::optimistic::retry_stale("legal.device_draft", &p.id, || {
+        receive_once(st, auth, p)
+    })
+    .await
+}
+
+async fn receive_once(st: &AppState, auth: &DeviceAuth, p: &DraftPush) -> LegalResult<DraftReply> {
     let user = &auth.user;
     require(user, DRAFTER_ROLES, "起草执法决定")?;
     if p.id.is_empty() || p.id.len() > 64 {
         return Err(malformed("决定草案编号格式错误"));
     }
     let prefix = device_actor(auth)?;
-    let lock = st.doc_locks.get(&p.id);
-    let _g = lock.lock().await;
     let existing = st
         .storage
         .legal_draft(&p.id)
@@ -167,6 +176,7 @@ async fn create(
     save_with_event(
         st,
         &rec,
+        Some(DraftBase::New),
         "created",
         user,
         now,
@@ -188,6 +198,7 @@ async fn merge(
     doc: &mut DraftDoc,
 ) -> LegalResult<DraftRecord> {
     let user = &auth.user;
+    let base = Some(DraftBase::Read(Box::new(rec.clone())));
     let mut incoming = load_pushed(p)?;
     let (ours, theirs) = (doc.meta()?, incoming.meta()?);
     if ours != theirs {
@@ -222,6 +233,7 @@ async fn merge(
     save_with_event(
         st,
         &rec,
+        base,
         "edited",
         user,
         now,

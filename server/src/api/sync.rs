@@ -332,6 +332,44 @@ struct MergeInput {
     skew: i64,
 }
 
+/// Why one attempt of a document's sync did not answer.
+enum Attempt {
+    /// The commit found the document moved (nothing written): merge again.
+    Stale(StorageError),
+    /// The request fails.
+    Failed(SyncFailure),
+}
+
+impl From<SyncFailure> for Attempt {
+    fn from(f: SyncFailure) -> Self {
+        Attempt::Failed(f)
+    }
+}
+
+impl From<StorageError> for Attempt {
+    fn from(e: StorageError) -> Self {
+        match e {
+            StorageError::Stale(_) => Attempt::Stale(e),
+            other => Attempt::Failed(other.into()),
+        }
+    }
+}
+
+impl crate::services::optimistic::Staleness for Attempt {
+    fn is_stale(&self) -> bool {
+        matches!(self, Attempt::Stale(_))
+    }
+}
+
+impl std::fmt::Display for Attempt {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Attempt::Stale(e) => e.fmt(f),
+            Attempt::Failed(s) => write!(f, "{}: {}", s.code, s.message),
+        }
+    }
+}
+
 /// The outcome of the blocking part of a merge.
 enum Merged {
     /// Nothing is written; this is the answer (malformed, rejected, forbidden).
@@ -382,8 +420,21 @@ impl Ctx<'_> {
                 "记录编号不是有效的 UUID",
             ));
         }
-        let lock = self.st.doc_locks.get(&m.id);
-        let _guard = lock.lock().await;
+        // Optimistic (issue 18): read, merge, commit with the heads read; when
+        // another writer (here or on another instance) committed first, nothing
+        // was written and the device's message is merged again into the fresh
+        // record, with its stored sync state read afresh too.
+        crate::services::optimistic::retry_stale("sync", &m.id, || self.attempt(m))
+            .await
+            .map_err(|a| match a {
+                Attempt::Stale(e) => e.into(),
+                Attempt::Failed(f) => f,
+            })
+    }
+
+    /// One read-merge-commit of a document; `Stale` if the commit was refused
+    /// because the document moved since it was read (nothing written).
+    async fn attempt(&self, m: &DocMessage) -> Result<DocReply, Attempt> {
         let storage = &self.st.storage;
         let existing = storage.doc(&m.id).await?;
         // Asking for a record (no message): one answer whether the server does not
@@ -754,36 +805,43 @@ pub async fn write_review(
     st: &AppState,
     user: &User,
     id: &str,
-    change: impl FnOnce(&mut InspectionDoc) -> Result<(), liuhen_domain::doc::DocError>,
+    change: impl Fn(&mut InspectionDoc) -> Result<(), liuhen_domain::doc::DocError>,
 ) -> Result<Inspection, SyncFailure> {
-    let lock = st.doc_locks.get(id);
-    let _guard = lock.lock().await;
-    let not_found = || SyncFailure::not_found(id);
-    let Some(mut rec) = storage.doc(id).await? else {
-        return Err(not_found());
-    };
-    if rec.agency_id != user.agency_id {
-        return Err(not_found());
-    }
-    let unreadable = |e: liuhen_domain::doc::DocError| SyncFailure {
-        status: StatusCode::INTERNAL_SERVER_ERROR,
-        code: "document_unreadable",
-        message: format!("服务器上的该记录无法读取：{e}"),
-    };
-    let mut doc = InspectionDoc::load(&rec.bytes).map_err(unreadable)?;
-    doc.migrate().map_err(unreadable)?;
-    doc.set_actor(user_actor(&user.id));
-    change(&mut doc).map_err(|e| bad_request("review_failed", e.to_string()))?;
-    let inspection = doc.read().map_err(unreadable)?;
-    let read_heads = std::mem::replace(
-        &mut rec.heads,
-        doc.heads().iter().map(|h| h.to_string()).collect(),
-    );
-    rec.bytes = doc.save();
-    let now = st.clock.now();
-    rec.updated_at = now;
-    commit_server_write(st, rec, &read_heads, inspection.clone()).await?;
-    Ok(inspection)
+    // Optimistic (issue 18): on a stale commit, the change is made again on the
+    // record as it is now.
+    let change = &change;
+    crate::services::optimistic::retry_stale("review", id, || async move {
+        let not_found = || Attempt::Failed(SyncFailure::not_found(id));
+        let Some(mut rec) = storage.doc(id).await? else {
+            return Err(not_found());
+        };
+        if rec.agency_id != user.agency_id {
+            return Err(not_found());
+        }
+        let unreadable = |e: liuhen_domain::doc::DocError| SyncFailure {
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            code: "document_unreadable",
+            message: format!("服务器上的该记录无法读取：{e}"),
+        };
+        let mut doc = InspectionDoc::load(&rec.bytes).map_err(unreadable)?;
+        doc.migrate().map_err(unreadable)?;
+        doc.set_actor(user_actor(&user.id));
+        change(&mut doc).map_err(|e| bad_request("review_failed", e.to_string()))?;
+        let inspection = doc.read().map_err(unreadable)?;
+        let read_heads = std::mem::replace(
+            &mut rec.heads,
+            doc.heads().iter().map(|h| h.to_string()).collect(),
+        );
+        rec.bytes = doc.save();
+        rec.updated_at = st.clock.now();
+        commit_server_write(st, rec, &read_heads, inspection.clone()).await?;
+        Ok(inspection)
+    })
+    .await
+    .map_err(|a| match a {
+        Attempt::Stale(e) => e.into(),
+        Attempt::Failed(f) => f,
+    })
 }
 
 /// Stores a document written on the server (a supervisor's review) together with

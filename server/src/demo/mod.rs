@@ -682,7 +682,12 @@ impl Seed {
             bytes: self.doc.save(),
             updated_at: (self.at + chrono::Duration::minutes(10)).min(state.clock.now()),
         };
-        state.storage.put_doc(&rec, None).await?;
+        match state.storage.put_doc(&rec, None).await {
+            Ok(()) => {}
+            // Another server instance seeded it meanwhile (issue 18): its copy stands.
+            Err(crate::storage::StorageError::Stale(_)) => return Ok(id),
+            Err(e) => return Err(e.into()),
+        }
         // Receipt is per agency (issue 16 item 6): granted to the stored record's
         // agency, so after the document.
         for b in &self.blobs {

@@ -15,6 +15,7 @@ pub mod history;
 pub mod labels;
 pub mod legal;
 pub mod mask;
+pub mod optimistic;
 pub mod public_docs;
 pub mod publish;
 pub mod repair;

@@ -33,9 +33,10 @@ use crate::pages::web::page::{Layout, WebError, same_agency};
 use crate::pages::web::session::{
     SessionProbe, WebUser, forget_kept_form, keep_form_and_sign_in, kept_form,
 };
+use crate::services::optimistic;
 use crate::state::AppState;
-use crate::storage::Role;
 use crate::storage::review::ReviewSubmission;
+use crate::storage::{Role, StorageError};
 
 /// Routes of this page: `POST /desk/inspections/{id}/decide`.
 pub fn router() -> axum::Router<AppState> {
@@ -606,33 +607,38 @@ async fn decide_inner(
         return Ok(page.respond(StatusCode::FORBIDDEN));
     }
 
-    // One writer per document: the duplicate check, the staleness check, the write
-    // and the record of the submission happen as one step.
-    let lock = st.doc_locks.get(id);
-    let _guard = lock.lock().await;
-    let mut rec = st
-        .storage
-        .doc(id)
-        .await?
-        .ok_or_else(|| WebError::NotFound("检查记录".into()))?;
-    same_agency(&user.user, &rec.agency_id, "检查记录")?;
-    let mut doc = InspectionDoc::load(&rec.bytes).map_err(unreadable)?;
-    let current = doc.read().map_err(unreadable)?;
-    let heads_now: Vec<String> = doc.heads().iter().map(|h| h.to_string()).collect();
+    // Optimistic (issue 18): the duplicate check, the staleness check and the
+    // write start from one read of the record and commit with its heads; when
+    // another writer (a device's sync, another supervisor, another server
+    // instance) committed first, nothing was written and all of it runs again
+    // on the record as it is now (the form's own heads then decide whether the
+    // supervisor must look again).
+    let mut attempt = 0;
+    let (rec, written, ready, now, current, heads_now) = loop {
+        attempt += 1;
+        let mut rec = st
+            .storage
+            .doc(id)
+            .await?
+            .ok_or_else(|| WebError::NotFound("检查记录".into()))?;
+        same_agency(&user.user, &rec.agency_id, "检查记录")?;
+        let mut doc = InspectionDoc::load(&rec.bytes).map_err(unreadable)?;
+        let current = doc.read().map_err(unreadable)?;
+        let heads_now: Vec<String> = doc.heads().iter().map(|h| h.to_string()).collect();
 
-    if !typed.form_id.is_empty()
-        && let Some(done) = st.storage.review_submission(&typed.form_id).await?
-    {
-        if done.inspection_id != id {
-            return Err(WebError::BadRequest(
-                "表单编号与检查记录不符，操作未执行。请返回检查记录页面重新提交。".into(),
-            ));
+        if !typed.form_id.is_empty()
+            && let Some(done) = st.storage.review_submission(&typed.form_id).await?
+        {
+            if done.inspection_id != id {
+                return Err(WebError::BadRequest(
+                    "表单编号与检查记录不符，操作未执行。请返回检查记录页面重新提交。".into(),
+                ));
+            }
+            tracing::info!(user = %user.user.id, inspection = id, form = %typed.form_id, "repeated decision form not carried out again");
+            return Ok(duplicate_page(&user, id, &current, &done, &typed));
         }
-        tracing::info!(user = %user.user.id, inspection = id, form = %typed.form_id, "repeated decision form not carried out again");
-        return Ok(duplicate_page(&user, id, &current, &done, &typed));
-    }
 
-    let stale = match parse_heads(&typed.base_heads) {
+        let stale = match parse_heads(&typed.base_heads) {
         None => Some((
             "无法确认您提交时所依据的记录版本（页面中的版本信息缺失或无效），本次审核决定未提交。\
              请核对当前记录后重新提交；您填写的意见已保留在下方表单中。"
@@ -670,63 +676,77 @@ async fn decide_inner(
             }
         }
     };
-    if let Some((message, changes)) = stale {
-        tracing::info!(user = %user.user.id, inspection = id, changes = changes.len(), "decision form stale; nothing written");
-        let mut page = ResultPage::new(&user, id, "stale", "记录已更新，请重新核对");
-        page.target_name = current.meta.target_name.clone();
-        page.message = message;
-        page.changes = changes;
-        page.show_form = true;
-        page.decide = view_for(&user, id, &current, &heads_now, Some(&typed));
-        return Ok(page.respond(StatusCode::CONFLICT));
-    }
-
-    let ready = match check(&typed, &current) {
-        Ok(r) => r,
-        Err(refusal) => {
-            tracing::info!(user = %user.user.id, inspection = id, %refusal, "decision form refused");
-            let mut page = ResultPage::new(&user, id, "refused", "审核决定未提交");
+        if let Some((message, changes)) = stale {
+            tracing::info!(user = %user.user.id, inspection = id, changes = changes.len(), "decision form stale; nothing written");
+            let mut page = ResultPage::new(&user, id, "stale", "记录已更新，请重新核对");
             page.target_name = current.meta.target_name.clone();
+            page.message = message;
+            page.changes = changes;
             page.show_form = true;
             page.decide = view_for(&user, id, &current, &heads_now, Some(&typed));
-            page.decide.error = Some(refusal.to_string());
-            return Ok(page.respond(StatusCode::BAD_REQUEST));
+            return Ok(page.respond(StatusCode::CONFLICT));
         }
-    };
 
-    // The write: every comment and the decision, as this supervisor's actor.
-    // Millisecond precision, as the document stores times (the submission matches them).
-    let now = st.clock.now().trunc_subsecs(3);
-    doc.migrate().map_err(unreadable)?;
-    doc.set_actor(user_actor(&user.user.id));
-    let write = |doc: &mut InspectionDoc| -> Result<(), liuhen_domain::doc::DocError> {
-        for (item, text) in &ready.comments {
-            doc.add_review_comment(&ReviewComment {
-                id: uuid::Uuid::now_v7().to_string(),
-                author_id: user.user.id.clone(),
-                author_name: user.user.name.clone(),
-                at: now,
-                text: text.clone(),
-                item: item.clone(),
-            })?;
+        let ready = match check(&typed, &current) {
+            Ok(r) => r,
+            Err(refusal) => {
+                tracing::info!(user = %user.user.id, inspection = id, %refusal, "decision form refused");
+                let mut page = ResultPage::new(&user, id, "refused", "审核决定未提交");
+                page.target_name = current.meta.target_name.clone();
+                page.show_form = true;
+                page.decide = view_for(&user, id, &current, &heads_now, Some(&typed));
+                page.decide.error = Some(refusal.to_string());
+                return Ok(page.respond(StatusCode::BAD_REQUEST));
+            }
+        };
+
+        // The write: every comment and the decision, as this supervisor's actor.
+        // Millisecond precision, as the document stores times (the submission matches them).
+        let now = st.clock.now().trunc_subsecs(3);
+        doc.migrate().map_err(unreadable)?;
+        doc.set_actor(user_actor(&user.user.id));
+        let write = |doc: &mut InspectionDoc| -> Result<(), liuhen_domain::doc::DocError> {
+            for (item, text) in &ready.comments {
+                doc.add_review_comment(&ReviewComment {
+                    id: uuid::Uuid::now_v7().to_string(),
+                    author_id: user.user.id.clone(),
+                    author_name: user.user.name.clone(),
+                    at: now,
+                    text: text.clone(),
+                    item: item.clone(),
+                })?;
+            }
+            doc.set_review_decision(&ReviewDecision {
+                decision: ready.outcome,
+                decided_by: user.user.id.clone(),
+                decided_by_name: user.user.name.clone(),
+                decided_at: now,
+            })
+        };
+        write(&mut doc).map_err(|e| WebError::Internal(format!("review write: {e}")))?;
+        let written = doc.read().map_err(unreadable)?;
+        let read_heads = std::mem::replace(
+            &mut rec.heads,
+            doc.heads().iter().map(|h| h.to_string()).collect(),
+        );
+        rec.bytes = doc.save();
+        rec.updated_at = now;
+        // With its queue summary, in one transaction (the queue shows the decision at once).
+        match crate::api::sync::commit_server_write(st, rec.clone(), &read_heads, written.clone())
+            .await
+        {
+            Ok(()) => break (rec, written, ready, now, current, heads_now),
+            Err(StorageError::Stale(_)) if attempt < optimistic::MAX_ATTEMPTS => {
+                tracing::debug!(
+                    inspection = id,
+                    attempt,
+                    "record moved during the decision; reading again"
+                );
+                optimistic::back_off(attempt).await;
+            }
+            Err(e) => return Err(e.into()),
         }
-        doc.set_review_decision(&ReviewDecision {
-            decision: ready.outcome,
-            decided_by: user.user.id.clone(),
-            decided_by_name: user.user.name.clone(),
-            decided_at: now,
-        })
     };
-    write(&mut doc).map_err(|e| WebError::Internal(format!("review write: {e}")))?;
-    let written = doc.read().map_err(unreadable)?;
-    let read_heads = std::mem::replace(
-        &mut rec.heads,
-        doc.heads().iter().map(|h| h.to_string()).collect(),
-    );
-    rec.bytes = doc.save();
-    rec.updated_at = now;
-    // With its queue summary, in one transaction (the queue shows the decision at once).
-    crate::api::sync::commit_server_write(st, rec.clone(), &read_heads, written.clone()).await?;
     let submission = ReviewSubmission {
         form_id: typed.form_id.clone(),
         inspection_id: id.to_string(),

@@ -19,10 +19,11 @@ use liuhen_domain::time::{beijing_text, local_date};
 
 use crate::services::actors::user_actor;
 use crate::services::labels::Label;
+use crate::services::optimistic::{self, Staleness};
 use crate::state::AppState;
 use crate::storage::legal::{
-    CatalogueVersion, DecisionRecord, DisputeOutcome, DisputeRecord, DraftRecord, DraftStatus,
-    ExtensionRecord, LegalEvent, LegalWrite, ReviewRecord, VersionRecord,
+    CatalogueVersion, DecisionRecord, DisputeOutcome, DisputeRecord, DraftBase, DraftRecord,
+    DraftStatus, ExtensionRecord, LegalEvent, LegalWrite, ReviewRecord, VersionRecord,
 };
 use crate::storage::{Role, StorageError, User};
 
@@ -95,6 +96,12 @@ impl From<StorageError> for LegalError {
             StorageError::NotFound(w) => LegalError::NotFound(w),
             other => LegalError::Storage(other),
         }
+    }
+}
+
+impl Staleness for LegalError {
+    fn is_stale(&self) -> bool {
+        matches!(self, LegalError::Storage(StorageError::Stale(_)))
     }
 }
 
@@ -425,6 +432,7 @@ pub(crate) fn new_record(
 pub(crate) async fn save_with_event(
     st: &AppState,
     rec: &DraftRecord,
+    base: Option<DraftBase>,
     kind: &str,
     user: &User,
     now: DateTime<Utc>,
@@ -434,6 +442,7 @@ pub(crate) async fn save_with_event(
     apply(
         st,
         LegalWrite {
+            base,
             draft: Some(rec.clone()),
             events: vec![ev],
             ..LegalWrite::default()
@@ -466,6 +475,7 @@ pub async fn create_draft(
     save_with_event(
         st,
         &rec,
+        Some(DraftBase::New),
         "created",
         user,
         now,
@@ -486,11 +496,24 @@ pub async fn edit_draft(
     base_heads: &[String],
     content: &DraftContent,
 ) -> LegalResult<Vec<FieldChange>> {
+    optimistic::retry_stale("legal.edit_draft", id, || {
+        edit_draft_once(st, user, id, base_heads, content)
+    })
+    .await
+}
+
+/// One attempt of [`edit_draft`] (issue 18: on a stale write it runs again).
+async fn edit_draft_once(
+    st: &AppState,
+    user: &User,
+    id: &str,
+    base_heads: &[String],
+    content: &DraftContent,
+) -> LegalResult<Vec<FieldChange>> {
     require(user, DRAFTER_ROLES, "修改执法决定草案")?;
     content.validate_draft()?;
-    let lock = st.doc_locks.get(id);
-    let _g = lock.lock().await;
     let (mut rec, mut doc) = load(st, user, id).await?;
+    let base = Some(DraftBase::Read(Box::new(rec.clone())));
     if rec.status == DraftStatus::Decided {
         return Err(LegalError::WrongState("决定已作出，草案不能再修改".into()));
     }
@@ -515,6 +538,7 @@ pub async fn edit_draft(
     save_with_event(
         st,
         &rec,
+        base,
         "edited",
         user,
         now,
@@ -548,12 +572,25 @@ pub async fn submit(
     note: &str,
     form_id: Option<&str>,
 ) -> LegalResult<VersionRecord> {
+    optimistic::retry_stale("legal.submit", id, || {
+        submit_once(st, user, id, note, form_id)
+    })
+    .await
+}
+
+/// One attempt of [`submit`] (issue 18: on a stale write it runs again).
+async fn submit_once(
+    st: &AppState,
+    user: &User,
+    id: &str,
+    note: &str,
+    form_id: Option<&str>,
+) -> LegalResult<VersionRecord> {
     require(user, DRAFTER_ROLES, "提交法制审核")?;
     let note = check_note("note", "提交说明", note, false)?;
     let form = form(form_id, "submit")?;
-    let lock = st.doc_locks.get(id);
-    let _g = lock.lock().await;
     let (mut rec, mut doc) = load(st, user, id).await?;
+    let base = Some(DraftBase::Read(Box::new(rec.clone())));
     let content = doc.read()?;
     content.validate_complete()?;
     check_public_text(&content)?;
@@ -634,6 +671,7 @@ pub async fn submit(
     apply(
         st,
         LegalWrite {
+            base,
             form,
             expect: Some((id.into(), vec![expect_state])),
             draft: Some(rec),
@@ -708,11 +746,24 @@ pub async fn review(
     input: &ReviewInput,
     form_id: Option<&str>,
 ) -> LegalResult<ReviewRecord> {
+    optimistic::retry_stale("legal.review", id, || {
+        review_once(st, user, id, input, form_id)
+    })
+    .await
+}
+
+/// One attempt of [`review`] (issue 18: on a stale write it runs again).
+async fn review_once(
+    st: &AppState,
+    user: &User,
+    id: &str,
+    input: &ReviewInput,
+    form_id: Option<&str>,
+) -> LegalResult<ReviewRecord> {
     require(user, REVIEWER_ROLES, "出具法制审核意见")?;
     let form = form(form_id, "review")?;
-    let lock = st.doc_locks.get(id);
-    let _g = lock.lock().await;
     let (mut rec, doc) = load(st, user, id).await?;
+    let base = Some(DraftBase::Read(Box::new(rec.clone())));
     check_not_drafter(st, user, &rec).await?;
     if let Some(f) = &form
         && st.storage.legal_form(&f.0).await?.is_some()
@@ -803,6 +854,7 @@ pub async fn review(
     apply(
         st,
         LegalWrite {
+            base,
             form,
             expect: Some((id.into(), vec![DraftStatus::InReview])),
             draft: Some(rec),
@@ -828,11 +880,23 @@ pub async fn request_extension(
     id: &str,
     reason: &str,
 ) -> LegalResult<()> {
+    optimistic::retry_stale("legal.request_extension", id, || {
+        request_extension_once(st, user, id, reason)
+    })
+    .await
+}
+
+/// One attempt of [`request_extension`] (issue 18: on a stale write it runs again).
+async fn request_extension_once(
+    st: &AppState,
+    user: &User,
+    id: &str,
+    reason: &str,
+) -> LegalResult<()> {
     require(user, REVIEWER_ROLES, "申请延长审核期限")?;
     let reason = check_note("reason", "延期理由", reason, true)?;
-    let lock = st.doc_locks.get(id);
-    let _g = lock.lock().await;
     let (rec, _) = load(st, user, id).await?;
+    let base = Some(DraftBase::Read(Box::new(rec.clone())));
     check_not_drafter(st, user, &rec).await?;
     if rec.status != DraftStatus::InReview {
         return Err(LegalError::WrongState(
@@ -866,6 +930,7 @@ pub async fn request_extension(
     apply(
         st,
         LegalWrite {
+            base,
             extension: Some(x),
             events: vec![ev],
             ..LegalWrite::default()
@@ -883,11 +948,23 @@ pub async fn approve_extension(
     id: &str,
     note: &str,
 ) -> LegalResult<()> {
+    optimistic::retry_stale("legal.approve_extension", id, || {
+        approve_extension_once(st, user, id, note)
+    })
+    .await
+}
+
+/// One attempt of [`approve_extension`] (issue 18: on a stale write it runs again).
+async fn approve_extension_once(
+    st: &AppState,
+    user: &User,
+    id: &str,
+    note: &str,
+) -> LegalResult<()> {
     require(user, LEADER_ROLES, "批准延长审核期限")?;
     let note = check_note("note", "批准意见", note, false)?;
-    let lock = st.doc_locks.get(id);
-    let _g = lock.lock().await;
     let (mut rec, _) = load(st, user, id).await?;
+    let base = Some(DraftBase::Read(Box::new(rec.clone())));
     let Some(mut x) = st.storage.legal_extension(id).await? else {
         return Err(LegalError::WrongState("法制审核人员尚未申请延期".into()));
     };
@@ -911,6 +988,7 @@ pub async fn approve_extension(
     apply(
         st,
         LegalWrite {
+            base,
             draft: Some(rec),
             extension: Some(x),
             events: vec![ev],
@@ -929,11 +1007,20 @@ pub async fn dispute(
     id: &str,
     reason: &str,
 ) -> LegalResult<DisputeRecord> {
+    optimistic::retry_stale("legal.dispute", id, || dispute_once(st, user, id, reason)).await
+}
+
+/// One attempt of [`dispute`] (issue 18: on a stale write it runs again).
+async fn dispute_once(
+    st: &AppState,
+    user: &User,
+    id: &str,
+    reason: &str,
+) -> LegalResult<DisputeRecord> {
     require(user, DRAFTER_ROLES, "对审核意见提出异议")?;
     let reason = check_note("reason", "异议理由", reason, true)?;
-    let lock = st.doc_locks.get(id);
-    let _g = lock.lock().await;
     let (mut rec, _) = load(st, user, id).await?;
+    let base = Some(DraftBase::Read(Box::new(rec.clone())));
     if rec.status != DraftStatus::Returned {
         return Err(LegalError::WrongState(format!(
             "草案当前状态为“{}”；只能对“存在问题”的审核意见提出异议",
@@ -966,6 +1053,7 @@ pub async fn dispute(
     apply(
         st,
         LegalWrite {
+            base,
             expect: Some((id.into(), vec![DraftStatus::Returned])),
             draft: Some(rec),
             dispute: Some(d.clone()),
@@ -987,11 +1075,24 @@ pub async fn coordinate(
     outcome: DisputeOutcome,
     note: &str,
 ) -> LegalResult<()> {
+    optimistic::retry_stale("legal.coordinate", id, || {
+        coordinate_once(st, user, id, outcome, note)
+    })
+    .await
+}
+
+/// One attempt of [`coordinate`] (issue 18: on a stale write it runs again).
+async fn coordinate_once(
+    st: &AppState,
+    user: &User,
+    id: &str,
+    outcome: DisputeOutcome,
+    note: &str,
+) -> LegalResult<()> {
     require(user, LEADER_ROLES, "记录协调结果")?;
     let note = check_note("note", "协调意见", note, true)?;
-    let lock = st.doc_locks.get(id);
-    let _g = lock.lock().await;
     let (mut rec, doc) = load(st, user, id).await?;
+    let base = Some(DraftBase::Read(Box::new(rec.clone())));
     if rec.status != DraftStatus::Disputed {
         return Err(LegalError::WrongState("此草案没有待协调的异议".into()));
     }
@@ -1038,6 +1139,7 @@ pub async fn coordinate(
     apply(
         st,
         LegalWrite {
+            base,
             expect: Some((id.into(), vec![DraftStatus::Disputed])),
             draft: Some(rec),
             dispute: Some(d),
@@ -1117,6 +1219,20 @@ pub async fn decide(
     input: &DecideInput,
     form_id: Option<&str>,
 ) -> LegalResult<DecisionRecord> {
+    optimistic::retry_stale("legal.decide", id, || {
+        decide_once(st, user, id, input, form_id)
+    })
+    .await
+}
+
+/// One attempt of [`decide`] (issue 18: on a stale write it runs again).
+async fn decide_once(
+    st: &AppState,
+    user: &User,
+    id: &str,
+    input: &DecideInput,
+    form_id: Option<&str>,
+) -> LegalResult<DecisionRecord> {
     require(user, DECIDER_ROLES, "作出执法决定")?;
     let form = form(form_id, "decide")?;
     let doc_number = input.doc_number.trim().to_string();
@@ -1128,9 +1244,8 @@ pub async fn decide(
             ),
         });
     }
-    let lock = st.doc_locks.get(id);
-    let _g = lock.lock().await;
     let (mut rec, doc) = load(st, user, id).await?;
+    let base = Some(DraftBase::Read(Box::new(rec.clone())));
     if let Some(f) = &form
         && st.storage.legal_form(&f.0).await?.is_some()
     {
@@ -1224,6 +1339,7 @@ pub async fn decide(
     apply(
         st,
         LegalWrite {
+            base,
             form,
             expect: Some((id.into(), vec![expect])),
             draft: Some(rec),
