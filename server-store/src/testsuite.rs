@@ -17,6 +17,8 @@
 //! backend's own tests.
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
+
+pub use crate::testsuite_uploads::*;
 use ed25519_dalek::SigningKey;
 
 use liuhen_domain::audit::{LogEntry, NewLogEntry};
@@ -61,6 +63,10 @@ macro_rules! store_test_suite {
             form_drafts_replace_and_delete,
             calendar_years_replace_an_earlier_import,
             r_post_5_publication_is_once_and_appeals_are_kept,
+            uploads_advance_only_from_the_current_offset,
+            parallel_advances_from_one_offset_have_one_winner,
+            upload_lease_goes_to_the_newest_claimant,
+            uploads_restart_and_go_stale,
         );
     };
     (@tests $make:path; $($name:ident,)*) => {
