@@ -12,6 +12,9 @@ pub mod publicity;
 pub mod queue;
 pub mod review;
 #[cfg(feature = "testsuite")]
+pub mod testsuite_uploads;
+pub mod uploads;
+#[cfg(feature = "testsuite")]
 pub mod testsuite;
 #[cfg(feature = "testsuite")]
 pub mod testsuite_publication;
@@ -403,6 +406,7 @@ pub trait Storage:
     + login_attempts::LoginAttemptStorage
     + publicity::PublicityStorage
     + public_profile::PublicProfileStorage
+    + uploads::UploadStorage
     + Send
     + Sync
     + 'static

@@ -17,6 +17,8 @@
 //! backend's own tests.
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
+
+pub use crate::testsuite_uploads::*;
 use ed25519_dalek::SigningKey;
 
 use liuhen_domain::audit::{LogEntry, NewLogEntry};
@@ -75,6 +77,11 @@ macro_rules! store_test_suite {
             r_pre_4_public_profile_and_documents_keep_their_history,
             queue_pages_walk_both_ways_and_filter,
             queue_summary_is_refused_when_its_evidence_changed,
+            // uploads
+            uploads_advance_only_from_the_current_offset,
+            parallel_advances_from_one_offset_have_one_winner,
+            upload_lease_goes_to_the_newest_claimant,
+            uploads_restart_and_go_stale,
         );
     };
     (@tests $make:path; $($name:ident,)*) => {
