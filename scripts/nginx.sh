@@ -35,9 +35,10 @@ nginx_bin() {
     if [[ -z "$bin" ]]; then
         if [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null; then
             echo "nginx.sh: installing nginx (apt)" >&2
-            apt-get update -qq >&2
-            DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >&2 ||
-                die "apt-get install nginx failed"
+            # scripts/system-packages.sh may hold the apt lock at the same time.
+            apt-get -o DPkg::Lock::Timeout=300 update -qq >&2 || true
+            DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 \
+                install -y -qq nginx >&2 || die "apt-get install nginx failed"
             bin=/usr/sbin/nginx
         else
             die "nginx is missing: install Debian's nginx (bash scripts/system-packages.sh)"
@@ -81,7 +82,9 @@ pid $DIR/nginx.pid;
 error_log $DIR/error.log warn;
 events { worker_connections 1024; }
 http {
-    access_log $DIR/access.log;
+    # One line a request with the instance that answered it (the tests count them).
+    log_format upstreams '\$remote_addr "\$request" \$status \$upstream_addr';
+    access_log $DIR/access.log upstreams;
     client_body_temp_path $DIR/tmp/body;
     proxy_temp_path $DIR/tmp/proxy;
     fastcgi_temp_path $DIR/tmp/fastcgi;
