@@ -316,6 +316,16 @@ impl Deployment {
             .collect()
     }
 
+    /// `GET /healthz` through nginx (answered by the next instance in turn); true if
+    /// it answered 200.
+    pub fn healthz(&self) -> bool {
+        reqwest::blocking::Client::new()
+            .get(format!("{}/healthz", self.base_url))
+            .timeout(Duration::from_secs(10))
+            .send()
+            .is_ok_and(|r| r.status().is_success())
+    }
+
     /// Signs in through nginx with the demo password; returns the session token.
     pub fn login(&self, login: &str) -> String {
         let resp: serde_json::Value = reqwest::blocking::Client::new()
