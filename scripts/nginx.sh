@@ -59,23 +59,12 @@ free_port() {
     die "no free port found"
 }
 
-start() {
-    local p1="${1:-}" p2="${2:-}"
-    [[ "$p1" =~ ^[0-9]+$ && "$p2" =~ ^[0-9]+$ ]] || die "usage: nginx.sh start PORT1 PORT2"
-    local bin
-    bin="$(nginx_bin)"
-    stop_quiet
-    mkdir -p "$DIR/tmp"
-    local port="${LIUHEN_NGINX_PORT:-$(free_port)}"
-    local user_line=""
-    if [[ "$(id -u)" == 0 ]]; then
-        # Workers drop to nobody; they write only the temporary directory.
-        user_line="user nobody nogroup;"
-        chown nobody:nogroup "$DIR/tmp"
-    fi
+# nginx.conf for listening port $1, instances on ports $2 and $3, user line $4.
+write_config() {
+    local port_="$1" p1_="$2" p2_="$3" user_line_="$4"
     cat >"$DIR/nginx.conf" <<EOF
 # Written by scripts/nginx.sh: two liuhen-server instances behind one address.
-$user_line
+$user_line_
 worker_processes 1;
 daemon on;
 pid $DIR/nginx.pid;
@@ -92,11 +81,11 @@ http {
     scgi_temp_path $DIR/tmp/scgi;
 
     upstream liuhen {
-        server 127.0.0.1:$p1 max_fails=1 fail_timeout=1s;
-        server 127.0.0.1:$p2 max_fails=1 fail_timeout=1s;
+        server 127.0.0.1:$p1_ max_fails=1 fail_timeout=1s;
+        server 127.0.0.1:$p2_ max_fails=1 fail_timeout=1s;
     }
     server {
-        listen 127.0.0.1:$port;
+        listen 127.0.0.1:$port_;
         # Uploads stream through; the server enforces its own limit.
         client_max_body_size 0;
         proxy_request_buffering off;
@@ -117,10 +106,36 @@ http {
     }
 }
 EOF
-    "$bin" -p "$DIR" -e "$DIR/error.log" -c "$DIR/nginx.conf" -t -q ||
-        die "nginx rejected $DIR/nginx.conf"
-    "$bin" -p "$DIR" -e "$DIR/error.log" -c "$DIR/nginx.conf" ||
-        die "nginx did not start: $(tail -5 "$DIR/error.log" 2>/dev/null)"
+}
+
+start() {
+    local p1="${1:-}" p2="${2:-}"
+    [[ "$p1" =~ ^[0-9]+$ && "$p2" =~ ^[0-9]+$ ]] || die "usage: nginx.sh start PORT1 PORT2"
+    local bin
+    bin="$(nginx_bin)"
+    stop_quiet
+    mkdir -p "$DIR/tmp"
+    local user_line=""
+    if [[ "$(id -u)" == 0 ]]; then
+        # Workers drop to nobody; they write only the temporary directory.
+        user_line="user nobody nogroup;"
+        chown nobody:nogroup "$DIR/tmp"
+    fi
+    # A random free port can be taken by someone else before nginx binds it: retry.
+    local port attempt
+    for attempt in 1 2 3 4 5; do
+        port="${LIUHEN_NGINX_PORT:-$(free_port)}"
+        write_config "$port" "$p1" "$p2" "$user_line"
+        "$bin" -p "$DIR" -e "$DIR/error.log" -c "$DIR/nginx.conf" -t -q ||
+            die "nginx rejected $DIR/nginx.conf"
+        if "$bin" -p "$DIR" -e "$DIR/error.log" -c "$DIR/nginx.conf" 2>"$DIR/start.err"; then
+            break
+        fi
+        if [[ -n "${LIUHEN_NGINX_PORT:-}" || $attempt == 5 ]] ||
+            ! grep -q "Address already in use" "$DIR/start.err"; then
+            die "nginx did not start: $(cat "$DIR/start.err")"
+        fi
+    done
     for _ in $(seq 1 50); do
         if ss -Htln "sport = :$port" 2>/dev/null | grep -q .; then
             echo "http://127.0.0.1:$port"
