@@ -419,7 +419,7 @@ pub fn sha256_of(bytes: &[u8]) -> String {
     let dir = tempfile::tempdir().expect("tempdir");
     let file = dir.path().join("bytes");
     std::fs::write(&file, bytes).expect("write bytes");
-    let store = liuhen_core::blobs::BlobStore::open(&dir.path().join("store")).expect("blob store");
+    let store = liuhen_core::blobs::BlobStore::open(dir.path().join("store")).expect("blob store");
     store.put_file(&file).expect("hash bytes").sha256
 }
 
