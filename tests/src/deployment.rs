@@ -30,7 +30,7 @@ pub enum Database {
 /// Where the server keeps evidence.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Blobs {
-    /// The data directory (shared by both instances; only with [`Database::SharedSqlite`]).
+    /// The data directory, shared by both instances.
     Local,
     /// A new prefix under this `s3://bucket/prefix` (`LIUHEN_TEST_S3`; the endpoint and
     /// keys come from the `AWS_*` variables that `scripts/s3.sh start` prints).
@@ -193,11 +193,7 @@ impl Deployment {
             }
         }
         match &backends.blobs {
-            Blobs::Local => assert_eq!(
-                backends.database,
-                Database::SharedSqlite,
-                "local blobs are shared only through a shared data directory"
-            ),
+            Blobs::Local => {}
             Blobs::S3 { url } => {
                 args.push("--blobs".into());
                 args.push(format!("{}/{name}", url.trim_end_matches('/')));
@@ -206,7 +202,11 @@ impl Deployment {
         let instances = (0..2)
             .map(|i| Instance {
                 listen: format!("127.0.0.1:{}", free_port()),
-                data_dir: if backends.database == Database::SharedSqlite {
+                // Local blobs (and the SQLite file) are shared through one data
+                // directory; with both stores elsewhere each instance has its own.
+                data_dir: if backends.blobs == Blobs::Local
+                    || backends.database == Database::SharedSqlite
+                {
                     dir.path().join("shared")
                 } else {
                     dir.path().join(format!("instance-{i}"))
