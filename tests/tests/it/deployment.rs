@@ -296,3 +296,33 @@ fn an_instance_killed_mid_sync_while_the_other_goes_on_loses_and_duplicates_noth
     a.sync_retrying(3);
     assert_all_there(&d, &mut a, &ids, &photos);
 }
+
+/// nginx passes the client's address on in `X-Forwarded-For` and both instances
+/// believe it (`--trusted-proxy 127.0.0.1`): wrong passwords from one client, spread
+/// over both instances by the round robin, lock that client out of the login on
+/// both (the counters live in the shared database, R-REC-7 / issue 16), while its
+/// neighbour still signs in.
+#[test]
+fn the_client_address_and_sign_in_lockout_hold_across_both_instances() {
+    let d = Deployment::start();
+    let attempt = |client_ip: &str, password: &str| {
+        reqwest::blocking::Client::new()
+            .post(format!("{}/api/v1/login", d.base_url))
+            .header("X-Forwarded-For", client_ip)
+            .json(&serde_json::json!({ "login": "supervisor", "password": password }))
+            .send()
+            .unwrap()
+            .status()
+            .as_u16()
+    };
+    for _ in 0..5 {
+        assert_eq!(attempt("198.51.100.7", "wrong"), 401);
+    }
+    // The next two attempts reach both instances: both refuse.
+    for _ in 0..2 {
+        assert_eq!(attempt("198.51.100.7", liuhen_e2e::DEMO_PASSWORD), 429);
+    }
+    assert_eq!(attempt("198.51.100.8", liuhen_e2e::DEMO_PASSWORD), 200);
+    let per = d.requests_per_instance();
+    assert!(per.iter().all(|&n| n > 0), "{per:?}");
+}
