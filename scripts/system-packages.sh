@@ -15,6 +15,7 @@ PACKAGES=(
     python3               # scripts/check-mobile.sh: Swift and Info.plist checks
     postgresql            # scripts/postgres.sh: the PostgreSQL backend's tests
     nginx                 # scripts/nginx.sh: two server instances behind one address
+    pkg-config libsodium-dev libzstd-dev libsqlite3-dev # scripts/s3.sh: Garage's build
 )
 
 missing=()

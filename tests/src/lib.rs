@@ -11,6 +11,7 @@ use liuhen_core::Core;
 use liuhen_core::sync::http::{Credentials, HttpTransport, client_for, enroll};
 use liuhen_core::sync::{SyncClient, SyncReport};
 
+pub mod deployment;
 pub mod proxy;
 pub mod wire;
 
@@ -72,6 +73,23 @@ impl TestServer {
             &["--demo", "--demo-without-inspections"],
             env,
         )
+    }
+
+    /// Runs `liuhen-server serve --listen ADDR ARGS --data-dir DIR` with extra
+    /// environment variables and waits until it prints its address (the deployment
+    /// tests pass `--database`, `--blobs`, `--trusted-proxy`).
+    pub fn start_with(
+        data_dir: &Path,
+        listen: &str,
+        args: &[&str],
+        env: &[(&str, &str)],
+    ) -> TestServer {
+        Self::spawn_env(data_dir, listen, args, env)
+    }
+
+    /// Whether the process has ended (e.g. aborted at a crash point).
+    pub fn has_exited(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(Some(_)) | Err(_))
     }
 
     /// Runs `liuhen-server serve --listen ADDR ARGS --data-dir DIR` and waits until it
@@ -280,29 +298,7 @@ impl TestServer {
     /// Ids of every inspection of the demo agency on the server, through the
     /// supervisor API (`GET /api/v1/inspections`, paged by 200).
     pub fn supervisor_inspection_ids(&self, session: &str) -> Vec<String> {
-        let client = reqwest::blocking::Client::new();
-        let mut ids = Vec::new();
-        loop {
-            let page: Vec<serde_json::Value> = client
-                .get(format!(
-                    "{}/api/v1/inspections?limit=200&offset={}",
-                    self.base_url,
-                    ids.len()
-                ))
-                .bearer_auth(session)
-                .send()
-                .expect("list inspections")
-                .json()
-                .expect("inspection list");
-            let n = page.len();
-            ids.extend(
-                page.iter()
-                    .filter_map(|r| r["id"].as_str().map(str::to_string)),
-            );
-            if n < 200 {
-                return ids;
-            }
-        }
+        supervisor_inspection_ids_at(&self.base_url, session)
     }
 
     /// The server's copy of an inspection (supervisor API), or `None` if it has none.
@@ -311,18 +307,120 @@ impl TestServer {
         session: &str,
         id: &str,
     ) -> Option<liuhen_core::inspection::Inspection> {
-        let resp = reqwest::blocking::Client::new()
-            .get(format!("{}/api/v1/inspections/{id}", self.base_url))
+        supervisor_inspection_at(&self.base_url, session, id)
+    }
+}
+
+/// What the end-to-end scenarios need of "the server": one process
+/// ([`TestServer`]) or two behind nginx ([`deployment::Deployment`]).
+pub trait Served {
+    /// The address devices use.
+    fn base_url(&self) -> &str;
+    /// Signs in with the demo password; returns the session token.
+    fn login(&self, login: &str) -> String;
+    /// The server's copy of an inspection (supervisor API).
+    fn supervisor_inspection(
+        &self,
+        session: &str,
+        id: &str,
+    ) -> Option<liuhen_core::inspection::Inspection>;
+    /// Whether evidence `sha` of inspection `id` was received whole (its bytes hash
+    /// to `sha`).
+    fn evidence_verified(&self, session: &str, id: &str, sha: &str) -> bool;
+}
+
+impl Served for TestServer {
+    fn base_url(&self) -> &str {
+        &self.base_url
+    }
+    fn login(&self, login: &str) -> String {
+        TestServer::login(self, login)
+    }
+    fn supervisor_inspection(
+        &self,
+        session: &str,
+        id: &str,
+    ) -> Option<liuhen_core::inspection::Inspection> {
+        TestServer::supervisor_inspection(self, session, id)
+    }
+    fn evidence_verified(&self, _session: &str, _id: &str, sha: &str) -> bool {
+        self.blob_verified(sha)
+    }
+}
+
+impl Served for deployment::Deployment {
+    fn base_url(&self) -> &str {
+        &self.base_url
+    }
+    fn login(&self, login: &str) -> String {
+        deployment::Deployment::login(self, login)
+    }
+    fn supervisor_inspection(
+        &self,
+        session: &str,
+        id: &str,
+    ) -> Option<liuhen_core::inspection::Inspection> {
+        deployment::Deployment::supervisor_inspection(self, session, id)
+    }
+    fn evidence_verified(&self, session: &str, id: &str, sha: &str) -> bool {
+        deployment::Deployment::evidence_verified(self, session, id, sha)
+    }
+}
+
+/// Ids of every inspection of the demo agency at `base_url` (a server or the
+/// deployment's nginx), through the supervisor API (`GET /api/v1/inspections`,
+/// paged by 200).
+pub fn supervisor_inspection_ids_at(base_url: &str, session: &str) -> Vec<String> {
+    let client = reqwest::blocking::Client::new();
+    let mut ids = Vec::new();
+    loop {
+        let page: Vec<serde_json::Value> = client
+            .get(format!(
+                "{base_url}/api/v1/inspections?limit=200&offset={}",
+                ids.len()
+            ))
             .bearer_auth(session)
             .send()
-            .expect("get inspection");
-        if resp.status() == 404 {
-            return None;
+            .expect("list inspections")
+            .json()
+            .expect("inspection list");
+        let n = page.len();
+        ids.extend(
+            page.iter()
+                .filter_map(|r| r["id"].as_str().map(str::to_string)),
+        );
+        if n < 200 {
+            return ids;
         }
-        assert!(resp.status().is_success(), "{}", resp.status());
-        let mut v: serde_json::Value = resp.json().expect("inspection json");
-        Some(serde_json::from_value(v["inspection"].take()).expect("inspection"))
     }
+}
+
+/// The copy of an inspection at `base_url` (supervisor API), or `None` if it has none.
+pub fn supervisor_inspection_at(
+    base_url: &str,
+    session: &str,
+    id: &str,
+) -> Option<liuhen_core::inspection::Inspection> {
+    let resp = reqwest::blocking::Client::new()
+        .get(format!("{base_url}/api/v1/inspections/{id}"))
+        .bearer_auth(session)
+        .send()
+        .expect("get inspection");
+    if resp.status() == 404 {
+        return None;
+    }
+    assert!(resp.status().is_success(), "{}", resp.status());
+    let mut v: serde_json::Value = resp.json().expect("inspection json");
+    Some(serde_json::from_value(v["inspection"].take()).expect("inspection"))
+}
+
+/// SHA-256 of `bytes` in hex, through a private [`liuhen_core::blobs::BlobStore`].
+pub fn sha256_of(bytes: &[u8]) -> String {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("bytes");
+    std::fs::write(&file, bytes).expect("write bytes");
+    let store = liuhen_core::blobs::BlobStore::open(dir.path().join("store")).expect("blob store");
+    store.put_file(&file).expect("hash bytes").sha256
 }
 
 /// Evidence metadata for a photo capture of the findings step.

@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use liuhen_e2e::proxy::{Event, Fault, FaultKind, FaultProxy, Plan, SplitMix64, Target};
-use liuhen_e2e::{Device, TestServer, png_bytes};
+use liuhen_e2e::{Device, Served, TestServer, png_bytes};
 
 const O1: &str = "qy-zf-001";
 const O2: &str = "qy-zf-002";
@@ -34,9 +34,10 @@ fn jpeg_bytes(width: u32, height: u32, seed: u64) -> Vec<u8> {
 }
 
 /// Two phones behind a fault proxy, sharing one inspection, and what they wrote.
-struct World {
-    server: TestServer,
-    proxy: FaultProxy,
+/// The server is one process or a deployment of two (tests/it/deployment.rs).
+pub(crate) struct World {
+    server: Box<dyn Served>,
+    pub(crate) proxy: FaultProxy,
     a: Device,
     b: Device,
     id: String,
@@ -45,16 +46,20 @@ struct World {
     /// Every photo captured.
     photos: BTreeSet<String>,
     /// Failed sync runs (expected under faults).
-    failed_runs: u32,
+    pub(crate) failed_runs: u32,
     round: u32,
 }
 
 impl World {
-    /// Both phones enrolled through the proxy; A opens the inspection, both officers
-    /// check in on A, and B receives it, all without faults.
+    /// [`World::on`] a server process of its own.
     fn new() -> World {
-        let server = TestServer::start_demo();
-        let proxy = FaultProxy::start(&server.base_url);
+        Self::on(Box::new(TestServer::start_demo()))
+    }
+
+    /// Both phones enrolled through the proxy in front of `server`; A opens the
+    /// inspection, both officers check in on A, and B receives it, all without faults.
+    pub(crate) fn on(server: Box<dyn Served>) -> World {
+        let proxy = FaultProxy::start(server.base_url());
         let mut a = Device::enrolled_at(&proxy.base_url, O1);
         let mut b = Device::enrolled_at(&proxy.base_url, O2);
         a.sync();
@@ -137,7 +142,7 @@ impl World {
     }
 
     /// `rounds` rounds of offline edits and syncs (A then B) under the plan.
-    fn rounds_under(&mut self, plan: Plan, rounds: u32) {
+    pub(crate) fn rounds_under(&mut self, plan: Plan, rounds: u32) {
         self.proxy.set_plan(plan);
         for _ in 0..rounds {
             self.offline_edits();
@@ -147,7 +152,7 @@ impl World {
     }
 
     /// Faults off; held requests delivered; clean syncs until both phones are done.
-    fn finish(&mut self) {
+    pub(crate) fn finish(&mut self) {
         self.proxy.pass_all();
         assert!(self.proxy.wait_idle(Duration::from_secs(30)));
         for _ in 0..2 {
@@ -158,7 +163,7 @@ impl World {
     }
 
     /// Nothing lost, nothing duplicated.
-    fn assert_nothing_lost_nothing_duplicated(&mut self) {
+    pub(crate) fn assert_nothing_lost_nothing_duplicated(&mut self) {
         let ia = self.a.core.inspection(&self.id).unwrap();
         let ib = self.b.core.inspection(&self.id).unwrap();
         assert_eq!(ia, ib, "both phones converge to the same document");
@@ -197,7 +202,10 @@ impl World {
             "every photo referenced"
         );
         for sha in &self.photos {
-            assert!(self.server.blob_verified(sha), "blob {sha} on the server");
+            assert!(
+                self.server.evidence_verified(&session, &self.id, sha),
+                "blob {sha} on the server"
+            );
         }
 
         for dev in [&self.a, &self.b] {
@@ -364,7 +372,8 @@ fn an_upload_cut_mid_body_resumes_where_the_server_got_to() {
         w.a.unsynced()[0].sync_state,
         liuhen_core::store::SyncState::Pending
     );
-    assert!(!w.server.blob_path(&big).exists());
+    let session = w.server.login("supervisor");
+    assert!(!w.server.evidence_verified(&session, &id, &big));
 
     // Next run, no faults: the same upload goes on from the first chunk.
     w.proxy.pass_all();
@@ -390,7 +399,7 @@ fn an_upload_cut_mid_body_resumes_where_the_server_got_to() {
         ],
         "the first chunk was sent once"
     );
-    assert!(w.server.blob_verified(&big));
+    assert!(w.server.evidence_verified(&session, &id, &big));
 
     // And random cuts of every upload body, with both phones.
     w.rounds_under(

@@ -7,6 +7,7 @@ mod bad_input;
 mod browser;
 mod convergence_props;
 mod crash_points;
+mod deployment;
 mod desk_browser;
 mod device_log_e2e;
 mod draft_sync_e2e;
