@@ -65,17 +65,19 @@ side_log=target/side-checks.log
 ) >"$side_log" 2>&1 &
 side_pid=$!
 
-echo "== PostgreSQL test cluster (issue 18; stopped on exit)"
+echo "== services: PostgreSQL (scripts/postgres.sh), S3 (Garage, scripts/s3.sh); stopped on exit"
+echo "   a service that cannot be installed or started fails the run (issue 18)"
+stop_services() {
+    bash scripts/s3.sh stop || true
+    bash scripts/postgres.sh stop || true
+}
+trap stop_services EXIT
 eval "$(bash scripts/postgres.sh start)"
-trap 'bash scripts/postgres.sh stop' EXIT
-
-echo "== services: S3 (Garage, scripts/s3.sh); a missing service fails the run"
 if ! wait "$s3_install_pid"; then
     cat target/s3-install.log >&2
     echo "the S3 server (Garage) could not be installed: the object-store tests need it (scripts/s3.sh)" >&2
     exit 1
 fi
-trap 'bash scripts/s3.sh stop' EXIT
 s3_env="$(bash scripts/s3.sh start)" || {
     echo "the S3 server (Garage) did not start: the object-store tests need it (scripts/s3.sh)" >&2
     exit 1
