@@ -72,7 +72,11 @@ stop_services() {
     bash scripts/postgres.sh stop || true
 }
 trap stop_services EXIT
-eval "$(bash scripts/postgres.sh start)"
+pg_env="$(bash scripts/postgres.sh start)" || {
+    echo "PostgreSQL did not start: the PostgreSQL backend's tests need it (scripts/postgres.sh)" >&2
+    exit 1
+}
+eval "$pg_env"
 if ! wait "$s3_install_pid"; then
     cat target/s3-install.log >&2
     echo "the S3 server (Garage) could not be installed: the object-store tests need it (scripts/s3.sh)" >&2
