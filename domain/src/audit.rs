@@ -224,28 +224,99 @@ pub fn verify_chain_with(
     verify_chain_in(entries, key_of, SIGNATURE_BATCH, threads)
 }
 
-/// Entries with their parsed signature and key, one batch of the signature check.
-type SignedBatch<'a> = (&'a [LogEntry], &'a [(Signature, VerifyingKey)]);
-
 /// [`verify_chain_with`] with the batch size and thread count given (the tests use
 /// small batches so that a short chain spreads over several threads).
+///
+/// Entry `i`'s checks need only entry `i - 1`'s stored hash, so the chain is cut into
+/// chunks of `batch` entries that are checked independently: in each, content, link
+/// and order entry by entry up to its first problem, then the signatures before that
+/// problem in one ed25519 batch. The chunks go to up to `threads` workers; the answer
+/// is the first problem of the earliest chunk that has one, which is exactly the first
+/// problem [`verify_chain_one_by_one`] meets walking the whole chain.
 fn verify_chain_in(
     entries: &[LogEntry],
     mut key_of: impl FnMut(usize, &LogEntry) -> Option<VerifyingKey>,
     batch: usize,
     threads: usize,
 ) -> Result<(), ChainError> {
-    // 1. Everything but the signatures, in chain order, up to the first problem.
-    let mut signed: Vec<(Signature, VerifyingKey)> = Vec::with_capacity(entries.len());
-    let mut stop: Result<(), ChainError> = Ok(());
-    let mut prev_hash = GENESIS_HASH;
-    for (i, e) in entries.iter().enumerate() {
+    let batch = batch.max(1);
+    // The keys first, in chain order (the caller's lookup need not be thread-safe).
+    let keys: Vec<Option<VerifyingKey>> = entries
+        .iter()
+        .enumerate()
+        .map(|(i, e)| key_of(i, e))
+        .collect();
+    let chunks = entries.len().div_ceil(batch);
+    let check = |k: usize| {
+        check_chunk(
+            entries,
+            &keys,
+            k * batch,
+            ((k + 1) * batch).min(entries.len()),
+        )
+    };
+    if threads <= 1 || chunks <= 1 {
+        return (0..chunks)
+            .map(check)
+            .find_map(Result::err)
+            .map_or(Ok(()), Err);
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    // The earliest chunk known to fail: later chunks need not be checked.
+    let failed = std::sync::atomic::AtomicUsize::new(usize::MAX);
+    let first_bad = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads.min(chunks))
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut bad = vec![];
+                    loop {
+                        let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        if k >= chunks || k > failed.load(std::sync::atomic::Ordering::Relaxed) {
+                            break;
+                        }
+                        if let Err(e) = check(k) {
+                            failed.fetch_min(k, std::sync::atomic::Ordering::Relaxed);
+                            bad.push((k, e));
+                        }
+                    }
+                    bad
+                })
+            })
+            .collect();
+        let mut bad = vec![];
+        for w in workers {
+            // A panic in a worker is a bug: never let it pass as "verified".
+            match w.join() {
+                Ok(b) => bad.extend(b),
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        }
+        bad.into_iter().min_by_key(|(k, _)| *k).map(|(_, e)| e)
+    });
+    first_bad.map_or(Ok(()), Err)
+}
+
+/// The first problem of entries `from..to` (everything [`verify_chain_one_by_one`]
+/// checks), the link of entry `from` checked against entry `from - 1`'s stored hash.
+fn check_chunk(
+    entries: &[LogEntry],
+    keys: &[Option<VerifyingKey>],
+    from: usize,
+    to: usize,
+) -> Result<(), ChainError> {
+    let mut prev_hash = match from.checked_sub(1) {
+        Some(p) => entries[p].hash.as_str(),
+        None => GENESIS_HASH,
+    };
+    let mut sigs = SignatureBatch::default();
+    let mut stop = Ok(());
+    for (i, e) in entries.iter().enumerate().take(to).skip(from) {
         if let Err(err) = check_entry(i, e, prev_hash) {
             stop = Err(err);
             break;
         }
-        match (parse_signature(&e.signature), key_of(i, e)) {
-            (Some(sig), Some(key)) => signed.push((sig, key)),
+        match (parse_signature(&e.signature), keys[i]) {
+            (Some(sig), Some(key)) => sigs.push(e, sig, key),
             _ => {
                 stop = Err(ChainError::BadSignature { seq: e.seq });
                 break;
@@ -253,50 +324,8 @@ fn verify_chain_in(
         }
         prev_hash = &e.hash;
     }
-    // 2. The signatures of the entries before that problem, batch by batch.
-    let batches: Vec<SignedBatch<'_>> = entries[..signed.len()]
-        .chunks(batch.max(1))
-        .zip(signed.chunks(batch.max(1)))
-        .collect();
-    let verify = |(es, sigs): &SignedBatch<'_>| {
-        let mut b = SignatureBatch::default();
-        for (e, (sig, key)) in es.iter().zip(sigs.iter()) {
-            b.push(e, *sig, *key);
-        }
-        b.flush()
-    };
-    let first_bad = if threads <= 1 || batches.len() <= 1 {
-        batches.iter().map(verify).find_map(Result::err)
-    } else {
-        let next = std::sync::atomic::AtomicUsize::new(0);
-        std::thread::scope(|scope| {
-            let workers: Vec<_> = (0..threads.min(batches.len()))
-                .map(|_| {
-                    scope.spawn(|| {
-                        let mut bad = vec![];
-                        loop {
-                            let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                            let Some(b) = batches.get(k) else { break };
-                            if let Err(e) = verify(b) {
-                                bad.push((k, e));
-                            }
-                        }
-                        bad
-                    })
-                })
-                .collect();
-            let mut bad = vec![];
-            for w in workers {
-                // A panic in a worker is a bug: never let it pass as "verified".
-                match w.join() {
-                    Ok(b) => bad.extend(b),
-                    Err(panic) => std::panic::resume_unwind(panic),
-                }
-            }
-            bad.into_iter().min_by_key(|(k, _)| *k).map(|(_, e)| e)
-        })
-    };
-    first_bad.map_or(stop, Err)
+    // A bad signature before the first content problem is the earlier problem.
+    sigs.flush().and(stop)
 }
 
 /// The reference verifier: every check of [`verify_chain_with`], one signature at a
