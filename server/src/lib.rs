@@ -1,8 +1,8 @@
 //! liuhen server: merges inspection documents from officers' devices, stores
 //! evidence, and serves supervisors, legal reviewers and admins.
 //!
-//! [`build_state`] opens the storage ([`storage::sqlite`] by default) and the blob
-//! directory; [`app`] is the whole HTTP API as one axum router; [`serve`] runs it
+//! [`build_state`] opens the storage ([`storage::sqlite`] by default, PostgreSQL
+//! with [`Database::Postgres`], issue 18) and the blob directory; [`app`] is the whole HTTP API as one axum router; [`serve`] runs it
 //! until SIGTERM/SIGINT and lets in-flight requests finish. Errors are
 //! [`error::AppError`], answered as JSON `{ code, message }` with Chinese messages.
 
@@ -40,8 +40,8 @@ use liuhen_domain::time::{Clock, SystemClock};
 
 use crate::error::AppError;
 use crate::state::{AppState, Config};
-use crate::storage::StorageError;
 use crate::storage::sqlite::{DB_FILE_NAME, SqliteStorage};
+use crate::storage::{Storage, StorageError};
 
 /// Version of this program.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -71,6 +71,64 @@ pub enum StartupError {
     },
 }
 
+/// Where the server keeps its records (issue 18).
+#[derive(Clone, PartialEq, Eq)]
+pub enum Database {
+    /// The embedded SQLite file in the data directory (the default).
+    Sqlite,
+    /// A PostgreSQL database (`postgres://user@host:port/db[?pool_max=N]`), which
+    /// several server instances may share.
+    Postgres(String),
+}
+
+impl std::fmt::Debug for Database {
+    // The URL may hold a password: only its scheme and host are shown.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Database::Sqlite => f.write_str("Sqlite"),
+            Database::Postgres(url) => {
+                let host = url.rsplit_once('@').map_or(url.as_str(), |(_, h)| h);
+                let host = host.trim_start_matches("postgres://");
+                let host = host.trim_start_matches("postgresql://");
+                write!(
+                    f,
+                    "Postgres({})",
+                    host.split(['/', '?']).next().unwrap_or("")
+                )
+            }
+        }
+    }
+}
+
+impl Database {
+    /// The database named by `--database` (None: SQLite in the data directory).
+    pub fn from_arg(arg: Option<&str>) -> Result<Database, StartupError> {
+        match arg.map(str::trim) {
+            None | Some("") => Ok(Database::Sqlite),
+            Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+                Ok(Database::Postgres(url.to_string()))
+            }
+            Some(_) => Err(StartupError::Storage(StorageError::Backend(
+                "--database 须为 postgres://用户@主机:端口/数据库 形式的地址；\
+                 不指定时使用数据目录中的 SQLite 数据库"
+                    .into(),
+            ))),
+        }
+    }
+
+    /// Opens the storage (migrating it) for the data directory `data_dir`.
+    pub async fn open(&self, data_dir: &std::path::Path) -> Result<Arc<dyn Storage>, StartupError> {
+        Ok(match self {
+            Database::Sqlite => {
+                Arc::new(SqliteStorage::open_async(data_dir.join(DB_FILE_NAME)).await?)
+            }
+            Database::Postgres(url) => {
+                Arc::new(liuhen_server_postgres::PgStorage::connect(url).await?)
+            }
+        })
+    }
+}
+
 /// Opens the storage and blob directory under `config.data_dir` with the system clock.
 pub async fn build_state(config: Config) -> Result<AppState, StartupError> {
     build_state_with_clock(config, Arc::new(SystemClock)).await
@@ -81,11 +139,21 @@ pub async fn build_state_with_clock(
     config: Config,
     clock: Arc<dyn Clock>,
 ) -> Result<AppState, StartupError> {
+    build_state_on(config, &Database::Sqlite, clock).await
+}
+
+/// [`build_state`] on the given database (SQLite in the data directory, or
+/// PostgreSQL); blobs stay under `config.data_dir`.
+pub async fn build_state_on(
+    config: Config,
+    database: &Database,
+    clock: Arc<dyn Clock>,
+) -> Result<AppState, StartupError> {
     std::fs::create_dir_all(&config.data_dir).map_err(|source| StartupError::Io {
         context: format!("无法创建数据目录 {}", config.data_dir.display()),
         source,
     })?;
-    let storage = SqliteStorage::open_async(config.data_dir.join(DB_FILE_NAME)).await?;
+    let storage = database.open(&config.data_dir).await?;
     let blobs_dir = config.data_dir.join("blobs");
     let blobs = tokio::task::spawn_blocking(move || BlobStore::open(blobs_dir))
         .await
@@ -93,9 +161,9 @@ pub async fn build_state_with_clock(
             context: "证据目录无法打开".into(),
             source: std::io::Error::other(e),
         })??;
-    let calendar = load_calendar(&storage).await?;
+    let calendar = load_calendar(storage.as_ref()).await?;
     Ok(AppState {
-        storage: Arc::new(storage),
+        storage,
         blobs,
         clock,
         config: Arc::new(config),
@@ -107,8 +175,7 @@ pub async fn build_state_with_clock(
 /// The built-in working-day calendar plus the years admins imported. An imported
 /// year that no longer validates is skipped with an error in the log (the built-in
 /// years still work; deadlines in that year say the data is missing).
-async fn load_calendar(storage: &SqliteStorage) -> Result<WorkCalendar, StartupError> {
-    use crate::storage::legal::LegalStorage;
+async fn load_calendar(storage: &dyn Storage) -> Result<WorkCalendar, StartupError> {
     let mut cal = WorkCalendar::builtin().map_err(|e| StartupError::Io {
         context: "内置节假日数据无效".into(),
         source: std::io::Error::other(e.to_string()),

@@ -1,8 +1,9 @@
 //! `liuhen-server`: the server process and its admin commands.
 //!
 //! ```text
-//! liuhen-server serve --listen 127.0.0.1:8080 --data-dir DIR [--demo] [--log-json]
-//!     [--secure-cookies] [--trusted-proxy CIDR]... [--login-max-failures N] ...
+//! liuhen-server serve --listen 127.0.0.1:8080 --data-dir DIR [--database postgres://...]
+//!     [--demo] [--log-json] [--secure-cookies] [--trusted-proxy CIDR]...
+//!     [--login-max-failures N] ...
 //! liuhen-server admin create-user --data-dir D --agency A --login L --name N --role R [--officer-id O] --password-stdin
 //! liuhen-server admin enrollment-code --data-dir D --login L [--server URL]
 //! liuhen-server admin revoke-device --data-dir D --device ID
@@ -10,11 +11,15 @@
 //! liuhen-server admin import-targets|import-officers|import-items --data-dir D --agency A FILE.csv|FILE.xlsx [--skip-bad-rows]
 //! liuhen-server verify-draw RECORD.json|URL
 //! ```
+//!
+//! Every command that opens the records takes `--database postgres://...` to use
+//! PostgreSQL instead of the SQLite file in the data directory (issue 18).
 
 use std::io::{BufRead, IsTerminal};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
@@ -28,10 +33,10 @@ use liuhen_server::error::AppError;
 use liuhen_server::login_limit::{self, LoginLimits};
 use liuhen_server::services::directories::{self, ListKind};
 use liuhen_server::services::draws::{self, PublishedDraw};
-use liuhen_server::state::{Config, Security};
+use liuhen_server::state::{AppState, Config, Security};
 use liuhen_server::storage::Role;
 use liuhen_server::storage::login_attempts::LoginPolicy;
-use liuhen_server::{StartupError, build_state, demo};
+use liuhen_server::{Database, StartupError, build_state_on, demo};
 
 #[derive(Debug, Parser)]
 #[command(name = "liuhen-server", version, about = "liuhen 执法记录服务器")]
@@ -76,6 +81,8 @@ struct ServeArgs {
     /// Data directory (database, blobs).
     #[arg(long)]
     data_dir: PathBuf,
+    #[command(flatten)]
+    database: DatabaseArg,
     /// Load the demo agency and accounts (password `demo-password`; demo only), and
     /// sample inspections on the supervisor's desk.
     #[arg(long)]
@@ -153,6 +160,36 @@ struct DataDir {
     /// Data directory of the server.
     #[arg(long)]
     data_dir: PathBuf,
+    #[command(flatten)]
+    database: DatabaseArg,
+}
+
+/// Where the records are kept (issue 18).
+#[derive(Debug, Args)]
+struct DatabaseArg {
+    /// PostgreSQL database for the records instead of the SQLite file in the data
+    /// directory: postgres://USER[:PASSWORD]@HOST:PORT/DB, optionally with
+    /// `?pool_max=N` (connections per server instance, default 16). Several
+    /// instances may share one database; evidence stays in the data directory.
+    #[arg(long, value_name = "URL")]
+    database: Option<String>,
+}
+
+impl DatabaseArg {
+    fn database(&self) -> Result<Database, CliError> {
+        Ok(Database::from_arg(self.database.as_deref())?)
+    }
+}
+
+/// The state of an admin command: the data directory and database of `data`.
+async fn open_state(data: DataDir) -> Result<AppState, CliError> {
+    let database = data.database.database()?;
+    Ok(build_state_on(
+        config(data.data_dir, false, 0),
+        &database,
+        Arc::new(liuhen_domain::time::SystemClock),
+    )
+    .await?)
 }
 
 #[derive(Debug, Subcommand)]
@@ -251,11 +288,16 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
     let proxies =
         TrustedProxies::parse(&args.trusted_proxies).map_err(|e| CliError::Usage(e.to_string()))?;
     let limits = args.login.limits();
-    let state = build_state(config(
-        args.data_dir.clone(),
-        args.secure_cookies,
-        args.max_upload_mib,
-    ))
+    let database = args.database.database()?;
+    let state = build_state_on(
+        config(
+            args.data_dir.clone(),
+            args.secure_cookies,
+            args.max_upload_mib,
+        ),
+        &database,
+        Arc::new(liuhen_domain::time::SystemClock),
+    )
     .await?
     .with_security(Security::new(limits, proxies.clone()));
     tracing::info!(
@@ -270,6 +312,7 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
     tracing::info!(
         version = liuhen_server::VERSION,
         data_dir = %args.data_dir.display(),
+        ?database,
         "liuhen server starting"
     );
     if args.demo {
@@ -356,7 +399,7 @@ async fn admin_command(cmd: AdminCommand) -> Result<(), CliError> {
                 CliError::Usage("--role 应为 officer、supervisor、legal_reviewer 或 admin".into())
             })?;
             let password = read_password()?;
-            let state = build_state(config(data.data_dir, false, 0)).await?;
+            let state = open_state(data).await?;
             let user = admin::create_user(
                 &state,
                 NewUser {
@@ -381,7 +424,7 @@ async fn admin_command(cmd: AdminCommand) -> Result<(), CliError> {
             login,
             server,
         } => {
-            let state = build_state(config(data.data_dir, false, 0)).await?;
+            let state = open_state(data).await?;
             let user = state
                 .storage
                 .user_by_login(&login)
@@ -399,7 +442,7 @@ async fn admin_command(cmd: AdminCommand) -> Result<(), CliError> {
             }
         }
         AdminCommand::RevokeDevice { data, device } => {
-            let state = build_state(config(data.data_dir, false, 0)).await?;
+            let state = open_state(data).await?;
             admin::revoke_device(&state, &device).await?;
             println!("已停用设备 {device}");
         }
@@ -410,7 +453,7 @@ async fn admin_command(cmd: AdminCommand) -> Result<(), CliError> {
             let roster: RosterSnapshot = serde_json::from_str(&text).map_err(|e| {
                 CliError::Usage(format!("名单文件 {} 格式错误：{e}", file.display()))
             })?;
-            let state = build_state(config(data.data_dir, false, 0)).await?;
+            let state = open_state(data).await?;
             let s = admin::load_roster(&state, &roster).await?;
             println!(
                 "已导入机关 {} 的名单：执法人员 {} 名，检查对象 {} 个，检查任务 {} 项",
@@ -425,7 +468,7 @@ async fn admin_command(cmd: AdminCommand) -> Result<(), CliError> {
 }
 
 async fn import(args: ImportArgs, kind: ListKind) -> Result<(), CliError> {
-    let state = build_state(config(args.data.data_dir, false, 0)).await?;
+    let state = open_state(args.data).await?;
     eprintln!("正在读取 {} ……", args.file.display());
     let path = args.file.clone();
     let table = tokio::task::spawn_blocking(move || directories::read_file(&path))

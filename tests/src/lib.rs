@@ -63,6 +63,18 @@ impl TestServer {
         Self::spawn(data_dir, addr, &["--demo", "--demo-without-inspections"])
     }
 
+    /// Starts a server with the demo agency (no sample inspections) in a new
+    /// temporary data directory, with extra `serve` arguments (e.g. `--database URL`).
+    pub fn start_demo_with(args: &[&str]) -> TestServer {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let data_dir = dir.path().to_path_buf();
+        let mut all = vec!["--demo", "--demo-without-inspections"];
+        all.extend_from_slice(args);
+        let mut s = Self::spawn(&data_dir, "127.0.0.1:0", &all);
+        s._dir = Some(dir);
+        s
+    }
+
     /// [`TestServer::start_in`] with extra environment variables (e.g. `FAILPOINTS`
     /// to crash the process at a write boundary).
     pub fn start_in_with_env(data_dir: &Path, listen: &[&str], env: &[(&str, &str)]) -> TestServer {

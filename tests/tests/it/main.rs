@@ -17,6 +17,7 @@ mod field_cli;
 mod js_client;
 mod legal_browser;
 mod pages_browser;
+mod postgres_e2e;
 mod public_browser_after;
 mod public_browser_before;
 mod rights_notice_e2e;
