@@ -285,3 +285,34 @@ pub async fn create_database(admin_url: &str, name: &str) -> StorageResult<Strin
     }
     Ok(url)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{DEFAULT_POOL_MAX, split_pool_max};
+
+    #[test]
+    fn pool_max_is_taken_off_the_url_and_other_options_stay() {
+        let base = "postgres://u@127.0.0.1:5432/db";
+        assert_eq!(
+            split_pool_max(base).unwrap(),
+            (base.to_string(), DEFAULT_POOL_MAX)
+        );
+        assert_eq!(
+            split_pool_max(&format!("{base}?pool_max=40")).unwrap(),
+            (base.to_string(), 40)
+        );
+        assert_eq!(
+            split_pool_max(&format!(
+                "{base}?connect_timeout=5&pool_max=3&application_name=x"
+            ))
+            .unwrap(),
+            (format!("{base}?connect_timeout=5&application_name=x"), 3)
+        );
+        for bad in ["0", "-1", "many", ""] {
+            assert!(
+                split_pool_max(&format!("{base}?pool_max={bad}")).is_err(),
+                "{bad}"
+            );
+        }
+    }
+}
