@@ -6,7 +6,7 @@ use tokio_postgres::{GenericClient, Row, Transaction};
 
 use liuhen_server_store::{BlobRecord, DocRecord, StorageError, StorageResult};
 
-use super::{col, pg};
+use super::{col, is_unique, pg};
 
 /// Columns of [`doc_from_row`]: the officer list comes along as an array.
 pub(crate) const DOC_COLS: &str = "d.id, d.agency_id, d.task_id, d.target_name, d.status, \
@@ -28,72 +28,67 @@ pub(crate) fn doc_from_row(r: &Row) -> StorageResult<DocRecord> {
     })
 }
 
-/// What a document write checks against the stored heads before it writes.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum HeadsCheck<'a> {
-    /// Replace whatever is stored.
-    Any,
-    /// The optimistic contract (issue 18): the heads the writer read (None: the
-    /// document must not exist yet); anything else is [`StorageError::Stale`]-like.
-    #[allow(dead_code)] // Used once the optimistic contract is on the store traits.
-    Expect(Option<&'a [String]>),
+/// The heads as a set (order and repeats aside).
+fn head_set(heads: &[String]) -> std::collections::BTreeSet<&str> {
+    heads.iter().map(String::as_str).collect()
 }
 
-/// Whether two head lists name the same heads (order aside).
-fn same_heads(a: &[String], b: &[String]) -> bool {
-    let (mut a, mut b) = (a.to_vec(), b.to_vec());
-    a.sort();
-    b.sort();
-    a == b
-}
-
-/// Inserts or replaces a document and its officer list. The document row is
-/// locked for the rest of the transaction; its change cursor is set by
+/// Inserts or replaces a document and its officer list if the stored document
+/// still has `expected` heads (compared as sets; None: no document with this id
+/// may exist), else [`StorageError::Stale`] before anything is written (issue 18).
+/// The stored row is locked (FOR UPDATE) from the check to the commit, so no other
+/// instance writes in between; of two first inserts at once, the unique key
+/// refuses the second, which is Stale too. The change cursor is set by
 /// [`bump_cursor`], the last statement before the commit.
 pub(crate) async fn write_doc(
     tx: &Transaction<'_>,
     doc: &DocRecord,
-    check: HeadsCheck<'_>,
+    expected: Option<&[String]>,
 ) -> StorageResult<()> {
-    if let HeadsCheck::Expect(expected) = check {
-        let stored: Option<Vec<String>> = tx
-            .query_opt(
-                "SELECT heads FROM docs WHERE id = $1 FOR UPDATE",
-                &[&doc.id],
-            )
-            .await
-            .map_err(pg)?
-            .map(|r| col(&r, 0))
-            .transpose()?;
-        let fresh = match (&stored, expected) {
-            (None, None) => true,
-            (Some(s), Some(e)) => same_heads(s, e),
-            _ => false,
-        };
-        if !fresh {
-            return Err(stale(&doc.id));
-        }
+    let stored: Option<Vec<String>> = tx
+        .query_opt(
+            "SELECT heads FROM docs WHERE id = $1 FOR UPDATE",
+            &[&doc.id],
+        )
+        .await
+        .map_err(pg)?
+        .map(|r| col(&r, 0))
+        .transpose()?;
+    let fresh = match (&stored, expected) {
+        (None, None) => true,
+        (Some(s), Some(e)) => head_set(s) == head_set(e),
+        _ => false,
+    };
+    if !fresh {
+        return Err(stale(&doc.id));
     }
-    tx.execute(
-        "INSERT INTO docs (id, agency_id, task_id, target_name, status, heads, bytes,
-         updated_at, change_seq) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0)
-         ON CONFLICT (id) DO UPDATE SET agency_id = excluded.agency_id,
-         task_id = excluded.task_id, target_name = excluded.target_name,
-         status = excluded.status, heads = excluded.heads, bytes = excluded.bytes,
-         updated_at = excluded.updated_at",
-        &[
-            &doc.id,
-            &doc.agency_id,
-            &doc.task_id,
-            &doc.target_name,
-            &doc.status,
-            &doc.heads,
-            &doc.bytes,
-            &doc.updated_at,
-        ],
-    )
-    .await
-    .map_err(pg)?;
+    let params: [&(dyn tokio_postgres::types::ToSql + Sync); 8] = [
+        &doc.id,
+        &doc.agency_id,
+        &doc.task_id,
+        &doc.target_name,
+        &doc.status,
+        &doc.heads,
+        &doc.bytes,
+        &doc.updated_at,
+    ];
+    if stored.is_some() {
+        tx.execute(
+            "UPDATE docs SET agency_id = $2, task_id = $3, target_name = $4, status = $5,
+             heads = $6, bytes = $7, updated_at = $8 WHERE id = $1",
+            &params,
+        )
+        .await
+        .map_err(pg)?;
+    } else {
+        tx.execute(
+            "INSERT INTO docs (id, agency_id, task_id, target_name, status, heads, bytes,
+             updated_at, change_seq) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0)",
+            &params,
+        )
+        .await
+        .map_err(|e| if is_unique(&e) { stale(&doc.id) } else { pg(e) })?;
+    }
     tx.execute("DELETE FROM doc_officers WHERE doc_id = $1", &[&doc.id])
         .await
         .map_err(pg)?;
@@ -110,15 +105,14 @@ pub(crate) async fn write_doc(
 
 /// The error of a write whose expected heads are not the stored ones.
 fn stale(doc_id: &str) -> StorageError {
-    // Until the Stale variant is on the store traits, a Conflict (not retried).
-    StorageError::Conflict(format!(
-        "检查记录 {doc_id} 已被其他写入更新，请重新读取后合并"
-    ))
+    StorageError::Stale(format!("检查记录 {doc_id}"))
 }
 
 /// Gives `doc_id` the next change cursor value. The counter row stays locked until
 /// the transaction ends, so cursor values become visible in the order they were
-/// handed out: call this last, just before the commit, to hold the lock briefly.
+/// handed out: call this last, just before the commit, to hold the lock briefly,
+/// and with the document row already locked (locks are always taken document
+/// first, counter second: no deadlock between writers).
 pub(crate) async fn bump_cursor(tx: &Transaction<'_>, doc_id: &str) -> StorageResult<i64> {
     let row = tx
         .query_one(
