@@ -286,7 +286,7 @@ async fn two_instances_keep_queue_counts_exact() {
             bytes: vec![1],
             updated_at: at(1),
         };
-        a.put_doc(&d).await.unwrap();
+        a.put_doc(&d, None).await.unwrap();
         docs.push(d);
     }
     let states = [
@@ -381,7 +381,7 @@ async fn a_summary_waits_for_the_documents_writer_and_is_then_refused() {
         bytes: vec![1],
         updated_at: at(1),
     };
-    s.put_doc(&d).await.unwrap();
+    s.put_doc(&d, None).await.unwrap();
     let summary = QueueSummary {
         doc_id: d.id.clone(),
         agency_id: d.agency_id.clone(),
