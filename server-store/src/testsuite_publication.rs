@@ -13,8 +13,8 @@ use liuhen_domain::legal::{
 use liuhen_domain::model::RosterSnapshot;
 
 use crate::legal::{
-    DecisionRecord, DisputeOutcome, DisputeRecord, DraftRecord, DraftStatus, ExtensionRecord,
-    LegalEvent, LegalWrite, ReviewRecord, VersionRecord,
+    DecisionRecord, DisputeOutcome, DisputeRecord, DraftBase, DraftRecord, DraftStatus,
+    ExtensionRecord, LegalEvent, LegalWrite, ReviewRecord, VersionRecord,
 };
 use crate::public_profile::{
     Actor, AppealCounts, AppealKind, DocumentKind, PublicDocument, PublicProfile, StatsPublication,
@@ -693,6 +693,56 @@ pub async fn legal_steps_at_once_pass_the_state_check_once(s: &dyn Storage) {
         s.legal_form("f-b").await.unwrap(),
     ];
     assert_eq!(forms.iter().filter(|f| f.is_some()).count(), 1);
+}
+
+/// Issue 18: two steps based on the same read of a draft, at once (two
+/// instances, no lock between them): one goes ahead, the other is Stale and
+/// writes nothing; two creations of one new draft at once: one is Stale.
+pub async fn draft_steps_based_on_one_read_at_once_pass_once(s: &dyn Storage) {
+    staff(s, &[("u-drafter", Role::Supervisor)]).await;
+    let step = |base: DraftBase, title: &str, form: &str| LegalWrite {
+        form: Some((form.into(), "edit".into())),
+        base: Some(base),
+        draft: Some(DraftRecord {
+            title: title.into(),
+            ..draft("d1", DraftStatus::Drafting, 0, at(1, 2))
+        }),
+        events: vec![event("edited", Some("d1"), None, "u-drafter", at(1, 2))],
+        ..Default::default()
+    };
+    warm_up(s).await;
+    let creations = [
+        step(DraftBase::New, "甲", "f-new-1"),
+        step(DraftBase::New, "乙", "f-new-2"),
+    ];
+    let results = join_all(creations.iter().map(|w| s.apply_legal(w))).await;
+    let stale = |r: &Result<(), StorageError>| matches!(r, Err(StorageError::Stale(_)));
+    assert_eq!(
+        (
+            results.iter().filter(|r| r.is_ok()).count(),
+            results.iter().filter(|r| stale(r)).count()
+        ),
+        (1, 1),
+        "{results:?}"
+    );
+    let read = s.legal_draft("d1").await.unwrap().unwrap();
+    let edits = [
+        step(DraftBase::Read(Box::new(read.clone())), "丙", "f-edit-1"),
+        step(DraftBase::Read(Box::new(read.clone())), "丁", "f-edit-2"),
+    ];
+    let results = join_all(edits.iter().map(|w| s.apply_legal(w))).await;
+    assert_eq!(
+        (
+            results.iter().filter(|r| r.is_ok()).count(),
+            results.iter().filter(|r| stale(r)).count()
+        ),
+        (1, 1),
+        "{results:?}"
+    );
+    let now = s.legal_draft("d1").await.unwrap().unwrap();
+    assert!(now.title == "丙" || now.title == "丁", "{}", now.title);
+    // One creation and one edit: two audit entries, two forms.
+    assert_eq!(s.legal_events("d1").await.unwrap().len(), 2);
 }
 
 /// R-LEGAL-2: catalogue versions are numbered 1, 2, ... per agency inside the
