@@ -295,7 +295,8 @@ async fn apply_tx(tx: &tokio_postgres::Transaction<'_>, w: &LegalWrite) -> Stora
             }
         }
         Some(DraftBase::Read(read)) => {
-            if locked_draft(tx, &read.id).await?.as_ref() != Some(read.as_ref()) {
+            let stored = locked_draft(tx, &read.id).await?;
+            if stored.as_ref() != Some(read.as_ref()) {
                 return Err(StorageError::Stale(format!(
                     "draft {} changed since it was read",
                     read.id
