@@ -200,20 +200,23 @@ async fn read_rows(
     rows.iter().map(summary_from_row).collect()
 }
 
-/// Adds `delta` to an agency's count of one state.
+/// Adds `delta` (+1 or -1) to an agency's count of one state; a decrement of a
+/// count that is not there changes nothing (as on SQLite).
 async fn bump(
     tx: &tokio_postgres::Transaction<'_>,
     agency_id: &str,
     state: &str,
     delta: i64,
 ) -> StorageResult<()> {
-    tx.execute(
+    let sql = if delta > 0 {
         "INSERT INTO queue_counts (agency_id, state, n) VALUES ($1, $2, $3)
-         ON CONFLICT (agency_id, state) DO UPDATE SET n = queue_counts.n + excluded.n",
-        &[&agency_id, &state, &delta],
-    )
-    .await
-    .map_err(pg)?;
+         ON CONFLICT (agency_id, state) DO UPDATE SET n = queue_counts.n + excluded.n"
+    } else {
+        "UPDATE queue_counts SET n = n + $3 WHERE agency_id = $1 AND state = $2"
+    };
+    tx.execute(sql, &[&agency_id, &state, &delta])
+        .await
+        .map_err(pg)?;
     Ok(())
 }
 

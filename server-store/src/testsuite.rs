@@ -69,6 +69,8 @@ macro_rules! store_test_suite {
             // testsuite_publication.rs
             r_legal_3_workflow_steps_check_state_form_and_numbers,
             r_legal_2_catalogue_versions_are_numbered_in_turn,
+            legal_steps_at_once_pass_the_state_check_once,
+            draft_steps_based_on_one_read_at_once_pass_once,
             r_post_7_publication_steps_need_three_people_in_order,
             publication_steps_at_once_are_done_once,
             r_post_2_public_search_finds_only_what_is_published,

@@ -13,8 +13,8 @@ use liuhen_domain::legal::{
 use liuhen_domain::model::RosterSnapshot;
 
 use crate::legal::{
-    DecisionRecord, DisputeOutcome, DisputeRecord, DraftRecord, DraftStatus, ExtensionRecord,
-    LegalEvent, LegalWrite, ReviewRecord, VersionRecord,
+    DecisionRecord, DisputeOutcome, DisputeRecord, DraftBase, DraftRecord, DraftStatus,
+    ExtensionRecord, LegalEvent, LegalWrite, ReviewRecord, VersionRecord,
 };
 use crate::public_profile::{
     Actor, AppealCounts, AppealKind, DocumentKind, PublicDocument, PublicProfile, StatsPublication,
@@ -248,6 +248,12 @@ async fn decided(s: &dyn Storage, d: &DecisionRecord) {
     })
     .await
     .unwrap();
+}
+
+/// Several reads at once, so that a backend with a connection pool has several
+/// connections open before the writes that must really run at once.
+async fn warm_up(s: &dyn Storage) {
+    join_all((0..4).map(|_| s.legal_draft("warm-up"))).await;
 }
 
 fn is_conflict<T: std::fmt::Debug>(r: &Result<T, StorageError>) -> bool {
@@ -650,6 +656,95 @@ pub async fn r_legal_3_workflow_steps_check_state_form_and_numbers(s: &dyn Stora
     assert!(s.legal_agency_events(AG, 10).await.unwrap().is_empty());
 }
 
+/// R-LEGAL-3: two officers submitting the same draft at once (different forms):
+/// one submission passes the state check, the other is refused and writes
+/// nothing (no second version, no second audit entry).
+pub async fn legal_steps_at_once_pass_the_state_check_once(s: &dyn Storage) {
+    staff(
+        s,
+        &[
+            ("u-drafter", Role::Supervisor),
+            ("u-other", Role::Supervisor),
+        ],
+    )
+    .await;
+    s.apply_legal(&LegalWrite {
+        draft: Some(draft("d1", DraftStatus::Drafting, 0, at(1, 1))),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let submit = |form: &str, by: &str| LegalWrite {
+        form: Some((form.into(), "submit".into())),
+        expect: Some(("d1".into(), vec![DraftStatus::Drafting])),
+        draft: Some(draft("d1", DraftStatus::InReview, 1, at(1, 2))),
+        events: vec![event("submitted", Some("d1"), Some(1), by, at(1, 2))],
+        ..Default::default()
+    };
+    let writes = [submit("f-a", "u-drafter"), submit("f-b", "u-other")];
+    warm_up(s).await;
+    let results = join_all(writes.iter().map(|w| s.apply_legal(w))).await;
+    let passed = results.iter().filter(|r| r.is_ok()).count();
+    let refused = results.iter().filter(|r| is_conflict(r)).count();
+    assert_eq!((passed, refused), (1, 1), "{results:?}");
+    assert_eq!(s.legal_events("d1").await.unwrap().len(), 1);
+    let forms = [
+        s.legal_form("f-a").await.unwrap(),
+        s.legal_form("f-b").await.unwrap(),
+    ];
+    assert_eq!(forms.iter().filter(|f| f.is_some()).count(), 1);
+}
+
+/// Issue 18: two steps based on the same read of a draft, at once (two
+/// instances, no lock between them): one goes ahead, the other is Stale and
+/// writes nothing; two creations of one new draft at once: one is Stale.
+pub async fn draft_steps_based_on_one_read_at_once_pass_once(s: &dyn Storage) {
+    staff(s, &[("u-drafter", Role::Supervisor)]).await;
+    let step = |base: DraftBase, title: &str, form: &str| LegalWrite {
+        form: Some((form.into(), "edit".into())),
+        base: Some(base),
+        draft: Some(DraftRecord {
+            title: title.into(),
+            ..draft("d1", DraftStatus::Drafting, 0, at(1, 2))
+        }),
+        events: vec![event("edited", Some("d1"), None, "u-drafter", at(1, 2))],
+        ..Default::default()
+    };
+    warm_up(s).await;
+    let creations = [
+        step(DraftBase::New, "甲", "f-new-1"),
+        step(DraftBase::New, "乙", "f-new-2"),
+    ];
+    let results = join_all(creations.iter().map(|w| s.apply_legal(w))).await;
+    let stale = |r: &Result<(), StorageError>| matches!(r, Err(StorageError::Stale(_)));
+    assert_eq!(
+        (
+            results.iter().filter(|r| r.is_ok()).count(),
+            results.iter().filter(|r| stale(r)).count()
+        ),
+        (1, 1),
+        "{results:?}"
+    );
+    let read = s.legal_draft("d1").await.unwrap().unwrap();
+    let edits = [
+        step(DraftBase::Read(Box::new(read.clone())), "丙", "f-edit-1"),
+        step(DraftBase::Read(Box::new(read.clone())), "丁", "f-edit-2"),
+    ];
+    let results = join_all(edits.iter().map(|w| s.apply_legal(w))).await;
+    assert_eq!(
+        (
+            results.iter().filter(|r| r.is_ok()).count(),
+            results.iter().filter(|r| stale(r)).count()
+        ),
+        (1, 1),
+        "{results:?}"
+    );
+    let now = s.legal_draft("d1").await.unwrap().unwrap();
+    assert!(now.title == "丙" || now.title == "丁", "{}", now.title);
+    // One creation and one edit: two audit entries, two forms.
+    assert_eq!(s.legal_events("d1").await.unwrap().len(), 2);
+}
+
 /// R-LEGAL-2: catalogue versions are numbered 1, 2, ... per agency inside the
 /// write, even when several are saved at once, and are listed newest first with
 /// their audit entries.
@@ -675,6 +770,7 @@ pub async fn r_legal_2_catalogue_versions_are_numbered_in_turn(s: &dyn Storage) 
         2
     );
     let notes: Vec<String> = (0..4).map(|i| format!("同时保存 {i}")).collect();
+    warm_up(s).await;
     let saves = notes
         .iter()
         .map(|n| s.add_catalogue(AG, &second, n, "u-admin", at(2, 3)));
@@ -967,6 +1063,7 @@ pub async fn publication_steps_at_once_are_done_once(s: &dyn Storage) {
     );
     decided(s, &a).await;
     let file = file_step("dec-a", "u-f", at(3, 2));
+    warm_up(s).await;
     let outcomes = join_all((0..3).map(|_| s.publication_step(Some("same-form"), &file))).await;
     let mut outcomes: Vec<StepOutcome> = outcomes.into_iter().map(|r| r.unwrap()).collect();
     outcomes.sort_by_key(|o| *o == StepOutcome::Done);
@@ -978,14 +1075,12 @@ pub async fn publication_steps_at_once_are_done_once(s: &dyn Storage) {
             StepOutcome::Done
         ]
     );
-    let reviews = [
-        review_step("dec-a", "u-r", at(3, 3)),
-        review_step("dec-a", "u-r2", at(3, 3)),
-    ];
+    warm_up(s).await;
+    let reviews = ["u-r", "u-r2", "u-a", "u-drafter"].map(|by| review_step("dec-a", by, at(3, 3)));
     let results = join_all(reviews.iter().map(|r| s.publication_step(None, r))).await;
     let done = results.iter().filter(|r| r.is_ok()).count();
     let refused = results.iter().filter(|r| is_conflict(r)).count();
-    assert_eq!((done, refused), (1, 1), "{results:?}");
+    assert_eq!((done, refused), (1, 3), "{results:?}");
     let kinds: Vec<String> = s
         .publication_events("dec-a")
         .await

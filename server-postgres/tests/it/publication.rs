@@ -362,3 +362,83 @@ async fn two_instances_keep_queue_counts_exact() {
         .get(0);
     assert_eq!(officers, 2 * DOCS as i64);
 }
+
+/// A summary computed from a document's heads waits for a writer of that
+/// document on another connection (another instance's sync) and is then refused,
+/// because the document it was computed from is no longer the stored one: an
+/// older summary never overwrites the newer state.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_summary_waits_for_the_documents_writer_and_is_then_refused() {
+    let (s, _, url) = two_instances().await;
+    let d = DocRecord {
+        id: "i1".into(),
+        agency_id: "qy".into(),
+        officer_ids: vec!["o1".into()],
+        task_id: None,
+        target_name: "某公司".into(),
+        status: "closed".into(),
+        heads: vec!["h1".into()],
+        bytes: vec![1],
+        updated_at: at(1),
+    };
+    s.put_doc(&d, None).await.unwrap();
+    let summary = QueueSummary {
+        doc_id: d.id.clone(),
+        agency_id: d.agency_id.clone(),
+        state: ReviewState::Pending,
+        rank: 1,
+        rank_late: 1,
+        rank_due_at: None,
+        opened_at: at(1),
+        target_id: "t1".into(),
+        target_name: d.target_name.clone(),
+        target_credit_code: None,
+        officer_ids: d.officer_ids.clone(),
+        officer_names: vec!["甲".into()],
+        violations: vec![],
+        evidence_total: 0,
+        evidence_missing: 0,
+        oldest_missing_at: None,
+        arrived_late: false,
+        updated_at: at(1),
+        doc_heads: d.heads.clone(),
+    };
+    // The other writer: the document moves to h2, not committed yet.
+    let (mut writer, connection) = tokio_postgres::connect(&url, NoTls).await.unwrap();
+    tokio::spawn(connection);
+    let tx = writer.transaction().await.unwrap();
+    tx.execute("UPDATE docs SET heads = ARRAY['h2'] WHERE id = 'i1'", &[])
+        .await
+        .unwrap();
+    let refresh = {
+        let s = s.clone();
+        tokio::spawn(async move { s.put_queue_summary(&summary).await })
+    };
+    // Wait until the refresh waits for the document's row lock.
+    let (watcher, connection) = tokio_postgres::connect(&url, NoTls).await.unwrap();
+    tokio::spawn(connection);
+    let mut waiting = false;
+    for _ in 0..1000 {
+        let n: i64 = watcher
+            .query_one(
+                "SELECT COUNT(*) FROM pg_stat_activity
+                 WHERE datname = current_database() AND wait_event_type = 'Lock'",
+                &[],
+            )
+            .await
+            .unwrap()
+            .get(0);
+        if n > 0 {
+            waiting = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert!(
+        waiting,
+        "the summary write never waited for the document's writer"
+    );
+    tx.commit().await.unwrap();
+    assert!(!refresh.await.unwrap().unwrap());
+    assert_eq!(s.queue_summary("i1").await.unwrap(), None);
+}
