@@ -28,17 +28,6 @@ pub(crate) fn doc_from_row(r: &Row) -> StorageResult<DocRecord> {
     })
 }
 
-/// What a document write checks against the stored heads before it writes.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum HeadsCheck<'a> {
-    /// Replace whatever is stored.
-    Any,
-    /// The optimistic contract (issue 18): the heads the writer read (None: the
-    /// document must not exist yet); anything else is [`StorageError::Stale`]-like.
-    #[allow(dead_code)] // Used once the optimistic contract is on the store traits.
-    Expect(Option<&'a [String]>),
-}
-
 /// Whether two head lists name the same heads (order aside).
 fn same_heads(a: &[String], b: &[String]) -> bool {
     let (mut a, mut b) = (a.to_vec(), b.to_vec());
@@ -47,15 +36,23 @@ fn same_heads(a: &[String], b: &[String]) -> bool {
     a == b
 }
 
-/// Inserts or replaces a document and its officer list. The document row is
-/// locked for the rest of the transaction; its change cursor is set by
+/// Inserts or replaces a document and its officer list, if the stored heads are
+/// `expected` (the optimistic contract of issue 18: the heads the writer read;
+/// None: the document must not exist yet), else [`StorageError::Stale`] and
+/// nothing written. The document row is locked for the rest of the transaction; its change cursor is set by
 /// [`bump_cursor`], the last statement before the commit.
 pub(crate) async fn write_doc(
     tx: &Transaction<'_>,
     doc: &DocRecord,
-    check: HeadsCheck<'_>,
+    expected: Option<&[String]>,
 ) -> StorageResult<()> {
-    if let HeadsCheck::Expect(expected) = check {
+    {
+        // A missing row takes no row lock: writers that expect none serialize on
+        // an advisory lock of the id instead, so the second one sees the first's
+        // row and is Stale rather than overwriting it.
+        if expected.is_none() {
+            create_lock(tx, &doc.id).await?;
+        }
         let stored: Option<Vec<String>> = tx
             .query_opt(
                 "SELECT heads FROM docs WHERE id = $1 FOR UPDATE",
@@ -110,10 +107,23 @@ pub(crate) async fn write_doc(
 
 /// The error of a write whose expected heads are not the stored ones.
 fn stale(doc_id: &str) -> StorageError {
-    // Until the Stale variant is on the store traits, a Conflict (not retried).
-    StorageError::Conflict(format!(
-        "检查记录 {doc_id} 已被其他写入更新，请重新读取后合并"
-    ))
+    StorageError::Stale(format!("document {doc_id} changed since it was read"))
+}
+
+/// Namespace (first key) of the advisory locks taken by [`create_lock`].
+const CREATE_LOCK_CLASS: i32 = 18;
+
+/// Takes a transaction-scoped advisory lock on creating the record `id` (a
+/// document or a decision draft): writers that expect no record yet serialize
+/// on it (issue 18). A hash collision only makes two creations wait for each other.
+pub(crate) async fn create_lock(tx: &Transaction<'_>, id: &str) -> StorageResult<()> {
+    tx.execute(
+        "SELECT pg_advisory_xact_lock($1, hashtext($2))",
+        &[&CREATE_LOCK_CLASS, &id],
+    )
+    .await
+    .map_err(pg)?;
+    Ok(())
 }
 
 /// Gives `doc_id` the next change cursor value. The counter row stays locked until

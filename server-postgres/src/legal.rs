@@ -11,8 +11,9 @@ use tokio_postgres::types::Json;
 
 use liuhen_domain::legal::{Catalogue, DecisionKind, Opinion, PartyKind};
 use liuhen_server_store::legal::{
-    CatalogueVersion, DecisionRecord, DisputeOutcome, DisputeRecord, DraftRecord, DraftStatus,
-    ExtensionRecord, LegalEvent, LegalStorage, LegalWrite, ReviewRecord, VersionRecord,
+    CatalogueVersion, DecisionRecord, DisputeOutcome, DisputeRecord, DraftBase, DraftRecord,
+    DraftStatus, ExtensionRecord, LegalEvent, LegalStorage, LegalWrite, ReviewRecord,
+    VersionRecord,
 };
 use liuhen_server_store::{StorageError, StorageResult};
 
@@ -235,6 +236,22 @@ async fn insert_event(tx: &tokio_postgres::Transaction<'_>, e: &LegalEvent) -> S
     Ok(())
 }
 
+/// A draft as stored, its row locked until the transaction ends.
+async fn read_draft_for_update(
+    tx: &tokio_postgres::Transaction<'_>,
+    id: &str,
+) -> StorageResult<Option<DraftRecord>> {
+    tx.query_opt(
+        &format!("SELECT {DRAFT_COLS} FROM legal_drafts WHERE id = $1 FOR UPDATE"),
+        &[&id],
+    )
+    .await
+    .map_err(pg)?
+    .as_ref()
+    .map(draft_from_row)
+    .transpose()
+}
+
 /// Carries out one workflow step inside `tx` (see [`LegalWrite`]).
 async fn apply_tx(tx: &tokio_postgres::Transaction<'_>, w: &LegalWrite) -> StorageResult<()> {
     if let Some((form_id, action)) = &w.form {
@@ -259,6 +276,26 @@ async fn apply_tx(tx: &tokio_postgres::Transaction<'_>, w: &LegalWrite) -> Stora
         )
         .await
         .map_err(|e| conflict_or(e, format!("表单 {form_id}")))?;
+    }
+    // The optimistic check (issue 18): the stored draft is the one the step read
+    // (locked until the commit), or none exists for a new one.
+    match &w.base {
+        None => {}
+        Some(DraftBase::New) => {
+            let id = w.draft.as_ref().map(|d| d.id.as_str()).unwrap_or_default();
+            crate::docs::create_lock(tx, id).await?;
+            if read_draft_for_update(tx, id).await?.is_some() {
+                return Err(StorageError::Stale(format!("draft {id} exists already")));
+            }
+        }
+        Some(DraftBase::Read(read)) => {
+            if read_draft_for_update(tx, &read.id).await?.as_ref() != Some(read.as_ref()) {
+                return Err(StorageError::Stale(format!(
+                    "draft {} changed since it was read",
+                    read.id
+                )));
+            }
+        }
     }
     if let Some((id, states)) = &w.expect {
         // FOR UPDATE: a concurrent step on the same draft waits for this one and

@@ -15,8 +15,8 @@ use liuhen_server_store::{
 
 use super::accounts::{DEVICE_COLS, USER_COLS, device_from_row, insert_device, user_from_row};
 use super::docs::{
-    BLOB_COLS, BLOB_FROM, DOC_COLS, HeadsCheck, blob_from_row, bump_cursor, doc_from_row,
-    read_blobs_of, size_to_sql, write_blob_ref, write_doc, write_peer_state,
+    BLOB_COLS, BLOB_FROM, DOC_COLS, blob_from_row, bump_cursor, doc_from_row, read_blobs_of,
+    size_to_sql, write_blob_ref, write_doc, write_peer_state,
 };
 use super::roster::{
     DRAW_COLS, add_task_officers, agency_exists, draw_from_row, insert_task, json_rows,
@@ -55,11 +55,15 @@ impl PgStorage {
         Ok(())
     }
 
-    /// Writes a document (one transaction), checking the stored heads as `check` says.
-    async fn put_doc_checked(&self, doc: &DocRecord, check: HeadsCheck<'_>) -> StorageResult<()> {
+    /// Writes a document (one transaction) if the stored heads are `expected`.
+    async fn put_doc_checked(
+        &self,
+        doc: &DocRecord,
+        expected: Option<&[String]>,
+    ) -> StorageResult<()> {
         let mut c = self.client().await?;
         let tx = c.transaction().await.map_err(pg)?;
-        write_doc(&tx, doc, check).await?;
+        write_doc(&tx, doc, expected).await?;
         bump_cursor(&tx, &doc.id).await?;
         tx.commit().await.map_err(pg)
     }
@@ -674,13 +678,18 @@ impl Storage for PgStorage {
             .transpose()
     }
 
-    async fn put_doc(&self, doc: &DocRecord) -> StorageResult<()> {
-        self.put_doc_checked(doc, HeadsCheck::Any).await
+    async fn put_doc(
+        &self,
+        doc: &DocRecord,
+        expected_heads: Option<&[String]>,
+    ) -> StorageResult<()> {
+        self.put_doc_checked(doc, expected_heads).await
     }
 
     async fn commit_sync(&self, write: SyncWrite) -> StorageResult<()> {
         let SyncWrite {
             doc,
+            expected_heads,
             blobs,
             peer_state,
             summary,
@@ -690,7 +699,7 @@ impl Storage for PgStorage {
         let tx = c.transaction().await.map_err(pg)?;
         // Failpoints (issue 16): a crash at any boundary leaves all of it or none.
         crash_point("sync.commit.begin");
-        write_doc(&tx, &doc, HeadsCheck::Any).await?;
+        write_doc(&tx, &doc, expected_heads.as_deref()).await?;
         crash_point("sync.commit.after_doc");
         for b in &blobs {
             write_blob_ref(&tx, b).await?;

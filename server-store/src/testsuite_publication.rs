@@ -62,7 +62,7 @@ async fn staff(s: &dyn Storage, ids: &[(&str, Role)]) {
 
 /// Stores a new inspection document (none of that id stored before).
 async fn new_doc(s: &dyn Storage, doc: &DocRecord) {
-    s.put_doc(doc).await.unwrap();
+    s.put_doc(doc, None).await.unwrap();
 }
 
 fn doc(id: &str, agency: &str, task: Option<&str>, heads: &[&str]) -> DocRecord {
@@ -1888,7 +1888,7 @@ pub async fn queue_summary_is_refused_when_its_evidence_changed(s: &dyn Storage)
         heads: vec!["h2".into()],
         ..e1.clone()
     };
-    s.put_doc(&moved).await.unwrap();
+    s.put_doc(&moved, Some(&e1.heads)).await.unwrap();
     assert_eq!(
         s.docs_needing_summary("e0-yd", 10).await.unwrap(),
         vec!["e1".to_string(), "e2".to_string()]

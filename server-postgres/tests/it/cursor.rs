@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use chrono::{TimeZone, Utc};
-use liuhen_server_store::{DocRecord, Storage, SyncWrite};
+use liuhen_server_store::{DocRecord, Storage, StorageError, SyncWrite};
 
 use super::make;
 
@@ -69,17 +69,26 @@ async fn concurrent_commits_never_slip_behind_the_cursor() {
         writers.push(tokio::spawn(async move {
             for k in 0..WRITES_EACH {
                 let id = (w * 7 + k) % DOCS;
-                let write = SyncWrite {
-                    doc: doc(id, format!("w{w}-k{k}")),
-                    blobs: vec![],
-                    peer_state: Some((format!("writer-{w}"), vec![k as u8])),
-                    summary: Box::new(|_| None),
-                };
-                // Alternate the two write paths that move the cursor.
-                if k % 3 == 2 {
-                    s.put_doc(&write.doc).await.unwrap();
-                } else {
-                    s.commit_sync(write).await.unwrap();
+                // Optimistic (issue 18): write on the heads read, again when stale.
+                loop {
+                    let read = s.doc(&format!("i{id:02}")).await.unwrap().map(|d| d.heads);
+                    let write = SyncWrite {
+                        doc: doc(id, format!("w{w}-k{k}")),
+                        expected_heads: read.clone(),
+                        blobs: vec![],
+                        peer_state: Some((format!("writer-{w}"), vec![k as u8])),
+                        summary: Box::new(|_| None),
+                    };
+                    // Alternate the two write paths that move the cursor.
+                    let done = if k % 3 == 2 {
+                        s.put_doc(&write.doc, read.as_deref()).await
+                    } else {
+                        s.commit_sync(write).await
+                    };
+                    match done {
+                        Err(StorageError::Stale(_)) => continue,
+                        other => break other.unwrap(),
+                    }
                 }
             }
         }));

@@ -286,7 +286,7 @@ async fn two_instances_keep_queue_counts_exact() {
             bytes: vec![1],
             updated_at: at(1),
         };
-        a.put_doc(&d).await.unwrap();
+        a.put_doc(&d, None).await.unwrap();
         docs.push(d);
     }
     let states = [
