@@ -15,6 +15,7 @@ mod faults;
 mod field_cli;
 mod js_client;
 mod legal_browser;
+mod multi_writer;
 mod pages_browser;
 mod public_browser_after;
 mod public_browser_before;
