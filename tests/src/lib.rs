@@ -43,6 +43,8 @@ pub struct TestServer {
     pub data_dir: PathBuf,
     child: Child,
     _dir: Option<tempfile::TempDir>,
+    /// Every line the process printed (stdout and stderr), in arrival order.
+    log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 impl TestServer {
@@ -123,6 +125,7 @@ impl TestServer {
             .spawn()
             .expect("start liuhen-server");
         let (tx, rx) = mpsc::channel();
+        let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
         for pipe in [
             child
                 .stdout
@@ -137,8 +140,12 @@ impl TestServer {
         .flatten()
         {
             let tx = tx.clone();
+            let log = log.clone();
             std::thread::spawn(move || {
                 for line in BufReader::new(pipe).lines().map_while(Result::ok) {
+                    if let Ok(mut l) = log.lock() {
+                        l.push(line.clone());
+                    }
                     if let Some(i) = line.find("listening on http://") {
                         let url: String = line[i + "listening on ".len()..]
                             .chars()
@@ -158,7 +165,27 @@ impl TestServer {
             data_dir: data_dir.to_path_buf(),
             child,
             _dir: None,
+            log,
         }
+    }
+
+    /// How many lines the process printed so far contain `pattern`.
+    pub fn log_count(&self, pattern: &str) -> usize {
+        self.log
+            .lock()
+            .map(|l| l.iter().filter(|line| line.contains(pattern)).count())
+            .unwrap_or(0)
+    }
+
+    /// Starts a second server process on this one's data directory (the same
+    /// database: several instances, issue 18), on a random port, with `env`.
+    pub fn another_instance(&self, env: &[(&str, &str)]) -> TestServer {
+        Self::spawn_env(
+            &self.data_dir,
+            "127.0.0.1:0",
+            &["--demo", "--demo-without-inspections"],
+            env,
+        )
     }
 
     /// Waits up to `timeout` for the process to end by itself (e.g. at a crash

@@ -50,7 +50,7 @@ where
     loop {
         match attempt().await {
             Err(e) if e.is_stale() && n < MAX_ATTEMPTS => {
-                tracing::debug!(
+                tracing::info!(
                     what,
                     id,
                     attempt = n,

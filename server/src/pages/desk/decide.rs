@@ -737,10 +737,10 @@ async fn decide_inner(
         {
             Ok(()) => break (rec, written, ready, now, current, heads_now),
             Err(StorageError::Stale(_)) if attempt < optimistic::MAX_ATTEMPTS => {
-                tracing::debug!(
+                tracing::info!(
                     inspection = id,
                     attempt,
-                    "record moved during the decision; reading again"
+                    "document moved meanwhile; merging again"
                 );
                 optimistic::back_off(attempt).await;
             }
