@@ -1,7 +1,7 @@
 //! `liuhen-server`: the server process and its admin commands.
 //!
 //! ```text
-//! liuhen-server serve --listen 127.0.0.1:8080 --data-dir DIR [--demo] [--log-json]
+//! liuhen-server serve --listen 127.0.0.1:8080 --data-dir DIR [--blobs s3://BUCKET/PREFIX|file:///DIR] [--demo] [--log-json]
 //!     [--secure-cookies] [--trusted-proxy CIDR]... [--login-max-failures N] ...
 //! liuhen-server admin create-user --data-dir D --agency A --login L --name N --role R [--officer-id O] --password-stdin
 //! liuhen-server admin enrollment-code --data-dir D --login L [--server URL]
@@ -32,6 +32,7 @@ use liuhen_server::state::{Config, Security};
 use liuhen_server::storage::Role;
 use liuhen_server::storage::login_attempts::LoginPolicy;
 use liuhen_server::{StartupError, build_state, demo};
+use liuhen_server_blobs::{BlobsLocation, EvidenceStore};
 
 #[derive(Debug, Parser)]
 #[command(name = "liuhen-server", version, about = "liuhen 执法记录服务器")]
@@ -76,6 +77,13 @@ struct ServeArgs {
     /// Data directory (database, blobs).
     #[arg(long)]
     data_dir: PathBuf,
+    /// Where evidence is stored: `file:///absolute/dir` or `s3://bucket/prefix`
+    /// (an S3-compatible store configured from AWS_ENDPOINT or AWS_ENDPOINT_URL,
+    /// AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION, AWS_ALLOW_HTTP).
+    /// Default: the directory `blobs` in the data directory. Every instance
+    /// serving one database must use the same store.
+    #[arg(long, value_name = "URL")]
+    blobs: Option<String>,
     /// Load the demo agency and accounts (password `demo-password`; demo only), and
     /// sample inspections on the supervisor's desk.
     #[arg(long)]
@@ -258,6 +266,14 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
     ))
     .await?
     .with_security(Security::new(limits, proxies.clone()));
+    let state = match &args.blobs {
+        None => state,
+        Some(spec) => {
+            let location = BlobsLocation::parse(Some(spec), args.data_dir.join("blobs"))
+                .map_err(StartupError::from)?;
+            state.with_blobs(EvidenceStore::open(&location).map_err(StartupError::from)?)
+        }
+    };
     tracing::info!(
         trusted_proxies = ?proxies.0,
         max_failures = limits.policy.per_address,
@@ -270,6 +286,7 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
     tracing::info!(
         version = liuhen_server::VERSION,
         data_dir = %args.data_dir.display(),
+        blobs = %state.blobs.describe(),
         "liuhen server starting"
     );
     if args.demo {
