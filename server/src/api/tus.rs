@@ -440,7 +440,8 @@ async fn create(
 
     // The agency already received it: a complete upload, nothing to send. (Bytes
     // another agency uploaded do not count: this agency's device sends its own.)
-    let received = record.received_at.is_some() && state.blobs.contains(&sha256).await.map_err(store_err)?;
+    let received =
+        record.received_at.is_some() && state.blobs.contains(&sha256).await.map_err(store_err)?;
     if received {
         info.offset = length;
         info.completed_at = Some(now);
@@ -894,7 +895,12 @@ impl From<AppError> for Assembly {
 /// object; on a match it becomes the blob and the blob is marked received,
 /// otherwise the upload is discarded (460). Runs under the upload's lease.
 async fn finalize(state: &AppState, info: UploadRecord) -> Result<UploadRecord, AppError> {
-    let stored_before = info.verified && state.blobs.contains(&info.sha256).await.map_err(store_err)?;
+    let stored_before = info.verified
+        && state
+            .blobs
+            .contains(&info.sha256)
+            .await
+            .map_err(store_err)?;
     if !stored_before {
         match assemble(state, &info).await {
             Ok(()) => {}
@@ -938,7 +944,11 @@ async fn finalize(state: &AppState, info: UploadRecord) -> Result<UploadRecord, 
 /// Streams the confirmed pieces through the hash into the blob (only on a match)
 /// and records the upload verified.
 async fn assemble(state: &AppState, info: &UploadRecord) -> Result<(), Assembly> {
-    let pieces = state.storage.upload_pieces(&info.id).await.map_err(AppError::from)?;
+    let pieces = state
+        .storage
+        .upload_pieces(&info.id)
+        .await
+        .map_err(AppError::from)?;
     let mut at = 0;
     for p in &pieces {
         if p.start != at {

@@ -82,11 +82,16 @@ fn create(c: &Client, base: &str, token: &str, id: &str, sha: &str, len: usize) 
         STANDARD.encode(id),
         STANDARD.encode("现场照片.png")
     );
-    let resp = tus(c, reqwest::Method::POST, &format!("{base}/api/v1/files"), token)
-        .header("Upload-Length", len.to_string())
-        .header("Upload-Metadata", meta)
-        .send()
-        .unwrap();
+    let resp = tus(
+        c,
+        reqwest::Method::POST,
+        &format!("{base}/api/v1/files"),
+        token,
+    )
+    .header("Upload-Length", len.to_string())
+    .header("Upload-Metadata", meta)
+    .send()
+    .unwrap();
     assert_eq!(resp.status(), 201);
     resp.headers()["location"].to_str().unwrap().to_string()
 }

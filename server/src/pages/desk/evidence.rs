@@ -295,7 +295,10 @@ fn byte_range(headers: &HeaderMap, size: u64) -> Result<Option<std::ops::Range<u
         let end = if b.is_empty() {
             size
         } else {
-            b.parse::<u64>().map_err(|_| ())?.saturating_add(1).min(size)
+            b.parse::<u64>()
+                .map_err(|_| ())?
+                .saturating_add(1)
+                .min(size)
         };
         start..end
     };
