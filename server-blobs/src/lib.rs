@@ -228,7 +228,11 @@ impl EvidenceStore {
     }
 
     /// Stores a stream of bytes as a blob; with `expected`, only if they hash to it.
-    pub async fn put_stream<S, E>(&self, mut stream: S, expected: Option<&str>) -> BlobsResult<StoredBlob>
+    pub async fn put_stream<S, E>(
+        &self,
+        mut stream: S,
+        expected: Option<&str>,
+    ) -> BlobsResult<StoredBlob>
     where
         S: futures_util::Stream<Item = Result<Bytes, E>> + Unpin,
         E: Into<BlobsError>,

@@ -85,10 +85,7 @@ impl BlobsLocation {
                 if prefix.is_empty() {
                     Ok((Arc::new(s3), describe))
                 } else {
-                    Ok((
-                        Arc::new(PrefixStore::new(s3, prefix.as_str())),
-                        describe,
-                    ))
+                    Ok((Arc::new(PrefixStore::new(s3, prefix.as_str())), describe))
                 }
             }
         }

@@ -29,6 +29,7 @@ mod queue;
 mod review;
 mod roster;
 mod storage;
+mod uploads;
 mod web;
 
 /// Migrations, in order: migration `i` (0-based) brings the schema to version `i + 1`.
@@ -37,6 +38,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
     (
         "0002_legal_publicity",
         include_str!("../migrations/0002_legal_publicity.sql"),
+    ),
+    (
+        "0003_uploads",
+        include_str!("../migrations/0003_uploads.sql"),
     ),
 ];
 

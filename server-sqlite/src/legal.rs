@@ -215,14 +215,15 @@ fn apply_tx(tx: &Transaction<'_>, w: &LegalWrite) -> StorageResult<()> {
                 return Err(StorageError::Stale(format!("draft {id} exists already")));
             }
         }
-        Some(DraftBase::Read(read)) => {
-            if read_draft(tx, &read.id)?.as_ref() != Some(read.as_ref()) {
-                return Err(StorageError::Stale(format!(
-                    "draft {} changed since it was read",
-                    read.id
-                )));
-            }
+        Some(DraftBase::Read(read))
+            if read_draft(tx, &read.id)?.as_ref() != Some(read.as_ref()) =>
+        {
+            return Err(StorageError::Stale(format!(
+                "draft {} changed since it was read",
+                read.id
+            )));
         }
+        Some(DraftBase::Read(_)) => {}
     }
     if let Some((id, states)) = &w.expect {
         match draft_status(tx, id)? {

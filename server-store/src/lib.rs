@@ -12,12 +12,12 @@ pub mod publicity;
 pub mod queue;
 pub mod review;
 #[cfg(feature = "testsuite")]
-pub mod testsuite_uploads;
-pub mod uploads;
-#[cfg(feature = "testsuite")]
 pub mod testsuite;
 #[cfg(feature = "testsuite")]
 pub mod testsuite_publication;
+#[cfg(feature = "testsuite")]
+pub mod testsuite_uploads;
+pub mod uploads;
 pub mod web;
 
 use async_trait::async_trait;

@@ -49,9 +49,17 @@ pub async fn uploads_advance_only_from_the_current_offset<S: Storage>(s: &S) {
     assert_eq!(s.upload(id).await.unwrap(), Some(record(id)));
     assert_eq!(s.upload("nope").await.unwrap(), None);
 
-    assert!(s.advance_upload(id, 0, &[piece(0, 100, "a")], t(1)).await.unwrap());
+    assert!(
+        s.advance_upload(id, 0, &[piece(0, 100, "a")], t(1))
+            .await
+            .unwrap()
+    );
     // A second request that also started at 0 lost the race: nothing changes.
-    assert!(!s.advance_upload(id, 0, &[piece(0, 50, "b")], t(2)).await.unwrap());
+    assert!(
+        !s.advance_upload(id, 0, &[piece(0, 50, "b")], t(2))
+            .await
+            .unwrap()
+    );
     // Two pieces at once (a checked PATCH), contiguous from the offset.
     assert!(
         s.advance_upload(id, 100, &[piece(100, 150, "c"), piece(150, 200, "c")], t(3))
@@ -59,23 +67,42 @@ pub async fn uploads_advance_only_from_the_current_offset<S: Storage>(s: &S) {
             .unwrap()
     );
     // Past the declared length: refused.
-    assert!(!s.advance_upload(id, 200, &[piece(200, 301, "d")], t(4)).await.unwrap());
+    assert!(
+        !s.advance_upload(id, 200, &[piece(200, 301, "d")], t(4))
+            .await
+            .unwrap()
+    );
     let u = s.upload(id).await.unwrap().unwrap();
     assert_eq!((u.offset, u.updated_at), (200, t(3)));
     assert_eq!(
         s.upload_pieces(id).await.unwrap(),
-        vec![piece(0, 100, "a"), piece(100, 150, "c"), piece(150, 200, "c")]
+        vec![
+            piece(0, 100, "a"),
+            piece(100, 150, "c"),
+            piece(150, 200, "c")
+        ]
     );
 
-    assert!(s.advance_upload(id, 200, &[piece(200, 300, "e")], t(5)).await.unwrap());
+    assert!(
+        s.advance_upload(id, 200, &[piece(200, 300, "e")], t(5))
+            .await
+            .unwrap()
+    );
     s.set_upload_verified(id).await.unwrap();
     assert!(s.upload(id).await.unwrap().unwrap().verified);
     s.complete_upload(id, t(6)).await.unwrap();
     let u = s.upload(id).await.unwrap().unwrap();
     assert_eq!((u.offset, u.completed_at), (300, Some(t(6))));
-    assert!(s.upload_pieces(id).await.unwrap().is_empty(), "pieces forgotten");
+    assert!(
+        s.upload_pieces(id).await.unwrap().is_empty(),
+        "pieces forgotten"
+    );
     // A complete upload takes nothing more.
-    assert!(!s.advance_upload(id, 300, &[piece(300, 301, "f")], t(7)).await.unwrap());
+    assert!(
+        !s.advance_upload(id, 300, &[piece(300, 301, "f")], t(7))
+            .await
+            .unwrap()
+    );
 
     s.delete_upload(id).await.unwrap();
     assert_eq!(s.upload(id).await.unwrap(), None);
@@ -94,7 +121,11 @@ pub async fn parallel_advances_from_one_offset_have_one_winner<S: Storage>(s: &S
             async move { s.advance_upload(id, from, &[p], t(1)).await.unwrap() }
         });
         let won = futures_util::future::join_all(tries).await;
-        assert_eq!(won.iter().filter(|w| **w).count(), 1, "step {step}: {won:?}");
+        assert_eq!(
+            won.iter().filter(|w| **w).count(),
+            1,
+            "step {step}: {won:?}"
+        );
     }
     let pieces = s.upload_pieces(id).await.unwrap();
     assert_eq!(
@@ -181,8 +212,16 @@ pub async fn uploads_restart_and_go_stale<S: Storage>(s: &S) {
     for id in [idle, busy, done] {
         s.create_upload(&record(id)).await.unwrap();
     }
-    assert!(s.advance_upload(idle, 0, &[piece(0, 10, "a")], t(0)).await.unwrap());
-    assert!(s.advance_upload(busy, 0, &[piece(0, 10, "a")], t(50)).await.unwrap());
+    assert!(
+        s.advance_upload(idle, 0, &[piece(0, 10, "a")], t(0))
+            .await
+            .unwrap()
+    );
+    assert!(
+        s.advance_upload(busy, 0, &[piece(0, 10, "a")], t(50))
+            .await
+            .unwrap()
+    );
     s.complete_upload(done, t(10)).await.unwrap();
 
     let forgot = s.restart_upload(idle, t(1)).await.unwrap();

@@ -34,9 +34,9 @@ use serde::{Deserialize, Serialize};
 use tower_http::trace::{DefaultMakeSpan, DefaultOnFailure, DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
-use liuhen_domain::blobs::{BlobError, BlobStore};
 use liuhen_domain::calendar::WorkCalendar;
 use liuhen_domain::time::{Clock, SystemClock};
+use liuhen_server_blobs::{BlobsError, EvidenceStore};
 
 use crate::error::AppError;
 use crate::state::{AppState, Config};
@@ -58,9 +58,9 @@ pub enum StartupError {
     /// The storage could not be opened (includes a newer schema).
     #[error("{0}")]
     Storage(#[from] StorageError),
-    /// The blob directory could not be opened.
-    #[error("证据目录无法打开：{0}")]
-    Blobs(#[from] BlobError),
+    /// The evidence store could not be opened.
+    #[error("证据存储无法打开：{0}")]
+    Blobs(#[from] BlobsError),
     /// File system or network error.
     #[error("{context}：{source}")]
     Io {
@@ -129,7 +129,9 @@ impl Database {
     }
 }
 
-/// Opens the storage and blob directory under `config.data_dir` with the system clock.
+/// Opens the storage and the evidence store (the directory `blobs`) under
+/// `config.data_dir` with the system clock; [`AppState::with_blobs`] puts
+/// evidence elsewhere.
 pub async fn build_state(config: Config) -> Result<AppState, StartupError> {
     build_state_with_clock(config, Arc::new(SystemClock)).await
 }
@@ -155,7 +157,7 @@ pub async fn build_state_on(
     })?;
     let storage = database.open(&config.data_dir).await?;
     let blobs_dir = config.data_dir.join("blobs");
-    let blobs = tokio::task::spawn_blocking(move || BlobStore::open(blobs_dir))
+    let blobs = tokio::task::spawn_blocking(move || EvidenceStore::local(&blobs_dir))
         .await
         .map_err(|e| StartupError::Io {
             context: "证据目录无法打开".into(),
@@ -263,6 +265,11 @@ async fn housekeeping(state: AppState) {
             tracing::warn!(error = %e, "housekeeping failed");
         }
         state.security.rate.forget_idle();
+        match api::tus::purge_stale(&state).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(purged = n, "stale uploads purged"),
+            Err(e) => tracing::warn!(error = %e, "purging stale uploads failed"),
+        }
     }
 }
 

@@ -2,8 +2,8 @@
 //!
 //! ```text
 //! liuhen-server serve --listen 127.0.0.1:8080 --data-dir DIR [--database postgres://...]
-//!     [--demo] [--log-json] [--secure-cookies] [--trusted-proxy CIDR]...
-//!     [--login-max-failures N] ...
+//!     [--blobs s3://BUCKET/PREFIX|file:///DIR] [--demo] [--log-json] [--secure-cookies]
+//!     [--trusted-proxy CIDR]... [--login-max-failures N] ...
 //! liuhen-server admin create-user --data-dir D --agency A --login L --name N --role R [--officer-id O] --password-stdin
 //! liuhen-server admin enrollment-code --data-dir D --login L [--server URL]
 //! liuhen-server admin revoke-device --data-dir D --device ID
@@ -37,6 +37,7 @@ use liuhen_server::state::{AppState, Config, Security};
 use liuhen_server::storage::Role;
 use liuhen_server::storage::login_attempts::LoginPolicy;
 use liuhen_server::{Database, StartupError, build_state_on, demo};
+use liuhen_server_blobs::{BlobsLocation, EvidenceStore};
 
 #[derive(Debug, Parser)]
 #[command(name = "liuhen-server", version, about = "liuhen 执法记录服务器")]
@@ -83,6 +84,13 @@ struct ServeArgs {
     data_dir: PathBuf,
     #[command(flatten)]
     database: DatabaseArg,
+    /// Where evidence is stored: `file:///absolute/dir` or `s3://bucket/prefix`
+    /// (an S3-compatible store configured from AWS_ENDPOINT or AWS_ENDPOINT_URL,
+    /// AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION, AWS_ALLOW_HTTP).
+    /// Default: the directory `blobs` in the data directory. Every instance
+    /// serving one database must use the same store.
+    #[arg(long, value_name = "URL")]
+    blobs: Option<String>,
     /// Load the demo agency and accounts (password `demo-password`; demo only), and
     /// sample inspections on the supervisor's desk.
     #[arg(long)]
@@ -300,6 +308,14 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
     )
     .await?
     .with_security(Security::new(limits, proxies.clone()));
+    let state = match &args.blobs {
+        None => state,
+        Some(spec) => {
+            let location = BlobsLocation::parse(Some(spec), args.data_dir.join("blobs"))
+                .map_err(StartupError::from)?;
+            state.with_blobs(EvidenceStore::open(&location).map_err(StartupError::from)?)
+        }
+    };
     tracing::info!(
         trusted_proxies = ?proxies.0,
         max_failures = limits.policy.per_address,
@@ -313,6 +329,7 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
         version = liuhen_server::VERSION,
         data_dir = %args.data_dir.display(),
         ?database,
+        blobs = %state.blobs.describe(),
         "liuhen server starting"
     );
     if args.demo {

@@ -3,9 +3,9 @@
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 
-use liuhen_domain::blobs::BlobStore;
 use liuhen_domain::calendar::WorkCalendar;
 use liuhen_domain::time::Clock;
+use liuhen_server_blobs::EvidenceStore;
 
 use crate::client_addr::TrustedProxies;
 use crate::login_limit::{AddressRate, LoginLimits};
@@ -50,8 +50,9 @@ impl Security {
 pub struct AppState {
     /// Storage backend.
     pub storage: Arc<dyn Storage>,
-    /// Verified evidence blobs, content-addressed.
-    pub blobs: BlobStore,
+    /// Verified evidence blobs, content-addressed, in object storage (and the
+    /// pieces of unfinished uploads).
+    pub blobs: EvidenceStore,
     /// Clock (fixed in tests).
     pub clock: Arc<dyn Clock>,
     /// Configuration.
@@ -67,6 +68,12 @@ impl AppState {
     /// This state with other sign-in limits and trusted proxies (`serve` flags).
     pub fn with_security(mut self, security: Security) -> AppState {
         self.security = Arc::new(security);
+        self
+    }
+
+    /// This state with evidence in another store (`serve --blobs`).
+    pub fn with_blobs(mut self, blobs: EvidenceStore) -> AppState {
+        self.blobs = blobs;
         self
     }
 

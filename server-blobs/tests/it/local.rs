@@ -56,7 +56,11 @@ async fn a_damaged_blob_fails_verification() {
     let (dir, store) = make();
     let data = bytes_of(10_000, 9);
     let stored = store.put_bytes(data).await.unwrap();
-    let path = dir.path().join("blobs").join(&stored.sha256[..2]).join(&stored.sha256);
+    let path = dir
+        .path()
+        .join("blobs")
+        .join(&stored.sha256[..2])
+        .join(&stored.sha256);
     std::fs::write(&path, b"damaged").unwrap();
     assert!(matches!(
         store.verify(&stored.sha256).await,

@@ -23,7 +23,11 @@ pub fn sha(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
-async fn read_all(store: &EvidenceStore, sha256: &str, range: Option<std::ops::Range<u64>>) -> Vec<u8> {
+async fn read_all(
+    store: &EvidenceStore,
+    sha256: &str,
+    range: Option<std::ops::Range<u64>>,
+) -> Vec<u8> {
     let mut read = store.get(sha256, range).await.unwrap();
     let mut out = Vec::new();
     while let Some(chunk) = read.stream.next().await {
@@ -107,13 +111,25 @@ pub async fn upload_pieces_are_objects_of_their_upload(store: &EvidenceStore) {
         assert_eq!(&back, part);
         keys.push(key);
     }
-    assert!(store.upload_ids_with_objects().await.unwrap().contains(&upload));
+    assert!(
+        store
+            .upload_ids_with_objects()
+            .await
+            .unwrap()
+            .contains(&upload)
+    );
     assert_eq!(store.delete_upload_objects(&upload).await.unwrap(), 2);
     assert!(matches!(
         store.read_key(&keys[0]).await,
         Err(BlobsError::Missing(_))
     ));
-    assert!(!store.upload_ids_with_objects().await.unwrap().contains(&upload));
+    assert!(
+        !store
+            .upload_ids_with_objects()
+            .await
+            .unwrap()
+            .contains(&upload)
+    );
     store.delete_key(&keys[1]).await.unwrap();
 }
 

@@ -21,25 +21,27 @@
 //! - `PATCH /api/v1/files/{id}` — appends bytes at `Upload-Offset`. Bytes are
 //!   written as they stream in, so a dropped connection keeps what arrived. With
 //!   `Upload-Checksum: sha256 <base64>` the bytes of this request are checked first
-//!   and discarded on mismatch (460). When the last byte is in, the whole file is
-//!   hashed: on a match it moves into the blob store and the blob is marked
-//!   received; otherwise the upload is discarded (460, `blob_hash_mismatch`).
+//!   and discarded on mismatch (460). When the last byte is in, the pieces are
+//!   streamed in order through SHA-256 into a staging object: on a match it moves
+//!   to the blob's address and the blob is marked received; otherwise the upload
+//!   is discarded (460, `blob_hash_mismatch`).
 //!
-//! Upload state lives in files, not in the database: `<data_dir>/uploads/<id>.json`
-//! (metadata and the confirmed offset) and `<id>.part` (the bytes). The offset
-//! reported is the smaller of the recorded offset and the part file's length, so a
-//! crash between writing bytes and recording them loses nothing but those bytes.
+//! Several server instances (issue 18 item 2): the upload's state is in the
+//! database ([`crate::storage::uploads::UploadStorage`]) and its bytes are pieces in
+//! the evidence store (`uploads/<id>/<start>-<request>`), so any instance can take
+//! any request. The offset only moves by a conditional update (it must still equal
+//! the piece's start), and one request writes an upload at a time through a lease
+//! in the database: a new `PATCH` claims the upload, the running one sees it (it
+//! polls every [`CLAIM_POLL`]) and stops keeping what it confirmed, and the new one
+//! writes once the lease is released or has lapsed ([`LEASE`]: the instance
+//! holding it died). An unchecked `PATCH` confirms a piece every [`PIECE_SIZE`]
+//! bytes and when it ends, so a crash of the server loses at most that much.
 //!
 //! R-REC-4 (recordings on the platform within 24 hours): the server keeps when each
 //! blob was captured (from the document) and when it arrived; [`is_late`] flags
 //! late ones and late arrivals are logged.
 
-use std::collections::HashMap;
-use std::io::{self, Read};
-use std::path::{Path, PathBuf};
 use std::pin::Pin;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, LazyLock, Mutex};
 use std::time::Duration as StdDuration;
 
 use axum::Router;
@@ -51,11 +53,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use chrono::{DateTime, Duration, Utc};
-use serde::{Deserialize, Serialize};
+use chrono::Duration;
+use futures_util::StreamExt;
 use sha2::{Digest, Sha256};
-use tokio::io::AsyncWriteExt;
-use tokio::sync::Notify;
 
 use liuhen_domain::blobs::is_sha256_hex;
 pub use liuhen_domain::upload::FILES_PATH;
@@ -64,10 +64,12 @@ use liuhen_domain::upload::{
     STATUS_CHECKSUM_MISMATCH, TUS_CHECKSUM_ALGORITHMS, TUS_EXTENSIONS, TUS_VERSION, meta,
     parse_metadata,
 };
+use liuhen_server_blobs::{BlobsError, EvidenceStore, PieceWriter};
 
 use crate::auth::DeviceAuth;
 use crate::error::AppError;
 use crate::state::AppState;
+use crate::storage::uploads::{Lease, UploadPiece, UploadRecord};
 
 pub use crate::storage::{UPLOAD_DEADLINE, is_late};
 
@@ -80,8 +82,21 @@ const IDLE_TIMEOUT: StdDuration = StdDuration::from_secs(60);
 /// How long a `PATCH` waits for an earlier request on the same upload to stop.
 const LOCK_WAIT: StdDuration = StdDuration::from_secs(30);
 
-/// Bytes gathered before a write (and an offset update) during a `PATCH`.
-const WRITE_BATCH: usize = 256 * 1024;
+/// How often a request waiting for the lease tries again.
+const LEASE_RETRY: StdDuration = StdDuration::from_millis(50);
+
+/// How often a writing request checks whether a newer one claimed the upload.
+pub const CLAIM_POLL: StdDuration = StdDuration::from_millis(200);
+
+/// How long a lease lasts unless renewed: a request on an instance that died
+/// blocks the upload at most this long.
+pub const LEASE: Duration = Duration::seconds(20);
+
+/// How often a writing request renews its lease.
+const LEASE_RENEW: StdDuration = StdDuration::from_secs(5);
+
+/// An unchecked `PATCH` confirms its bytes (one piece object) every this many.
+pub const PIECE_SIZE: u64 = 8 * 1024 * 1024;
 
 /// Incomplete uploads untouched for this long are deleted by [`purge_stale`].
 pub const STALE_AFTER: Duration = Duration::days(7);
@@ -196,160 +211,102 @@ fn num(n: u64) -> HeaderValue {
     HeaderValue::from(n)
 }
 
-// ---- upload records -----------------------------------------------------------
+// ---- upload records and the write lease ---------------------------------------
 
-/// What the server keeps about one upload (`<id>.json`).
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct UploadInfo {
-    id: String,
-    sha256: String,
-    inspection_id: String,
-    filename: Option<String>,
-    media_type: Option<String>,
-    /// `Upload-Metadata` as sent (echoed by HEAD).
-    metadata: String,
-    length: u64,
-    /// Bytes confirmed (never more than the part file holds).
-    offset: u64,
-    user_id: String,
-    device_id: String,
-    created_at: DateTime<Utc>,
-    updated_at: DateTime<Utc>,
-    /// Set once the bytes were verified and stored (or the agency already had them).
-    completed_at: Option<DateTime<Utc>>,
-    /// Set (durably) when this upload's bytes hashed right, just before they move
-    /// into the blob store: only then may a lost part file be taken as stored, so
-    /// recovery never depends on bytes another agency uploaded.
-    #[serde(default)]
-    verified: bool,
+fn store_err(e: BlobsError) -> AppError {
+    io_err("evidence store", e)
 }
 
-fn uploads_dir(state: &AppState) -> PathBuf {
-    state.config.data_dir.join("uploads")
-}
-
-fn json_path(dir: &Path, id: &str) -> PathBuf {
-    dir.join(format!("{id}.json"))
-}
-
-fn part_path(dir: &Path, id: &str) -> PathBuf {
-    dir.join(format!("{id}.part"))
-}
-
-/// Upload ids are UUIDs we made; anything else is unknown (and never a path).
+/// Upload ids are UUIDs we made; anything else is unknown (and never a key).
 fn valid_id(id: &str) -> Result<String, AppError> {
     uuid::Uuid::parse_str(id)
         .map(|u| u.hyphenated().to_string())
         .map_err(|_| not_found())
 }
 
-async fn load(dir: &Path, id: &str) -> Result<Option<UploadInfo>, AppError> {
-    match tokio::fs::read(json_path(dir, id)).await {
-        Ok(bytes) => serde_json::from_slice(&bytes)
-            .map(Some)
-            .map_err(|e| io_err("upload record", e)),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(io_err("read upload record", e)),
-    }
-}
-
-/// Writes the record atomically (temporary file and rename); `durable` syncs first.
-async fn save(dir: &Path, info: &UploadInfo, durable: bool) -> Result<(), AppError> {
-    let bytes = serde_json::to_vec(info).map_err(|e| io_err("encode upload record", e))?;
-    let path = json_path(dir, &info.id);
-    let tmp = dir.join(format!("{}.json.tmp", info.id));
-    let write = async {
-        let mut f = tokio::fs::File::create(&tmp).await?;
-        f.write_all(&bytes).await?;
-        if durable {
-            f.sync_all().await?;
-        } else {
-            f.flush().await?;
-        }
-        drop(f);
-        tokio::fs::rename(&tmp, &path).await
-    };
-    write.await.map_err(|e| io_err("write upload record", e))
-}
-
-async fn delete_upload(dir: &Path, id: &str) {
-    for p in [json_path(dir, id), part_path(dir, id)] {
-        if let Err(e) = tokio::fs::remove_file(&p).await
-            && e.kind() != io::ErrorKind::NotFound
-        {
-            tracing::warn!(path = %p.display(), error = %e, "cannot delete upload file");
-        }
-    }
-    forget_lock(id);
-}
-
-async fn part_len(dir: &Path, id: &str) -> Result<Option<u64>, AppError> {
-    match tokio::fs::metadata(part_path(dir, id)).await {
-        Ok(m) => Ok(Some(m.len())),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(io_err("stat part file", e)),
-    }
-}
-
-/// The offset the client may resume from: what is both recorded and on disk.
-async fn current_offset(dir: &Path, info: &UploadInfo) -> Result<u64, AppError> {
-    if info.completed_at.is_some() {
-        return Ok(info.length);
-    }
-    Ok(info.offset.min(part_len(dir, &info.id).await?.unwrap_or(0)))
-}
-
 /// The caller's upload, or 404 (also for another user's upload).
-async fn owned(state: &AppState, auth: &DeviceAuth, id: &str) -> Result<UploadInfo, AppError> {
-    match load(&uploads_dir(state), id).await? {
-        Some(info) if info.user_id == auth.user.id => Ok(info),
+async fn owned(state: &AppState, user_id: &str, id: &str) -> Result<UploadRecord, AppError> {
+    match state.storage.upload(id).await? {
+        Some(info) if info.user_id == user_id => Ok(info),
         _ => Err(not_found()),
     }
 }
 
-// ---- per-upload locks ---------------------------------------------------------
-
-/// One writer per upload. A new `PATCH` asks the current one to stop (it keeps what
-/// it wrote): a client that lost its connection resumes at once, instead of
-/// waiting for the server to notice that the old connection is dead.
-#[derive(Default)]
-struct UploadLock {
-    mutex: tokio::sync::Mutex<()>,
-    waiters: AtomicUsize,
-    preempt: Notify,
+fn locked() -> AppError {
+    err(
+        StatusCode::LOCKED,
+        "upload_locked",
+        "此上传正被另一请求写入，请稍后重试",
+    )
 }
 
-static LOCKS: LazyLock<Mutex<HashMap<String, Arc<UploadLock>>>> = LazyLock::new(Default::default);
-
-fn lock_of(id: &str) -> Arc<UploadLock> {
-    let mut map = LOCKS.lock().unwrap_or_else(|p| p.into_inner());
-    map.entry(id.to_string()).or_default().clone()
+/// The right of one request (`writer`) to write one upload, on any instance.
+struct WriteLease {
+    id: String,
+    writer: String,
 }
 
-fn forget_lock(id: &str) {
-    LOCKS.lock().unwrap_or_else(|p| p.into_inner()).remove(id);
-}
-
-/// Takes the upload's lock; with `preempt`, asks a running `PATCH` to stop first.
-async fn acquire(
-    lock: &UploadLock,
-    preempt: bool,
-) -> Result<tokio::sync::MutexGuard<'_, ()>, AppError> {
-    if preempt {
-        lock.waiters.fetch_add(1, Ordering::SeqCst);
-        lock.preempt.notify_waiters();
+impl WriteLease {
+    /// Claims the upload (a running request sees it and stops) and waits, at most
+    /// [`LOCK_WAIT`], for the lease.
+    async fn take(state: &AppState, id: &str) -> Result<WriteLease, AppError> {
+        let writer = uuid::Uuid::now_v7().simple().to_string();
+        if !state.storage.claim_upload(id, &writer).await? {
+            return Err(not_found());
+        }
+        let deadline = tokio::time::Instant::now() + LOCK_WAIT;
+        loop {
+            let now = state.clock.now();
+            match state
+                .storage
+                .take_upload_lease(id, &writer, now, now + LEASE)
+                .await?
+            {
+                Lease::Held => {
+                    return Ok(WriteLease {
+                        id: id.to_string(),
+                        writer,
+                    });
+                }
+                Lease::Gone => return Err(not_found()),
+                // An even newer request came meanwhile: it writes, not this one.
+                Lease::Superseded => return Err(locked()),
+                Lease::Busy if tokio::time::Instant::now() >= deadline => return Err(locked()),
+                Lease::Busy => tokio::time::sleep(LEASE_RETRY).await,
+            }
+        }
     }
-    let got = tokio::time::timeout(LOCK_WAIT, lock.mutex.lock()).await;
-    if preempt {
-        lock.waiters.fetch_sub(1, Ordering::SeqCst);
+
+    /// Renews the lease; false if a newer request claimed the upload (stop).
+    async fn renew(&self, state: &AppState) -> Result<bool, AppError> {
+        let now = state.clock.now();
+        Ok(state
+            .storage
+            .take_upload_lease(&self.id, &self.writer, now, now + LEASE)
+            .await?
+            == Lease::Held)
     }
-    got.map_err(|_| {
-        err(
-            StatusCode::LOCKED,
-            "upload_locked",
-            "此上传正被另一请求写入，请稍后重试",
-        )
-    })
+
+    /// Whether a newer request claimed the upload (a cheap read).
+    async fn superseded(&self, state: &AppState) -> bool {
+        match state.storage.upload_claimant(&self.id).await {
+            Ok(claimant) => claimant.as_deref() != Some(self.writer.as_str()),
+            Err(e) => {
+                tracing::warn!(upload = %self.id, error = %e, "cannot read the upload's claimant");
+                false
+            }
+        }
+    }
+
+    async fn release(self, state: &AppState) {
+        if let Err(e) = state
+            .storage
+            .release_upload_lease(&self.id, &self.writer)
+            .await
+        {
+            tracing::warn!(upload = %self.id, error = %e, "cannot release an upload lease; it lapses");
+        }
+    }
 }
 
 // ---- POST (creation) ----------------------------------------------------------
@@ -463,12 +420,8 @@ async fn create(
     };
 
     let now = state.clock.now();
-    let dir = uploads_dir(&state);
-    tokio::fs::create_dir_all(&dir)
-        .await
-        .map_err(|e| io_err("create uploads dir", e))?;
     let id = uuid::Uuid::now_v7().hyphenated().to_string();
-    let mut info = UploadInfo {
+    let mut info = UploadRecord {
         id: id.clone(),
         sha256: sha256.clone(),
         inspection_id,
@@ -487,17 +440,15 @@ async fn create(
 
     // The agency already received it: a complete upload, nothing to send. (Bytes
     // another agency uploaded do not count: this agency's device sends its own.)
-    let received = record.received_at.is_some() && state.blobs.contains(&sha256);
+    let received =
+        record.received_at.is_some() && state.blobs.contains(&sha256).await.map_err(store_err)?;
     if received {
         info.offset = length;
         info.completed_at = Some(now);
-        save(&dir, &info, true).await?;
+        state.storage.create_upload(&info).await?;
         tracing::info!(upload = %id, sha256 = %sha256, agency = %auth.user.agency_id, device = %auth.device.id, "blob already received by the agency; upload complete");
     } else {
-        tokio::fs::File::create(part_path(&dir, &id))
-            .await
-            .map_err(|e| io_err("create part file", e))?;
-        save(&dir, &info, true).await?;
+        state.storage.create_upload(&info).await?;
         tracing::info!(upload = %id, sha256 = %sha256, length, device = %auth.device.id, "upload created");
     }
 
@@ -526,26 +477,30 @@ async fn head(
     UrlPath(id): UrlPath<String>,
 ) -> Result<Response, AppError> {
     let id = valid_id(&id)?;
-    let info = owned(&state, &auth, &id).await?;
-    let dir = uploads_dir(&state);
-    let mut offset = current_offset(&dir, &info).await?;
-    if offset == info.length && info.completed_at.is_none() {
+    let mut info = owned(&state, &auth.user.id, &id).await?;
+    if info.offset == info.length && info.completed_at.is_none() {
         // Every byte arrived but the check did not run (interrupted): run it now,
-        // so a complete offset always means a verified, received blob.
+        // so a complete offset always means a verified, received blob. In its own
+        // task, so a client that goes away does not cut it short.
         let state2 = state.clone();
-        let info = tokio::spawn(async move {
-            let lock = lock_of(&id);
-            let _guard = acquire(&lock, false).await?;
-            match load(&uploads_dir(&state2), &id).await? {
+        info = tokio::spawn(async move {
+            let lease = WriteLease::take(&state2, &id).await?;
+            let out = match state2.storage.upload(&id).await? {
                 Some(info) if info.completed_at.is_none() => finalize(&state2, info).await,
                 Some(info) => Ok(info),
                 None => Err(not_found()),
-            }
+            };
+            lease.release(&state2).await;
+            out
         })
         .await
         .map_err(|e| io_err("finalize task", e))??;
-        offset = current_offset(&dir, &info).await?;
     }
+    let offset = if info.completed_at.is_some() {
+        info.length
+    } else {
+        info.offset
+    };
     let mut h = HeaderMap::new();
     h.insert(UPLOAD_OFFSET, num(offset));
     h.insert(UPLOAD_LENGTH, num(info.length));
@@ -594,7 +549,7 @@ async fn patch(
         content_length,
     };
     // In its own task: if the client disconnects, hyper drops this handler, but
-    // the task still records the bytes that arrived.
+    // the task still confirms the bytes that arrived.
     let offset = tokio::spawn(patch_task(state, req, body))
         .await
         .map_err(|e| io_err("patch task", e))??;
@@ -654,79 +609,80 @@ async fn next_data(body: &mut Body) -> Option<Result<Bytes, axum::Error>> {
     }
 }
 
-async fn patch_task(state: AppState, req: PatchRequest, mut body: Body) -> Result<u64, AppError> {
-    let dir = uploads_dir(&state);
-    let lock = lock_of(&req.id);
-    let _guard = acquire(&lock, true).await?;
-    let mut info = match load(&dir, &req.id).await? {
-        Some(info) if info.user_id == req.user_id => info,
-        _ => return Err(not_found()),
-    };
+async fn patch_task(state: AppState, req: PatchRequest, body: Body) -> Result<u64, AppError> {
+    let info = owned(&state, &req.user_id, &req.id).await?;
     if info.completed_at.is_some() {
         // Complete (verified, or the blob was already here): nothing more to take.
         return Ok(info.length);
     }
-    let part = part_path(&dir, &req.id);
-    if !part.is_file() {
-        // A crash between moving the part into the blob store and recording the
-        // upload complete: finish it if this upload's bytes were verified and the
-        // blob is there, else start over at offset 0 instead of failing every PATCH.
-        if info.verified && state.blobs.contains(&info.sha256) {
-            return finalize(&state, info).await.map(|i| i.length);
-        }
-        tracing::warn!(upload = %req.id, "part file lost; restarting the upload at 0");
-        info.offset = 0;
-        save(&dir, &info, false).await?;
+    let lease = WriteLease::take(&state, &req.id).await?;
+    let out = write_under_lease(&state, &lease, req, body).await;
+    lease.release(&state).await;
+    out
+}
+
+fn offset_mismatch(start: u64, asked: u64) -> AppError {
+    err(
+        StatusCode::CONFLICT,
+        "offset_mismatch",
+        format!(
+            "上传位置不一致：服务器已收到 {start} 字节，本次请求从第 {asked} 字节开始；请先查询进度（HEAD）再继续"
+        ),
+    )
+}
+
+async fn write_under_lease(
+    state: &AppState,
+    lease: &WriteLease,
+    req: PatchRequest,
+    mut body: Body,
+) -> Result<u64, AppError> {
+    // Read again under the lease: an earlier request may have moved the offset.
+    let info = owned(state, &req.user_id, &req.id).await?;
+    if info.completed_at.is_some() {
+        return Ok(info.length);
     }
-    let start = current_offset(&dir, &info).await?;
-    let mut file = tokio::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(&part)
-        .await
-        .map_err(|e| io_err("open part file", e))?;
-    // Bytes on disk beyond the recorded offset were never confirmed: drop them.
-    file.set_len(start)
-        .await
-        .map_err(|e| io_err("truncate part file", e))?;
-    if info.offset != start {
-        info.offset = start;
-        save(&dir, &info, false).await?;
-    }
+    let start = info.offset;
     if start == info.length {
-        drop(file);
-        return finalize(&state, info).await.map(|i| i.length);
+        return finalize(state, info).await.map(|i| i.length);
     }
     if req.offset != start {
-        return Err(err(
-            StatusCode::CONFLICT,
-            "offset_mismatch",
-            format!(
-                "上传位置不一致：服务器已收到 {start} 字节，本次请求从第 {} 字节开始；请先查询进度（HEAD）再继续",
-                req.offset
-            ),
-        ));
+        return Err(offset_mismatch(start, req.offset));
     }
     let remaining = info.length - start;
     if req.content_length.is_some_and(|n| n > remaining) {
         return Err(too_long(remaining));
     }
-    seek_end(&mut file).await?;
 
+    let mut sink = PieceSink {
+        state,
+        id: info.id.clone(),
+        writer: lease.writer.clone(),
+        checked: req.checksum.is_some(),
+        next_start: start,
+        current: None,
+        pending: Vec::new(),
+    };
     let mut hasher = req.checksum.map(|_| Sha256::new());
-    let mut written = 0u64;
-    let mut batch: Vec<u8> = Vec::with_capacity(WRITE_BATCH);
+    let mut poll = tokio::time::interval(CLAIM_POLL);
+    poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut last_data = tokio::time::Instant::now();
+    let mut last_renew = tokio::time::Instant::now();
     let end = loop {
-        let notified = lock.preempt.notified();
-        tokio::pin!(notified);
-        notified.as_mut().enable();
-        if lock.waiters.load(Ordering::SeqCst) > 0 {
-            break End::Interrupted("superseded by a newer request".into());
-        }
         let next = tokio::select! {
-            next = tokio::time::timeout(IDLE_TIMEOUT, next_data(&mut body)) => next,
-            () = &mut notified => break End::Interrupted("superseded by a newer request".into()),
+            next = tokio::time::timeout_at(last_data + IDLE_TIMEOUT, next_data(&mut body)) => next,
+            _ = poll.tick() => {
+                if lease.superseded(state).await {
+                    break End::Interrupted("superseded by a newer request".into());
+                }
+                if last_renew.elapsed() >= LEASE_RENEW {
+                    last_renew = tokio::time::Instant::now();
+                    if !lease.renew(state).await? {
+                        break End::Interrupted("lease lost".into());
+                    }
+                }
+                continue;
+            }
         };
         let data = match next {
             Err(_) => break End::Interrupted("idle timeout".into()),
@@ -734,21 +690,16 @@ async fn patch_task(state: AppState, req: PatchRequest, mut body: Body) -> Resul
             Ok(Some(Err(e))) => break End::Interrupted(e.to_string()),
             Ok(Some(Ok(data))) => data,
         };
-        if written + (batch.len() + data.len()) as u64 > remaining {
+        last_data = tokio::time::Instant::now();
+        if sink.received(start) + data.len() as u64 > remaining {
             break End::Overflow;
         }
         if let Some(h) = hasher.as_mut() {
             h.update(&data);
         }
-        batch.extend_from_slice(&data);
-        if batch.len() >= WRITE_BATCH {
-            write_batch(&mut file, &mut batch, &mut written).await?;
-            // Unchecked bytes count at once: a dropped connection keeps them.
-            if hasher.is_none() {
-                info.offset = start + written;
-                info.updated_at = state.clock.now();
-                save(&dir, &info, false).await?;
-            }
+        if let Err(e) = sink.write(data).await {
+            sink.discard().await;
+            return Err(e);
         }
     };
 
@@ -758,81 +709,152 @@ async fn patch_task(state: AppState, req: PatchRequest, mut body: Body) -> Resul
     match &end {
         End::Overflow => {
             discard("longer than the upload");
-            truncate(&mut file, start).await?;
+            sink.discard().await;
             return Err(too_long(remaining));
         }
         End::Interrupted(why) if hasher.is_some() => {
             // A partial chunk cannot be checked against its checksum.
             discard(why);
-            truncate(&mut file, start).await?;
+            sink.discard().await;
             return Err(interrupted());
         }
         _ => {}
     }
-    write_batch(&mut file, &mut batch, &mut written).await?;
-    file.sync_all()
-        .await
-        .map_err(|e| io_err("sync part file", e))?;
     if let (Some(h), Some(expected)) = (hasher, req.checksum)
         && h.finalize().as_slice() != expected
     {
         discard("checksum mismatch");
-        truncate(&mut file, start).await?;
+        sink.discard().await;
         return Err(err(
             status_460(),
             CODE_CHUNK_CHECKSUM,
             "本次上传的数据校验失败（可能在传输中损坏），已丢弃；请从原位置重新发送",
         ));
     }
-    drop(file);
-    info.offset = start + written;
-    info.updated_at = state.clock.now();
-    save(&dir, &info, true).await?;
+    let offset = sink.finish().await?;
     if let End::Interrupted(why) = end {
-        tracing::info!(upload = %req.id, offset = info.offset, why, "upload interrupted; bytes kept");
+        tracing::info!(upload = %req.id, offset, why, "upload interrupted; bytes kept");
         return Err(interrupted());
     }
-    if info.offset == info.length {
-        return finalize(&state, info).await.map(|i| i.length);
+    if offset == info.length {
+        let info = owned(state, &req.user_id, &req.id).await?;
+        return finalize(state, info).await.map(|i| i.length);
     }
-    Ok(info.offset)
+    Ok(offset)
 }
 
-async fn seek_end(file: &mut tokio::fs::File) -> Result<(), AppError> {
-    use tokio::io::AsyncSeekExt;
-    file.seek(io::SeekFrom::End(0))
-        .await
-        .map(|_| ())
-        .map_err(|e| io_err("seek part file", e))
+/// Where one `PATCH` puts its bytes: piece objects of at most [`PIECE_SIZE`]; an
+/// unchecked request confirms each piece as it is sealed, a checked one all of
+/// them together once its checksum matched.
+struct PieceSink<'a> {
+    state: &'a AppState,
+    id: String,
+    writer: String,
+    checked: bool,
+    /// Where the next piece starts (the end of the sealed ones).
+    next_start: u64,
+    current: Option<PieceWriter>,
+    /// Sealed, not yet confirmed (checked requests).
+    pending: Vec<UploadPiece>,
 }
 
-async fn write_batch(
-    file: &mut tokio::fs::File,
-    batch: &mut Vec<u8>,
-    written: &mut u64,
-) -> Result<(), AppError> {
-    if batch.is_empty() {
-        return Ok(());
+impl PieceSink<'_> {
+    /// Bytes this request received since `start`.
+    fn received(&self, start: u64) -> u64 {
+        self.next_start - start + self.current.as_ref().map_or(0, PieceWriter::size)
     }
-    file.write_all(batch)
-        .await
-        .map_err(|e| io_err("write part file", e))?;
-    file.flush()
-        .await
-        .map_err(|e| io_err("write part file", e))?;
-    *written += batch.len() as u64;
-    batch.clear();
-    Ok(())
+
+    async fn write(&mut self, data: Bytes) -> Result<(), AppError> {
+        let writer = match &mut self.current {
+            Some(w) => w,
+            None => {
+                let key = EvidenceStore::piece_key(&self.id, self.next_start, &self.writer);
+                self.current.insert(self.state.blobs.piece_writer(&key))
+            }
+        };
+        writer.write(data).await.map_err(store_err)?;
+        if writer.size() >= PIECE_SIZE {
+            self.seal().await?;
+        }
+        Ok(())
+    }
+
+    /// Completes the current piece; confirms it unless the request is checked.
+    async fn seal(&mut self) -> Result<(), AppError> {
+        let Some(writer) = self.current.take() else {
+            return Ok(());
+        };
+        if writer.size() == 0 {
+            writer.abort().await;
+            return Ok(());
+        }
+        let (key, size) = writer.finish().await.map_err(store_err)?;
+        let piece = UploadPiece {
+            start: self.next_start,
+            end: self.next_start + size,
+            key,
+        };
+        self.next_start = piece.end;
+        if self.checked {
+            self.pending.push(piece);
+            Ok(())
+        } else {
+            self.confirm(vec![piece]).await
+        }
+    }
+
+    /// Moves the offset over `pieces` (conditional on it still being where they
+    /// start); if another request moved it, the pieces are deleted: 409.
+    async fn confirm(&mut self, pieces: Vec<UploadPiece>) -> Result<(), AppError> {
+        let Some(from) = pieces.first().map(|p| p.start) else {
+            return Ok(());
+        };
+        let now = self.state.clock.now();
+        if self
+            .state
+            .storage
+            .advance_upload(&self.id, from, &pieces, now)
+            .await?
+        {
+            return Ok(());
+        }
+        for p in &pieces {
+            delete_piece(self.state, &p.key).await;
+        }
+        let at = self
+            .state
+            .storage
+            .upload(&self.id)
+            .await?
+            .map_or(0, |u| u.offset);
+        Err(offset_mismatch(at, from))
+    }
+
+    /// Seals and confirms everything; the new offset.
+    async fn finish(mut self) -> Result<u64, AppError> {
+        self.seal().await?;
+        let pending = std::mem::take(&mut self.pending);
+        self.confirm(pending).await?;
+        Ok(self.next_start)
+    }
+
+    /// Drops what was not confirmed.
+    async fn discard(mut self) {
+        if let Some(w) = self.current.take() {
+            let key = w.key();
+            w.abort().await;
+            delete_piece(self.state, &key).await;
+        }
+        for p in std::mem::take(&mut self.pending) {
+            delete_piece(self.state, &p.key).await;
+        }
+    }
 }
 
-async fn truncate(file: &mut tokio::fs::File, len: u64) -> Result<(), AppError> {
-    file.flush()
-        .await
-        .map_err(|e| io_err("flush part file", e))?;
-    file.set_len(len)
-        .await
-        .map_err(|e| io_err("truncate part file", e))?;
-    seek_end(file).await
+async fn delete_piece(state: &AppState, key: &str) {
+    if let Err(e) = state.blobs.delete_key(key).await {
+        tracing::warn!(key, error = %e, "cannot delete an upload piece; purged later");
+    }
 }
 
 fn too_long(remaining: u64) -> AppError {
@@ -853,100 +875,143 @@ fn interrupted() -> AppError {
 
 // ---- completion ---------------------------------------------------------------
 
-/// Every byte is in: hash the file; on a match store it as a blob and mark it
-/// received, otherwise discard the upload (460). Runs under the upload's lock.
-async fn finalize(state: &AppState, mut info: UploadInfo) -> Result<UploadInfo, AppError> {
-    let dir = uploads_dir(state);
-    let part = part_path(&dir, &info.id);
-    let sha = info.sha256.clone();
-    let verified = if info.verified {
-        true
-    } else if part.is_file() {
-        let p = part.clone();
-        let matches = tokio::task::spawn_blocking(move || hash_file(&p).map(|h| h == sha))
-            .await
-            .map_err(|e| io_err("hash task", e))?
-            .map_err(|e| io_err("hash part file", e))?;
-        if matches {
-            // Durably, before the bytes move: a crash after the move then finds
-            // them as this upload's own.
-            info.verified = true;
-            save(&dir, &info, true).await?;
-        }
-        matches
-    } else {
-        false
-    };
-    let blobs = state.blobs.clone();
-    let sha = info.sha256.clone();
-    let id = info.id.clone();
-    let length = info.length;
-    let outcome = tokio::task::spawn_blocking(move || -> io::Result<Option<bool>> {
-        if !part.is_file() {
-            // Moved into the blob store by this upload before an interruption, or
-            // lost (bytes another agency uploaded never count).
-            return Ok((verified && blobs.contains(&sha)).then_some(true));
-        }
-        if !verified {
-            return Ok(Some(false));
-        }
-        let tmp_path = blobs.tmp_dir().join(format!("upload-{id}"));
-        if std::fs::rename(&part, &tmp_path).is_err() {
-            // Another file system: copy, then drop the part.
-            std::fs::copy(&part, &tmp_path)?;
-            std::fs::remove_file(&part)?;
-        }
-        let file = std::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .open(&tmp_path)?;
-        let tmp = tempfile::NamedTempFile::from_parts(
-            file,
-            tempfile::TempPath::try_from_path(&tmp_path)?,
-        );
-        blobs
-            .commit_temp(tmp, sha, length)
-            .map_err(io::Error::other)?;
-        Ok(Some(true))
-    })
-    .await
-    .map_err(|e| io_err("finalize task", e))?
-    .map_err(|e| io_err("store blob", e))?;
+/// Why the pieces did not become the blob.
+enum Assembly {
+    /// They hash to something else.
+    Mismatch,
+    /// Pieces are missing.
+    Lost,
+    /// The store or database failed (try again later).
+    Failed(AppError),
+}
 
-    match outcome {
-        Some(true) => {}
-        Some(false) => {
-            tracing::warn!(
-                upload = %info.id,
-                sha256 = %info.sha256,
-                device = %info.device_id,
-                "uploaded bytes do not match the declared hash; upload discarded"
-            );
-            delete_upload(&dir, &info.id).await;
-            return Err(err(status_460(), CODE_BLOB_HASH, HASH_MISMATCH_MESSAGE));
+impl From<AppError> for Assembly {
+    fn from(e: AppError) -> Assembly {
+        Assembly::Failed(e)
+    }
+}
+
+/// Every byte is in: stream the pieces in order through SHA-256 into a staging
+/// object; on a match it becomes the blob and the blob is marked received,
+/// otherwise the upload is discarded (460). Runs under the upload's lease.
+async fn finalize(state: &AppState, info: UploadRecord) -> Result<UploadRecord, AppError> {
+    let stored_before = info.verified
+        && state
+            .blobs
+            .contains(&info.sha256)
+            .await
+            .map_err(store_err)?;
+    if !stored_before {
+        match assemble(state, &info).await {
+            Ok(()) => {}
+            Err(Assembly::Mismatch) => {
+                tracing::warn!(
+                    upload = %info.id,
+                    sha256 = %info.sha256,
+                    device = %info.device_id,
+                    "uploaded bytes do not match the declared hash; upload discarded"
+                );
+                discard_upload(state, &info.id).await;
+                return Err(err(status_460(), CODE_BLOB_HASH, HASH_MISMATCH_MESSAGE));
+            }
+            Err(Assembly::Lost) => {
+                tracing::warn!(upload = %info.id, "upload pieces missing; upload discarded");
+                discard_upload(state, &info.id).await;
+                return Err(err(
+                    StatusCode::GONE,
+                    "upload_lost",
+                    "服务器上的上传数据已丢失，请重新上传",
+                ));
+            }
+            Err(Assembly::Failed(e)) => return Err(e),
         }
-        None => {
-            delete_upload(&dir, &info.id).await;
-            return Err(err(
-                StatusCode::GONE,
-                "upload_lost",
-                "服务器上的上传数据已丢失，请重新上传",
-            ));
-        }
+    }
+    if let Err(e) = state.blobs.delete_upload_objects(&info.id).await {
+        tracing::warn!(upload = %info.id, error = %e, "cannot delete upload pieces; purged later");
     }
     mark_received(state, &info, info.length).await?;
     let now = state.clock.now();
-    info.offset = info.length;
-    info.completed_at = Some(now);
-    info.updated_at = now;
-    save(&dir, &info, true).await?;
-    forget_lock(&info.id);
-    Ok(info)
+    state.storage.complete_upload(&info.id, now).await?;
+    Ok(UploadRecord {
+        offset: info.length,
+        completed_at: Some(now),
+        updated_at: now,
+        verified: true,
+        ..info
+    })
+}
+
+/// Streams the confirmed pieces through the hash into the blob (only on a match)
+/// and records the upload verified.
+async fn assemble(state: &AppState, info: &UploadRecord) -> Result<(), Assembly> {
+    let pieces = state
+        .storage
+        .upload_pieces(&info.id)
+        .await
+        .map_err(AppError::from)?;
+    let mut at = 0;
+    for p in &pieces {
+        if p.start != at {
+            return Err(Assembly::Lost);
+        }
+        at = p.end;
+    }
+    if at != info.length {
+        return Err(Assembly::Lost);
+    }
+    let mut staging = state.blobs.stage();
+    for p in &pieces {
+        let mut stream = match state.blobs.read_key(&p.key).await {
+            Ok(s) => s,
+            Err(BlobsError::Missing(_)) => {
+                staging.abort().await;
+                return Err(Assembly::Lost);
+            }
+            Err(e) => {
+                staging.abort().await;
+                return Err(store_err(e).into());
+            }
+        };
+        while let Some(chunk) = stream.next().await {
+            let written = match chunk {
+                Ok(bytes) => staging.write(bytes).await,
+                Err(e) => Err(e),
+            };
+            if let Err(e) = written {
+                staging.abort().await;
+                return Err(store_err(e).into());
+            }
+        }
+    }
+    match staging.commit(Some(&info.sha256)).await {
+        Ok(_) => {}
+        Err(BlobsError::Mismatch { .. } | BlobsError::Empty) => return Err(Assembly::Mismatch),
+        Err(e) => return Err(store_err(e).into()),
+    }
+    // Before the pieces go: a completion after a crash then takes the stored blob
+    // as this upload's own (bytes another agency uploaded never count).
+    state
+        .storage
+        .set_upload_verified(&info.id)
+        .await
+        .map_err(AppError::from)?;
+    Ok(())
+}
+
+/// Deletes an upload: its pieces first, then its record (so no piece outlives its
+/// record but by a crash, which [`purge_stale`] sweeps).
+async fn discard_upload(state: &AppState, id: &str) {
+    if let Err(e) = state.blobs.delete_upload_objects(id).await {
+        tracing::warn!(upload = %id, error = %e, "cannot delete upload pieces; purged later");
+    }
+    if let Err(e) = state.storage.delete_upload(id).await {
+        tracing::warn!(upload = %id, error = %e, "cannot delete an upload record");
+    }
 }
 
 /// Grants a blob to the uploading device's agency now (every upload is logged)
 /// and logs an R-REC-4 breach.
-async fn mark_received(state: &AppState, info: &UploadInfo, size: u64) -> Result<(), AppError> {
+async fn mark_received(state: &AppState, info: &UploadRecord, size: u64) -> Result<(), AppError> {
     let now = state.clock.now();
     let sha256 = info.sha256.as_str();
     let Some(user) = state.storage.user_by_id(&info.user_id).await? else {
@@ -987,64 +1052,43 @@ async fn mark_received(state: &AppState, info: &UploadInfo, size: u64) -> Result
     Ok(())
 }
 
-fn hash_file(path: &Path) -> io::Result<String> {
-    let mut f = std::fs::File::open(path)?;
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 256 * 1024];
-    loop {
-        let n = f.read(&mut buf)?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buf[..n]);
-    }
-    Ok(hex::encode(hasher.finalize()))
-}
-
 // ---- housekeeping -------------------------------------------------------------
 
 /// Deletes incomplete uploads untouched for [`STALE_AFTER`] and completed upload
-/// records older than [`COMPLETED_KEPT`]; returns how many. Skips uploads being
-/// written. Call it from the server's housekeeping.
-pub async fn purge_stale(state: &AppState) -> io::Result<usize> {
-    let dir = uploads_dir(state);
-    let mut entries = match tokio::fs::read_dir(&dir).await {
-        Ok(e) => e,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(0),
-        Err(e) => return Err(e),
-    };
+/// records older than [`COMPLETED_KEPT`] (never one a request holds the lease
+/// of), then upload pieces whose record is gone; returns how many uploads. Run
+/// by the server's housekeeping.
+pub async fn purge_stale(state: &AppState) -> Result<usize, AppError> {
     let now = state.clock.now();
-    let mut purged = 0;
-    while let Some(entry) = entries.next_entry().await? {
-        let name = entry.file_name();
-        let Some(id) = name.to_str().and_then(|n| n.strip_suffix(".json")) else {
-            continue;
-        };
-        let Ok(Some(info)) = load(&dir, id).await else {
-            continue;
-        };
-        let stale = match info.completed_at {
-            Some(at) => now - at > COMPLETED_KEPT,
-            None => now - info.updated_at > STALE_AFTER,
-        };
-        if !stale {
-            continue;
-        }
-        let lock = lock_of(id);
-        let Ok(_guard) = lock.mutex.try_lock() else {
-            continue;
-        };
-        delete_upload(&dir, id).await;
-        purged += 1;
+    let ids = state
+        .storage
+        .stale_uploads(now - STALE_AFTER, now - COMPLETED_KEPT, now)
+        .await?;
+    for id in &ids {
+        discard_upload(state, id).await;
     }
-    Ok(purged)
+    for id in state
+        .blobs
+        .upload_ids_with_objects()
+        .await
+        .map_err(store_err)?
+    {
+        if state.storage.upload(&id).await?.is_none() {
+            state
+                .blobs
+                .delete_upload_objects(&id)
+                .await
+                .map_err(store_err)?;
+        }
+    }
+    Ok(ids.len())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::storage::BlobRecord;
-    use chrono::TimeZone;
+    use chrono::{TimeZone, Utc};
 
     #[test]
     fn late_means_more_than_24_hours() {

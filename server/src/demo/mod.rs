@@ -695,7 +695,8 @@ impl Seed {
             if let Arrival::After(after) = b.arrival {
                 let stored = state
                     .blobs
-                    .put_reader(std::io::Cursor::new(&b.bytes))
+                    .put_bytes(b.bytes.clone())
+                    .await
                     .map_err(|e| AppError::internal(format!("demo evidence: {e}")))?;
                 state
                     .storage
@@ -1364,8 +1365,11 @@ mod tests {
         // Every evidence file of the clean record is in the blob store, verified,
         // and decodes as what it claims to be.
         for e in &clean.evidence {
-            state.blobs.verify(&e.sha256).unwrap();
-            let bytes = std::fs::read(state.blobs.path_of(&e.sha256)).unwrap();
+            state.blobs.verify(&e.sha256).await.unwrap();
+            let dir = tempfile::tempdir().unwrap();
+            let copy = dir.path().join("blob");
+            state.blobs.copy_to_file(&e.sha256, &copy).await.unwrap();
+            let bytes = std::fs::read(&copy).unwrap();
             match e.media_type.as_str() {
                 "audio/wav" => assert_eq!(&bytes[..4], b"RIFF"),
                 _ => {

@@ -217,7 +217,7 @@ impl Desk {
     /// as received once [`Desk::receive`] runs after the document is stored (receipt
     /// is per agency, the agency of the stored inspection).
     async fn put_blob(&self, id: &str, bytes: &[u8], captured_at: DateTime<Utc>) -> String {
-        let stored = self.state.blobs.put_reader(Cursor::new(bytes)).unwrap();
+        let stored = self.state.blobs.put_bytes(bytes.to_vec()).await.unwrap();
         self.reference(id, &stored.sha256, bytes.len() as u64, captured_at)
             .await;
         stored.sha256
@@ -226,9 +226,7 @@ impl Desk {
     /// Marks blobs received by the agency an hour after `captured_at`.
     async fn receive(&self, shas: &[(&str, DateTime<Utc>)]) {
         for (sha, captured_at) in shas {
-            let size = std::fs::metadata(self.state.blobs.path_of(sha))
-                .unwrap()
-                .len();
+            let size = self.state.blobs.size(sha).await.unwrap().unwrap();
             assert!(
                 self.state
                     .storage
@@ -833,7 +831,8 @@ async fn missing_foreign_and_bad_evidence_urls_answer_404_pages() {
     let other = desk
         .state
         .blobs
-        .put_reader(Cursor::new(b"someone else's evidence".to_vec()))
+        .put_bytes(b"someone else's evidence".to_vec())
+        .await
         .unwrap()
         .sha256;
     for path in [ev(&other), ev("not-a-hash"), ev(&"A".repeat(64))] {

@@ -27,6 +27,7 @@ use liuhen_server::api::tus::{HASH_MISMATCH_MESSAGE, is_late};
 use liuhen_server::auth::{new_token, token_hash};
 use liuhen_server::state::{AppState, Config};
 use liuhen_server::storage::{BlobRecord, Device, DocRecord, Role, User};
+use liuhen_server_blobs::{BlobsLocation, EvidenceStore};
 
 const INSPECTION: &str = "0193a7c2-0000-7000-8000-000000000001";
 const AGENCY: &str = "qy-sthjj";
@@ -51,6 +52,15 @@ struct Harness {
 
 impl Harness {
     fn start() -> Harness {
+        Self::start_with(None, MAX_UPLOAD)
+    }
+
+    /// The server with its evidence in the S3 test store.
+    fn start_s3() -> Harness {
+        Self::start_with(Some(s3_store()), MAX_UPLOAD)
+    }
+
+    fn start_with(blobs: Option<EvidenceStore>, max_upload_bytes: u64) -> Harness {
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -60,14 +70,17 @@ impl Harness {
         let config = Config {
             data_dir: dir.path().join("data"),
             secure_cookies: false,
-            max_upload_bytes: MAX_UPLOAD,
+            max_upload_bytes,
         };
-        let state = rt
+        let mut state = rt
             .block_on(liuhen_server::build_state_with_clock(
                 config,
                 Arc::new(FixedClock(now())),
             ))
             .unwrap();
+        if let Some(blobs) = blobs {
+            state = state.with_blobs(blobs);
+        }
         let token = new_token();
         let other_token = new_token();
         rt.block_on(async {
@@ -212,27 +225,56 @@ impl Harness {
         TusClient::new(&self.base_url, &self.token).with_chunk_size(64 * 1024)
     }
 
-    /// The upload directory's `.part` files.
+    /// Upload pieces left in the evidence store (`blobs/uploads/<id>/…`) and
+    /// staging objects (`blobs/tmp/…`).
     fn part_files(&self) -> Vec<PathBuf> {
-        let dir = self.state.config.data_dir.join("uploads");
-        let Ok(entries) = std::fs::read_dir(dir) else {
-            return vec![];
-        };
-        entries
-            .flatten()
-            .map(|e| e.path())
-            .filter(|p| p.extension().is_some_and(|x| x == "part"))
-            .collect()
+        let blobs = self.state.config.data_dir.join("blobs");
+        let mut found = vec![];
+        let mut dirs = vec![blobs.join("uploads"), blobs.join("tmp")];
+        while let Some(dir) = dirs.pop() {
+            let Ok(entries) = std::fs::read_dir(dir) else {
+                continue;
+            };
+            for e in entries.flatten() {
+                if e.path().is_dir() {
+                    dirs.push(e.path());
+                } else {
+                    found.push(e.path());
+                }
+            }
+        }
+        found
     }
 
     fn assert_stored(&self, sha: &str, len: u64) {
         let blob = self.blob(sha);
         assert_eq!(blob.received_at, Some(now()));
         assert_eq!(blob.size, len);
-        assert!(self.state.blobs.contains(sha));
-        self.state.blobs.verify(sha).unwrap();
+        self.rt.block_on(async {
+            assert!(self.state.blobs.contains(sha).await.unwrap());
+            self.state.blobs.verify(sha).await.unwrap();
+        });
+        assert!(self.part_files().is_empty(), "{:?}", self.part_files());
         assert!(!self.missing().contains(&sha.to_string()));
     }
+}
+
+/// The S3 test store (`LIUHEN_TEST_S3` from `scripts/s3.sh start`; fails when it
+/// is not set), in a prefix of its own.
+fn s3_store() -> EvidenceStore {
+    let url = std::env::var("LIUHEN_TEST_S3").unwrap_or_else(|_| {
+        panic!(
+            "LIUHEN_TEST_S3 is not set: start the S3 test server with \
+             `eval \"$(bash scripts/s3.sh start)\"`"
+        )
+    });
+    let url = format!(
+        "{}/tus-{}",
+        url.trim_end_matches('/'),
+        uuid::Uuid::now_v7().simple()
+    );
+    let location = BlobsLocation::parse(Some(&url), PathBuf::new()).unwrap();
+    EvidenceStore::open(&location).unwrap()
 }
 
 fn http() -> Client {
@@ -492,6 +534,50 @@ fn client_uploads_in_chunks_and_blob_is_received() {
     assert_eq!(h.head_offset(&outcome.url), len as u64);
 }
 
+/// The same upload with the evidence in a real S3 server: pieces there, the
+/// blob assembled there, streamed through the hash.
+#[test]
+fn client_uploads_in_chunks_to_s3() {
+    let h = Harness::start_s3();
+    let len = 300_001;
+    let (path, sha) = h.evidence(len, 2);
+    let (r, _) = upload(&h.client(), &path, &sha, None);
+    let outcome = r.unwrap();
+    assert_eq!(outcome.bytes_sent, len as u64);
+    h.assert_stored(&sha, len as u64);
+    // A wrong file for another referenced blob: 460, nothing stored.
+    let (other, other_sha) = h.evidence(70_000, 1);
+    std::fs::write(&other, vec![9u8; 70_000]).unwrap();
+    let (r, _) = upload(&h.client(), &other, &other_sha, None);
+    assert!(matches!(r, Err(UploadError::HashMismatch { .. })), "{r:?}");
+    assert!(!h.rt.block_on(h.state.blobs.contains(&other_sha)).unwrap());
+}
+
+/// Upload throughput, local directory against S3, printed (no timing asserts):
+/// 32 MiB through the device's client in 4 MiB chunks.
+#[test]
+fn upload_throughput_local_and_s3() {
+    let big = 64 * 1024 * 1024;
+    for (name, h) in [
+        ("local", Harness::start_with(None, big)),
+        ("s3", Harness::start_with(Some(s3_store()), big)),
+    ] {
+        let len = 32 * 1024 * 1024;
+        let (path, sha) = h.evidence(len, 1);
+        let client = TusClient::new(&h.base_url, &h.token).with_chunk_size(4 * 1024 * 1024);
+        let started = Instant::now();
+        let (r, _) = upload(&client, &path, &sha, None);
+        let secs = started.elapsed().as_secs_f64();
+        r.unwrap();
+        h.assert_stored(&sha, len as u64);
+        eprintln!(
+            "upload throughput ({name}): {} MiB in {secs:.2} s = {:.1} MiB/s",
+            len / (1024 * 1024),
+            len as f64 / (1024.0 * 1024.0) / secs
+        );
+    }
+}
+
 #[test]
 fn dropped_connection_keeps_bytes_and_resumes_from_server_offset() {
     let h = Harness::start();
@@ -610,7 +696,7 @@ fn bytes_not_matching_the_declared_hash_are_discarded() {
 
     // Not received, no blob, nothing left behind; the server still asks for it.
     assert!(h.blob(&sha).received_at.is_none());
-    assert!(!h.state.blobs.contains(&sha));
+    assert!(!h.rt.block_on(h.state.blobs.contains(&sha)).unwrap());
     assert!(h.part_files().is_empty());
     assert_eq!(h.missing(), vec![sha]);
 }

@@ -25,3 +25,4 @@ mod rights_notice_e2e;
 mod rules_browser;
 mod sync_e2e;
 mod trust_boundary;
+mod uploads_e2e;

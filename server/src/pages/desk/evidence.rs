@@ -6,9 +6,12 @@
 //! entry per request without a `Range` header or with a range starting at byte 0,
 //! so a player's follow-up range requests do not flood the log.
 //!
+//! The bytes stream from the evidence store (a local directory or S3, issue 18):
+//! never read whole into memory.
+//!
 //! `GET .../evidence/{sha}/thumb` answers a JPEG of at most [`THUMB_MAX`] pixels a
 //! side, made once and cached under `data_dir/thumbs/<sha>.jpg` (written
-//! atomically). A preview is not an access of the original and is not logged. A
+//! atomically; the original is streamed to a temporary file there to decode it). A preview is not an access of the original and is not logged. A
 //! file that does not decode gets a "无法预览" placeholder image, never an error.
 
 use std::path::{Path as FsPath, PathBuf};
@@ -18,7 +21,6 @@ use axum::extract::{Path, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use tower_http::services::ServeFile;
 
 use liuhen_domain::blobs::is_sha256_hex;
 use liuhen_domain::doc::InspectionDoc;
@@ -114,7 +116,12 @@ async fn locate(
         .await?
         .iter()
         .any(|b| b.sha256 == sha && b.received_at.is_some());
-    if !received || !st.blobs.contains(sha) {
+    let stored = st
+        .blobs
+        .contains(sha)
+        .await
+        .map_err(|e| WebError::Internal(format!("evidence store: {e}")))?;
+    if !received || !stored {
         return Err(WebError::NotFound(
             "该证据文件：执法人员的设备尚未把它上传到平台".into(),
         ));
@@ -197,16 +204,50 @@ async fn original(
         )
         .await?;
     }
-    let path = st.blobs.path_of(&sha);
-    let served = ServeFile::new(&path)
-        .try_call(req)
+    let vanished = || WebError::NotFound("该证据文件".into());
+    let size = st
+        .blobs
+        .size(&sha)
         .await
-        .map_err(|e| WebError::Internal(format!("serving blob {sha}: {e}")))?;
-    let (mut parts, body) = served.into_parts();
-    if parts.status == StatusCode::NOT_FOUND {
+        .map_err(|e| WebError::Internal(format!("evidence store: {e}")))?
+        .ok_or_else(vanished)?;
+    let range = match byte_range(req.headers(), size) {
+        Ok(r) => r,
+        Err(()) => {
+            let mut r = StatusCode::RANGE_NOT_SATISFIABLE.into_response();
+            if let Ok(v) = HeaderValue::from_str(&format!("bytes */{size}")) {
+                r.headers_mut().insert(header::CONTENT_RANGE, v);
+            }
+            return Ok(r);
+        }
+    };
+    let read = match st.blobs.get(&sha, range.clone()).await {
+        Ok(read) => read,
         // Vanished between the check and the read.
-        return Err(WebError::NotFound("该证据文件".into()));
-    }
+        Err(liuhen_server_blobs::BlobsError::Missing(_)) => return Err(vanished()),
+        Err(e) => return Err(WebError::Internal(format!("serving blob {sha}: {e}"))),
+    };
+    let mut resp = Response::new(Body::from_stream(read.stream));
+    let (mut parts, body) = {
+        let h = resp.headers_mut();
+        h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+        h.insert(
+            header::CONTENT_LENGTH,
+            HeaderValue::from(read.range.end - read.range.start),
+        );
+        if range.is_some() {
+            *resp.status_mut() = StatusCode::PARTIAL_CONTENT;
+            if let Ok(v) = HeaderValue::from_str(&format!(
+                "bytes {}-{}/{}",
+                read.range.start,
+                read.range.end.saturating_sub(1),
+                read.size
+            )) {
+                resp.headers_mut().insert(header::CONTENT_RANGE, v);
+            }
+        }
+        resp.into_parts()
+    };
     let (media_type, inline) = served_type(&ev);
     let h = &mut parts.headers;
     if let Ok(v) = HeaderValue::from_str(&media_type) {
@@ -222,6 +263,49 @@ async fn original(
     );
     protect(h);
     Ok(Response::from_parts(parts, Body::new(body)))
+}
+
+/// The single byte range a `Range: bytes=…` header asks for, within a blob of
+/// `size` bytes: None without a usable header (the whole blob), Err when it
+/// cannot be satisfied (416). Several ranges are answered with the whole blob.
+fn byte_range(headers: &HeaderMap, size: u64) -> Result<Option<std::ops::Range<u64>>, ()> {
+    let Some(spec) = headers
+        .get(header::RANGE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().strip_prefix("bytes="))
+    else {
+        return Ok(None);
+    };
+    if spec.contains(',') {
+        return Ok(None);
+    }
+    let Some((a, b)) = spec.trim().split_once('-') else {
+        return Ok(None);
+    };
+    let (a, b) = (a.trim(), b.trim());
+    let range = if a.is_empty() {
+        // The last `b` bytes.
+        let n: u64 = b.parse().map_err(|_| ())?;
+        if n == 0 {
+            return Err(());
+        }
+        size.saturating_sub(n)..size
+    } else {
+        let start: u64 = a.parse().map_err(|_| ())?;
+        let end = if b.is_empty() {
+            size
+        } else {
+            b.parse::<u64>()
+                .map_err(|_| ())?
+                .saturating_add(1)
+                .min(size)
+        };
+        start..end
+    };
+    if range.start >= range.end || range.start >= size {
+        return Err(());
+    }
+    Ok(Some(range))
 }
 
 fn image_response(content_type: &'static str, body: Vec<u8>) -> Response {
@@ -311,12 +395,26 @@ async fn thumb(
     if !is_image {
         return Ok(placeholder());
     }
-    let original = st.blobs.path_of(&sha);
     let dir = thumbs_dir(&st);
-    let sha2 = sha.clone();
-    let made = tokio::task::spawn_blocking(move || make_thumbnail(&original, &dir, &sha2))
+    if let Ok(jpeg) = tokio::fs::read(dir.join(format!("{sha}.jpg"))).await {
+        return Ok(image_response("image/jpeg", jpeg));
+    }
+    // Streamed from the store into a temporary file beside the cache, decoded
+    // there, then removed.
+    tokio::fs::create_dir_all(&dir)
         .await
-        .map_err(|e| WebError::Internal(format!("thumbnail task: {e}")))?;
+        .map_err(|e| WebError::Internal(format!("thumbnail directory: {e}")))?;
+    let original = dir.join(format!(".{sha}.{}.orig", uuid::Uuid::now_v7()));
+    let made = match st.blobs.copy_to_file(&sha, &original).await {
+        Err(e) => Err(ThumbError::Io(std::io::Error::other(e.to_string()))),
+        Ok(_) => {
+            let (orig, sha2) = (original.clone(), sha.clone());
+            let task = tokio::task::spawn_blocking(move || make_thumbnail(&orig, &dir, &sha2));
+            task.await
+                .map_err(|e| WebError::Internal(format!("thumbnail task: {e}")))?
+        }
+    };
+    let _ = tokio::fs::remove_file(&original).await;
     match made {
         Ok(jpeg) => Ok(image_response("image/jpeg", jpeg)),
         Err(e) => {

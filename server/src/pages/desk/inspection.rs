@@ -427,7 +427,7 @@ fn links(i: &Inspection, hashes: &[String]) -> Vec<EvLink> {
 }
 
 fn evidence_view(
-    st: &AppState,
+    stored: &std::collections::HashSet<String>,
     id: &str,
     e: &EvidenceRef,
     blobs: &HashMap<&str, &BlobRecord>,
@@ -437,7 +437,7 @@ fn evidence_view(
     let rec = blobs.get(e.sha256.as_str());
     // The agency's own receipt (issue 16 item 6), not bytes of another agency.
     let received = rec.and_then(|b| b.received_at);
-    let present = received.is_some() && st.blobs.contains(&e.sha256);
+    let present = received.is_some() && stored.contains(&e.sha256);
     let late = match rec {
         Some(b) => crate::storage::is_late(b, now),
         None => now - e.captured_at > chrono::Duration::hours(24),
@@ -667,10 +667,24 @@ async fn page(
     let names = Names(names);
     let now = st.clock.now();
     let by_sha: HashMap<&str, &BlobRecord> = blobs.iter().map(|b| (b.sha256.as_str(), b)).collect();
+    // Which received blobs the evidence store holds (one look-up each).
+    let mut stored = std::collections::HashSet::new();
+    for b in &blobs {
+        if b.received_at.is_none() {
+            continue;
+        }
+        match st.blobs.contains(&b.sha256).await {
+            Ok(true) => {
+                stored.insert(b.sha256.clone());
+            }
+            Ok(false) => {}
+            Err(e) => tracing::warn!(sha256 = %b.sha256, error = %e, "evidence store unreadable"),
+        }
+    }
     let evidence: Vec<EvidenceView> = i
         .evidence
         .iter()
-        .map(|e| evidence_view(&st, &id, e, &by_sha, &names, now))
+        .map(|e| evidence_view(&stored, &id, e, &by_sha, &names, now))
         .collect();
     let ev_of = |sha: &str| evidence.iter().find(|v| v.sha == sha).cloned();
     let comments: Vec<CommentView> = i
