@@ -44,6 +44,7 @@ mod suite {
     liuhen_server_store::store_test_suite!(make);
 }
 
+mod busy;
 mod cursor;
 mod migrations;
 mod publication;
