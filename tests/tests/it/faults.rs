@@ -38,8 +38,8 @@ fn jpeg_bytes(width: u32, height: u32, seed: u64) -> Vec<u8> {
 pub(crate) struct World {
     server: Box<dyn Served>,
     pub(crate) proxy: FaultProxy,
-    a: Device,
-    b: Device,
+    pub(crate) a: Device,
+    pub(crate) b: Device,
     id: String,
     /// Finding id → its latest text, as written.
     findings: BTreeMap<String, String>,
@@ -84,7 +84,7 @@ impl World {
 
     /// Offline work on both phones: a finding each (A's with a PNG, B's with a
     /// JPEG), and each officer edits one of their own earlier findings.
-    fn offline_edits(&mut self) {
+    pub(crate) fn offline_edits(&mut self) {
         let r = self.round;
         self.round += 1;
         let id = self.id.clone();
@@ -133,7 +133,7 @@ impl World {
 
     /// One sync of a phone through the faulty proxy; a retryable failure is
     /// expected and counted, anything else fails the test.
-    fn sync_under_faults(dev: &mut Device, failed: &mut u32) {
+    pub(crate) fn sync_under_faults(dev: &mut Device, failed: &mut u32) {
         match dev.try_sync() {
             Ok(r) => assert!(r.needs_attention.is_empty(), "{r:?}"),
             Err(e) if e.is_retryable() => *failed += 1,
