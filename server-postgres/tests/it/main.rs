@@ -48,3 +48,4 @@ mod busy;
 mod cursor;
 mod migrations;
 mod publication;
+mod uploads;
