@@ -49,13 +49,14 @@ pub struct Backends {
     pub blobs: Blobs,
 }
 
-/// The database used when `LIUHEN_DEPLOY_DATABASE` is unset: `sqlite` until
-/// `serve --database` exists on every branch the tests run on.
-pub const DEFAULT_DATABASE: &str = "sqlite";
+/// The database used when `LIUHEN_DEPLOY_DATABASE` is unset: the deployment issue 18
+/// asks for, several instances on one PostgreSQL (`sqlite` runs the same tests on
+/// one shared SQLite file).
+pub const DEFAULT_DATABASE: &str = "postgres";
 
-/// The blob store used when `LIUHEN_DEPLOY_BLOBS` is unset: `local` until
-/// `serve --blobs` exists.
-pub const DEFAULT_BLOBS: &str = "local";
+/// The blob store used when `LIUHEN_DEPLOY_BLOBS` is unset: one S3 bucket (`local`:
+/// the data directory the instances share).
+pub const DEFAULT_BLOBS: &str = "s3";
 
 fn required_env(name: &str, script: &str) -> String {
     match std::env::var(name) {
