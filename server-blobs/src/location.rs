@@ -68,8 +68,11 @@ impl BlobsLocation {
         match self {
             BlobsLocation::Dir(dir) => {
                 std::fs::create_dir_all(dir)?;
-                // Synced files and directory entries, as the blob directory always was.
-                let fs = LocalFileSystem::new_with_prefix(dir)?.with_fsync(true);
+                // Synced files and directory entries, as the blob directory always
+                // was; a deleted upload's directory goes with its last piece.
+                let fs = LocalFileSystem::new_with_prefix(dir)?
+                    .with_fsync(true)
+                    .with_automatic_cleanup(true);
                 sweep_local_tmp(dir);
                 Ok((Arc::new(fs), format!("file://{}", dir.display())))
             }
