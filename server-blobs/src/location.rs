@@ -95,14 +95,27 @@ impl BlobsLocation {
     }
 }
 
+/// How old a staging left-over must be before it is swept: another instance
+/// sharing the directory may be writing a younger one.
+const STAGING_KEPT: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
+
 /// Staging left-overs of a write that was killed half-way are never referenced
-/// (the old blob directory emptied its `tmp/` on open too). Only on a local
-/// directory: on a shared S3 store another instance may be writing them.
+/// (the old blob directory emptied its `tmp/` on open too); those older than
+/// [`STAGING_KEPT`] are deleted. Only on a local directory (a shared S3 bucket
+/// would want a lifecycle rule).
 fn sweep_local_tmp(dir: &std::path::Path) {
     let tmp = dir.join("tmp");
     if let Ok(entries) = std::fs::read_dir(&tmp) {
         for e in entries.flatten() {
-            let _ = std::fs::remove_file(e.path());
+            let old = e
+                .metadata()
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| t.elapsed().ok())
+                .is_some_and(|age| age > STAGING_KEPT);
+            if old {
+                let _ = std::fs::remove_file(e.path());
+            }
         }
     }
 }
