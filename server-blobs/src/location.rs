@@ -68,8 +68,11 @@ impl BlobsLocation {
         match self {
             BlobsLocation::Dir(dir) => {
                 std::fs::create_dir_all(dir)?;
-                // Synced files and directory entries, as the blob directory always was.
-                let fs = LocalFileSystem::new_with_prefix(dir)?.with_fsync(true);
+                // Synced files and directory entries, as the blob directory always
+                // was; a deleted upload's directory goes with its last piece.
+                let fs = LocalFileSystem::new_with_prefix(dir)?
+                    .with_fsync(true)
+                    .with_automatic_cleanup(true);
                 sweep_local_tmp(dir);
                 Ok((Arc::new(fs), format!("file://{}", dir.display())))
             }
@@ -92,14 +95,27 @@ impl BlobsLocation {
     }
 }
 
+/// How old a staging left-over must be before it is swept: another instance
+/// sharing the directory may be writing a younger one.
+const STAGING_KEPT: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
+
 /// Staging left-overs of a write that was killed half-way are never referenced
-/// (the old blob directory emptied its `tmp/` on open too). Only on a local
-/// directory: on a shared S3 store another instance may be writing them.
+/// (the old blob directory emptied its `tmp/` on open too); those older than
+/// [`STAGING_KEPT`] are deleted. Only on a local directory (a shared S3 bucket
+/// would want a lifecycle rule).
 fn sweep_local_tmp(dir: &std::path::Path) {
     let tmp = dir.join("tmp");
     if let Ok(entries) = std::fs::read_dir(&tmp) {
         for e in entries.flatten() {
-            let _ = std::fs::remove_file(e.path());
+            let old = e
+                .metadata()
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| t.elapsed().ok())
+                .is_some_and(|age| age > STAGING_KEPT);
+            if old {
+                let _ = std::fs::remove_file(e.path());
+            }
         }
     }
 }
