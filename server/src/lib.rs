@@ -9,6 +9,7 @@
 pub mod api;
 pub mod auth;
 pub mod body_limit;
+pub mod calendar_refresh;
 pub mod client_addr;
 pub mod demo;
 pub mod error;
@@ -178,16 +179,11 @@ pub async fn build_state_on(
 /// year that no longer validates is skipped with an error in the log (the built-in
 /// years still work; deadlines in that year say the data is missing).
 async fn load_calendar(storage: &dyn Storage) -> Result<WorkCalendar, StartupError> {
-    let mut cal = WorkCalendar::builtin().map_err(|e| StartupError::Io {
+    let rows = storage.calendar_years().await?;
+    calendar_refresh::build(&rows).map_err(|e| StartupError::Io {
         context: "内置节假日数据无效".into(),
         source: std::io::Error::other(e.to_string()),
-    })?;
-    for (year, json) in storage.calendar_years().await? {
-        if let Err(e) = cal.load_year_json(&json, &format!("imported {year}")) {
-            tracing::error!(year, error = %e, "imported calendar year does not load; skipped");
-        }
-    }
-    Ok(cal)
+    })
 }
 
 /// Answer of `GET /healthz`.
@@ -314,6 +310,8 @@ pub async fn serve(
         source,
     })?;
     let keeper = tokio::spawn(housekeeping(state.clone()));
+    // Years imported through another instance count here too (issue 18).
+    let calendar = calendar_refresh::spawn(state.clone(), calendar_refresh::REFRESH_EVERY);
     tokio::spawn(services::repair::at_start(state.clone()));
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     // With connect info, the access log (R-REC-7) records the client's address.
@@ -342,6 +340,7 @@ pub async fn serve(
         }
     };
     keeper.abort();
+    calendar.abort();
     match result {
         Ok(Ok(())) => {
             tracing::info!("server stopped");

@@ -16,6 +16,16 @@
 //!    `account_slow_secs` apart. It slows guessing; it never locks the account.
 //!    Answer: 429 `account_throttled`.
 //!
+//! Several server instances (issue 18): layers 2 and 3 are counted in the
+//! database, so they hold across instances exactly as on one. Layer 1 is kept in
+//! each process's memory on purpose: it guards that process's CPU (argon2) from one
+//! address, and that CPU is per instance; behind a load balancer that spreads one
+//! address over N instances the address may make up to N times the rate in all.
+//! That does not weaken what stops guessing (layers 2 and 3, shared), and a
+//! shared bucket would cost a database write before every sign-in, the very work
+//! layer 1 exists to avoid under a flood. Deployments that want one limit per
+//! address for the whole site set it at the balancer (e.g. nginx `limit_req`).
+//!
 //! The client address is [`ClientAddr`] (TCP peer, or `X-Forwarded-For` from a
 //! `--trusted-proxy`); IPv6 clients count per /64.
 //!

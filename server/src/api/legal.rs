@@ -41,7 +41,10 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/legal/drafts/{id}/decide", post(decide))
         .route("/api/v1/legal/catalogue", get(catalogue).put(put_catalogue))
         .route("/api/v1/legal/staffing", get(staffing))
-        .route("/api/v1/legal/calendar", post(import_calendar))
+        .route(
+            "/api/v1/legal/calendar",
+            get(calendar_years).post(import_calendar),
+        )
 }
 
 /// A draft in lists.
@@ -594,6 +597,25 @@ pub struct CalendarBody {
 pub struct CalendarImported {
     /// The year imported.
     pub year: i32,
+}
+
+/// The years the working-day calendar covers (built in or imported).
+#[derive(Debug, Serialize, Deserialize)]
+pub struct CalendarYears {
+    /// Years, ascending.
+    pub years: Vec<i32>,
+}
+
+/// `GET /api/v1/legal/calendar`: the years this server's calendar covers (any
+/// signed-in user; a year imported through another instance appears within
+/// [`crate::calendar_refresh::REFRESH_EVERY`]).
+async fn calendar_years(
+    State(st): State<AppState>,
+    UserAuth { user: _ }: UserAuth,
+) -> Json<CalendarYears> {
+    Json(CalendarYears {
+        years: st.calendar().years(),
+    })
 }
 
 async fn import_calendar(

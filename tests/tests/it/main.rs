@@ -16,6 +16,7 @@ mod faults;
 mod field_cli;
 mod js_client;
 mod legal_browser;
+mod multi_instance_state;
 mod multi_writer;
 mod pages_browser;
 mod postgres_e2e;
