@@ -55,7 +55,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0011_trust_boundary.sql"),
     include_str!("../migrations/0012_login_addresses.sql"),
     include_str!("../migrations/0013_change_cursor.sql"),
-    include_str!("../migrations/0015_uploads.sql"),
+    include_str!("../migrations/0014_uploads.sql"),
 ];
 
 /// The schema version this program writes (the number of migrations).
