@@ -283,6 +283,15 @@ impl EvidenceStore {
         Ok(got.into_stream().map_err(BlobsError::Store).boxed())
     }
 
+    /// Whether an object is stored under `key` (a piece of an upload).
+    pub async fn has_key(&self, key: &str) -> BlobsResult<bool> {
+        match self.inner.head(&Path::from(key)).await {
+            Ok(_) => Ok(true),
+            Err(object_store::Error::NotFound { .. }) => Ok(false),
+            Err(e) => Err(e.into()),
+        }
+    }
+
     /// Deletes one object by key; a missing one is fine.
     pub async fn delete_key(&self, key: &str) -> BlobsResult<()> {
         match self.inner.delete(&Path::from(key)).await {

@@ -483,6 +483,7 @@ async fn head(
         // so a complete offset always means a verified, received blob. In its own
         // task, so a client that goes away does not cut it short.
         let state2 = state.clone();
+        let id = id.clone();
         info = tokio::spawn(async move {
             let lease = WriteLease::take(&state2, &id).await?;
             let out = match state2.storage.upload(&id).await? {
@@ -495,6 +496,17 @@ async fn head(
         })
         .await
         .map_err(|e| io_err("finalize task", e))??;
+    }
+    if info.completed_at.is_none() && info.offset > 0 && pieces_lost(&state, &id).await? {
+        // The offset must be one the store can back (a piece lost with a disk or a
+        // bucket restored from an older copy): start over rather than let the
+        // device send the rest of a blob that can never assemble.
+        tracing::warn!(upload = %id, offset = info.offset, "upload pieces missing; the upload starts over at 0");
+        let forgotten = state.storage.restart_upload(&id, state.clock.now()).await?;
+        for p in &forgotten {
+            delete_piece(&state, &p.key).await;
+        }
+        info.offset = 0;
     }
     let offset = if info.completed_at.is_some() {
         info.length
@@ -511,6 +523,16 @@ async fn head(
         h.insert("upload-metadata", v);
     }
     Ok((StatusCode::OK, h).into_response())
+}
+
+/// Whether a confirmed piece of the upload is missing from the evidence store.
+async fn pieces_lost(state: &AppState, id: &str) -> Result<bool, AppError> {
+    for p in state.storage.upload_pieces(id).await? {
+        if !state.blobs.has_key(&p.key).await.map_err(store_err)? {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 // ---- PATCH --------------------------------------------------------------------

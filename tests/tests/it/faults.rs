@@ -754,9 +754,12 @@ fn an_upload_whose_part_file_was_lost_in_a_crash_is_not_wedged() {
     a.sync();
     let id = a.core.open_for_task(TASK, O1).unwrap();
     a.core.check_in(&id, O1).unwrap();
-    let sha = a.capture_photo(&id, &png_bytes(64, 64, 11), "image/png");
-    // The upload is created and stops (the phone keeps its URL to resume).
+    // Over one upload chunk (1 MiB), so that the server confirms a first piece.
+    let sha = a.capture_photo(&id, &png_bytes(800, 600, 11), "image/png");
+    // The upload is created, its first chunk confirmed, and it stops in the second
+    // (the phone keeps its URL to resume).
     proxy.set_plan(Plan::script([
+        (Target::Patch, Fault::Pass),
         (Target::Patch, Fault::CutBody { after: 1000 }),
         (Target::Files, Fault::DropResponse),
         (Target::Files, Fault::DropResponse),
@@ -767,17 +770,26 @@ fn an_upload_whose_part_file_was_lost_in_a_crash_is_not_wedged() {
     assert_eq!(r.still_pending.len(), 1, "{r:?}");
     proxy.pass_all();
 
-    // The server dies; its part file is gone when it comes back.
+    // The server dies; the bytes it had confirmed (the upload's pieces in the
+    // evidence store, `blobs/uploads/<id>/`, issue 18) are gone when it comes back.
     let mut server = server;
     server.kill();
-    let parts: Vec<_> = std::fs::read_dir(dir.path().join("uploads"))
+    let mut pieces = vec![];
+    for upload in std::fs::read_dir(dir.path().join("blobs").join("uploads"))
         .unwrap()
         .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "part"))
-        .collect();
-    assert_eq!(parts.len(), 1, "{parts:?}");
-    std::fs::remove_file(&parts[0]).unwrap();
+    {
+        pieces.extend(
+            std::fs::read_dir(upload.path())
+                .unwrap()
+                .flatten()
+                .map(|e| e.path()),
+        );
+    }
+    assert!(!pieces.is_empty(), "the first chunk left a confirmed piece");
+    for p in &pieces {
+        std::fs::remove_file(p).unwrap();
+    }
     let server = TestServer::start_in(dir.path(), &[&listen]);
 
     for _ in 0..2 {
