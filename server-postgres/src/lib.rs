@@ -128,6 +128,22 @@ pub(crate) fn is_unique(e: &tokio_postgres::Error) -> bool {
     e.code() == Some(&SqlState::UNIQUE_VIOLATION)
 }
 
+/// The error mapping of an insert whose unique key names `what`: a unique
+/// violation is a Conflict about `what` (in Chinese, for the person who reads it),
+/// anything else as [`pg`].
+pub(crate) fn conflict_or_pg(
+    what: impl Into<String>,
+) -> impl FnOnce(tokio_postgres::Error) -> StorageError {
+    let what = what.into();
+    move |e| {
+        if is_unique(&e) {
+            StorageError::Conflict(what)
+        } else {
+            pg(e)
+        }
+    }
+}
+
 /// A pool error: waiting too long or failing to connect is Busy (retryable).
 pub(crate) fn pool_error(e: PoolError) -> StorageError {
     match e {

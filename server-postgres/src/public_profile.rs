@@ -18,7 +18,7 @@ use liuhen_server_store::public_profile::{
 use liuhen_server_store::{StorageError, StorageResult};
 
 use super::publicity::year_bounds;
-use super::{PgStorage, is_unique, pg};
+use super::{PgStorage, conflict_or_pg, pg};
 
 fn bad(what: String) -> StorageError {
     StorageError::Backend(format!("公开信息数据无法识别：{what}"))
@@ -230,13 +230,7 @@ impl PublicProfileStorage for PgStorage {
             ],
         )
         .await
-        .map_err(|e| {
-            if is_unique(&e) {
-                StorageError::Conflict(format!("文件 {}", d.id))
-            } else {
-                pg(e)
-            }
-        })?;
+        .map_err(conflict_or_pg(format!("文件 {}", d.id)))?;
         log_event(
             &tx,
             &d.agency_id,
@@ -398,13 +392,7 @@ impl PublicProfileStorage for PgStorage {
             ],
         )
         .await
-        .map_err(|e| {
-            if is_unique(&e) {
-                StorageError::Conflict(format!("{} 年度统计的公布记录", p.year))
-            } else {
-                pg(e)
-            }
-        })?;
+        .map_err(conflict_or_pg(format!("{} 年度统计的公布记录", p.year)))?;
         log_event(
             &tx,
             &p.agency_id,

@@ -3,9 +3,9 @@
 
 use async_trait::async_trait;
 
-use super::{PgStorage, col, is_unique, pg};
+use super::{PgStorage, col, conflict_or_pg, pg};
+use liuhen_server_store::StorageResult;
 use liuhen_server_store::review::{ReviewStorage, ReviewSubmission};
-use liuhen_server_store::{StorageError, StorageResult};
 
 #[async_trait]
 impl ReviewStorage for PgStorage {
@@ -52,13 +52,7 @@ impl ReviewStorage for PgStorage {
                 ],
             )
             .await
-            .map_err(|e| {
-                if is_unique(&e) {
-                    StorageError::Conflict(format!("审核表单 {}", s.form_id))
-                } else {
-                    pg(e)
-                }
-            })?;
+            .map_err(conflict_or_pg(format!("审核表单 {}", s.form_id)))?;
         Ok(())
     }
 }

@@ -22,7 +22,7 @@ use super::roster::{
     DRAW_COLS, add_task_officers, agency_exists, draw_from_row, insert_task, json_rows,
     next_position, summary_from_row,
 };
-use super::{PgStorage, col, is_unique, json_col, pg, queue, roster};
+use super::{PgStorage, col, conflict_or_pg, json_col, pg, queue, roster};
 
 fn json_text<T: serde::Serialize>(v: &T) -> StorageResult<String> {
     serde_json::to_string(v).map_err(|e| StorageError::Backend(e.to_string()))
@@ -282,13 +282,7 @@ impl Storage for PgStorage {
                 ],
             )
             .await
-            .map_err(|e| {
-                if is_unique(&e) {
-                    StorageError::Conflict(format!("抽查编号 {}", d.id))
-                } else {
-                    pg(e)
-                }
-            })?;
+            .map_err(conflict_or_pg(format!("抽查编号 {}", d.id)))?;
         Ok(())
     }
 
@@ -498,13 +492,7 @@ impl Storage for PgStorage {
                 ],
             )
             .await
-            .map_err(|e| {
-                if is_unique(&e) {
-                    StorageError::Conflict(format!("登录名 {}", user.login))
-                } else {
-                    pg(e)
-                }
-            })?;
+            .map_err(conflict_or_pg(format!("登录名 {}", user.login)))?;
         Ok(())
     }
 
@@ -549,13 +537,7 @@ impl Storage for PgStorage {
                 &[&code_hash, &user_id, &expires_at],
             )
             .await
-            .map_err(|e| {
-                if is_unique(&e) {
-                    StorageError::Conflict("登记码".into())
-                } else {
-                    pg(e)
-                }
-            })?;
+            .map_err(conflict_or_pg("登记码"))?;
         Ok(())
     }
 
@@ -629,13 +611,7 @@ impl Storage for PgStorage {
                 &[&token_hash, &user_id, &expires_at],
             )
             .await
-            .map_err(|e| {
-                if is_unique(&e) {
-                    StorageError::Conflict("会话".into())
-                } else {
-                    pg(e)
-                }
-            })?;
+            .map_err(conflict_or_pg("会话"))?;
         Ok(())
     }
 
