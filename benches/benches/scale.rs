@@ -157,39 +157,62 @@ impl std::ops::Sub for Cpu {
     }
 }
 
-/// (command name, utime + stime in ticks) of `/proc/<pid>/stat`.
-fn proc_ticks(stat: &str) -> Option<(String, f64)> {
+/// (command name, parent pid, utime + stime in ticks) of `/proc/<pid>/stat`.
+fn proc_ticks(stat: &str) -> Option<(String, u32, f64)> {
     let (head, rest) = stat.rsplit_once(')')?;
     let comm = head.split_once('(')?.1.to_string();
     let f: Vec<&str> = rest.split_whitespace().collect();
-    // Fields 14 and 15 (utime, stime) are the 12th and 13th after the ')'.
+    // After the ')': state, ppid, ...; utime and stime (fields 14 and 15) are the
+    // 12th and 13th.
     Some((
         comm,
+        f.get(1)?.parse().ok()?,
         f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?,
     ))
 }
 
-fn cpu_now() -> Cpu {
+/// The postmaster of the cluster at `LIUHEN_TEST_POSTGRES` (the parent of its
+/// checkpointer), so that other PostgreSQL clusters on the shared machine are not
+/// counted.
+fn postmaster_pid() -> Option<u32> {
+    let admin = std::env::var("LIUHEN_TEST_POSTGRES").ok()?;
+    let out = Command::new("psql")
+        .arg(&admin)
+        .args([
+            "-Atc",
+            "SELECT pid FROM pg_stat_activity WHERE backend_type = 'checkpointer'",
+        ])
+        .output()
+        .ok()?;
+    let pid: u32 = String::from_utf8_lossy(&out.stdout).trim().parse().ok()?;
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    proc_ticks(&stat).map(|(_, ppid, _)| ppid)
+}
+
+/// CPU seconds so far of the servers this process started, of the PostgreSQL
+/// cluster `postmaster` (itself and its children), of this process, and of the
+/// whole machine. Processes that ended between two readings drop out of a group
+/// (the servers and the cluster live through a wave).
+fn cpu_now(postmaster: Option<u32>) -> Cpu {
     let tick = 100.0; // USER_HZ on Linux
-    let me = std::process::id().to_string();
+    let me = std::process::id();
     let mut c = Cpu::default();
     if let Ok(dir) = std::fs::read_dir("/proc") {
         for e in dir.flatten() {
-            let name = e.file_name().to_string_lossy().to_string();
-            if !name.bytes().all(|b| b.is_ascii_digit()) {
+            let Ok(pid) = e.file_name().to_string_lossy().parse::<u32>() else {
                 continue;
-            }
-            let Some((comm, t)) = std::fs::read_to_string(e.path().join("stat"))
+            };
+            let Some((comm, ppid, t)) = std::fs::read_to_string(e.path().join("stat"))
                 .ok()
                 .and_then(|s| proc_ticks(&s))
             else {
                 continue;
             };
-            if name == me {
+            if pid == me {
                 c.devices += t / tick;
-            } else if comm.starts_with("liuhen-server") {
+            } else if ppid == me && comm.starts_with("liuhen-server") {
                 c.servers += t / tick;
-            } else if comm.starts_with("postgres") {
+            } else if postmaster.is_some_and(|pm| pid == pm || ppid == pm) {
                 c.postgres += t / tick;
             }
         }
@@ -418,6 +441,7 @@ fn load_one(kind: Kind, n: usize, k: usize) -> Vec<Row> {
     let url = running.url().to_string();
     let gate = Barrier::new(n + 1);
     let enrol = Mutex::new(());
+    let postmaster = postmaster_pid();
     let marks = Mutex::new(vec![]);
     let results: Vec<Result<Waves, String>> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..n)
@@ -428,10 +452,10 @@ fn load_one(kind: Kind, n: usize, k: usize) -> Vec<Row> {
             .collect();
         for _ in 0..2 {
             gate.wait();
-            let (c0, w0) = (cpu_now(), Instant::now());
+            let (c0, w0) = (cpu_now(postmaster), Instant::now());
             gate.wait();
             let wall = w0.elapsed();
-            let cpu = cpu_now() - c0;
+            let cpu = cpu_now(postmaster) - c0;
             marks.lock().unwrap().push((wall, cpu));
         }
         handles
@@ -494,7 +518,7 @@ fn load(k: usize) {
     println!("#### Sync under load: SQLite vs PostgreSQL vs two instances");
     println!();
     println!(
-        "N devices (threads of the bench process) with {k} new inspections each sync at once (new), then each adds one finding to each and syncs again (edit); a fresh deployment per N and deployment. records/s = records merged / wave wall time; p50/p99 = one HTTP sync exchange as the device sees it; ratios against the SQLite row of the same N and wave (records/s: higher is better; latency: lower is better). CPU: CPU seconds used during the wave by the liuhen-server process(es), the PostgreSQL processes, the devices (the bench process) and the rest of the machine (nginx, the kernel, other users); machine busy = all busy CPU / (2 cores x wall)."
+        "N devices (threads of the bench process) with {k} new inspections each sync at once (new), then each adds one finding to each and syncs again (edit); a fresh deployment per N and deployment. records/s = records merged / wave wall time; p50/p99 = one HTTP sync exchange as the device sees it; ratios against the SQLite row of the same N and wave (records/s: higher is better; latency: lower is better). CPU: CPU seconds used during the wave by the liuhen-server process(es), the processes of the PostgreSQL cluster, the devices (the bench process) and the rest of the machine (nginx, the kernel, other users); machine busy = all busy CPU / (2 cores x wall)."
     );
     println!();
     println!(
@@ -572,12 +596,12 @@ fn limits(rows: &[Row]) {
         let busy = c.machine / (2.0 * wall.max(1e-9));
         let share = |x: f64| 100.0 * x / c.machine.max(1e-9);
         let verdict = if busy >= 0.9 {
-            "CPU-bound: the two cores were busy"
+            "the two cores were saturated"
         } else {
-            "not CPU-bound: the rest of the wall time was spent waiting (commit fsyncs, round trips between processes)"
+            "the cores were not saturated: the rest of the wall time went to waiting (commit fsyncs, round trips between processes)"
         };
         println!(
-            "- {}: {verdict} ({:.0}% of 2 cores x wall); of the busy CPU, server(s) {:.0}%, PostgreSQL {:.0}%, devices {:.0}%, rest (nginx, kernel, other users) {:.0}%.",
+            "- {}: {verdict} ({:.0}% of 2 cores x wall); of the busy CPU, server(s) {:.0}%, PostgreSQL {:.0}%, devices {:.0}%, rest (nginx, kernel, other users of the machine) {:.0}%.",
             kind.name(),
             100.0 * busy,
             share(c.servers),
