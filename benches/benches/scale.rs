@@ -595,8 +595,8 @@ fn limits(rows: &[Row]) {
         let rest = (c.machine - c.servers - c.postgres - c.devices).max(0.0);
         let busy = c.machine / (2.0 * wall.max(1e-9));
         let share = |x: f64| 100.0 * x / c.machine.max(1e-9);
-        let verdict = if busy >= 0.9 {
-            "the two cores were saturated"
+        let verdict = if busy >= 0.85 {
+            "CPU-bound, the two cores were (nearly) saturated"
         } else {
             "the cores were not saturated: the rest of the wall time went to waiting (commit fsyncs, round trips between processes)"
         };
