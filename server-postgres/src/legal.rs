@@ -17,7 +17,7 @@ use liuhen_server_store::legal::{
 };
 use liuhen_server_store::{StorageError, StorageResult};
 
-use super::{PgStorage, pg};
+use super::{PgStorage, conflict_or, pg};
 
 /// A value read from a row that does not fit the record type.
 fn bad(what: &str) -> StorageError {
@@ -43,15 +43,6 @@ fn int(v: u32) -> StorageResult<i32> {
 
 fn opt_int(v: Option<u32>) -> StorageResult<Option<i32>> {
     v.map(int).transpose()
-}
-
-/// The unique key of a row already exists: a Conflict named `what`.
-fn conflict_or(e: tokio_postgres::Error, what: String) -> StorageError {
-    if e.code() == Some(&tokio_postgres::error::SqlState::UNIQUE_VIOLATION) {
-        StorageError::Conflict(what)
-    } else {
-        pg(e)
-    }
 }
 
 const DRAFT_COLS: &str = "id, agency_id, created_by, created_at, updated_at, status, title, kind, \
@@ -451,7 +442,7 @@ async fn apply_tx(tx: &tokio_postgres::Transaction<'_>, w: &LegalWrite) -> Stora
             ],
         )
         .await
-        .map_err(|e| conflict_or(e, "未结束的异议".into()))?;
+        .map_err(|e| conflict_or(e, "未结束的异议"))?;
     }
     if let Some(d) = &w.decision {
         tx.execute(

@@ -131,16 +131,11 @@ pub(crate) fn is_unique(e: &tokio_postgres::Error) -> bool {
 /// The error mapping of an insert whose unique key names `what`: a unique
 /// violation is a Conflict about `what` (in Chinese, for the person who reads it),
 /// anything else as [`pg`].
-pub(crate) fn conflict_or_pg(
-    what: impl Into<String>,
-) -> impl FnOnce(tokio_postgres::Error) -> StorageError {
-    let what = what.into();
-    move |e| {
-        if is_unique(&e) {
-            StorageError::Conflict(what)
-        } else {
-            pg(e)
-        }
+pub(crate) fn conflict_or(e: tokio_postgres::Error, what: impl Into<String>) -> StorageError {
+    if is_unique(&e) {
+        StorageError::Conflict(what.into())
+    } else {
+        pg(e)
     }
 }
 

@@ -18,7 +18,7 @@ use liuhen_server_store::public_profile::{
 use liuhen_server_store::{StorageError, StorageResult};
 
 use super::publicity::year_bounds;
-use super::{PgStorage, conflict_or_pg, pg};
+use super::{PgStorage, conflict_or, pg};
 
 fn bad(what: String) -> StorageError {
     StorageError::Backend(format!("公开信息数据无法识别：{what}"))
@@ -230,7 +230,7 @@ impl PublicProfileStorage for PgStorage {
             ],
         )
         .await
-        .map_err(conflict_or_pg(format!("文件 {}", d.id)))?;
+        .map_err(|e| conflict_or(e, format!("文件 {}", d.id)))?;
         log_event(
             &tx,
             &d.agency_id,
@@ -392,7 +392,7 @@ impl PublicProfileStorage for PgStorage {
             ],
         )
         .await
-        .map_err(conflict_or_pg(format!("{} 年度统计的公布记录", p.year)))?;
+        .map_err(|e| conflict_or(e, format!("{} 年度统计的公布记录", p.year)))?;
         log_event(
             &tx,
             &p.agency_id,

@@ -24,7 +24,7 @@ use liuhen_server_store::publicity::{
 };
 use liuhen_server_store::{StorageError, StorageResult};
 
-use super::{PgStorage, is_unique, pg};
+use super::{PgStorage, conflict_or, pg};
 
 /// Columns of [`PublicSource`] (alias `d`), 13 of them. `party_code` only for a
 /// company; `confidential` never.
@@ -134,11 +134,6 @@ fn queue_sql(where_clause: &str) -> String {
 
 fn conflict(msg: &str) -> StorageError {
     StorageError::Conflict(msg.to_string())
-}
-
-/// A unique violation as a Conflict with `msg`, anything else as usual.
-fn conflict_or(e: tokio_postgres::Error, msg: &str) -> StorageError {
-    if is_unique(&e) { conflict(msg) } else { pg(e) }
 }
 
 /// The publication row as it is inside the transaction, locked until its end:

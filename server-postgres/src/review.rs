@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 
-use super::{PgStorage, col, conflict_or_pg, pg};
+use super::{PgStorage, col, conflict_or, pg};
 use liuhen_server_store::StorageResult;
 use liuhen_server_store::review::{ReviewStorage, ReviewSubmission};
 
@@ -52,7 +52,7 @@ impl ReviewStorage for PgStorage {
                 ],
             )
             .await
-            .map_err(conflict_or_pg(format!("审核表单 {}", s.form_id)))?;
+            .map_err(|e| conflict_or(e, format!("审核表单 {}", s.form_id)))?;
         Ok(())
     }
 }

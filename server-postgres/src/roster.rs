@@ -10,7 +10,7 @@ use tokio_postgres::{GenericClient, Row, Transaction};
 use liuhen_domain::model::{Agency, Officer, RosterSnapshot, Target, Task, TaskStatus};
 use liuhen_server_store::{DrawStatus, DrawSummary, StorageError, StorageResult, StoredDraw};
 
-use super::{col, conflict_or_pg, is_unique, json_col, pg};
+use super::{col, conflict_or, is_unique, json_col, pg};
 
 /// Version tag of a roster view: SHA-256 of its JSON (changes whenever it changes).
 fn roster_version(snapshot: &RosterSnapshot) -> StorageResult<String> {
@@ -92,7 +92,7 @@ pub(crate) async fn insert_task(
         &[&task.agency_id, &task.id, &position, &Json(task)],
     )
     .await
-    .map_err(conflict_or_pg(format!("检查任务编号 {}", task.id)))?;
+    .map_err(|e| conflict_or(e, format!("检查任务编号 {}", task.id)))?;
     add_task_officers(tx, task).await
 }
 

@@ -22,7 +22,7 @@ use super::roster::{
     DRAW_COLS, add_task_officers, agency_exists, draw_from_row, insert_task, json_rows,
     next_position, summary_from_row,
 };
-use super::{PgStorage, col, conflict_or_pg, json_col, pg, queue, roster};
+use super::{PgStorage, col, conflict_or, json_col, pg, queue, roster};
 
 fn json_text<T: serde::Serialize>(v: &T) -> StorageResult<String> {
     serde_json::to_string(v).map_err(|e| StorageError::Backend(e.to_string()))
@@ -282,7 +282,7 @@ impl Storage for PgStorage {
                 ],
             )
             .await
-            .map_err(conflict_or_pg(format!("抽查编号 {}", d.id)))?;
+            .map_err(|e| conflict_or(e, format!("抽查编号 {}", d.id)))?;
         Ok(())
     }
 
@@ -492,7 +492,7 @@ impl Storage for PgStorage {
                 ],
             )
             .await
-            .map_err(conflict_or_pg(format!("登录名 {}", user.login)))?;
+            .map_err(|e| conflict_or(e, format!("登录名 {}", user.login)))?;
         Ok(())
     }
 
@@ -537,7 +537,7 @@ impl Storage for PgStorage {
                 &[&code_hash, &user_id, &expires_at],
             )
             .await
-            .map_err(conflict_or_pg("登记码"))?;
+            .map_err(|e| conflict_or(e, "登记码"))?;
         Ok(())
     }
 
@@ -611,7 +611,7 @@ impl Storage for PgStorage {
                 &[&token_hash, &user_id, &expires_at],
             )
             .await
-            .map_err(conflict_or_pg("会话"))?;
+            .map_err(|e| conflict_or(e, "会话"))?;
         Ok(())
     }
 
