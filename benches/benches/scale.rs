@@ -28,6 +28,8 @@ use std::process::Command;
 use std::sync::{Barrier, Mutex};
 use std::time::{Duration, Instant};
 
+use liuhen_benches::{dur, pct};
+
 use liuhen_core::inspection::{EvidenceKind, InspectionStep};
 use liuhen_core::model::CheckItem;
 use liuhen_core::sync::client::Exchange;
@@ -237,17 +239,6 @@ fn cpu_now(postmaster: Option<u32>) -> Cpu {
 
 // ---- formatting -------------------------------------------------------------
 
-fn dur(d: Duration) -> String {
-    let ms = d.as_secs_f64() * 1e3;
-    if ms < 10.0 {
-        format!("{ms:.2} ms")
-    } else if ms < 10_000.0 {
-        format!("{ms:.0} ms")
-    } else {
-        format!("{:.1} s", ms / 1e3)
-    }
-}
-
 fn ratio(a: f64, b: f64) -> String {
     if b > 0.0 {
         format!("{:.2}x", a / b)
@@ -256,34 +247,12 @@ fn ratio(a: f64, b: f64) -> String {
     }
 }
 
-/// Nearest-rank percentile of sorted samples.
-fn pct(sorted: &[Duration], q: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    let rank = ((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
-    sorted[rank - 1]
-}
-
 // ---- deployments ------------------------------------------------------------
 
 /// A new database on the PostgreSQL cluster of `LIUHEN_TEST_POSTGRES`; its URL.
 fn create_database(name: &str) -> String {
     let admin = required_env("LIUHEN_TEST_POSTGRES", "scripts/postgres.sh");
-    let out = Command::new("psql")
-        .arg(&admin)
-        .args(["-v", "ON_ERROR_STOP=1", "-q", "-c"])
-        .arg(format!("CREATE DATABASE {name}"))
-        .output()
-        .expect("psql (scripts/postgres.sh installs it)");
-    assert!(
-        out.status.success(),
-        "CREATE DATABASE {name}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let base = admin.split('?').next().unwrap_or(&admin);
-    let cut = base.rfind('/').unwrap_or(base.len());
-    format!("{}/{name}", &base[..cut])
+    liuhen_e2e::deployment::create_database(&admin, name)
 }
 
 fn unique(tag: &str) -> String {

@@ -142,7 +142,7 @@ fn unique_name() -> String {
 }
 
 /// Creates database `name` on the cluster at `admin_url` with `psql`; returns its URL.
-fn create_database(admin_url: &str, name: &str) -> String {
+pub fn create_database(admin_url: &str, name: &str) -> String {
     let out = Command::new("psql")
         .arg(admin_url)
         .args(["-v", "ON_ERROR_STOP=1", "-q", "-c"])
