@@ -7,8 +7,7 @@ use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
 use liuhen_domain::legal::{DecisionKind, Opinion, PartyKind};
 
 use super::{
-    SqliteStorage, backend, get_date, get_json, get_opt_ts, get_ts, is_unique_violation, to_json,
-    ts,
+    SqliteStorage, backend, conflict_or, get_date, get_json, get_opt_ts, get_ts, to_json, ts,
 };
 use liuhen_server_store::legal::{
     CatalogueVersion, DecisionRecord, DisputeOutcome, DisputeRecord, DraftBase, DraftRecord,
@@ -137,14 +136,6 @@ fn catalogue_from_row(r: &Row<'_>) -> rusqlite::Result<CatalogueVersion> {
         created_by: r.get(4)?,
         created_at: get_ts(r, 5)?,
     })
-}
-
-fn conflict_or(e: rusqlite::Error, what: String) -> StorageError {
-    if is_unique_violation(&e) {
-        StorageError::Conflict(what)
-    } else {
-        backend(e)
-    }
 }
 
 fn insert_event(tx: &Transaction<'_>, e: &LegalEvent) -> StorageResult<()> {

@@ -110,6 +110,16 @@ fn is_unique_violation(e: &rusqlite::Error) -> bool {
     )
 }
 
+/// A unique or primary-key violation is a `Conflict` about `what` (a duplicate the
+/// caller can name); anything else is a backend error.
+fn conflict_or(e: rusqlite::Error, what: String) -> StorageError {
+    if is_unique_violation(&e) {
+        StorageError::Conflict(what)
+    } else {
+        backend(e)
+    }
+}
+
 /// Formats an instant the way every table stores it (sortable as text).
 fn ts(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Micros, true)
@@ -396,45 +406,27 @@ fn put_roster_tx(tx: &Transaction<'_>, roster: &RosterSnapshot, now: &str) -> St
         )
         .map_err(backend)?;
     }
-    let dup = |what: &str, id: &str| StorageError::Conflict(format!("名单中重复的{what}编号 {id}"));
+    let dup = |what: &str, id: &str| format!("名单中重复的{what}编号 {id}");
     for (i, o) in roster.officers.iter().enumerate() {
         tx.execute(
             "INSERT INTO roster_officers (agency_id, id, position, data) VALUES (?1, ?2, ?3, ?4)",
             params![agency_id, o.id, i as i64, to_json(o)?],
         )
-        .map_err(|e| {
-            if is_unique_violation(&e) {
-                dup("执法人员", &o.id)
-            } else {
-                backend(e)
-            }
-        })?;
+        .map_err(|e| conflict_or(e, dup("执法人员", &o.id)))?;
     }
     for (i, t) in roster.targets.iter().enumerate() {
         tx.execute(
             "INSERT INTO roster_targets (agency_id, id, position, data) VALUES (?1, ?2, ?3, ?4)",
             params![agency_id, t.id, i as i64, to_json(t)?],
         )
-        .map_err(|e| {
-            if is_unique_violation(&e) {
-                dup("检查对象", &t.id)
-            } else {
-                backend(e)
-            }
-        })?;
+        .map_err(|e| conflict_or(e, dup("检查对象", &t.id)))?;
     }
     for (i, t) in roster.tasks.iter().enumerate() {
         tx.execute(
             "INSERT INTO roster_tasks (agency_id, id, position, data) VALUES (?1, ?2, ?3, ?4)",
             params![agency_id, t.id, i as i64, to_json(t)?],
         )
-        .map_err(|e| {
-            if is_unique_violation(&e) {
-                dup("检查任务", &t.id)
-            } else {
-                backend(e)
-            }
-        })?;
+        .map_err(|e| conflict_or(e, dup("检查任务", &t.id)))?;
         for officer_id in &t.officer_ids {
             tx.execute(
                 "INSERT OR IGNORE INTO roster_task_officers (agency_id, task_id, officer_id)
@@ -640,13 +632,7 @@ fn insert_task_tx(tx: &Transaction<'_>, task: &Task, position: i64) -> StorageRe
         "INSERT INTO roster_tasks (agency_id, id, position, data) VALUES (?1, ?2, ?3, ?4)",
         params![task.agency_id, task.id, position, to_json(task)?],
     )
-    .map_err(|e| {
-        if is_unique_violation(&e) {
-            StorageError::Conflict(format!("检查任务编号 {}", task.id))
-        } else {
-            backend(e)
-        }
-    })?;
+    .map_err(|e| conflict_or(e, format!("检查任务编号 {}", task.id)))?;
     for officer_id in &task.officer_ids {
         tx.execute(
             "INSERT OR IGNORE INTO roster_task_officers (agency_id, task_id, officer_id)
@@ -792,13 +778,7 @@ fn insert_device(
              enrolled_at, revoked_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             values,
         )
-        .map_err(|e| {
-            if is_unique_violation(&e) {
-                StorageError::Conflict(format!("设备 {}（令牌重复）", device.id))
-            } else {
-                backend(e)
-            }
-        })?;
+        .map_err(|e| conflict_or(e, format!("设备 {}（令牌重复）", device.id)))?;
     }
     Ok(Ok(()))
 }
@@ -1027,13 +1007,7 @@ impl Storage for SqliteStorage {
                     to_json(&d.inputs)?,
                 ],
             )
-            .map_err(|e| {
-                if is_unique_violation(&e) {
-                    StorageError::Conflict(format!("抽查编号 {}", d.id))
-                } else {
-                    backend(e)
-                }
-            })?;
+            .map_err(|e| conflict_or(e, format!("抽查编号 {}", d.id)))?;
             Ok(())
         })
         .await
@@ -1252,13 +1226,7 @@ impl Storage for SqliteStorage {
                     now
                 ],
             )
-            .map_err(|e| {
-                if is_unique_violation(&e) {
-                    StorageError::Conflict(format!("登录名 {}", user.login))
-                } else {
-                    backend(e)
-                }
-            })?;
+            .map_err(|e| conflict_or(e, format!("登录名 {}", user.login)))?;
             Ok(())
         })
         .await
@@ -1304,13 +1272,7 @@ impl Storage for SqliteStorage {
                 "INSERT INTO enrollment_codes (code_hash, user_id, expires_at) VALUES (?1, ?2, ?3)",
                 params![code_hash, user_id, ts(expires_at)],
             )
-            .map_err(|e| {
-                if is_unique_violation(&e) {
-                    StorageError::Conflict("登记码".into())
-                } else {
-                    backend(e)
-                }
-            })?;
+            .map_err(|e| conflict_or(e, "登记码".into()))?;
             Ok(())
         })
         .await
@@ -1401,13 +1363,7 @@ impl Storage for SqliteStorage {
                 "INSERT INTO sessions (token_hash, user_id, expires_at) VALUES (?1, ?2, ?3)",
                 params![token_hash, user_id, ts(expires_at)],
             )
-            .map_err(|e| {
-                if is_unique_violation(&e) {
-                    StorageError::Conflict("会话".into())
-                } else {
-                    backend(e)
-                }
-            })?;
+            .map_err(|e| conflict_or(e, "会话".into()))?;
             Ok(())
         })
         .await

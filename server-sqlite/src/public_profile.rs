@@ -9,9 +9,7 @@ use rusqlite::{OptionalExtension, Transaction, params};
 
 use liuhen_domain::model::Agency;
 
-use super::{
-    SqliteStorage, backend, get_json, get_opt_ts, get_ts, is_unique_violation, to_json, ts,
-};
+use super::{SqliteStorage, backend, conflict_or, get_json, get_opt_ts, get_ts, to_json, ts};
 use liuhen_server_store::public_profile::{
     Actor, AppealCounts, AppealKind, DECISION_KINDS, DocumentKind, ProfileEvent, PublicDocument,
     PublicProfile, PublicProfileStorage, StatsPublication, TaskOutcome, YearCounts,
@@ -219,13 +217,7 @@ impl PublicProfileStorage for SqliteStorage {
                     ts(d.uploaded_at)
                 ],
             )
-            .map_err(|e| {
-                if is_unique_violation(&e) {
-                    StorageError::Conflict(format!("文件 {}", d.id))
-                } else {
-                    backend(e)
-                }
-            })?;
+            .map_err(|e| conflict_or(e, format!("文件 {}", d.id)))?;
             log_event(
                 tx,
                 &d.agency_id,
@@ -387,13 +379,7 @@ impl PublicProfileStorage for SqliteStorage {
                     ts(p.published_at)
                 ],
             )
-            .map_err(|e| {
-                if is_unique_violation(&e) {
-                    StorageError::Conflict(format!("{} 年度统计的公布记录", p.year))
-                } else {
-                    backend(e)
-                }
-            })?;
+            .map_err(|e| conflict_or(e, format!("{} 年度统计的公布记录", p.year)))?;
             log_event(
                 tx,
                 &p.agency_id,

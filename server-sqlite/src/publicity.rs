@@ -12,7 +12,7 @@ use rusqlite::{OptionalExtension, Row, Transaction, params};
 
 use liuhen_domain::legal::{DecisionKind, PartyKind};
 
-use super::{SqliteStorage, backend, get_opt_ts, get_ts, is_unique_violation, ts};
+use super::{SqliteStorage, backend, conflict_or, get_opt_ts, get_ts, ts};
 use liuhen_server_store::public_profile::{DECISION_KINDS, YearCounts};
 use liuhen_server_store::publicity::{
     CategoryCounts, PublicFilter, PublicSource, PublicationEvent, PublicationRecord,
@@ -328,13 +328,7 @@ fn apply_step(tx: &Transaction<'_>, step: &PublicationStep) -> StorageResult<()>
                     date(w.withdrawn_on)
                 ],
             )
-            .map_err(|e| {
-                if is_unique_violation(&e) {
-                    conflict("R-POST-3：该决定已经撤回")
-                } else {
-                    backend(e)
-                }
-            })?;
+            .map_err(|e| conflict_or(e, "R-POST-3：该决定已经撤回".into()))?;
             event(
                 tx,
                 &agency,

@@ -3,9 +3,9 @@
 use async_trait::async_trait;
 use rusqlite::{OptionalExtension, params};
 
-use super::{SqliteStorage, backend, get_json, get_ts, is_unique_violation, to_json, ts};
+use super::{SqliteStorage, backend, conflict_or, get_json, get_ts, to_json, ts};
+use liuhen_server_store::StorageResult;
 use liuhen_server_store::review::{ReviewStorage, ReviewSubmission};
-use liuhen_server_store::{StorageError, StorageResult};
 
 #[async_trait]
 impl ReviewStorage for SqliteStorage {
@@ -52,13 +52,7 @@ impl ReviewStorage for SqliteStorage {
                     ts(s.at)
                 ],
             )
-            .map_err(|e| {
-                if is_unique_violation(&e) {
-                    StorageError::Conflict(format!("审核表单 {}", s.form_id))
-                } else {
-                    backend(e)
-                }
-            })?;
+            .map_err(|e| conflict_or(e, format!("审核表单 {}", s.form_id)))?;
             Ok(())
         })
         .await

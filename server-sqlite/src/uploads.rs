@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, Row, params};
 
-use super::{SqliteStorage, backend, get_opt_ts, get_ts, is_unique_violation, size_to_sql, ts};
+use super::{SqliteStorage, backend, conflict_or, get_opt_ts, get_ts, size_to_sql, ts};
 use liuhen_server_store::uploads::{Lease, UploadPiece, UploadRecord, UploadStorage};
 use liuhen_server_store::{StorageError, StorageResult};
 
@@ -81,13 +81,7 @@ impl UploadStorage for SqliteStorage {
                     u.verified,
                 ],
             )
-            .map_err(|e| {
-                if is_unique_violation(&e) {
-                    StorageError::Conflict(format!("上传 {}", u.id))
-                } else {
-                    backend(e)
-                }
-            })?;
+            .map_err(|e| conflict_or(e, format!("上传 {}", u.id)))?;
             Ok(())
         })
         .await
