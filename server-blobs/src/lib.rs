@@ -19,6 +19,7 @@
 pub mod location;
 mod staging;
 
+use std::collections::BTreeSet;
 use std::ops::Range;
 use std::path::Path as FsPath;
 use std::sync::Arc;
@@ -283,15 +284,6 @@ impl EvidenceStore {
         Ok(got.into_stream().map_err(BlobsError::Store).boxed())
     }
 
-    /// Whether an object is stored under `key` (a piece of an upload).
-    pub async fn has_key(&self, key: &str) -> BlobsResult<bool> {
-        match self.inner.head(&Path::from(key)).await {
-            Ok(_) => Ok(true),
-            Err(object_store::Error::NotFound { .. }) => Ok(false),
-            Err(e) => Err(e.into()),
-        }
-    }
-
     /// Deletes one object by key; a missing one is fine.
     pub async fn delete_key(&self, key: &str) -> BlobsResult<()> {
         match self.inner.delete(&Path::from(key)).await {
@@ -300,15 +292,30 @@ impl EvidenceStore {
         }
     }
 
-    /// Deletes every object of an upload (`uploads/<id>/`); returns how many.
-    pub async fn delete_upload_objects(&self, upload_id: &str) -> BlobsResult<usize> {
+    /// The keys of every object of an upload (`uploads/<id>/`), from one listing:
+    /// a resuming device's pieces are checked against it instead of one request each.
+    pub async fn upload_object_keys(&self, upload_id: &str) -> BlobsResult<BTreeSet<String>> {
+        Ok(self
+            .upload_objects(upload_id)
+            .await?
+            .into_iter()
+            .map(|p| p.to_string())
+            .collect())
+    }
+
+    async fn upload_objects(&self, upload_id: &str) -> BlobsResult<Vec<Path>> {
         let prefix = Path::from_iter(["uploads", upload_id]);
-        let keys: Vec<Path> = self
+        Ok(self
             .inner
             .list(Some(&prefix))
             .map_ok(|m| m.location)
             .try_collect()
-            .await?;
+            .await?)
+    }
+
+    /// Deletes every object of an upload (`uploads/<id>/`); returns how many.
+    pub async fn delete_upload_objects(&self, upload_id: &str) -> BlobsResult<usize> {
+        let keys = self.upload_objects(upload_id).await?;
         let n = keys.len();
         for key in keys {
             match self.inner.delete(&key).await {

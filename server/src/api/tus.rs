@@ -525,14 +525,19 @@ async fn head(
     Ok((StatusCode::OK, h).into_response())
 }
 
-/// Whether a confirmed piece of the upload is missing from the evidence store.
+/// Whether a confirmed piece of the upload is missing from the evidence store (one
+/// listing of the upload's objects, however many pieces it has).
 async fn pieces_lost(state: &AppState, id: &str) -> Result<bool, AppError> {
-    for p in state.storage.upload_pieces(id).await? {
-        if !state.blobs.has_key(&p.key).await.map_err(store_err)? {
-            return Ok(true);
-        }
+    let pieces = state.storage.upload_pieces(id).await?;
+    if pieces.is_empty() {
+        return Ok(false);
     }
-    Ok(false)
+    let stored = state
+        .blobs
+        .upload_object_keys(id)
+        .await
+        .map_err(store_err)?;
+    Ok(pieces.iter().any(|p| !stored.contains(&p.key)))
 }
 
 // ---- PATCH --------------------------------------------------------------------
