@@ -19,6 +19,7 @@
 pub mod location;
 mod staging;
 
+use chrono::{DateTime, Utc};
 use std::collections::BTreeSet;
 use std::ops::Range;
 use std::path::Path as FsPath;
@@ -324,6 +325,28 @@ impl EvidenceStore {
             }
         }
         Ok(n)
+    }
+
+    /// Deletes staging objects (`tmp/…`) last written before `older_than`; returns
+    /// how many. A staging object lives only while one request stores a blob, so an
+    /// old one was left by a crash between writing it and moving it to its content
+    /// address (housekeeping; an unfinished S3 multipart upload is not an object and
+    /// needs the bucket's lifecycle rule).
+    pub async fn sweep_staging(&self, older_than: DateTime<Utc>) -> BlobsResult<usize> {
+        let old: Vec<Path> = self
+            .inner
+            .list(Some(&Path::from("tmp")))
+            .try_filter(|m| std::future::ready(m.last_modified < older_than))
+            .map_ok(|m| m.location)
+            .try_collect()
+            .await?;
+        for key in &old {
+            match self.inner.delete(key).await {
+                Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(old.len())
     }
 
     /// Ids of uploads that have objects in the store (housekeeping finds pieces

@@ -133,11 +133,47 @@ pub async fn upload_pieces_are_objects_of_their_upload(store: &EvidenceStore) {
     store.delete_key(&keys[1]).await.unwrap();
 }
 
+/// Staging objects a crash left behind are swept once old; blobs and upload pieces
+/// are not touched.
+pub async fn abandoned_staging_objects_are_swept(store: &EvidenceStore) {
+    let staged = format!("tmp/{}", uuid::Uuid::now_v7().simple());
+    let mut w = store.piece_writer(&staged);
+    w.write(Bytes::from(bytes_of(500, 7))).await.unwrap();
+    w.finish().await.unwrap();
+    let blob = store.put_bytes(bytes_of(700, 8)).await.unwrap();
+    let upload = uuid::Uuid::now_v7().hyphenated().to_string();
+    let piece = EvidenceStore::piece_key(&upload, 0, "w1");
+    let mut w = store.piece_writer(&piece);
+    w.write(Bytes::from(bytes_of(300, 9))).await.unwrap();
+    w.finish().await.unwrap();
+
+    let now = chrono::Utc::now();
+    // Younger than the cut-off: kept (it may belong to a request in flight).
+    let kept = store
+        .sweep_staging(now - chrono::Duration::hours(1))
+        .await
+        .unwrap();
+    assert_eq!(kept, 0);
+    assert!(store.read_key(&staged).await.is_ok());
+    let swept = store
+        .sweep_staging(now + chrono::Duration::minutes(5))
+        .await
+        .unwrap();
+    assert_eq!(swept, 1);
+    assert!(matches!(
+        store.read_key(&staged).await,
+        Err(BlobsError::Missing(_))
+    ));
+    assert!(store.contains(&blob.sha256).await.unwrap());
+    assert!(store.read_key(&piece).await.is_ok());
+    store.delete_upload_objects(&upload).await.unwrap();
+}
+
 /// Generates one test per check, on a store made by `$make`.
 #[macro_export]
 macro_rules! blob_store_tests {
     ($make:path) => {
-        $crate::blob_store_tests!(@t $make; blobs_stream_in_and_out, a_wrong_hash_never_becomes_a_blob, upload_pieces_are_objects_of_their_upload);
+        $crate::blob_store_tests!(@t $make; blobs_stream_in_and_out, a_wrong_hash_never_becomes_a_blob, upload_pieces_are_objects_of_their_upload, abandoned_staging_objects_are_swept);
     };
     (@t $make:path; $($name:ident),*) => {
         $(

@@ -1083,7 +1083,8 @@ async fn mark_received(state: &AppState, info: &UploadRecord, size: u64) -> Resu
 
 /// Deletes incomplete uploads untouched for [`STALE_AFTER`] and completed upload
 /// records older than [`COMPLETED_KEPT`] (never one a request holds the lease
-/// of), then upload pieces whose record is gone; returns how many uploads. Run
+/// of), then upload pieces whose record is gone and staging objects older than
+/// [`STAGING_KEPT`]; returns how many uploads. Run
 /// by the server's housekeeping.
 pub async fn purge_stale(state: &AppState) -> Result<usize, AppError> {
     let now = state.clock.now();
@@ -1108,8 +1109,21 @@ pub async fn purge_stale(state: &AppState) -> Result<usize, AppError> {
                 .map_err(store_err)?;
         }
     }
+    // Object stores stamp objects with the wall clock, not the server's clock.
+    let swept = state
+        .blobs
+        .sweep_staging(chrono::Utc::now() - STAGING_KEPT)
+        .await
+        .map_err(store_err)?;
+    if swept > 0 {
+        tracing::info!(swept, "staging objects left by a crash deleted");
+    }
     Ok(ids.len())
 }
+
+/// A staging object (a blob being stored by one request) older than this was left by
+/// a crash and is swept by [`purge_stale`].
+pub const STAGING_KEPT: Duration = Duration::days(1);
 
 #[cfg(test)]
 mod tests {
