@@ -446,10 +446,14 @@ impl<T: Transport> SyncClient<T> {
                             }
                         }
                         for id in resp.offer {
-                            if docs.contains_key(&id)
-                                || attention.contains_key(&id)
-                                || parked.contains(&id)
-                            {
+                            if attention.contains_key(&id) || parked.contains(&id) {
+                                continue;
+                            }
+                            // Already on this run's list: written again on the server
+                            // after this page's reply was made, so ask again next
+                            // round (the run's cursor already covers that write).
+                            if docs.contains_key(&id) {
+                                must_ask.insert(id);
                                 continue;
                             }
                             let local = if core.has_document(&id)? {

@@ -201,6 +201,7 @@ async fn sync(
         skew,
         roster,
         authors,
+        served: Default::default(),
     };
 
     // The signed device log (R-REC-5): acknowledged only when the request carried
@@ -230,9 +231,13 @@ async fn sync(
         .await?;
 
     let asked: BTreeSet<&str> = req.docs.iter().map(|d| d.id.as_str()).collect();
+    let served = std::mem::take(&mut *lock_served(&ctx.served));
     // Offers (issue 19): only records written after the device's change cursor are
     // compared; a device without one (0, or an older client that sends none) has
     // every visible record compared, in one query.
+    // The window in which another writer's commit meets this request's offer (a
+    // test widens it with `sync.before_offer=sleep(ms)`).
+    crate::failpoints::crash_point("sync.before_offer");
     let scan = st
         .storage
         .offer_scan(
@@ -244,6 +249,18 @@ async fn sync(
         .await?;
     let mut offer = vec![];
     for (id, heads, state) in scan.docs {
+        // An entry of this request is answered by its reply, unless the record was
+        // written again (another device, a supervisor, another instance) after the
+        // heads its reply was made from: the cursor handed back below already
+        // covers that write, so it must be offered now or the device would never
+        // hear of it (it asks again in its next round).
+        if let Some(replied) = served.get(&id) {
+            if sorted(replied.clone()) == sorted(heads) {
+                continue;
+            }
+            offer.push(id);
+            continue;
+        }
         if asked.contains(id.as_str()) {
             continue;
         }
@@ -306,6 +323,16 @@ struct Ctx<'a> {
     roster: Option<RosterSnapshot>,
     /// The agency's device and user actors, for the history check (R-REC-5).
     authors: crate::services::history::Authors,
+    /// For each entry answered `ok`: the record's heads its reply was made from
+    /// (the offer compares them with the heads at the end of the request).
+    served: std::sync::Mutex<std::collections::HashMap<String, Vec<String>>>,
+}
+
+fn lock_served(
+    m: &std::sync::Mutex<std::collections::HashMap<String, Vec<String>>>,
+) -> std::sync::MutexGuard<'_, std::collections::HashMap<String, Vec<String>>> {
+    // Plain inserts: a panic elsewhere cannot leave the map half-written.
+    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 fn reply(id: &str, status: DocStatus, reason: impl Into<String>) -> DocReply {
@@ -514,6 +541,9 @@ impl Ctx<'_> {
                         .put_peer_state(&self.auth.device.id, &m.id, &state)
                         .await?;
                 }
+                if let Some(heads) = expected_heads {
+                    lock_served(&self.served).insert(m.id.clone(), heads);
+                }
                 Ok(DocReply {
                     id: m.id.clone(),
                     status: DocStatus::Ok,
@@ -535,6 +565,7 @@ impl Ctx<'_> {
                     .as_ref()
                     .map(|r| r.officers.clone())
                     .unwrap_or_default();
+                let heads = record.heads.clone();
                 let summary =
                     summary_of((*record).clone(), *inspection, officers, history, self.now);
                 storage
@@ -547,6 +578,7 @@ impl Ctx<'_> {
                     })
                     .await?;
                 crate::failpoints::crash_point("sync.merge.after_commit");
+                lock_served(&self.served).insert(m.id.clone(), heads);
                 Ok(DocReply {
                     id: m.id.clone(),
                     status: DocStatus::Ok,

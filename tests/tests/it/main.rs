@@ -18,6 +18,7 @@ mod js_client;
 mod legal_browser;
 mod multi_instance_state;
 mod multi_writer;
+mod offer_race;
 mod pages_browser;
 mod postgres_e2e;
 mod public_browser_after;

@@ -108,10 +108,10 @@ fn concurrent_rounds(
         });
         comments.extend(acked);
     }
-    // Quiet now: passes until one brings no phone anything new (at most 6). Two
-    // used to be enough; once in a loaded run a phone still lacked the last change
-    // after two (a liveness question of the sync after concurrent merges, open in
-    // issue 18's note; nothing was lost: the server's record is checked first).
+    // Quiet now: passes until one brings no phone anything new (at most 6). A
+    // write landing between a request's reply and its offer used to be missed
+    // until the record was written again (a phone lacked the last change after two
+    // passes under load); `offer_race` covers that case now.
     for _ in 0..6 {
         let mut news = false;
         for d in devices.iter_mut() {
