@@ -9,6 +9,24 @@ cd "$(dirname "$0")/.."
 export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
 
 mkdir -p target
+# Phase times, printed at the end of the run (also when it fails) so that each landing's
+# figures can be read off its log (issue 17).
+run_start=$(date +%s)
+phase_start=$run_start
+phase_lines=()
+phase_done() { # NAME: the time since the previous phase_done (or the start)
+    local now
+    now=$(date +%s)
+    phase_lines+=("$(printf '%6d s  %s' $((now - phase_start)) "$1")")
+    phase_start=$now
+}
+print_phases() {
+    echo "== phase times (wall, load average now: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo '?'))"
+    printf '%s\n' "${phase_lines[@]}"
+    [ -f target/side-times.txt ] && sed 's/^/          side chain: /' target/side-times.txt
+    [ -f target/test-logs/summary.txt ] && sed 's/^/          /' target/test-logs/summary.txt
+    printf '%6d s  total\n' $(($(date +%s) - run_start))
+}
 # The tools the later steps need (Debian packages, npm packages, kotlinc) wait on the
 # network and the disk, the first build on the CPU: fetch them meanwhile (issue 17).
 tools_log=target/tools.log
@@ -26,6 +44,7 @@ s3_install_pid=$!
 
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
+phase_done "cargo fmt --check"
 
 # Clippy runs inside the test build instead of before it (issue 17): clippy-driver
 # compiles the workspace's crates (its lints, warnings are errors, exactly what
@@ -37,6 +56,7 @@ export RUSTC_WORKSPACE_WRAPPER
 export CLIPPY_ARGS="-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__"
 echo "== build of every target with clippy (warnings are errors)"
 cargo test --workspace --all-targets --no-run
+phase_done "build of every target with clippy"
 
 status=0
 echo "== tools: system packages (scripts/system-packages.sh), Chromium and playwright-core,"
@@ -46,21 +66,30 @@ if ! wait "$tools_pid"; then
     echo "tool installation failed:" >&2
 fi
 cat "$tools_log"
+phase_done "waiting for the tools after the build"
 
 # The checks beside the cargo tests (the fuzz run, the Kotlin tests, the phone app
 # checks) run while the cargo tests run: those mostly wait on servers, sockets and
 # Chromium, these on the CPU. Their output follows the cargo tests'.
 side_log=target/side-checks.log
+rm -f target/side-times.txt
 (
     side=0
+    timed() { # NAME COMMAND...: runs it, appends its wall time to target/side-times.txt
+        local t0=$SECONDS rc=0
+        "${@:2}" || rc=1
+        printf '%6d s  %s%s\n' $((SECONDS - t0)) "$1" "$([ $rc = 0 ] || echo ' FAILED')" >>target/side-times.txt
+        return $rc
+    }
     echo "== fuzzing the server's sync-message intake (short run, stable toolchain)"
     # The fuzz crate is a workspace of its own with its own release build: no clippy.
-    env -u RUSTC_WORKSPACE_WRAPPER -u CLIPPY_ARGS FUZZ_SECONDS="${FUZZ_SECONDS:-60}" \
+    timed "fuzz (release build + ${FUZZ_SECONDS:-60} s run)" \
+        env -u RUSTC_WORKSPACE_WRAPPER -u CLIPPY_ARGS FUZZ_SECONDS="${FUZZ_SECONDS:-60}" \
         bash scripts/fuzz.sh short || side=1
     echo "== Kotlin tests (generated bindings on the real native library, Android logic module)"
-    bash scripts/test-kotlin.sh || side=1
+    timed "Kotlin tests" bash scripts/test-kotlin.sh || side=1
     echo "== phone app checks (Swift against the generated bindings, Info.plist, Android checks)"
-    bash scripts/check-mobile.sh || side=1
+    timed "phone app checks" bash scripts/check-mobile.sh || side=1
     exit $side
 ) >"$side_log" 2>&1 &
 side_pid=$!
@@ -71,7 +100,7 @@ stop_services() {
     bash scripts/s3.sh stop || true
     bash scripts/postgres.sh stop || true
 }
-trap stop_services EXIT
+trap 'stop_services; print_phases' EXIT
 pg_env="$(bash scripts/postgres.sh start)" || {
     echo "PostgreSQL did not start: the PostgreSQL backend's tests need it (scripts/postgres.sh)" >&2
     exit 1
@@ -88,12 +117,20 @@ s3_env="$(bash scripts/s3.sh start)" || {
 }
 eval "$s3_env"
 bash scripts/s3.sh smoke
+phase_done "services started (and waiting for the Garage install)"
 
-echo "== cargo test"
-cargo test --workspace --no-fail-fast || status=1
+# The test executables of `cargo test --workspace` (and its doctests) run side by side
+# instead of one after another: most of their time is spent waiting on servers,
+# sockets and Chromium (issue 17). Each has its own log under target/test-logs/; they
+# are printed in cargo's order when all have ended, then every executable's time and
+# every failed test with its log. A failing test still fails the run.
+echo "== cargo tests (scripts/run-tests.py: the test executables side by side)"
+python3 scripts/run-tests.py || status=1
+phase_done "cargo tests (test executables side by side)"
 
 echo "== fuzz run, Kotlin tests, phone app checks (run beside the cargo tests)"
 wait "$side_pid" || status=1
 cat "$side_log"
+phase_done "waiting for the side chain after the cargo tests"
 
 exit $status

@@ -1,7 +1,9 @@
 //! The browser suites (`*_browser` modules) each drive a headless Chromium through
 //! Node. They share this one test binary, whose test threads run side by side, so a
 //! process-wide slot keeps to one browser at a time: several Chromium instances on a
-//! small machine would compete for memory and CPU rather than finish sooner.
+//! small machine would compete for memory and CPU rather than finish sooner. Each
+//! suite takes the slot only to run Node and Chromium: its server and data are set
+//! up before, beside the browser of another suite (issue 17).
 
 use std::sync::{Mutex, MutexGuard};
 

@@ -48,11 +48,13 @@ fn require_browser_tools(root: &Path) {
 fn every_page_reads_well_at_desk_and_phone_width() {
     let root = repo_root();
     require_browser_tools(&root);
-    // One Chromium at a time: the suites share this test binary (see browser.rs).
-    let _browser = crate::browser::exclusive();
     let server = TestServer::start_demo_desk();
     let artifacts = root.join("target/browser-artifacts");
     std::fs::create_dir_all(&artifacts).expect("artifacts directory");
+    // One Chromium at a time: the suites share this test binary (see browser.rs). The
+    // slot is taken only now, so the server and the data above are set up while
+    // another suite's browser runs.
+    let _browser = crate::browser::exclusive();
     let out = Command::new("node")
         .arg(root.join("tests/browser/pages.spec.mjs"))
         .current_dir(root.join("tests/browser"))

@@ -131,13 +131,15 @@ fn add_published_fixtures(data_dir: &Path) {
 fn public_decisions_search_page_publish_and_withdraw_in_a_real_browser() {
     let root = repo_root();
     require_browser_tools(&root);
-    // One Chromium at a time: the suites share this test binary (see browser.rs).
-    let _browser = crate::browser::exclusive();
     let server = TestServer::start_demo_desk();
     add_published_fixtures(&server.data_dir);
 
     let artifacts = root.join("target/browser-artifacts");
     std::fs::create_dir_all(&artifacts).unwrap();
+    // One Chromium at a time: the suites share this test binary (see browser.rs). The
+    // slot is taken only now, so the server and the data above are set up while
+    // another suite's browser runs.
+    let _browser = crate::browser::exclusive();
     let out = Command::new("node")
         .arg(root.join("tests/browser/public_after.spec.mjs"))
         .current_dir(root.join("tests/browser"))

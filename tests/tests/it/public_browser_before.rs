@@ -89,13 +89,15 @@ fn completed_draw(server: &TestServer) -> String {
 fn visitor_reads_the_before_enforcement_pages_and_statistics_in_a_real_browser() {
     let root = repo_root();
     require_browser_tools(&root);
-    // One Chromium at a time: the suites share this test binary (see browser.rs).
-    let _browser = crate::browser::exclusive();
     let server = TestServer::start_demo_desk();
     let draw = completed_draw(&server);
 
     let artifacts = root.join("target/browser-artifacts");
     std::fs::create_dir_all(&artifacts).unwrap();
+    // One Chromium at a time: the suites share this test binary (see browser.rs). The
+    // slot is taken only now, so the server and the data above are set up while
+    // another suite's browser runs.
+    let _browser = crate::browser::exclusive();
     let out = Command::new("node")
         .arg(root.join("tests/browser/public_before.spec.mjs"))
         .current_dir(root.join("tests/browser"))

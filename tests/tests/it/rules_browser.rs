@@ -46,11 +46,13 @@ fn require_browser_tools(root: &Path) {
 fn issue_20_rules_in_a_real_browser() {
     let root = repo_root();
     require_browser_tools(&root);
-    // One Chromium at a time: the suites share this test binary (see browser.rs).
-    let _browser = crate::browser::exclusive();
     let server = TestServer::start_demo_desk();
     let artifacts = root.join("target/browser-artifacts");
     std::fs::create_dir_all(&artifacts).unwrap();
+    // One Chromium at a time: the suites share this test binary (see browser.rs). The
+    // slot is taken only now, so the server and the data above are set up while
+    // another suite's browser runs.
+    let _browser = crate::browser::exclusive();
     let out = Command::new("node")
         .arg(root.join("tests/browser/rules.spec.mjs"))
         .current_dir(root.join("tests/browser"))
