@@ -33,7 +33,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 # Without recorded times: the end-to-end binary first (minutes), then the other
 # integration-test binaries, then the unit tests.
-DEFAULT_ORDER = ["liuhen-e2e:it", "liuhen-server:it", "liuhen-core:it"]
+DEFAULT_ORDER = ["liuhen-e2e:it(rest)", "liuhen-e2e:it(browser)", "liuhen-e2e:it", "liuhen-server:it", "liuhen-core:it"]
 
 
 def target_dir() -> Path:
@@ -68,6 +68,7 @@ def list_executables(cargo_args):
         exes.append(
             {
                 "key": f"{pkg}:{m['target']['name']}",
+                "target": m["target"]["name"],
                 "kind": ",".join(m["target"]["kind"]),
                 "package": pkg,
                 "dir": pkg_dir,
@@ -117,7 +118,7 @@ def env_for(job, tdir: Path):
             "CARGO_PKG_VERSION_MAJOR": major,
             "CARGO_PKG_VERSION_MINOR": minor,
             "CARGO_PKG_VERSION_PATCH": patch,
-            "CARGO_CRATE_NAME": job["key"].split(":", 1)[1].replace("-", "_"),
+            "CARGO_CRATE_NAME": job["target"].replace("-", "_"),
         }
     )
     libs = [str(tdir / "debug" / "deps"), str(tdir / "debug")]
@@ -190,7 +191,7 @@ def order(jobs, times):
 
 
 def run_job(job, log_dir: Path, extra_args, tdir: Path):
-    log = log_dir / (job["key"].replace(":", "-") + ".log")
+    log = log_dir / (re.sub(r"[^A-Za-z0-9_.-]+", "-", job["key"]).strip("-") + ".log")
     job["log"] = log
     start = time.monotonic()
     with open(log, "w") as f:
@@ -245,13 +246,28 @@ def main():
     times = load_times(times_path)
 
     jobs = list_executables([])
+    split = []
     for job in jobs:
-        if job["key"] == "liuhen-e2e:it":
+        if job["key"] != "liuhen-e2e:it":
+            split.append(job)
+        elif a.rest:
             job["args"] = [f"--test-threads={a.e2e_threads}"]
+            split.append(job)
+        else:
+            # Two processes: the browser suites (their tests are named `*_browser::…`)
+            # hold one browser slot in turn, so in the same process as the rest they
+            # kept libtest threads waiting on it; alone, two threads let one suite set
+            # up while another's browser runs. The filter and the skip split the tests
+            # exactly in two.
+            split.append(dict(job, key="liuhen-e2e:it(browser)", args=["_browser", "--test-threads=2"]))
+            split.append(
+                dict(job, key="liuhen-e2e:it(rest)", args=["--skip", "_browser", f"--test-threads={a.e2e_threads}"])
+            )
+    jobs = split
     if not a.no_doc:
         sources = doctest_sources(sorted({j["dir"] for j in jobs}))
         if sources:
-            jobs.append({"key": "doctests:all", "kind": "doctest", "package": "", "dir": ROOT, "exe": ""})
+            jobs.append({"key": "doctests:all", "kind": "doctest", "package": "", "target": "", "dir": ROOT, "exe": ""})
             print(f"doctests in {len(sources)} files (e.g. {sources[0]}): cargo test --doc runs")
         else:
             print("no doctests in the workspace's libraries (every doc block is text or ignore): "

@@ -119,11 +119,12 @@ eval "$s3_env"
 bash scripts/s3.sh smoke
 phase_done "services started (and waiting for the Garage install)"
 
-# The test executables of `cargo test --workspace` (and its doctests) run side by side
-# instead of one after another: most of their time is spent waiting on servers,
-# sockets and Chromium (issue 17). Each has its own log under target/test-logs/; they
-# are printed in cargo's order when all have ended, then every executable's time and
-# every failed test with its log. A failing test still fails the run.
+# The test executables of `cargo test --workspace` (and its doctests, if any) run side
+# by side instead of one after another, which left a core idle whenever a test waited
+# on a server, a socket or Chromium (issue 17; docs/building.md has the figures). Each
+# has its own log under target/test-logs/; they are printed in cargo's order when all
+# have ended, then every executable's time and every failed test with its log. A
+# failing test still fails the run.
 echo "== cargo tests (scripts/run-tests.py: the test executables side by side)"
 python3 scripts/run-tests.py || status=1
 phase_done "cargo tests (test executables side by side)"
