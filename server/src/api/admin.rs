@@ -56,6 +56,17 @@ fn check_text(field: &str, value: &str, max: usize) -> Result<(), AppError> {
 /// Creates an account after checking every field; officers must be on the
 /// agency's roster (R-SCENE-1: only certified officers enforce).
 pub async fn create_user(state: &AppState, new: NewUser) -> Result<User, AppError> {
+    create_user_hashed(state, new, None).await
+}
+
+/// [`create_user`] with the hash of `new.password` already made when `Some` (the demo
+/// accounts share one public password and hash it once per process); `None` hashes
+/// it afresh with a salt of its own.
+pub async fn create_user_hashed(
+    state: &AppState,
+    new: NewUser,
+    password_hash: Option<String>,
+) -> Result<User, AppError> {
     check_text("agency_id", &new.agency_id, 64)?;
     check_text("login", &new.login, 64)?;
     if !new
@@ -122,7 +133,10 @@ pub async fn create_user(state: &AppState, new: NewUser) -> Result<User, AppErro
         name: new.name.trim().to_string(),
         role: new.role,
         officer_id,
-        password_hash: hash_password(new.password).await?,
+        password_hash: match password_hash {
+            Some(h) => h,
+            None => hash_password(new.password).await?,
+        },
         disabled: false,
     };
     state

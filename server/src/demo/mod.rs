@@ -12,7 +12,7 @@ pub mod publish;
 
 use liuhen_domain::model::{RosterSnapshot, TargetKind};
 
-use crate::api::admin::{NewUser, create_user, load_roster};
+use crate::api::admin::{NewUser, create_user_hashed, load_roster};
 use crate::api::enroll::create_code;
 use crate::error::AppError;
 use crate::services::draws::algorithm::SpotCheckItem;
@@ -24,6 +24,17 @@ pub const DEMO_ROSTER_JSON: &str = include_str!("../../../core/tests/data/demo-r
 
 /// Password of every demo account. Demo only: never on a real deployment.
 pub const DEMO_PASSWORD: &str = "demo-password";
+
+/// The argon2 hash of [`DEMO_PASSWORD`], made once per process: every demo account
+/// stores it (one salt for a password that is public anyway), so a server start
+/// seeds its accounts with one hash instead of one each (most of a start's CPU in
+/// the tests, issue 17). Every sign-in still verifies against it in full.
+async fn demo_password_hash() -> Result<String, AppError> {
+    static HASH: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
+    HASH.get_or_try_init(|| crate::auth::hash_password(DEMO_PASSWORD.to_string()))
+        .await
+        .cloned()
+}
 
 /// What `--demo` set up.
 #[derive(Debug, Clone)]
@@ -183,7 +194,7 @@ pub async fn load(state: &AppState) -> Result<DemoSummary, AppError> {
         if state.storage.user_by_login(&login).await?.is_some() {
             continue;
         }
-        create_user(
+        create_user_hashed(
             state,
             NewUser {
                 agency_id: agency_id.clone(),
@@ -193,6 +204,7 @@ pub async fn load(state: &AppState) -> Result<DemoSummary, AppError> {
                 officer_id,
                 password: DEMO_PASSWORD.to_string(),
             },
+            Some(demo_password_hash().await?),
         )
         .await?;
         created.push(login);
@@ -837,7 +849,7 @@ async fn ensure_user(
     if let Some(u) = state.storage.user_by_login(login).await? {
         return Ok(u);
     }
-    let u = create_user(
+    let u = create_user_hashed(
         state,
         NewUser {
             agency_id: agency_id.to_string(),
@@ -847,6 +859,7 @@ async fn ensure_user(
             officer_id,
             password: DEMO_PASSWORD.to_string(),
         },
+        Some(demo_password_hash().await?),
     )
     .await?;
     created.push(login.to_string());
