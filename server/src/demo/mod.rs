@@ -726,12 +726,14 @@ impl Seed {
     }
 }
 
-/// A real JPEG "site photo" (960x720): sky, a factory wall with a door and a
-/// sign, a drain; colours vary with `n` so each photo has its own hash.
+/// A real JPEG "site photo" (640x480): sky, a factory wall with a door and a
+/// sign, a drain; colours vary with `n` so each photo has its own hash. Drawn on a
+/// 960x720 plan; 640x480 keeps a demo start (a dozen photos, encoded by unoptimised
+/// code in test builds) cheap.
 pub fn photo_jpeg(n: u64) -> Result<Vec<u8>, AppError> {
     let hue = (n.wrapping_mul(47) % 180) as i32;
-    let img = image::RgbImage::from_fn(960, 720, |x, y| {
-        let (x, y) = (x as i32, y as i32);
+    let img = image::RgbImage::from_fn(640, 480, |x, y| {
+        let (x, y) = (x as i32 * 3 / 2, y as i32 * 3 / 2);
         if y < 260 {
             // Sky gradient.
             let t = y * 255 / 260;
