@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
 use std::time::Duration;
 
-use automerge::sync::{Message, State, SyncDoc};
+use automerge::sync::{BloomFilter, Capability, Have, Message, State, SyncDoc};
 use automerge::{AutoCommit, ChangeHash};
 
 use super::protocol::{
@@ -318,7 +318,7 @@ impl<T: Transport> SyncClient<T> {
                     let state = match states.get_mut(id) {
                         Some(s) => s,
                         None => {
-                            let s = load_state(core, id)?;
+                            let s = load_state(core, id, local)?;
                             states.entry(id.clone()).or_insert(s)
                         }
                     };
@@ -792,14 +792,44 @@ impl LogUpload {
     }
 }
 
-fn load_state(core: &Core, id: &str) -> Result<State, SyncError> {
+/// The sync state a run starts from for one record: the stored one, or for a record
+/// the server has never acknowledged (nothing stored, issue 19) the state of a peer
+/// that holds none of it, so the first message carries the whole record.
+fn load_state(core: &Core, id: &str, local: &Local) -> Result<State, SyncError> {
     Ok(
         match core.store().peer_state(id).map_err(CoreError::from)? {
             // A state that does not decode is only a lost optimisation: start afresh.
             Some(bytes) => State::decode(&bytes).unwrap_or_default(),
-            None => State::new(),
+            None => match local {
+                Local::Stored => state_for_new_record(),
+                Local::Incoming(_) => State::new(),
+            },
         },
     )
+}
+
+/// The sync state for sending a record the server has never acknowledged in one
+/// round (issue 19 item 1): exactly the state automerge reaches when the server
+/// answers a first message for a document it does not hold (heads, needs and the
+/// last sync point empty, an empty bloom filter, the server's capabilities: message
+/// v2 and sync reset, as automerge 0.12 advertises in every message). From it
+/// `generate_sync_message` sends the whole document at once instead of only its
+/// heads; the server's answer then completes the sync.
+///
+/// If the server did hold some of the record (an acknowledgement lost), nothing is
+/// wrong: automerge skips changes it already has. `docs/sync-protocol.md` ("One round
+/// for a new record") describes this for other clients.
+pub fn state_for_new_record() -> State {
+    State {
+        their_heads: Some(vec![]),
+        their_need: Some(vec![]),
+        their_have: Some(vec![Have {
+            last_sync: vec![],
+            bloom: BloomFilter::default(),
+        }]),
+        their_capabilities: Some(vec![Capability::MessageV2, Capability::SyncReset]),
+        ..State::new()
+    }
 }
 
 /// Splits messages into requests bounded in count and message bytes.
@@ -848,6 +878,105 @@ mod tests {
         assert_eq!(pages.iter().map(Vec::len).sum::<usize>(), 1200);
         // No documents still makes one (empty) request: it fetches offers and the roster.
         assert_eq!(paginate(vec![]).len(), 1);
+    }
+
+    /// A document with a few changes, as a device makes them.
+    fn device_doc() -> AutoCommit {
+        use automerge::transaction::Transactable;
+        let mut doc = AutoCommit::new();
+        for i in 0..5_i64 {
+            doc.put(automerge::ROOT, format!("k{i}"), i).expect("put");
+            doc.commit();
+        }
+        doc
+    }
+
+    #[test]
+    fn new_record_state_is_what_an_empty_peer_says() {
+        // What automerge answers for a document it does not hold, before it has
+        // heard anything: no heads, no needs, an empty bloom filter, its flags.
+        let mut empty = AutoCommit::new();
+        let said = empty
+            .sync()
+            .generate_sync_message(&mut State::new())
+            .expect("first message");
+        let encoded = said.encode();
+        // The documented bytes (docs/sync-protocol.md) are that message.
+        assert_eq!(hex(&encoded), NEW_RECORD_PEER_HEX);
+        let page = include_str!("../../../docs/sync-protocol.md");
+        assert!(page.contains(NEW_RECORD_PEER_HEX), "documented");
+        // Receiving it from a fresh state gives exactly the state a new record starts from.
+        let mut device = device_doc();
+        let mut received = State::new();
+        device
+            .sync()
+            .receive_sync_message(&mut received, Message::decode(&encoded).expect("decode"))
+            .expect("receive");
+        assert_eq!(received, state_for_new_record());
+    }
+
+    /// The first message of automerge 0.12 for a document it does not hold.
+    const NEW_RECORD_PEER_HEX: &str = "42000001000000020284";
+
+    fn hex(b: &[u8]) -> String {
+        b.iter().map(|x| format!("{x:02x}")).collect()
+    }
+
+    /// Syncs `device` into `server` from the given device state until both are quiet;
+    /// returns the round trips that carried a device message.
+    fn converge(device: &mut AutoCommit, server: &mut AutoCommit, mut sd: State) -> usize {
+        let mut ss = State::new();
+        let mut trips = 0;
+        for _ in 0..8 {
+            let Some(up) = device.sync().generate_sync_message(&mut sd) else {
+                break;
+            };
+            trips += 1;
+            server
+                .sync()
+                .receive_sync_message(&mut ss, up)
+                .expect("server receives");
+            if let Some(down) = server.sync().generate_sync_message(&mut ss) {
+                device
+                    .sync()
+                    .receive_sync_message(&mut sd, down)
+                    .expect("device receives");
+            }
+        }
+        assert_eq!(sorted(sd.shared_heads.clone()), sorted(device.get_heads()));
+        trips
+    }
+
+    #[test]
+    fn a_new_record_takes_one_round_trip() {
+        let mut device = device_doc();
+        let mut server = AutoCommit::new();
+        assert_eq!(
+            converge(&mut device, &mut server, state_for_new_record()),
+            1
+        );
+        assert_eq!(server.get_heads(), device.get_heads());
+        // From a fresh state it takes two (heads first, then the changes).
+        let mut server = AutoCommit::new();
+        assert_eq!(converge(&mut device, &mut server, State::new()), 2);
+        assert_eq!(server.get_heads(), device.get_heads());
+    }
+
+    #[test]
+    fn sending_a_record_the_server_holds_again_changes_nothing() {
+        // The server holds all, or the first part, of the record (an acknowledgement
+        // lost): the whole record again is accepted and the duplicates ignored.
+        let mut device = device_doc();
+        let mut full = AutoCommit::load(&device.save()).expect("load");
+        let before = full.save();
+        converge(&mut device, &mut full, state_for_new_record());
+        assert_eq!(full.save(), before, "nothing changed");
+        let first_two: Vec<_> = device.get_changes(&[]).into_iter().take(2).collect();
+        let mut part = AutoCommit::new();
+        part.apply_changes(first_two).expect("apply");
+        converge(&mut device, &mut part, state_for_new_record());
+        assert_eq!(part.get_heads(), device.get_heads());
+        assert_eq!(part.get_changes(&[]).len(), device.get_changes(&[]).len());
     }
 
     #[test]
