@@ -65,6 +65,14 @@ impl TestServer {
         Self::spawn(data_dir, addr, &["--demo", "--demo-without-inspections"])
     }
 
+    /// [`TestServer::start_demo`] with extra environment variables (e.g. `FAILPOINTS`).
+    pub fn start_demo_with_env(env: &[(&str, &str)]) -> TestServer {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut s = Self::start_in_with_env(dir.path(), &[], env);
+        s._dir = Some(dir);
+        s
+    }
+
     /// Starts a server with the demo agency (no sample inspections) in a new
     /// temporary data directory, with extra `serve` arguments (e.g. `--database URL`).
     pub fn start_demo_with(args: &[&str]) -> TestServer {
@@ -219,11 +227,17 @@ impl TestServer {
     }
 
     /// Kills the server and starts it again on the same port and data.
-    pub fn restart_after_kill(mut self) -> TestServer {
+    pub fn restart_after_kill(self) -> TestServer {
+        self.restart_after_kill_with_env(&[])
+    }
+
+    /// [`TestServer::restart_after_kill`] with extra environment variables for the
+    /// new process (e.g. the `FAILPOINTS` the killed one ran with).
+    pub fn restart_after_kill_with_env(mut self, env: &[(&str, &str)]) -> TestServer {
         self.kill();
         let listen = self.base_url.trim_start_matches("http://").to_string();
         let dir = self._dir.take();
-        let mut s = Self::start_in(&self.data_dir.clone(), &[&listen]);
+        let mut s = Self::start_in_with_env(&self.data_dir.clone(), &[&listen], env);
         s._dir = dir;
         s
     }

@@ -516,12 +516,19 @@ struct Killable {
     findings_per_record: usize,
     kills: u32,
     failed_runs: u32,
+    /// The server's extra environment, for every restart too.
+    env: &'static [(&'static str, &'static str)],
 }
 
 impl Killable {
-    /// `records` inspections by A (every `photo_every`-th with a photo), offline.
-    fn new(records: usize, photo_every: usize) -> Killable {
-        let server = TestServer::start_demo();
+    /// `records` inspections by A (every `photo_every`-th with a photo), offline;
+    /// the server (and every restart of it) runs with the environment `env`.
+    fn new(
+        records: usize,
+        photo_every: usize,
+        env: &'static [(&'static str, &'static str)],
+    ) -> Killable {
+        let server = TestServer::start_demo_with_env(env);
         let data_dir = server.data_dir.clone();
         let proxy = FaultProxy::start(&server.base_url);
         let mut a = Device::enrolled_at(&proxy.base_url, O1);
@@ -557,6 +564,7 @@ impl Killable {
             findings_per_record: 1,
             kills: 0,
             failed_runs: 0,
+            env,
         }
     }
 
@@ -577,7 +585,7 @@ impl Killable {
     /// of that request once the run is over.
     fn sync_with_kill(&mut self, target: Target, delay_ms: u64) -> Option<Event> {
         let run_over = AtomicBool::new(false);
-        let (proxy, server) = (&self.proxy, &self.server);
+        let (proxy, server, env) = (&self.proxy, &self.server, self.env);
         let pick = |ev: &[Event]| {
             ev.iter()
                 .find(|e| {
@@ -599,7 +607,7 @@ impl Killable {
             std::thread::sleep(Duration::from_millis(delay_ms));
             let mut guard = server.lock().unwrap();
             let s = guard.take().expect("server");
-            *guard = Some(s.restart_after_kill());
+            *guard = Some(s.restart_after_kill_with_env(env));
             Some(index)
         };
         let a = &mut self.a;
@@ -691,15 +699,20 @@ impl Killable {
     }
 }
 
+/// Holds each merge 10 ms between its read and its commit.
+const HELD_MERGES: (&str, &str) = ("FAILPOINTS", "sync.merge.before_commit=sleep(10)");
+
 /// The server is killed with SIGKILL while it merges a batch of 200 records, then
 /// again while it merges a second batch of changes to all of them, and restarted
 /// each time. After a clean sync every record is on the server once, with the
 /// phone's heads, and every photo is verified.
 #[test]
 fn server_killed_mid_sync_and_restarted_loses_and_duplicates_nothing() {
-    let mut k = Killable::new(200, 20);
+    // Each merge is held 10 ms before its commit, so that merging 200 records takes
+    // a second or more however fast the merge itself has become (it once took over
+    // a second; at 0.3 s the kills below came after the merge).
+    let mut k = Killable::new(200, 20, &[HELD_MERGES]);
     let mut rng = SplitMix64::new(0x51_6b11);
-    // Merging 200 records takes this server a second or more.
     let first = k.sync_with_kill(Target::Sync, rng.below(1200));
     k.more_work();
     let second = k.sync_with_kill(Target::Sync, rng.below(1200));
@@ -730,7 +743,7 @@ fn server_killed_mid_sync_and_restarted_loses_and_duplicates_nothing() {
 /// `an_upload_whose_part_file_was_lost_in_a_crash_is_not_wedged`.
 #[test]
 fn server_killed_mid_upload_and_restarted_loses_nothing() {
-    let mut k = Killable::new(30, 1);
+    let mut k = Killable::new(30, 1, &[]);
     let mut rng = SplitMix64::new(0x000b_10b5);
     for _ in 0..3 {
         k.sync_with_kill(Target::Patch, rng.below(20));
