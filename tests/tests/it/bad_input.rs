@@ -238,8 +238,11 @@ fn garbage_messages_are_malformed_per_document_and_the_others_still_apply() {
     assert!(r.needs_attention.is_empty(), "{r:?}");
 
     let replies = client.transport().replies.lock().unwrap().clone();
-    assert!(
-        replies.len() >= 4,
+    // A new record goes up in one round (issue 19), so one request may be all.
+    assert!(r.requests >= 1, "{r:?}");
+    assert_eq!(
+        replies.len(),
+        2 * r.requests as usize,
         "every request carried both: {replies:?}"
     );
     for reply in &replies {
