@@ -6,7 +6,7 @@ use rusqlite::{OptionalExtension, Row, Transaction, params};
 
 use liuhen_domain::audit::LogEntry;
 
-use super::{SqliteStorage, backend, get_json, get_ts, to_json, ts};
+use super::{SqliteStorage, backend, exec, get_json, get_ts, to_json, ts};
 use liuhen_server_store::device_log::{
     DeviceLogStorage, LogDevice, LogUploadOutcome, StoredLogEntry,
 };
@@ -70,7 +70,8 @@ fn put_one(
         .map_err(backend)?;
     match stored {
         None => {
-            tx.execute(
+            exec(
+                tx,
                 "INSERT INTO device_log_entries (device_id, seq, prev_hash, at, officer_id,
                    inspection_id, action, detail, evidence, doc_heads, hash, signature,
                    public_key, received_at)
@@ -99,7 +100,8 @@ fn put_one(
         Some(_) => {
             // Keyed by (device, seq, hash): the same divergent entry sent again is
             // kept once.
-            tx.execute(
+            exec(
+                tx,
                 "INSERT OR IGNORE INTO device_log_divergent
                    (device_id, seq, hash, entry, public_key, received_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -137,7 +139,8 @@ fn advance_ack(tx: &Transaction<'_>, device_id: &str) -> StorageResult<u64> {
         seq += 1;
     }
     if seq != start {
-        tx.execute(
+        exec(
+            tx,
             "INSERT INTO device_log_acks (device_id, contiguous_seq) VALUES (?1, ?2)
              ON CONFLICT (device_id) DO UPDATE SET contiguous_seq = excluded.contiguous_seq",
             params![device_id, seq],

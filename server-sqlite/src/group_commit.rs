@@ -119,12 +119,15 @@ fn run_writer(mut conn: Connection, rx: mpsc::Receiver<Box<dyn WriteJob>>) {
 
 fn run_group(conn: &mut Connection, group: &mut [Box<dyn WriteJob>]) -> rusqlite::Result<()> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    // Through the statement cache: these run once per job, not once per group.
+    let step = |sql: &str| tx.prepare_cached(sql).and_then(|mut s| s.execute([]));
     for job in group.iter_mut() {
-        tx.execute_batch("SAVEPOINT job")?;
+        step("SAVEPOINT job")?;
         if job.run(&tx) {
-            tx.execute_batch("RELEASE job")?;
+            step("RELEASE job")?;
         } else {
-            tx.execute_batch("ROLLBACK TO job; RELEASE job")?;
+            step("ROLLBACK TO job")?;
+            step("RELEASE job")?;
         }
     }
     tx.commit()

@@ -61,8 +61,27 @@ const MIGRATIONS: &[&str] = &[
 /// The schema version this program writes (the number of migrations).
 pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
 
-/// Most idle reader connections kept open.
-const MAX_IDLE_READERS: usize = 4;
+/// Most idle reader connections kept open: at least as many as reads a sync
+/// request has in flight (16 documents at once), so none is opened per read.
+const MAX_IDLE_READERS: usize = 32;
+
+/// Prepared statements kept per connection (issue 19): every statement of the
+/// sync write path is prepared once per connection, not once per record.
+const STATEMENT_CACHE: usize = 128;
+
+/// Executes one statement through the connection's prepared-statement cache.
+fn exec<P: rusqlite::Params>(c: &Connection, sql: &str, p: P) -> rusqlite::Result<usize> {
+    c.prepare_cached(sql)?.execute(p)
+}
+
+/// Reads one row through the connection's prepared-statement cache.
+fn query_one<T, P, F>(c: &Connection, sql: &str, p: P, f: F) -> rusqlite::Result<T>
+where
+    P: rusqlite::Params,
+    F: FnOnce(&Row<'_>) -> rusqlite::Result<T>,
+{
+    c.prepare_cached(sql)?.query_row(p, f)
+}
 
 /// The SQLite storage backend.
 #[derive(Clone)]
@@ -244,6 +263,7 @@ fn size_to_sql(size: u64) -> StorageResult<i64> {
 /// Opens a connection with the pragmas every connection needs.
 fn open_connection(path: &Path) -> rusqlite::Result<Connection> {
     let conn = Connection::open(path)?;
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
     conn.pragma_update(None, "foreign_keys", true)?;
     conn.pragma_update(None, "synchronous", "FULL")?;
@@ -377,7 +397,8 @@ fn roster_version(snapshot: &RosterSnapshot) -> StorageResult<String> {
 
 fn put_roster_tx(tx: &Transaction<'_>, roster: &RosterSnapshot, now: &str) -> StorageResult<()> {
     let agency_id = roster.agency.id.as_str();
-    tx.execute(
+    exec(
+        tx,
         "INSERT INTO agencies (id, data, updated_at) VALUES (?1, ?2, ?3)
          ON CONFLICT(id) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at",
         params![agency_id, to_json(&roster.agency)?, now],
@@ -390,7 +411,8 @@ fn put_roster_tx(tx: &Transaction<'_>, roster: &RosterSnapshot, now: &str) -> St
         } else {
             "task_id"
         };
-        tx.execute(
+        exec(
+            tx,
             &format!(
                 "DELETE FROM {table} WHERE agency_id = ?1 AND {id_col} NOT IN
                  (SELECT task_id FROM draw_tasks WHERE agency_id = ?1)"
@@ -400,7 +422,8 @@ fn put_roster_tx(tx: &Transaction<'_>, roster: &RosterSnapshot, now: &str) -> St
         .map_err(backend)?;
     }
     for table in ["roster_targets", "roster_officers"] {
-        tx.execute(
+        exec(
+            tx,
             &format!("DELETE FROM {table} WHERE agency_id = ?1"),
             [agency_id],
         )
@@ -408,27 +431,31 @@ fn put_roster_tx(tx: &Transaction<'_>, roster: &RosterSnapshot, now: &str) -> St
     }
     let dup = |what: &str, id: &str| format!("名单中重复的{what}编号 {id}");
     for (i, o) in roster.officers.iter().enumerate() {
-        tx.execute(
+        exec(
+            tx,
             "INSERT INTO roster_officers (agency_id, id, position, data) VALUES (?1, ?2, ?3, ?4)",
             params![agency_id, o.id, i as i64, to_json(o)?],
         )
         .map_err(|e| conflict_or(e, dup("执法人员", &o.id)))?;
     }
     for (i, t) in roster.targets.iter().enumerate() {
-        tx.execute(
+        exec(
+            tx,
             "INSERT INTO roster_targets (agency_id, id, position, data) VALUES (?1, ?2, ?3, ?4)",
             params![agency_id, t.id, i as i64, to_json(t)?],
         )
         .map_err(|e| conflict_or(e, dup("检查对象", &t.id)))?;
     }
     for (i, t) in roster.tasks.iter().enumerate() {
-        tx.execute(
+        exec(
+            tx,
             "INSERT INTO roster_tasks (agency_id, id, position, data) VALUES (?1, ?2, ?3, ?4)",
             params![agency_id, t.id, i as i64, to_json(t)?],
         )
         .map_err(|e| conflict_or(e, dup("检查任务", &t.id)))?;
         for officer_id in &t.officer_ids {
-            tx.execute(
+            exec(
+                tx,
                 "INSERT OR IGNORE INTO roster_task_officers (agency_id, task_id, officer_id)
                  VALUES (?1, ?2, ?3)",
                 params![agency_id, t.id, officer_id],
@@ -544,7 +571,8 @@ fn upsert_directory_tx(
                 o.certificate_no
             )));
         }
-        tx.execute(
+        exec(
+            tx,
             "INSERT INTO roster_officers (agency_id, id, position, data) VALUES (?1, ?2, ?3, ?4)
              ON CONFLICT(agency_id, id) DO UPDATE SET data = excluded.data",
             params![agency_id, o.id, pos, to_json(o)?],
@@ -628,13 +656,15 @@ fn summary_from_row(row: &Row<'_>) -> rusqlite::Result<DrawSummary> {
 }
 
 fn insert_task_tx(tx: &Transaction<'_>, task: &Task, position: i64) -> StorageResult<()> {
-    tx.execute(
+    exec(
+        tx,
         "INSERT INTO roster_tasks (agency_id, id, position, data) VALUES (?1, ?2, ?3, ?4)",
         params![task.agency_id, task.id, position, to_json(task)?],
     )
     .map_err(|e| conflict_or(e, format!("检查任务编号 {}", task.id)))?;
     for officer_id in &task.officer_ids {
-        tx.execute(
+        exec(
+            tx,
             "INSERT OR IGNORE INTO roster_task_officers (agency_id, task_id, officer_id)
              VALUES (?1, ?2, ?3)",
             params![task.agency_id, task.id, officer_id],
@@ -708,7 +738,7 @@ fn delete_one(
     p: &[&dyn rusqlite::ToSql],
     what: String,
 ) -> StorageResult<()> {
-    let n = tx.execute(sql, p).map_err(backend)?;
+    let n = exec(tx, sql, p).map_err(backend)?;
     if n == 0 {
         return Err(StorageError::NotFound(what));
     }
@@ -764,16 +794,22 @@ fn insert_device(
         // The same person's revoked device enrols again, with the same actor id:
         // its old sync states describe a peer that may no longer hold what they
         // claim.
-        tx.execute("DELETE FROM peer_states WHERE device_id = ?1", [&device.id])
-            .map_err(backend)?;
-        tx.execute(
+        exec(
+            tx,
+            "DELETE FROM peer_states WHERE device_id = ?1",
+            [&device.id],
+        )
+        .map_err(backend)?;
+        exec(
+            tx,
             "UPDATE devices SET user_id = ?2, public_key = ?3, actor_id = ?4,
              token_hash = ?5, name = ?6, enrolled_at = ?7, revoked_at = ?8 WHERE id = ?1",
             values,
         )
         .map_err(backend)?;
     } else {
-        tx.execute(
+        exec(
+            tx,
             "INSERT INTO devices (id, user_id, public_key, actor_id, token_hash, name,
              enrolled_at, revoked_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             values,
@@ -860,7 +896,8 @@ impl Storage for SqliteStorage {
             agency_exists(tx, &agency_id)?;
             let first = next_position(tx, "check_items", &agency_id)?;
             for (pos, item) in (first..).zip(&items) {
-                tx.execute(
+                exec(
+                    tx,
                     "INSERT INTO check_items (agency_id, code, position, data)
                      VALUES (?1, ?2, ?3, ?4)
                      ON CONFLICT(agency_id, code) DO UPDATE SET data = excluded.data",
@@ -901,13 +938,15 @@ impl Storage for SqliteStorage {
     async fn put_categories(&self, agency_id: &str, names: &[String]) -> StorageResult<()> {
         let (agency_id, names) = (agency_id.to_string(), names.to_vec());
         self.write(move |tx| {
-            tx.execute(
+            exec(
+                tx,
                 "DELETE FROM enforcement_categories WHERE agency_id = ?1",
                 [&agency_id],
             )
             .map_err(backend)?;
             for n in &names {
-                tx.execute(
+                exec(
+                    tx,
                     "INSERT OR IGNORE INTO enforcement_categories (agency_id, name) VALUES (?1, ?2)",
                     params![agency_id, n],
                 )
@@ -945,7 +984,8 @@ impl Storage for SqliteStorage {
     async fn put_conflict(&self, conflict: &ConflictRecord) -> StorageResult<()> {
         let c = conflict.clone();
         self.write(move |tx| {
-            tx.execute(
+            exec(
+                tx,
                 "INSERT INTO officer_conflicts (agency_id, officer_id, target_id, reason, declared_at)
                  VALUES (?1, ?2, ?3, ?4, ?5)
                  ON CONFLICT(agency_id, officer_id, target_id) DO UPDATE SET reason = excluded.reason",
@@ -987,7 +1027,8 @@ impl Storage for SqliteStorage {
     async fn create_draw(&self, draw: &StoredDraw) -> StorageResult<()> {
         let d = draw.clone();
         self.write(move |tx| {
-            tx.execute(
+            exec(
+                tx,
                 "INSERT INTO draws (id, agency_id, item_code, item_name, status, draw_date,
                  due_date, created_at, created_by, inputs_hash, seed_commitment, seed,
                  public_entropy, inputs, outcome, completed_at)
@@ -1063,7 +1104,8 @@ impl Storage for SqliteStorage {
             let first = next_position(tx, "roster_tasks", &d.agency_id)?;
             for (pos, (seq, task)) in (first..).zip(&tasks) {
                 insert_task_tx(tx, task, pos)?;
-                tx.execute(
+                exec(
+                    tx,
                     "INSERT INTO draw_tasks (draw_id, agency_id, seq, task_id, target_id)
                      VALUES (?1, ?2, ?3, ?4, ?5)",
                     params![d.id, d.agency_id, seq, task.id, task.target_id],
@@ -1124,14 +1166,16 @@ impl Storage for SqliteStorage {
                 return Err(StorageError::NotFound(format!("检查任务 {}", task.id)));
             }
             for officer_id in &task.officer_ids {
-                tx.execute(
+                exec(
+                    tx,
                     "INSERT OR IGNORE INTO roster_task_officers (agency_id, task_id, officer_id)
                      VALUES (?1, ?2, ?3)",
                     params![task.agency_id, task.id, officer_id],
                 )
                 .map_err(backend)?;
             }
-            tx.execute(
+            exec(
+                tx,
                 "INSERT INTO task_events (agency_id, task_id, at, kind, reason, before_ids,
                  after_ids, by_user) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
                 params![
@@ -1211,7 +1255,8 @@ impl Storage for SqliteStorage {
         let user = user.clone();
         let now = ts(Utc::now());
         self.write(move |tx| {
-            tx.execute(
+            exec(
+                tx,
                 "INSERT INTO users (id, agency_id, login, name, role, officer_id, password_hash,
                  disabled, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
                 params![
@@ -1268,7 +1313,8 @@ impl Storage for SqliteStorage {
     ) -> StorageResult<()> {
         let (code_hash, user_id) = (code_hash.to_string(), user_id.to_string());
         self.write(move |tx| {
-            tx.execute(
+            exec(
+                tx,
                 "INSERT INTO enrollment_codes (code_hash, user_id, expires_at) VALUES (?1, ?2, ?3)",
                 params![code_hash, user_id, ts(expires_at)],
             )
@@ -1296,7 +1342,8 @@ impl Storage for SqliteStorage {
                 .optional()
                 .map_err(backend)?;
             if user_id.is_some() {
-                tx.execute(
+                exec(
+                    tx,
                     "UPDATE enrollment_codes SET used_at = ?2 WHERE code_hash = ?1",
                     params![code_hash, now],
                 )
@@ -1341,7 +1388,8 @@ impl Storage for SqliteStorage {
                 return Err(StorageError::NotFound(format!("设备 {device_id}")));
             }
             // Revoking twice keeps the first instant.
-            tx.execute(
+            exec(
+                tx,
                 "UPDATE devices SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
                 params![device_id, ts(at)],
             )
@@ -1359,7 +1407,8 @@ impl Storage for SqliteStorage {
     ) -> StorageResult<()> {
         let (token_hash, user_id) = (token_hash.to_string(), user_id.to_string());
         self.write(move |tx| {
-            tx.execute(
+            exec(
+                tx,
                 "INSERT INTO sessions (token_hash, user_id, expires_at) VALUES (?1, ?2, ?3)",
                 params![token_hash, user_id, ts(expires_at)],
             )
@@ -1384,7 +1433,8 @@ impl Storage for SqliteStorage {
     async fn doc(&self, id: &str) -> StorageResult<Option<DocRecord>> {
         let id = id.to_string();
         self.read(move |c| {
-            c.query_row(
+            query_one(
+                c,
                 &format!("SELECT {DOC_COLS} FROM docs WHERE id = ?1"),
                 [id],
                 |r| doc_from_row(c, r),
@@ -1485,7 +1535,8 @@ impl Storage for SqliteStorage {
     async fn peer_state(&self, device_id: &str, doc_id: &str) -> StorageResult<Option<Vec<u8>>> {
         let (device_id, doc_id) = (device_id.to_string(), doc_id.to_string());
         self.read(move |c| {
-            c.query_row(
+            query_one(
+                c,
                 "SELECT state FROM peer_states WHERE device_id = ?1 AND doc_id = ?2",
                 params![device_id, doc_id],
                 |r| r.get(0),
@@ -1499,10 +1550,10 @@ impl Storage for SqliteStorage {
     async fn forget_peer_states(&self, doc_id: &str) -> StorageResult<()> {
         let doc_id = doc_id.to_string();
         self.write(move |tx| {
-            tx.execute("DELETE FROM peer_states WHERE doc_id = ?1", [&doc_id])
-                .map_err(backend)?;
+            exec(tx, "DELETE FROM peer_states WHERE doc_id = ?1", [&doc_id]).map_err(backend)?;
             // Every device must compare the record again: past their cursors.
-            tx.execute(
+            exec(
+                tx,
                 "UPDATE docs SET change_seq = (SELECT MAX(change_seq) + 1 FROM docs)
                  WHERE id = ?1",
                 [&doc_id],
@@ -1528,35 +1579,25 @@ impl Storage for SqliteStorage {
 
     async fn commit_sync(&self, write: SyncWrite) -> StorageResult<()> {
         let now = ts(Utc::now());
+        self.write(move |tx| commit_one(tx, write, &now)).await
+    }
+
+    async fn commit_syncs(&self, writes: Vec<SyncWrite>) -> StorageResult<Vec<StorageResult<()>>> {
+        let now = ts(Utc::now());
+        // One job of the group commit: every write under its own savepoint, so a
+        // stale or failing one is rolled back alone and the others commit.
         self.write(move |tx| {
-            let SyncWrite {
-                doc,
-                expected_heads,
-                blobs,
-                peer_state,
-                summary,
-            } = write;
-            // Failpoints (issue 16): the crash test aborts the process at each write
-            // boundary; everything below is one transaction, so a crash leaves either
-            // all of it or none of it.
-            liuhen_server_store::failpoints::crash_point("sync.commit.begin");
-            check_heads(tx, &doc.id, expected_heads.as_deref())?;
-            write_doc(tx, &doc)?;
-            liuhen_server_store::failpoints::crash_point("sync.commit.after_doc");
-            for b in &blobs {
-                write_blob_ref(tx, b)?;
+            let mut out = Vec::with_capacity(writes.len());
+            for write in writes {
+                exec(tx, "SAVEPOINT sync_doc", []).map_err(backend)?;
+                let r = commit_one(tx, write, &now);
+                if r.is_err() {
+                    exec(tx, "ROLLBACK TO sync_doc", []).map_err(backend)?;
+                }
+                exec(tx, "RELEASE sync_doc", []).map_err(backend)?;
+                out.push(r);
             }
-            liuhen_server_store::failpoints::crash_point("sync.commit.after_evidence");
-            let all = read_blobs_of(tx, &doc.id)?;
-            if let Some(s) = summary(all) {
-                queue::upsert(tx, &s)?;
-            }
-            liuhen_server_store::failpoints::crash_point("sync.commit.after_summary");
-            if let Some((device_id, state)) = &peer_state {
-                write_peer_state(tx, device_id, &doc.id, state, &now)?;
-            }
-            liuhen_server_store::failpoints::crash_point("sync.commit.after_peer_state");
-            Ok(())
+            Ok(out)
         })
         .await
     }
@@ -1588,7 +1629,8 @@ impl Storage for SqliteStorage {
                 return Ok(false);
             }
             // Receiving twice keeps the first instant.
-            tx.execute(
+            exec(
+                tx,
                 "INSERT OR IGNORE INTO blob_grants (agency_id, sha256, size, received_at)
                  VALUES (?1, ?2, ?3, ?4)",
                 params![agency_id, sha256, size, ts(at)],
@@ -1755,14 +1797,15 @@ impl Storage for SqliteStorage {
     ) -> StorageResult<()> {
         self.write(move |tx| {
             let now = ts(now);
-            tx.execute("DELETE FROM sessions WHERE expires_at <= ?1", [&now])
-                .map_err(backend)?;
-            tx.execute(
+            exec(tx, "DELETE FROM sessions WHERE expires_at <= ?1", [&now]).map_err(backend)?;
+            exec(
+                tx,
                 "DELETE FROM enrollment_codes WHERE expires_at <= ?1",
                 [&now],
             )
             .map_err(backend)?;
-            tx.execute(
+            exec(
+                tx,
                 "DELETE FROM login_failures WHERE at < ?1",
                 [ts(failures_before)],
             )
@@ -1777,11 +1820,45 @@ impl Storage for SqliteStorage {
 /// transaction (an IMMEDIATE one: no other connection, in this process or another,
 /// writes between this read and the write): the stored heads must equal
 /// `expected` as sets, and with `expected` None no document may be stored.
+/// One merged document with its evidence references, queue summary and sync
+/// state, inside the caller's transaction ([`Storage::commit_sync`]).
+fn commit_one(tx: &Transaction<'_>, write: SyncWrite, now: &str) -> StorageResult<()> {
+    let SyncWrite {
+        doc,
+        expected_heads,
+        blobs,
+        peer_state,
+        summary,
+    } = write;
+    // Failpoints (issue 16): the crash test aborts the process at each write
+    // boundary; everything below is one transaction, so a crash leaves either
+    // all of it or none of it.
+    liuhen_server_store::failpoints::crash_point("sync.commit.begin");
+    check_heads(tx, &doc.id, expected_heads.as_deref())?;
+    write_doc(tx, &doc)?;
+    liuhen_server_store::failpoints::crash_point("sync.commit.after_doc");
+    for b in &blobs {
+        write_blob_ref(tx, b)?;
+    }
+    liuhen_server_store::failpoints::crash_point("sync.commit.after_evidence");
+    let all = read_blobs_of(tx, &doc.id)?;
+    if let Some(s) = summary(all) {
+        queue::upsert(tx, &s)?;
+    }
+    liuhen_server_store::failpoints::crash_point("sync.commit.after_summary");
+    if let Some((device_id, state)) = &peer_state {
+        write_peer_state(tx, device_id, &doc.id, state, now)?;
+    }
+    liuhen_server_store::failpoints::crash_point("sync.commit.after_peer_state");
+    Ok(())
+}
+
 fn check_heads(tx: &Transaction<'_>, id: &str, expected: Option<&[String]>) -> StorageResult<()> {
-    let stored: Option<String> = tx
-        .query_row("SELECT heads FROM docs WHERE id = ?1", [id], |r| r.get(0))
-        .optional()
-        .map_err(backend)?;
+    let stored: Option<String> = query_one(tx, "SELECT heads FROM docs WHERE id = ?1", [id], |r| {
+        r.get(0)
+    })
+    .optional()
+    .map_err(backend)?;
     let stored: Option<Vec<String>> = stored
         .map(|s| serde_json::from_str(&s))
         .transpose()
@@ -1806,7 +1883,8 @@ fn check_heads(tx: &Transaction<'_>, id: &str, expected: Option<&[String]>) -> S
 
 /// Inserts or replaces a document and its officer list inside a transaction.
 fn write_doc(tx: &Transaction<'_>, doc: &DocRecord) -> StorageResult<()> {
-    tx.execute(
+    exec(
+        tx,
         "INSERT INTO docs (id, agency_id, task_id, target_name, status, heads, bytes,
          updated_at, change_seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,
          (SELECT COALESCE(MAX(change_seq), 0) + 1 FROM docs))
@@ -1826,10 +1904,10 @@ fn write_doc(tx: &Transaction<'_>, doc: &DocRecord) -> StorageResult<()> {
         ],
     )
     .map_err(backend)?;
-    tx.execute("DELETE FROM doc_officers WHERE doc_id = ?1", [&doc.id])
-        .map_err(backend)?;
+    exec(tx, "DELETE FROM doc_officers WHERE doc_id = ?1", [&doc.id]).map_err(backend)?;
     for (i, officer_id) in doc.officer_ids.iter().enumerate() {
-        tx.execute(
+        exec(
+            tx,
             "INSERT OR IGNORE INTO doc_officers (doc_id, officer_id, position)
              VALUES (?1, ?2, ?3)",
             params![doc.id, officer_id, i as i64],
@@ -1841,7 +1919,8 @@ fn write_doc(tx: &Transaction<'_>, doc: &DocRecord) -> StorageResult<()> {
 
 /// Records that a document references a blob (idempotent) inside a transaction.
 fn write_blob_ref(tx: &Transaction<'_>, blob: &BlobRecord) -> StorageResult<()> {
-    tx.execute(
+    exec(
+        tx,
         "INSERT OR IGNORE INTO blob_refs (sha256, inspection_id, captured_at, size)
          VALUES (?1, ?2, ?3, ?4)",
         params![
@@ -1854,7 +1933,8 @@ fn write_blob_ref(tx: &Transaction<'_>, blob: &BlobRecord) -> StorageResult<()> 
     .map_err(backend)?;
     if let Some(at) = blob.received_at {
         // A grant to the agency of the (stored) inspection (issue 16 item 6).
-        tx.execute(
+        exec(
+            tx,
             "INSERT OR IGNORE INTO blob_grants (agency_id, sha256, size, received_at)
              SELECT agency_id, ?2, ?3, ?4 FROM docs WHERE id = ?1",
             params![
@@ -1888,7 +1968,8 @@ fn write_peer_state(
     state: &[u8],
     now: &str,
 ) -> StorageResult<()> {
-    tx.execute(
+    exec(
+        tx,
         "INSERT INTO peer_states (device_id, doc_id, state, updated_at)
          VALUES (?1, ?2, ?3, ?4)
          ON CONFLICT(device_id, doc_id) DO UPDATE SET state = excluded.state,
@@ -1996,10 +2077,7 @@ mod tests {
         // Past the checks of `enroll_device`: the triggers of migration 0011 refuse.
         let raw = |sql: &'static str| {
             let s = s.clone();
-            async move {
-                s.write(move |tx| tx.execute(sql, []).map_err(backend))
-                    .await
-            }
+            async move { s.write(move |tx| exec(tx, sql, []).map_err(backend)).await }
         };
         assert!(
             raw(

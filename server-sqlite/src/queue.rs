@@ -12,7 +12,7 @@ use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
 
 use liuhen_domain::model::Officer;
 
-use super::{SqliteStorage, backend, get_json, get_opt_ts, get_ts, to_json, ts};
+use super::{SqliteStorage, backend, exec, get_json, get_opt_ts, get_ts, query_one, to_json, ts};
 use liuhen_server_store::StorageResult;
 use liuhen_server_store::queue::{
     PageAt, QueueCursor, QueueFilter, QueuePage, QueueStorage, QueueSummary, ReviewState,
@@ -164,28 +164,31 @@ fn read_rows(
 
 /// Writes one summary (and its officer rows) inside a transaction.
 pub(super) fn upsert(tx: &rusqlite::Transaction<'_>, s: &QueueSummary) -> StorageResult<()> {
-    let before: Option<(String, String)> = tx
-        .query_row(
-            "SELECT agency_id, state FROM queue_summaries WHERE doc_id = ?1",
-            [&s.doc_id],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()
-        .map_err(backend)?;
+    let before: Option<(String, String)> = query_one(
+        tx,
+        "SELECT agency_id, state FROM queue_summaries WHERE doc_id = ?1",
+        [&s.doc_id],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )
+    .optional()
+    .map_err(backend)?;
     if let Some((agency, state)) = before {
-        tx.execute(
+        exec(
+            tx,
             "UPDATE queue_counts SET n = n - 1 WHERE agency_id = ?1 AND state = ?2",
             params![agency, state],
         )
         .map_err(backend)?;
     }
-    tx.execute(
+    exec(
+        tx,
         "INSERT INTO queue_counts (agency_id, state, n) VALUES (?1, ?2, 1)
          ON CONFLICT(agency_id, state) DO UPDATE SET n = n + 1",
         params![s.agency_id, s.state.as_str()],
     )
     .map_err(backend)?;
-    tx.execute(
+    exec(
+        tx,
         "INSERT INTO queue_summaries (doc_id, agency_id, state, rank, rank_late, rank_due_at,
          opened_at, target_id, target_name, target_credit_code, officer_ids, officer_names,
          violations, has_violations, evidence_total, evidence_missing, oldest_missing_at,
@@ -229,10 +232,15 @@ pub(super) fn upsert(tx: &rusqlite::Transaction<'_>, s: &QueueSummary) -> Storag
         ],
     )
     .map_err(backend)?;
-    tx.execute("DELETE FROM queue_officers WHERE doc_id = ?1", [&s.doc_id])
-        .map_err(backend)?;
+    exec(
+        tx,
+        "DELETE FROM queue_officers WHERE doc_id = ?1",
+        [&s.doc_id],
+    )
+    .map_err(backend)?;
     for o in &s.officer_ids {
-        tx.execute(
+        exec(
+            tx,
             "INSERT OR IGNORE INTO queue_officers (officer_id, doc_id) VALUES (?1, ?2)",
             params![o, s.doc_id],
         )

@@ -38,6 +38,9 @@ pub fn is_late(blob: &BlobRecord, now: DateTime<Utc>) -> bool {
     blob.received_at.unwrap_or(now) - blob.captured_at > UPLOAD_DEADLINE
 }
 
+/// Commits of [`Storage::commit_syncs`]' default in flight at once.
+pub const COMMITS_IN_FLIGHT: usize = 16;
+
 /// Errors of any storage backend.
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {
@@ -553,6 +556,20 @@ pub trait Storage:
     /// has `write.expected_heads` (see [`Storage::put_doc`]); otherwise nothing is
     /// written and the result is [`StorageError::Stale`].
     async fn commit_sync(&self, write: SyncWrite) -> StorageResult<()>;
+    /// Commits several merged documents, each exactly as [`Storage::commit_sync`]
+    /// (a stale one writes nothing and is [`StorageError::Stale`]), and returns one
+    /// result per write, in order. A backend may commit them together (issue 19:
+    /// one transaction and one fsync for a sync request's documents); none is
+    /// reported committed before it is durable; an outer error means none was
+    /// written. The default commits each on its own, [`COMMITS_IN_FLIGHT`] at once.
+    async fn commit_syncs(&self, writes: Vec<SyncWrite>) -> StorageResult<Vec<StorageResult<()>>> {
+        use futures_util::StreamExt;
+        Ok(futures_util::stream::iter(writes)
+            .map(|w| self.commit_sync(w))
+            .buffered(COMMITS_IN_FLIGHT)
+            .collect()
+            .await)
+    }
     /// Ids of all documents after `after` in id order, at most `limit`.
     async fn doc_ids_after(&self, after: &str, limit: u32) -> StorageResult<Vec<String>>;
     /// What a device may be offered (issue 19): every record of `agency_id` that
