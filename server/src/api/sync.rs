@@ -221,14 +221,7 @@ async fn sync(
     // Drafts of decisions made on the device (R-LEGAL-1), one reply each.
     let draft_replies = crate::api::legal_device::receive(&st, &auth, &req.drafts).await?;
 
-    // Documents are merged concurrently (each under its own lock) so their commits
-    // meet in the storage's group commit: one transaction and one fsync for many
-    // documents, each still answered only once it is durable (issue 19).
-    let pending: Vec<_> = req.docs.iter().map(|m| ctx.handle(m)).collect();
-    let replies: Vec<DocReply> = futures_util::stream::iter(pending)
-        .buffered(MERGE_CONCURRENCY)
-        .try_collect()
-        .await?;
+    let replies = ctx.merge_all(&req.docs).await?;
 
     let asked: BTreeSet<&str> = req.docs.iter().map(|d| d.id.as_str()).collect();
     let served = std::mem::take(&mut *lock_served(&ctx.served));
@@ -303,9 +296,12 @@ async fn sync(
     }))
 }
 
-/// Documents of one request in flight at once (merging on the blocking pool or
-/// waiting for their group commit).
+/// Documents of one request merging at once on the blocking pool.
 const MERGE_CONCURRENCY: usize = 16;
+
+/// Documents of one request committed together (issue 19): the merges of a chunk
+/// are committed in one job of the group commit while the next chunk merges.
+const COMMIT_CHUNK: usize = 64;
 
 fn sorted(mut v: Vec<String>) -> Vec<String> {
     v.sort();
@@ -341,6 +337,29 @@ fn reply(id: &str, status: DocStatus, reason: impl Into<String>) -> DocReply {
         status,
         reason: Some(reason.into()),
         msg: None,
+    }
+}
+
+/// A `malformed` reply for an entry whose id is not a UUID.
+fn malformed_id(m: &DocMessage) -> Option<DocReply> {
+    uuid::Uuid::parse_str(&m.id)
+        .is_err()
+        .then(|| reply(&m.id, DocStatus::Malformed, "记录编号不是有效的 UUID"))
+}
+
+/// The record's fields the queue summary reads, without the document's bytes
+/// (the summary never reads them; no copy of the document per merge).
+fn without_bytes(record: &DocRecord) -> DocRecord {
+    DocRecord {
+        id: record.id.clone(),
+        agency_id: record.agency_id.clone(),
+        officer_ids: record.officer_ids.clone(),
+        task_id: record.task_id.clone(),
+        target_name: record.target_name.clone(),
+        status: record.status.clone(),
+        heads: record.heads.clone(),
+        bytes: vec![],
+        updated_at: record.updated_at,
     }
 }
 
@@ -417,7 +436,81 @@ enum Merged {
     },
 }
 
+/// Where one document of a request stands after its merge.
+enum Step {
+    /// The answer: nothing (more) to write.
+    Reply(DocReply),
+    /// Merged changes that pass every rule: answered with `reply` once `write` is
+    /// durable.
+    Commit {
+        write: Box<SyncWrite>,
+        /// The heads committed (recorded as served once durable).
+        heads: Vec<String>,
+        reply: DocReply,
+    },
+}
+
 impl Ctx<'_> {
+    /// Merges every document of a request, committing them in chunks through
+    /// [`Storage::commit_syncs`] (one transaction and one fsync per chunk, or per
+    /// group of concurrent chunks), each answered `ok` only once its commit is
+    /// durable. A document another writer moved meanwhile is merged again alone.
+    async fn merge_all(&self, docs: &[DocMessage]) -> Result<Vec<DocReply>, SyncFailure> {
+        let mut replies: Vec<Option<DocReply>> = vec![None; docs.len()];
+        let mut commits = vec![];
+        for (c, chunk) in docs.chunks(COMMIT_CHUNK).enumerate() {
+            // Collected first: the futures borrow `self` and the messages.
+            let pending: Vec<_> = chunk.iter().map(|m| self.handle(m)).collect();
+            let steps: Vec<Step> = futures_util::stream::iter(pending)
+                .buffered(MERGE_CONCURRENCY)
+                .try_collect()
+                .await?;
+            let mut writes = vec![];
+            let mut waiting = vec![];
+            for (j, step) in steps.into_iter().enumerate() {
+                let i = c * COMMIT_CHUNK + j;
+                match step {
+                    Step::Reply(r) => replies[i] = Some(r),
+                    Step::Commit {
+                        write,
+                        heads,
+                        reply,
+                    } => {
+                        crate::failpoints::crash_point("sync.merge.before_commit");
+                        writes.push(*write);
+                        waiting.push((i, heads, reply));
+                    }
+                }
+            }
+            if writes.is_empty() {
+                continue;
+            }
+            // Sent to the writer now, so this chunk commits while the next merges.
+            let storage = self.st.storage.clone();
+            let job = tokio::spawn(async move { storage.commit_syncs(writes).await });
+            commits.push((job, waiting));
+        }
+        for (job, waiting) in commits {
+            let results = job.await.map_err(|e| {
+                tracing::error!(error = %e, "commit task failed");
+                SyncFailure::from(StorageError::Backend(format!("commit task failed: {e}")))
+            })??;
+            for ((i, heads, reply), result) in waiting.into_iter().zip(results) {
+                match result {
+                    Ok(()) => {
+                        crate::failpoints::crash_point("sync.merge.after_commit");
+                        lock_served(&self.served).insert(docs[i].id.clone(), heads);
+                        replies[i] = Some(reply);
+                    }
+                    // Nothing was written: merge into the record as it is now.
+                    Err(StorageError::Stale(_)) => replies[i] = Some(self.process(&docs[i]).await?),
+                    Err(e) => return Err(e.into()),
+                }
+            }
+        }
+        Ok(replies.into_iter().flatten().collect())
+    }
+
     /// Answers the entries that need no merge (docs/sync-protocol.md, "Per-document
     /// replies"): a `msg` that is not base64 is `malformed` (that entry only).
     async fn precheck(&self, m: &DocMessage) -> Result<Option<DocReply>, SyncFailure> {
@@ -431,21 +524,25 @@ impl Ctx<'_> {
         Ok(None)
     }
 
-    /// One entry of a request: its precheck, then its merge and commit.
-    async fn handle(&self, m: &DocMessage) -> Result<DocReply, SyncFailure> {
-        match self.precheck(m).await? {
-            Some(reply) => Ok(reply),
-            None => self.process(m).await,
+    /// One entry of a request: its precheck, then its merge (the caller commits).
+    async fn handle(&self, m: &DocMessage) -> Result<Step, SyncFailure> {
+        if let Some(reply) = self.precheck(m).await? {
+            return Ok(Step::Reply(reply));
         }
+        if let Some(reply) = malformed_id(m) {
+            return Ok(Step::Reply(reply));
+        }
+        self.prepare(m).await.map_err(|a| match a {
+            Attempt::Stale(e) => e.into(),
+            Attempt::Failed(f) => f,
+        })
     }
 
+    /// One entry merged and committed on its own, again while another writer
+    /// moves it meanwhile.
     async fn process(&self, m: &DocMessage) -> Result<DocReply, SyncFailure> {
-        if uuid::Uuid::parse_str(&m.id).is_err() {
-            return Ok(reply(
-                &m.id,
-                DocStatus::Malformed,
-                "记录编号不是有效的 UUID",
-            ));
+        if let Some(reply) = malformed_id(m) {
+            return Ok(reply);
         }
         // Optimistic (issue 18): read, merge, commit with the heads read; when
         // another writer (here or on another instance) committed first, nothing
@@ -462,6 +559,25 @@ impl Ctx<'_> {
     /// One read-merge-commit of a document; `Stale` if the commit was refused
     /// because the document moved since it was read (nothing written).
     async fn attempt(&self, m: &DocMessage) -> Result<DocReply, Attempt> {
+        match self.prepare(m).await? {
+            Step::Reply(r) => Ok(r),
+            Step::Commit {
+                write,
+                heads,
+                reply,
+            } => {
+                crate::failpoints::crash_point("sync.merge.before_commit");
+                self.st.storage.commit_sync(*write).await?;
+                crate::failpoints::crash_point("sync.merge.after_commit");
+                lock_served(&self.served).insert(m.id.clone(), heads);
+                Ok(reply)
+            }
+        }
+    }
+
+    /// Reads a document and merges the device's message into it; what is to be
+    /// committed is returned, not written.
+    async fn prepare(&self, m: &DocMessage) -> Result<Step, Attempt> {
         let storage = &self.st.storage;
         let existing = storage.doc(&m.id).await?;
         // Asking for a record (no message): one answer whether the server does not
@@ -472,26 +588,26 @@ impl Ctx<'_> {
                 && rec.officer_ids.iter().any(|o| o == self.officer_id)
         });
         if m.msg.is_none() && !visible {
-            return Ok(reply(
+            return Ok(Step::Reply(reply(
                 &m.id,
                 DocStatus::NotFound,
                 "服务器上没有此检查记录，或您无权查看，没有可同步的内容",
-            ));
+            )));
         }
         if let Some(rec) = &existing {
             if rec.agency_id != self.auth.user.agency_id {
-                return Ok(reply(
+                return Ok(Step::Reply(reply(
                     &m.id,
                     DocStatus::Forbidden,
                     "该检查记录属于其他执法主体，无权同步",
-                ));
+                )));
             }
             if !rec.officer_ids.iter().any(|o| o == self.officer_id) {
-                return Ok(reply(
+                return Ok(Step::Reply(reply(
                     &m.id,
                     DocStatus::Forbidden,
                     "您不是该检查记录的检查人员，无权同步",
-                ));
+                )));
             }
         }
         // The heads this merge starts from: the commit is refused (Stale) if
@@ -533,7 +649,7 @@ impl Ctx<'_> {
                     tracing::warn!(id = %m.id, device = %self.auth.device.id,
                         reason = r.reason.as_deref().unwrap_or(""), "changes rejected");
                 }
-                Ok(r)
+                Ok(Step::Reply(r))
             }
             Merged::Unchanged { msg, state } => {
                 if had_doc {
@@ -544,12 +660,12 @@ impl Ctx<'_> {
                 if let Some(heads) = expected_heads {
                     lock_served(&self.served).insert(m.id.clone(), heads);
                 }
-                Ok(DocReply {
+                Ok(Step::Reply(DocReply {
                     id: m.id.clone(),
                     status: DocStatus::Ok,
                     reason: None,
                     msg,
-                })
+                }))
             }
             Merged::Changed {
                 record,
@@ -559,35 +675,53 @@ impl Ctx<'_> {
                 msg,
                 state,
             } => {
-                crate::failpoints::crash_point("sync.merge.before_commit");
                 let officers = self
                     .roster
                     .as_ref()
                     .map(|r| r.officers.clone())
                     .unwrap_or_default();
                 let heads = record.heads.clone();
-                let summary =
-                    summary_of((*record).clone(), *inspection, officers, history, self.now);
-                storage
-                    .commit_sync(SyncWrite {
+                let summary = summary_of(
+                    without_bytes(&record),
+                    *inspection,
+                    officers,
+                    history,
+                    self.now,
+                );
+                Ok(Step::Commit {
+                    write: Box::new(SyncWrite {
                         doc: *record,
                         expected_heads,
                         blobs,
                         peer_state: Some((self.auth.device.id.clone(), state)),
                         summary,
-                    })
-                    .await?;
-                crate::failpoints::crash_point("sync.merge.after_commit");
-                lock_served(&self.served).insert(m.id.clone(), heads);
-                Ok(DocReply {
-                    id: m.id.clone(),
-                    status: DocStatus::Ok,
-                    reason: None,
-                    msg,
+                    }),
+                    heads,
+                    reply: DocReply {
+                        id: m.id.clone(),
+                        status: DocStatus::Ok,
+                        reason: None,
+                        msg,
+                    },
                 })
             }
         }
     }
+}
+
+/// The hashes of the schema chain (the only changes by the schema actor a device
+/// may send), computed once per process.
+fn schema_chain() -> Result<&'static BTreeSet<ChangeHash>, &'static str> {
+    static CHAIN: std::sync::OnceLock<Result<BTreeSet<ChangeHash>, String>> =
+        std::sync::OnceLock::new();
+    CHAIN
+        .get_or_init(|| {
+            schema_chain_hashes()
+                .map(|v| v.into_iter().collect())
+                .map_err(|e| e.to_string())
+        })
+        .as_ref()
+        .map_err(String::as_str)
 }
 
 /// The blocking part of one document's sync: applies the device's message to a
@@ -672,12 +806,16 @@ fn merge(input: MergeInput) -> Result<Merged, SyncFailure> {
     }
 
     // Every new change carries this device's actor, or is the schema chain.
-    let chain: BTreeSet<ChangeHash> = schema_chain_hashes()
-        .map_err(|e| SyncFailure::unreadable(&e.to_string()))?
-        .into_iter()
-        .collect();
+    let chain = schema_chain().map_err(SyncFailure::unreadable)?;
     let schema = schema_actor();
-    let new: BTreeSet<ChangeHash> = fork.get_changes(&before).iter().map(|c| c.hash()).collect();
+    // The whole history, for the write rules below; built once (issue 19): for a
+    // record new to the server it is also exactly the new changes.
+    let all = fork.get_changes(&[]);
+    let new: BTreeSet<ChangeHash> = if before.is_empty() {
+        all.iter().map(|c| c.hash()).collect()
+    } else {
+        fork.get_changes(&before).iter().map(|c| c.hash()).collect()
+    };
     for h in &new {
         let Some(change) = fork.get_change_by_hash(h) else {
             continue;
@@ -716,7 +854,6 @@ fn merge(input: MergeInput) -> Result<Merged, SyncFailure> {
         .unwrap_or_default();
     // One pass over the history: a violation by a change this device just sent
     // refuses the sync; one an older merge let through is shown on the desk.
-    let all = fork.get_changes(&[]);
     let authors = input
         .authors
         .clone()
