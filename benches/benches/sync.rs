@@ -25,7 +25,8 @@
 //!    the offers; their bytes are counted.
 //!
 //! Run one part only with `cargo bench -p liuhen-benches --no-default-features --features e2e --bench sync -- compare` (or
-//! `-- load`). Every scenario stops at a time cap (the transport refuses further
+//! `-- load`, `-- targets`; `-- merge` runs only part 3's merge rows: one device
+//! with 1,000 new records, eight devices with 125 each at once). Every scenario stops at a time cap (the transport refuses further
 //! exchanges and the run is reported as capped). Under `cargo test --benches` (no
 //! `--bench` argument) a smoke version runs instead: n = 1 and 5, N = 1 and 2, with
 //! checks.
@@ -853,7 +854,7 @@ fn per_s(n: usize, d: Duration) -> f64 {
 /// Issue 19 items 1-3: merge throughput of `n` new records from one device against
 /// the in-process cost of the same merges; a fresh phone receiving them; an idle
 /// sync of a device holding `idle_n` records (bytes and time inside the exchange).
-fn targets(plan: &Plan) {
+fn targets(plan: &Plan, merge_only: bool) {
     let (n, idle_n, idle_runs) = if plan.full {
         (1000, 10_000, 20)
     } else {
@@ -893,6 +894,53 @@ fn targets(plan: &Plan) {
     println!(
         "   in-process = the server side of the same automerge sync (receive, generate, save) without HTTP or storage; ratio = in-http / in-process"
     );
+
+    // 1b. Eight devices at once, each with its own new records (issue 19 item 1:
+    // total records/s); the in-process baseline is the same work, 8 x the
+    // per-record in-process cost measured above on records of the same shape.
+    let (devices, per_device) = if plan.full { (8, 125) } else { (2, 3) };
+    let eight = Plan {
+        devices: &[],
+        per_device,
+        waves: 1,
+        load_cap: plan.run_cap,
+        ..*plan
+    };
+    let rows = load_one(&eight, devices);
+    let row = &rows[0];
+    let total = devices * per_device;
+    assert_eq!(
+        row.docs, total,
+        "{devices} devices: {} failures",
+        row.failures
+    );
+    let base_all = base.mul_f64(total as f64 / n as f64);
+    println!();
+    println!(
+        "-- 1b. first sync of {per_device} new records from each of {devices} devices at once"
+    );
+    println!(
+        "{:>8} {:>8} {:>10} {:>12} {:>10} {:>10} {:>12} {:>8}",
+        "devices", "records", "wall", "records/s", "p50", "p99", "in-process", "ratio"
+    );
+    println!(
+        "{:>8} {:>8} {:>10} {:>12.0} {:>10} {:>10} {:>12} {:>8}",
+        devices,
+        total,
+        dur(row.wall),
+        per_s(total, row.wall),
+        dur(pct(&row.latencies, 0.5)),
+        dur(pct(&row.latencies, 0.99)),
+        dur(base_all),
+        ratio(row.wall.as_secs_f64(), base_all.as_secs_f64())
+    );
+    println!(
+        "   records/s = all records / wall time of the wave (all devices start together); in-process = {total} x the per-record in-process cost of part 1; ratio = wall / in-process"
+    );
+
+    if merge_only {
+        return;
+    }
 
     // 3. A fresh phone of the same officer receives them all.
     let mut fresh = Device::enrolled(&server, O1);
@@ -985,7 +1033,7 @@ fn main() {
     let only: Vec<&str> = args
         .iter()
         .map(String::as_str)
-        .filter(|a| matches!(*a, "compare" | "load" | "targets"))
+        .filter(|a| matches!(*a, "compare" | "load" | "targets" | "merge"))
         .collect();
     let wants = |what: &str| only.is_empty() || only.contains(&what);
     let t0 = Instant::now();
@@ -1005,7 +1053,10 @@ fn main() {
         load(plan);
     }
     if wants("targets") {
-        targets(plan);
+        targets(plan, false);
+    } else if only.contains(&"merge") {
+        // Part 3's merge rows only (1 device, 8 devices): for quick comparisons.
+        targets(plan, true);
     }
     println!();
     println!("total bench time {}", dur(t0.elapsed()));
