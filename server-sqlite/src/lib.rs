@@ -1816,10 +1816,6 @@ impl Storage for SqliteStorage {
     }
 }
 
-/// The optimistic check of a document write (issue 18), inside the write's
-/// transaction (an IMMEDIATE one: no other connection, in this process or another,
-/// writes between this read and the write): the stored heads must equal
-/// `expected` as sets, and with `expected` None no document may be stored.
 /// One merged document with its evidence references, queue summary and sync
 /// state, inside the caller's transaction ([`Storage::commit_sync`]).
 fn commit_one(tx: &Transaction<'_>, write: SyncWrite, now: &str) -> StorageResult<()> {
@@ -1853,6 +1849,10 @@ fn commit_one(tx: &Transaction<'_>, write: SyncWrite, now: &str) -> StorageResul
     Ok(())
 }
 
+/// The optimistic check of a document write (issue 18), inside the write's
+/// transaction (an IMMEDIATE one: no other connection, in this process or another,
+/// writes between this read and the write): the stored heads must equal
+/// `expected` as sets, and with `expected` None no document may be stored.
 fn check_heads(tx: &Transaction<'_>, id: &str, expected: Option<&[String]>) -> StorageResult<()> {
     let stored: Option<String> = query_one(tx, "SELECT heads FROM docs WHERE id = ?1", [id], |r| {
         r.get(0)
