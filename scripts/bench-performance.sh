@@ -57,18 +57,6 @@ for s in "${sections[@]}"; do
         echo "the $s benchmark printed no markdown" >&2
         exit 1
     fi
-    python3 - "$DOC" "$s" "$tmp/$s.md" <<'PY'
-import pathlib, sys
-doc, name, part = pathlib.Path(sys.argv[1]), sys.argv[2], pathlib.Path(sys.argv[3]).read_text().strip()
-begin, end = f"<!-- BEGIN {name} -->", f"<!-- END {name} -->"
-text = doc.read_text() if doc.exists() else "# Performance\n"
-block = f"{begin}\n{part}\n{end}"
-if begin in text and end in text:
-    head, rest = text.split(begin, 1)
-    text = head + block + rest.split(end, 1)[1]
-else:
-    text = text.rstrip("\n") + "\n\n" + block + "\n"
-doc.write_text(text)
-PY
+    python3 scripts/perf-section.py "$DOC" "$s" "$tmp/$s.md"
     echo "== $s written to $DOC" >&2
 done

@@ -52,17 +52,5 @@ load_after=$(cut -d' ' -f1-3 /proc/loadavg)
     awk '$0 == "<!-- md:scale -->" {on=1; next} $0 == "<!-- /md -->" {on=0} on' "$tmp/raw"
 } >"$tmp/scale.md"
 [ -s "$tmp/raw" ] || { echo "the scale bench printed nothing" >&2; exit 1; }
-python3 - "$DOC" scale "$tmp/scale.md" <<'PY'
-import pathlib, sys
-doc, name, part = pathlib.Path(sys.argv[1]), sys.argv[2], pathlib.Path(sys.argv[3]).read_text().strip()
-begin, end = f"<!-- BEGIN {name} -->", f"<!-- END {name} -->"
-text = doc.read_text() if doc.exists() else "# Performance\n"
-block = f"{begin}\n{part}\n{end}"
-if begin in text and end in text:
-    head, rest = text.split(begin, 1)
-    text = head + block + rest.split(end, 1)[1]
-else:
-    text = text.rstrip("\n") + "\n\n" + block + "\n"
-doc.write_text(text)
-PY
+python3 scripts/perf-section.py "$DOC" scale "$tmp/scale.md"
 echo "== scale written to $DOC" >&2
