@@ -144,11 +144,14 @@ impl UploadStorage for PgStorage {
         let claimed: Option<String> = col(&r, 0)?;
         let holder: Option<String> = col(&r, 1)?;
         let lease_until: Option<DateTime<Utc>> = col(&r, 2)?;
-        if claimed.as_deref() != Some(writer) {
-            return Ok(Lease::Superseded);
-        }
-        if holder.as_deref().is_some_and(|h| h != writer) && lease_until.is_some_and(|u| u > now) {
-            return Ok(Lease::Busy);
+        let lease = Lease::decide(
+            writer,
+            claimed.as_deref(),
+            holder.as_deref(),
+            lease_until.is_some_and(|u| u > now),
+        );
+        if lease != Lease::Held {
+            return Ok(lease);
         }
         tx.execute(
             "UPDATE uploads SET lease_holder = $2, lease_until = $3 WHERE id = $1",

@@ -148,13 +148,14 @@ impl UploadStorage for SqliteStorage {
             let Some((claimed, holder, lease_until)) = row else {
                 return Ok(Lease::Gone);
             };
-            if claimed.as_deref() != Some(writer.as_str()) {
-                return Ok(Lease::Superseded);
-            }
-            let live_other = holder.as_deref().is_some_and(|h| h != writer)
-                && lease_until.is_some_and(|u| u > ts(now));
-            if live_other {
-                return Ok(Lease::Busy);
+            let lease = Lease::decide(
+                &writer,
+                claimed.as_deref(),
+                holder.as_deref(),
+                lease_until.is_some_and(|u| u > ts(now)),
+            );
+            if lease != Lease::Held {
+                return Ok(lease);
             }
             tx.execute(
                 "UPDATE uploads SET lease_holder = ?2, lease_until = ?3 WHERE id = ?1",

@@ -80,6 +80,28 @@ pub enum Lease {
     Gone,
 }
 
+impl Lease {
+    /// The rule of [`UploadStorage::take_upload_lease`] on the stored row (the same
+    /// for every backend): Superseded if `writer` is not the newest claimant, Busy
+    /// if another writer holds a lease still live (`lease_live`: its end is after
+    /// now), else Held -- the caller then writes `writer`'s lease in the same
+    /// transaction.
+    pub fn decide(
+        writer: &str,
+        claimed: Option<&str>,
+        holder: Option<&str>,
+        lease_live: bool,
+    ) -> Lease {
+        if claimed != Some(writer) {
+            Lease::Superseded
+        } else if holder.is_some_and(|h| h != writer) && lease_live {
+            Lease::Busy
+        } else {
+            Lease::Held
+        }
+    }
+}
+
 /// Storage of tus upload state (implemented by every backend).
 #[async_trait]
 pub trait UploadStorage {
@@ -149,4 +171,38 @@ pub trait UploadStorage {
         completed_before: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> StorageResult<Vec<String>>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Lease;
+
+    #[test]
+    fn the_lease_rule() {
+        // Not the newest claimant: stop, whatever the lease.
+        assert_eq!(
+            Lease::decide("w1", Some("w2"), None, false),
+            Lease::Superseded
+        );
+        assert_eq!(Lease::decide("w1", None, None, false), Lease::Superseded);
+        assert_eq!(
+            Lease::decide("w1", Some("w2"), Some("w1"), true),
+            Lease::Superseded
+        );
+        // Another writer's live lease: wait; an expired one is taken over.
+        assert_eq!(
+            Lease::decide("w1", Some("w1"), Some("w2"), true),
+            Lease::Busy
+        );
+        assert_eq!(
+            Lease::decide("w1", Some("w1"), Some("w2"), false),
+            Lease::Held
+        );
+        // Free, or the writer's own (renewed).
+        assert_eq!(Lease::decide("w1", Some("w1"), None, false), Lease::Held);
+        assert_eq!(
+            Lease::decide("w1", Some("w1"), Some("w1"), true),
+            Lease::Held
+        );
+    }
 }
