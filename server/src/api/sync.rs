@@ -2,7 +2,7 @@
 //! automerge's sync protocol per document, many documents per request. Every change
 //! a device sends is checked against the write rules before it is merged.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use automerge::sync::{Message, State, SyncDoc};
 use automerge::{AutoCommit, ChangeHash, ReadDoc};
@@ -201,7 +201,6 @@ async fn sync(
         skew,
         roster,
         authors,
-        served: Default::default(),
     };
 
     // The signed device log (R-REC-5): acknowledged only when the request carried
@@ -221,16 +220,20 @@ async fn sync(
     // Drafts of decisions made on the device (R-LEGAL-1), one reply each.
     let draft_replies = crate::api::legal_device::receive(&st, &auth, &req.drafts).await?;
 
-    let replies = ctx.merge_all(&req.docs).await?;
+    let answered = ctx.merge_all(&req.docs).await?;
 
     let asked: BTreeSet<&str> = req.docs.iter().map(|d| d.id.as_str()).collect();
-    let served = std::mem::take(&mut *lock_served(&ctx.served));
-    // Offers (issue 19): only records written after the device's change cursor are
-    // compared; a device without one (0, or an older client that sends none) has
-    // every visible record compared, in one query.
+    // For each entry answered `ok`: the record's heads its reply was made from.
+    let served: HashMap<&str, &[String]> = answered
+        .iter()
+        .filter_map(|a| Some((a.reply.id.as_str(), a.heads.as_deref()?)))
+        .collect();
     // The window in which another writer's commit meets this request's offer (a
     // test widens it with `sync.before_offer=sleep(ms)`).
     crate::failpoints::crash_point("sync.before_offer");
+    // Offers (issue 19): only records written after the device's change cursor are
+    // compared; a device without one (0, or an older client that sends none) has
+    // every visible record compared, in one query.
     let scan = st
         .storage
         .offer_scan(
@@ -247,8 +250,8 @@ async fn sync(
         // heads its reply was made from: the cursor handed back below already
         // covers that write, so it must be offered now or the device would never
         // hear of it (it asks again in its next round).
-        if let Some(replied) = served.get(&id) {
-            if sorted(replied.clone()) == sorted(heads) {
+        if let Some(replied) = served.get(id.as_str()) {
+            if sorted(replied.to_vec()) == sorted(heads) {
                 continue;
             }
             offer.push(id);
@@ -265,6 +268,7 @@ async fn sync(
             offer.push(id);
         }
     }
+    let replies: Vec<DocReply> = answered.into_iter().map(|a| a.reply).collect();
     // Only records this device may see: a forbidden one leaks no evidence hashes.
     let doc_ids: Vec<String> = replies
         .iter()
@@ -319,16 +323,20 @@ struct Ctx<'a> {
     roster: Option<RosterSnapshot>,
     /// The agency's device and user actors, for the history check (R-REC-5).
     authors: crate::services::history::Authors,
-    /// For each entry answered `ok`: the record's heads its reply was made from
-    /// (the offer compares them with the heads at the end of the request).
-    served: std::sync::Mutex<std::collections::HashMap<String, Vec<String>>>,
 }
 
-fn lock_served(
-    m: &std::sync::Mutex<std::collections::HashMap<String, Vec<String>>>,
-) -> std::sync::MutexGuard<'_, std::collections::HashMap<String, Vec<String>>> {
-    // Plain inserts: a panic elsewhere cannot leave the map half-written.
-    m.lock().unwrap_or_else(|p| p.into_inner())
+/// One entry's answer, with the record's heads the reply was made from when it is
+/// `ok` (the offer compares them with the heads at the end of the request).
+struct Answered {
+    reply: DocReply,
+    heads: Option<Vec<String>>,
+}
+
+impl Answered {
+    /// An answer that leaves nothing to compare (refused, not found, malformed).
+    fn plain(reply: DocReply) -> Answered {
+        Answered { reply, heads: None }
+    }
 }
 
 fn reply(id: &str, status: DocStatus, reason: impl Into<String>) -> DocReply {
@@ -439,7 +447,7 @@ enum Merged {
 /// Where one document of a request stands after its merge.
 enum Step {
     /// The answer: nothing (more) to write.
-    Reply(DocReply),
+    Reply(Answered),
     /// Merged changes that pass every rule: answered with `reply` once `write` is
     /// durable.
     Commit {
@@ -450,13 +458,20 @@ enum Step {
     },
 }
 
+impl Step {
+    /// An answer that leaves nothing to write or compare.
+    fn answer(reply: DocReply) -> Step {
+        Step::Reply(Answered::plain(reply))
+    }
+}
+
 impl Ctx<'_> {
     /// Merges every document of a request, committing them in chunks through
     /// [`Storage::commit_syncs`] (one transaction and one fsync per chunk, or per
     /// group of concurrent chunks), each answered `ok` only once its commit is
     /// durable. A document another writer moved meanwhile is merged again alone.
-    async fn merge_all(&self, docs: &[DocMessage]) -> Result<Vec<DocReply>, SyncFailure> {
-        let mut replies: Vec<Option<DocReply>> = vec![None; docs.len()];
+    async fn merge_all(&self, docs: &[DocMessage]) -> Result<Vec<Answered>, SyncFailure> {
+        let mut replies: Vec<Option<Answered>> = docs.iter().map(|_| None).collect();
         let mut commits = vec![];
         for (c, chunk) in docs.chunks(COMMIT_CHUNK).enumerate() {
             // Collected first: the futures borrow `self` and the messages.
@@ -499,8 +514,10 @@ impl Ctx<'_> {
                 match result {
                     Ok(()) => {
                         crate::failpoints::crash_point("sync.merge.after_commit");
-                        lock_served(&self.served).insert(docs[i].id.clone(), heads);
-                        replies[i] = Some(reply);
+                        replies[i] = Some(Answered {
+                            reply,
+                            heads: Some(heads),
+                        });
                     }
                     // Nothing was written: merge into the record as it is now.
                     Err(StorageError::Stale(_)) => replies[i] = Some(self.process(&docs[i]).await?),
@@ -527,10 +544,10 @@ impl Ctx<'_> {
     /// One entry of a request: its precheck, then its merge (the caller commits).
     async fn handle(&self, m: &DocMessage) -> Result<Step, SyncFailure> {
         if let Some(reply) = self.precheck(m).await? {
-            return Ok(Step::Reply(reply));
+            return Ok(Step::answer(reply));
         }
         if let Some(reply) = malformed_id(m) {
-            return Ok(Step::Reply(reply));
+            return Ok(Step::answer(reply));
         }
         self.prepare(m).await.map_err(|a| match a {
             Attempt::Stale(e) => e.into(),
@@ -538,12 +555,10 @@ impl Ctx<'_> {
         })
     }
 
-    /// One entry merged and committed on its own, again while another writer
-    /// moves it meanwhile.
-    async fn process(&self, m: &DocMessage) -> Result<DocReply, SyncFailure> {
-        if let Some(reply) = malformed_id(m) {
-            return Ok(reply);
-        }
+    /// An entry whose chunked commit found the record moved (its id already
+    /// checked): merged and committed on its own, again while another writer moves
+    /// it meanwhile.
+    async fn process(&self, m: &DocMessage) -> Result<Answered, SyncFailure> {
         // Optimistic (issue 18): read, merge, commit with the heads read; when
         // another writer (here or on another instance) committed first, nothing
         // was written and the device's message is merged again into the fresh
@@ -558,7 +573,7 @@ impl Ctx<'_> {
 
     /// One read-merge-commit of a document; `Stale` if the commit was refused
     /// because the document moved since it was read (nothing written).
-    async fn attempt(&self, m: &DocMessage) -> Result<DocReply, Attempt> {
+    async fn attempt(&self, m: &DocMessage) -> Result<Answered, Attempt> {
         match self.prepare(m).await? {
             Step::Reply(r) => Ok(r),
             Step::Commit {
@@ -569,8 +584,10 @@ impl Ctx<'_> {
                 crate::failpoints::crash_point("sync.merge.before_commit");
                 self.st.storage.commit_sync(*write).await?;
                 crate::failpoints::crash_point("sync.merge.after_commit");
-                lock_served(&self.served).insert(m.id.clone(), heads);
-                Ok(reply)
+                Ok(Answered {
+                    reply,
+                    heads: Some(heads),
+                })
             }
         }
     }
@@ -588,7 +605,7 @@ impl Ctx<'_> {
                 && rec.officer_ids.iter().any(|o| o == self.officer_id)
         });
         if m.msg.is_none() && !visible {
-            return Ok(Step::Reply(reply(
+            return Ok(Step::answer(reply(
                 &m.id,
                 DocStatus::NotFound,
                 "服务器上没有此检查记录，或您无权查看，没有可同步的内容",
@@ -596,14 +613,14 @@ impl Ctx<'_> {
         }
         if let Some(rec) = &existing {
             if rec.agency_id != self.auth.user.agency_id {
-                return Ok(Step::Reply(reply(
+                return Ok(Step::answer(reply(
                     &m.id,
                     DocStatus::Forbidden,
                     "该检查记录属于其他执法主体，无权同步",
                 )));
             }
             if !rec.officer_ids.iter().any(|o| o == self.officer_id) {
-                return Ok(Step::Reply(reply(
+                return Ok(Step::answer(reply(
                     &m.id,
                     DocStatus::Forbidden,
                     "您不是该检查记录的检查人员，无权同步",
@@ -649,7 +666,7 @@ impl Ctx<'_> {
                     tracing::warn!(id = %m.id, device = %self.auth.device.id,
                         reason = r.reason.as_deref().unwrap_or(""), "changes rejected");
                 }
-                Ok(Step::Reply(r))
+                Ok(Step::answer(r))
             }
             Merged::Unchanged { msg, state } => {
                 if had_doc {
@@ -657,14 +674,14 @@ impl Ctx<'_> {
                         .put_peer_state(&self.auth.device.id, &m.id, &state)
                         .await?;
                 }
-                if let Some(heads) = expected_heads {
-                    lock_served(&self.served).insert(m.id.clone(), heads);
-                }
-                Ok(Step::Reply(DocReply {
-                    id: m.id.clone(),
-                    status: DocStatus::Ok,
-                    reason: None,
-                    msg,
+                Ok(Step::Reply(Answered {
+                    reply: DocReply {
+                        id: m.id.clone(),
+                        status: DocStatus::Ok,
+                        reason: None,
+                        msg,
+                    },
+                    heads: expected_heads,
                 }))
             }
             Merged::Changed {
