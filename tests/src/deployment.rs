@@ -299,22 +299,37 @@ impl Deployment {
         format!("http://{}", self.instances[i].listen)
     }
 
+    /// The upstream address of each request nginx passed on (from its access log),
+    /// oldest first.
+    fn upstreams(&self) -> Vec<String> {
+        let log = std::fs::read_to_string(self.nginx_dir.join("access.log")).unwrap_or_default();
+        log.lines()
+            .filter_map(|l| l.rsplit(' ').next())
+            .map(|up| up.trim_end_matches(',').to_string())
+            .collect()
+    }
+
     /// Requests nginx passed to each instance so far (from its access log), in
     /// instance order.
     pub fn requests_per_instance(&self) -> Vec<usize> {
-        let log = std::fs::read_to_string(self.nginx_dir.join("access.log")).unwrap_or_default();
+        let upstreams = self.upstreams();
         self.instances
             .iter()
-            .map(|inst| {
-                log.lines()
-                    .filter(|l| {
-                        l.rsplit(' ')
-                            .next()
-                            .is_some_and(|up| up.trim_end_matches(',') == inst.listen)
-                    })
-                    .count()
-            })
+            .map(|inst| upstreams.iter().filter(|up| **up == inst.listen).count())
             .collect()
+    }
+
+    /// Turns nginx's round robin so that the next request goes to instance `i`:
+    /// `GET /healthz` until one was answered by the other instance (at most three).
+    pub fn next_request_to(&self, i: usize) {
+        let other = &self.instances[1 - i].listen;
+        for _ in 0..3 {
+            self.healthz();
+            if self.upstreams().last() == Some(other) {
+                return;
+            }
+        }
+        panic!("nginx did not pass a request to instance {}", 1 - i);
     }
 
     /// `GET /healthz` through nginx (answered by the next instance in turn); true if
