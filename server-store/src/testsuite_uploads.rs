@@ -10,7 +10,8 @@ fn t(s: i64) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 12, 7, 9, 0, 0).unwrap() + Duration::seconds(s)
 }
 
-fn record(id: &str) -> UploadRecord {
+/// An upload of `length` bytes at offset 0, created at 2026-12-07 09:00 UTC.
+pub fn upload_record(id: &str, length: u64) -> UploadRecord {
     UploadRecord {
         id: id.into(),
         sha256: "ab".repeat(32),
@@ -18,7 +19,7 @@ fn record(id: &str) -> UploadRecord {
         filename: Some("现场照片.jpg".into()),
         media_type: Some("image/jpeg".into()),
         metadata: "sha256 YWI=".into(),
-        length: 300,
+        length,
         offset: 0,
         user_id: "u1".into(),
         device_id: "d1".into(),
@@ -29,7 +30,9 @@ fn record(id: &str) -> UploadRecord {
     }
 }
 
-fn piece(start: u64, end: u64, writer: &str) -> UploadPiece {
+/// The piece `start..end` written by `writer`, under a key of the evidence store's
+/// shape.
+pub fn upload_piece(start: u64, end: u64, writer: &str) -> UploadPiece {
     UploadPiece {
         start,
         end,
@@ -41,34 +44,39 @@ fn piece(start: u64, end: u64, writer: &str) -> UploadPiece {
 /// length, and the pieces recorded cover exactly `0..offset`.
 pub async fn uploads_advance_only_from_the_current_offset<S: Storage>(s: &S) {
     let id = "0193a7c2-0000-7000-8000-0000000000a1";
-    s.create_upload(&record(id)).await.unwrap();
+    s.create_upload(&upload_record(id, 300)).await.unwrap();
     assert!(matches!(
-        s.create_upload(&record(id)).await,
+        s.create_upload(&upload_record(id, 300)).await,
         Err(crate::StorageError::Conflict(_))
     ));
-    assert_eq!(s.upload(id).await.unwrap(), Some(record(id)));
+    assert_eq!(s.upload(id).await.unwrap(), Some(upload_record(id, 300)));
     assert_eq!(s.upload("nope").await.unwrap(), None);
 
     assert!(
-        s.advance_upload(id, 0, &[piece(0, 100, "a")], t(1))
+        s.advance_upload(id, 0, &[upload_piece(0, 100, "a")], t(1))
             .await
             .unwrap()
     );
     // A second request that also started at 0 lost the race: nothing changes.
     assert!(
-        !s.advance_upload(id, 0, &[piece(0, 50, "b")], t(2))
+        !s.advance_upload(id, 0, &[upload_piece(0, 50, "b")], t(2))
             .await
             .unwrap()
     );
     // Two pieces at once (a checked PATCH), contiguous from the offset.
     assert!(
-        s.advance_upload(id, 100, &[piece(100, 150, "c"), piece(150, 200, "c")], t(3))
-            .await
-            .unwrap()
+        s.advance_upload(
+            id,
+            100,
+            &[upload_piece(100, 150, "c"), upload_piece(150, 200, "c")],
+            t(3)
+        )
+        .await
+        .unwrap()
     );
     // Past the declared length: refused.
     assert!(
-        !s.advance_upload(id, 200, &[piece(200, 301, "d")], t(4))
+        !s.advance_upload(id, 200, &[upload_piece(200, 301, "d")], t(4))
             .await
             .unwrap()
     );
@@ -77,14 +85,14 @@ pub async fn uploads_advance_only_from_the_current_offset<S: Storage>(s: &S) {
     assert_eq!(
         s.upload_pieces(id).await.unwrap(),
         vec![
-            piece(0, 100, "a"),
-            piece(100, 150, "c"),
-            piece(150, 200, "c")
+            upload_piece(0, 100, "a"),
+            upload_piece(100, 150, "c"),
+            upload_piece(150, 200, "c")
         ]
     );
 
     assert!(
-        s.advance_upload(id, 200, &[piece(200, 300, "e")], t(5))
+        s.advance_upload(id, 200, &[upload_piece(200, 300, "e")], t(5))
             .await
             .unwrap()
     );
@@ -99,7 +107,7 @@ pub async fn uploads_advance_only_from_the_current_offset<S: Storage>(s: &S) {
     );
     // A complete upload takes nothing more.
     assert!(
-        !s.advance_upload(id, 300, &[piece(300, 301, "f")], t(7))
+        !s.advance_upload(id, 300, &[upload_piece(300, 301, "f")], t(7))
             .await
             .unwrap()
     );
@@ -113,11 +121,11 @@ pub async fn uploads_advance_only_from_the_current_offset<S: Storage>(s: &S) {
 /// wins each step (the conditional update that replaces the in-process lock).
 pub async fn parallel_advances_from_one_offset_have_one_winner<S: Storage>(s: &S) {
     let id = "0193a7c2-0000-7000-8000-0000000000a2";
-    s.create_upload(&record(id)).await.unwrap();
+    s.create_upload(&upload_record(id, 300)).await.unwrap();
     for step in 0..3u64 {
         let from = step * 100;
         let tries = (0..8).map(|w| {
-            let p = piece(from, from + 100, &format!("w{w}"));
+            let p = upload_piece(from, from + 100, &format!("w{w}"));
             async move { s.advance_upload(id, from, &[p], t(1)).await.unwrap() }
         });
         let won = futures_util::future::join_all(tries).await;
@@ -144,7 +152,7 @@ pub async fn upload_lease_goes_to_the_newest_claimant<S: Storage>(s: &S) {
         s.take_upload_lease(id, "a", t(0), t(20)).await.unwrap(),
         Lease::Gone
     );
-    s.create_upload(&record(id)).await.unwrap();
+    s.create_upload(&upload_record(id, 300)).await.unwrap();
     // Nobody claimed it: a lease needs a claim first.
     assert_eq!(
         s.take_upload_lease(id, "a", t(0), t(20)).await.unwrap(),
@@ -210,22 +218,22 @@ pub async fn uploads_restart_and_go_stale<S: Storage>(s: &S) {
     let busy = "0193a7c2-0000-7000-8000-0000000000b2";
     let done = "0193a7c2-0000-7000-8000-0000000000b3";
     for id in [idle, busy, done] {
-        s.create_upload(&record(id)).await.unwrap();
+        s.create_upload(&upload_record(id, 300)).await.unwrap();
     }
     assert!(
-        s.advance_upload(idle, 0, &[piece(0, 10, "a")], t(0))
+        s.advance_upload(idle, 0, &[upload_piece(0, 10, "a")], t(0))
             .await
             .unwrap()
     );
     assert!(
-        s.advance_upload(busy, 0, &[piece(0, 10, "a")], t(50))
+        s.advance_upload(busy, 0, &[upload_piece(0, 10, "a")], t(50))
             .await
             .unwrap()
     );
     s.complete_upload(done, t(10)).await.unwrap();
 
     let forgot = s.restart_upload(idle, t(1)).await.unwrap();
-    assert_eq!(forgot, vec![piece(0, 10, "a")]);
+    assert_eq!(forgot, vec![upload_piece(0, 10, "a")]);
     let u = s.upload(idle).await.unwrap().unwrap();
     assert_eq!((u.offset, u.updated_at), (0, t(1)));
     assert!(s.upload_pieces(idle).await.unwrap().is_empty());

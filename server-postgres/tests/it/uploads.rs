@@ -9,7 +9,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use chrono::{DateTime, TimeZone, Utc};
 
 use liuhen_server_postgres::PgStorage;
-use liuhen_server_store::uploads::{Lease, UploadPiece, UploadRecord, UploadStorage};
+use liuhen_server_store::testsuite_uploads::{upload_piece as piece, upload_record as record};
+use liuhen_server_store::uploads::{Lease, UploadStorage};
 
 use super::fresh_db;
 
@@ -23,33 +24,6 @@ async fn two_instances() -> (PgStorage, PgStorage) {
     let a = PgStorage::connect(&db.url).await.unwrap();
     let b = PgStorage::connect(&db.url).await.unwrap();
     (a, b)
-}
-
-fn record(id: &str, length: u64) -> UploadRecord {
-    UploadRecord {
-        id: id.into(),
-        sha256: "cd".repeat(32),
-        inspection_id: "0193a7c2-0000-7000-8000-000000000002".into(),
-        filename: Some("询问录音.m4a".into()),
-        media_type: Some("audio/mp4".into()),
-        metadata: "sha256 Y2Q=".into(),
-        length,
-        offset: 0,
-        user_id: "u1".into(),
-        device_id: "d1".into(),
-        created_at: at(0),
-        updated_at: at(0),
-        completed_at: None,
-        verified: false,
-    }
-}
-
-fn piece(start: u64, end: u64, writer: &str) -> UploadPiece {
-    UploadPiece {
-        start,
-        end,
-        key: format!("uploads/y/{start:020}-{writer}"),
-    }
 }
 
 /// Sixteen requests on one upload, half through each instance, each claiming it,
