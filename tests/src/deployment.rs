@@ -320,16 +320,30 @@ impl Deployment {
     }
 
     /// Turns nginx's round robin so that the next request goes to instance `i`:
-    /// `GET /healthz` until one was answered by the other instance (at most three).
+    /// `GET /healthz` until one was answered by the other instance (at most eight).
+    /// nginx writes a request's log line after the answer went out, so each try
+    /// waits for its own line before reading which instance answered it.
     pub fn next_request_to(&self, i: usize) {
         let other = &self.instances[1 - i].listen;
-        for _ in 0..3 {
+        for _ in 0..8 {
+            let before = self.upstreams().len();
             self.healthz();
-            if self.upstreams().last() == Some(other) {
+            let deadline = std::time::Instant::now() + Duration::from_secs(2);
+            let mut seen = self.upstreams();
+            while seen.len() <= before && std::time::Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(10));
+                seen = self.upstreams();
+            }
+            if seen.len() > before && seen.last() == Some(other) {
                 return;
             }
         }
-        panic!("nginx did not pass a request to instance {}", 1 - i);
+        let seen = self.upstreams();
+        let tail = &seen[seen.len().saturating_sub(10)..];
+        panic!(
+            "nginx did not pass a request to instance {} ({other}); last upstreams: {tail:?}",
+            1 - i
+        );
     }
 
     /// `GET /healthz` through nginx (answered by the next instance in turn); true if
