@@ -309,6 +309,14 @@ impl Deployment {
             .collect()
     }
 
+    /// The last `n` lines of nginx's access log (client, request, status, instances
+    /// tried), for failure messages.
+    pub fn access_log_tail(&self, n: usize) -> Vec<String> {
+        let log = std::fs::read_to_string(self.nginx_dir.join("access.log")).unwrap_or_default();
+        let lines: Vec<String> = log.lines().map(str::to_string).collect();
+        lines[lines.len().saturating_sub(n)..].to_vec()
+    }
+
     /// Requests nginx passed to each instance so far (from its access log), in
     /// instance order.
     pub fn requests_per_instance(&self) -> Vec<usize> {
