@@ -2,6 +2,7 @@
 //! of one per file). Each module is one former `tests/*.rs` file; `common` starts real
 //! `liuhen-server` processes on loopback.
 
+mod api_docs;
 mod auth;
 mod common;
 mod demo_stats;
