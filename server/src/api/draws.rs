@@ -6,7 +6,7 @@
 //! | `GET/POST /api/v1/admin/directory/officers`, `DELETE .../{id}` | admin |
 //! | `GET/POST /api/v1/admin/check-items`, `DELETE .../{code}` | admin (GET: supervisor too) |
 //! | `GET/PUT /api/v1/admin/categories` | admin |
-//! | `GET/POST /api/v1/conflicts`, `DELETE /api/v1/conflicts/{officer}/{target}` | admin; an officer for themself |
+//! | `GET/POST /api/v1/conflicts`, `DELETE /api/v1/conflicts/{officer}/{target}` | admin; an officer for themself (GET: supervisor too) |
 //! | `GET/POST /api/v1/draws`, `GET /api/v1/draws/{id}`, `POST /api/v1/draws/{id}/run` | supervisor, admin |
 //! | `POST /api/v1/tasks/{id}/cancel`, `POST /api/v1/tasks/{id}/reassign` | supervisor, admin |
 //! | `GET /api/v1/public/draws`, `GET /api/v1/public/draws/{id}` | anyone (R-POST-4) |
