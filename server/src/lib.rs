@@ -208,7 +208,7 @@ async fn healthz(State(state): State<AppState>) -> Result<axum::Json<Health>, Ap
 
 /// The whole HTTP API. Routes:
 /// `GET /healthz`, `POST /api/v1/login`, `GET /api/v1/me`, `POST /api/v1/enroll`,
-/// `/api/v1/admin/...` ([`pages::admin::router`]), plus [`api::sync::router`] and
+/// `/api/v1/admin/...` ([`api::admin::router`]), plus [`api::sync::router`] and
 /// [`api::tus::router`]. Unknown routes answer 404 JSON under `/api/` and a Chinese
 /// 404 page elsewhere ([`pages::web::not_found`]); wrong methods 405 JSON.
 pub fn app(state: AppState) -> Router {

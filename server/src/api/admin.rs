@@ -529,11 +529,11 @@ async fn revoke_device_handler(
         .await?
         .ok_or_else(not_found)?;
     let owner = state.storage.user_by_id(&device.user_id).await?;
-    if owner.is_none_or(|u| u.agency_id != admin.agency_id) {
+    let Some(owner) = owner.filter(|u| u.agency_id == admin.agency_id) else {
         return Err(not_found());
-    }
+    };
     let device = revoke_device(&state, &device_id).await?;
-    Ok(Json(DeviceSummary::new(&device, "")))
+    Ok(Json(DeviceSummary::new(&device, &owner.name)))
 }
 
 async fn put_roster_handler(

@@ -11,6 +11,7 @@ use liuhen_domain::inspection::{Inspection, ReviewComment, ReviewDecision, Revie
 
 use crate::api::sync::{SyncFailure, write_review};
 use crate::auth::UserAuth;
+use crate::error::ApiJson;
 use crate::services::access_log::{ClientIp, record_access};
 use crate::state::AppState;
 use crate::storage::Role;
@@ -171,7 +172,7 @@ async fn review(
     State(st): State<AppState>,
     auth: UserAuth,
     Path(id): Path<String>,
-    Json(input): Json<ReviewInput>,
+    ApiJson(input): ApiJson<ReviewInput>,
 ) -> Result<Json<Inspection>, SyncFailure> {
     if auth.user.role != Role::Supervisor {
         return Err(SyncFailure::forbidden("只有审核人员可以填写审核意见"));

@@ -545,6 +545,11 @@ fn tokens_missing_invalid_revoked_expired_or_of_a_disabled_user() {
     );
     assert_eq!(status, 200, "{body}");
     assert!(body["revoked_at"].is_string());
+    // The answer names the device's owner, as the device list does.
+    assert!(
+        !body["name"].as_str().unwrap_or_default().is_empty(),
+        "{body}"
+    );
     let (status, body) = me(&server, &revoked.token);
     assert_eq!(
         (status, body["code"].as_str()),

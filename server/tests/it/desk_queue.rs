@@ -1008,10 +1008,37 @@ fn the_servers_own_hooks_keep_summaries_current() {
         .unwrap()
         .json()
         .unwrap();
+    // A body it cannot read is refused in the API's JSON error shape, naming why.
+    let token = api["token"].as_str().unwrap();
+    let url = format!("{}/api/v1/inspections/{id}/review", desk.base);
     let resp = desk
         .http
-        .post(format!("{}/api/v1/inspections/{id}/review", desk.base))
-        .bearer_auth(api["token"].as_str().unwrap())
+        .post(&url)
+        .bearer_auth(token)
+        .json(&json!({"comment": "请补充现场照片说明", "verdict": "returned"}))
+        .send()
+        .unwrap();
+    assert_eq!(resp.status(), 400);
+    let err: Value = resp.json().unwrap();
+    assert_eq!(err["code"], "malformed_request", "{err}");
+    assert!(
+        err["message"].as_str().unwrap().contains("verdict"),
+        "{err}"
+    );
+    let resp = desk
+        .http
+        .post(&url)
+        .bearer_auth(token)
+        .body(r#"{"decision":"returned"}"#)
+        .send()
+        .unwrap();
+    assert_eq!(resp.status(), 415);
+    let err: Value = resp.json().unwrap();
+    assert_eq!(err["code"], "unsupported_media_type", "{err}");
+    let resp = desk
+        .http
+        .post(&url)
+        .bearer_auth(token)
         .json(&json!({"comment": "请补充现场照片说明", "decision": "returned"}))
         .send()
         .unwrap();

@@ -340,7 +340,7 @@ pub fn public_text_spans(c: &DraftContent) -> Vec<crate::services::mask::UnsafeS
     )
 }
 
-/// R-LEGAL-1 (the reviewer is never the drafter): the creator, and anyone who
+/// R-LEGAL-3 (the review is done by someone other than the drafter): the creator, and anyone who
 /// edited or submitted the draft, may not review it.
 async fn check_not_drafter(st: &AppState, user: &User, d: &DraftRecord) -> LegalResult<()> {
     if is_drafter(st, &user.id, d).await? {
