@@ -45,8 +45,8 @@
 
 use std::sync::OnceLock;
 
-use automerge::transaction::{CommitOptions, Transactable};
 use automerge::iter::MapRangeItem;
+use automerge::transaction::{CommitOptions, Transactable};
 use automerge::{
     ActorId, AutoCommit, ChangeHash, ObjId, ObjType, ROOT, ReadDoc, ScalarValue, ScalarValueRef,
     Value, ValueRef,
@@ -817,11 +817,9 @@ impl InspectionDoc {
     }
 
     fn req_time(&self, f: &Fields<'_>, path: &str, key: &str) -> Result<DateTime<Utc>, DocError> {
-        let v = self
-            .int_field(f, key)?
-            .ok_or_else(|| DocError::Malformed {
-                path: format!("{path}.{key}"),
-            })?;
+        let v = self.int_field(f, key)?.ok_or_else(|| DocError::Malformed {
+            path: format!("{path}.{key}"),
+        })?;
         from_ms(&format!("{path}.{key}"), v)
     }
 
@@ -1188,12 +1186,7 @@ pub(crate) mod tests {
         out
     }
 
-    fn walk_by_key(
-        this: &InspectionDoc,
-        obj: &ObjId,
-        path: String,
-        out: &mut Vec<FieldConflict>,
-    ) {
+    fn walk_by_key(this: &InspectionDoc, obj: &ObjId, path: String, out: &mut Vec<FieldConflict>) {
         let join = |k: &str| {
             if path.is_empty() {
                 k.to_string()
@@ -1646,27 +1639,76 @@ pub(crate) mod tests {
     /// concurrent objects under one key, conflicting list slots, deleted keys.
     #[derive(Debug, Clone)]
     enum Raw {
-        Scalar { dev: usize, map: u8, key: u8, v: u8 },
-        Time { dev: usize, map: u8, key: u8, v: i64 },
-        Object { dev: usize, map: u8, key: u8, list: bool },
-        Push { dev: usize, map: u8, key: u8 },
-        SetSlot { dev: usize, map: u8, key: u8, v: u8 },
-        Delete { dev: usize, map: u8, key: u8 },
-        Merge { from: usize, to: usize },
+        Scalar {
+            dev: usize,
+            map: u8,
+            key: u8,
+            v: u8,
+        },
+        Time {
+            dev: usize,
+            map: u8,
+            key: u8,
+            v: i64,
+        },
+        Object {
+            dev: usize,
+            map: u8,
+            key: u8,
+            list: bool,
+        },
+        Push {
+            dev: usize,
+            map: u8,
+            key: u8,
+        },
+        SetSlot {
+            dev: usize,
+            map: u8,
+            key: u8,
+            v: u8,
+        },
+        Delete {
+            dev: usize,
+            map: u8,
+            key: u8,
+        },
+        Merge {
+            from: usize,
+            to: usize,
+        },
     }
 
     fn raw() -> impl Strategy<Value = Raw> {
         let d = 0usize..3;
         prop_oneof![
-            (d.clone(), 0u8..6, 0u8..4, 0u8..3)
-                .prop_map(|(dev, map, key, v)| Raw::Scalar { dev, map, key, v }),
-            (d.clone(), 0u8..6, 0u8..4, 0i64..3)
-                .prop_map(|(dev, map, key, v)| Raw::Time { dev, map, key, v }),
-            (d.clone(), 0u8..6, 0u8..4, any::<bool>())
-                .prop_map(|(dev, map, key, list)| Raw::Object { dev, map, key, list }),
+            (d.clone(), 0u8..6, 0u8..4, 0u8..3).prop_map(|(dev, map, key, v)| Raw::Scalar {
+                dev,
+                map,
+                key,
+                v
+            }),
+            (d.clone(), 0u8..6, 0u8..4, 0i64..3).prop_map(|(dev, map, key, v)| Raw::Time {
+                dev,
+                map,
+                key,
+                v
+            }),
+            (d.clone(), 0u8..6, 0u8..4, any::<bool>()).prop_map(|(dev, map, key, list)| {
+                Raw::Object {
+                    dev,
+                    map,
+                    key,
+                    list,
+                }
+            }),
             (d.clone(), 0u8..6, 0u8..4).prop_map(|(dev, map, key)| Raw::Push { dev, map, key }),
-            (d.clone(), 0u8..6, 0u8..4, 0u8..3)
-                .prop_map(|(dev, map, key, v)| Raw::SetSlot { dev, map, key, v }),
+            (d.clone(), 0u8..6, 0u8..4, 0u8..3).prop_map(|(dev, map, key, v)| Raw::SetSlot {
+                dev,
+                map,
+                key,
+                v
+            }),
             (d.clone(), 0u8..6, 0u8..4).prop_map(|(dev, map, key)| Raw::Delete { dev, map, key }),
             (d.clone(), d).prop_map(|(from, to)| Raw::Merge { from, to }),
         ]
@@ -1730,9 +1772,15 @@ pub(crate) mod tests {
             Raw::Time { dev, map, key, v } => {
                 let d = devs[dev].automerge_mut();
                 let m = pick(d, map);
-                d.put(&m, KEYS[key as usize], 1_790_000_000_000 + v).unwrap();
+                d.put(&m, KEYS[key as usize], 1_790_000_000_000 + v)
+                    .unwrap();
             }
-            Raw::Object { dev, map, key, list } => {
+            Raw::Object {
+                dev,
+                map,
+                key,
+                list,
+            } => {
                 let d = devs[dev].automerge_mut();
                 let m = pick(d, map);
                 let kind = if list { ObjType::List } else { ObjType::Map };

@@ -193,6 +193,13 @@ async fn sync(
     } else {
         crate::services::history::authors(st.storage.as_ref(), &auth.user.agency_id).await?
     };
+    let tasks = std::sync::Arc::new(
+        roster
+            .iter()
+            .flat_map(|r| r.tasks.iter())
+            .map(|t| (t.id.clone(), t.officer_ids.clone()))
+            .collect(),
+    );
     let ctx = Ctx {
         st: &st,
         auth: &auth,
@@ -200,7 +207,8 @@ async fn sync(
         now,
         skew,
         roster,
-        authors,
+        authors: std::sync::Arc::new(authors),
+        tasks,
     };
 
     // The signed device log (R-REC-5): acknowledged only when the request carried
@@ -322,7 +330,9 @@ struct Ctx<'a> {
     /// read once per request.
     roster: Option<RosterSnapshot>,
     /// The agency's device and user actors, for the history check (R-REC-5).
-    authors: crate::services::history::Authors,
+    authors: std::sync::Arc<crate::services::history::Authors>,
+    /// The roster's tasks with their officers (read once per request).
+    tasks: std::sync::Arc<Vec<(String, Vec<String>)>>,
 }
 
 /// One entry's answer, with the record's heads the reply was made from when it is
@@ -380,8 +390,10 @@ struct MergeInput {
     device_actor: String,
     author: DeviceAuthor,
     agency_id: String,
-    tasks: Vec<(String, Vec<String>)>,
-    authors: crate::services::history::Authors,
+    /// The roster's tasks and their officers, shared by the request's merges.
+    tasks: std::sync::Arc<Vec<(String, Vec<String>)>>,
+    /// The agency's actors, shared by the request's merges.
+    authors: std::sync::Arc<crate::services::history::Authors>,
     now: DateTime<Utc>,
     skew: i64,
 }
@@ -641,12 +653,7 @@ impl Ctx<'_> {
                 device_id: self.auth.device.id.clone(),
             },
             agency_id: self.auth.user.agency_id.clone(),
-            tasks: self
-                .roster
-                .iter()
-                .flat_map(|r| r.tasks.iter())
-                .map(|t| (t.id.clone(), t.officer_ids.clone()))
-                .collect(),
+            tasks: self.tasks.clone(),
             authors: self.authors.clone(),
             now: self.now,
             skew: self.skew,
@@ -833,19 +840,23 @@ fn merge(input: MergeInput) -> Result<Merged, SyncFailure> {
     } else {
         fork.get_changes(&before).iter().map(|c| c.hash()).collect()
     };
-    for h in &new {
-        let Some(change) = fork.get_change_by_hash(h) else {
-            continue;
-        };
-        let actor = change.actor_id();
-        if actor.to_hex_string() == input.device_actor || (*actor == schema && chain.contains(h)) {
-            continue;
-        }
+    // Judged from the history already built (no look-up per hash); the first
+    // offending change in hash order is named, as before.
+    let foreign = all
+        .iter()
+        .filter(|c| new.contains(&c.hash()))
+        .filter(|c| {
+            let actor = c.actor_id();
+            !(actor.to_hex_string() == input.device_actor
+                || (*actor == schema && chain.contains(&c.hash())))
+        })
+        .min_by_key(|c| c.hash());
+    if let Some(change) = foreign {
         return refused(
             DocStatus::Rejected,
             format!(
                 "R-REC-5: 记录中包含不是由本设备作出的修改（作者 {}），已拒绝；请联系管理员",
-                actor.to_hex_string()
+                change.actor_id().to_hex_string()
             ),
         );
     }
@@ -871,11 +882,12 @@ fn merge(input: MergeInput) -> Result<Merged, SyncFailure> {
         .unwrap_or_default();
     // One pass over the history: a violation by a change this device just sent
     // refuses the sync; one an older merge let through is shown on the desk.
-    let authors = input
-        .authors
-        .clone()
-        .with_device(&input.device_actor, input.author.clone());
-    let found = crate::services::history::violations(&all, &authors, &task_officers);
+    let found = crate::services::history::violations_as(
+        &all,
+        &input.authors,
+        Some((&input.device_actor, &input.author)),
+        &task_officers,
+    );
     if let Some(v) = found.iter().find(|v| new.contains(&v.change)) {
         return refused(
             DocStatus::Rejected,

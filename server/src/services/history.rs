@@ -51,14 +51,6 @@ pub async fn authors(storage: &dyn Storage, agency_id: &str) -> StorageResult<Au
     Ok(out)
 }
 
-impl Authors {
-    /// Adds (or replaces) one device's actor, e.g. the device syncing right now.
-    pub fn with_device(mut self, actor_hex: &str, author: DeviceAuthor) -> Authors {
-        self.devices.insert(actor_hex.to_string(), author);
-        self
-    }
-}
-
 /// Every change in `changes` (a document's whole history) that breaks a write
 /// rule, judged as its registered device. Changes by actors no device registered
 /// (the demo data's simulated phones, which never synced) are not judged: every
@@ -68,12 +60,28 @@ pub fn violations(
     authors: &Authors,
     task_officers: &[String],
 ) -> Vec<WriteViolation> {
+    violations_as(changes, authors, None, task_officers)
+}
+
+/// [`violations`] with one more device actor (hex) and its author, e.g. the device
+/// syncing right now (not yet in `authors` when it enrolled after they were read),
+/// taking precedence over `authors`' entry for that actor; `authors` is not copied.
+pub fn violations_as(
+    changes: &[Change],
+    authors: &Authors,
+    device: Option<(&str, &DeviceAuthor)>,
+    task_officers: &[String],
+) -> Vec<WriteViolation> {
     let ctx = RecordContext {
         task_officers: task_officers.to_vec(),
     };
     check_history(changes, &ctx, |c| {
         let actor = c.actor_id().to_hex_string();
-        match authors.devices.get(&actor) {
+        let author = match device {
+            Some((hex, a)) if hex == actor => Some(a),
+            _ => authors.devices.get(&actor),
+        };
+        match author {
             Some(a) if !authors.users.contains(&actor) => Judge::Device(a.clone()),
             _ => Judge::Trusted,
         }
