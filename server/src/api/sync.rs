@@ -756,17 +756,22 @@ fn merge(input: MergeInput) -> Result<Merged, SyncFailure> {
     let id = input.id.as_str();
     let refused = |status, reason: String| Ok(Merged::Refused(reply(id, status, reason)));
     // Untrusted bytes (issue 16): bounded before automerge loads or decodes anything.
-    if let Some(bytes) = &input.msg
-        && let Err(e) =
-            crate::api::sync_guard::check(bytes, &crate::api::sync_guard::Limits::default())
-    {
-        tracing::warn!(id, device = %input.author.device_id, code = e.code(), error = %e,
-            "sync message refused by the guard");
-        return refused(
-            DocStatus::Malformed,
-            format!("同步消息被拒绝（{}）：{e}", e.code()),
-        );
-    }
+    let shape = match &input.msg {
+        None => None,
+        Some(bytes) => {
+            match crate::api::sync_guard::check(bytes, &crate::api::sync_guard::Limits::default()) {
+                Ok(shape) => Some(shape),
+                Err(e) => {
+                    tracing::warn!(id, device = %input.author.device_id, code = e.code(), error = %e,
+                        "sync message refused by the guard");
+                    return refused(
+                        DocStatus::Malformed,
+                        format!("同步消息被拒绝（{}）：{e}", e.code()),
+                    );
+                }
+            }
+        }
+    };
     let mut doc = match &input.existing {
         Some(rec) => match AutoCommit::load(&rec.bytes) {
             Ok(d) => d,
@@ -814,6 +819,19 @@ fn merge(input: MergeInput) -> Result<Merged, SyncFailure> {
         }
     };
     let before = doc.get_heads();
+    // A record new to the server arrives as one whole document (automerge sends its
+    // `save()` when the peer holds nothing): those bytes are what is stored, instead
+    // of saving the merged copy again (issue 19). Only when the server held nothing
+    // and the guard found exactly one document chunk filling the message's only
+    // entry: automerge then loads exactly that chunk, verifying its heads, so the
+    // merged document is the stored bytes' document.
+    let sent_document = (before.is_empty()
+        && shape
+            .as_ref()
+            .is_some_and(|s| s.entries == 1 && s.document_chunks == 1 && s.change_chunks == 0)
+        && msg.changes.len() == 1)
+        .then(|| msg.changes.iter().next().map(<[u8]>::to_vec))
+        .flatten();
     let mut fork = doc.fork();
     if let Err(e) = fork.sync().receive_sync_message(&mut state, msg) {
         return refused(DocStatus::Malformed, format!("同步消息无法应用：{e}"));
@@ -866,7 +884,10 @@ fn merge(input: MergeInput) -> Result<Merged, SyncFailure> {
     // never acknowledged and dropped.
     // Read from the merged document itself (the saved bytes load to the same state:
     // loading them again only cost a second parse, issue 19 item 1).
-    let bytes = fork.save();
+    let bytes = match sent_document {
+        Some(bytes) => bytes,
+        None => fork.save(),
+    };
     let merged = InspectionDoc::from_automerge(fork);
     let read = merged.check_schema().and_then(|()| merged.read());
     let mut fork = merged.into_automerge();
@@ -1090,3 +1111,127 @@ fn summary_of(
 }
 
 pub use crate::services::actors::user_actor;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use automerge::sync::{BloomFilter, Capability, Have};
+    use chrono::TimeZone;
+    use liuhen_domain::doc::NewInspection;
+    use liuhen_domain::inspection::{InspectionKind, InspectionMeta};
+
+    const ID: &str = "0193a5c0-0000-7000-8000-0000000000aa";
+
+    fn device_doc(actor: &automerge::ActorId) -> InspectionDoc {
+        let at = Utc.timestamp_opt(1_790_000_000, 0).unwrap();
+        InspectionDoc::create(
+            actor.clone(),
+            NewInspection {
+                meta: InspectionMeta {
+                    id: ID.into(),
+                    kind: InspectionKind::AdHoc,
+                    task_id: None,
+                    agency_id: "a".into(),
+                    agency_name: "某局".into(),
+                    target_id: "t".into(),
+                    target_name: "某公司".into(),
+                    target_credit_code: None,
+                    target_address: "某地".into(),
+                    target_area: "441802".into(),
+                    target_is_natural_person: false,
+                    category: "生态环境".into(),
+                    item_code: "X".into(),
+                    item_name: "检查".into(),
+                    legal_basis: String::new(),
+                    opened_at: at,
+                    opened_by: "o1".into(),
+                    device_id: "d1".into(),
+                },
+            },
+        )
+        .unwrap()
+    }
+
+    fn input(actor: &automerge::ActorId, msg: Vec<u8>) -> MergeInput {
+        MergeInput {
+            id: ID.into(),
+            existing: None,
+            peer_state: None,
+            msg: Some(msg),
+            device_actor: actor.to_hex_string(),
+            author: DeviceAuthor {
+                officer_id: "o1".into(),
+                device_id: "d1".into(),
+            },
+            agency_id: "a".into(),
+            tasks: Default::default(),
+            authors: Default::default(),
+            now: Utc.timestamp_opt(1_790_000_100, 0).unwrap(),
+            skew: 0,
+        }
+    }
+
+    /// The device's first message for a record the server holds nothing of, as the
+    /// device client builds it (core's `state_for_new_record`).
+    fn first_state() -> State {
+        State {
+            their_heads: Some(vec![]),
+            their_need: Some(vec![]),
+            their_have: Some(vec![Have {
+                last_sync: vec![],
+                bloom: BloomFilter::default(),
+            }]),
+            their_capabilities: Some(vec![Capability::MessageV2, Capability::SyncReset]),
+            ..State::new()
+        }
+    }
+
+    fn stored(merged: Merged) -> DocRecord {
+        match merged {
+            Merged::Changed { record, .. } => *record,
+            Merged::Refused(r) => panic!("refused: {:?}", r.reason),
+            Merged::Unchanged { .. } => panic!("unchanged"),
+        }
+    }
+
+    /// A new record sent whole is stored as the device's own document bytes, which
+    /// load to exactly the merged record (heads and reading).
+    #[test]
+    fn a_new_record_sent_whole_is_stored_as_sent() {
+        let actor = automerge::ActorId::from(vec![7u8; 16]);
+        let mut doc = device_doc(&actor);
+        let saved = doc.save();
+        let mut am = doc.into_automerge();
+        let msg = am.sync().generate_sync_message(&mut first_state()).unwrap();
+        assert_eq!(msg.changes.len(), 1);
+        let sent = msg.changes.iter().next().unwrap().to_vec();
+        let record = stored(merge(input(&actor, msg.encode())).unwrap());
+        assert_eq!(record.bytes, sent);
+        assert_eq!(record.bytes, saved, "automerge sends its save()");
+        let mut back = InspectionDoc::load(&record.bytes).unwrap();
+        let heads: Vec<String> = back.heads().iter().map(|h| h.to_string()).collect();
+        assert_eq!(heads, record.heads);
+        assert_eq!(back.read().unwrap().meta.id, ID);
+    }
+
+    /// Changes sent one by one (a v1 message, or a peer that holds some of the
+    /// record) are applied and the merged document is saved as before.
+    #[test]
+    fn a_new_record_sent_as_changes_is_saved_by_the_server() {
+        let actor = automerge::ActorId::from(vec![7u8; 16]);
+        let mut am = device_doc(&actor).into_automerge();
+        let changes: Vec<automerge::Change> = am.get_changes(&[]);
+        let mut msg = am.sync().generate_sync_message(&mut first_state()).unwrap();
+        msg.changes = changes
+            .into_iter()
+            .map(|mut c| c.bytes().to_vec())
+            .collect::<Vec<_>>()
+            .into();
+        msg.version = automerge::sync::MessageVersion::V1;
+        let record = stored(merge(input(&actor, msg.encode())).unwrap());
+        let mut back = AutoCommit::load(&record.bytes).unwrap();
+        assert_eq!(record.bytes, back.save());
+        let heads: Vec<String> = back.get_heads().iter().map(|h| h.to_string()).collect();
+        assert_eq!(heads, record.heads);
+    }
+}
