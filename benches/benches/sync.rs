@@ -847,6 +847,41 @@ fn in_process_merges(core: &mut Core, ids: &[String]) -> Duration {
     spent
 }
 
+/// CPU seconds (user + system) used so far by the `liuhen-server` processes this
+/// bench started (children of this process), from `/proc/<pid>/stat`: the server's
+/// work without the waiting and without the devices, steadier than wall time on a
+/// shared machine.
+fn server_cpu() -> f64 {
+    let me = std::process::id();
+    let mut ticks = 0.0;
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return 0.0;
+    };
+    for e in dir.flatten() {
+        let Ok(stat) = std::fs::read_to_string(e.path().join("stat")) else {
+            continue;
+        };
+        let Some((head, rest)) = stat.rsplit_once(')') else {
+            continue;
+        };
+        let comm = head.split_once('(').map_or("", |(_, c)| c);
+        let f: Vec<&str> = rest.split_whitespace().collect();
+        // After the ')': state, ppid, ...; utime and stime are the 12th and 13th.
+        let parsed = (|| {
+            let ppid: u32 = f.get(1)?.parse().ok()?;
+            let t = f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?;
+            Some((ppid, t))
+        })();
+        if let Some((ppid, t)) = parsed
+            && ppid == me
+            && comm.starts_with("liuhen-server")
+        {
+            ticks += t;
+        }
+    }
+    ticks / 100.0 // USER_HZ on Linux
+}
+
 fn per_s(n: usize, d: Duration) -> f64 {
     n as f64 / d.as_secs_f64().max(1e-9)
 }
@@ -869,30 +904,45 @@ fn targets(plan: &Plan, merge_only: bool) {
     let ids = record(&mut dev.core, n, O1);
     let http = dev.client().transport().clone();
     let client = SyncClient::new(Metered::new(http, Instant::now() + plan.run_cap, false));
+    let cpu0 = server_cpu();
     let first = sync_once(&client, &mut dev.core);
+    let cpu = server_cpu() - cpu0;
     assert_eq!(first.synced(), n, "first sync: {}", first.status());
     let base = in_process_merges(&mut dev.core, &ids);
     println!();
     println!("-- 1. first sync of {n} new records from one device");
     println!(
-        "{:>8} {:>10} {:>10} {:>12} {:>12} {:>14} {:>8}",
-        "records", "wall", "in-http", "records/s", "in-process", "in-process/s", "ratio"
+        "{:>8} {:>10} {:>10} {:>12} {:>12} {:>14} {:>8} {:>11} {:>10}",
+        "records",
+        "wall",
+        "in-http",
+        "records/s",
+        "in-process",
+        "in-process/s",
+        "ratio",
+        "server CPU",
+        "CPU ratio"
     );
     println!(
-        "{:>8} {:>10} {:>10} {:>12.0} {:>12} {:>14.0} {:>8}",
+        "{:>8} {:>10} {:>10} {:>12.0} {:>12} {:>14.0} {:>8} {:>11} {:>10}",
         n,
         dur(first.wall),
         dur(in_http(&first)),
         per_s(n, in_http(&first)),
         dur(base),
         per_s(n, base),
-        ratio(in_http(&first).as_secs_f64(), base.as_secs_f64())
+        ratio(in_http(&first).as_secs_f64(), base.as_secs_f64()),
+        format!("{:.0} ms", cpu * 1000.0),
+        ratio(cpu, base.as_secs_f64())
     );
     println!(
         "   records/s = records / time inside HTTP exchanges (server merge, checks, group commit, JSON, loopback);"
     );
     println!(
         "   in-process = the server side of the same automerge sync (receive, generate, save) without HTTP or storage; ratio = in-http / in-process"
+    );
+    println!(
+        "   server CPU = user + system CPU time of the server process during the sync (all its threads: merges, SQLite writer, HTTP); CPU ratio = server CPU / in-process"
     );
 
     // 1b. Eight devices at once, each with its own new records (issue 19 item 1:
