@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Installs what the browser tests of the supervisor's desk need (idempotent):
-# Chromium from Debian at /usr/bin/chromium, and playwright-core (pinned in
+# Installs what the browser tests need (idempotent): Chromium's headless shell from
+# Debian at /usr/bin/chromium-headless-shell (the same Blink as /usr/bin/chromium
+# without the browser's UI layer: the six suites cost 49 CPU-s instead of 77, issue 17),
+# and playwright-core (pinned in
 # tests/browser/package-lock.json) under tests/browser/node_modules. Run it once
 # before `cargo test -p liuhen-e2e --test it desk_browser::`; scripts/test-all.sh does.
 set -euo pipefail
@@ -14,10 +16,10 @@ as_root() {
     fi
 }
 
-if [ ! -x /usr/bin/chromium ]; then
-    echo "== installing chromium (apt)"
+if [ ! -x /usr/bin/chromium-headless-shell ]; then
+    echo "== installing chromium-headless-shell (apt)"
     as_root apt-get update
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium-headless-shell
 fi
 
 if ! command -v npm >/dev/null 2>&1; then
@@ -32,4 +34,4 @@ if [ "$want" != "$have" ]; then
     echo "== npm ci (tests/browser: playwright-core $want)"
     npm ci --no-audit --no-fund
 fi
-echo "browser tools ready: $(/usr/bin/chromium --version 2>/dev/null | head -1), playwright-core $want"
+echo "browser tools ready: $(/usr/bin/chromium-headless-shell --version 2>/dev/null | head -1), playwright-core $want"

@@ -9,7 +9,7 @@
 set -euo pipefail
 
 PACKAGES=(
-    chromium              # scripts/browser-tools.sh: the desk's browser tests
+    chromium-headless-shell # scripts/browser-tools.sh: the browser tests (Chromium without its UI)
     libjna-java junit4    # scripts/kotlin-tools.sh: Kotlin tests on the JVM
     aapt android-framework-res # scripts/check-android.sh: manifest and resources
     python3               # scripts/check-mobile.sh: Swift and Info.plist checks

@@ -105,7 +105,7 @@ async function filterQueue(page, f) {
 const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'liuhen-chromium-'));
 fs.mkdirSync(ART, { recursive: true });
 const context = await chromium.launchPersistentContext(userDataDir, {
-  executablePath: '/usr/bin/chromium',
+  executablePath: '/usr/bin/chromium-headless-shell',
   headless: true,
   viewport: { width: 1280, height: 900 },
   locale: 'zh-CN',

@@ -122,7 +122,7 @@ async function tab(page, name, url) {
 const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'liuhen-chromium-'));
 fs.mkdirSync(ART, { recursive: true });
 const context = await chromium.launchPersistentContext(userDataDir, {
-  executablePath: '/usr/bin/chromium',
+  executablePath: '/usr/bin/chromium-headless-shell',
   headless: true,
   acceptDownloads: true,
   viewport: { width: 1280, height: 900 },

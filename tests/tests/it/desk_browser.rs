@@ -9,7 +9,7 @@
 //! a form kept across an ended session, and sign-out; it takes screenshots into
 //! `target/browser-artifacts/`.
 //!
-//! Needs Chromium at /usr/bin/chromium and tests/browser/node_modules: run
+//! Needs Chromium's headless shell at /usr/bin/chromium-headless-shell and tests/browser/node_modules: run
 //! `scripts/browser-tools.sh` once (scripts/test-all.sh does).
 
 use std::path::{Path, PathBuf};
@@ -51,7 +51,7 @@ fn repo_root() -> PathBuf {
 /// Fails with what to run when the browser tools are missing (never skips).
 fn require_browser_tools(root: &Path) {
     let missing: Vec<String> = [
-        PathBuf::from("/usr/bin/chromium"),
+        PathBuf::from("/usr/bin/chromium-headless-shell"),
         root.join("tests/browser/node_modules/playwright-core/package.json"),
     ]
     .into_iter()

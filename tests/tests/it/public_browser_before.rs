@@ -28,7 +28,7 @@ fn repo_root() -> PathBuf {
 /// Fails with what to run when the browser tools are missing (never skips).
 fn require_browser_tools(root: &Path) {
     let missing: Vec<String> = [
-        PathBuf::from("/usr/bin/chromium"),
+        PathBuf::from("/usr/bin/chromium-headless-shell"),
         root.join("tests/browser/node_modules/playwright-core/package.json"),
     ]
     .into_iter()
