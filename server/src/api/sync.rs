@@ -1115,7 +1115,6 @@ pub use crate::services::actors::user_actor;
 #[cfg(test)]
 mod tests {
     use super::*;
-    use automerge::sync::{BloomFilter, Capability, Have};
     use chrono::TimeZone;
     use liuhen_domain::doc::NewInspection;
     use liuhen_domain::inspection::{InspectionKind, InspectionMeta};
@@ -1172,18 +1171,9 @@ mod tests {
     }
 
     /// The device's first message for a record the server holds nothing of, as the
-    /// device client builds it (core's `state_for_new_record`).
+    /// device client builds it.
     fn first_state() -> State {
-        State {
-            their_heads: Some(vec![]),
-            their_need: Some(vec![]),
-            their_have: Some(vec![Have {
-                last_sync: vec![],
-                bloom: BloomFilter::default(),
-            }]),
-            their_capabilities: Some(vec![Capability::MessageV2, Capability::SyncReset]),
-            ..State::new()
-        }
+        liuhen_core::sync::client::state_for_new_record()
     }
 
     fn stored(merged: Merged) -> DocRecord {
