@@ -421,6 +421,17 @@ impl From<StorageError> for Attempt {
     }
 }
 
+impl From<Attempt> for SyncFailure {
+    /// A document still stale when no more retries are made fails as a storage
+    /// error (503); a failure stays what it was.
+    fn from(a: Attempt) -> Self {
+        match a {
+            Attempt::Stale(e) => e.into(),
+            Attempt::Failed(f) => f,
+        }
+    }
+}
+
 impl crate::services::optimistic::Staleness for Attempt {
     fn is_stale(&self) -> bool {
         matches!(self, Attempt::Stale(_))
@@ -561,10 +572,7 @@ impl Ctx<'_> {
         if let Some(reply) = malformed_id(m) {
             return Ok(Step::answer(reply));
         }
-        self.prepare(m).await.map_err(|a| match a {
-            Attempt::Stale(e) => e.into(),
-            Attempt::Failed(f) => f,
-        })
+        Ok(self.prepare(m).await?)
     }
 
     /// An entry whose chunked commit found the record moved (its id already
@@ -577,10 +585,7 @@ impl Ctx<'_> {
         // record, with its stored sync state read afresh too.
         crate::services::optimistic::retry_stale("sync", &m.id, || self.attempt(m))
             .await
-            .map_err(|a| match a {
-                Attempt::Stale(e) => e.into(),
-                Attempt::Failed(f) => f,
-            })
+            .map_err(SyncFailure::from)
     }
 
     /// One read-merge-commit of a document; `Stale` if the commit was refused
@@ -1057,10 +1062,7 @@ pub async fn write_review(
         Ok(inspection)
     })
     .await
-    .map_err(|a| match a {
-        Attempt::Stale(e) => e.into(),
-        Attempt::Failed(f) => f,
-    })
+    .map_err(SyncFailure::from)
 }
 
 /// Stores a document written on the server (a supervisor's review) together with
