@@ -292,6 +292,31 @@ impl<'a> Fields<'a> {
             .filter(|i| matches!(i.value, ValueRef::Scalar(_)))
             .map(|i| i.value.clone().into_value())
     }
+
+    fn int(&self, key: &str) -> Option<i64> {
+        self.scalar(key).and_then(|v| v.as_i64())
+    }
+
+    fn f64(&self, key: &str) -> Option<f64> {
+        self.scalar(key).and_then(|v| v.as_f64())
+    }
+
+    /// The string under `key`; malformed at `path.key` if there is none.
+    fn req_str(&self, path: &str, key: &str) -> Result<String, DocError> {
+        self.str(key).ok_or_else(|| DocError::Malformed {
+            path: format!("{path}.{key}"),
+        })
+    }
+
+    /// The instant (milliseconds) under `key`; malformed at `path.key` if there is
+    /// none or it is out of range.
+    fn req_time(&self, path: &str, key: &str) -> Result<DateTime<Utc>, DocError> {
+        let at = format!("{path}.{key}");
+        let v = self
+            .int(key)
+            .ok_or_else(|| DocError::Malformed { path: at.clone() })?;
+        from_ms(&at, v)
+    }
 }
 
 impl InspectionDoc {
@@ -760,15 +785,15 @@ impl InspectionDoc {
         };
         let review = self.fields(&review);
         let p = "review";
-        let decision = match self.str_field(&review, "decision")? {
+        let decision = match review.str("decision") {
             None => None,
             Some(kind) => Some(ReviewDecision {
                 decision: ReviewOutcome::parse(&kind).ok_or(DocError::Malformed {
                     path: "review.decision".into(),
                 })?,
-                decided_by: self.req_str(&review, p, "decided_by")?,
-                decided_by_name: self.req_str(&review, p, "decided_by_name")?,
-                decided_at: self.req_time(&review, p, "decided_at")?,
+                decided_by: review.req_str(p, "decided_by")?,
+                decided_by_name: review.req_str(p, "decided_by_name")?,
+                decided_at: review.req_time(p, "decided_at")?,
             }),
         };
         let mut comments = vec![];
@@ -776,12 +801,12 @@ impl InspectionDoc {
             for obj in self.maps_in(&list) {
                 let p = "review.comments[]";
                 comments.push(ReviewComment {
-                    id: self.req_str(&obj, p, "id")?,
-                    author_id: self.req_str(&obj, p, "author_id")?,
-                    author_name: self.req_str(&obj, p, "author_name")?,
-                    at: self.req_time(&obj, p, "at")?,
-                    text: self.req_str(&obj, p, "text")?,
-                    item: self.str_field(&obj, "item")?,
+                    id: obj.req_str(p, "id")?,
+                    author_id: obj.req_str(p, "author_id")?,
+                    author_name: obj.req_str(p, "author_name")?,
+                    at: obj.req_time(p, "at")?,
+                    text: obj.req_str(p, "text")?,
+                    item: obj.str("item"),
                 });
             }
         }
@@ -802,31 +827,6 @@ impl InspectionDoc {
         Ok(self.fields(&self.container(key)?))
     }
 
-    fn str_field(&self, f: &Fields<'_>, key: &str) -> Result<Option<String>, DocError> {
-        Ok(f.str(key))
-    }
-
-    fn req_str(&self, f: &Fields<'_>, path: &str, key: &str) -> Result<String, DocError> {
-        f.str(key).ok_or_else(|| DocError::Malformed {
-            path: format!("{path}.{key}"),
-        })
-    }
-
-    fn int_field(&self, f: &Fields<'_>, key: &str) -> Result<Option<i64>, DocError> {
-        Ok(f.scalar(key).and_then(|v| v.as_i64()))
-    }
-
-    fn req_time(&self, f: &Fields<'_>, path: &str, key: &str) -> Result<DateTime<Utc>, DocError> {
-        let v = self.int_field(f, key)?.ok_or_else(|| DocError::Malformed {
-            path: format!("{path}.{key}"),
-        })?;
-        from_ms(&format!("{path}.{key}"), v)
-    }
-
-    fn f64_field(&self, f: &Fields<'_>, key: &str) -> Result<Option<f64>, DocError> {
-        Ok(f.scalar(key).and_then(|v| v.as_f64()))
-    }
-
     /// A check-in's `location` map (v4): absent, or complete with every field typed.
     fn location(&self, entry: &Fields<'_>) -> Result<Option<CaptureLocation>, DocError> {
         let p = "team[].location";
@@ -836,16 +836,15 @@ impl InspectionDoc {
             Some(_) => return Err(DocError::Malformed { path: p.into() }),
         };
         let num = |key: &str| -> Result<f64, DocError> {
-            self.f64_field(&loc, key)?
-                .ok_or_else(|| DocError::Malformed {
-                    path: format!("{p}.{key}"),
-                })
+            loc.f64(key).ok_or_else(|| DocError::Malformed {
+                path: format!("{p}.{key}"),
+            })
         };
         Ok(Some(CaptureLocation {
             lat: num("lat")?,
             lon: num("lon")?,
             accuracy_m: num("accuracy_m")?,
-            fixed_at: self.req_time(&loc, p, "fixed_at")?,
+            fixed_at: loc.req_time(p, "fixed_at")?,
         }))
     }
 
@@ -885,38 +884,38 @@ impl InspectionDoc {
     fn meta(&self) -> Result<InspectionMeta, DocError> {
         let m = self.container_fields("meta")?;
         let p = "meta";
-        let kind_s = self.req_str(&m, p, "kind")?;
+        let kind_s = m.req_str(p, "kind")?;
         Ok(InspectionMeta {
-            id: self.req_str(&m, p, "id")?,
+            id: m.req_str(p, "id")?,
             kind: InspectionKind::parse(&kind_s).ok_or(DocError::Malformed {
                 path: "meta.kind".into(),
             })?,
-            task_id: self.str_field(&m, "task_id")?,
-            agency_id: self.req_str(&m, p, "agency_id")?,
-            agency_name: self.req_str(&m, p, "agency_name")?,
-            target_id: self.req_str(&m, p, "target_id")?,
-            target_name: self.req_str(&m, p, "target_name")?,
-            target_credit_code: self.str_field(&m, "target_credit_code")?,
-            target_address: self.req_str(&m, p, "target_address")?,
-            target_area: self.req_str(&m, p, "target_area")?,
+            task_id: m.str("task_id"),
+            agency_id: m.req_str(p, "agency_id")?,
+            agency_name: m.req_str(p, "agency_name")?,
+            target_id: m.req_str(p, "target_id")?,
+            target_name: m.req_str(p, "target_name")?,
+            target_credit_code: m.str("target_credit_code"),
+            target_address: m.req_str(p, "target_address")?,
+            target_area: m.req_str(p, "target_area")?,
             target_is_natural_person: matches!(
                 m.get("target_is_natural_person").map(|i| &i.value),
                 Some(ValueRef::Scalar(ScalarValueRef::Boolean(true)))
             ),
-            category: self.req_str(&m, p, "category")?,
-            item_code: self.req_str(&m, p, "item_code")?,
-            item_name: self.req_str(&m, p, "item_name")?,
-            legal_basis: self.str_field(&m, "legal_basis")?.unwrap_or_default(),
-            opened_at: self.req_time(&m, p, "opened_at")?,
-            opened_by: self.req_str(&m, p, "opened_by")?,
-            device_id: self.req_str(&m, p, "device_id")?,
+            category: m.req_str(p, "category")?,
+            item_code: m.req_str(p, "item_code")?,
+            item_name: m.req_str(p, "item_name")?,
+            legal_basis: m.str("legal_basis").unwrap_or_default(),
+            opened_at: m.req_time(p, "opened_at")?,
+            opened_by: m.req_str(p, "opened_by")?,
+            device_id: m.req_str(p, "device_id")?,
         })
     }
 
     /// Reads the inspection id without reading the rest.
     pub fn id(&self) -> Result<String, DocError> {
         let m = self.container_fields("meta")?;
-        self.req_str(&m, "meta", "id")
+        m.req_str("meta", "id")
     }
 
     /// Reads the inspection as it was at `heads` (e.g. when a page showed it), to
@@ -933,18 +932,18 @@ impl InspectionDoc {
         let mut team: Vec<TeamMember> = vec![];
         for obj in self.list_items("team")? {
             let p = "team[]";
-            let valid = self.req_str(&obj, p, "certificate_valid_until")?;
+            let valid = obj.req_str(p, "certificate_valid_until")?;
             let member = TeamMember {
-                officer_id: self.req_str(&obj, p, "officer_id")?,
-                name: self.req_str(&obj, p, "name")?,
-                certificate_no: self.req_str(&obj, p, "certificate_no")?,
+                officer_id: obj.req_str(p, "officer_id")?,
+                name: obj.req_str(p, "name")?,
+                certificate_no: obj.req_str(p, "certificate_no")?,
                 certificate_valid_until: NaiveDate::parse_from_str(&valid, "%Y-%m-%d").map_err(
                     |_| DocError::Malformed {
                         path: "team[].certificate_valid_until".into(),
                     },
                 )?,
-                checked_in_at: self.req_time(&obj, p, "at")?,
-                device_id: self.req_str(&obj, p, "device_id")?,
+                checked_in_at: obj.req_time(p, "at")?,
+                device_id: obj.req_str(p, "device_id")?,
                 location: self.location(&obj)?,
             };
             match team.iter_mut().find(|m| m.officer_id == member.officer_id) {
@@ -957,13 +956,13 @@ impl InspectionDoc {
         }
 
         let idn = self.container_fields("identity_notice")?;
-        let identity_notice = match self.str_field(&idn, "statement")? {
+        let identity_notice = match idn.str("statement") {
             None => None,
             Some(statement) => Some(IdentityNotice {
                 statement,
-                recording_sha256: self.req_str(&idn, "identity_notice", "recording_sha256")?,
-                given_at: self.req_time(&idn, "identity_notice", "given_at")?,
-                given_by: self.req_str(&idn, "identity_notice", "given_by")?,
+                recording_sha256: idn.req_str("identity_notice", "recording_sha256")?,
+                given_at: idn.req_time("identity_notice", "given_at")?,
+                given_by: idn.req_str("identity_notice", "given_by")?,
             }),
         };
 
@@ -971,10 +970,10 @@ impl InspectionDoc {
         for obj in self.list_items("findings")? {
             let p = "findings[]";
             findings.push(Finding {
-                id: self.req_str(&obj, p, "id")?,
-                text: self.req_str(&obj, p, "text")?,
-                author: self.req_str(&obj, p, "author")?,
-                at: self.req_time(&obj, p, "at")?,
+                id: obj.req_str(p, "id")?,
+                text: obj.req_str(p, "text")?,
+                author: obj.req_str(p, "author")?,
+                at: obj.req_time(p, "at")?,
                 evidence: self.str_list(&obj, "evidence")?,
             });
         }
@@ -982,25 +981,25 @@ impl InspectionDoc {
         let mut evidence: Vec<EvidenceRef> = vec![];
         for obj in self.list_items("evidence")? {
             let p = "evidence[]";
-            let kind = self.req_str(&obj, p, "kind")?;
-            let step = self.req_str(&obj, p, "step")?;
+            let kind = obj.req_str(p, "kind")?;
+            let step = obj.req_str(p, "step")?;
             let e = EvidenceRef {
-                sha256: self.req_str(&obj, p, "sha256")?,
+                sha256: obj.req_str(p, "sha256")?,
                 kind: EvidenceKind::parse(&kind).ok_or(DocError::Malformed {
                     path: "evidence[].kind".into(),
                 })?,
-                media_type: self.req_str(&obj, p, "media_type")?,
-                size_bytes: self.int_field(&obj, "size_bytes")?.unwrap_or(0).max(0) as u64,
-                captured_at: self.req_time(&obj, p, "captured_at")?,
-                captured_by: self.req_str(&obj, p, "captured_by")?,
-                device_id: self.req_str(&obj, p, "device_id")?,
+                media_type: obj.req_str(p, "media_type")?,
+                size_bytes: obj.int("size_bytes").unwrap_or(0).max(0) as u64,
+                captured_at: obj.req_time(p, "captured_at")?,
+                captured_by: obj.req_str(p, "captured_by")?,
+                device_id: obj.req_str(p, "device_id")?,
                 step: InspectionStep::parse(&step).ok_or(DocError::Malformed {
                     path: "evidence[].step".into(),
                 })?,
-                lat: self.f64_field(&obj, "lat")?,
-                lon: self.f64_field(&obj, "lon")?,
-                accuracy_m: self.f64_field(&obj, "accuracy_m")?,
-                fixed_at: match self.int_field(&obj, "fixed_at")? {
+                lat: obj.f64("lat"),
+                lon: obj.f64("lon"),
+                accuracy_m: obj.f64("accuracy_m"),
+                fixed_at: match obj.int("fixed_at") {
                     Some(t) => Some(from_ms("evidence[].fixed_at", t)?),
                     None => None,
                 },
@@ -1012,17 +1011,17 @@ impl InspectionDoc {
 
         let rn = self.container_fields("rights_notice")?;
         let p = "rights_notice";
-        let rights_notice = match self.str_field(&rn, "ack_kind")? {
+        let rights_notice = match rn.str("ack_kind") {
             None => None,
             Some(kind) => {
                 let acknowledgement = match kind.as_str() {
                     "signed" => Acknowledgement::Signed {
-                        signer_name: self.req_str(&rn, p, "signer_name")?,
-                        signature_sha256: self.req_str(&rn, p, "signature_sha256")?,
+                        signer_name: rn.req_str(p, "signer_name")?,
+                        signature_sha256: rn.req_str(p, "signature_sha256")?,
                     },
                     "refused" => Acknowledgement::Refused {
-                        witness_name: self.req_str(&rn, p, "witness_name")?,
-                        reason: self.str_field(&rn, "refusal_reason")?.unwrap_or_default(),
+                        witness_name: rn.req_str(p, "witness_name")?,
+                        reason: rn.str("refusal_reason").unwrap_or_default(),
                     },
                     _ => {
                         return Err(DocError::Malformed {
@@ -1030,27 +1029,27 @@ impl InspectionDoc {
                         });
                     }
                 };
-                let channels = self.req_str(&rn, p, "remedy_channels")?;
+                let channels = rn.req_str(p, "remedy_channels")?;
                 Some(RightsNotice {
-                    notice_version: self.req_str(&rn, p, "notice_version")?,
+                    notice_version: rn.req_str(p, "notice_version")?,
                     remedy_channels: serde_json::from_str(&channels).map_err(|_| {
                         DocError::Malformed {
                             path: "rights_notice.remedy_channels".into(),
                         }
                     })?,
                     acknowledgement,
-                    given_at: self.req_time(&rn, p, "given_at")?,
-                    given_by: self.req_str(&rn, p, "given_by")?,
+                    given_at: rn.req_time(p, "given_at")?,
+                    given_by: rn.req_str(p, "given_by")?,
                 })
             }
         };
 
         let cl = self.container_fields("closure")?;
-        let closure = match self.int_field(&cl, "closed_at")? {
+        let closure = match cl.int("closed_at") {
             None => None,
             Some(t) => Some(Closure {
                 closed_at: from_ms("closure.closed_at", t)?,
-                closed_by: self.req_str(&cl, "closure", "closed_by")?,
+                closed_by: cl.req_str("closure", "closed_by")?,
             }),
         };
 
@@ -1058,11 +1057,11 @@ impl InspectionDoc {
         for obj in self.list_items("amendments")? {
             let p = "amendments[]";
             amendments.push(Amendment {
-                id: self.req_str(&obj, p, "id")?,
-                amends: self.req_str(&obj, p, "amends")?,
-                text: self.req_str(&obj, p, "text")?,
-                author: self.req_str(&obj, p, "author")?,
-                at: self.req_time(&obj, p, "at")?,
+                id: obj.req_str(p, "id")?,
+                amends: obj.req_str(p, "amends")?,
+                text: obj.req_str(p, "text")?,
+                author: obj.req_str(p, "author")?,
+                at: obj.req_time(p, "at")?,
                 evidence: self.str_list(&obj, "evidence")?,
             });
         }
