@@ -260,6 +260,31 @@ fn scalar_text(key: &str, v: &Value<'_>) -> String {
     }
 }
 
+/// The texts of the values `all` that the map key `key` of `obj` holds concurrently
+/// (from `get_all`), each distinct text once, the value `get` shows first; `text`
+/// gives None for a value to leave out. Two devices writing the same value is not a
+/// disagreement, so one text means no conflict to show.
+pub(crate) fn distinct_values(
+    doc: &AutoCommit,
+    obj: &ObjId,
+    key: &str,
+    all: &[(Value<'_>, ObjId)],
+    text: impl Fn(&Value<'_>) -> Option<String>,
+) -> Result<Vec<String>, automerge::AutomergeError> {
+    let winner = doc.get(obj, key)?.map(|(_, id)| id);
+    let ordered = all
+        .iter()
+        .filter(|(_, id)| Some(id) == winner.as_ref())
+        .chain(all.iter().filter(|(_, id)| Some(id) != winner.as_ref()));
+    let mut values: Vec<String> = vec![];
+    for t in ordered.filter_map(|(v, _)| text(v)) {
+        if !values.contains(&t) {
+            values.push(t);
+        }
+    }
+    Ok(values)
+}
+
 /// One map's visible values, read in one pass over the map (`map_range`) instead of
 /// one seek into the document per key (issue 19: every merge reads the record).
 /// Each key's value is the one `get` returns.
@@ -1144,19 +1169,7 @@ impl InspectionDoc {
         out: &mut Vec<FieldConflict>,
     ) -> Result<(), DocError> {
         let all = self.doc.get_all(obj, k)?;
-        let winner = self.doc.get(obj, k)?.map(|(_, id)| id);
-        let mut values: Vec<String> = vec![];
-        let ordered = all
-            .iter()
-            .filter(|(_, id)| Some(id) == winner.as_ref())
-            .chain(all.iter().filter(|(_, id)| Some(id) != winner.as_ref()));
-        for (v, _) in ordered {
-            let text = scalar_text(k, v);
-            if !values.contains(&text) {
-                values.push(text);
-            }
-        }
-        // Two devices writing the same value is not a disagreement.
+        let values = distinct_values(&self.doc, obj, k, &all, |v| Some(scalar_text(k, v)))?;
         if values.len() > 1 {
             out.push(FieldConflict {
                 path: at.to_string(),

@@ -490,27 +490,16 @@ impl DraftDoc {
             if all.len() < 2 {
                 continue;
             }
-            let winner = self.doc.get(ROOT, k.as_str())?.map(|(_, id)| id);
-            let mut values: Vec<String> = vec![];
-            let ordered = all
-                .iter()
-                .filter(|(_, id)| Some(id) == winner.as_ref())
-                .chain(all.iter().filter(|(_, id)| Some(id) != winner.as_ref()));
-            for (v, _) in ordered {
-                let t = match v {
-                    Value::Scalar(s) => match s.as_ref() {
-                        ScalarValue::Str(t) => t.to_string(),
-                        ScalarValue::Int(i) => i.to_string(),
-                        ScalarValue::Boolean(b) => if *b { "是" } else { "否" }.to_string(),
-                        ScalarValue::Null => String::new(),
-                        other => other.to_string(),
-                    },
-                    Value::Object(_) => continue,
-                };
-                if !values.contains(&t) {
-                    values.push(t);
-                }
-            }
+            let values = crate::doc::distinct_values(&self.doc, &ROOT, &k, &all, |v| match v {
+                Value::Scalar(s) => Some(match s.as_ref() {
+                    ScalarValue::Str(t) => t.to_string(),
+                    ScalarValue::Int(i) => i.to_string(),
+                    ScalarValue::Boolean(b) => if *b { "是" } else { "否" }.to_string(),
+                    ScalarValue::Null => String::new(),
+                    other => other.to_string(),
+                }),
+                Value::Object(_) => None,
+            })?;
             if values.len() > 1 {
                 out.push(DraftConflict { field: k, values });
             }
