@@ -52,8 +52,14 @@ pub fn token_hash(token: &str) -> String {
 }
 
 fn hash_password_blocking(password: &str) -> Result<String, AppError> {
+    hash_password_with(&Argon2::default(), password)
+}
+
+/// A password's argon2 PHC string with a fresh salt, made with `argon2`'s algorithm
+/// and cost (the demo accounts use the smallest; every other account the default).
+pub(crate) fn hash_password_with(argon2: &Argon2<'_>, password: &str) -> Result<String, AppError> {
     let salt = SaltString::generate(&mut PhcOsRng);
-    Argon2::default()
+    argon2
         .hash_password(password.as_bytes(), &salt)
         .map(|h| h.to_string())
         .map_err(|e| AppError::internal(format!("argon2 hash: {e}")))

@@ -47,16 +47,13 @@ async fn demo_password_hash() -> Result<String, AppError> {
 }
 
 fn demo_hash_blocking() -> Result<String, AppError> {
-    use argon2::password_hash::rand_core::OsRng;
-    use argon2::password_hash::{PasswordHasher, SaltString};
     use argon2::{Algorithm, Argon2, Params, Version};
     let params = Params::new(Params::MIN_M_COST, Params::MIN_T_COST, 1, None)
         .map_err(|e| AppError::internal(format!("argon2 params: {e}")))?;
-    let salt = SaltString::generate(&mut OsRng);
-    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
-        .hash_password(DEMO_PASSWORD.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| AppError::internal(format!("argon2 hash: {e}")))
+    crate::auth::hash_password_with(
+        &Argon2::new(Algorithm::Argon2id, Version::V0x13, params),
+        DEMO_PASSWORD,
+    )
 }
 
 /// What `--demo` set up.
