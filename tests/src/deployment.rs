@@ -299,22 +299,31 @@ impl Deployment {
         format!("http://{}", self.instances[i].listen)
     }
 
-    /// The upstream address of each request nginx passed on (from its access log),
+    /// The lines of nginx's access log (client, request, status, instances tried),
     /// oldest first.
+    fn access_log(&self) -> Vec<String> {
+        std::fs::read_to_string(self.nginx_dir.join("access.log"))
+            .unwrap_or_default()
+            .lines()
+            .map(str::to_string)
+            .collect()
+    }
+
+    /// The upstream address of each request nginx passed on (the last instance it
+    /// tried), oldest first.
     fn upstreams(&self) -> Vec<String> {
-        let log = std::fs::read_to_string(self.nginx_dir.join("access.log")).unwrap_or_default();
-        log.lines()
+        self.access_log()
+            .iter()
             .filter_map(|l| l.rsplit(' ').next())
             .map(|up| up.trim_end_matches(',').to_string())
             .collect()
     }
 
-    /// The last `n` lines of nginx's access log (client, request, status, instances
-    /// tried), for failure messages.
+    /// The last `n` lines of nginx's access log, for failure messages.
     pub fn access_log_tail(&self, n: usize) -> Vec<String> {
-        let log = std::fs::read_to_string(self.nginx_dir.join("access.log")).unwrap_or_default();
-        let lines: Vec<String> = log.lines().map(str::to_string).collect();
-        lines[lines.len().saturating_sub(n)..].to_vec()
+        let mut lines = self.access_log();
+        lines.drain(..lines.len().saturating_sub(n));
+        lines
     }
 
     /// Requests nginx passed to each instance so far (from its access log), in
