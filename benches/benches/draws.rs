@@ -225,6 +225,7 @@ fn bench_import() {
                     data_dir: data.path().to_path_buf(),
                     secure_cookies: false,
                     max_upload_bytes: 0,
+                    upload_lease: liuhen_server::api::tus::DEFAULT_LEASE,
                 },
                 Arc::new(liuhen_core::time::SystemClock),
             )

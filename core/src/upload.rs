@@ -5,7 +5,7 @@
 pub use liuhen_domain::upload::*;
 
 #[cfg(feature = "http")]
-pub use client::{DEFAULT_CHUNK_SIZE, TusClient, UploadError, UploadOutcome};
+pub use client::{DEFAULT_CHUNK_SIZE, DEFAULT_RETRY_BASE, TusClient, UploadError, UploadOutcome};
 
 #[cfg(feature = "http")]
 mod client {
@@ -25,6 +25,10 @@ mod client {
 
     /// Consecutive failures without progress before giving up.
     const MAX_ATTEMPTS: u32 = 5;
+
+    /// The wait after the first failure without progress; it doubles with each
+    /// further one (0.4, 0.8, 1.6, 3.2 s before giving up for this sync run).
+    pub const DEFAULT_RETRY_BASE: Duration = Duration::from_millis(400);
 
     /// Why an upload did not complete.
     #[derive(Debug, thiserror::Error)]
@@ -90,6 +94,9 @@ mod client {
         pub token: String,
         /// Bytes per `PATCH`.
         pub chunk_size: usize,
+        /// The wait after the first failure without progress, doubled after each
+        /// further one ([`DEFAULT_RETRY_BASE`]).
+        pub retry_base: Duration,
         http: Result<Client, String>,
     }
 
@@ -120,8 +127,15 @@ mod client {
                 base_url: base_url.trim_end_matches('/').to_string(),
                 token: token.to_string(),
                 chunk_size: DEFAULT_CHUNK_SIZE,
+                retry_base: DEFAULT_RETRY_BASE,
                 http,
             }
+        }
+
+        /// The same client with another first retry wait (see [`DEFAULT_RETRY_BASE`]).
+        pub fn with_retry_base(mut self, retry_base: Duration) -> Self {
+            self.retry_base = retry_base;
+            self
         }
 
         /// The same client with another chunk size (at least 1 byte).
@@ -270,7 +284,7 @@ mod client {
                     if failures >= MAX_ATTEMPTS {
                         return Err(err);
                     }
-                    std::thread::sleep(Duration::from_millis(200 * 2u64.pow(failures)));
+                    std::thread::sleep(self.retry_base.saturating_mul(1 << (failures - 1)));
                     match self.head(url, sha256) {
                         Ok(Head::Found { offset: o, length }) if length == size => {
                             offset = o;

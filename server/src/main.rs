@@ -27,7 +27,7 @@ use tracing_subscriber::EnvFilter;
 use indicatif::{ProgressBar, ProgressStyle};
 use liuhen_domain::model::RosterSnapshot;
 use liuhen_server::api::admin::{self, NewUser};
-use liuhen_server::api::enroll;
+use liuhen_server::api::{enroll, tus};
 use liuhen_server::client_addr::TrustedProxies;
 use liuhen_server::error::AppError;
 use liuhen_server::login_limit::{self, LoginLimits};
@@ -108,6 +108,12 @@ struct ServeArgs {
     /// Largest evidence upload accepted, in MiB.
     #[arg(long, default_value_t = 2048)]
     max_upload_mib: u64,
+    /// Seconds an upload stays blocked by a request on an instance that died (or was
+    /// killed) before another request may write it; a writing request renews its
+    /// lease every quarter of this.
+    #[arg(long, default_value_t = tus::DEFAULT_LEASE.num_seconds() as u32,
+          value_parser = clap::value_parser!(u32).range(i64::from(tus::MIN_LEASE_SECS)..=3600))]
+    upload_lease_secs: u32,
     /// A proxy (IP or CIDR, repeatable) whose `X-Forwarded-For` names the client,
     /// e.g. the load balancer; from other peers the header is ignored.
     #[arg(long = "trusted-proxy", value_name = "IP|CIDR")]
@@ -193,7 +199,12 @@ impl DatabaseArg {
 async fn open_state(data: DataDir) -> Result<AppState, CliError> {
     let database = data.database.database()?;
     Ok(build_state_on(
-        config(data.data_dir, false, 0),
+        Config {
+            data_dir: data.data_dir,
+            secure_cookies: false,
+            max_upload_bytes: 0,
+            upload_lease: tus::DEFAULT_LEASE,
+        },
         &database,
         Arc::new(liuhen_domain::time::SystemClock),
     )
@@ -272,11 +283,12 @@ enum CliError {
     Import(#[from] liuhen_server::services::directories::ImportError),
 }
 
-fn config(data_dir: PathBuf, secure_cookies: bool, max_upload_mib: u64) -> Config {
+fn config(args: &ServeArgs) -> Config {
     Config {
-        data_dir,
-        secure_cookies,
-        max_upload_bytes: max_upload_mib.saturating_mul(1024 * 1024),
+        data_dir: args.data_dir.clone(),
+        secure_cookies: args.secure_cookies,
+        max_upload_bytes: args.max_upload_mib.saturating_mul(1024 * 1024),
+        upload_lease: chrono::Duration::seconds(i64::from(args.upload_lease_secs)),
     }
 }
 
@@ -298,11 +310,7 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
     let limits = args.login.limits();
     let database = args.database.database()?;
     let state = build_state_on(
-        config(
-            args.data_dir.clone(),
-            args.secure_cookies,
-            args.max_upload_mib,
-        ),
+        config(&args),
         &database,
         Arc::new(liuhen_domain::time::SystemClock),
     )

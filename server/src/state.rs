@@ -20,6 +20,10 @@ pub struct Config {
     pub secure_cookies: bool,
     /// Largest evidence upload accepted (bytes).
     pub max_upload_bytes: u64,
+    /// How long an upload's write lease lasts unless renewed: a request on an
+    /// instance that died blocks its upload at most this long
+    /// ([`crate::api::tus::DEFAULT_LEASE`] unless `serve --upload-lease-secs`).
+    pub upload_lease: chrono::Duration,
 }
 
 /// Sign-in limits and whose `X-Forwarded-For` is believed (issue 16); the

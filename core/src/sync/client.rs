@@ -242,6 +242,11 @@ impl<T: Transport> SyncClient<T> {
         &self.transport
     }
 
+    /// The transport, giving up the client (e.g. to configure it and make a new one).
+    pub fn into_transport(self) -> T {
+        self.transport
+    }
+
     /// Runs with retries on network-type failures, sleeping with `sleep` between
     /// attempts (a background job passes `std::thread::sleep`).
     pub fn run_with_retry(

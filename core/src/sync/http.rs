@@ -33,6 +33,13 @@ impl HttpTransport {
             client,
         })
     }
+
+    /// The same transport with another first wait between an upload's retries
+    /// ([`crate::upload::DEFAULT_RETRY_BASE`]; tests on loopback use less).
+    pub fn with_upload_retry_base(mut self, retry_base: Duration) -> Self {
+        self.tus = self.tus.with_retry_base(retry_base);
+        self
+    }
 }
 
 /// Classifies a non-success HTTP answer.

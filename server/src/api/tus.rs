@@ -33,8 +33,8 @@
 //! the piece's start), and one request writes an upload at a time through a lease
 //! in the database: a new `PATCH` claims the upload, the running one sees it (it
 //! polls every [`CLAIM_POLL`]) and stops keeping what it confirmed, and the new one
-//! writes once the lease is released or has lapsed ([`LEASE`]: the instance
-//! holding it died). An unchecked `PATCH` confirms a piece every [`PIECE_SIZE`]
+//! writes once the lease is released or has lapsed (the instance holding it died;
+//! [`crate::state::Config::upload_lease`], by default [`DEFAULT_LEASE`]). An unchecked `PATCH` confirms a piece every [`PIECE_SIZE`]
 //! bytes and when it ends, so a crash of the server loses at most that much.
 //!
 //! R-REC-4 (recordings on the platform within 24 hours): the server keeps when each
@@ -88,12 +88,19 @@ const LEASE_RETRY: StdDuration = StdDuration::from_millis(50);
 /// How often a writing request checks whether a newer one claimed the upload.
 pub const CLAIM_POLL: StdDuration = StdDuration::from_millis(200);
 
-/// How long a lease lasts unless renewed: a request on an instance that died
-/// blocks the upload at most this long.
-pub const LEASE: Duration = Duration::seconds(20);
+/// How long a lease lasts unless renewed, by default: a request on an instance
+/// that died blocks the upload at most this long (`serve --upload-lease-secs`).
+pub const DEFAULT_LEASE: Duration = Duration::seconds(20);
 
-/// How often a writing request renews its lease.
-const LEASE_RENEW: StdDuration = StdDuration::from_secs(5);
+/// The shortest lease `serve --upload-lease-secs` accepts: a writing request
+/// renews it every quarter of its length.
+pub const MIN_LEASE_SECS: u32 = 2;
+
+/// How often a writing request renews a lease of length `lease`: four times per
+/// lease, so a renewal delayed by a busy machine does not let it lapse.
+fn renew_every(lease: Duration) -> StdDuration {
+    lease.to_std().unwrap_or(StdDuration::from_secs(20)) / 4
+}
 
 /// An unchecked `PATCH` confirms its bytes (one piece object) every this many.
 pub const PIECE_SIZE: u64 = 8 * 1024 * 1024;
@@ -259,7 +266,7 @@ impl WriteLease {
             let now = state.clock.now();
             match state
                 .storage
-                .take_upload_lease(id, &writer, now, now + LEASE)
+                .take_upload_lease(id, &writer, now, now + state.config.upload_lease)
                 .await?
             {
                 Lease::Held => {
@@ -282,7 +289,7 @@ impl WriteLease {
         let now = state.clock.now();
         Ok(state
             .storage
-            .take_upload_lease(&self.id, &self.writer, now, now + LEASE)
+            .take_upload_lease(&self.id, &self.writer, now, now + state.config.upload_lease)
             .await?
             == Lease::Held)
     }
@@ -695,6 +702,7 @@ async fn write_under_lease(
     poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut last_data = tokio::time::Instant::now();
     let mut last_renew = tokio::time::Instant::now();
+    let renew = renew_every(state.config.upload_lease);
     let end = loop {
         let next = tokio::select! {
             next = tokio::time::timeout_at(last_data + IDLE_TIMEOUT, next_data(&mut body)) => next,
@@ -702,7 +710,7 @@ async fn write_under_lease(
                 if lease.superseded(state).await {
                     break End::Interrupted("superseded by a newer request".into());
                 }
-                if last_renew.elapsed() >= LEASE_RENEW {
+                if last_renew.elapsed() >= renew {
                     last_renew = tokio::time::Instant::now();
                     if !lease.renew(state).await? {
                         break End::Interrupted("lease lost".into());

@@ -1364,6 +1364,7 @@ mod tests {
             data_dir: dir.path().to_path_buf(),
             secure_cookies: false,
             max_upload_bytes: 1 << 30,
+            upload_lease: crate::api::tus::DEFAULT_LEASE,
         })
         .await
         .unwrap();

@@ -34,6 +34,7 @@ fn with_state<T>(
             data_dir: server.data_dir.clone(),
             secure_cookies: false,
             max_upload_bytes: 0,
+            upload_lease: liuhen_server::api::tus::DEFAULT_LEASE,
         };
         let state = liuhen_server::build_state_with_clock(
             config,

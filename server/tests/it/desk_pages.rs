@@ -112,6 +112,7 @@ impl Desk {
             data_dir: tmp.path().to_path_buf(),
             secure_cookies: false,
             max_upload_bytes: 1 << 30,
+            upload_lease: liuhen_server::api::tus::DEFAULT_LEASE,
         };
         let state = liuhen_server::build_state_with_clock(config, Arc::new(FixedClock(now())))
             .await

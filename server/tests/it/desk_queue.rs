@@ -107,6 +107,7 @@ impl Desk {
             data_dir: dir.path().join("data"),
             secure_cookies: false,
             max_upload_bytes: 1024 * 1024,
+            upload_lease: liuhen_server::api::tus::DEFAULT_LEASE,
         };
         let state = rt
             .block_on(liuhen_server::build_state_with_clock(

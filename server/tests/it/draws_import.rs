@@ -35,6 +35,7 @@ fn with_state<T>(dir: &Path, f: impl AsyncFnOnce(&liuhen_server::state::AppState
                 data_dir: dir.to_path_buf(),
                 secure_cookies: false,
                 max_upload_bytes: 0,
+                upload_lease: liuhen_server::api::tus::DEFAULT_LEASE,
             },
             Arc::new(liuhen_core::time::SystemClock),
         )

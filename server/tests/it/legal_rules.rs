@@ -42,6 +42,7 @@ async fn start(dir: &std::path::Path, clock: TestClock) -> AppState {
         data_dir: dir.to_path_buf(),
         secure_cookies: false,
         max_upload_bytes: 1 << 20,
+        upload_lease: liuhen_server::api::tus::DEFAULT_LEASE,
     };
     liuhen_server::build_state_with_clock(config, Arc::new(clock))
         .await

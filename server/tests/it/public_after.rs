@@ -110,6 +110,7 @@ impl Portal {
             data_dir: dir.path().join("data"),
             secure_cookies: false,
             max_upload_bytes: 1024 * 1024,
+            upload_lease: liuhen_server::api::tus::DEFAULT_LEASE,
         };
         let clock = Arc::new(TestClock(Mutex::new(beijing(2025, 10, 9))));
         let state = rt

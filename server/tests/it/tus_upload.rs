@@ -71,6 +71,7 @@ impl Harness {
             data_dir: dir.path().join("data"),
             secure_cookies: false,
             max_upload_bytes,
+            upload_lease: liuhen_server::api::tus::DEFAULT_LEASE,
         };
         let mut state = rt
             .block_on(liuhen_server::build_state_with_clock(
