@@ -7,10 +7,14 @@
 //! whose heads moved after its reply was made, and the device asks for it again in
 //! its next round.
 //!
-//! The failpoint `sync.before_offer=sleep(1500)` holds every sync request for 1.5 s
-//! between its replies and its offer: the test waits until the phone's change is on
+//! The failpoint `sync.before_offer=2*sleep(1500)->off` holds the first two sync
+//! requests after it is set for 1.5 s each between their replies and their offer
+//! (a known record's change goes up in a run's second request, after the first
+//! exchanged heads): the test waits until the phone's change is on
 //! the server (its merge committed, its request now inside that window) and then
-//! writes the same record through the review API, which commits at once.
+//! writes the same record through the review API, which commits at once. The
+//! server runs without the failpoint until that sync, and only that run's first two
+//! requests wait: the others would wait 1.5 s each for nothing (issue 17).
 
 use std::time::{Duration, Instant};
 
@@ -32,11 +36,7 @@ fn comments(d: &mut Device, id: &str) -> Vec<String> {
 #[test]
 fn a_write_during_a_devices_sync_request_reaches_that_device_in_the_same_run() {
     let dir = tempfile::tempdir().unwrap();
-    let server = TestServer::start_in_with_env(
-        dir.path(),
-        &[],
-        &[("FAILPOINTS", "sync.before_offer=sleep(1500)")],
-    );
+    let server = TestServer::start_in(dir.path(), &[]);
     let mut phone = Device::enrolled(&server, O1);
     phone.sync();
     let id = phone.core.open_for_task(TASK, O1).unwrap();
@@ -45,6 +45,10 @@ fn a_write_during_a_devices_sync_request_reaches_that_device_in_the_same_run() {
     phone.sync();
 
     phone.core.add_finding(&id, "现场发现", vec![], O1).unwrap();
+    // The same data and port, now with the next two sync requests held before their
+    // offer.
+    let server = server
+        .restart_after_kill_with_env(&[("FAILPOINTS", "sync.before_offer=2*sleep(1500)->off")]);
     let session = server.login("supervisor");
     let run = std::thread::scope(|s| {
         let phone = &mut phone;
