@@ -19,7 +19,9 @@
 //   - a rule ID (R-XXX-n) shown to citizens on /public pages;
 //   - a list of records (table.cards) scrolling sideways at phone width;
 //   - a missing favicon link or a doubled <title>.
-// Screenshots of every page at both widths go to ARTIFACTS_DIR/pages/.
+// Screenshots of every page at both widths go to ARTIFACTS_DIR/pages/ unless
+// SCREENSHOTS=0 (they are half of the suite's time; scripts/test-all.sh leaves them
+// out, `cargo test -p liuhen-e2e --test it pages_browser` takes them).
 // Prints one JSON line on stdout at the end; the exit code is 1 if any check failed.
 
 import assert from 'node:assert/strict';
@@ -40,6 +42,10 @@ const WAIT = 30_000;
 const PER_PATTERN = Number(process.env.PER_PATTERN || 2);
 /** Upper bound of pages per role, to keep the run short. */
 const MAX_PAGES = Number(process.env.MAX_PAGES || 45);
+/** Whether every page is photographed at both widths. */
+const SCREENSHOTS = process.env.SCREENSHOTS !== '0';
+/** Roles crawled at the same time (each in its own browser contexts). */
+const CRAWLERS = Number(process.env.CRAWLERS || 2);
 const WIDTHS = [
   { name: 'desk', width: 1280, height: 800, isMobile: false },
   { name: 'phone', width: 390, height: 844, isMobile: true },
@@ -206,9 +212,11 @@ async function visit(page, url, who, width, problemsOut) {
     const ctype = resp ? (resp.headers()['content-type'] || '') : '';
     if (ctype.startsWith('text/html')) {
       problemsOut.push(...await inspect(page, new URL(page.url()).pathname.startsWith('/public')));
-      const file = path.join(ART, `${who}-${slug(new URL(page.url()).pathname + new URL(page.url()).search)}-${width}.jpg`);
-      await page.screenshot({ path: file, fullPage: true, type: 'jpeg', quality: 60 });
-      screenshots.push(file);
+      if (SCREENSHOTS) {
+        const file = path.join(ART, `${who}-${slug(new URL(page.url()).pathname + new URL(page.url()).search)}-${width}.jpg`);
+        await page.screenshot({ path: file, fullPage: true, type: 'jpeg', quality: 60 });
+        screenshots.push(file);
+      }
     }
   } finally {
     page.off('console', onConsole);
@@ -235,85 +243,94 @@ async function signIn(page, login) {
   await Promise.all([page.waitForNavigation(), page.click('main button[type=submit]')]);
 }
 
-try {
-  for (const role of ROLES) {
-    const contexts = [];
-    for (const w of WIDTHS) {
-      const c = await browser.newContext({
-        viewport: { width: w.width, height: w.height }, isMobile: w.isMobile, hasTouch: w.isMobile, locale: 'zh-CN',
-      });
-      c.setDefaultTimeout(WAIT);
-      contexts.push(c);
-    }
-    const pages = await Promise.all(contexts.map((c) => c.newPage()));
-    if (role.login) {
-      await check(`${role.name} signs in without "next" and lands on ${role.landing}`, async () => {
-        for (const p of pages) {
-          await signIn(p, role.login);
-          assert.equal(new URL(p.url()).pathname, role.landing, `landed on ${p.url()}`);
-        }
-        const nav = await pages[0].$$eval('header.top nav a', (as) => as.map((a) => a.getAttribute('href')));
-        assert.ok(nav.length > 0, 'a menu is shown');
-      });
-    }
-    const queue = [role.landing, ...(role.also || [])].map((p) => new URL(p, BASE));
-    const seen = new Set(queue.map((u) => u.href));
-    const perPattern = new Map();
-    const linked = new Set();
-    const from = new Map();
-    const list = [];
-    while (queue.length && list.length < MAX_PAGES) {
-      const u = queue.shift();
-      // Public pages are crawled once, signed out.
-      if (role.login && u.pathname.startsWith('/public')) continue;
-      const pat = pattern(u);
-      const n = perPattern.get(pat) || 0;
-      if (n >= PER_PATTERN) continue;
-      perPattern.set(pat, n + 1);
-      list.push(u.pathname + u.search);
-      for (let i = 0; i < WIDTHS.length; i++) {
-        const problems = [];
-        let status = 0;
-        try {
-          status = await visit(pages[i], u.href, role.name, WIDTHS[i].width, problems);
-        } catch (e) {
-          problems.push(`could not load: ${e.message}`);
-        }
-        if (status >= 400) problems.push(`answered ${status} (linked from ${from.get(u.href) || 'start'})`);
-        for (const p of problems) fail(`[${role.name} ${WIDTHS[i].width}px] ${u.pathname}${u.search}: ${p}`);
-        if (i === 0 && status < 400) {
-          for (const l of await linksOf(pages[0])) {
-            if (skipped(l)) { linked.add(l.href); continue; }
-            if (seen.has(l.href)) continue;
-            seen.add(l.href);
-            from.set(l.href, u.pathname + u.search);
-            queue.push(l);
-          }
-        }
-      }
-    }
-    // Downloads and media the pages link to answer without a server error; a
-    // flow chart or guide is shown in the browser, not downloaded.
-    const downloads = [...linked].map((h) => new URL(h)).filter((l) => !l.pathname.startsWith('/api/')
-      && l.pathname !== '/logout' && !(role.login && l.pathname.startsWith('/public')));
-    const perKind = new Map();
-    for (const l of downloads) {
-      const pat = pattern(l);
-      if ((perKind.get(pat) || 0) >= PER_PATTERN) continue;
-      perKind.set(pat, (perKind.get(pat) || 0) + 1);
-      const r = await contexts[0].request.get(l.href, { maxRedirects: 0 });
-      if (r.status() >= 500) fail(`[${role.name}] ${l.pathname}${l.search}: answered ${r.status()}`);
-      loads += 1;
-      const disp = r.headers()['content-disposition'] || '';
-      const ctype = r.headers()['content-type'] || '';
-      if (/^(image\/|application\/pdf)/.test(ctype) && /attachment/i.test(disp) && l.searchParams.get('download') !== '1') {
-        fail(`[${role.name}] ${l.pathname}: ${ctype} is downloaded (Content-Disposition: ${disp}), not shown inline`);
-      }
-    }
-    visited[role.name] = list;
-    log(`${role.name}: ${list.length} pages, ${downloads.length} downloads`);
-    await Promise.all(contexts.map((c) => c.close()));
+/** Crawls one role's pages at both widths (its own browser contexts). */
+async function crawlRole(role) {
+  const contexts = [];
+  for (const w of WIDTHS) {
+    const c = await browser.newContext({
+      viewport: { width: w.width, height: w.height }, isMobile: w.isMobile, hasTouch: w.isMobile, locale: 'zh-CN',
+    });
+    c.setDefaultTimeout(WAIT);
+    contexts.push(c);
   }
+  const pages = await Promise.all(contexts.map((c) => c.newPage()));
+  if (role.login) {
+    await check(`${role.name} signs in without "next" and lands on ${role.landing}`, async () => {
+      for (const p of pages) {
+        await signIn(p, role.login);
+        assert.equal(new URL(p.url()).pathname, role.landing, `landed on ${p.url()}`);
+      }
+      const nav = await pages[0].$$eval('header.top nav a', (as) => as.map((a) => a.getAttribute('href')));
+      assert.ok(nav.length > 0, 'a menu is shown');
+    });
+  }
+  const queue = [role.landing, ...(role.also || [])].map((p) => new URL(p, BASE));
+  const seen = new Set(queue.map((u) => u.href));
+  const perPattern = new Map();
+  const linked = new Set();
+  const from = new Map();
+  const list = [];
+  while (queue.length && list.length < MAX_PAGES) {
+    const u = queue.shift();
+    // Public pages are crawled once, signed out.
+    if (role.login && u.pathname.startsWith('/public')) continue;
+    const pat = pattern(u);
+    const n = perPattern.get(pat) || 0;
+    if (n >= PER_PATTERN) continue;
+    perPattern.set(pat, n + 1);
+    list.push(u.pathname + u.search);
+    for (let i = 0; i < WIDTHS.length; i++) {
+      const problems = [];
+      let status = 0;
+      try {
+        status = await visit(pages[i], u.href, role.name, WIDTHS[i].width, problems);
+      } catch (e) {
+        problems.push(`could not load: ${e.message}`);
+      }
+      if (status >= 400) problems.push(`answered ${status} (linked from ${from.get(u.href) || 'start'})`);
+      for (const p of problems) fail(`[${role.name} ${WIDTHS[i].width}px] ${u.pathname}${u.search}: ${p}`);
+      if (i === 0 && status < 400) {
+        for (const l of await linksOf(pages[0])) {
+          if (skipped(l)) { linked.add(l.href); continue; }
+          if (seen.has(l.href)) continue;
+          seen.add(l.href);
+          from.set(l.href, u.pathname + u.search);
+          queue.push(l);
+        }
+      }
+    }
+  }
+  // Downloads and media the pages link to answer without a server error; a
+  // flow chart or guide is shown in the browser, not downloaded.
+  const downloads = [...linked].map((h) => new URL(h)).filter((l) => !l.pathname.startsWith('/api/')
+    && l.pathname !== '/logout' && !(role.login && l.pathname.startsWith('/public')));
+  const perKind = new Map();
+  for (const l of downloads) {
+    const pat = pattern(l);
+    if ((perKind.get(pat) || 0) >= PER_PATTERN) continue;
+    perKind.set(pat, (perKind.get(pat) || 0) + 1);
+    const r = await contexts[0].request.get(l.href, { maxRedirects: 0 });
+    if (r.status() >= 500) fail(`[${role.name}] ${l.pathname}${l.search}: answered ${r.status()}`);
+    loads += 1;
+    const disp = r.headers()['content-disposition'] || '';
+    const ctype = r.headers()['content-type'] || '';
+    if (/^(image\/|application\/pdf)/.test(ctype) && /attachment/i.test(disp) && l.searchParams.get('download') !== '1') {
+      fail(`[${role.name}] ${l.pathname}: ${ctype} is downloaded (Content-Disposition: ${disp}), not shown inline`);
+    }
+  }
+  visited[role.name] = list;
+  log(`${role.name}: ${list.length} pages, ${downloads.length} downloads`);
+  await Promise.all(contexts.map((c) => c.close()));
+}
+
+try {
+  // The roles are crawled CRAWLERS at a time in the one browser: each page load
+  // mostly waits on the server and Chromium's renderer, so two roles side by side
+  // take about half as long as one after the other (issue 17).
+  const pending = [...ROLES];
+  await Promise.all(Array.from({ length: CRAWLERS }, async () => {
+    while (pending.length) await crawlRole(pending.shift());
+  }));
 
   const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   const page = await ctx.newPage();

@@ -5,7 +5,9 @@
 //! work), crawls same-origin links from the landing page and the public portal,
 //! and fails on horizontal overflow, text under 12 px, unlabeled form controls,
 //! small radio targets, console errors, 4xx links and 5xx answers; it saves
-//! screenshots of every page at both widths under `target/browser-artifacts/pages/`.
+//! screenshots of every page at both widths under `target/browser-artifacts/pages/`
+//! unless `LIUHEN_SCREENSHOTS=0` (scripts/test-all.sh: the screenshots are half of
+//! the suite's time and nobody reads a CI machine's files; issue 17).
 //!
 //! Needs Chromium's headless shell at /usr/bin/chromium-headless-shell and tests/browser/node_modules: run
 //! `scripts/browser-tools.sh` once (scripts/test-all.sh does).
@@ -54,12 +56,14 @@ fn every_page_reads_well_at_desk_and_phone_width() {
     // One Chromium at a time: the suites share this test binary (see browser.rs). The
     // slot is taken only now, so the server and the data above are set up while
     // another suite's browser runs.
+    let screenshots = std::env::var("LIUHEN_SCREENSHOTS").map_or(true, |v| v != "0");
     let _browser = crate::browser::exclusive();
     let out = Command::new("node")
         .arg(root.join("tests/browser/pages.spec.mjs"))
         .current_dir(root.join("tests/browser"))
         .env("BASE_URL", &server.base_url)
         .env("ARTIFACTS_DIR", &artifacts)
+        .env("SCREENSHOTS", if screenshots { "1" } else { "0" })
         .output()
         .expect("run node tests/browser/pages.spec.mjs");
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -83,5 +87,9 @@ fn every_page_reads_well_at_desk_and_phone_width() {
         loads >= 40,
         "the crawl reached every kind of page ({loads} loads)"
     );
-    assert!(shots >= loads / 2, "a screenshot of every page ({shots})");
+    if screenshots {
+        assert!(shots >= loads / 2, "a screenshot of every page ({shots})");
+    } else {
+        assert_eq!(shots, 0, "LIUHEN_SCREENSHOTS=0: no screenshots");
+    }
 }
