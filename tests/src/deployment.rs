@@ -124,14 +124,6 @@ fn repo_root() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(".."))
 }
 
-/// A free loopback port (bound once and released).
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free loopback port")
-}
-
 /// A name unique enough for a database or a prefix of one test run.
 fn unique_name() -> String {
     format!(
@@ -202,7 +194,10 @@ impl Deployment {
         }
         let instances = (0..2)
             .map(|i| Instance {
-                listen: format!("127.0.0.1:{}", free_port()),
+                // A port the kernel picks when the instance first binds (a port
+                // probed free beforehand could be taken by any connection meanwhile);
+                // restarts reuse it.
+                listen: "127.0.0.1:0".into(),
                 // Local blobs (and the SQLite file) are shared through one data
                 // directory; with both stores elsewhere each instance has its own.
                 data_dir: if backends.blobs == Blobs::Local
@@ -263,12 +258,9 @@ impl Deployment {
         }
         std::fs::create_dir_all(&inst.data_dir).expect("instance data dir");
         let args: Vec<&str> = self.args.iter().map(String::as_str).collect();
-        inst.server = Some(TestServer::start_with(
-            &inst.data_dir,
-            &inst.listen,
-            &args,
-            env,
-        ));
+        let server = TestServer::start_with(&inst.data_dir, &inst.listen, &args, env);
+        inst.listen = server.base_url.trim_start_matches("http://").to_string();
+        inst.server = Some(server);
     }
 
     /// Kills instance `i` with SIGKILL (no graceful shutdown); the other goes on.

@@ -176,10 +176,26 @@ impl TestServer {
                 }
             });
         }
+        // Only the readers hold senders now: a process that ends before printing
+        // its address ends the wait at once, with what it printed.
+        drop(tx);
         // Seeding the desk's sample inspections takes a few seconds in a debug build.
-        let base_url = rx
-            .recv_timeout(Duration::from_secs(120))
-            .expect("server printed its address");
+        let base_url = match rx.recv_timeout(Duration::from_secs(120)) {
+            Ok(url) => url,
+            Err(e) => {
+                let status = match child.try_wait() {
+                    Ok(Some(s)) => format!("it ended: {s}"),
+                    _ => "it is still running".to_string(),
+                };
+                let _ = child.kill();
+                let _ = child.wait();
+                let printed = log.lock().map(|l| l.join("\n")).unwrap_or_default();
+                panic!(
+                    "liuhen-server serve --listen {addr} {args:?} did not print its address \
+                     ({e}; {status}); it printed:\n{printed}"
+                );
+            }
+        };
         TestServer {
             base_url,
             data_dir: data_dir.to_path_buf(),
