@@ -207,13 +207,61 @@ def run_job(job, log_dir: Path, extra_args, tdir: Path):
             cwd, env = job["dir"], env_for(job, tdir)
         f.write(f"$ (cd {cwd} && {' '.join(cmd)})\n")
         f.flush()
+        cpu = 0.0
         try:
-            rc = subprocess.run(cmd, cwd=cwd, env=env, stdout=f, stderr=subprocess.STDOUT).returncode
+            p = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=f, stderr=subprocess.STDOUT)
+            # The CPU time of the process and of every descendant it waited for (its
+            # servers, Node, Chromium; not PostgreSQL's or Garage's): where the test
+            # phase's CPU goes (issue 17).
+            _, status, ru = os.wait4(p.pid, 0)
+            p.returncode = os.waitstatus_to_exitcode(status)
+            rc = p.returncode
+            cpu = ru.ru_utime + ru.ru_stime
         except OSError as e:
             f.write(f"could not start: {e}\n")
             rc = 127
     job["rc"] = rc
+    job["cpu"] = cpu
     job["wall"] = time.monotonic() - start
+
+
+def cpu_jiffies():
+    """(busy, total) jiffies of the whole machine since boot (/proc/stat), or None."""
+    try:
+        with open("/proc/stat") as f:
+            fields = [int(x) for x in f.readline().split()[1:]]
+    except (OSError, ValueError):
+        return None
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
+    return sum(fields) - idle, sum(fields)
+
+
+class BusySampler(threading.Thread):
+    """How busy the machine's cores were in each window of the test phase: where the
+    phase left a core idle (waiting on sleeps, back-offs, one long test alone) and
+    where it was CPU-bound (issue 17). Counts every process, not only the tests'."""
+
+    def __init__(self, window=10.0):
+        super().__init__(daemon=True)
+        self.window, self.shares, self.done = window, [], threading.Event()
+
+    def run(self):
+        last = cpu_jiffies()
+        while last and not self.done.wait(self.window):
+            now = cpu_jiffies()
+            if not now:
+                return
+            busy, total = now[0] - last[0], now[1] - last[1]
+            self.shares.append(busy / total if total else 0.0)
+            last = now
+
+    def line(self):
+        self.done.set()
+        if not self.shares:
+            return None
+        cells = " ".join(f"{round(100 * s):d}" for s in self.shares)
+        mean = 100 * sum(self.shares) / len(self.shares)
+        return f"cores busy, % per {self.window:.0f} s: {cells} (mean {mean:.0f}%)"
 
 
 def failed_tests(log: Path):
@@ -281,6 +329,8 @@ def main():
     queue = order(jobs, times)
 
     t0 = time.monotonic()
+    sampler = BusySampler()
+    sampler.start()
     sem = threading.Semaphore(max(1, a.jobs))
     threads = []
 
@@ -306,10 +356,14 @@ def main():
     sys.stdout.flush()
 
     failures = 0
-    lines = [f"test executables: {len(jobs)}, {a.jobs} at a time, {total:.1f} s in all"]
+    cpu = sum(j["cpu"] for j in jobs)
+    lines = [f"test executables: {len(jobs)}, {a.jobs} at a time, {total:.1f} s in all, {cpu:.0f} CPU-s"]
+    busy = sampler.line()
+    if busy:
+        lines.append(busy)
     for job in sorted(jobs, key=lambda j: -j["wall"]):
         mark = "ok" if job["rc"] == 0 else f"FAILED (exit {job['rc']})"
-        lines.append(f"  {job['wall']:7.1f} s  {job['key']:<32} {mark}")
+        lines.append(f"  {job['wall']:7.1f} s {job['cpu']:6.1f} CPU-s  {job['key']:<32} {mark}")
     for job in jobs:
         if job["rc"] != 0:
             failures += 1

@@ -26,6 +26,9 @@ print_phases() {
     [ -f target/side-times.txt ] && sed 's/^/          side chain: /' target/side-times.txt
     [ -f target/test-logs/summary.txt ] && sed 's/^/          /' target/test-logs/summary.txt
     printf '%6d s  total\n' $(($(date +%s) - run_start))
+    # User and system CPU of every process the run waited for (not the PostgreSQL and
+    # Garage daemons): the warm run's bound on two cores is this over two (issue 17).
+    echo "        CPU of the run's processes (user, system): $(times | tail -1)"
 }
 # The tools the later steps need (Debian packages, npm packages, kotlinc) wait on the
 # network and the disk, the first build on the CPU: fetch them meanwhile (issue 17).
