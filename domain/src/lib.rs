@@ -5,13 +5,15 @@
 //! Layers, each in its own module: [`model`] (plain domain types and validation) →
 //! [`inspection`] (plain types of an inspection record) → [`doc`] (the inspection
 //! document on automerge) → [`rules`] (pure rule checks with rule IDs) and
-//! [`write_rules`] (who may write what, judged change by change). [`legal`] and
+//! [`write_rules`] (who may write what, judged change by change; [`actors`] the
+//! automerge actors of server users). [`legal`] and
 //! [`draft_doc`] hold legal review and the decision draft document; [`calendar`] the
 //! Chinese working-day calendar for legal deadlines; [`time`] the clock and China
 //! Standard Time; [`statement`] the spoken notices; [`audit`] the signed hash-chained
 //! device log; [`blobs`] content-addressed evidence files; [`protocol`] and
 //! [`upload`] the wire types of sync and of the tus evidence upload.
 
+pub mod actors;
 pub mod audit;
 pub mod blobs;
 pub mod calendar;

@@ -1,9 +1,6 @@
 //! The automerge actors of server users: a supervisor's review written into a
-//! record, a drafter's edit on the web, all carry the user's own actor.
+//! record, a drafter's edit on the web, all carry the user's own actor. Derived in
+//! the domain ([`liuhen_domain::actors`]), where the write rules and any client that
+//! checks the server's writes find it.
 
-/// The automerge actor of a server user (supervisor): stable, distinct per user.
-pub fn user_actor(user_id: &str) -> automerge::ActorId {
-    use sha2::{Digest, Sha256};
-    let h = Sha256::digest(format!("liuhen-user:{user_id}").as_bytes());
-    automerge::ActorId::from(&h[..16])
-}
+pub use liuhen_domain::actors::user_actor;

@@ -11,7 +11,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use liuhen_e2e::{Device, TestServer, png_bytes};
-use liuhen_server::failpoints::SYNC_MERGE_POINTS;
+use liuhen_server_store::failpoints::SYNC_MERGE_POINTS;
 
 const O1: &str = "qy-zf-001";
 const O2: &str = "qy-zf-002";

@@ -14,7 +14,7 @@ use std::time::Duration;
 use liuhen_e2e::deployment::Deployment;
 use liuhen_e2e::proxy::{FaultKind, FaultProxy, Plan, SplitMix64, Target};
 use liuhen_e2e::{Device, png_bytes};
-use liuhen_server::failpoints::SYNC_MERGE_POINTS;
+use liuhen_server_store::failpoints::SYNC_MERGE_POINTS;
 
 use crate::faults::World;
 

@@ -15,6 +15,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use crate::desk_ids;
 use liuhen_core::api::RightsNoticeInput;
 use liuhen_core::inspection::{Acknowledgement, EvidenceKind, InspectionStep, ReviewOutcome};
 use liuhen_e2e::{Device, TestServer, wav_bytes};
@@ -23,22 +24,20 @@ const O1: &str = "qy-zf-001";
 const O2: &str = "qy-zf-002";
 const TASK: &str = "QY-2026-SJ-0117";
 
-/// Ids of seeded desk inspections (`server/src/demo.rs`, `desk_ids`).
+/// Ids of seeded desk inspections (`server/src/demo/desk_ids.rs`), as the browser
+/// script's environment.
 const DEMO_IDS: &[(&str, &str)] = &[
-    ("DEMO_PENDING_CLEAN", "01936d00-0000-7000-8000-00000000d001"),
-    ("DEMO_VIOLATIONS", "01936d00-0000-7000-8000-00000000d002"),
-    ("DEMO_LATE_PHOTO", "01936d00-0000-7000-8000-00000000d003"),
-    (
-        "DEMO_AWAITING_UPLOAD",
-        "01936d00-0000-7000-8000-00000000d004",
-    ),
-    ("DEMO_RETURNED", "01936d00-0000-7000-8000-00000000d005"),
-    ("DEMO_AMENDED", "01936d00-0000-7000-8000-00000000d006"),
-    ("DEMO_APPROVED", "01936d00-0000-7000-8000-00000000d007"),
-    ("DEMO_OPEN", "01936d00-0000-7000-8000-00000000d008"),
-    ("DEMO_CONFLICT", "01936d00-0000-7000-8000-00000000d009"),
-    ("DEMO_SCRIPT_TEXT", "01936d00-0000-7000-8000-00000000d00a"),
-    ("DEMO_OTHER_AGENCY", "01936d00-0000-7000-8000-00000000d0b1"),
+    ("DEMO_PENDING_CLEAN", desk_ids::PENDING_CLEAN),
+    ("DEMO_VIOLATIONS", desk_ids::VIOLATIONS),
+    ("DEMO_LATE_PHOTO", desk_ids::LATE_PHOTO),
+    ("DEMO_AWAITING_UPLOAD", desk_ids::AWAITING_UPLOAD),
+    ("DEMO_RETURNED", desk_ids::RETURNED),
+    ("DEMO_AMENDED", desk_ids::AMENDED),
+    ("DEMO_APPROVED", desk_ids::APPROVED),
+    ("DEMO_OPEN", desk_ids::OPEN),
+    ("DEMO_CONFLICT", desk_ids::CONFLICT),
+    ("DEMO_SCRIPT_TEXT", desk_ids::SCRIPT_TEXT),
+    ("DEMO_OTHER_AGENCY", desk_ids::OTHER_AGENCY),
 ];
 
 fn repo_root() -> PathBuf {
@@ -173,10 +172,7 @@ fn supervisor_reviews_and_returns_an_inspection_in_a_real_browser() {
         .env("AUDIO_SHA", &audio)
         .env("ARTIFACTS_DIR", &artifacts)
         .envs(DEMO_IDS.iter().copied())
-        .env(
-            "DEMO_STATS_YEAR",
-            liuhen_server::demo::desk_ids::STATS_YEAR.join(","),
-        )
+        .env("DEMO_STATS_YEAR", desk_ids::STATS_YEAR.join(","))
         .output()
         .expect("run node tests/browser/desk.spec.mjs");
     let stdout = String::from_utf8_lossy(&out.stdout);

@@ -9,6 +9,11 @@ mod convergence_props;
 mod crash_points;
 mod deployment;
 mod desk_browser;
+/// The demo's fixed inspection ids, from the server's own source file: these tests
+/// drive the server binary and do not link its library (issue 17).
+#[path = "../../../server/src/demo/desk_ids.rs"]
+#[allow(dead_code)]
+mod desk_ids;
 mod device_log_e2e;
 mod draft_sync_e2e;
 mod draws_e2e;

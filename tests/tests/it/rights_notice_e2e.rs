@@ -12,6 +12,9 @@ const O1: &str = "qy-zf-001";
 const O2: &str = "qy-zf-002";
 const TASK: &str = "QY-2026-SJ-0117";
 
+/// The demo roster the server loads (`serve --demo`; its `DEMO_ROSTER_JSON`).
+const DEMO_ROSTER_JSON: &str = include_str!("../../../core/tests/data/demo-roster.json");
+
 fn refused() -> Acknowledgement {
     Acknowledgement::Refused {
         witness_name: "村委会主任 陈国强".into(),
@@ -33,7 +36,7 @@ fn put_roster(server: &TestServer, admin: &str, roster: &Value) -> (u16, Value) 
 #[test]
 fn the_notice_comes_from_the_server_and_the_record_keeps_the_version_read() {
     let server = TestServer::start_demo();
-    let demo: RosterSnapshot = serde_json::from_str(liuhen_server::demo::DEMO_ROSTER_JSON).unwrap();
+    let demo: RosterSnapshot = serde_json::from_str(DEMO_ROSTER_JSON).unwrap();
     let seeded = demo
         .agency
         .rights_notice
@@ -53,7 +56,7 @@ fn the_notice_comes_from_the_server_and_the_record_keeps_the_version_read() {
 
     // The admin publishes a new version; a notice without channels is refused.
     let admin = server.login("admin");
-    let mut roster: Value = serde_json::from_str(liuhen_server::demo::DEMO_ROSTER_JSON).unwrap();
+    let mut roster: Value = serde_json::from_str(DEMO_ROSTER_JSON).unwrap();
     roster["agency"]["rights_notice"]["remedy_channels"] = json!([]);
     let (status, body) = put_roster(&server, &admin, &roster);
     assert_eq!(status, 400, "{body}");

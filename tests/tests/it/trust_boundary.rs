@@ -71,7 +71,7 @@ fn violations_in_store(server: &TestServer, id: &str) -> Vec<String> {
         .collect();
     let supervisors: BTreeSet<String> = users
         .iter()
-        .map(|u| liuhen_server::api::sync::user_actor(u).to_hex_string())
+        .map(|u| liuhen_domain::actors::user_actor(u).to_hex_string())
         .collect();
     let chain: BTreeSet<ChangeHash> = schema_chain_hashes().unwrap().into_iter().collect();
     let mut doc = AutoCommit::load(&bytes).unwrap();
@@ -380,7 +380,7 @@ fn changes_under_another_actor_are_refused_whoever_sends_them() {
         })
         .unwrap();
     for actor in [
-        liuhen_server::api::sync::user_actor(&supervisor_id),
+        liuhen_domain::actors::user_actor(&supervisor_id),
         schema_actor(),
         ActorId::random(),
     ] {
@@ -640,7 +640,7 @@ proptest! {
                 Who::Opener => (&mut a, None),
                 Who::TeamMember => (&mut b, None),
                 Who::OtherOfficer => (&mut c, None),
-                Who::SupervisorActor => (&mut a, Some(liuhen_server::api::sync::user_actor(&supervisor_id))),
+                Who::SupervisorActor => (&mut a, Some(liuhen_domain::actors::user_actor(&supervisor_id))),
                 Who::SchemaActor => (&mut a, Some(schema_actor())),
             };
             // The attacker's copy: what the server holds now.

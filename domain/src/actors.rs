@@ -1,0 +1,12 @@
+//! The automerge actors of server users: a supervisor's review written into a
+//! record, a drafter's edit on the web, all carry the user's own actor. The write
+//! rules ([`crate::write_rules`]) accept a `review` only from these actors (R-REC-1),
+//! so a client or test that checks what the server wrote derives them the same way.
+
+/// The automerge actor of a server user (supervisor): stable, distinct per user —
+/// the first 16 bytes of SHA-256 of `liuhen-user:<user id>`.
+pub fn user_actor(user_id: &str) -> automerge::ActorId {
+    use sha2::{Digest, Sha256};
+    let h = Sha256::digest(format!("liuhen-user:{user_id}").as_bytes());
+    automerge::ActorId::from(&h[..16])
+}
