@@ -10,3 +10,19 @@ pub fn user_actor(user_id: &str) -> automerge::ActorId {
     let h = Sha256::digest(format!("liuhen-user:{user_id}").as_bytes());
     automerge::ActorId::from(&h[..16])
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_users_actor_is_stable_and_distinct() {
+        // Reviews already stored carry these actors: the derivation must not change.
+        assert_eq!(
+            user_actor("supervisor-1").to_hex_string(),
+            "6cafafb7903ddaa69cbeb367f44e076b"
+        );
+        assert_eq!(user_actor("supervisor-1"), user_actor("supervisor-1"));
+        assert_ne!(user_actor("supervisor-1"), user_actor("supervisor-2"));
+    }
+}
