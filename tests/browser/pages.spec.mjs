@@ -20,8 +20,8 @@
 //   - a list of records (table.cards) scrolling sideways at phone width;
 //   - a missing favicon link or a doubled <title>.
 // Screenshots of every page at both widths go to ARTIFACTS_DIR/pages/ unless
-// SCREENSHOTS=0 (they are half of the suite's time; scripts/test-all.sh leaves them
-// out, `cargo test -p liuhen-e2e --test it pages_browser` takes them).
+// LIUHEN_SCREENSHOTS=0 (they are half of the suite's time; scripts/test-all.sh leaves
+// them out, `cargo test -p liuhen-e2e --test it pages_browser` takes them).
 // Prints one JSON line on stdout at the end; the exit code is 1 if any check failed.
 
 import assert from 'node:assert/strict';
@@ -43,7 +43,7 @@ const PER_PATTERN = Number(process.env.PER_PATTERN || 2);
 /** Upper bound of pages per role, to keep the run short. */
 const MAX_PAGES = Number(process.env.MAX_PAGES || 45);
 /** Whether every page is photographed at both widths. */
-const SCREENSHOTS = process.env.SCREENSHOTS !== '0';
+const SCREENSHOTS = process.env.LIUHEN_SCREENSHOTS !== '0';
 /** Roles crawled at the same time (each in its own browser contexts). */
 const CRAWLERS = Number(process.env.CRAWLERS || 2);
 const WIDTHS = [

@@ -63,7 +63,6 @@ fn every_page_reads_well_at_desk_and_phone_width() {
         .current_dir(root.join("tests/browser"))
         .env("BASE_URL", &server.base_url)
         .env("ARTIFACTS_DIR", &artifacts)
-        .env("SCREENSHOTS", if screenshots { "1" } else { "0" })
         .output()
         .expect("run node tests/browser/pages.spec.mjs");
     let stdout = String::from_utf8_lossy(&out.stdout);
