@@ -74,11 +74,9 @@ phase_done "waiting for the tools after the build"
 # The checks beside the cargo tests (the fuzz run; the Kotlin tests, then the phone app
 # checks) run while the cargo tests run: those mostly wait on servers, sockets and
 # Chromium, these on the CPU. They are two chains side by side, as one chain of all
-# three was nearly as long as the cargo tests on a busy machine (issue 17). The mobile
-# checks run at a lower priority (nice 5): the cargo tests' end-to-end processes are
-# the run's longest path, these have slack and take the CPU those leave while they
-# wait. The fuzz run keeps its priority (its 30 s are wall time: a lower share would
-# mean fewer inputs). Their output follows the cargo tests'.
+# three was nearly as long as the cargo tests on a busy machine (issue 17). (At a
+# lower priority, nice 5, the mobile checks were starved into the run's tail: 144 and
+# 189 s instead of ~100.) Their output follows the cargo tests'.
 rm -f target/side-times.txt
 timed() { # NAME COMMAND...: runs it, appends its wall time to target/side-times.txt
     local t0=$SECONDS rc=0
@@ -100,7 +98,6 @@ timed() { # NAME COMMAND...: runs it, appends its wall time to target/side-times
 ) >target/side-fuzz.log 2>&1 &
 fuzz_pid=$!
 (
-    renice -n 5 -p "$BASHPID" >/dev/null 2>&1 || true
     side=0
     echo "== Kotlin tests (generated bindings on the real native library, Android logic module)"
     timed "Kotlin tests" bash scripts/test-kotlin.sh || side=1
