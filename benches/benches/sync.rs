@@ -584,6 +584,10 @@ struct LoadRow {
     wall: Duration,
     latencies: Vec<Duration>,
     failures: usize,
+    /// CPU seconds of the server process during the wave(s).
+    cpu_server: f64,
+    /// CPU seconds of this process (the device threads) during the wave(s).
+    cpu_devices: f64,
 }
 
 impl LoadRow {
@@ -623,9 +627,13 @@ fn load_one(plan: &Plan, n: usize) -> Vec<LoadRow> {
             if stopping {
                 break;
             }
-            let w0 = Instant::now();
+            let (w0, s0, d0) = (Instant::now(), server_cpu(), own_cpu());
             gate.wait();
-            walls.lock().unwrap().push(w0.elapsed());
+            let wall = w0.elapsed();
+            walls
+                .lock()
+                .unwrap()
+                .push((wall, server_cpu() - s0, own_cpu() - d0));
         }
         handles
             .into_iter()
@@ -637,7 +645,7 @@ fn load_one(plan: &Plan, n: usize) -> Vec<LoadRow> {
     });
     let walls = walls.into_inner().unwrap();
     let mut rows: Vec<LoadRow> = vec![];
-    for (w, wall) in walls.iter().enumerate() {
+    for (w, &(wall, cpu_server, cpu_devices)) in walls.iter().enumerate() {
         let kind = if w == 0 { "new" } else { "edit" };
         let mut row = LoadRow {
             n,
@@ -649,9 +657,11 @@ fn load_one(plan: &Plan, n: usize) -> Vec<LoadRow> {
             sent: 0,
             received: 0,
             offers: 0,
-            wall: *wall,
+            wall,
             latencies: vec![],
             failures: 0,
+            cpu_server,
+            cpu_devices,
         };
         for r in &results {
             match r.as_ref().map(|v| v.get(w)) {
@@ -689,6 +699,8 @@ fn load_one(plan: &Plan, n: usize) -> Vec<LoadRow> {
                 prev.received += row.received;
                 prev.offers += row.offers;
                 prev.wall += row.wall;
+                prev.cpu_server += row.cpu_server;
+                prev.cpu_devices += row.cpu_devices;
                 prev.latencies.extend(row.latencies);
                 prev.failures += row.failures;
             }
@@ -882,6 +894,27 @@ fn server_cpu() -> f64 {
     ticks / 100.0 // USER_HZ on Linux
 }
 
+/// CPU seconds (user + system, all threads) used so far by this process: in a
+/// wave, the simulated devices' work (automerge, their stores, JSON, HTTP client).
+fn own_cpu() -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return 0.0;
+    };
+    let Some((_, rest)) = stat.rsplit_once(')') else {
+        return 0.0;
+    };
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let field = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    (field(11) + field(12)) / 100.0 // USER_HZ on Linux
+}
+
+/// The load average (1, 5, 15 minutes) as `/proc/loadavg` gives it.
+fn loadavg() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_default()
+}
+
 fn per_s(n: usize, d: Duration) -> f64 {
     n as f64 / d.as_secs_f64().max(1e-9)
 }
@@ -904,15 +937,15 @@ fn targets(plan: &Plan, merge_only: bool) {
     let ids = record(&mut dev.core, n, O1);
     let http = dev.client().transport().clone();
     let client = SyncClient::new(Metered::new(http, Instant::now() + plan.run_cap, false));
-    let cpu0 = server_cpu();
+    let (cpu0, dev0) = (server_cpu(), own_cpu());
     let first = sync_once(&client, &mut dev.core);
-    let cpu = server_cpu() - cpu0;
+    let (cpu, dev_cpu) = (server_cpu() - cpu0, own_cpu() - dev0);
     assert_eq!(first.synced(), n, "first sync: {}", first.status());
     let base = in_process_merges(&mut dev.core, &ids);
     println!();
     println!("-- 1. first sync of {n} new records from one device");
     println!(
-        "{:>8} {:>10} {:>10} {:>12} {:>12} {:>14} {:>8} {:>11} {:>10}",
+        "{:>8} {:>10} {:>10} {:>12} {:>12} {:>14} {:>8} {:>11} {:>10} {:>11}",
         "records",
         "wall",
         "in-http",
@@ -921,10 +954,11 @@ fn targets(plan: &Plan, merge_only: bool) {
         "in-process/s",
         "ratio",
         "server CPU",
-        "CPU ratio"
+        "CPU ratio",
+        "device CPU"
     );
     println!(
-        "{:>8} {:>10} {:>10} {:>12.0} {:>12} {:>14.0} {:>8} {:>11} {:>10}",
+        "{:>8} {:>10} {:>10} {:>12.0} {:>12} {:>14.0} {:>8} {:>11} {:>10} {:>11}",
         n,
         dur(first.wall),
         dur(in_http(&first)),
@@ -933,7 +967,8 @@ fn targets(plan: &Plan, merge_only: bool) {
         per_s(n, base),
         ratio(in_http(&first).as_secs_f64(), base.as_secs_f64()),
         format!("{:.0} ms", cpu * 1000.0),
-        ratio(cpu, base.as_secs_f64())
+        ratio(cpu, base.as_secs_f64()),
+        format!("{:.0} ms", dev_cpu * 1000.0)
     );
     println!(
         "   records/s = records / time inside HTTP exchanges (server merge, checks, group commit, JSON, loopback);"
@@ -943,6 +978,10 @@ fn targets(plan: &Plan, merge_only: bool) {
     );
     println!(
         "   server CPU = user + system CPU time of the server process during the sync (all its threads: merges, SQLite writer, HTTP); CPU ratio = server CPU / in-process"
+    );
+    println!(
+        "   device CPU = user + system CPU time of the device (this bench process) during the sync: its messages, store writes, JSON; load average now {}",
+        loadavg()
     );
 
     // 1b. Eight devices at once, each with its own new records (issue 19 item 1:
@@ -969,12 +1008,24 @@ fn targets(plan: &Plan, merge_only: bool) {
     println!(
         "-- 1b. first sync of {per_device} new records from each of {devices} devices at once"
     );
+    let cores = std::thread::available_parallelism().map_or(1, |p| p.get());
     println!(
-        "{:>8} {:>8} {:>10} {:>12} {:>10} {:>10} {:>12} {:>8}",
-        "devices", "records", "wall", "records/s", "p50", "p99", "in-process", "ratio"
+        "{:>8} {:>8} {:>10} {:>12} {:>10} {:>10} {:>12} {:>8} {:>11} {:>11} {:>11} {:>10}",
+        "devices",
+        "records",
+        "wall",
+        "records/s",
+        "p50",
+        "p99",
+        "in-process",
+        "ratio",
+        "server CPU",
+        "per record",
+        "device CPU",
+        "derived/s"
     );
     println!(
-        "{:>8} {:>8} {:>10} {:>12.0} {:>10} {:>10} {:>12} {:>8}",
+        "{:>8} {:>8} {:>10} {:>12.0} {:>10} {:>10} {:>12} {:>8} {:>11} {:>11} {:>11} {:>10.0}",
         devices,
         total,
         dur(row.wall),
@@ -982,10 +1033,21 @@ fn targets(plan: &Plan, merge_only: bool) {
         dur(pct(&row.latencies, 0.5)),
         dur(pct(&row.latencies, 0.99)),
         dur(base_all),
-        ratio(row.wall.as_secs_f64(), base_all.as_secs_f64())
+        ratio(row.wall.as_secs_f64(), base_all.as_secs_f64()),
+        format!("{:.0} ms", row.cpu_server * 1000.0),
+        format!("{:.2} ms", row.cpu_server * 1000.0 / total as f64),
+        format!("{:.0} ms", row.cpu_devices * 1000.0),
+        cores as f64 * total as f64 / row.cpu_server.max(1e-9)
     );
     println!(
-        "   records/s = all records / wall time of the wave (all devices start together); in-process = {total} x the per-record in-process cost of part 1; ratio = wall / in-process"
+        "   records/s = all records / wall time of the wave (all devices start together): MEASURED; in-process = {total} x the per-record in-process cost of part 1; ratio = wall / in-process"
+    );
+    println!(
+        "   server CPU / device CPU = user + system CPU time during the wave of the server process / of the {devices} simulated devices (threads of this bench process), which share the machine's {cores} cores"
+    );
+    println!(
+        "   derived/s = {cores} cores x records / server CPU: the server's capacity if it had the cores to itself, DERIVED from its CPU per record, not measured; load average now {}",
+        loadavg()
     );
 
     if merge_only {

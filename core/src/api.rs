@@ -912,13 +912,33 @@ impl Core {
         id: &str,
         state: &mut automerge::sync::State,
     ) -> Result<Option<automerge::sync::Message>, CoreError> {
-        use automerge::sync::SyncDoc;
+        use automerge::sync::{Capability, SyncDoc};
+        // A peer that holds none of the record and reads v2 messages is sent the
+        // whole document: automerge's `save()` of it, as the message's one chunk.
+        let whole = state.their_heads.as_ref().is_some_and(Vec::is_empty)
+            && state
+                .their_capabilities
+                .as_ref()
+                .is_some_and(|c| c.contains(&Capability::MessageV2));
         let cached = self.load_doc(id)?;
-        Ok(cached
+        let msg = cached
             .doc
             .automerge_mut()
             .sync()
-            .generate_sync_message(state))
+            .generate_sync_message(state);
+        // That save is kept as the record's stored form (issue 19): the reply is
+        // then applied to a document that loads from one chunk.
+        let persisted =
+            (cached.doc.heads() == cached.persisted).then(|| heads_hex(&cached.persisted));
+        if whole
+            && let Some(heads) = persisted
+            && let Some(m) = &msg
+            && m.changes.len() == 1
+            && let Some(bytes) = m.changes.iter().next()
+        {
+            self.store.compact(id, &heads, bytes)?;
+        }
+        Ok(msg)
     }
 
     /// Applies a sync message from the server to a stored document and persists what
@@ -998,9 +1018,11 @@ impl Core {
         Ok(r)
     }
 
-    /// Current heads of a stored document.
-    pub(crate) fn doc_heads(&mut self, id: &str) -> Result<Vec<ChangeHash>, CoreError> {
-        Ok(self.load_doc(id)?.doc.heads())
+    /// The heads a document is durably stored at (hex), read from the store without
+    /// loading the document (issue 19: the end of a sync compares them with the
+    /// server's for every record); `None` if this device does not hold it.
+    pub(crate) fn stored_heads(&self, id: &str) -> Result<Option<Vec<String>>, CoreError> {
+        Ok(self.store.stored_heads(id)?)
     }
 
     /// Whether this device holds the document.

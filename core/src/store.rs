@@ -244,6 +244,25 @@ impl Tx<'_> {
     }
 }
 
+/// Runs a statement through the connection's prepared-statement cache (issue 19:
+/// parsing the SQL again on every write was a tenth of a sync's device time).
+fn exec<P: rusqlite::Params>(c: &Connection, sql: &str, p: P) -> rusqlite::Result<usize> {
+    c.prepare_cached(sql)?.execute(p)
+}
+
+/// Reads one row through the connection's prepared-statement cache.
+fn query_one<T, P, F>(c: &Connection, sql: &str, p: P, f: F) -> rusqlite::Result<T>
+where
+    P: rusqlite::Params,
+    F: FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+{
+    c.prepare_cached(sql)?.query_row(p, f)
+}
+
+/// Statements kept prepared per connection: every statement of the write and sync
+/// paths (rusqlite's default of 16 is fewer than they use).
+const STATEMENT_CACHE: usize = 64;
+
 fn ts(t: DateTime<Utc>) -> i64 {
     t.timestamp_millis()
 }
@@ -274,6 +293,7 @@ impl Store {
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.pragma_update(None, "journal_size_limit", 8 * 1024 * 1024)?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         let mut store = Store {
             conn,
             path,
@@ -372,17 +392,19 @@ impl Store {
 
     /// A device setting, if set.
     pub fn device_value(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
-        Ok(self
-            .conn
-            .query_row("SELECT value FROM device WHERE key = ?1", [key], |r| {
-                r.get(0)
-            })
-            .optional()?)
+        Ok(query_one(
+            &self.conn,
+            "SELECT value FROM device WHERE key = ?1",
+            [key],
+            |r| r.get(0),
+        )
+        .optional()?)
     }
 
     /// Sets a device setting.
     pub fn set_device_value(&self, key: &str, value: &[u8]) -> Result<(), StoreError> {
-        self.conn.execute(
+        exec(
+            &self.conn,
             "INSERT INTO device (key, value) VALUES (?1, ?2)
              ON CONFLICT (key) DO UPDATE SET value = excluded.value",
             params![key, value],
@@ -402,7 +424,7 @@ impl Store {
             what: "roster",
             reason: e.to_string(),
         })?;
-        self.conn.execute(
+        exec(&self.conn,
             "INSERT INTO roster (id, snapshot, fetched_at) VALUES (1, ?1, ?2)
              ON CONFLICT (id) DO UPDATE SET snapshot = excluded.snapshot, fetched_at = excluded.fetched_at",
             params![json, ts(at)],
@@ -412,10 +434,13 @@ impl Store {
 
     /// The cached roster, if one was loaded.
     pub fn roster(&self) -> Result<Option<RosterSnapshot>, StoreError> {
-        let json: Option<String> = self
-            .conn
-            .query_row("SELECT snapshot FROM roster WHERE id = 1", [], |r| r.get(0))
-            .optional()?;
+        let json: Option<String> = query_one(
+            &self.conn,
+            "SELECT snapshot FROM roster WHERE id = 1",
+            [],
+            |r| r.get(0),
+        )
+        .optional()?;
         json.map(|j| {
             serde_json::from_str(&j).map_err(|e| StoreError::BadRow {
                 what: "roster",
@@ -438,16 +463,16 @@ impl Store {
     ) -> Result<LogEntry, StoreError> {
         let tx = self.tx()?;
         let heads = serde_json::to_string(doc.heads).unwrap_or_else(|_| "[]".into());
-        let existing: Option<i64> = tx
-            .query_row(
-                "SELECT chunk_count FROM documents WHERE id = ?1",
-                [doc.id],
-                |r| r.get(0),
-            )
-            .optional()?;
+        let existing: Option<i64> = query_one(
+            &tx,
+            "SELECT chunk_count FROM documents WHERE id = ?1",
+            [doc.id],
+            |r| r.get(0),
+        )
+        .optional()?;
         match existing {
             None => {
-                tx.execute(
+                exec(&tx,
                     "INSERT INTO documents (id, target_name, task_id, status, schema_version, heads,
                        chunk_count, created_at, updated_at, sync_state)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, ?7, ?7,
@@ -463,20 +488,22 @@ impl Store {
                         doc.local_change
                     ],
                 )?;
-                tx.execute(
+                exec(
+                    &tx,
                     "INSERT INTO doc_chunks (doc_id, seq, bytes) VALUES (?1, 0, ?2)",
                     params![doc.id, doc.bytes],
                 )?;
             }
             Some(count) => {
                 if doc.full {
-                    tx.execute("DELETE FROM doc_chunks WHERE doc_id = ?1", [doc.id])?;
-                    tx.execute(
+                    exec(&tx, "DELETE FROM doc_chunks WHERE doc_id = ?1", [doc.id])?;
+                    exec(
+                        &tx,
                         "INSERT INTO doc_chunks (doc_id, seq, bytes) VALUES (?1, 0, ?2)",
                         params![doc.id, doc.bytes],
                     )?;
                 } else if !doc.bytes.is_empty() {
-                    tx.execute(
+                    exec(&tx,
                         "INSERT INTO doc_chunks (doc_id, seq, bytes)
                          VALUES (?1, (SELECT COALESCE(MAX(seq), -1) + 1 FROM doc_chunks WHERE doc_id = ?1), ?2)",
                         params![doc.id, doc.bytes],
@@ -487,7 +514,8 @@ impl Store {
                 } else {
                     count + i64::from(!doc.bytes.is_empty())
                 };
-                tx.execute(
+                exec(
+                    &tx,
                     "UPDATE documents SET target_name = ?2, task_id = ?3, status = ?4,
                        schema_version = ?5, heads = ?6, chunk_count = ?7, updated_at = ?8,
                        sync_state = CASE WHEN ?9 THEN 'pending' ELSE sync_state END,
@@ -531,31 +559,102 @@ impl Store {
 
     /// The number of chunks a document is stored in.
     pub fn chunk_count(&self, id: &str) -> Result<i64, StoreError> {
-        self.conn
-            .query_row(
-                "SELECT chunk_count FROM documents WHERE id = ?1",
-                [id],
-                |r| r.get(0),
-            )
-            .optional()?
-            .ok_or_else(|| StoreError::NotFound {
-                what: "检查记录",
+        query_one(
+            &self.conn,
+            "SELECT chunk_count FROM documents WHERE id = ?1",
+            [id],
+            |r| r.get(0),
+        )
+        .optional()?
+        .ok_or_else(|| StoreError::NotFound {
+            what: "检查记录",
+            id: id.to_string(),
+        })
+    }
+
+    /// The heads a document is stored at (hex), without loading it; `None` if the
+    /// device does not hold it. [`Store::load_document`] refuses chunks that do not
+    /// reach exactly these heads, so they are the heads of the document as stored.
+    pub fn stored_heads(&self, id: &str) -> Result<Option<Vec<String>>, StoreError> {
+        let Some(heads) = query_one(
+            &self.conn,
+            "SELECT heads FROM documents WHERE id = ?1",
+            [id],
+            |r| r.get::<_, String>(0),
+        )
+        .optional()?
+        else {
+            return Ok(None);
+        };
+        serde_json::from_str(&heads)
+            .map(Some)
+            .map_err(|e| StoreError::CorruptDocument {
                 id: id.to_string(),
+                chunk: -1,
+                reason: format!("heads: {e}"),
             })
+    }
+
+    /// Replaces the chunks of document `id` with `bytes`, one whole save of it at
+    /// `heads` (hex), in one transaction: later loads read one chunk instead of
+    /// replaying every incremental save (issue 19: the device loads each record
+    /// twice in a sync). The document does not change: nothing happens (`false`)
+    /// unless it is stored at exactly `heads` in more than one chunk, and a read
+    /// model made from the old chunks is carried over to the new ones.
+    pub fn compact(
+        &mut self,
+        id: &str,
+        heads: &[String],
+        bytes: &[u8],
+    ) -> Result<bool, StoreError> {
+        let tx = self.tx()?;
+        let row: Option<(String, i64)> = query_one(
+            &tx,
+            "SELECT heads, chunk_count FROM documents WHERE id = ?1",
+            [id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+        let Some((stored, count)) = row else {
+            return Ok(false);
+        };
+        let mut stored: Vec<String> = serde_json::from_str(&stored).unwrap_or_default();
+        let mut wanted = heads.to_vec();
+        stored.sort();
+        wanted.sort();
+        if count <= 1 || stored != wanted || bytes.is_empty() {
+            return Ok(false);
+        }
+        let before = read_model::digest_stored(&tx, id)?;
+        exec(&tx, "DELETE FROM doc_chunks WHERE doc_id = ?1", [id])?;
+        exec(
+            &tx,
+            "INSERT INTO doc_chunks (doc_id, seq, bytes) VALUES (?1, 0, ?2)",
+            params![id, bytes],
+        )?;
+        exec(
+            &tx,
+            "UPDATE documents SET chunk_count = 1 WHERE id = ?1",
+            [id],
+        )?;
+        read_model::redigest_in(&tx, id, &before)?;
+        tx.commit()?;
+        Ok(true)
     }
 
     /// The stored chunks and heads of a document.
     pub fn load_document(&self, id: &str) -> Result<StoredDocument, StoreError> {
-        let heads: String = self
-            .conn
-            .query_row("SELECT heads FROM documents WHERE id = ?1", [id], |r| {
-                r.get(0)
-            })
-            .optional()?
-            .ok_or_else(|| StoreError::NotFound {
-                what: "检查记录",
-                id: id.to_string(),
-            })?;
+        let heads: String = query_one(
+            &self.conn,
+            "SELECT heads FROM documents WHERE id = ?1",
+            [id],
+            |r| r.get(0),
+        )
+        .optional()?
+        .ok_or_else(|| StoreError::NotFound {
+            what: "检查记录",
+            id: id.to_string(),
+        })?;
         let heads: Vec<String> =
             serde_json::from_str(&heads).map_err(|e| StoreError::CorruptDocument {
                 id: id.to_string(),
@@ -618,7 +717,8 @@ impl Store {
         state: SyncState,
         reason: Option<&str>,
     ) -> Result<(), StoreError> {
-        let n = self.conn.execute(
+        let n = exec(
+            &self.conn,
             "UPDATE documents SET sync_state = ?2, sync_reason = ?3 WHERE id = ?1",
             params![id, state.as_str(), reason],
         )?;
@@ -633,14 +733,13 @@ impl Store {
 
     /// The persisted automerge sync state with the server for a document.
     pub fn peer_state(&self, doc_id: &str) -> Result<Option<Vec<u8>>, StoreError> {
-        Ok(self
-            .conn
-            .query_row(
-                "SELECT state FROM sync_peer_states WHERE doc_id = ?1",
-                [doc_id],
-                |r| r.get(0),
-            )
-            .optional()?)
+        Ok(query_one(
+            &self.conn,
+            "SELECT state FROM sync_peer_states WHERE doc_id = ?1",
+            [doc_id],
+            |r| r.get(0),
+        )
+        .optional()?)
     }
 
     /// Persists the sync state of a document.
@@ -650,7 +749,7 @@ impl Store {
         state: &[u8],
         at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        self.conn.execute(
+        exec(&self.conn,
             "INSERT INTO sync_peer_states (doc_id, state, updated_at) VALUES (?1, ?2, ?3)
              ON CONFLICT (doc_id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
             params![doc_id, state, ts(at)],
@@ -660,14 +759,13 @@ impl Store {
 
     /// The resumable upload URL of a blob, and whether the server confirmed it.
     pub fn upload_state(&self, sha256: &str) -> Result<Option<(Option<String>, bool)>, StoreError> {
-        Ok(self
-            .conn
-            .query_row(
-                "SELECT upload_url, confirmed_at IS NOT NULL FROM uploads WHERE sha256 = ?1",
-                [sha256],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()?)
+        Ok(query_one(
+            &self.conn,
+            "SELECT upload_url, confirmed_at IS NOT NULL FROM uploads WHERE sha256 = ?1",
+            [sha256],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?)
     }
 
     /// Records progress of a blob upload: its URL (to resume), an error, or confirmation.
@@ -679,7 +777,7 @@ impl Store {
         confirmed_at: Option<DateTime<Utc>>,
         error: Option<&str>,
     ) -> Result<(), StoreError> {
-        self.conn.execute(
+        exec(&self.conn,
             "INSERT INTO uploads (sha256, inspection_id, upload_url, confirmed_at, attempts, last_error)
              VALUES (?1, ?2, ?3, ?4, 1, ?5)
              ON CONFLICT (sha256) DO UPDATE SET
@@ -717,8 +815,9 @@ impl Store {
     /// Sequence number of the last log entry (0 if the log is empty).
     pub fn last_log_seq(&self) -> Result<u64, StoreError> {
         let seq: Option<i64> =
-            self.conn
-                .query_row("SELECT MAX(seq) FROM log_entries", [], |r| r.get(0))?;
+            query_one(&self.conn, "SELECT MAX(seq) FROM log_entries", [], |r| {
+                r.get(0)
+            })?;
         Ok(seq.unwrap_or(0).max(0) as u64)
     }
 
@@ -840,20 +939,21 @@ fn chain_log(
     entry: NewLogEntry,
     seal: impl FnOnce(NewLogEntry, Option<(u64, String)>) -> LogEntry,
 ) -> Result<LogEntry, StoreError> {
-    let prev: Option<(i64, String)> = tx
-        .query_row(
-            "SELECT seq, hash FROM log_entries ORDER BY seq DESC LIMIT 1",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()?;
+    let prev: Option<(i64, String)> = query_one(
+        tx,
+        "SELECT seq, hash FROM log_entries ORDER BY seq DESC LIMIT 1",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )
+    .optional()?;
     let sealed = seal(entry, prev.map(|(s, h)| (s as u64, h)));
     insert_log(tx, &sealed)?;
     Ok(sealed)
 }
 
 fn insert_log(tx: &Connection, e: &LogEntry) -> Result<(), StoreError> {
-    tx.execute(
+    exec(
+        tx,
         "INSERT INTO log_entries (seq, prev_hash, at, officer_id, device_id, inspection_id, action,
            detail, evidence, doc_heads, hash, signature)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
@@ -986,5 +1086,58 @@ mod tests {
             crate::audit::verify_chain(&all, &key.verifying_key()),
             Ok(())
         );
+    }
+
+    #[test]
+    fn compaction_keeps_the_document_and_its_read_model_or_does_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path().join("store.db")).unwrap();
+        let key = SigningKey::from_bytes(&[5u8; 32]);
+        let at = DateTime::from_timestamp_millis(1_700_000_000_000).unwrap();
+        let heads = vec!["h2".to_string(), "h1".to_string()];
+        for (i, bytes) in [b"first".as_slice(), b"second".as_slice()]
+            .into_iter()
+            .enumerate()
+        {
+            let write = DocWrite {
+                id: "d1",
+                target_name: "t",
+                task_id: None,
+                status: "open",
+                schema_version: 1,
+                heads: &heads[..=i],
+                bytes,
+                full: false,
+                local_change: true,
+                at,
+                view: Some(("v1", "{}")),
+            };
+            store
+                .write_step(&write, entry(i as i64), |e, prev| {
+                    LogEntry::seal(e, prev, "dev-a", &key)
+                })
+                .unwrap();
+        }
+        assert_eq!(store.chunk_count("d1").unwrap(), 2);
+        assert_eq!(store.read_view("d1", "v1").unwrap().as_deref(), Some("{}"));
+        // Not at the stored heads (a stale save): nothing changes.
+        assert!(!store.compact("d1", &heads[..1], b"whole").unwrap());
+        assert!(!store.compact("missing", &heads, b"whole").unwrap());
+        assert_eq!(store.chunk_count("d1").unwrap(), 2);
+        // At the stored heads (in any order): one chunk, same heads, the read model
+        // still served, the record still pending, no log entry added.
+        let rev: Vec<String> = heads.iter().rev().cloned().collect();
+        assert!(store.compact("d1", &rev, b"whole").unwrap());
+        let stored = store.load_document("d1").unwrap();
+        assert_eq!(stored.chunks, vec![(0, b"whole".to_vec())]);
+        assert_eq!(stored.heads, heads);
+        assert_eq!(store.chunk_count("d1").unwrap(), 1);
+        assert_eq!(store.read_view("d1", "v1").unwrap().as_deref(), Some("{}"));
+        assert_eq!(store.last_log_seq().unwrap(), 2);
+        let summary = store.list_documents(true).unwrap();
+        assert_eq!(summary.len(), 1);
+        assert_eq!(summary[0].sync_state, SyncState::Pending);
+        // Already one chunk: nothing to do.
+        assert!(!store.compact("d1", &heads, b"again").unwrap());
     }
 }

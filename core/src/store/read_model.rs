@@ -9,7 +9,7 @@
 use rusqlite::{Connection, OptionalExtension, params};
 use sha2::{Digest, Sha256};
 
-use super::{Store, StoreError};
+use super::{Store, StoreError, exec, query_one};
 
 /// A read model row as stored.
 struct Row {
@@ -37,7 +37,7 @@ impl ChunkDigest {
     }
 }
 
-fn digest_stored(conn: &rusqlite::Connection, id: &str) -> Result<Vec<u8>, StoreError> {
+pub(super) fn digest_stored(conn: &rusqlite::Connection, id: &str) -> Result<Vec<u8>, StoreError> {
     let mut stmt =
         conn.prepare_cached("SELECT seq, bytes FROM doc_chunks WHERE doc_id = ?1 ORDER BY seq")?;
     let mut rows = stmt.query([id])?;
@@ -67,16 +67,30 @@ pub(super) fn write_in(
     view: Option<&str>,
 ) -> Result<(), StoreError> {
     let Some(view) = view else {
-        tx.execute("DELETE FROM doc_views WHERE doc_id = ?1", [id])?;
+        exec(tx, "DELETE FROM doc_views WHERE doc_id = ?1", [id])?;
         return Ok(());
     };
     let digest = digest_stored(tx, id)?;
-    tx.execute(
+    exec(
+        tx,
         "INSERT INTO doc_views (doc_id, model_version, heads, chunks_digest, view)
          VALUES (?1, ?2, ?3, ?4, ?5)
          ON CONFLICT (doc_id) DO UPDATE SET model_version = excluded.model_version,
            heads = excluded.heads, chunks_digest = excluded.chunks_digest, view = excluded.view",
         params![id, version, heads, digest, view],
+    )?;
+    Ok(())
+}
+
+/// After the chunks of document `id` were replaced by an equivalent encoding (a
+/// compaction, same heads), moves its read model to the new chunks if the row was
+/// made from the old ones (digest `before`); a row that was already stale stays so.
+pub(super) fn redigest_in(tx: &Connection, id: &str, before: &[u8]) -> Result<(), StoreError> {
+    let after = digest_stored(tx, id)?;
+    exec(
+        tx,
+        "UPDATE doc_views SET chunks_digest = ?2 WHERE doc_id = ?1 AND chunks_digest = ?3",
+        params![id, after, before],
     )?;
     Ok(())
 }
@@ -126,11 +140,13 @@ impl Store {
         view: &str,
     ) -> Result<(), StoreError> {
         let tx = self.tx()?;
-        let stored_json: Option<String> = tx
-            .query_row("SELECT heads FROM documents WHERE id = ?1", [id], |r| {
-                r.get(0)
-            })
-            .optional()?;
+        let stored_json: Option<String> = query_one(
+            &tx,
+            "SELECT heads FROM documents WHERE id = ?1",
+            [id],
+            |r| r.get(0),
+        )
+        .optional()?;
         let Some(stored_json) = stored_json else {
             return Ok(());
         };

@@ -6,8 +6,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
 use std::time::Duration;
 
+use automerge::AutoCommit;
 use automerge::sync::{BloomFilter, Capability, Have, Message, State, SyncDoc};
-use automerge::{AutoCommit, ChangeHash};
 
 use super::protocol::{
     DocMessage, DocStatus, DraftPush, MAX_DOCS_PER_REQUEST, MAX_DRAFTS_PER_REQUEST,
@@ -223,7 +223,7 @@ enum Local {
     Incoming(Box<AutoCommit>),
 }
 
-fn sorted(mut v: Vec<ChangeHash>) -> Vec<ChangeHash> {
+fn sorted<T: Ord>(mut v: Vec<T>) -> Vec<T> {
     v.sort();
     v
 }
@@ -315,30 +315,35 @@ impl<T: Transport> SyncClient<T> {
 
         let result = (|| -> Result<(), SyncError> {
             for round in 0..self.max_rounds {
-                let mut msgs = vec![];
-                for (id, local) in docs.iter_mut() {
-                    if attention.contains_key(id) {
-                        continue;
-                    }
-                    let state = match states.get_mut(id) {
-                        Some(s) => s,
-                        None => {
-                            let s = load_state(core, id, local)?;
-                            states.entry(id.clone()).or_insert(s)
+                // One transaction for the round's messages: a new record's first
+                // message is stored as its compacted form (Core::sync_generate).
+                let msgs = core.in_batch(|core| -> Result<Vec<DocMessage>, SyncError> {
+                    let mut msgs = vec![];
+                    for (id, local) in docs.iter_mut() {
+                        if attention.contains_key(id) {
+                            continue;
                         }
-                    };
-                    let msg = match local {
-                        Local::Stored => core.sync_generate(id, state)?,
-                        Local::Incoming(doc) => doc.sync().generate_sync_message(state),
-                    };
-                    if msg.is_some() || must_ask.contains(id) {
-                        msgs.push(DocMessage {
-                            id: id.clone(),
-                            msg: msg.map(|m| m.encode()),
-                            invalid_msg: None,
-                        });
+                        let state = match states.get_mut(id) {
+                            Some(s) => s,
+                            None => {
+                                let s = load_state(core, id, local)?;
+                                states.entry(id.clone()).or_insert(s)
+                            }
+                        };
+                        let msg = match local {
+                            Local::Stored => core.sync_generate(id, state)?,
+                            Local::Incoming(doc) => doc.sync().generate_sync_message(state),
+                        };
+                        if msg.is_some() || must_ask.contains(id) {
+                            msgs.push(DocMessage {
+                                id: id.clone(),
+                                msg: msg.map(|m| m.encode()),
+                                invalid_msg: None,
+                            });
+                        }
                     }
-                }
+                    Ok(msgs)
+                })?;
                 must_ask.clear();
                 if msgs.is_empty() && round > 0 && !log.has_more() {
                     complete = true;
@@ -510,12 +515,19 @@ impl<T: Transport> SyncClient<T> {
                     report.needs_attention.push((id.clone(), reason.clone()));
                     continue;
                 }
-                if !matches!(local, Local::Stored) || !core.has_document(id)? {
+                if !matches!(local, Local::Stored) {
                     continue;
                 }
+                // The heads as stored, not the document loaded again (issue 19): a
+                // record is synced when the server shares exactly what is durable here.
+                let Some(stored) = core.stored_heads(id)? else {
+                    continue;
+                };
                 let converged = match (&result, states.get(id)) {
                     (Ok(()), Some(state)) => {
-                        sorted(state.shared_heads.clone()) == sorted(core.doc_heads(id)?)
+                        let shared: Vec<String> =
+                            state.shared_heads.iter().map(ToString::to_string).collect();
+                        sorted(shared) == sorted(stored)
                     }
                     _ => false,
                 };

@@ -113,6 +113,47 @@ fn two_devices_converge_and_a_supervisor_comment_reaches_both() {
 }
 
 #[test]
+fn a_new_record_is_kept_as_the_whole_document_it_was_sent_as() {
+    // Issue 19: a record's first message is the whole document; the device keeps
+    // that save as the record's stored form (one chunk instead of one per step), so
+    // the server's reply is applied to a document that loads at once. Nothing of
+    // the record changes: same heads, the read model still served, every log entry.
+    let server = TestServer::start_demo();
+    let mut a = Device::enrolled(&server, O1);
+    a.sync();
+    let id = a.core.open_for_task(TASK, O1).unwrap();
+    a.core.check_in(&id, O1).unwrap();
+    a.core.check_in(&id, O2).unwrap();
+    a.core
+        .add_finding(&id, "危废贮存间标识不全", vec![], O1)
+        .unwrap();
+    assert!(a.core.store().chunk_count(&id).unwrap() > 1);
+    let before = a.core.inspection(&id).unwrap();
+    let heads = a.core.store().stored_heads(&id).unwrap();
+    let log = a.core.store().last_log_seq().unwrap();
+    let r = a.sync();
+    assert_eq!(r.synced, vec![id.clone()], "{r:?}");
+    assert_eq!(a.core.store().chunk_count(&id).unwrap(), 1);
+    assert_eq!(a.core.store().stored_heads(&id).unwrap(), heads);
+    assert_eq!(a.core.store().last_log_seq().unwrap(), log);
+    assert_eq!(a.core.stored_inspection(&id).unwrap(), Some(before.clone()));
+    assert_eq!(a.core.inspection_hydrated(&id).unwrap(), before);
+    // It goes on as any record: a later step is merged on the server.
+    a.core
+        .add_finding(&id, "应急预案未备案", vec![], O1)
+        .unwrap();
+    let r = a.sync();
+    assert_eq!(r.synced, vec![id.clone()], "{r:?}");
+    let mut b = Device::enrolled(&server, O2);
+    let r = b.sync();
+    assert_eq!(r.received_new, vec![id.clone()], "{r:?}");
+    assert_eq!(
+        b.core.inspection(&id).unwrap().findings.len(),
+        a.core.inspection(&id).unwrap().findings.len()
+    );
+}
+
+#[test]
 fn a_change_that_breaks_a_write_rule_is_refused_and_needs_attention() {
     use automerge::ReadDoc;
     use automerge::transaction::Transactable;
