@@ -932,11 +932,16 @@ fn targets(plan: &Plan, merge_only: bool) {
     println!("== 3. Issue 19 targets (release build; one device unless said)");
 
     // 1. Merge throughput and its ratio to the in-process automerge work.
+    let t0 = Instant::now();
     let server = TestServer::start_demo();
     let mut dev = device(&server, O1);
     let ids = record(&mut dev.core, n, O1);
     let http = dev.client().transport().clone();
     let client = SyncClient::new(Metered::new(http, Instant::now() + plan.run_cap, false));
+    eprintln!(
+        "   first sync: setup {} (server start, enrol, recording {n} records; not timed)",
+        dur(t0.elapsed())
+    );
     let (cpu0, dev0) = (server_cpu(), own_cpu());
     let first = sync_once(&client, &mut dev.core);
     let (cpu, dev_cpu) = (server_cpu() - cpu0, own_cpu() - dev0);

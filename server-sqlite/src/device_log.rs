@@ -6,7 +6,7 @@ use rusqlite::{OptionalExtension, Row, Transaction, params};
 
 use liuhen_domain::audit::LogEntry;
 
-use super::{SqliteStorage, backend, exec, get_json, get_ts, to_json, ts};
+use super::{SqliteStorage, backend, exec, get_json, get_ts, query_one, to_json, ts};
 use liuhen_server_store::device_log::{
     DeviceLogStorage, LogDevice, LogUploadOutcome, StoredLogEntry,
 };
@@ -58,16 +58,15 @@ fn put_one(
     out: &mut LogUploadOutcome,
 ) -> StorageResult<()> {
     let seq = seq_i64(e.seq)?;
-    let stored = tx
-        .query_row(
-            &format!(
-                "SELECT {ENTRY_COLS} FROM device_log_entries WHERE device_id = ?1 AND seq = ?2"
-            ),
-            params![device_id, seq],
-            entry_from_row,
-        )
-        .optional()
-        .map_err(backend)?;
+    // Through the statement cache: one look-up per entry of an upload (issue 19).
+    let stored = query_one(
+        tx,
+        &format!("SELECT {ENTRY_COLS} FROM device_log_entries WHERE device_id = ?1 AND seq = ?2"),
+        params![device_id, seq],
+        entry_from_row,
+    )
+    .optional()
+    .map_err(backend)?;
     match stored {
         None => {
             exec(
