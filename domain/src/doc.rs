@@ -952,6 +952,16 @@ impl InspectionDoc {
 
     /// Reads the whole inspection into plain types.
     pub fn read(&self) -> Result<Inspection, DocError> {
+        let mut inspection = self.read_for_checks()?;
+        inspection.conflicts = self.conflicts()?;
+        Ok(inspection)
+    }
+
+    /// [`InspectionDoc::read`] without the conflict walk: `conflicts` is left empty,
+    /// every other field is read (and checked) exactly as `read` does. For the
+    /// server's merge (issue 19), whose rule checks and queue summary never look at
+    /// conflicts; whatever shows a record to a person uses `read`.
+    pub fn read_for_checks(&self) -> Result<Inspection, DocError> {
         let meta = self.meta()?;
 
         let mut team: Vec<TeamMember> = vec![];
@@ -1102,7 +1112,7 @@ impl InspectionDoc {
             closure,
             amendments,
             review: self.review()?,
-            conflicts: self.conflicts()?,
+            conflicts: vec![],
         })
     }
 
@@ -1308,6 +1318,32 @@ pub(crate) mod tests {
         assert_eq!(i.findings.len(), 1);
         assert_eq!(i.findings[0].evidence, vec!["ab".repeat(32)]);
         assert!(i.conflicts.is_empty());
+    }
+
+    #[test]
+    fn read_for_checks_is_read_without_the_conflict_walk() {
+        let mut a = InspectionDoc::create(actor(1), NewInspection { meta: meta() }).unwrap();
+        a.add_finding(&finding("f1", "排污口标识缺失", "o1", t(1, 5)))
+            .unwrap();
+        let mut b = a.fork_as(actor(2));
+        for (d, text) in [(&mut a, "版本甲"), (&mut b, "版本乙")] {
+            let am = d.automerge_mut();
+            let (_, list) = am.get(ROOT, "findings").unwrap().unwrap();
+            let (_, item) = am.get(&list, 0).unwrap().unwrap();
+            am.put(&item, "text", text).unwrap();
+        }
+        a.merge(&mut b).unwrap();
+        let full = a.read().unwrap();
+        assert_eq!(full.conflicts.len(), 1, "{:?}", full.conflicts);
+        let checked = a.read_for_checks().unwrap();
+        assert!(checked.conflicts.is_empty());
+        assert_eq!(
+            Inspection {
+                conflicts: full.conflicts.clone(),
+                ..checked
+            },
+            full
+        );
     }
 
     #[test]
@@ -1865,6 +1901,12 @@ pub(crate) mod tests {
                 devs[0].merge(&mut src).unwrap();
             }
             prop_assert_eq!(devs[0].conflicts().unwrap(), conflicts_by_key(&devs[0]));
+            // `read_for_checks` reads (or refuses) exactly as `read`, without conflicts.
+            let checked = devs[0].read_for_checks().map(|i| Inspection {
+                conflicts: devs[0].conflicts().unwrap(),
+                ..i
+            });
+            prop_assert_eq!(checked.ok(), devs[0].read().ok());
             let saved = devs[0].save();
             let reloaded = InspectionDoc::load(&saved).unwrap();
             prop_assert_eq!(reloaded.read().ok(), devs[0].read().ok());

@@ -894,7 +894,11 @@ fn merge(input: MergeInput) -> Result<Merged, SyncFailure> {
         None => fork.save(),
     };
     let merged = InspectionDoc::from_automerge(fork);
-    let read = merged.check_schema().and_then(|()| merged.read());
+    // Without the conflict walk: nothing here or in the queue summary reads
+    // conflicts (the desk reads the record itself to show them).
+    let read = merged
+        .check_schema()
+        .and_then(|()| merged.read_for_checks());
     let mut fork = merged.into_automerge();
     let task_id = match (&input.existing, &read) {
         (Some(rec), _) => rec.task_id.clone(),
