@@ -1547,6 +1547,36 @@ impl Storage for SqliteStorage {
         .await
     }
 
+    async fn doc_for_sync(
+        &self,
+        device_id: &str,
+        doc_id: &str,
+    ) -> StorageResult<(Option<DocRecord>, Option<Vec<u8>>)> {
+        // One reader task and connection for both (one hop to the blocking pool
+        // per merged record instead of two; perf showed the hops' scheduling).
+        let (device_id, doc_id) = (device_id.to_string(), doc_id.to_string());
+        self.read(move |c| {
+            let doc = query_one(
+                c,
+                &format!("SELECT {DOC_COLS} FROM docs WHERE id = ?1"),
+                [&doc_id],
+                |r| doc_from_row(c, r),
+            )
+            .optional()
+            .map_err(backend)?;
+            let state = query_one(
+                c,
+                "SELECT state FROM peer_states WHERE device_id = ?1 AND doc_id = ?2",
+                params![device_id, doc_id],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(backend)?;
+            Ok((doc, state))
+        })
+        .await
+    }
+
     async fn forget_peer_states(&self, doc_id: &str) -> StorageResult<()> {
         let doc_id = doc_id.to_string();
         self.write(move |tx| {

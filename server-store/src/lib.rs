@@ -593,6 +593,18 @@ pub trait Storage:
     ) -> StorageResult<Vec<DocRecord>>;
     /// The persisted automerge sync state between the server and a device for a doc.
     async fn peer_state(&self, device_id: &str, doc_id: &str) -> StorageResult<Option<Vec<u8>>>;
+    /// A document and the device's sync state of it, as one sync merge reads them
+    /// (issue 19: a backend may read both in one go); by default
+    /// [`Storage::doc`] then [`Storage::peer_state`].
+    async fn doc_for_sync(
+        &self,
+        device_id: &str,
+        doc_id: &str,
+    ) -> StorageResult<(Option<DocRecord>, Option<Vec<u8>>)> {
+        let doc = self.doc(doc_id).await?;
+        let state = self.peer_state(device_id, doc_id).await?;
+        Ok((doc, state))
+    }
     /// Forgets every device's sync state of a document, so each device that holds
     /// it is offered it again at its next sync (and told of missing evidence): the
     /// record moves past every change cursor.

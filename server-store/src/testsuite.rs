@@ -516,6 +516,16 @@ pub async fn optimistic_doc_writes_refuse_stale_heads_and_write_nothing(s: &dyn 
         s.peer_state("d1", "i1").await.unwrap(),
         Some(b"h3".to_vec())
     );
+    // What a merge reads: the document with this device's state, or each missing.
+    assert_eq!(
+        s.doc_for_sync("d1", "i1").await.unwrap(),
+        (Some(v2.clone()), Some(b"h3".to_vec()))
+    );
+    assert_eq!(
+        s.doc_for_sync("d9", "i1").await.unwrap(),
+        (Some(v2.clone()), None)
+    );
+    assert_eq!(s.doc_for_sync("d1", "i9").await.unwrap(), (None, None));
     let v3 = doc_rec("i1", "qy", &["o1", "o2"], &["h4", "h5"]);
     stale(s.put_doc(&v3, Some(&heads(&["h1", "h2"]))).await);
     s.put_doc(&v3, Some(&heads(&["h3"]))).await.unwrap();

@@ -613,7 +613,7 @@ impl Ctx<'_> {
     /// committed is returned, not written.
     async fn prepare(&self, m: &DocMessage) -> Result<Step, Attempt> {
         let storage = &self.st.storage;
-        let existing = storage.doc(&m.id).await?;
+        let (existing, peer_state) = storage.doc_for_sync(&self.auth.device.id, &m.id).await?;
         // Asking for a record (no message): one answer whether the server does not
         // hold it or holds it for another agency or other officers, so nothing
         // leaks (issue 16).
@@ -650,7 +650,7 @@ impl Ctx<'_> {
         let input = MergeInput {
             id: m.id.clone(),
             existing,
-            peer_state: storage.peer_state(&self.auth.device.id, &m.id).await?,
+            peer_state,
             msg: m.msg.clone(),
             device_actor: self.auth.device.actor_id.clone(),
             author: DeviceAuthor {
