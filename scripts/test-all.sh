@@ -26,9 +26,12 @@ print_phases() {
     [ -f target/side-times.txt ] && sed 's/^/          beside: /' target/side-times.txt
     [ -f target/test-logs/summary.txt ] && sed 's/^/          /' target/test-logs/summary.txt
     printf '%6d s  total\n' $(($(date +%s) - run_start))
-    # User and system CPU of every process the run waited for (not the PostgreSQL and
-    # Garage daemons): the warm run's bound on two cores is this over two (issue 17).
-    echo "        CPU of the run's processes (user, system): $(times | tail -1)"
+    # User and system CPU of every process the run waited for, then of the PostgreSQL
+    # and Garage daemons: the warm run's bound on two cores is their sum over two
+    # (issue 17). `times` writes to a file: in a $(...) subshell it would count none.
+    times >target/run-cpu.txt
+    echo "        CPU of the run's processes (user, system): $(tail -1 target/run-cpu.txt)"
+    [ -f target/service-cpu.txt ] && echo "        CPU of the services: $(cat target/service-cpu.txt)"
 }
 # The tools the later steps need (Debian packages, npm packages, kotlinc) wait on the
 # network and the disk, the first build on the CPU: fetch them meanwhile (issue 17).
@@ -109,7 +112,26 @@ mobile_pid=$!
 
 echo "== services: PostgreSQL (scripts/postgres.sh), S3 (Garage, scripts/s3.sh); stopped on exit"
 echo "   a service that cannot be installed or started fails the run (issue 18)"
+# CPU seconds a process used, with the children it waited for (/proc/PID/stat).
+proc_cpu() { # PID
+    local stat ticks
+    stat="$(cat "/proc/$1/stat" 2>/dev/null)" || return 0
+    ticks="$(getconf CLK_TCK 2>/dev/null || echo 100)"
+    echo "${stat##*) }" | awk -v t="$ticks" '{printf "%.0f", ($12 + $13 + $14 + $15) / t}'
+}
+# The services' CPU: daemons, so the run's own count leaves them out (issue 17).
+service_cpu() {
+    local pg="" garage=""
+    if [ -f target/liuhen-postgres.state ]; then
+        local dir
+        read -r dir _ < target/liuhen-postgres.state
+        [ -f "$dir/postmaster.pid" ] && pg="$(proc_cpu "$(head -1 "$dir/postmaster.pid")")"
+    fi
+    [ -f target/s3/garage.pid ] && garage="$(proc_cpu "$(cat target/s3/garage.pid)")"
+    echo "PostgreSQL (server and ended backends) ${pg:-?} s, Garage ${garage:-?} s" >target/service-cpu.txt
+}
 stop_services() {
+    service_cpu || true
     bash scripts/s3.sh stop || true
     bash scripts/postgres.sh stop || true
 }
