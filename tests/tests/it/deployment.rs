@@ -207,10 +207,13 @@ fn an_instance_aborted_mid_merge_while_the_other_goes_on_loses_nothing() {
     assert_all_there(&d, &mut a, &ids, &photos);
 }
 
-/// A phone with 200 records syncs through a pass-through proxy in front of nginx;
+/// A phone with 100 records syncs through a pass-through proxy in front of nginx;
 /// instance 0 is SIGKILLed a random delay after a large sync request went out,
 /// twice (restarted in between), while instance 1 keeps serving. Every record is on
-/// the deployment once, as the phone has it, every photo whole.
+/// the deployment once, as the phone has it, every photo whole. (The records go up in
+/// one request of ~100 merges; the first kill comes 91 ms after it starts, the seed's
+/// first delay, well inside its merge. 200 records cost twice the CPU for the same
+/// cut, issue 17.)
 #[test]
 fn an_instance_killed_mid_sync_while_the_other_goes_on_loses_and_duplicates_nothing() {
     let d = Arc::new(Mutex::new(Deployment::start()));
@@ -222,7 +225,7 @@ fn an_instance_killed_mid_sync_while_the_other_goes_on_loses_and_duplicates_noth
     let task = roster.tasks.iter().find(|t| t.id == TASK).unwrap();
     let mut ids = BTreeSet::new();
     let mut photos = Vec::new();
-    for i in 0..200u64 {
+    for i in 0..100u64 {
         let id = a
             .core
             .open_ad_hoc(&task.target_id, &task.category, &task.item, O1)
