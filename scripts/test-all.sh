@@ -31,22 +31,100 @@ print_phases() {
     # (issue 17). `times` writes to a file: in a $(...) subshell it would count none.
     times >target/run-cpu.txt
     echo "        CPU of the run's processes (user, system): $(tail -1 target/run-cpu.txt)"
-    [ -f target/service-cpu.txt ] && echo "        CPU of the services: $(cat target/service-cpu.txt)"
+    if [ -f target/service-cpu.txt ]; then
+        echo "        CPU of the services: $(cat target/service-cpu.txt)"
+    fi
 }
 # The tools the later steps need (Debian packages, npm packages, kotlinc) wait on the
 # network and the disk, the first build on the CPU: fetch them meanwhile (issue 17).
 tools_log=target/tools.log
+# Each background job leaves its exit status in a file when it ends (a finished job
+# stays a zombie, alive to `kill -0`, until this shell waits for it).
+rm -f target/tools.rc target/s3-install.rc
 (
-    bash scripts/system-packages.sh &&
-        bash scripts/browser-tools.sh &&
-        bash scripts/js-client-tools.sh &&
-        source scripts/kotlin-tools.sh
+    rc=0
+    {
+        bash scripts/system-packages.sh &&
+            bash scripts/browser-tools.sh &&
+            bash scripts/js-client-tools.sh &&
+            source scripts/kotlin-tools.sh
+    } || rc=$?
+    echo "$rc" >target/tools.rc
+    exit "$rc"
 ) >"$tools_log" 2>&1 &
 tools_pid=$!
 # Garage, the real S3 server of the object-store and deployment tests, is built once
 # per machine and reused after (scripts/s3.sh, issue 18): meanwhile the build runs.
-bash scripts/s3.sh install >target/s3-install.log 2>&1 &
+(
+    rc=0
+    bash scripts/s3.sh install || rc=$?
+    echo "$rc" >target/s3-install.rc
+    exit "$rc"
+) >target/s3-install.log 2>&1 &
 s3_install_pid=$!
+
+# CPU seconds a process used, with the children it waited for (/proc/PID/stat).
+proc_cpu() { # PID
+    local stat ticks
+    stat="$(cat "/proc/$1/stat" 2>/dev/null)" || return 0
+    ticks="$(getconf CLK_TCK 2>/dev/null || echo 100)"
+    echo "${stat##*) }" | awk -v t="$ticks" '{printf "%.0f", ($12 + $13 + $14 + $15) / t}'
+}
+# The services' CPU: daemons, so the run's own count leaves them out (issue 17).
+service_cpu() {
+    local pg="" garage=""
+    if [ -f target/liuhen-postgres.state ]; then
+        local dir
+        read -r dir _ < target/liuhen-postgres.state
+        [ -f "$dir/postmaster.pid" ] && pg="$(proc_cpu "$(head -1 "$dir/postmaster.pid")")"
+    fi
+    [ -f target/s3/garage.pid ] && garage="$(proc_cpu "$(cat target/s3/garage.pid)")"
+    echo "PostgreSQL (server and ended backends) ${pg:-?} s, Garage ${garage:-?} s" >target/service-cpu.txt
+}
+stop_services() {
+    service_cpu || true
+    bash scripts/s3.sh stop || true
+    bash scripts/postgres.sh stop || true
+}
+# PostgreSQL and Garage start as soon as their programs are there (the Debian packages,
+# the Garage install), while the build runs: their start is mostly waiting on
+# processes (~3 s), which the build's CPU covers. The environment they print goes to
+# target/services.env; a service that does not start fails the run after the build.
+rm -f target/services.env target/service-cpu.txt target/services.starting
+(
+    # target/services.starting marks a start in progress: an early exit of the run
+    # lets it finish (then stops the service) instead of orphaning a half-started one.
+    trap 'rm -f target/services.starting' EXIT
+    until [ -f target/tools.rc ]; do sleep 0.2; done
+    touch target/services.starting
+    bash scripts/postgres.sh start >>target/services.env || {
+        echo "PostgreSQL did not start: the PostgreSQL backend's tests need it (scripts/postgres.sh)" >&2
+        exit 1
+    }
+    rm -f target/services.starting
+    until [ -f target/s3-install.rc ]; do sleep 0.2; done
+    touch target/services.starting
+    bash scripts/s3.sh start >>target/services.env || {
+        echo "the S3 server (Garage) did not start: the object-store tests need it (scripts/s3.sh)" >&2
+        exit 1
+    }
+    source target/services.env
+    bash scripts/s3.sh smoke
+) >target/services.log 2>&1 &
+services_pid=$!
+# On any exit: the services' start ends first (or is stopped), then both are stopped.
+# On any exit: a service start in progress finishes (at most a minute), the start job
+# ends (it may still be waiting for the tools), then both services are stopped. (Each
+# step may fail under `set -e`, which would end the trap before the rest.)
+end_service_start() {
+    local i
+    for i in $(seq 300); do
+        [ -f target/services.starting ] || break
+        sleep 0.2
+    done
+    { kill "$services_pid" || true; wait "$services_pid" || true; } 2>/dev/null
+}
+trap 'end_service_start; stop_services; print_phases' EXIT
 
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
@@ -112,47 +190,17 @@ mobile_pid=$!
 
 echo "== services: PostgreSQL (scripts/postgres.sh), S3 (Garage, scripts/s3.sh); stopped on exit"
 echo "   a service that cannot be installed or started fails the run (issue 18)"
-# CPU seconds a process used, with the children it waited for (/proc/PID/stat).
-proc_cpu() { # PID
-    local stat ticks
-    stat="$(cat "/proc/$1/stat" 2>/dev/null)" || return 0
-    ticks="$(getconf CLK_TCK 2>/dev/null || echo 100)"
-    echo "${stat##*) }" | awk -v t="$ticks" '{printf "%.0f", ($12 + $13 + $14 + $15) / t}'
-}
-# The services' CPU: daemons, so the run's own count leaves them out (issue 17).
-service_cpu() {
-    local pg="" garage=""
-    if [ -f target/liuhen-postgres.state ]; then
-        local dir
-        read -r dir _ < target/liuhen-postgres.state
-        [ -f "$dir/postmaster.pid" ] && pg="$(proc_cpu "$(head -1 "$dir/postmaster.pid")")"
+if ! wait "$services_pid"; then
+    cat target/services.log >&2
+    if ! wait "$s3_install_pid"; then
+        cat target/s3-install.log >&2
+        echo "the S3 server (Garage) could not be installed: the object-store tests need it (scripts/s3.sh)" >&2
     fi
-    [ -f target/s3/garage.pid ] && garage="$(proc_cpu "$(cat target/s3/garage.pid)")"
-    echo "PostgreSQL (server and ended backends) ${pg:-?} s, Garage ${garage:-?} s" >target/service-cpu.txt
-}
-stop_services() {
-    service_cpu || true
-    bash scripts/s3.sh stop || true
-    bash scripts/postgres.sh stop || true
-}
-trap 'stop_services; print_phases' EXIT
-pg_env="$(bash scripts/postgres.sh start)" || {
-    echo "PostgreSQL did not start: the PostgreSQL backend's tests need it (scripts/postgres.sh)" >&2
-    exit 1
-}
-eval "$pg_env"
-if ! wait "$s3_install_pid"; then
-    cat target/s3-install.log >&2
-    echo "the S3 server (Garage) could not be installed: the object-store tests need it (scripts/s3.sh)" >&2
     exit 1
 fi
-s3_env="$(bash scripts/s3.sh start)" || {
-    echo "the S3 server (Garage) did not start: the object-store tests need it (scripts/s3.sh)" >&2
-    exit 1
-}
-eval "$s3_env"
-bash scripts/s3.sh smoke
-phase_done "services started (and waiting for the Garage install)"
+cat target/services.log
+source target/services.env
+phase_done "services (started during the build)"
 
 # The test executables of `cargo test --workspace` (and its doctests, if any) run side
 # by side instead of one after another, which left a core idle whenever a test waited
