@@ -138,7 +138,9 @@ class InspectionControllerTest {
         val m = c.model.value
         assertEquals(RecordingState.Idle, m.draft.recording)
         assertTrue(m.message!!.text.startsWith("证据未保存"), m.message!!.text)
-        val s = c.loaded()
+        // The screen is derived from the model on the controller's scope: wait for the
+        // one that shows the recorder stopped (an earlier one still said "stop first").
+        val s = c.loaded { !it.identity.stopRecording.enabled }
         assertEquals(FlowStep.IDENTITY_NOTICE, s.current)
         assertEquals("R-REC-2: 请先录制亮证告知录音或录像", s.identity.save.whyNot)
     }
