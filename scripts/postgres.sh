@@ -99,6 +99,9 @@ max_connections = 200
 fsync = on
 synchronous_commit = on
 full_page_writes = on
+# A throwaway cluster of short-lived databases (one per test): autovacuum would only
+# visit each of them every minute for nothing (issue 17).
+autovacuum = off
 CONF
         if as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start >&2; then
             break
