@@ -189,9 +189,20 @@ fn run_case(
         p.pass_all();
         prop_assert!(p.wait_idle(Duration::from_secs(30)));
     }
-    for d in [Dev::A, Dev::B, Dev::A] {
-        let (device, _) = phones.dev(d);
-        device.sync_retrying(5);
+    // A sync run stops after its round bound (8) without completing when other
+    // records keep it busy: the other test of this file shares the server and its
+    // phones belong to the same officers, so they are offered its records too. A
+    // phone then needs another run, as a real phone would take its next sync. At most
+    // four passes; the assertion below still fails if they never converge. (The
+    // report does not say a run was incomplete yet: session 12's closing note.)
+    for _pass in 0..4 {
+        for d in [Dev::A, Dev::B, Dev::A] {
+            let (device, _) = phones.dev(d);
+            device.sync_retrying(5);
+        }
+        if phones.a.core.inspection(&id).ok() == phones.b.core.inspection(&id).ok() {
+            break;
+        }
     }
 
     let ia = phones.a.core.inspection(&id).unwrap();
