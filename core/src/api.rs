@@ -929,9 +929,8 @@ impl Core {
         // That save is kept as the record's stored form (issue 19): the reply is
         // then applied to a document that loads from one chunk.
         let persisted =
-            (cached.doc.heads() == cached.persisted).then(|| heads_hex(&cached.persisted));
-        if whole
-            && let Some(heads) = persisted
+            (whole && cached.doc.heads() == cached.persisted).then(|| heads_hex(&cached.persisted));
+        if let Some(heads) = persisted
             && let Some(m) = &msg
             && m.changes.len() == 1
             && let Some(bytes) = m.changes.iter().next()

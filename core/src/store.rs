@@ -557,23 +557,19 @@ impl Store {
         Ok(sealed)
     }
 
-    /// One column of a stored document's row; [`StoreError::NotFound`] without it.
-    fn document_column<T: rusqlite::types::FromSql>(
-        &self,
-        sql: &str,
-        id: &str,
-    ) -> Result<T, StoreError> {
-        query_one(&self.conn, sql, [id], |r| r.get(0))
-            .optional()?
-            .ok_or_else(|| StoreError::NotFound {
-                what: "检查记录",
-                id: id.to_string(),
-            })
-    }
-
     /// The number of chunks a document is stored in.
     pub fn chunk_count(&self, id: &str) -> Result<i64, StoreError> {
-        self.document_column("SELECT chunk_count FROM documents WHERE id = ?1", id)
+        query_one(
+            &self.conn,
+            "SELECT chunk_count FROM documents WHERE id = ?1",
+            [id],
+            |r| r.get(0),
+        )
+        .optional()?
+        .ok_or_else(|| StoreError::NotFound {
+            what: "检查记录",
+            id: id.to_string(),
+        })
     }
 
     /// The heads a document is stored at (hex), without loading it; `None` if the
@@ -648,14 +644,10 @@ impl Store {
 
     /// The stored chunks and heads of a document.
     pub fn load_document(&self, id: &str) -> Result<StoredDocument, StoreError> {
-        let heads: String =
-            self.document_column("SELECT heads FROM documents WHERE id = ?1", id)?;
-        let heads: Vec<String> =
-            serde_json::from_str(&heads).map_err(|e| StoreError::CorruptDocument {
-                id: id.to_string(),
-                chunk: -1,
-                reason: format!("heads: {e}"),
-            })?;
+        let heads = self.stored_heads(id)?.ok_or_else(|| StoreError::NotFound {
+            what: "检查记录",
+            id: id.to_string(),
+        })?;
         let mut stmt = self
             .conn
             .prepare_cached("SELECT seq, bytes FROM doc_chunks WHERE doc_id = ?1 ORDER BY seq")?;
