@@ -16,3 +16,9 @@ pub fn exclusive() -> MutexGuard<'static, ()> {
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
+
+/// Whether the suites take screenshots: yes unless `LIUHEN_SCREENSHOTS=0`
+/// (scripts/test-all.sh; the specs read the same variable).
+pub fn screenshots() -> bool {
+    std::env::var("LIUHEN_SCREENSHOTS").map_or(true, |v| v != "0")
+}

@@ -56,7 +56,7 @@ fn every_page_reads_well_at_desk_and_phone_width() {
     // One Chromium at a time: the suites share this test binary (see browser.rs). The
     // slot is taken only now, so the server and the data above are set up while
     // another suite's browser runs.
-    let screenshots = std::env::var("LIUHEN_SCREENSHOTS").map_or(true, |v| v != "0");
+    let screenshots = crate::browser::screenshots();
     let _browser = crate::browser::exclusive();
     let out = Command::new("node")
         .arg(root.join("tests/browser/pages.spec.mjs"))

@@ -125,10 +125,10 @@ fn visitor_reads_the_before_enforcement_pages_and_statistics_in_a_real_browser()
     let failures = result["failures"].as_array().expect("failures");
     assert!(failures.is_empty(), "failed checks: {failures:?}");
     let shots = result["screenshots"].as_array().expect("screenshots");
-    if std::env::var("LIUHEN_SCREENSHOTS").is_ok_and(|v| v == "0") {
-        assert!(shots.is_empty(), "LIUHEN_SCREENSHOTS=0: no screenshots");
-    } else {
+    if crate::browser::screenshots() {
         assert!(!shots.is_empty(), "no screenshots taken");
+    } else {
+        assert!(shots.is_empty(), "LIUHEN_SCREENSHOTS=0: no screenshots");
     }
     for shot in shots {
         let path = shot.as_str().expect("screenshot path");
