@@ -112,7 +112,6 @@ rm -f target/services.env target/service-cpu.txt target/services.starting
     bash scripts/s3.sh smoke
 ) >target/services.log 2>&1 &
 services_pid=$!
-# On any exit: the services' start ends first (or is stopped), then both are stopped.
 # On any exit: a service start in progress finishes (at most a minute), the start job
 # ends (it may still be waiting for the tools), then both services are stopped. (Each
 # step may fail under `set -e`, which would end the trap before the rest.)
@@ -210,9 +209,10 @@ phase_done "services (started during the build)"
 # have ended, then every executable's time and every failed test with its log. A
 # failing test still fails the run.
 echo "== cargo tests (scripts/run-tests.py: the test executables side by side)"
-# The browser walk (pages_browser) checks every page at both widths either way; its
-# 192 full-page screenshots are half of its time and nobody reads a CI machine's
-# files. `cargo test -p liuhen-e2e --test it pages_browser` takes them (issue 17).
+# The browser suites run every check either way; their screenshots (192 full pages
+# in the page walk alone) are a third of their CPU and nobody reads a CI machine's
+# files. Run by themselves (`cargo test -p liuhen-e2e --test it _browser`) they take
+# them (issue 17).
 export LIUHEN_SCREENSHOTS="${LIUHEN_SCREENSHOTS:-0}"
 python3 scripts/run-tests.py || status=1
 phase_done "cargo tests (test executables side by side)"

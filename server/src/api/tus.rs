@@ -34,8 +34,8 @@
 //! in the database: a new `PATCH` claims the upload, the running one sees it (it
 //! polls every [`CLAIM_POLL`]) and stops keeping what it confirmed, and the new one
 //! writes once the lease is released or has lapsed (the instance holding it died;
-//! [`crate::state::Config::upload_lease`], by default [`DEFAULT_LEASE`]). An unchecked `PATCH` confirms a piece every [`PIECE_SIZE`]
-//! bytes and when it ends, so a crash of the server loses at most that much.
+//! [`crate::state::Config::upload_lease`], by default [`DEFAULT_LEASE`]). An
+//! unchecked `PATCH` confirms a piece every [`PIECE_SIZE`] bytes and when it ends, so a crash of the server loses at most that much.
 //!
 //! R-REC-4 (recordings on the platform within 24 hours): the server keeps when each
 //! blob was captured (from the document) and when it arrived; [`is_late`] flags
