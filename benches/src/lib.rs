@@ -1,7 +1,8 @@
 //! liuhen's benchmarks are the targets under `benches/` (criterion, or plain timing
 //! loops that print markdown for docs/performance.md); this library holds only what
-//! several of them print the same way ([`dur`], [`pct`]). Run them
-//! through `scripts/bench-*.sh`, or e.g. `cargo bench -p liuhen-benches --bench draws`.
+//! several of them print the same way ([`dur`], [`pct`]). Run them through
+//! `scripts/bench-*.sh`, or e.g. `cargo bench -p liuhen-benches --bench store`. The
+//! server library's benches are the crate liuhen-server-benches (`server-benches/`).
 
 use std::time::Duration;
 

@@ -5,7 +5,7 @@
 //! * importing a 100,000-row XLSX target directory vs. reading the same file with
 //!   calamine alone.
 //!
-//! `cargo bench -p liuhen-benches --no-default-features --features server --bench draws` (prints a table; best of N runs).
+//! `cargo bench -p liuhen-server-benches --bench draws` (prints a table; best of N runs).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};

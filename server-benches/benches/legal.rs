@@ -5,7 +5,7 @@
 //! check + merge + read), each against a baseline measured in the
 //! same run: reading one draft row by primary key through the same storage API.
 //!
-//! `cargo bench -p liuhen-benches --no-default-features --features server --bench legal -- --warm-up-time 1 --measurement-time 3`
+//! `cargo bench -p liuhen-server-benches --bench legal -- --warm-up-time 1 --measurement-time 3`
 
 use std::time::{Duration, Instant};
 

@@ -4,7 +4,7 @@
 //! measured in the same run: a single-row primary-key lookup through the same
 //! storage API (same blocking-pool hop, same row decoding).
 //!
-//! `cargo bench -p liuhen-benches --no-default-features --features server --bench queue -- --warm-up-time 1 --measurement-time 3`
+//! `cargo bench -p liuhen-server-benches --bench queue -- --warm-up-time 1 --measurement-time 3`
 //! (criterion's report, then a table of medians and ratios to the baseline).
 
 use std::time::{Duration, Instant};
