@@ -14,7 +14,7 @@ use automerge::sync::{Message, State, SyncDoc};
 use automerge::transaction::{CommitOptions, Transactable};
 use automerge::{ActorId, AutoCommit, ObjType, ROOT, ReadDoc};
 
-// The server's file as it is (its tests run here too).
+// The server's file as it is (its tests: server/tests/it/unit/api/sync_guard.rs).
 #[path = "../../server/src/api/sync_guard.rs"]
 #[allow(dead_code)]
 pub mod sync_guard;

@@ -51,7 +51,9 @@ pub fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
-fn hash_password_blocking(password: &str) -> Result<String, AppError> {
+/// A password's argon2id PHC string at the default cost (blocking: run it off the
+/// async workers).
+pub fn hash_password_blocking(password: &str) -> Result<String, AppError> {
     hash_password_with(&Argon2::default(), password)
 }
 
@@ -65,7 +67,9 @@ pub(crate) fn hash_password_with(argon2: &Argon2<'_>, password: &str) -> Result<
         .map_err(|e| AppError::internal(format!("argon2 hash: {e}")))
 }
 
-fn verify_password_blocking(hash: &str, password: &str) -> bool {
+/// Whether `password` matches the stored PHC string (blocking); a hash that does
+/// not parse never matches and is logged.
+pub fn verify_password_blocking(hash: &str, password: &str) -> bool {
     match PasswordHash::new(hash) {
         Ok(parsed) => Argon2::default()
             .verify_password(password.as_bytes(), &parsed)
@@ -405,28 +409,4 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/login", post(login))
         .route("/api/v1/me", get(me))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn tokens_are_43_base64url_chars_and_hash_to_hex() {
-        let t = new_token();
-        assert_eq!(t.len(), 43);
-        assert_ne!(t, new_token());
-        let h = token_hash(&t);
-        assert_eq!(h.len(), 64);
-        assert!(h.bytes().all(|b| b.is_ascii_hexdigit()));
-    }
-
-    #[test]
-    fn passwords_verify() {
-        let h = hash_password_blocking("demo-password").unwrap();
-        assert!(h.starts_with("$argon2id$"));
-        assert!(verify_password_blocking(&h, "demo-password"));
-        assert!(!verify_password_blocking(&h, "demo-passwort"));
-        assert!(!verify_password_blocking("garbage", "demo-password"));
-    }
 }

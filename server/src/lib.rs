@@ -13,8 +13,6 @@ pub mod calendar_refresh;
 pub mod client_addr;
 pub mod demo;
 pub mod error;
-#[cfg(test)]
-mod layers;
 pub use storage::failpoints;
 pub mod login_limit;
 pub mod pages;

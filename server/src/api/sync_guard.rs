@@ -23,11 +23,11 @@ const MESSAGE_V1: u8 = 0x42;
 /// First byte of a version 2 sync message (its changes may be a whole document).
 const MESSAGE_V2: u8 = 0x43;
 /// Every automerge storage chunk starts with these bytes.
-const CHUNK_MAGIC: [u8; 4] = [0x85, 0x6f, 0x4a, 0x83];
+pub const CHUNK_MAGIC: [u8; 4] = [0x85, 0x6f, 0x4a, 0x83];
 /// Bytes of a change hash.
 const HASH_BYTES: u64 = 32;
 /// Bit of a column specification saying its data is DEFLATE-compressed.
-const COLUMN_DEFLATE: u32 = 0b1000;
+pub const COLUMN_DEFLATE: u32 = 0b1000;
 /// Most bytes a LEB128 encoding of a 64-bit number can take.
 const MAX_LEB128_BYTES: usize = 10;
 
@@ -734,7 +734,7 @@ fn total_len(columns: &[Column]) -> Result<u64, GuardError> {
 }
 
 /// Column types (low three bits of a specification), automerge storage format.
-mod col_type {
+pub mod col_type {
     pub const GROUP: u32 = 0;
     pub const ACTOR: u32 = 1;
     pub const INTEGER: u32 = 2;
@@ -1038,9 +1038,3 @@ impl<'a> Reader<'a> {
         Err(GuardError::BadLeb128 { field })
     }
 }
-
-// An explicit path, so the fuzz crate (which includes this file from elsewhere)
-// finds the tests too.
-#[cfg(test)]
-#[path = "sync_guard/tests.rs"]
-mod tests;

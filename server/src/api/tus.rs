@@ -225,7 +225,7 @@ fn store_err(e: BlobsError) -> AppError {
 }
 
 /// Upload ids are UUIDs we made; anything else is unknown (and never a key).
-fn valid_id(id: &str) -> Result<String, AppError> {
+pub fn valid_id(id: &str) -> Result<String, AppError> {
     uuid::Uuid::parse_str(id)
         .map(|u| u.hyphenated().to_string())
         .map_err(|_| not_found())
@@ -592,7 +592,9 @@ async fn patch(
     Ok((StatusCode::NO_CONTENT, h).into_response())
 }
 
-fn parse_checksum(v: &str) -> Result<[u8; 32], AppError> {
+/// The digest of an `Upload-Checksum` header (`sha256 <base64>`, tus checksum
+/// extension); any other algorithm or a malformed value is a clear 400.
+pub fn parse_checksum(v: &str) -> Result<[u8; 32], AppError> {
     let (algo, digest) = v
         .split_once(' ')
         .ok_or_else(|| AppError::invalid("Upload-Checksum", "格式应为“算法 base64摘要”"))?;
@@ -1132,48 +1134,3 @@ pub async fn purge_stale(state: &AppState) -> Result<usize, AppError> {
 /// A staging object (a blob being stored by one request) older than this was left by
 /// a crash and is swept by [`purge_stale`].
 pub const STAGING_KEPT: Duration = Duration::days(1);
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::storage::BlobRecord;
-    use chrono::{TimeZone, Utc};
-
-    #[test]
-    fn late_means_more_than_24_hours() {
-        let t = Utc.with_ymd_and_hms(2026, 11, 20, 9, 0, 0).unwrap();
-        let mut b = BlobRecord {
-            sha256: "0".repeat(64),
-            inspection_id: "i".into(),
-            captured_at: t,
-            received_at: Some(t + Duration::hours(24)),
-            size: 1,
-        };
-        assert!(!is_late(&b, t));
-        b.received_at = Some(t + Duration::hours(24) + Duration::seconds(1));
-        assert!(is_late(&b, t));
-        b.received_at = None;
-        assert!(!is_late(&b, t + Duration::hours(23)));
-        assert!(is_late(&b, t + Duration::hours(25)));
-    }
-
-    #[test]
-    fn checksum_header() {
-        let d = Sha256::digest(b"abc");
-        let v = format!("sha256 {}", STANDARD.encode(d));
-        assert_eq!(parse_checksum(&v).unwrap().as_slice(), d.as_slice());
-        assert_eq!(
-            parse_checksum("md5 AAAA").unwrap_err().code(),
-            "checksum_algorithm_unsupported"
-        );
-        assert!(parse_checksum("sha256 !!").is_err());
-        assert!(parse_checksum("sha256").is_err());
-    }
-
-    #[test]
-    fn ids_are_uuids_only() {
-        assert!(valid_id("../../etc/passwd").is_err());
-        let id = uuid::Uuid::now_v7().to_string();
-        assert_eq!(valid_id(&id).unwrap(), id);
-    }
-}

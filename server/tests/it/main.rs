@@ -25,4 +25,5 @@ mod public_before;
 mod public_limits;
 mod public_privacy;
 mod tus_upload;
+mod unit;
 mod web_session;

@@ -169,18 +169,24 @@ fn decision_text(i: &Inspection) -> Option<String> {
 
 /// What was typed into a decision form.
 #[derive(Debug, Clone, Default)]
-struct Typed {
-    csrf: Option<String>,
-    form_id: String,
-    base_heads: String,
-    decision: Option<String>,
-    comment: String,
+pub struct Typed {
+    /// The form's CSRF token.
+    pub csrf: Option<String>,
+    /// The form's id (a repeated submission carries the same).
+    pub form_id: String,
+    /// The record's heads the form was rendered at.
+    pub base_heads: String,
+    /// The decision chosen, if any.
+    pub decision: Option<String>,
+    /// The supervisor's comment.
+    pub comment: String,
     /// (item key, text) in form order.
-    items: Vec<(String, String)>,
+    pub items: Vec<(String, String)>,
 }
 
 impl Typed {
-    fn parse(pairs: &[(String, String)]) -> Typed {
+    /// Reads the form's fields; unknown fields are ignored.
+    pub fn parse(pairs: &[(String, String)]) -> Typed {
         let mut t = Typed::default();
         for (k, v) in pairs {
             match k.as_str() {
@@ -556,7 +562,7 @@ fn check(typed: &Typed, current: &Inspection) -> Result<Ready, Refusal> {
 }
 
 /// The heads a form was rendered at, or `None` if they are missing or not heads.
-fn parse_heads(s: &str) -> Option<Vec<ChangeHash>> {
+pub fn parse_heads(s: &str) -> Option<Vec<ChangeHash>> {
     let heads: Option<Vec<ChangeHash>> = s
         .split(',')
         .map(str::trim)
@@ -826,38 +832,4 @@ fn duplicate_page(
         .collect();
     page.clear_kept = view_for(user, id, current, &[], Some(typed)).all_keep_keys();
     page.respond(StatusCode::OK)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn heads_that_are_not_heads_are_none() {
-        assert!(parse_heads("").is_none());
-        assert!(parse_heads("zz,12").is_none());
-        assert!(parse_heads(",,").is_none());
-        let h = "ab".repeat(32);
-        assert_eq!(parse_heads(&format!("{h}, ")).map(|v| v.len()), Some(1));
-    }
-
-    #[test]
-    fn typed_fields_are_sorted_by_name() {
-        let pairs: Vec<(String, String)> = [
-            ("csrf", "c"),
-            ("form_id", " f "),
-            ("comment", "总体"),
-            ("item:finding:1", "一"),
-            ("other", "x"),
-            ("decision", "returned"),
-        ]
-        .iter()
-        .map(|(a, b)| (a.to_string(), b.to_string()))
-        .collect();
-        let t = Typed::parse(&pairs);
-        assert_eq!(t.csrf.as_deref(), Some("c"));
-        assert_eq!(t.form_id, "f");
-        assert_eq!(t.items, vec![("finding:1".to_string(), "一".to_string())]);
-        assert_eq!(t.decision.as_deref(), Some("returned"));
-    }
 }

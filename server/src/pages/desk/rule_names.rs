@@ -40,16 +40,3 @@ pub fn named(rule: &str) -> RuleName {
         short: short_name(rule),
     }
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_checked_rule_has_a_short_name() {
-        for (id, _) in crate::pages::desk::inspection::CHECKED_RULES {
-            assert!(!short_name(id).is_empty(), "{id} has no short name");
-        }
-        assert_eq!(named("R-X-9").short, "");
-    }
-}

@@ -58,7 +58,7 @@ pub fn upload_router() -> axum::Router<AppState> {
 
 /// Checks a profile text: not empty, at most [`MAX_TEXT_CHARS`]; the error names
 /// the field.
-fn check_text(label: &str, text: &str) -> Result<String, String> {
+pub fn check_text(label: &str, text: &str) -> Result<String, String> {
     let t = text.trim().replace("\r\n", "\n");
     if t.is_empty() {
         return Err(format!("R-PRE-1：“{label}”不能为空"));
@@ -73,7 +73,7 @@ fn check_text(label: &str, text: &str) -> Result<String, String> {
 }
 
 /// Parses the recording list (one step per line).
-fn check_steps(text: &str) -> Result<Vec<String>, String> {
+pub fn check_steps(text: &str) -> Result<Vec<String>, String> {
     let steps: Vec<String> = text
         .lines()
         .map(str::trim)
@@ -410,7 +410,7 @@ async fn read_upload(mut mp: Multipart) -> Result<UploadForm, String> {
 
 /// A safe file name for downloads: the uploaded name's last path part, without
 /// control characters, at most 100 characters.
-fn clean_file_name(name: Option<&str>, content_type: &str) -> String {
+pub fn clean_file_name(name: Option<&str>, content_type: &str) -> String {
     let base = name
         .unwrap_or_default()
         .rsplit(['/', '\\'])
@@ -550,55 +550,4 @@ async fn withdraw(
     }
     tracing::info!(user = %user.user.id, doc = %id, "public document withdrawn");
     Ok(Redirect::to("/admin/public-profile?saved=withdrawn").into_response())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn r_pre_4_type_is_decided_by_content() {
-        assert_eq!(sniff(b"%PDF-1.7\n..."), Some("application/pdf"));
-        assert_eq!(sniff(b"\x89PNG\r\n\x1a\n...."), Some("image/png"));
-        assert_eq!(sniff(&[0xFF, 0xD8, 0xFF, 0xE0]), Some("image/jpeg"));
-        assert_eq!(sniff(b"just text renamed to .pdf"), None);
-    }
-
-    #[test]
-    fn files_are_stored_by_hash_without_temporary_leftovers() {
-        let dir = tempfile::tempdir().unwrap();
-        let sha = store_file(dir.path(), b"%PDF-1.4 x").unwrap();
-        assert_eq!(store_file(dir.path(), b"%PDF-1.4 x").unwrap(), sha);
-        let names: Vec<String> = std::fs::read_dir(dir.path())
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
-        assert_eq!(names, vec![sha]);
-    }
-
-    #[test]
-    fn profile_errors_name_the_field() {
-        assert!(
-            check_text("职责权限", "  ")
-                .unwrap_err()
-                .contains("职责权限")
-        );
-        let long = "字".repeat(MAX_TEXT_CHARS + 1);
-        assert!(
-            check_text("监督方式", &long)
-                .unwrap_err()
-                .contains("监督方式")
-        );
-        assert_eq!(check_steps("现场检查\n\n听证\n").unwrap().len(), 2);
-        assert!(check_steps("").is_err());
-    }
-
-    #[test]
-    fn download_names_are_cleaned() {
-        assert_eq!(
-            clean_file_name(Some("C:\\x\\流程图.png"), "image/png"),
-            "流程图.png"
-        );
-        assert_eq!(clean_file_name(None, "application/pdf"), "document.pdf");
-    }
 }

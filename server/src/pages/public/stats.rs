@@ -636,7 +636,8 @@ pub struct AppealsForm {
     pub lt_other: Option<String>,
 }
 
-fn number(label: &str, v: &Option<String>) -> Result<u32, String> {
+/// A form field as a count: empty is 0, otherwise 0..=100000; the error names `label`.
+pub fn number(label: &str, v: &Option<String>) -> Result<u32, String> {
     let t = v.as_deref().unwrap_or("").trim();
     if t.is_empty() {
         return Ok(0);
@@ -647,7 +648,9 @@ fn number(label: &str, v: &Option<String>) -> Result<u32, String> {
         .ok_or_else(|| format!("“{label}”应为 0 至 100000 之间的整数（现为“{t}”）"))
 }
 
-fn appeal_counts(label: &str, v: [&Option<String>; 4]) -> Result<AppealCounts, String> {
+/// One row of appeal figures (received, upheld, corrected, other) read from the
+/// form; the error names the field that is not a number.
+pub fn appeal_counts(label: &str, v: [&Option<String>; 4]) -> Result<AppealCounts, String> {
     let n = AppealCounts {
         total: number(&format!("{label}受理数"), v[0])?,
         upheld: number(&format!("{label}维持或驳回"), v[1])?,
@@ -756,59 +759,4 @@ async fn publish(
     }
     tracing::info!(user = %user.user.id, year, late = is_late(year, p.published_at), "annual statistics published");
     Ok(Redirect::to(&format!("/admin/public-stats?year={year}&saved=published")).into_response())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use chrono::TimeZone;
-
-    #[test]
-    fn r_post_5_due_by_january_31_beijing_time() {
-        assert_eq!(deadline(2025).to_string(), "2026-01-31");
-        // 23:59 on Jan 31 in Beijing is 15:59 UTC: on time.
-        assert!(!is_late(
-            2025,
-            Utc.with_ymd_and_hms(2026, 1, 31, 15, 59, 0).unwrap()
-        ));
-        // 00:01 on Feb 1 in Beijing is still Jan 31 in UTC: late.
-        assert!(is_late(
-            2025,
-            Utc.with_ymd_and_hms(2026, 1, 31, 16, 1, 0).unwrap()
-        ));
-        assert!(is_late(
-            2025,
-            Utc.with_ymd_and_hms(2026, 3, 2, 1, 0, 0).unwrap()
-        ));
-    }
-
-    #[test]
-    fn r_post_5_years_in_urls() {
-        assert_eq!(parse_year("2025", 2026).unwrap(), 2025);
-        assert!(matches!(
-            parse_year("99999", 2026),
-            Err(PublicError::BadRequest(_))
-        ));
-        assert!(matches!(
-            parse_year("20x5", 2026),
-            Err(PublicError::BadRequest(_))
-        ));
-        assert!(matches!(
-            parse_year("1900", 2026),
-            Err(PublicError::BadRequest(_))
-        ));
-        assert!(matches!(
-            parse_year("2030", 2026),
-            Err(PublicError::NotFound(_))
-        ));
-    }
-
-    #[test]
-    fn appeal_results_cannot_exceed_cases() {
-        let s = |v: &str| Some(v.to_string());
-        assert!(appeal_counts("行政复议", [&s("2"), &s("1"), &s("1"), &s("1")]).is_err());
-        let n = appeal_counts("行政复议", [&s("3"), &s("1"), &s(""), &None]).unwrap();
-        assert_eq!(n.pending(), 2);
-        assert!(number("x", &s("-1")).unwrap_err().contains("x"));
-    }
 }

@@ -1,3 +1,5 @@
+//! Tests of `server/src/api/sync_guard.rs`.
+
 //! Tests of the sync-message guard: each known attack built by hand is refused
 //! with its code; every message automerge itself writes for real documents
 //! (v1 and v2) passes and round-trips; whatever passes decodes and applies.
@@ -9,7 +11,7 @@ use automerge::transaction::{CommitOptions, Transactable};
 use automerge::{ActorId, AutoCommit, ObjType, ROOT, ReadDoc};
 use proptest::prelude::*;
 
-use super::*;
+use liuhen_server::api::sync_guard::*;
 
 // ---------------------------------------------------------------- byte builders
 

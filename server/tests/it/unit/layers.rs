@@ -30,15 +30,19 @@ fn layer(rel: &str) -> &str {
 fn forbidden(layer: &str) -> &'static [&'static str] {
     match layer {
         "infra" => &[
-            "crate::services",
-            "crate::api",
-            "crate::pages",
-            "crate::demo",
+            "liuhen_server::services",
+            "liuhen_server::api",
+            "liuhen_server::pages",
+            "liuhen_server::demo",
         ],
-        "services" => &["crate::api", "crate::pages", "crate::demo"],
-        "api" => &["crate::pages", "crate::demo"],
-        "pages" => &["crate::demo"],
-        "demo" => &["crate::pages"],
+        "services" => &[
+            "liuhen_server::api",
+            "liuhen_server::pages",
+            "liuhen_server::demo",
+        ],
+        "api" => &["liuhen_server::pages", "liuhen_server::demo"],
+        "pages" => &["liuhen_server::demo"],
+        "demo" => &["liuhen_server::pages"],
         _ => &[],
     }
 }

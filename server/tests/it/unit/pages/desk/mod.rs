@@ -1,0 +1,4 @@
+mod decide;
+mod inspection;
+mod queue;
+mod rule_names;

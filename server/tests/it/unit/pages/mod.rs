@@ -1,0 +1,4 @@
+mod desk;
+mod legal;
+mod public;
+mod web;

@@ -1,0 +1,3 @@
+mod mask;
+mod spreadsheet;
+mod summary;
