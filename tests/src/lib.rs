@@ -248,6 +248,20 @@ impl TestServer {
         s
     }
 
+    /// Stops the process with SIGTERM (graceful shutdown) and waits for it to end.
+    pub fn terminate(&mut self) {
+        let stopped = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(stopped, "kill -TERM {} failed", self.child.id());
+        let status = self.child.wait().expect("wait for the server");
+        assert!(
+            status.success(),
+            "the server did not stop cleanly: {status}"
+        );
+    }
+
     /// Kills the process with SIGKILL (no graceful shutdown).
     pub fn kill(&mut self) {
         let _ = self.child.kill();
@@ -770,11 +784,66 @@ impl TestServer {
     /// Starts a server with the demo agency and the desk demo data (inspections in
     /// every review state, a second agency with `supervisor2`) in a new temporary
     /// data directory.
+    ///
+    /// The data directory is a copy of one seeded once per test process: seeding the
+    /// desk demo costs ~2 CPU-s, starting `--demo` on a seeded copy ~0.05 (the demo
+    /// load is idempotent), and five browser tests start one (issue 17).
     pub fn start_demo_desk() -> TestServer {
         let dir = tempfile::tempdir().expect("tempdir");
+        copy_data_dir(desk_demo_template(), dir.path());
         let mut s = Self::spawn(dir.path(), "127.0.0.1:0", &["--demo"]);
         s._dir = Some(dir);
         s
+    }
+}
+
+/// The desk demo's data directory, seeded by a server of its own the first time it
+/// is asked for in this process, then left alone (the server is gone; the tests
+/// start theirs on copies). It lives in the system temporary directory under the
+/// process id; directories of processes that ended are removed here.
+fn desk_demo_template() -> &'static Path {
+    static TEMPLATE: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    TEMPLATE.get_or_init(|| {
+        const PREFIX: &str = "liuhen-desk-demo-";
+        let tmp = std::env::temp_dir();
+        // (Where there is no /proc, nothing is removed.)
+        let proc_fs = Path::new("/proc/self").exists();
+        if let Some(entries) = std::fs::read_dir(&tmp).ok().filter(|_| proc_fs) {
+            for e in entries.flatten() {
+                let name = e.file_name().to_string_lossy().into_owned();
+                let ended = name
+                    .strip_prefix(PREFIX)
+                    .and_then(|pid| pid.parse::<u32>().ok())
+                    .is_some_and(|pid| !Path::new(&format!("/proc/{pid}")).exists());
+                if ended {
+                    let _ = std::fs::remove_dir_all(e.path());
+                }
+            }
+        }
+        let dir = tmp.join(format!("{PREFIX}{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("desk demo template directory");
+        // The server prints its address after the demo is loaded and committed; it is
+        // then stopped as an operator would (SIGTERM, graceful shutdown), so the files
+        // are at rest when they are copied.
+        let mut seeding = TestServer::spawn(&dir, "127.0.0.1:0", &["--demo"]);
+        seeding.terminate();
+        dir
+    })
+}
+
+/// Copies a stopped server's data directory, without SQLite's shared-memory index
+/// (`*-shm`, rebuilt from the WAL when the copy is opened).
+fn copy_data_dir(from: &Path, to: &Path) {
+    for e in std::fs::read_dir(from).expect("read data directory") {
+        let e = e.expect("data directory entry");
+        let target = to.join(e.file_name());
+        if e.file_type().expect("file type").is_dir() {
+            std::fs::create_dir_all(&target).expect("create directory");
+            copy_data_dir(&e.path(), &target);
+        } else if !e.file_name().to_string_lossy().ends_with("-shm") {
+            std::fs::copy(e.path(), &target).expect("copy data file");
+        }
     }
 }
 
