@@ -275,16 +275,31 @@ impl PgStorage {
 /// databases) and returns the URL of the new database, for tests and first setup.
 /// `name` must be a plain identifier (letters, digits, `_`).
 pub async fn create_database(admin_url: &str, name: &str) -> StorageResult<String> {
-    if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+    create_database_from(admin_url, name, None).await
+}
+
+/// [`create_database`] as a copy of database `template` (no one may be connected to
+/// it): the tests copy one migrated database instead of migrating each new one.
+pub async fn create_database_from(
+    admin_url: &str,
+    name: &str,
+    template: Option<&str>,
+) -> StorageResult<String> {
+    let plain = |n: &str| !n.is_empty() && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if !plain(name) {
         return Err(StorageError::Backend(format!("数据库名 {name} 无效")));
+    }
+    if let Some(t) = template.filter(|t| !plain(t)) {
+        return Err(StorageError::Backend(format!("模板数据库名 {t} 无效")));
     }
     let (admin, _) = split_pool_max(admin_url)?;
     let (client, connection) = tokio_postgres::connect(&admin, NoTls).await.map_err(pg)?;
     let conn = tokio::spawn(connection);
-    client
-        .batch_execute(&format!("CREATE DATABASE {name}"))
-        .await
-        .map_err(pg)?;
+    let sql = match template {
+        Some(t) => format!("CREATE DATABASE {name} TEMPLATE {t}"),
+        None => format!("CREATE DATABASE {name}"),
+    };
+    client.batch_execute(&sql).await.map_err(pg)?;
     drop(client);
     let _ = conn.await;
     let (base, query) = match admin.split_once('?') {
