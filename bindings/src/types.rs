@@ -821,6 +821,9 @@ pub struct SyncSummary {
     pub drafts_refused: Vec<RecordProblem>,
     /// Drafts not sent this time, with why.
     pub drafts_pending: Vec<RecordProblem>,
+    /// Whether the run finished; `false` when it stopped at its round bound with
+    /// exchanges still due (the app says so and syncs again soon).
+    pub complete: bool,
 }
 
 impl From<SyncReport> for SyncSummary {
@@ -846,6 +849,7 @@ impl From<SyncReport> for SyncSummary {
             drafts_received: r.drafts_received,
             drafts_refused: problems(r.drafts_refused),
             drafts_pending: problems(r.drafts_pending),
+            complete: r.complete,
         }
     }
 }

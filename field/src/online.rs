@@ -370,6 +370,7 @@ pub fn cmd_sync(c: &mut Ctx, retry: Option<u32>) -> Result<(), CliError> {
             "received_changes": report.received_changes,
             "needs_attention": pairs(&report.needs_attention),
             "still_pending": pairs(&report.still_pending),
+            "complete": report.complete,
             "needs_attention_earlier": parked
                 .iter()
                 .map(|(id, _, reason)| json!({ "id": id, "reason": reason }))
@@ -453,6 +454,9 @@ fn print_report(
         for (id, reason) in &r.still_pending {
             out(&format!("  - {}：{reason}", record_line(core, id, false)));
         }
+    }
+    if !r.complete {
+        out("本次同步未全部完成（服务器上的记录仍在变化），请稍后再同步一次");
     }
     if !parked.is_empty() {
         out(&format!(

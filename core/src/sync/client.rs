@@ -175,6 +175,11 @@ pub struct SyncReport {
     pub drafts_refused: Vec<(String, String)>,
     /// Drafts not sent this run, with why (e.g. the server is too old).
     pub drafts_pending: Vec<(String, String)>,
+    /// Whether the run ended with nothing left to exchange. `false` when it stopped
+    /// at its round bound ([`SyncClient::max_rounds`]) with messages still due (e.g.
+    /// records kept changing on the server meanwhile): records it offered may not be
+    /// on the phone yet, and the next run goes on from where this one stopped.
+    pub complete: bool,
 }
 
 /// Retry policy: exponential backoff with a cap.
@@ -494,6 +499,7 @@ impl<T: Transport> SyncClient<T> {
                     })?;
                 }
             }
+            report.complete = complete;
             if complete && use_cursor {
                 core.store()
                     .set_device_value(OFFER_CURSOR_KEY, cursor.to_string().as_bytes())

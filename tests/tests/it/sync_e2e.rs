@@ -390,3 +390,40 @@ fn offers_follow_the_change_cursor_and_clients_without_one_see_everything() {
     assert_eq!(resp["offer"], serde_json::json!([id.clone()]), "{resp}");
     assert!(resp.get("offer_cursor").is_none(), "{resp}");
 }
+
+#[test]
+fn a_run_stopped_at_its_round_bound_says_so_and_the_next_run_finishes() {
+    let server = TestServer::start_demo();
+    let mut a = Device::enrolled(&server, O1);
+    let mut b = Device::enrolled(&server, O2);
+    assert!(
+        a.sync().complete,
+        "a first sync with nothing to send completes"
+    );
+    b.sync();
+    let id = a.core.open_for_task(TASK, O1).unwrap();
+    a.core.check_in(&id, O1).unwrap();
+    assert!(a.sync().complete);
+
+    // One round: B asks, the server offers A's record, and the run ends there.
+    let mut short = b.client();
+    short.max_rounds = 1;
+    let r = short.run(&mut b.core).expect("sync");
+    assert!(
+        !r.complete,
+        "a run cut at its round bound is reported incomplete: {r:?}"
+    );
+    assert!(
+        b.core.inspection(&id).is_err(),
+        "the offered record is not on B yet"
+    );
+
+    // The next run goes on from there (the change cursor did not move).
+    let r = b.sync();
+    assert!(r.complete, "{r:?}");
+    assert_eq!(r.received_new, vec![id.clone()]);
+    assert_eq!(
+        b.core.inspection(&id).unwrap(),
+        a.core.inspection(&id).unwrap()
+    );
+}

@@ -96,6 +96,7 @@ public actor SyncCoordinator {
         if received > 0 { parts.append("收到 \(received) 条更新（含审核意见）") }
         if !s.stillPending.isEmpty { parts.append("\(s.stillPending.count) 条仍待同步，稍后自动重试") }
         if !s.needsAttention.isEmpty { parts.append("\(s.needsAttention.count) 条需处理") }
+        if !s.complete { parts.append("本次未全部同步完，稍后自动继续") }
         if let skew = s.clockSkewSeconds, abs(skew) > 300 {
             parts.append("手机时间与服务器相差约 \(abs(skew) / 60) 分钟，请校准手机时间")
         }

@@ -73,11 +73,12 @@ enum Fixture {
             inspectionId: inspectionId)
     }
 
-    static func summary(synced: [String] = [], pending: [RecordProblem] = [], attention: [RecordProblem] = []) -> SyncSummary {
+    static func summary(synced: [String] = [], pending: [RecordProblem] = [], attention: [RecordProblem] = [],
+                        complete: Bool = true) -> SyncSummary {
         SyncSummary(
             requests: 1, bytesSent: 100, bytesReceived: 100, synced: synced,
             needsAttention: attention, stillPending: pending, receivedNew: [], receivedChanges: ["insp-1"],
             blobsUploaded: 2, rosterUpdated: false, clockSkewSeconds: nil,
-            draftsSynced: [], draftsReceived: [], draftsRefused: [], draftsPending: [])
+            draftsSynced: [], draftsReceived: [], draftsRefused: [], draftsPending: [], complete: complete)
     }
 }

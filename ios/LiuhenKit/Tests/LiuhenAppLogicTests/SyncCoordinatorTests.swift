@@ -120,5 +120,11 @@ final class SyncCoordinatorTests: XCTestCase {
         XCTAssertTrue(text.contains("审核意见"))
         XCTAssertTrue(text.contains("1 条仍待同步"))
         XCTAssertTrue(text.contains("1 条需处理"))
+        XCTAssertFalse(text.contains("未全部同步完"))
+    }
+
+    func testSummaryOfARunCutAtItsRoundBoundSaysItGoesOn() {
+        let text = SyncCoordinator.describe(Fixture.summary(synced: ["a"], complete: false))
+        XCTAssertTrue(text.contains("本次未全部同步完，稍后自动继续"))
     }
 }

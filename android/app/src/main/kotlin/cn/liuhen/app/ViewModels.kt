@@ -127,9 +127,11 @@ internal fun afterSync(app: Application, out: SyncOutcome): UserMessage? = when 
     }
     is SyncOutcome.Synced -> {
         Notifications.post(app, out.notices)
+        if (!out.summary.complete) SyncWork.syncWhenOnline(app, SyncTrigger.USER)
         UserMessage(
             "同步完成：${out.summary.synced.size} 条记录已上传" +
-                (if (out.summary.needsAttention.isNotEmpty()) "，${out.summary.needsAttention.size} 条需处理（见“检查记录”）" else ""),
+                (if (out.summary.needsAttention.isNotEmpty()) "，${out.summary.needsAttention.size} 条需处理（见“检查记录”）" else "") +
+                (if (!out.summary.complete) "；本次未全部同步完，稍后自动继续" else ""),
             cn.liuhen.app.logic.MessageKind.INFO,
         )
     }

@@ -89,7 +89,10 @@ sealed interface SyncOutcome {
     /** How the background worker should end for this outcome. */
     val workerResult: WorkerResult
         get() = when (this) {
-            is Synced, AlreadyRunning -> WorkerResult.SUCCESS
+            // A run cut at its round bound (records kept changing on the server) is
+            // done but not finished: the worker comes back soon to go on.
+            is Synced -> if (summary.complete) WorkerResult.SUCCESS else WorkerResult.RETRY
+            AlreadyRunning -> WorkerResult.SUCCESS
             is Failed -> when (SyncFailureKind.of(error)) {
                 SyncFailureKind.RE_ENROL, SyncFailureKind.UPGRADE -> WorkerResult.STOP
                 else -> WorkerResult.RETRY

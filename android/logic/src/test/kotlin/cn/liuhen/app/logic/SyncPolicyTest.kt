@@ -1,6 +1,7 @@
 package cn.liuhen.app.logic
 
 import cn.liuhen.core.LiuhenException
+import cn.liuhen.core.SyncSummary
 import org.junit.Test
 import java.nio.file.Files
 import kotlin.test.assertEquals
@@ -64,5 +65,17 @@ class SyncPolicyTest {
         assertEquals(s, FileSyncStateStore(f).load())
         f.writeText("garbage\nfailures=x")
         assertEquals(SyncPolicyState(), FileSyncStateStore(f).load())
+    }
+
+    @Test
+    fun aRunCutAtItsRoundBoundIsRetriedSoon() {
+        fun summary(complete: Boolean) = SyncSummary(
+            requests = 8u, bytesSent = 0uL, bytesReceived = 0uL, synced = emptyList(), needsAttention = emptyList(),
+            stillPending = emptyList(), receivedNew = emptyList(), receivedChanges = emptyList(), blobsUploaded = 0u,
+            rosterUpdated = false, clockSkewSeconds = null, draftsSynced = emptyList(), draftsReceived = emptyList(),
+            draftsRefused = emptyList(), draftsPending = emptyList(), complete = complete,
+        )
+        assertEquals(WorkerResult.SUCCESS, SyncOutcome.Synced(summary(complete = true)).workerResult)
+        assertEquals(WorkerResult.RETRY, SyncOutcome.Synced(summary(complete = false)).workerResult)
     }
 }
