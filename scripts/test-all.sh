@@ -63,6 +63,32 @@ tools_pid=$!
 ) >target/s3-install.log 2>&1 &
 s3_install_pid=$!
 
+# The fuzz run needs neither the workspace build nor the services (its crate is a
+# workspace of its own, with its own release build in fuzz/target): it starts now and
+# runs beside the build, whose last minute (the server crate, then its test binary)
+# leaves a core idle (issue 17, session 13). Its output follows the cargo tests'.
+rm -f target/side-times.txt
+timed() { # NAME COMMAND...: runs it, appends its wall time to target/side-times.txt
+    local t0=$SECONDS rc=0
+    "${@:2}" || rc=1
+    printf '%6d s  %s%s\n' $((SECONDS - t0)) "$1" "$([ $rc = 0 ] || echo ' FAILED')" >>target/side-times.txt
+    return $rc
+}
+(
+    echo "== fuzzing the server's sync-message intake (short run, stable toolchain)"
+    # No clippy: the workspace's wrapper is exported only later, and not for this one.
+    # 20 s of random mutations (~3 million inputs) after the replay of the committed
+    # corpus (the seeds and every minimised libFuzzer finding): the replay is the
+    # regression check, the mutations a short search; `scripts/fuzz.sh` alone runs
+    # 60 s and long searches are `scripts/fuzz.sh long`. The run takes one whole core,
+    # so each second here is about half a second of the run (issue 17: 60 s in
+    # session 10, 30 s in session 11).
+    timed "fuzz (release build + ${FUZZ_SECONDS:-20} s run)" \
+        env -u RUSTC_WORKSPACE_WRAPPER -u CLIPPY_ARGS FUZZ_SECONDS="${FUZZ_SECONDS:-20}" \
+        bash scripts/fuzz.sh short
+) >target/side-fuzz.log 2>&1 &
+fuzz_pid=$!
+
 # CPU seconds a process used, with the children it waited for (/proc/PID/stat).
 proc_cpu() { # PID
     local stat ticks
@@ -123,7 +149,17 @@ end_service_start() {
     done
     { kill "$services_pid" || true; wait "$services_pid" || true; } 2>/dev/null
 }
-trap 'end_service_start; stop_services; print_phases' EXIT
+# A run that ends early (fmt, the build) does not leave the fuzz run going on alone.
+kill_tree() { # PID: the process and its descendants
+    local c
+    for c in $(pgrep -P "$1" 2>/dev/null); do kill_tree "$c"; done
+    kill "$1" 2>/dev/null || true
+}
+fuzz_waited=0
+end_fuzz() {
+    [ "$fuzz_waited" = 1 ] || kill_tree "$fuzz_pid"
+}
+trap 'end_fuzz; end_service_start; stop_services; print_phases' EXIT
 
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
@@ -154,33 +190,10 @@ fi
 cat "$tools_log"
 phase_done "waiting for the tools after the build"
 
-# The checks beside the cargo tests (the fuzz run; the Kotlin tests, then the phone app
-# checks) run while the cargo tests run: those mostly wait on servers, sockets and
-# Chromium, these on the CPU. They are two chains side by side, as one chain of all
-# three was nearly as long as the cargo tests on a busy machine (issue 17). (At a
+# The mobile checks (the Kotlin tests, then the phone app checks) run while the cargo
+# tests run: those mostly wait on servers, sockets and Chromium, these on the CPU. (At a
 # lower priority, nice 5, the mobile checks were starved into the run's tail: 144 and
 # 189 s instead of ~100.) Their output follows the cargo tests'.
-rm -f target/side-times.txt
-timed() { # NAME COMMAND...: runs it, appends its wall time to target/side-times.txt
-    local t0=$SECONDS rc=0
-    "${@:2}" || rc=1
-    printf '%6d s  %s%s\n' $((SECONDS - t0)) "$1" "$([ $rc = 0 ] || echo ' FAILED')" >>target/side-times.txt
-    return $rc
-}
-(
-    echo "== fuzzing the server's sync-message intake (short run, stable toolchain)"
-    # The fuzz crate is a workspace of its own with its own release build: no clippy.
-    # 20 s of random mutations (~3 million inputs) after the replay of the committed
-    # corpus (the seeds and every minimised libFuzzer finding): the replay is the
-    # regression check, the mutations a short search; `scripts/fuzz.sh` alone runs
-    # 60 s and long searches are `scripts/fuzz.sh long`. The run takes one whole core
-    # beside the CPU-bound tests, so each second here is about half a second of the
-    # run (issue 17: 60 s in session 10, 30 s in session 11).
-    timed "fuzz (release build + ${FUZZ_SECONDS:-20} s run)" \
-        env -u RUSTC_WORKSPACE_WRAPPER -u CLIPPY_ARGS FUZZ_SECONDS="${FUZZ_SECONDS:-20}" \
-        bash scripts/fuzz.sh short
-) >target/side-fuzz.log 2>&1 &
-fuzz_pid=$!
 (
     side=0
     echo "== Kotlin tests (generated bindings on the real native library, Android logic module)"
@@ -222,6 +235,7 @@ phase_done "cargo tests (test executables side by side)"
 
 echo "== fuzz run, Kotlin tests, phone app checks (run beside the cargo tests)"
 wait "$fuzz_pid" || status=1
+fuzz_waited=1
 wait "$mobile_pid" || status=1
 cat target/side-fuzz.log target/side-mobile.log
 phase_done "waiting for the checks beside the cargo tests"
