@@ -913,6 +913,17 @@ impl Core {
         state: &mut automerge::sync::State,
     ) -> Result<Option<automerge::sync::Message>, CoreError> {
         use automerge::sync::{Capability, SyncDoc};
+        // Once the server has answered that it holds exactly what is stored here,
+        // there is nothing to send: known from the sync state and the stored heads,
+        // without loading the record again (issue 19 item 1).
+        if !self.docs.contains_key(id)
+            && state.have_responded
+            && state.their_heads.as_ref() == Some(&state.last_sent_heads)
+            && let Some(heads) = self.stored_heads_parsed(id)?
+            && crate::sync::quiet::nothing_to_send(state, &heads)
+        {
+            return Ok(None);
+        }
         // A peer that holds none of the record and reads v2 messages is sent the
         // whole document: automerge's `save()` of it, as the message's one chunk.
         let whole = state.their_heads.as_ref().is_some_and(Vec::is_empty)
@@ -950,6 +961,16 @@ impl Core {
         msg: automerge::sync::Message,
     ) -> Result<bool, CoreError> {
         use automerge::sync::SyncDoc;
+        // A reply that only confirms the heads stored here (the server's answer to
+        // a record it now holds whole) changes nothing but the sync state, which
+        // is updated without loading the record (issue 19 item 1).
+        if !self.docs.contains_key(id)
+            && msg.changes.is_empty()
+            && let Some(heads) = self.stored_heads_parsed(id)?
+            && crate::sync::quiet::receive_heads_only(state, &msg, &heads)
+        {
+            return Ok(false);
+        }
         let cached = self.load_doc(id)?;
         let before = cached.doc.heads();
         let received = cached
@@ -1022,6 +1043,16 @@ impl Core {
     /// server's for every record); `None` if this device does not hold it.
     pub(crate) fn stored_heads(&self, id: &str) -> Result<Option<Vec<String>>, CoreError> {
         Ok(self.store.stored_heads(id)?)
+    }
+
+    /// [`Core::stored_heads`] as automerge hashes, sorted as automerge orders a
+    /// document's heads; `None` if the device does not hold the record or a stored
+    /// head does not parse (a load then reports it).
+    fn stored_heads_parsed(&self, id: &str) -> Result<Option<Vec<ChangeHash>>, CoreError> {
+        Ok(self
+            .store
+            .stored_heads(id)?
+            .and_then(|h| crate::sync::quiet::parse_heads(&h)))
     }
 
     /// Whether this device holds the document.

@@ -9,6 +9,7 @@
 pub mod client;
 #[cfg(feature = "http")]
 pub mod http;
+pub(crate) mod quiet;
 pub use liuhen_domain::protocol;
 
 pub use client::{Backoff, SyncClient, SyncError, SyncReport, Transport, TransportError};
