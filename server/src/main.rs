@@ -293,7 +293,15 @@ fn config(args: &ServeArgs) -> Config {
 }
 
 fn init_logging(json: bool, default: &str) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    let mut filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    // automerge opens an INFO span for every document it loads and every column it
+    // parses (`#[instrument]`): formatting them was ~7% of the server's CPU in a
+    // first sync (issue 19 item 1). Below WARN it is silent unless RUST_LOG names it.
+    if !std::env::var("RUST_LOG").is_ok_and(|v| v.contains("automerge"))
+        && let Ok(quiet) = "automerge=warn".parse()
+    {
+        filter = filter.add_directive(quiet);
+    }
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
