@@ -17,7 +17,7 @@ use liuhen_core::draft_doc::{DraftDoc, DraftMeta};
 use liuhen_core::legal::{DecisionKind, DraftContent, review_deadline_status};
 use liuhen_server::storage::Storage;
 use liuhen_server::storage::legal::{DraftRecord, DraftStatus, LegalStorage, LegalWrite};
-use liuhen_server::storage::sqlite::SqliteStorage;
+use liuhen_server_benches::{median, sqlite_bench_store};
 
 const DRAFTS: usize = 10_000;
 const AGENCY: &str = "bench-agency";
@@ -40,30 +40,8 @@ fn content(i: usize) -> DraftContent {
     c
 }
 
-fn median(mut f: impl FnMut()) -> Duration {
-    for _ in 0..10 {
-        f();
-    }
-    let mut times: Vec<Duration> = (0..100)
-        .map(|_| {
-            let t = Instant::now();
-            f();
-            t.elapsed()
-        })
-        .collect();
-    times.sort();
-    times[times.len() / 2]
-}
-
 fn main() {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap_or_else(|e| panic!("runtime: {e}"));
-    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
-    let storage = SqliteStorage::open(&dir.path().join("legal-bench.db"))
-        .unwrap_or_else(|e| panic!("open: {e}"));
+    let (rt, _dir, storage) = sqlite_bench_store("legal-bench.db");
     let cal = WorkCalendar::builtin().unwrap_or_else(|e| panic!("calendar: {e}"));
     let t = Instant::now();
     rt.block_on(async {
@@ -221,7 +199,7 @@ fn main() {
     });
     c.final_summary();
 
-    let base = median(|| {
+    let base = median(10, 100, || {
         black_box(lookup());
     });
     println!("\n== legal review over {DRAFTS} drafts: medians of 100 runs ==");
@@ -236,25 +214,25 @@ fn main() {
     show("baseline: draft row by primary key", base);
     show(
         "reviewers' queue with deadlines (2,500 rows)",
-        median(|| {
+        median(10, 100, || {
             black_box(queue());
         }),
     );
     show(
         "open one draft (row + automerge read)",
-        median(|| {
+        median(10, 100, || {
             black_box(open());
         }),
     );
     show(
         "field-wise CRDT edit of one draft",
-        median(|| {
+        median(10, 100, || {
             black_box(edit());
         }),
     );
     show(
         "merge a draft sent whole by a phone",
-        median(|| {
+        median(10, 100, || {
             black_box(merge_push());
         }),
     );

@@ -13,7 +13,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use criterion::{Criterion, black_box};
 
 use liuhen_server::storage::queue::{PageAt, QueueFilter, QueueStorage, QueueSummary, ReviewState};
-use liuhen_server::storage::sqlite::SqliteStorage;
+use liuhen_server_benches::{median, sqlite_bench_store};
 
 const ROWS: usize = 100_000;
 const OFFICERS: usize = 40;
@@ -76,30 +76,8 @@ fn summary(i: usize) -> QueueSummary {
     }
 }
 
-fn median(mut f: impl FnMut()) -> Duration {
-    for _ in 0..20 {
-        f();
-    }
-    let mut times: Vec<Duration> = (0..300)
-        .map(|_| {
-            let t = Instant::now();
-            f();
-            t.elapsed()
-        })
-        .collect();
-    times.sort();
-    times[times.len() / 2]
-}
-
 fn main() {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap_or_else(|e| panic!("runtime: {e}"));
-    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
-    let storage = SqliteStorage::open(&dir.path().join("queue-bench.db"))
-        .unwrap_or_else(|e| panic!("open: {e}"));
+    let (rt, _dir, storage) = sqlite_bench_store("queue-bench.db");
     let rows: Vec<QueueSummary> = (0..ROWS).map(summary).collect();
     let t = Instant::now();
     rt.block_on(storage.put_queue_summaries_unchecked(rows.clone()))
@@ -157,7 +135,7 @@ fn main() {
     });
     c.final_summary();
 
-    let base = median(|| {
+    let base = median(20, 300, || {
         black_box(lookup());
     });
     println!("\n== review queue over {ROWS} summaries: medians of 300 runs ==");
@@ -172,25 +150,25 @@ fn main() {
     show("baseline: primary-key lookup", base);
     show(
         "first page (50 rows)",
-        median(|| {
+        median(20, 300, || {
             black_box(page(&all, &PageAt::First));
         }),
     );
     show(
         "page deep in (cursor at row 50,000)",
-        median(|| {
+        median(20, 300, || {
             black_box(page(&all, &deep));
         }),
     );
     show(
         "officer + violations, first page",
-        median(|| {
+        median(20, 300, || {
             black_box(page(&officer_violations, &PageAt::First));
         }),
     );
     show(
         "counts per state",
-        median(|| {
+        median(20, 300, || {
             black_box(counts());
         }),
     );
