@@ -16,8 +16,6 @@
 //! depends only on `flate2` and `thiserror`, so the fuzz crate (`fuzz/`) includes
 //! this file as it is. Limits and codes are listed in `docs/sync-limits.md`.
 
-use std::io::Read;
-
 /// First byte of a version 1 sync message.
 const MESSAGE_V1: u8 = 0x42;
 /// First byte of a version 2 sync message (its changes may be a whole document).
@@ -482,6 +480,10 @@ struct Budget<'l> {
     ops: u64,
     inflated: u64,
     strings: u64,
+    /// One inflater for every compressed column of the message, reset between
+    /// them: a new one allocates and clears zlib's state and window per column
+    /// (a third of the guard's time in a first sync, issue 19 item 1).
+    inflater: Option<flate2::Decompress>,
 }
 
 impl<'l> Budget<'l> {
@@ -494,6 +496,7 @@ impl<'l> Budget<'l> {
             ops: 0,
             inflated: 0,
             strings: 0,
+            inflater: None,
         }
     }
 
@@ -540,11 +543,11 @@ impl<'l> Budget<'l> {
             .max_inflated_bytes_total
             .saturating_sub(self.inflated);
         let allowed = cap.min(left);
-        let mut out = Vec::new();
-        flate2::bufread::DeflateDecoder::new(data)
-            .take(allowed.saturating_add(1))
-            .read_to_end(&mut out)
-            .map_err(|_| GuardError::BadDeflate)?;
+        let inflater = self
+            .inflater
+            .get_or_insert_with(|| flate2::Decompress::new(false));
+        let out = inflate_capped(inflater, data, allowed.saturating_add(1))
+            .ok_or(GuardError::BadDeflate)?;
         let produced = out.len() as u64;
         if produced > allowed {
             return Err(if produced > cap {
@@ -558,6 +561,50 @@ impl<'l> Budget<'l> {
         self.inflated += produced;
         Ok(out)
     }
+}
+
+/// The first `limit` bytes (or fewer) that the raw DEFLATE stream in `data`
+/// inflates to, exactly what `flate2::bufread::DeflateDecoder::new(data)
+/// .take(limit).read_to_end(..)` reads (a test holds it to that), through a
+/// reused `inflater`: up to the end of the stream (bytes after it are ignored);
+/// `None` for data that is not DEFLATE or a stream that stops short of its end
+/// before `limit` bytes. The output never holds more than `limit` bytes.
+pub fn inflate_capped(
+    inflater: &mut flate2::Decompress,
+    data: &[u8],
+    limit: u64,
+) -> Option<Vec<u8>> {
+    use flate2::{FlushDecompress, Status};
+    inflater.reset(false);
+    let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+    let mut out: Vec<u8> = Vec::new();
+    while out.len() < limit {
+        if out.len() == out.capacity() {
+            // Grown in steps (4x the input at first, then doubling), never past
+            // the limit: a bomb is stopped at `limit` bytes as before.
+            let step = out.len().max(data.len().saturating_mul(4)).max(256);
+            out.reserve_exact(step.min(limit - out.len()));
+        }
+        let consumed = usize::try_from(inflater.total_in()).unwrap_or(usize::MAX);
+        let input = data.get(consumed..).unwrap_or_default();
+        let (before_in, before_out) = (inflater.total_in(), inflater.total_out());
+        // As the buffered reader does: no flush while input is left, then finish.
+        let flush = if input.is_empty() {
+            FlushDecompress::Finish
+        } else {
+            FlushDecompress::None
+        };
+        let status = inflater.decompress_vec(input, &mut out, flush).ok()?;
+        if status == Status::StreamEnd {
+            break;
+        }
+        if inflater.total_in() == before_in && inflater.total_out() == before_out {
+            // No progress with room for output: the stream is incomplete.
+            return None;
+        }
+    }
+    out.truncate(limit);
+    Some(out)
 }
 
 /// Checks one entry of the changes list: one or more whole chunks (automerge

@@ -822,3 +822,53 @@ proptest! {
         let _ = check(&bytes, &Limits::default());
     }
 }
+
+/// What the guard read before it reused one inflater (issue 19): a fresh buffered
+/// decoder, capped by `take`.
+fn inflate_reference(data: &[u8], limit: u64) -> Option<Vec<u8>> {
+    use std::io::Read;
+    let mut out = Vec::new();
+    flate2::bufread::DeflateDecoder::new(data)
+        .take(limit)
+        .read_to_end(&mut out)
+        .ok()?;
+    Some(out)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    /// The reused inflater reads exactly what a fresh capped decoder reads, from
+    /// whole, truncated, damaged and padded streams, at any cap, one after another.
+    #[test]
+    fn inflate_capped_reads_what_the_decoder_reads(
+        cases in prop::collection::vec(
+            (
+                prop::collection::vec(0u8..4, 0..3000),
+                0usize..4,
+                any::<prop::sample::Index>(),
+                any::<u8>(),
+                0u64..8000,
+            ),
+            1..6,
+        ),
+    ) {
+        let mut inflater = flate2::Decompress::new(false);
+        for (plain, damage, at, byte, limit) in cases {
+            let mut data = deflate(&plain);
+            match damage {
+                0 => {}
+                1 => data.truncate(at.index(data.len() + 1)),
+                2 => {
+                    let i = at.index(data.len());
+                    data[i] ^= byte | 1;
+                }
+                _ => data.extend([byte; 7]),
+            }
+            let got = inflate_capped(&mut inflater, &data, limit);
+            prop_assert_eq!(got, inflate_reference(&data, limit));
+        }
+        let garbage = inflate_capped(&mut inflater, &[0xff; 16], 100);
+        prop_assert_eq!(garbage, inflate_reference(&[0xff; 16], 100));
+    }
+}
