@@ -29,8 +29,13 @@ object Demo {
     const val TARGET = "qy-dx-0001"
 }
 
+/** Every directory [tempDir] made in this JVM, removed with its contents when the JVM exits. */
+private val madeDirs = java.util.concurrent.ConcurrentLinkedQueue<File>().also { dirs ->
+    Runtime.getRuntime().addShutdownHook(Thread { dirs.forEach { it.deleteRecursively() } })
+}
+
 /** A new temporary directory. */
-fun tempDir(prefix: String): File = Files.createTempDirectory(prefix).toFile()
+fun tempDir(prefix: String): File = Files.createTempDirectory(prefix).toFile().also { madeDirs.add(it) }
 
 /** A phone: a core in its own data directory, enrolled for `officer` and synced once. */
 fun enrolledPhone(server: TestServer, officer: String = Demo.LI_MING, dir: File = tempDir("liuhen-phone")): LiuhenCore {

@@ -5,7 +5,6 @@ import java.net.URI
 import java.net.http.HttpClient
 import java.net.http.HttpRequest
 import java.net.http.HttpResponse
-import java.nio.file.Files
 import java.time.Duration
 import java.util.concurrent.LinkedBlockingQueue
 import java.util.concurrent.TimeUnit
@@ -25,7 +24,7 @@ class TestServer private constructor(private val process: Process, val baseUrl: 
 
     companion object {
         /** Starts a server on a random port in a new temporary data directory. */
-        fun start(dataDir: File = Files.createTempDirectory("liuhen-server").toFile(), listen: String = "127.0.0.1:0"): TestServer {
+        fun start(dataDir: File = tempDir("liuhen-server"), listen: String = "127.0.0.1:0"): TestServer {
             val bin = System.getenv("LIUHEN_SERVER_BIN") ?: error("LIUHEN_SERVER_BIN is not set: run scripts/test-kotlin.sh")
             val process = ProcessBuilder(bin, "serve", "--listen", listen, "--demo", "--demo-without-inspections", "--data-dir", dataDir.path)
                 .redirectErrorStream(true)

@@ -1,9 +1,10 @@
 package cn.liuhen.app.logic
 
+import cn.liuhen.bindings.test.tempDir
 import cn.liuhen.core.LiuhenException
 import cn.liuhen.core.SyncSummary
 import org.junit.Test
-import java.nio.file.Files
+import java.io.File
 import kotlin.test.assertEquals
 import kotlin.test.assertIs
 import kotlin.test.assertTrue
@@ -57,7 +58,7 @@ class SyncPolicyTest {
 
     @Test
     fun theStateSurvivesAProcessRestartInItsFile() {
-        val f = Files.createTempDirectory("liuhen-sync-state").resolve("sync.state").toFile()
+        val f = File(tempDir("liuhen-sync-state"), "sync.state")
         val store = FileSyncStateStore(f)
         assertEquals(SyncPolicyState(), store.load())
         val s = SyncPolicy.failed(SyncPolicy.failed(SyncPolicyState(lastSuccessMillis = 7), offline, 100), revoked, 200)
