@@ -17,27 +17,31 @@ use rand::Rng;
 const DIR_ENV: &str = "LIUHEN_CRASH_DIR";
 const ID_ENV: &str = "LIUHEN_CRASH_INSPECTION";
 const ROUND_ENV: &str = "LIUHEN_CRASH_ROUND";
+/// Where the writer puts the photo files it captures: a directory of the parent's,
+/// removed by the parent (the killed writer never removes anything).
+const SCRATCH_ENV: &str = "LIUHEN_CRASH_SCRATCH";
 
 /// The writer: records findings (and now and then a photo) as fast as it can and
 /// prints `ACK <text>` after each step returns, until it is killed.
 #[test]
 #[ignore = "run only as the child of killed_writer_loses_no_acknowledged_step"]
 fn writer_child() {
-    let (Ok(dir), Ok(id), Ok(round)) = (
+    let (Ok(dir), Ok(id), Ok(round), Ok(scratch)) = (
         std::env::var(DIR_ENV),
         std::env::var(ID_ENV),
         std::env::var(ROUND_ENV),
+        std::env::var(SCRATCH_ENV),
     ) else {
         return;
     };
     let clock = TestClock::at(start_time());
     let mut core = open_core(std::path::Path::new(&dir), &clock);
-    let scratch = tempfile::tempdir().unwrap();
+    let scratch = std::path::Path::new(&scratch);
     for n in 0.. {
         let text = format!("第 {round} 轮第 {n} 条记录");
         let evidence = if n % 5 == 0 {
             let bytes: Vec<u8> = format!("photo {round}-{n}").repeat(2000).into_bytes();
-            let f = file(scratch.path(), &format!("{n}.jpg"), &bytes);
+            let f = file(scratch, &format!("{round}-{n}.jpg"), &bytes);
             vec![capture(
                 &mut core,
                 &id,
@@ -66,6 +70,7 @@ fn writer_test_name() -> String {
 #[test]
 fn killed_writer_loses_no_acknowledged_step() {
     let dir = tempfile::tempdir().unwrap();
+    let scratch = tempfile::tempdir().unwrap();
     let clock = TestClock::at(start_time());
     let id = {
         let mut core = open_core(dir.path(), &clock);
@@ -88,6 +93,7 @@ fn killed_writer_loses_no_acknowledged_step() {
                 "--test-threads=1",
             ])
             .env(DIR_ENV, dir.path())
+            .env(SCRATCH_ENV, scratch.path())
             .env(ID_ENV, &id)
             .env(ROUND_ENV, round.to_string())
             .stdout(Stdio::piped())
