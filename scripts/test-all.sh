@@ -9,6 +9,15 @@ cd "$(dirname "$0")/.."
 export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
 
 mkdir -p target
+# The machine's own speed, measured the same way before and after the run: the CPU
+# seconds of hashing 256 MiB (sha256sum). On this kind of shared virtual machine a
+# fixed workload's CPU time changed by up to a quarter within one minute (session 13),
+# and the test run's times and CPU seconds with it: they are read against this.
+machine_speed() {
+    local TIMEFORMAT='%U'
+    { time (head -c 268435456 /dev/zero | sha256sum >/dev/null); } 2>&1
+}
+speed_before="$(machine_speed)"
 # Phase times, printed at the end of the run (also when it fails) so that each landing's
 # figures can be read off its log (issue 17).
 run_start=$(date +%s)
@@ -34,6 +43,7 @@ print_phases() {
     if [ -f target/service-cpu.txt ]; then
         echo "        CPU of the services: $(cat target/service-cpu.txt)"
     fi
+    echo "        machine speed (user-s to hash 256 MiB; less is faster): $speed_before before the run, $(machine_speed) after (not in the counts above)"
 }
 # The tools the later steps need (Debian packages, npm packages, kotlinc) wait on the
 # network and the disk, the first build on the CPU: fetch them meanwhile (issue 17).
