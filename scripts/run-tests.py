@@ -210,19 +210,22 @@ def run_job(job, log_dir: Path, extra_args, tdir: Path):
         cpu = 0.0
         try:
             p = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=f, stderr=subprocess.STDOUT)
-            # The CPU time of the process and of every descendant it waited for (its
-            # servers, Node, Chromium; not PostgreSQL's or Garage's): where the test
-            # phase's CPU goes (issue 17).
-            _, status, ru = os.wait4(p.pid, 0)
-            p.returncode = os.waitstatus_to_exitcode(status)
-            rc = p.returncode
-            cpu = ru.ru_utime + ru.ru_stime
+            rc, cpu = wait_with_cpu(p)
         except OSError as e:
             f.write(f"could not start: {e}\n")
             rc = 127
     job["rc"] = rc
     job["cpu"] = cpu
     job["wall"] = time.monotonic() - start
+
+
+def wait_with_cpu(p):
+    """Waits for process `p`: (exit code, user + system CPU seconds of it and of every
+    descendant it waited for: its servers, Node, Chromium's reaped processes; not
+    PostgreSQL's or Garage's). Where the test phase's CPU goes (issue 17)."""
+    _, status, ru = os.wait4(p.pid, 0)
+    p.returncode = os.waitstatus_to_exitcode(status)
+    return p.returncode, ru.ru_utime + ru.ru_stime
 
 
 def cpu_jiffies():

@@ -18,7 +18,6 @@ e.g. `python3 scripts/test-cpu.py liuhen-e2e:it liuhen-server:it liuhen-core:it`
 import argparse
 import importlib.util
 import json
-import os
 import subprocess
 import sys
 import time
@@ -37,9 +36,8 @@ def run_one(job, env, args):
         [job["exe"], *args], cwd=job["dir"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
     )
     out = p.stdout.read()
-    _, status, ru = os.wait4(p.pid, 0)
-    p.returncode = os.waitstatus_to_exitcode(status)
-    return time.monotonic() - t0, ru.ru_utime + ru.ru_stime, p.returncode, out
+    rc, cpu = rt.wait_with_cpu(p)
+    return time.monotonic() - t0, cpu, rc, out
 
 
 def main():
