@@ -90,9 +90,8 @@ timed() { # NAME COMMAND...: runs it, appends its wall time to target/side-times
     # 20 s of random mutations (~3 million inputs) after the replay of the committed
     # corpus (the seeds and every minimised libFuzzer finding): the replay is the
     # regression check, the mutations a short search; `scripts/fuzz.sh` alone runs
-    # 60 s and long searches are `scripts/fuzz.sh long`. The run takes one whole core,
-    # so each second here is about half a second of the run (issue 17: 60 s in
-    # session 10, 30 s in session 11).
+    # 60 s and long searches are `scripts/fuzz.sh long`. The run takes one whole core
+    # (issue 17: 60 s in session 10, 30 s in session 11).
     timed "fuzz (release build + ${FUZZ_SECONDS:-20} s run)" \
         env -u RUSTC_WORKSPACE_WRAPPER -u CLIPPY_ARGS FUZZ_SECONDS="${FUZZ_SECONDS:-20}" \
         bash scripts/fuzz.sh short
