@@ -230,6 +230,30 @@ fn doc_from_row(conn: &Connection, row: &Row<'_>) -> rusqlite::Result<DocRecord>
     })
 }
 
+/// Document `id` as stored, if the server holds it.
+fn doc_in(c: &Connection, id: &str) -> StorageResult<Option<DocRecord>> {
+    query_one(
+        c,
+        &format!("SELECT {DOC_COLS} FROM docs WHERE id = ?1"),
+        [id],
+        |r| doc_from_row(c, r),
+    )
+    .optional()
+    .map_err(backend)
+}
+
+/// The persisted automerge sync state of document `doc_id` with device `device_id`.
+fn peer_state_in(c: &Connection, device_id: &str, doc_id: &str) -> StorageResult<Option<Vec<u8>>> {
+    query_one(
+        c,
+        "SELECT state FROM peer_states WHERE device_id = ?1 AND doc_id = ?2",
+        params![device_id, doc_id],
+        |r| r.get(0),
+    )
+    .optional()
+    .map_err(backend)
+}
+
 fn doc_officers(conn: &Connection, doc_id: &str) -> rusqlite::Result<Vec<String>> {
     let mut stmt = conn.prepare_cached(
         "SELECT officer_id FROM doc_officers WHERE doc_id = ?1 ORDER BY position",
@@ -1441,17 +1465,7 @@ impl Storage for SqliteStorage {
 
     async fn doc(&self, id: &str) -> StorageResult<Option<DocRecord>> {
         let id = id.to_string();
-        self.read(move |c| {
-            query_one(
-                c,
-                &format!("SELECT {DOC_COLS} FROM docs WHERE id = ?1"),
-                [id],
-                |r| doc_from_row(c, r),
-            )
-            .optional()
-            .map_err(backend)
-        })
-        .await
+        self.read(move |c| doc_in(c, &id)).await
     }
 
     async fn put_doc(
@@ -1543,17 +1557,8 @@ impl Storage for SqliteStorage {
 
     async fn peer_state(&self, device_id: &str, doc_id: &str) -> StorageResult<Option<Vec<u8>>> {
         let (device_id, doc_id) = (device_id.to_string(), doc_id.to_string());
-        self.read(move |c| {
-            query_one(
-                c,
-                "SELECT state FROM peer_states WHERE device_id = ?1 AND doc_id = ?2",
-                params![device_id, doc_id],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(backend)
-        })
-        .await
+        self.read(move |c| peer_state_in(c, &device_id, &doc_id))
+            .await
     }
 
     async fn doc_for_sync(
@@ -1564,26 +1569,8 @@ impl Storage for SqliteStorage {
         // One reader task and connection for both (one hop to the blocking pool
         // per merged record instead of two; perf showed the hops' scheduling).
         let (device_id, doc_id) = (device_id.to_string(), doc_id.to_string());
-        self.read(move |c| {
-            let doc = query_one(
-                c,
-                &format!("SELECT {DOC_COLS} FROM docs WHERE id = ?1"),
-                [&doc_id],
-                |r| doc_from_row(c, r),
-            )
-            .optional()
-            .map_err(backend)?;
-            let state = query_one(
-                c,
-                "SELECT state FROM peer_states WHERE device_id = ?1 AND doc_id = ?2",
-                params![device_id, doc_id],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(backend)?;
-            Ok((doc, state))
-        })
-        .await
+        self.read(move |c| Ok((doc_in(c, &doc_id)?, peer_state_in(c, &device_id, &doc_id)?)))
+            .await
     }
 
     async fn forget_peer_states(&self, doc_id: &str) -> StorageResult<()> {
