@@ -7,6 +7,8 @@ use liuhen_server_postgres::PgStorage;
 
 /// Keeps the test's database name (the cluster is throwaway: it is not dropped).
 pub struct TestDb {
+    /// The database's name.
+    pub name: String,
     /// The database's URL.
     pub url: String,
 }
@@ -21,14 +23,20 @@ pub fn admin_url() -> String {
     })
 }
 
-/// Creates a fresh database `liuhen_t_<uuid>` on the test cluster.
-pub async fn fresh_db() -> TestDb {
+/// Creates a database `liuhen_t_<uuid>` on the test cluster: empty, or a copy of
+/// database `template`.
+async fn new_db(template: Option<&str>) -> TestDb {
     let admin = admin_url();
     let name = format!("liuhen_t_{}", uuid::Uuid::now_v7().simple());
-    let url = liuhen_server_postgres::create_database(&admin, &name)
+    let url = liuhen_server_postgres::create_database_from(&admin, &name, template)
         .await
         .unwrap_or_else(|e| panic!("cannot create database {name} on {admin}: {e}"));
-    TestDb { url }
+    TestDb { name, url }
+}
+
+/// Creates a fresh (empty) database on the test cluster.
+pub async fn fresh_db() -> TestDb {
+    new_db(None).await
 }
 
 /// The name of a database migrated once per test process, which [`make`] copies
@@ -46,23 +54,13 @@ async fn migrated_template() -> &'static str {
             // Its connections close (a template must have none; PostgreSQL waits up
             // to 5 s for closing ones).
             drop(s);
-            db.url
-                .rsplit('/')
-                .next()
-                .and_then(|n| n.split('?').next())
-                .expect("database name in the URL")
-                .to_string()
+            db.name
         })
         .await
 }
 
 async fn make() -> (TestDb, PgStorage) {
-    let template = migrated_template().await;
-    let name = format!("liuhen_t_{}", uuid::Uuid::now_v7().simple());
-    let url = liuhen_server_postgres::create_database_from(&admin_url(), &name, Some(template))
-        .await
-        .unwrap_or_else(|e| panic!("cannot create database {name} from {template}: {e}"));
-    let db = TestDb { url };
+    let db = new_db(Some(migrated_template().await)).await;
     let s = PgStorage::connect(&db.url)
         .await
         .unwrap_or_else(|e| panic!("cannot open {}: {e}", db.url));
