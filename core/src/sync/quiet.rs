@@ -50,13 +50,11 @@ pub fn receive_heads_only(state: &mut State, msg: &Message, heads: &[ChangeHash]
             caps.push(Capability::SyncReset);
         }
         state.their_capabilities = Some(caps);
-        if flags.contains(MessageFlags::SYNC_RESET) {
-            state.sent_hashes.clear();
-        }
         state.peer_read_only = flags.contains(MessageFlags::READ_ONLY);
     }
     // Every hash we sent is one of our changes, and every one of our changes is an
-    // ancestor of (or one of) our heads: automerge's filter removes them all.
+    // ancestor of (or one of) our heads: automerge's filter removes them all (a
+    // SYNC_RESET flag, which clears them too, changes nothing here).
     state.sent_hashes.clear();
     state.last_sent_heads = heads.to_vec();
     state.shared_heads = heads.to_vec();
