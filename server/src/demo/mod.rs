@@ -715,40 +715,47 @@ impl Seed {
 
 /// A real JPEG "site photo" (640x480): sky, a factory wall with a door and a
 /// sign, a drain; colours vary with `n` so each photo has its own hash. Drawn on a
-/// 960x720 plan; 640x480 keeps a demo start (a dozen photos, encoded by unoptimised
-/// code in test builds) cheap.
+/// 960x720 plan; 640x480 keeps a demo start (a dozen photos, made by unoptimised
+/// code in test builds) cheap, as do plain RGB bytes encoded by jpeg-encoder
+/// (optimised in test builds) instead of `image`'s generic pixel and encoder code.
+#[allow(clippy::manual_range_contains)] // plain comparisons, see the wall below
 pub fn photo_jpeg(n: u64) -> Result<Vec<u8>, AppError> {
+    const W: u16 = 640;
+    const H: u16 = 480;
     let hue = (n.wrapping_mul(47) % 180) as i32;
-    let img = image::RgbImage::from_fn(640, 480, |x, y| {
-        let (x, y) = (x as i32 * 3 / 2, y as i32 * 3 / 2);
-        if y < 260 {
-            // Sky gradient.
-            let t = y * 255 / 260;
-            image::Rgb([(120 + t / 4) as u8, (170 + t / 6) as u8, 235])
-        } else if (180..780).contains(&x) && (200..560).contains(&y) {
-            // Wall, door and sign.
-            if (420..540).contains(&x) && (380..560).contains(&y) {
-                image::Rgb([70, 60, 55])
-            } else if (260..700).contains(&x) && (230..300).contains(&y) {
-                image::Rgb([(180 + hue / 3) as u8, 40, (40 + hue / 2) as u8])
+    let mut rgb = Vec::with_capacity(usize::from(W) * usize::from(H) * 3);
+    for y in 0..i32::from(H) {
+        for x in 0..i32::from(W) {
+            let (x, y) = (x * 3 / 2, y * 3 / 2);
+            let px: [u8; 3] = if y < 260 {
+                // Sky gradient.
+                let t = y * 255 / 260;
+                [(120 + t / 4) as u8, (170 + t / 6) as u8, 235]
+            } else if x >= 180 && x < 780 && y >= 200 && y < 560 {
+                // Wall, door and sign. (Plain comparisons: `contains` and `abs` are
+                // calls in an unoptimised test build, 4.9 million of them per demo.)
+                if x >= 420 && x < 540 && y >= 380 {
+                    [70, 60, 55]
+                } else if x >= 260 && x < 700 && y >= 230 && y < 300 {
+                    [(180 + hue / 3) as u8, 40, (40 + hue / 2) as u8]
+                } else {
+                    let brick = ((x / 40 + y / 20) % 2) * 12;
+                    [(170 + brick) as u8, (160 + brick) as u8, 150]
+                }
+            } else if y >= 560 && y < 620 && x > 280 - (y - 560) * 3 && x < 680 + (y - 560) * 3 {
+                // Drain channel.
+                [(40 + hue / 4) as u8, (70 + hue / 5) as u8, 60]
             } else {
-                let brick = ((x / 40 + y / 20) % 2) * 12;
-                image::Rgb([(170 + brick) as u8, (160 + brick) as u8, 150])
-            }
-        } else if (560..620).contains(&y) && (x - 480).abs() < 200 + (y - 560) * 3 {
-            // Drain channel.
-            image::Rgb([(40 + hue / 4) as u8, (70 + hue / 5) as u8, 60])
-        } else {
-            // Ground with some texture.
-            let g = ((x * 7 + y * 13 + hue) % 23) as u8;
-            image::Rgb([100 + g, 95 + g, 80 + g])
+                // Ground with some texture.
+                let g = ((x * 7 + y * 13 + hue) % 23) as u8;
+                [100 + g, 95 + g, 80 + g]
+            };
+            rgb.extend_from_slice(&px);
         }
-    });
+    }
     let mut out = Vec::new();
-    image::DynamicImage::ImageRgb8(img)
-        .write_with_encoder(image::codecs::jpeg::JpegEncoder::new_with_quality(
-            &mut out, 85,
-        ))
+    jpeg_encoder::Encoder::new(&mut out, 85)
+        .encode(&rgb, W, H, jpeg_encoder::ColorType::Rgb)
         .map_err(|e| AppError::internal(format!("demo photo: {e}")))?;
     Ok(out)
 }

@@ -330,6 +330,9 @@ pub enum ThumbError {
     /// The file is not an image this server decodes.
     #[error("cannot decode: {0}")]
     Decode(#[from] image::ImageError),
+    /// The thumbnail could not be encoded.
+    #[error("cannot encode: {0}")]
+    Encode(#[from] jpeg_encoder::EncodingError),
     /// Reading the original or writing the cache failed.
     #[error("file: {0}")]
     Io(#[from] std::io::Error),
@@ -356,19 +359,26 @@ pub fn make_thumbnail(
     limits.max_alloc = Some(DECODE_MAX_ALLOC);
     reader.limits(limits);
     let img = reader.decode()?.thumbnail(THUMB_MAX, THUMB_MAX).to_rgba8();
-    let mut rgb = image::RgbImage::new(img.width(), img.height());
-    for (x, y, p) in img.enumerate_pixels() {
-        let a = u16::from(p[3]);
-        let over_white = |c: u8| ((u16::from(c) * a + 255 * (255 - a)) / 255) as u8;
-        rgb.put_pixel(
-            x,
-            y,
-            image::Rgb([over_white(p[0]), over_white(p[1]), over_white(p[2])]),
-        );
-    }
+    // Laid on white, then encoded from plain RGB bytes by jpeg-encoder: the generic
+    // pixel and encoder code of `image` ran unoptimised in test builds (issue 17).
+    let (w, h) = (img.width(), img.height());
+    let rgb: Vec<u8> = img
+        .as_raw()
+        .chunks_exact(4)
+        .flat_map(|p| {
+            let a = u16::from(p[3]);
+            let over_white = |c: u8| ((u16::from(c) * a + 255 * (255 - a)) / 255) as u8;
+            [over_white(p[0]), over_white(p[1]), over_white(p[2])]
+        })
+        .collect();
+    let side = |v: u32| u16::try_from(v).map_err(|_| std::io::Error::other("thumbnail too large"));
     let mut jpeg = Vec::new();
-    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, THUMB_QUALITY)
-        .encode_image(&rgb)?;
+    jpeg_encoder::Encoder::new(&mut jpeg, THUMB_QUALITY).encode(
+        &rgb,
+        side(w)?,
+        side(h)?,
+        jpeg_encoder::ColorType::Rgb,
+    )?;
     std::fs::create_dir_all(thumbs_dir)?;
     let tmp = thumbs_dir.join(format!(".{sha}.{}.tmp", uuid::Uuid::now_v7()));
     std::fs::write(&tmp, &jpeg)?;
