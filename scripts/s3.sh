@@ -9,8 +9,12 @@
 # from crates.io with the smallest feature set that serves S3 (sqlite metadata engine,
 # Debian's libsodium/libzstd/libsqlite3 instead of bundled C builds, no metrics, no K2V)
 # and a lean release profile (opt-level 0, no LTO, no debug info): 161 CPU-s against 602
-# at opt-level 1 (issue 17); the tests' S3 traffic needs no optimised server.
-# GARAGE_OPT_LEVEL overrides the level.
+# at opt-level 1 (issue 17); the tests' S3 traffic needs no optimised server, except in
+# the hashes and checksums every byte of a request goes through (SHA-256 and CRC with
+# their CPU intrinsics, BLAKE2 of each block): those small crates are built at
+# opt-level 2 (HASH_CRATES), which cost no measurable build time and took Garage's CPU
+# for the object-store and upload suites from 8.4-8.7 to 2.0 s (session 14).
+# GARAGE_OPT_LEVEL overrides the level (the hash crates stay at 2 or above).
 # The binary lives outside the work tree (LIUHEN_TOOLS, default $CARGO_HOME/liuhen-tools)
 # so that a later clone on the same machine (CI) reuses it.
 #
@@ -23,7 +27,11 @@ GARAGE_VERSION=2.5.0
 TOOLS="${LIUHEN_TOOLS:-${CARGO_HOME:-$HOME/.cargo}/liuhen-tools}"
 GARAGE_OPT_LEVEL="${GARAGE_OPT_LEVEL:-0}"
 # One binary per optimisation level (the scale benchmark wants an optimised server).
-GARAGE_ROOT="$TOOLS/garage-$GARAGE_VERSION-opt$GARAGE_OPT_LEVEL"
+HASH_CRATES=(md-5 sha1 sha2 blake2 digest block-buffer hmac crc32fast crc32c crc-fast crc64fast-nvme xxhash-rust)
+HASH_OPT_LEVEL=$((GARAGE_OPT_LEVEL > 2 ? GARAGE_OPT_LEVEL : 2))
+# "-h2": the hash crates' level is part of the binary's name, so that a binary built
+# before that choice is not reused.
+GARAGE_ROOT="$TOOLS/garage-$GARAGE_VERSION-opt$GARAGE_OPT_LEVEL-h$HASH_OPT_LEVEL"
 GARAGE="$GARAGE_ROOT/bin/garage"
 S3_DIR="${LIUHEN_S3_DIR:-$PWD/target/s3}"
 BUCKET="${LIUHEN_S3_BUCKET:-liuhen-test}"
@@ -67,6 +75,10 @@ install_garage() {
     echo "s3.sh: building Garage $GARAGE_VERSION into $GARAGE_ROOT (once per machine)" >&2
     mkdir -p "$TOOLS"
     # A build directory of its own, removed afterwards (disk).
+    local hash_opts=() c
+    for c in "${HASH_CRATES[@]}"; do
+        hash_opts+=(--config "profile.release.package.$c.opt-level=$HASH_OPT_LEVEL")
+    done
     local build_dir
     build_dir="$(mktemp -d "${TMPDIR:-/tmp}/garage-build.XXXXXX")"
     # Not through test-all.sh's clippy wrapper: Garage is not ours to lint.
@@ -75,6 +87,7 @@ install_garage() {
         --version "=$GARAGE_VERSION" --locked \
         --no-default-features --features sqlite,system-libs \
         --config "profile.release.opt-level=$GARAGE_OPT_LEVEL" \
+        "${hash_opts[@]}" \
         --config 'profile.release.lto=false' \
         --config 'profile.release.codegen-units=16' \
         --config 'profile.release.debug=false' \
