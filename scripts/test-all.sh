@@ -87,13 +87,15 @@ timed() { # NAME COMMAND...: runs it, appends its wall time to target/side-times
 (
     echo "== fuzzing the server's sync-message intake (short run, stable toolchain)"
     # No clippy: the workspace's wrapper is exported only later, and not for this one.
-    # 20 s of random mutations (~3 million inputs) after the replay of the committed
-    # corpus (the seeds and every minimised libFuzzer finding): the replay is the
-    # regression check, the mutations a short search; `scripts/fuzz.sh` alone runs
-    # 60 s and long searches are `scripts/fuzz.sh long`. The run takes one whole core
-    # (issue 17: 60 s in session 10, 30 s in session 11).
-    timed "fuzz (release build + ${FUZZ_SECONDS:-20} s run)" \
-        env -u RUSTC_WORKSPACE_WRAPPER -u CLIPPY_ARGS FUZZ_SECONDS="${FUZZ_SECONDS:-20}" \
+    # 10 s of random mutations (~1.5 million inputs, a new seed each run) after the
+    # replay of the committed corpus (the seeds and every minimised libFuzzer finding):
+    # the replay is the regression check, the mutations a short search that goes on
+    # elsewhere with every run; `scripts/fuzz.sh` alone runs 60 s and long searches are
+    # `scripts/fuzz.sh long`. The run takes one whole core of a build phase that is
+    # CPU-bound on two cores, so each of its seconds is half a second of the run
+    # (issue 17: 60 s in session 10, 30 s in session 11, 20 s in session 13).
+    timed "fuzz (release build + ${FUZZ_SECONDS:-10} s run)" \
+        env -u RUSTC_WORKSPACE_WRAPPER -u CLIPPY_ARGS FUZZ_SECONDS="${FUZZ_SECONDS:-10}" \
         bash scripts/fuzz.sh short
 ) >target/side-fuzz.log 2>&1 &
 fuzz_pid=$!
