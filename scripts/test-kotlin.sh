@@ -70,7 +70,9 @@ echo "== running ${#CLASSES[@]} Kotlin test classes"
 export LIUHEN_SERVER_BIN="$PROFILE_DIR/liuhen-server"
 # A short JUnit run: the client compiler only and one GC thread cost less CPU than the
 # JVM's default tiered compilation and G1 (issue 17: ~23 CPU-s instead of ~25 for the whole
-# script, three runs each).
+# script, three runs each). The JVM's temporary directory follows TMPDIR, as the Rust
+# tests' does (scripts/test-all.sh puts it in memory).
 java -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Djna.library.path="$PROFILE_DIR" -Dfile.encoding=UTF-8 \
+  -Djava.io.tmpdir="${TMPDIR:-/tmp}" \
   -cp "$KOTLIN_CP_LIBS:$KOTLIN_CP_TEST:$KOTLIN_CP_STDLIB:$BINDINGS_JAR:$LOGIC_JAR:$TESTS_JAR" \
   org.junit.runner.JUnitCore "${CLASSES[@]}"
