@@ -401,6 +401,17 @@ fn heads_hex(h: &[ChangeHash]) -> Vec<String> {
     h.iter().map(|h| h.to_string()).collect()
 }
 
+/// Every change hash of `doc`, 32 bytes each, concatenated: stored with the heads
+/// by each write (issue 19 item 1), so a new record's first sync message needs no
+/// load. From automerge's change graph (no change is rebuilt).
+fn change_hashes(doc: &mut InspectionDoc) -> Vec<u8> {
+    doc.automerge_mut()
+        .get_changes_meta(&[])
+        .iter()
+        .flat_map(|m| m.hash.0)
+        .collect()
+}
+
 fn require(field: &str, value: &str, max: usize) -> Result<(), CoreError> {
     if value.trim().is_empty() {
         return Err(ModelError::new(field, "不能为空").into());
@@ -670,6 +681,7 @@ impl Core {
         let view = cached.doc.read()?;
         let heads_s = heads_hex(&heads);
         let view_json = view_json(&view);
+        let hashes = change_hashes(&mut cached.doc);
         let write = DocWrite {
             id,
             target_name: &view.meta.target_name,
@@ -682,6 +694,7 @@ impl Core {
             local_change,
             at: now,
             view: view_json.as_deref().map(|j| (read_model_version(), j)),
+            change_hashes: Some(&hashes),
         };
         let entry = NewLogEntry {
             at: now,
@@ -866,6 +879,7 @@ impl Core {
         let heads_s = heads_hex(&heads);
         let bytes = doc.save();
         let view_json = view_json(&view);
+        let hashes = change_hashes(&mut doc);
         let write = DocWrite {
             id,
             target_name: &view.meta.target_name,
@@ -878,6 +892,7 @@ impl Core {
             local_change,
             at: now,
             view: view_json.as_deref().map(|j| (read_model_version(), j)),
+            change_hashes: Some(&hashes),
         };
         let entry = NewLogEntry {
             at: now,
@@ -924,6 +939,14 @@ impl Core {
         {
             return Ok(None);
         }
+        // A record the server has never acknowledged is sent whole from its stored
+        // chunks, heads and change hashes, without loading it (issue 19 item 1),
+        // whenever the store can vouch for them (see `Store::stored_whole`).
+        if !self.docs.contains_key(id)
+            && let Some(msg) = self.first_message_unloaded(id, state)?
+        {
+            return Ok(Some(msg));
+        }
         // A peer that holds none of the record and reads v2 messages is sent the
         // whole document: automerge's `save()` of it, as the message's one chunk.
         let whole = state.their_heads.as_ref().is_some_and(Vec::is_empty)
@@ -949,6 +972,42 @@ impl Core {
             self.store.compact(id, &heads, bytes)?;
         }
         Ok(msg)
+    }
+
+    /// The first message of a record the server has never acknowledged, from its
+    /// stored form (`crate::sync::whole`); `None` when the state is not a new
+    /// record's or the store cannot vouch for the stored form (the caller loads).
+    fn first_message_unloaded(
+        &self,
+        id: &str,
+        state: &mut automerge::sync::State,
+    ) -> Result<Option<automerge::sync::Message>, CoreError> {
+        use crate::sync::whole::{Stored, first_message, parse_hashes};
+        if *state != crate::sync::client::state_for_new_record() {
+            return Ok(None);
+        }
+        let Some(whole) = self.store.stored_whole(id)? else {
+            return Ok(None);
+        };
+        // A document of a schema this build does not read, or one a load would
+        // migrate, goes through the load as before.
+        if !(BASE_SCHEMA_VERSION..=SCHEMA_VERSION).contains(&whole.schema_version) {
+            return Ok(None);
+        }
+        let (Some(heads), Some(hashes)) = (
+            crate::sync::quiet::parse_heads(&whole.heads),
+            parse_hashes(&whole.change_hashes),
+        ) else {
+            return Ok(None);
+        };
+        Ok(first_message(
+            state,
+            Stored {
+                heads: &heads,
+                hashes: &hashes,
+                bytes: whole.bytes,
+            },
+        ))
     }
 
     /// Applies a sync message from the server to a stored document and persists what

@@ -15,6 +15,7 @@ use crate::model::RosterSnapshot;
 
 mod drafts;
 mod read_model;
+mod whole;
 pub use drafts::{DraftServerState, DraftWrite, StoredDraft};
 
 /// Migrations in order; `MIGRATIONS[i]` brings the store from version `i` to `i + 1`.
@@ -24,6 +25,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0003_sync.sql"),
     include_str!("../migrations/0004_drafts.sql"),
     include_str!("../migrations/0005_read_model.sql"),
+    include_str!("../migrations/0006_change_hashes.sql"),
 ];
 
 /// Store schema version this build writes.
@@ -198,6 +200,25 @@ pub struct DocWrite<'a> {
     /// the hydrated inspection, written in the same transaction; `None` drops the
     /// stored one (the next read hydrates the document).
     pub view: Option<(&'a str, &'a str)>,
+    /// Every change hash of the document after the write (32 bytes each,
+    /// concatenated), stored with `heads` (issue 19 item 1: a new record's first
+    /// sync message is then built without loading it); `None` stores none.
+    pub change_hashes: Option<&'a [u8]>,
+}
+
+/// What the first sync message of a record needs, read without loading it (issue
+/// 19 item 1): its stored chunks joined in order, its heads and every change hash,
+/// as the last write stored them together.
+#[derive(Debug, Clone)]
+pub struct StoredWhole {
+    /// The chunks, in order, as one byte string (what `load_incremental` reads).
+    pub bytes: Vec<u8>,
+    /// Heads (hex), as stored with the chunks.
+    pub heads: Vec<String>,
+    /// Every change hash (32 bytes each, concatenated), as stored with the heads.
+    pub change_hashes: Vec<u8>,
+    /// Schema version of the stored document.
+    pub schema_version: u64,
 }
 
 /// The stored bytes of a document.
@@ -474,9 +495,9 @@ impl Store {
             None => {
                 exec(&tx,
                     "INSERT INTO documents (id, target_name, task_id, status, schema_version, heads,
-                       chunk_count, created_at, updated_at, sync_state)
+                       chunk_count, created_at, updated_at, sync_state, change_hashes)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, ?7, ?7,
-                             CASE WHEN ?8 THEN 'pending' ELSE 'synced' END)",
+                             CASE WHEN ?8 THEN 'pending' ELSE 'synced' END, ?9)",
                     params![
                         doc.id,
                         doc.target_name,
@@ -485,7 +506,8 @@ impl Store {
                         doc.schema_version as i64,
                         heads,
                         ts(doc.at),
-                        doc.local_change
+                        doc.local_change,
+                        doc.change_hashes
                     ],
                 )?;
                 exec(
@@ -519,7 +541,8 @@ impl Store {
                     "UPDATE documents SET target_name = ?2, task_id = ?3, status = ?4,
                        schema_version = ?5, heads = ?6, chunk_count = ?7, updated_at = ?8,
                        sync_state = CASE WHEN ?9 THEN 'pending' ELSE sync_state END,
-                       sync_reason = CASE WHEN ?9 THEN NULL ELSE sync_reason END
+                       sync_reason = CASE WHEN ?9 THEN NULL ELSE sync_reason END,
+                       change_hashes = ?10
                      WHERE id = ?1",
                     params![
                         doc.id,
@@ -530,7 +553,8 @@ impl Store {
                         heads,
                         new_count,
                         ts(doc.at),
-                        doc.local_change
+                        doc.local_change,
+                        doc.change_hashes
                     ],
                 )?;
             }
@@ -1098,6 +1122,7 @@ mod tests {
                 local_change: true,
                 at,
                 view: Some(("v1", "{}")),
+                change_hashes: None,
             };
             store
                 .write_step(&write, entry(i as i64), |e, prev| {

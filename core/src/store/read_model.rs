@@ -23,16 +23,16 @@ struct Row {
 /// SHA-256 over a document's chunks in order: for each, its `seq` and length (both
 /// little-endian 64-bit) then its bytes.
 #[derive(Default)]
-struct ChunkDigest(Sha256);
+pub(super) struct ChunkDigest(Sha256);
 
 impl ChunkDigest {
-    fn add(&mut self, seq: i64, bytes: &[u8]) {
+    pub(super) fn add(&mut self, seq: i64, bytes: &[u8]) {
         self.0.update(seq.to_le_bytes());
         self.0.update((bytes.len() as u64).to_le_bytes());
         self.0.update(bytes);
     }
 
-    fn finish(self) -> Vec<u8> {
+    pub(super) fn finish(self) -> Vec<u8> {
         self.0.finalize().to_vec()
     }
 }

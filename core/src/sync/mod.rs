@@ -10,6 +10,7 @@ pub mod client;
 #[cfg(feature = "http")]
 pub mod http;
 pub(crate) mod quiet;
+pub(crate) mod whole;
 pub use liuhen_domain::protocol;
 
 pub use client::{Backoff, SyncClient, SyncError, SyncReport, Transport, TransportError};
