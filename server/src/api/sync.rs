@@ -762,6 +762,28 @@ fn schema_chain() -> Result<&'static BTreeSet<ChangeHash>, &'static str> {
         .map_err(String::as_str)
 }
 
+/// Whether the one entry a new record arrived in, holding one document chunk and
+/// `change_chunks` change chunks (`counted` changes in all, as the guard counted
+/// them: at least the document chunk's real changes, plus one per change chunk),
+/// can be stored as sent: loading it strictly (`AutoCommit::load`, as every later
+/// read does) gives exactly the merged document, which automerge built from the
+/// same bytes with `load_incremental` (issue 19 item 1).
+///
+/// A lone document chunk loads whole or not at all (automerge verifies its heads).
+/// With change chunks after it, `load_incremental` ignores a chunk that fails and
+/// every change chunk after it, and queues a change whose dependencies are
+/// missing, where a strict load refuses the bytes: so every counted change must be
+/// in the merged document (`merged_changes`: a dropped, queued or repeated chunk
+/// leaves fewer), and the heads the device sent must be the merged heads.
+pub fn stored_as_sent(
+    (change_chunks, counted): (u64, u64),
+    merged_changes: usize,
+    sent_heads: &[ChangeHash],
+    merged_heads: &[ChangeHash],
+) -> bool {
+    change_chunks == 0 || (counted == merged_changes as u64 && sent_heads == merged_heads)
+}
+
 /// The blocking part of one document's sync: applies the device's message to a
 /// fork of the stored document and, if it brought changes, checks them against
 /// the write rules (`liuhen_domain::write_rules`) and the merged record against the
@@ -833,19 +855,21 @@ pub fn merge(input: MergeInput) -> Result<Merged, SyncFailure> {
         }
     };
     let before = doc.get_heads();
-    // A record new to the server arrives as one whole document (automerge sends its
-    // `save()` when the peer holds nothing): those bytes are what is stored, instead
-    // of saving the merged copy again (issue 19). Only when the server held nothing
-    // and the guard found exactly one document chunk filling the message's only
-    // entry: automerge then loads exactly that chunk, verifying its heads, so the
-    // merged document is the stored bytes' document.
+    // A record new to the server arrives whole, as one entry: automerge's `save()`
+    // (one document chunk), or a device's stored chunks joined (a document chunk,
+    // then the changes saved after it; core/src/sync/whole.rs). Those bytes are
+    // what is stored, instead of saving the merged copy again (issue 19), when the
+    // server held nothing, the guard found one document chunk in the message's only
+    // entry, and (see `stored_as_sent` below) they certainly load to the merged
+    // document.
     let sent_document = (before.is_empty()
         && shape
             .as_ref()
-            .is_some_and(|s| s.entries == 1 && s.document_chunks == 1 && s.change_chunks == 0)
+            .is_some_and(|s| s.entries == 1 && s.document_chunks == 1)
         && msg.changes.len() == 1)
         .then(|| msg.changes.iter().next().map(<[u8]>::to_vec))
         .flatten();
+    let sent_heads = msg.heads.clone();
     let mut fork = doc.fork();
     if let Err(e) = fork.sync().receive_sync_message(&mut state, msg) {
         return refused(DocStatus::Malformed, format!("同步消息无法应用：{e}"));
@@ -899,8 +923,19 @@ pub fn merge(input: MergeInput) -> Result<Merged, SyncFailure> {
     // Read from the merged document itself (the saved bytes load to the same state:
     // loading them again only cost a second parse, issue 19 item 1).
     let bytes = match sent_document {
-        Some(bytes) => bytes,
-        None => fork.save(),
+        Some(bytes)
+            if stored_as_sent(
+                shape
+                    .as_ref()
+                    .map_or((0, 0), |s| (s.change_chunks, s.changes)),
+                all.len(),
+                &sent_heads,
+                &fork.get_heads(),
+            ) =>
+        {
+            bytes
+        }
+        _ => fork.save(),
     };
     let merged = InspectionDoc::from_automerge(fork);
     // Without the conflict walk: nothing here or in the queue summary reads
