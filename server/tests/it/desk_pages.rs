@@ -691,6 +691,13 @@ async fn originals_are_served_and_logged_once_per_view_thumbnails_are_not() {
         image::load_from_memory_with_format(&r.bytes().await.unwrap(), image::ImageFormat::Jpeg)
             .unwrap();
     assert!(sig.width() <= 320 && sig.height() <= 320);
+    // Laid on white: the transparent top-right corner (the stroke starts top left)
+    // is white, not black (JPEG has no alpha).
+    let corner = sig.to_rgb8().get_pixel(sig.width() - 1, 0).0;
+    assert!(
+        corner.iter().all(|&c| c >= 240),
+        "transparent corner {corner:?}"
+    );
     // A file that does not decode: the placeholder, not an error.
     let r = desk.get(&sup, &format!("{}/thumb", ev(&f.broken))).await;
     assert_eq!(r.status(), 200);
