@@ -1152,4 +1152,83 @@ mod tests {
         // Already one chunk: nothing to do.
         assert!(!store.compact("d1", &heads, b"again").unwrap());
     }
+
+    /// `stored_whole` (issue 19 item 1) vouches for a record's stored form only when
+    /// the chunks, heads, change hashes and read model were written together and the
+    /// chunks are still those bytes; otherwise `None` sends the caller to the load.
+    #[test]
+    fn stored_whole_vouches_only_for_chunks_written_with_their_hashes_and_read_model() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path().join("store.db")).unwrap();
+        let key = SigningKey::from_bytes(&[5u8; 32]);
+        let at = DateTime::from_timestamp_millis(1_700_000_000_000).unwrap();
+        let heads = vec!["h1".to_string()];
+        let mut hashes = vec![1u8; 32];
+        let mut seq = 0;
+        let mut write = |store: &mut Store,
+                         id: &str,
+                         bytes: &[u8],
+                         hashes: Option<&[u8]>,
+                         view: Option<(&str, &str)>| {
+            let w = DocWrite {
+                id,
+                target_name: "t",
+                task_id: None,
+                status: "open",
+                schema_version: 1,
+                heads: &heads,
+                bytes,
+                full: false,
+                local_change: true,
+                at,
+                view,
+                change_hashes: hashes,
+            };
+            store
+                .write_step(&w, entry(seq), |e, prev| {
+                    LogEntry::seal(e, prev, "dev-a", &key)
+                })
+                .unwrap();
+            seq += 1;
+        };
+        write(
+            &mut store,
+            "d1",
+            b"first",
+            Some(&hashes),
+            Some(("v1", "{}")),
+        );
+        hashes.extend([2u8; 32]);
+        write(
+            &mut store,
+            "d1",
+            b"second",
+            Some(&hashes),
+            Some(("v1", "{}")),
+        );
+        let whole = store.stored_whole("d1").unwrap().expect("vouched for");
+        assert_eq!(whole.bytes, b"firstsecond");
+        assert_eq!(whole.heads, heads);
+        assert_eq!(whole.change_hashes, hashes);
+        assert_eq!(whole.schema_version, 1);
+
+        // A chunk changed outside a write (damage): its digest no longer matches.
+        store
+            .conn
+            .execute(
+                "UPDATE doc_chunks SET bytes = x'00' WHERE doc_id = 'd1' AND seq = \
+                 (SELECT MAX(seq) FROM doc_chunks WHERE doc_id = 'd1')",
+                [],
+            )
+            .unwrap();
+        assert!(store.stored_whole("d1").unwrap().is_none());
+
+        // Written without change hashes (as before migration 0006), or without a
+        // read model: the store cannot vouch.
+        write(&mut store, "d2", b"doc", None, Some(("v1", "{}")));
+        assert!(store.stored_whole("d2").unwrap().is_none());
+        write(&mut store, "d3", b"doc", Some(&hashes), None);
+        assert!(store.stored_whole("d3").unwrap().is_none());
+        assert!(store.stored_whole("missing").unwrap().is_none());
+    }
 }
