@@ -16,6 +16,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+source scripts/memory-dir.sh
+
 STATE="${LIUHEN_PG_STATE:-$PWD/target/liuhen-postgres.state}"
 PG_USER=liuhen-pg
 
@@ -71,14 +73,7 @@ pg_parent() {
         echo "$LIUHEN_PG_PARENT"
         return
     fi
-    local free_kib
-    free_kib="$(df -Pk /dev/shm 2>/dev/null | awk 'NR == 2 { print $4 }')"
-    if [ -d /dev/shm ] && [ -w /dev/shm ] && [ "${free_kib:-0}" -ge 1048576 ] \
-        && [ "$(stat -f -c %T /dev/shm 2>/dev/null)" = tmpfs ]; then
-        echo /dev/shm
-    else
-        echo "${TMPDIR:-/tmp}"
-    fi
+    memory_dir 1048576 || echo "${TMPDIR:-/tmp}"
 }
 
 port_free() {

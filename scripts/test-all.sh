@@ -212,10 +212,9 @@ phase_done "waiting for the tools after the build"
 # machine, so what they check is the same in memory: a killed process's writes are
 # in the page cache either way. LIUHEN_TESTS_ON_DISK=1 keeps TMPDIR as it is.
 test_tmp=""
-shm_free_kib="$(df -Pk /dev/shm 2>/dev/null | awk 'NR == 2 { print $4 }')"
-if [ -z "${LIUHEN_TESTS_ON_DISK:-}" ] && [ -d /dev/shm ] && [ -w /dev/shm ] \
-    && [ "${shm_free_kib:-0}" -ge 4194304 ] && [ "$(stat -f -c %T /dev/shm 2>/dev/null)" = tmpfs ]; then
-    test_tmp="$(mktemp -d /dev/shm/liuhen-tests.XXXXXX)"
+source scripts/memory-dir.sh
+if [ -z "${LIUHEN_TESTS_ON_DISK:-}" ] && shm="$(memory_dir 4194304)"; then
+    test_tmp="$(mktemp -d "$shm/liuhen-tests.XXXXXX")"
     export TMPDIR="$test_tmp"
 fi
 
